@@ -1,0 +1,79 @@
+"""Names shared by every layer: store tables, their columns, score columns (DESIGN.md §2, §5)."""
+
+from __future__ import annotations
+
+DEFAULT_GROUP = "all"
+
+# DuckDB DDL for the store (DESIGN.md §2 — contract for table names).
+TABLES: dict[str, str] = {
+    "neighbourhoods": """
+        nid VARCHAR PRIMARY KEY, name VARCHAR, district VARCHAR, population DOUBLE,
+        area_km2 DOUBLE, geom GEOMETRY""",
+    "indicators": """
+        indicator VARCHAR PRIMARY KEY, label VARCHAR, unit VARCHAR, source_id VARCHAR""",
+    "indicator_values": """
+        nid VARCHAR, indicator VARCHAR, year INTEGER, grp VARCHAR DEFAULT 'all', value DOUBLE""",
+    "incidents": """
+        incident_id VARCHAR, occurred_on DATE, category VARCHAR, geom GEOMETRY, nid VARCHAR,
+        source_id VARCHAR""",
+    "assets": """
+        asset_id VARCHAR, kind VARCHAR, name VARCHAR, formal BOOLEAN, themes VARCHAR[],
+        geom GEOMETRY, nid VARCHAR, source_id VARCHAR""",
+    "stakeholders": """
+        stakeholder_id VARCHAR, name VARCHAR, sector VARCHAR, themes VARCHAR[],
+        serves VARCHAR[], contact VARCHAR""",
+    "survey_responses": """
+        response_id VARCHAR, nid VARCHAR, year INTEGER, weight DOUBLE, groups MAP(VARCHAR, VARCHAR),
+        item VARCHAR, value DOUBLE""",
+    "online_signals": """
+        period DATE, nid VARCHAR, platform VARCHAR, category VARCHAR, count BIGINT""",
+    "consultations": """
+        date DATE, nid VARCHAR[], format VARCHAR, groups VARCHAR[], participants INTEGER,
+        themes VARCHAR[], summary VARCHAR""",
+    "sources": """
+        source_id VARCHAR PRIMARY KEY, name VARCHAR, owner VARCHAR, licence VARCHAR,
+        collected VARCHAR, refresh VARCHAR, method VARCHAR, known_biases VARCHAR,
+        coverage VARCHAR""",
+    "methodologies": """
+        version VARCHAR, sha256 VARCHAR PRIMARY KEY, spec JSON, note VARCHAR,
+        created_at TIMESTAMP""",
+    "ingest_reports": """
+        ingested_at TIMESTAMP, city VARCHAR, config_path VARCHAR, report JSON""",
+    "city": """
+        key VARCHAR PRIMARY KEY, value VARCHAR""",
+}
+
+# The columns every score row carries, in order (DESIGN.md §5 — contract).
+SCORE_COLUMNS: tuple[str, ...] = (
+    "nid",
+    "name",
+    "year",
+    "methodology_version",
+    "methodology_sha256",
+    "risk_score",
+    "risk_rank",
+    "risk_decile",
+    "protective_score",
+    "protective_rank",
+    "protective_decile",
+    "typology",
+    "risk_rank_p05",
+    "risk_rank_p95",
+    "hotspot",
+    "flags",
+)
+
+TYPOLOGIES: tuple[str, ...] = ("priority", "watch", "strengthen", "resilient")
+HOTSPOT_CLASSES: tuple[str, ...] = ("high-high", "low-low", "high-low", "low-high", "none")
+
+
+def domain_column(domain_id: str) -> str:
+    return f"domain__{domain_id}"
+
+
+def measure_column(measure_id: str) -> str:
+    return f"measure__{measure_id}"
+
+
+def raw_column(measure_id: str) -> str:
+    return f"raw__{measure_id}"
