@@ -23,8 +23,8 @@ TABLES: dict[str, str] = {
         stakeholder_id VARCHAR, name VARCHAR, sector VARCHAR, themes VARCHAR[],
         serves VARCHAR[], contact VARCHAR""",
     "survey_responses": """
-        response_id VARCHAR, nid VARCHAR, year INTEGER, weight DOUBLE, groups MAP(VARCHAR, VARCHAR),
-        item VARCHAR, value DOUBLE""",
+        response_id VARCHAR, nid VARCHAR, year INTEGER, weight DOUBLE, item VARCHAR,
+        value DOUBLE""",  # + one VARCHAR column per survey group column of the city config
     "online_signals": """
         period DATE, nid VARCHAR, platform VARCHAR, category VARCHAR, count BIGINT""",
     "consultations": """
