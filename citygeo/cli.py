@@ -1,0 +1,108 @@
+"""The ``citygeo`` command (DESIGN.md §4). Exit 0 on success, 2 on bad input, 1 on a bug."""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from citygeo import __version__
+from citygeo.errors import CitygeoError
+from citygeo.ingest import IngestReport, ingest_city
+from citygeo.service import build_demo
+from citygeo.settings import REPO_ROOT, STORE_ENV, resolve_store_path
+from citygeo.store import Store
+
+app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, no_args_is_help=True,
+                  help="Map a city's neighbourhoods for the prevention of hate, extremism and "
+                       "polarisation.")
+err_console = Console(stderr=True)
+console = Console()
+
+StoreOption = Annotated[Path | None, typer.Option("--store", help="The DuckDB store (default: "
+                        "$CITYGEO_STORE or ./citygeo.duckdb).", show_default=False)]
+
+
+@contextmanager
+def _progress() -> Iterator[object]:
+    """A progress bar on stderr that library code drives through ``progress(done, total, label)``."""
+    with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
+                  console=err_console, transient=True) as bar:
+        task = bar.add_task("starting", total=1)
+
+        def update(done: int, total: int, label: str) -> None:
+            bar.update(task, completed=done, total=total, description=label)
+        yield update
+
+
+def _print_report(report: IngestReport, store: Store) -> None:
+    console.print(f"[bold]{report.city}[/bold] → {store.path}")
+    for table, n in report.counts.items():
+        if n:
+            console.print(f"  {table:<18} {n:>10,}")
+    for entry in report.points:
+        console.print(f"  {entry['kind']} in {entry['file']}: {entry['assigned']:,} assigned, "
+                      f"{entry['outside']:,} outside every neighbourhood")
+    if report.warnings:
+        console.print(f"[yellow]{len(report.warnings)} warnings:[/yellow]")
+        for warning in report.warnings:
+            console.print(f"  - {warning}", markup=False, highlight=False)
+
+
+@app.command()
+def demo(store: StoreOption = None) -> None:
+    """Build the store from the bundled fictional demo city (Port Averlane)."""
+    target = Store(resolve_store_path(store))
+    with _progress() as progress:
+        report = build_demo(target, progress=progress)
+    _print_report(report, target)
+
+
+@app.command()
+def ingest(config: Annotated[Path, typer.Argument(help="The city's TOML config.")],
+           store: StoreOption = None) -> None:
+    """Validate and load every source of a city (all or nothing)."""
+    target = Store(resolve_store_path(store))
+    with _progress() as progress:
+        report = ingest_city(config, target, progress=progress)
+    _print_report(report, target)
+
+
+@app.command("app")
+def run_app(store: StoreOption = None,
+            port: Annotated[int, typer.Option(help="Port to serve the dashboard on.")] = 8501) -> None:
+    """Open the dashboard on a store."""
+    script = REPO_ROOT / "app.py"
+    if not script.is_file():
+        raise CitygeoError(f"The dashboard script {script} is missing; run from a clone of the "
+                           "repository (pip install -e .).")
+    env = dict(os.environ)
+    if store:
+        env[STORE_ENV] = str(Path(store).resolve())
+    cmd = [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(port)]
+    raise typer.Exit(subprocess.call(cmd, env=env, cwd=REPO_ROOT))
+
+
+@app.command()
+def version() -> None:
+    """Print citygeo's version."""
+    console.print(__version__)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: user errors become one message and exit code 2; bugs keep their traceback."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        app(args=argv, prog_name="citygeo")
+    except CitygeoError as err:
+        err_console.print(f"[red]error:[/red] {err}", highlight=False)
+        sys.exit(2)

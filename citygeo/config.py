@@ -1,0 +1,228 @@
+"""The city configuration (DESIGN.md §3): one TOML file, validated into frozen objects."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from citygeo.errors import ConfigError, format_problems
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class CitySpec(_Spec):
+    name: str
+    projected_crs: str | None = None
+    fictional: bool = False
+    description: str = ""
+    analyst_mode: bool = False
+    allow_outside_paths: bool = False
+    basemap: bool = False
+
+
+class BoundariesSpec(_Spec):
+    path: Path
+    id: str
+    name: str | None = None
+    district: str | None = None
+    population: str | None = None
+    source_crs: str | None = None
+    layer: str | None = None
+    source: str | None = None
+
+
+class IndicatorsSpec(_Spec):
+    path: Path
+    id: str
+    year: int | str
+    group: str | None = None
+    columns: list[str] | None = None
+    source: str | None = None
+    sheet: str | int | None = None
+
+
+class PointsSpec(_Spec):
+    kind: Literal["incidents", "assets"]
+    path: Path
+    lon: str | None = None
+    lat: str | None = None
+    x: str | None = None
+    y: str | None = None
+    crs: str | None = None
+    id: str | None = None
+    date: str | None = None
+    category: str | None = None
+    name: str | None = None
+    formal: str | None = None
+    themes: str | None = None
+    source: str | None = None
+    layer: str | None = None
+
+    @model_validator(mode="after")
+    def _coordinates(self) -> PointsSpec:
+        is_csv = self.path.suffix.lower() in {".csv", ".txt", ".tsv"}
+        if is_csv and not ((self.lon and self.lat) or (self.x and self.y)):
+            raise ValueError("a CSV of points needs `lon` and `lat` (or `x`, `y` and `crs`) columns")
+        if self.x and not self.crs:
+            raise ValueError("`x`/`y` coordinates need `crs` (for example crs = \"EPSG:32633\")")
+        if self.kind == "incidents" and is_csv and not self.date:
+            raise ValueError("incidents need a `date` column")
+        return self
+
+
+class SurveySpec(_Spec):
+    path: Path
+    id: str = "nid"
+    year: int | str = "year"
+    weight: str | None = "weight"
+    groups: list[str] = Field(default_factory=list)
+    items: list[str]
+    respondent: str | None = "response_id"
+    source: str | None = None
+
+
+class OnlineSpec(_Spec):
+    path: Path
+    source: str | None = None
+
+
+class RegistersSpec(_Spec):
+    stakeholders: Path | None = None
+    consultations: Path | None = None
+    source: str | None = None
+    consultations_source: str | None = None
+
+
+class SourceSpec(_Spec):
+    name: str
+    owner: str = ""
+    licence: str = ""
+    collected: str = ""
+    refresh: str = ""
+    method: str = ""
+    known_biases: str = ""
+    coverage: str = ""
+
+
+class MethodologyRef(_Spec):
+    path: Path
+
+
+class CityConfig(_Spec):
+    """A validated city config; every path is absolute (resolved against the config's folder)."""
+
+    config_path: Path
+    city: CitySpec
+    boundaries: BoundariesSpec
+    indicators: list[IndicatorsSpec] = Field(default_factory=list)
+    points: list[PointsSpec] = Field(default_factory=list)
+    survey: SurveySpec | None = None
+    online: OnlineSpec | None = None
+    registers: RegistersSpec | None = None
+    sources: dict[str, SourceSpec] = Field(default_factory=dict)
+    methodology: MethodologyRef | None = None
+    indicator_labels: Path | None = None
+
+    def source_references(self) -> list[tuple[str, str]]:
+        """Every (section, source id) the config refers to."""
+        refs: list[tuple[str, str | None]] = [("boundaries", self.boundaries.source)]
+        refs += [(f"indicators[{i}] ({s.path.name})", s.source) for i, s in enumerate(self.indicators)]
+        refs += [(f"points[{i}] ({s.kind})", s.source) for i, s in enumerate(self.points)]
+        if self.survey:
+            refs.append(("survey", self.survey.source))
+        if self.online:
+            refs.append(("online", self.online.source))
+        if self.registers:
+            refs.append(("registers", self.registers.source))
+            refs.append(("registers.consultations_source", self.registers.consultations_source))
+        return [(where, ref) for where, ref in refs if ref]
+
+
+def load_city_config(path: Path | str) -> CityConfig:
+    """Read and validate a city TOML file; every problem is reported at once as ConfigError."""
+    path = Path(path)
+    raw = _read_toml(path)
+    raw = dict(raw)
+    raw["config_path"] = path.resolve()
+    try:
+        config = CityConfig.model_validate(raw)
+    except ValidationError as err:
+        raise ConfigError(format_problems(f"{path}: the city config is not valid:",
+                                          [_pydantic_problem(e) for e in err.errors()])) from err
+    config = _resolve_paths(config)
+    _check(config)
+    return config
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise ConfigError(f"{path}: no such config file.")
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise ConfigError(f"{path}: not UTF-8 text ({err.reason} at byte {err.start}); "
+                          "save the file as UTF-8.") from err
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"{path}: TOML syntax error: {err}") from err
+
+
+def _pydantic_problem(error: Any) -> str:
+    where = ".".join(str(p) for p in error["loc"]) or "(top level)"
+    message = error["msg"]
+    if error["type"] == "extra_forbidden":
+        message = "unknown key (check the spelling against DESIGN.md §3)"
+    elif error["type"] == "missing":
+        message = "required key is missing"
+    return f"[{where}] {message}"
+
+
+def _resolve_paths(config: CityConfig) -> CityConfig:
+    base = config.config_path.parent
+    allow = config.city.allow_outside_paths
+    problems: list[str] = []
+
+    def fix(spec: Any, field: str, where: str) -> Any:
+        value = getattr(spec, field)
+        if value is None:
+            return spec
+        resolved = (base / value).resolve() if not Path(value).is_absolute() else Path(value)
+        if not allow and not resolved.is_relative_to(base):
+            problems.append(f"[{where}] path {value} points outside the config's folder {base}; "
+                            "move the file there or set `allow_outside_paths = true` in [city]")
+        return spec.model_copy(update={field: resolved})
+
+    update: dict[str, Any] = {"boundaries": fix(config.boundaries, "path", "boundaries.path")}
+    update["indicators"] = [fix(s, "path", f"indicators[{i}].path") for i, s in enumerate(config.indicators)]
+    update["points"] = [fix(s, "path", f"points[{i}].path") for i, s in enumerate(config.points)]
+    if config.survey:
+        update["survey"] = fix(config.survey, "path", "survey.path")
+    if config.online:
+        update["online"] = fix(config.online, "path", "online.path")
+    if config.registers:
+        reg = fix(config.registers, "stakeholders", "registers.stakeholders")
+        update["registers"] = fix(reg, "consultations", "registers.consultations")
+    if config.indicator_labels:
+        update["indicator_labels"] = fix(config, "indicator_labels", "indicator_labels").indicator_labels
+    if config.methodology:
+        update["methodology"] = fix(config.methodology, "path", "methodology.path")
+    if problems:
+        raise ConfigError(format_problems(f"{config.config_path}: paths are not allowed:", problems))
+    return config.model_copy(update=update)
+
+
+def _check(config: CityConfig) -> None:
+    problems = []
+    for where, ref in config.source_references():
+        if ref not in config.sources:
+            known = ", ".join(sorted(config.sources)) or "none defined"
+            problems.append(f"[{where}] refers to source {ref!r}, which has no [sources.{ref}] "
+                            f"table (known sources: {known})")
+    if problems:
+        raise ConfigError(format_problems(f"{config.config_path}: unknown sources:", problems))

@@ -1,0 +1,152 @@
+"""Checks on the columns of a table read as text: presence, numbers, codes, dates, lists."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from citygeo.errors import InputError, format_problems
+from citygeo.ingest.readers import row_label
+
+_DECIMAL_COMMA = re.compile(r"^\s*[-+]?\d{1,3}(\.\d{3})*,\d+\s*$|^\s*[-+]?\d+,\d+\s*$")
+_NA_TEXT = {"nan", "na", "n/a", "null", "none", "-", ".."}
+
+
+def require_columns(frame: pd.DataFrame, columns: list[str | None], path: Path, what: str) -> None:
+    """Raise InputError naming every configured column that the file lacks."""
+    missing = [c for c in columns if c and c not in frame.columns]
+    if missing:
+        have = ", ".join(map(str, frame.columns))
+        raise InputError(f"{path}: the {what} file has no column "
+                         f"{', '.join(repr(c) for c in missing)} (columns found: {have}). "
+                         "Fix the column name in the city config or in the file.")
+
+
+def require_rows(frame: pd.DataFrame, path: Path, what: str) -> None:
+    if frame.empty:
+        raise InputError(f"{path}: the {what} file has a header but no rows.")
+
+
+def as_codes(series: pd.Series) -> pd.Series:
+    """Neighbourhood codes as text, exactly as written (no stripping of zeros or spaces)."""
+    return series.map(lambda v: None if v is None else _code_text(v))
+
+
+def _code_text(value: object) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    return str(value)
+
+
+def loose_code(code: str) -> str:
+    """A code without surrounding spaces or leading zeros, only to suggest near matches."""
+    stripped = code.strip().upper()
+    return stripped.lstrip("0") or "0"
+
+
+def match_codes(codes: pd.Series, known: set[str]) -> tuple[list[str], dict[str, str]]:
+    """Split the distinct codes not in ``known`` into plain misses and near misses.
+
+    Returns the unmatched codes and, for those that would match after stripping zeros or
+    spaces, a hint mapping code → the neighbourhood code it probably means.
+    """
+    loose = {loose_code(k): k for k in known}
+    unmatched = sorted({c for c in codes.dropna().unique() if c not in known})
+    hints = {c: loose[loose_code(c)] for c in unmatched if loose_code(c) in loose}
+    return unmatched, hints
+
+
+def parse_numbers(frame: pd.DataFrame, column: str, path: Path, problems: list[str],
+                  warnings: list[str]) -> pd.Series:
+    """Parse a text column as numbers; each unparseable cell becomes a problem naming its row.
+
+    Empty cells and the usual "not available" markers become missing values. A column
+    written entirely with decimal commas (``12,5``) is read as such, with a warning.
+    """
+    text = frame[column].map(lambda v: None if v is None else str(v).strip())
+    text = text.map(lambda v: None if v is None or v.lower() in _NA_TEXT or v == "" else v)
+    values = pd.to_numeric(text, errors="coerce")
+    bad = text.notna() & values.isna()
+    if bad.any() and text[bad].map(lambda v: bool(_DECIMAL_COMMA.match(v))).all():
+        converted = text.map(lambda v: None if v is None else v.replace(".", "").replace(",", ".")
+                             if _DECIMAL_COMMA.match(v) else v)
+        values = pd.to_numeric(converted, errors="coerce")
+        warnings.append(f"{path.name}: column {column!r} uses decimal commas; read 12,5 as 12.5")
+        bad = text.notna() & values.isna()
+    for idx in np.flatnonzero(bad.to_numpy())[:20]:
+        problems.append(f"{row_label(path, int(idx))}, column {column!r}: "
+                        f"{text.iloc[idx]!r} is not a number")
+    if bad.sum() > 20:
+        problems.append(f"… and {int(bad.sum()) - 20} more non-numbers in column {column!r}")
+    infinite = np.isinf(values.to_numpy(dtype=float, na_value=np.nan))
+    for idx in np.flatnonzero(infinite)[:5]:
+        problems.append(f"{row_label(path, int(idx))}, column {column!r}: "
+                        f"{text.iloc[idx]!r} is infinite")
+    return values.astype(float)
+
+
+def is_numeric_column(series: pd.Series) -> bool:
+    """True when every non-empty cell parses as a number (and there is at least one)."""
+    text = series.dropna().map(lambda v: str(v).strip())
+    text = text[(text != "") & ~text.str.lower().isin(_NA_TEXT)]
+    if text.empty:
+        return False
+    parsed = pd.to_numeric(text, errors="coerce")
+    if parsed.notna().all():
+        return True
+    return bool(text.map(lambda v: bool(_DECIMAL_COMMA.match(v)) or _is_number(v)).all())
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def split_list(value: object) -> list[str]:
+    """``"youth; women"`` → ``["youth", "women"]`` (semicolons or commas)."""
+    if value is None:
+        return []
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return [str(v).strip() for v in value if str(v).strip()]
+    text = str(value)
+    sep = ";" if ";" in text else ("|" if "|" in text else ",")
+    return [part.strip() for part in text.split(sep) if part.strip()]
+
+
+def raise_problems(path: Path, what: str, problems: list[str]) -> None:
+    if problems:
+        raise InputError(format_problems(f"{path}: the {what} file has problems:", problems))
+
+
+_BOOL = {"true": True, "t": True, "yes": True, "y": True, "1": True, "formal": True,
+         "false": False, "f": False, "no": False, "n": False, "0": False, "informal": False}
+
+
+def parse_bool(value: object) -> bool | None:
+    if value is None:
+        return None
+    return _BOOL.get(str(value).strip().lower())
+
+
+DATE_FORMATS = ("%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%d/%m/%Y", "%d.%m.%Y",
+                "%Y/%m/%d", "%d-%m-%Y", "%Y%m%d")
+
+
+def parse_dates(series: pd.Series) -> pd.Series:
+    """Parse dates in the formats of DATE_FORMATS (day before month); NaT where none fits."""
+    text = series.map(lambda v: None if v is None else str(v).strip())
+    result = pd.Series(pd.NaT, index=series.index, dtype="datetime64[ns]")
+    for fmt in DATE_FORMATS:
+        todo = result.isna() & text.notna()
+        if not todo.any():
+            break
+        result[todo] = pd.to_datetime(text[todo], format=fmt, errors="coerce")
+    return result

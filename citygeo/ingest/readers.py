@@ -1,0 +1,117 @@
+"""Read files into frames, whatever their format; every failure names the file."""
+
+from __future__ import annotations
+
+import csv
+import logging
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+
+from citygeo.errors import InputError
+
+log = logging.getLogger(__name__)
+
+VECTOR_SUFFIXES = {".geojson", ".json", ".gpkg", ".shp", ".parquet", ".geoparquet", ".fgb", ".zip"}
+TABLE_SUFFIXES = {".csv", ".txt", ".tsv", ".xlsx", ".xls", ".parquet"}
+
+
+def require_file(path: Path, what: str) -> None:
+    """Raise InputError unless ``path`` is an existing, non-empty file."""
+    if not path.exists():
+        raise InputError(f"{path}: {what} file not found. Check the path in the city config "
+                         "(paths are relative to the config file).")
+    if path.is_dir():
+        raise InputError(f"{path}: is a folder, expected a {what} file.")
+    if path.stat().st_size == 0:
+        raise InputError(f"{path}: the {what} file is empty.")
+
+
+def read_vector(path: Path, what: str, layer: str | None = None) -> gpd.GeoDataFrame:
+    """Read a vector file (GeoJSON, GeoPackage, Shapefile, GeoParquet, …)."""
+    require_file(path, what)
+    suffix = path.suffix.lower()
+    try:
+        if suffix in {".parquet", ".geoparquet"}:
+            return gpd.read_parquet(path)
+        return gpd.read_file(path, layer=layer, engine="pyogrio")
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError,
+            pyogrio.errors.FieldError, pyogrio.errors.GeometryError) as err:
+        raise InputError(f"{path}: cannot read this {what} file: {err}") from err
+    except (ValueError, OSError) as err:
+        raise InputError(f"{path}: cannot read this {what} file ({type(err).__name__}: {err}). "
+                         "Supported: GeoJSON, GeoPackage, Shapefile, GeoParquet.") from err
+
+
+def sniff_text(path: Path) -> tuple[str, str]:
+    """Guess the encoding and the delimiter of a delimited text file."""
+    head = path.open("rb").read(65536)
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        encoding = "utf-16"
+    elif head.startswith(b"\xef\xbb\xbf"):
+        encoding = "utf-8-sig"
+    else:
+        try:
+            head.decode("utf-8")
+            encoding = "utf-8"
+        except UnicodeDecodeError as err:
+            # A cut in the middle of a multi-byte character at the end of the sample is fine.
+            encoding = "utf-8" if err.start >= len(head) - 3 else "cp1252"
+    text = head.decode(encoding, errors="ignore")
+    first = text.splitlines()[0] if text.splitlines() else ""
+    try:
+        delimiter = csv.Sniffer().sniff(first, delimiters=",;\t|").delimiter
+    except csv.Error:
+        delimiter = ","
+    return encoding, delimiter
+
+
+def read_table(path: Path, what: str, sheet: str | int | None = None) -> pd.DataFrame:
+    """Read a CSV, XLSX or Parquet table with every column as text (no type guessing).
+
+    Empty cells become missing values. Column names are stripped of surrounding spaces.
+    """
+    require_file(path, what)
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".parquet":
+            frame = pd.read_parquet(path)
+            frame = frame.astype(object).where(frame.notna(), None)
+            frame = frame.apply(lambda col: col.map(_as_text))
+        elif suffix in {".xlsx", ".xls"}:
+            frame = pd.read_excel(path, sheet_name=sheet or 0, dtype=str)
+        else:
+            encoding, delimiter = sniff_text(path)
+            if encoding == "cp1252":
+                log.warning("%s is not UTF-8; read it as Windows-1252 (Latin-1)", path)
+            frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""],
+                                encoding=encoding, sep=delimiter, skipinitialspace=True)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError,
+            OSError) as err:
+        raise InputError(f"{path}: cannot read this {what} table: {err}") from err
+    frame.columns = [str(c).strip() for c in frame.columns]
+    if any(c.startswith("Unnamed:") for c in frame.columns) and len(frame.columns) > 1:
+        unnamed = [c for c in frame.columns if c.startswith("Unnamed:")]
+        if len(unnamed) >= len(frame.columns) / 2:
+            raise InputError(f"{path}: the header row has {len(unnamed)} empty column names; "
+                             "is the first row a title or a merged header? Put the column "
+                             "names on the first row.")
+    return frame.astype(object).where(frame.notna(), None)
+
+
+def _as_text(value: object) -> object:
+    """A code or value read from a typed file, as text: 7 and 7.0 both become "7"."""
+    if value is None:
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def row_label(path: Path, index: int) -> str:
+    """How a person finds row ``index`` (0-based data row) of ``path``."""
+    if path.suffix.lower() == ".parquet":
+        return f"row {index + 1}"
+    return f"line {index + 2}"

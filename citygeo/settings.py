@@ -1,0 +1,42 @@
+"""Where things live: the store path, the demo data, the extension directory."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+STORE_ENV = "CITYGEO_STORE"
+DEFAULT_STORE_NAME = "citygeo.duckdb"
+DEMO_STORE = Path(".citygeo") / "demo.duckdb"
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DEMO_DATA_ENV = "CITYGEO_DEMO_DATA"
+
+
+def resolve_store_path(path: str | os.PathLike[str] | None = None) -> Path:
+    """The store to use: an explicit path, else ``$CITYGEO_STORE``, else ``./citygeo.duckdb``."""
+    if path:
+        return Path(path)
+    env = os.environ.get(STORE_ENV)
+    if env:
+        return Path(env)
+    return Path(DEFAULT_STORE_NAME)
+
+
+def dashboard_store_path() -> tuple[Path, bool]:
+    """The store the dashboard opens, and whether it is the demo city built on first start.
+
+    ``$CITYGEO_STORE`` wins, then ``./citygeo.duckdb``; when neither exists the demo city is
+    (or will be) built into ``.citygeo/demo.duckdb`` under the current folder (DESIGN.md §7).
+    """
+    env = os.environ.get(STORE_ENV)
+    if env:
+        return Path(env), False
+    if Path(DEFAULT_STORE_NAME).exists():
+        return Path(DEFAULT_STORE_NAME), False
+    return DEMO_STORE, True
+
+
+def demo_data_dir() -> Path:
+    """The folder holding the bundled fictional demo city (``data/`` of the repository)."""
+    env = os.environ.get(DEMO_DATA_ENV)
+    return Path(env) if env else REPO_ROOT / "data"

@@ -1,0 +1,276 @@
+"""The DuckDB store: the only module that imports duckdb.
+
+One file per city. Reads use short-lived read-only connections to the current file. Every
+write happens on a copy of the file that replaces the original atomically (``os.replace``)
+when the whole unit of work has succeeded, so a failed or killed write leaves the store
+byte-for-byte as it was and readers never see a half-written city.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import logging
+import os
+import shutil
+import sys
+import sysconfig
+import tempfile
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import geopandas as gpd
+import pandas as pd
+import shapely
+
+from citygeo.errors import StoreError
+from citygeo.schema import TABLES
+
+log = logging.getLogger(__name__)
+
+Connection = duckdb.DuckDBPyConnection
+DatabaseError = duckdb.Error
+
+
+def extension_directory() -> Path:
+    """The folder where the ``duckdb-ext-spatial`` wheel put the spatial extension."""
+    candidates = [Path(sysconfig.get_paths()["purelib"])] + [Path(p) for p in sys.path if p]
+    for base in candidates:
+        folder = base / "duckdb_ext" / "extensions"
+        if folder.is_dir():
+            return folder
+    raise StoreError(
+        "The DuckDB spatial extension is not installed. Install it with "
+        "`pip install duckdb-ext-spatial` (it ships the extension; nothing is downloaded)."
+    )
+
+
+def connect(path: Path | str, *, read_only: bool = False) -> Connection:
+    """Open a DuckDB connection with the spatial extension loaded offline."""
+    config = {"extension_directory": str(extension_directory()), "autoinstall_known_extensions": False,
+              "autoload_known_extensions": False}
+    try:
+        con = duckdb.connect(str(path), read_only=read_only, config=config)
+    except duckdb.Error as err:
+        raise StoreError(f"Cannot open the store {path}: {err}") from err
+    con.execute("LOAD spatial")
+    return con
+
+
+def quote_ident(name: str) -> str:
+    """Quote an SQL identifier (column or table name) so no user text reaches SQL unquoted."""
+    return '"' + str(name).replace('"', '""') + '"'
+
+
+def create_schema(con: Connection) -> None:
+    """Create every table of DESIGN.md §2 that does not exist yet."""
+    for table, columns in TABLES.items():
+        con.execute(f"CREATE TABLE IF NOT EXISTS {quote_ident(table)} ({columns})")
+
+
+class Store:
+    """A city's DuckDB file: read-only reads, one atomic writer at a time."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+
+    def __repr__(self) -> str:
+        return f"Store({str(self.path)!r})"
+
+    def exists(self) -> bool:
+        return self.path.is_file()
+
+    def version(self) -> tuple[int, int]:
+        """A token that changes whenever the file is replaced (for caches)."""
+        try:
+            st = self.path.stat()
+        except FileNotFoundError:
+            return (0, 0)
+        return (st.st_ino, st.st_mtime_ns)
+
+    # -- reading -----------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def reader(self) -> Iterator[Connection]:
+        """A read-only connection to the current file."""
+        if not self.exists():
+            raise StoreError(
+                f"There is no store at {self.path}. Create one with `citygeo ingest CITY.toml "
+                f"--store {self.path}` or `citygeo demo --store {self.path}`."
+            )
+        con = connect(self.path, read_only=True)
+        try:
+            yield con
+        finally:
+            con.close()
+
+    def query(self, sql: str, params: Sequence[Any] | None = None) -> pd.DataFrame:
+        """Run one read query and return a DataFrame."""
+        with self.reader() as con:
+            return con.execute(sql, params or []).df()
+
+    def tables(self) -> set[str]:
+        rows = self.query("SELECT table_name FROM information_schema.tables")
+        return set(rows["table_name"])
+
+    def count(self, table: str) -> int:
+        if table not in self.tables():
+            return 0
+        return int(self.query(f"SELECT count(*) AS n FROM {quote_ident(table)}")["n"].iloc[0])
+
+    def read_table(self, table: str, columns: Sequence[str] | None = None,
+                   where: str = "", params: Sequence[Any] | None = None) -> pd.DataFrame:
+        """Read a table (geometry columns come back as WKB bytes named ``<col>_wkb``)."""
+        with self.reader() as con:
+            return _read_table(con, table, columns, where, params)
+
+    def neighbourhoods(self, *, geometry: bool = True) -> pd.DataFrame | gpd.GeoDataFrame:
+        """The neighbourhoods, as a GeoDataFrame in EPSG:4326 when ``geometry``."""
+        cols = ["nid", "name", "district", "population", "area_km2"]
+        frame = self.read_table("neighbourhoods", cols + (["geom"] if geometry else []))
+        frame = frame.sort_values("nid", kind="stable").reset_index(drop=True)
+        if not geometry:
+            return frame
+        geoms = shapely.from_wkb(frame.pop("geom_wkb").to_numpy())
+        return gpd.GeoDataFrame(frame, geometry=geoms, crs="EPSG:4326")
+
+    # -- writing -----------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def writer(self) -> Iterator[Connection]:
+        """One all-or-nothing unit of work.
+
+        The current file is copied next to itself, the work runs on the copy inside one
+        transaction, and the copy replaces the original only when everything succeeded.
+        Writers are serialised with a lock file, so no write is lost.
+        """
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        lock_path = self.path.with_name(self.path.name + ".lock")
+        with open(lock_path, "a+") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield from self._write_swap()
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def _write_swap(self) -> Iterator[Connection]:
+        fd, tmp_name = tempfile.mkstemp(prefix=self.path.name + ".tmp-", dir=self.path.parent)
+        os.close(fd)
+        tmp = Path(tmp_name)
+        tmp.unlink()
+        try:
+            if self.exists():
+                shutil.copy2(self.path, tmp)
+            con = connect(tmp)
+            try:
+                con.execute("BEGIN TRANSACTION")
+                create_schema(con)
+                yield con
+                con.execute("COMMIT")
+                con.execute("CHECKPOINT")
+            except BaseException:
+                with contextlib.suppress(duckdb.Error):
+                    con.execute("ROLLBACK")
+                raise
+            finally:
+                con.close()
+            _fsync(tmp)
+            os.replace(tmp, self.path)
+            _fsync_dir(self.path.parent)
+            log.info("store %s written", self.path)
+        finally:
+            for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
+                with contextlib.suppress(FileNotFoundError):
+                    leftover.unlink()
+
+    def initialise(self) -> None:
+        """Create an empty store with the full schema (no-op for tables that exist)."""
+        with self.writer():
+            pass
+
+
+def _read_table(con: Connection, table: str, columns: Sequence[str] | None,
+                where: str, params: Sequence[Any] | None) -> pd.DataFrame:
+    info = con.execute(
+        "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ? "
+        "ORDER BY ordinal_position", [table]).fetchall()
+    if not info:
+        raise StoreError(f"The store has no table {table!r}; was the city ingested?")
+    types = dict(info)
+    wanted = list(columns) if columns else list(types)
+    select = []
+    for col in wanted:
+        if col not in types:
+            raise StoreError(f"The store's table {table!r} has no column {col!r}.")
+        if types[col] == "GEOMETRY":
+            select.append(f"ST_AsWKB({quote_ident(col)}) AS {quote_ident(col + '_wkb')}")
+        else:
+            select.append(quote_ident(col))
+    sql = f"SELECT {', '.join(select)} FROM {quote_ident(table)} {where}"
+    frame = con.execute(sql, params or []).df()
+    for col in wanted:
+        if types[col] == "GEOMETRY":
+            frame[col + "_wkb"] = frame[col + "_wkb"].map(lambda b: bytes(b) if b is not None else None)
+    return frame
+
+
+def replace_table(con: Connection, table: str, frame: pd.DataFrame,
+                  geometry: dict[str, str] | None = None) -> None:
+    """Replace the rows of ``table`` with ``frame`` (column names matched by name).
+
+    ``geometry`` maps a table column to the frame column holding its WKB bytes.
+    """
+    con.execute(f"DELETE FROM {quote_ident(table)}")
+    append_rows(con, table, frame, geometry)
+
+
+def append_rows(con: Connection, table: str, frame: pd.DataFrame,
+                geometry: dict[str, str] | None = None) -> None:
+    """Insert ``frame`` into ``table``; geometry columns are built from WKB bytes."""
+    if frame.empty:
+        return
+    geometry = geometry or {}
+    view = f"__citygeo_{table}"
+    con.register(view, frame)
+    try:
+        cols, exprs = [], []
+        for col in frame.columns:
+            target = next((g for g, src in geometry.items() if src == col), None)
+            if target is not None:
+                cols.append(quote_ident(target))
+                exprs.append(f"ST_GeomFromWKB({quote_ident(col)})")
+            else:
+                cols.append(quote_ident(col))
+                exprs.append(quote_ident(col))
+        con.execute(f"INSERT INTO {quote_ident(table)} ({', '.join(cols)}) "
+                    f"SELECT {', '.join(exprs)} FROM {quote_ident(view)}")
+    except duckdb.Error as err:
+        raise StoreError(f"Could not write table {table!r}: {err}") from err
+    finally:
+        con.unregister(view)
+
+
+def ensure_columns(con: Connection, table: str, columns: dict[str, str]) -> None:
+    """Add any missing columns (name → DuckDB type) to ``table``."""
+    have = {r[0] for r in con.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = ?", [table]).fetchall()}
+    for name, sqltype in columns.items():
+        if name not in have:
+            con.execute(f"ALTER TABLE {quote_ident(table)} ADD COLUMN {quote_ident(name)} {sqltype}")
+
+
+def _fsync(path: Path) -> None:
+    with open(path, "rb") as fh:
+        os.fsync(fh.fileno())
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+__all__ = ["Connection", "DatabaseError", "Store", "append_rows", "connect", "ensure_columns",
+           "extension_directory", "quote_ident", "replace_table"]
