@@ -26,7 +26,7 @@ app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, no_args_
                   help="Map a city's neighbourhoods for the prevention of hate, extremism and "
                        "polarisation.")
 err_console = Console(stderr=True)
-console = Console()
+console = Console(soft_wrap=True)
 
 StoreOption = Annotated[Path | None, typer.Option("--store", help="The DuckDB store (default: "
                         "$CITYGEO_STORE or ./citygeo.duckdb).", show_default=False)]
@@ -104,5 +104,5 @@ def main(argv: list[str] | None = None) -> None:
     try:
         app(args=argv, prog_name="citygeo")
     except CitygeoError as err:
-        err_console.print(f"[red]error:[/red] {err}", highlight=False)
+        print(f"error: {err}", file=sys.stderr)
         sys.exit(2)

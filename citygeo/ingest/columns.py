@@ -44,9 +44,9 @@ def _code_text(value: object) -> str:
 
 
 def loose_code(code: str) -> str:
-    """A code without surrounding spaces or leading zeros, only to suggest near matches."""
-    stripped = code.strip().upper()
-    return stripped.lstrip("0") or "0"
+    """A code without spaces, case or leading zeros in its numbers, only to suggest near matches."""
+    squeezed = re.sub(r"\s+", "", code).upper()
+    return re.sub(r"\d+", lambda m: str(int(m.group())), squeezed)
 
 
 def match_codes(codes: pd.Series, known: set[str]) -> tuple[list[str], dict[str, str]]:
@@ -91,15 +91,17 @@ def parse_numbers(frame: pd.DataFrame, column: str, path: Path, problems: list[s
 
 
 def is_numeric_column(series: pd.Series) -> bool:
-    """True when every non-empty cell parses as a number (and there is at least one)."""
+    """True when most non-empty cells (at least half) parse as numbers.
+
+    A column with a few typos still counts as numeric, so its bad cells are reported rather
+    than the whole column being silently skipped.
+    """
     text = series.dropna().map(lambda v: str(v).strip())
     text = text[(text != "") & ~text.str.lower().isin(_NA_TEXT)]
     if text.empty:
         return False
-    parsed = pd.to_numeric(text, errors="coerce")
-    if parsed.notna().all():
-        return True
-    return bool(text.map(lambda v: bool(_DECIMAL_COMMA.match(v)) or _is_number(v)).all())
+    numeric = text.map(lambda v: bool(_DECIMAL_COMMA.match(v)) or _is_number(v))
+    return bool(numeric.mean() >= 0.5)
 
 
 def _is_number(text: str) -> bool:

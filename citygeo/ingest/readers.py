@@ -47,7 +47,8 @@ def read_vector(path: Path, what: str, layer: str | None = None) -> gpd.GeoDataF
 
 def sniff_text(path: Path) -> tuple[str, str]:
     """Guess the encoding and the delimiter of a delimited text file."""
-    head = path.open("rb").read(65536)
+    with path.open("rb") as fh:
+        head = fh.read(65536)
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         encoding = "utf-16"
     elif head.startswith(b"\xef\xbb\xbf"):
