@@ -308,7 +308,7 @@ def representativeness(
     _check_responses(responses, groups)
     people = _respondents(responses, groups)
     frames = []
-    for grp_var in groups:
+    for grp_var in groups if len(people) else ():
         seen = people[grp_var].dropna().astype(str).unique().tolist()
         given = categories.get(grp_var) if categories else None
         cats = [str(c) for c in given] if given is not None else sorted(seen)

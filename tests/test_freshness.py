@@ -35,7 +35,9 @@ def test_parse_duration_accepts_date_durations(text: str, expected: Duration) ->
     assert parse_duration(text) == expected
 
 
-@pytest.mark.parametrize("text", ["", "P", "1Y", "P1.5Y", "PT12H", "P1Y2H", "P-1M", "yearly", "P0D"])
+@pytest.mark.parametrize(
+    "text", ["", "P", "1Y", "P1.5Y", "PT12H", "P1Y2H", "P-1M", "yearly", "P0D"]
+)
 def test_parse_duration_rejects_bad_input_naming_the_value(text: str) -> None:
     with pytest.raises(ConfigError, match=f"refresh '{text}'"):
         parse_duration(text)
@@ -125,4 +127,5 @@ def test_overdue_sources_reports_every_bad_source_at_once() -> None:
 
 def test_overdue_sources_requires_columns() -> None:
     with pytest.raises(ConfigError, match="refresh"):
-        overdue_sources(pd.DataFrame({"source_id": [], "name": [], "collected": []}), dt.date.today())
+        no_refresh = pd.DataFrame({"source_id": [], "name": [], "collected": []})
+        overdue_sources(no_refresh, dt.date(2024, 1, 1))

@@ -139,7 +139,8 @@ def test_constant_or_short_series_have_no_correlation() -> None:
     best = best_lag(corr)
     assert best["lag"].isna().all()
     short = lagged_correlation(
-        monthly_series(_online(OFFLINE[:5], "A", 0)), monthly_incidents(_incidents(OFFLINE[:5], "A")),
+        monthly_series(_online(OFFLINE[:5], "A", 0)),
+        monthly_incidents(_incidents(OFFLINE[:5], "A")),
         max_lag=0,
     )
     assert short["n"].tolist() == [5, 5] and short["r"].isna().all()  # 5 < min_months 6

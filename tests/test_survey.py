@@ -246,5 +246,6 @@ def test_representativeness_weighted_shares_and_summary() -> None:
     strict = representativeness(responses, population, ["age_band"], threshold=0.6)
     summary = representativeness_summary(strict)
     assert summary.loc[0, "under_represented"] == ["age_band:16-24"]
-    assert summary.loc[0, "summary"] == "Under-represented: 16-24 (age_band, 0.55× population share)"
+    expected = "Under-represented: 16-24 (age_band, 0.55× population share)"
+    assert summary.loc[0, "summary"] == expected
     assert representativeness_summary(rep).loc[0, "summary"] == "No group under-represented"
