@@ -140,7 +140,9 @@ def due_date(collected: str | dt.date, refresh: str) -> dt.date:
 
 
 def _is_missing(value: object) -> bool:
-    return value is None or (not isinstance(value, str | dt.date) and bool(pd.isna(value)))
+    if value is None or value is pd.NaT:  # NaT is a datetime subclass: test it first
+        return True
+    return not isinstance(value, str | dt.date) and bool(pd.isna(value))
 
 
 def overdue_sources(sources: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
