@@ -66,16 +66,19 @@ def test_codes_are_text_and_never_matched_loosely(small_city: SmallCity) -> None
     city.loc[8, "code"] = "7"  # one plain numeric code
     city.loc[6, "code"] = "070"
     city.to_file(small_city.folder / "boundaries.geojson", driver="GeoJSON")
-    table = pd.DataFrame({"area_code": ["001", "002", "003", "4", "005", "006", "070", "008", 7],
-                          "unemployed_pct": range(9)})
-    table.to_parquet(small_city.folder / "ind.parquet")  # 7 stored as a number in a typed file
-    _swap(small_city, 'path = "indicators.csv"', 'path = "ind.parquet"')
+    table = pd.DataFrame({"area_code": ["001", "002", "003", "4", "005", "006", "070", "008"],
+                          "unemployed_pct": range(8)})
+    table.to_csv(small_city.folder / "indicators.csv", index=False)
+    typed = pd.DataFrame({"code": [7], "income": [123.0]})  # 7 stored as a number in a typed file
+    typed.to_parquet(small_city.folder / "typed.parquet")
+    small_city.config.write_text(small_city.config.read_text() + (
+        '\n[[indicators]]\npath = "typed.parquet"\nid = "code"\nyear = 2024\n'))
     (small_city.folder / "incidents.csv").write_text(
         "incident_id,date,category,lon,lat\nI1,2024-01-01,hate_crime,-29.995,-44.995\n")
     store = Store(small_city.store)
     report = ingest_city(small_city.config, store)
     values = store.query("SELECT nid, value FROM indicator_values").set_index("nid")["value"]
-    assert values["001"] == 0 and values["070"] == 6 and values["7"] == 8
+    assert values["001"] == 0 and values["070"] == 6 and values["7"] == 123.0
     assert "4" not in values.index and "004" not in values.index
     assert any("'4' (did you mean '004'?)" in w for w in report.warnings), report.warnings
 
