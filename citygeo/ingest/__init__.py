@@ -78,8 +78,7 @@ def ingest_city(config_path: Path | str, store: Store, *, progress: Progress | N
                     [datetime.now(timezone.utc).replace(tzinfo=None), config.city.name,
                      str(config.config_path), report.to_json()])
     step("done")
-    for warning in report.warnings:
-        log.warning(warning)
+    log.info("ingested %s with %d warnings", config.city.name, len(report.warnings))
     return report
 
 

@@ -13,7 +13,7 @@ import shapely
 
 from citygeo.config import BoundariesSpec
 from citygeo.errors import CRSError, InputError, format_problems
-from citygeo.ingest.columns import as_codes, parse_numbers, raise_problems, require_columns
+from citygeo.ingest.columns import as_codes, text_series, parse_numbers, raise_problems, require_columns
 from citygeo.ingest.readers import read_vector
 
 log = logging.getLogger(__name__)
@@ -133,7 +133,7 @@ def _text_column(frame: gpd.GeoDataFrame, column: str | None, default: pd.Series
     if column is None:
         return default.to_numpy() if default is not None else np.full(len(frame), None, dtype=object)
     values = frame[column].astype(object).where(frame[column].notna(), None)
-    return values.map(lambda v: None if v is None else str(v)).to_numpy()
+    return text_series(values).to_numpy(dtype=object)
 
 
 def _check_lonlat(frame: gpd.GeoDataFrame, path: Path) -> None:

@@ -15,6 +15,24 @@ _DECIMAL_COMMA = re.compile(r"^\s*[-+]?\d{1,3}(\.\d{3})*,\d+\s*$|^\s*[-+]?\d+,\d
 _NA_TEXT = {"nan", "na", "n/a", "null", "none", "-", ".."}
 
 
+def is_missing(value: object) -> bool:
+    """None, NaN, pd.NA and NaT are all "no value"."""
+    return value is None or value is pd.NA or value is pd.NaT or (
+        isinstance(value, float) and np.isnan(value))
+
+
+def cell_text(value: object) -> str | None:
+    """A cell as stripped text, or None when it holds no value."""
+    return None if is_missing(value) else str(value).strip()
+
+
+def text_series(series: pd.Series) -> pd.Series:
+    """Cells as stripped text in an object Series; empty cells and NA markers become None."""
+    cells = [cell_text(v) for v in series]
+    cells = [None if c is None or c == "" or c.lower() in _NA_TEXT else c for c in cells]
+    return pd.Series(cells, index=series.index, dtype=object)
+
+
 def require_columns(frame: pd.DataFrame, columns: list[str | None], path: Path, what: str) -> None:
     """Raise InputError naming every configured column that the file lacks."""
     missing = [c for c in columns if c and c not in frame.columns]
@@ -32,7 +50,8 @@ def require_rows(frame: pd.DataFrame, path: Path, what: str) -> None:
 
 def as_codes(series: pd.Series) -> pd.Series:
     """Neighbourhood codes as text, exactly as written (no stripping of zeros or spaces)."""
-    return series.map(lambda v: None if v is None else _code_text(v))
+    return pd.Series([None if is_missing(v) else _code_text(v) for v in series],
+                     index=series.index, dtype=object)
 
 
 def _code_text(value: object) -> str:
@@ -68,13 +87,13 @@ def parse_numbers(frame: pd.DataFrame, column: str, path: Path, problems: list[s
     Empty cells and the usual "not available" markers become missing values. A column
     written entirely with decimal commas (``12,5``) is read as such, with a warning.
     """
-    text = frame[column].map(lambda v: None if v is None else str(v).strip())
-    text = text.map(lambda v: None if v is None or v.lower() in _NA_TEXT or v == "" else v)
+    text = text_series(frame[column])
     values = pd.to_numeric(text, errors="coerce")
     bad = text.notna() & values.isna()
     if bad.any() and text[bad].map(lambda v: bool(_DECIMAL_COMMA.match(v))).all():
-        converted = text.map(lambda v: None if v is None else v.replace(".", "").replace(",", ".")
-                             if _DECIMAL_COMMA.match(v) else v)
+        converted = pd.Series([None if v is None else v.replace(".", "").replace(",", ".")
+                               if _DECIMAL_COMMA.match(v) else v for v in text],
+                              index=text.index, dtype=object)
         values = pd.to_numeric(converted, errors="coerce")
         warnings.append(f"{path.name}: column {column!r} uses decimal commas; read 12,5 as 12.5")
         bad = text.notna() & values.isna()
@@ -96,7 +115,7 @@ def is_numeric_column(series: pd.Series) -> bool:
     A column with a few typos still counts as numeric, so its bad cells are reported rather
     than the whole column being silently skipped.
     """
-    text = series.dropna().map(lambda v: str(v).strip())
+    text = series.dropna().map(lambda v: str(v).strip()).astype(object)
     text = text[(text != "") & ~text.str.lower().isin(_NA_TEXT)]
     if text.empty:
         return False
@@ -114,10 +133,10 @@ def _is_number(text: str) -> bool:
 
 def split_list(value: object) -> list[str]:
     """``"youth; women"`` → ``["youth", "women"]`` (semicolons or commas)."""
-    if value is None:
-        return []
     if isinstance(value, (list, tuple, np.ndarray)):
         return [str(v).strip() for v in value if str(v).strip()]
+    if is_missing(value):
+        return []
     text = str(value)
     sep = ";" if ";" in text else ("|" if "|" in text else ",")
     return [part.strip() for part in text.split(sep) if part.strip()]
@@ -133,7 +152,7 @@ _BOOL = {"true": True, "t": True, "yes": True, "y": True, "1": True, "formal": T
 
 
 def parse_bool(value: object) -> bool | None:
-    if value is None:
+    if is_missing(value):
         return None
     return _BOOL.get(str(value).strip().lower())
 
@@ -144,7 +163,7 @@ DATE_FORMATS = ("%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%d/%m/%Y"
 
 def parse_dates(series: pd.Series) -> pd.Series:
     """Parse dates in the formats of DATE_FORMATS (day before month); NaT where none fits."""
-    text = series.map(lambda v: None if v is None else str(v).strip())
+    text = text_series(series)
     result = pd.Series(pd.NaT, index=series.index, dtype="datetime64[ns]")
     for fmt in DATE_FORMATS:
         todo = result.isna() & text.notna()

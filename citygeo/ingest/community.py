@@ -10,7 +10,7 @@ import pandas as pd
 
 from citygeo.config import OnlineSpec, SurveySpec
 from citygeo.errors import InputError
-from citygeo.ingest.columns import (as_codes, match_codes, parse_dates, parse_numbers,
+from citygeo.ingest.columns import (as_codes, text_series, match_codes, parse_dates, parse_numbers,
                                     raise_problems, require_columns, require_rows, split_list)
 from citygeo.ingest.readers import read_table, row_label
 
@@ -40,7 +40,7 @@ def read_survey(spec: SurveySpec, known: set[str], warnings: list[str]) -> pd.Da
            else pd.Series([f"r{i + 1}" for i in range(len(frame))], index=frame.index))
     wide = pd.DataFrame({"response_id": ids, "nid": codes, "year": years.astype("int64"),
                          "weight": weights,
-                         **{g: frame[g].map(lambda v: None if v is None else str(v).strip())
+                         **{g: text_series(frame[g])
                             for g in spec.groups}, **items})
     wide = _drop_unmatched(wide, known, path, "respondents", warnings)
     long = wide.melt(id_vars=["response_id", "nid", "year", "weight", *spec.groups],
@@ -55,7 +55,9 @@ def read_online(spec: OnlineSpec, known: set[str], warnings: list[str]) -> pd.Da
     require_columns(frame, ["period", "nid", "platform", "category", "count"], path, "online signals")
     require_rows(frame, path, "online signals")
     problems: list[str] = []
-    periods = parse_dates(frame["period"].map(lambda v: f"{v}-01" if v and len(str(v)) == 7 else v))
+    months = text_series(frame["period"])
+    periods = parse_dates(pd.Series([f"{v}-01" if v and len(v) == 7 else v for v in months],
+                                    index=frame.index, dtype=object))
     for idx in np.flatnonzero(periods.isna().to_numpy())[:10]:
         problems.append(f"{row_label(path, int(idx))}, column 'period': "
                         f"{frame['period'].iloc[idx]!r} is not a month (YYYY-MM) or a date")

@@ -17,7 +17,7 @@ import pyproj
 
 from citygeo.config import PointsSpec
 from citygeo.errors import CRSError, InputError, format_problems
-from citygeo.ingest.columns import DATE_FORMATS
+from citygeo.ingest.columns import DATE_FORMATS, text_series
 from citygeo.ingest.readers import read_vector, require_file, sniff_text
 from citygeo.store import Connection, DatabaseError, quote_ident
 
@@ -89,8 +89,7 @@ def _stage_vector(con: Connection, spec: PointsSpec) -> None:
         rows = ", ".join(str(i + 1) for i in bad.to_numpy().nonzero()[0][:10])
         raise InputError(f"{spec.path}: features {rows} are not single points.")
     frame = frame.to_crs("EPSG:4326")
-    table = pd.DataFrame({c: frame[c].astype(object).where(frame[c].notna(), None)
-                          .map(lambda v: None if v is None else str(v))
+    table = pd.DataFrame({c: text_series(frame[c])
                           for c in frame.columns if c != frame.geometry.name})
     table["__lon"] = frame.geometry.x.map(repr)
     table["__lat"] = frame.geometry.y.map(repr)

@@ -1,0 +1,39 @@
+"""Waiting for the deck.gl canvas to paint, and counting its colours."""
+
+from __future__ import annotations
+
+import io
+import time
+
+import numpy as np
+from PIL import Image
+
+MAP = '[data-testid="stDeckGlJsonChart"]'
+
+
+def painted_colours(page: object, timeout: float = 90.0, min_colours: int = 2) -> tuple[np.ndarray, int]:
+    """Poll screenshots of the map until it shows several non-background colours."""
+    page.wait_for_selector(f"{MAP} canvas", timeout=timeout * 1000)  # type: ignore[attr-defined]
+    page.mouse.move(5, 5)  # type: ignore[attr-defined]
+    deadline = time.monotonic() + timeout
+    colours, pixels = 0, np.zeros((1, 1, 3))
+    while time.monotonic() < deadline:
+        shot = page.locator(MAP).first.screenshot()  # type: ignore[attr-defined]
+        pixels = np.asarray(Image.open(io.BytesIO(shot)).convert("RGB"))
+        colours = distinct_fill_colours(pixels)
+        if colours >= min_colours:
+            return pixels, colours
+        time.sleep(0.5)
+    return pixels, colours
+
+
+def distinct_fill_colours(pixels: np.ndarray) -> int:
+    """How many distinct, clearly non-background colours cover a visible share of the map."""
+    flat = pixels.reshape(-1, 3).astype(int)
+    background = (flat.min(axis=1) > 245) | (flat.max(axis=1) < 10)
+    flat = flat[~background]
+    if flat.size == 0:
+        return 0
+    quantised = flat // 16
+    keys, counts = np.unique(quantised, axis=0, return_counts=True)
+    return int((counts > 0.005 * len(pixels.reshape(-1, 3))).sum())
