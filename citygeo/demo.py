@@ -402,20 +402,18 @@ def neighbourhoods_geojson(nb: Neighbourhoods) -> str:
 # --------------------------------------------------------------------------- point sampling
 
 
-@dataclass(frozen=True)
 class Locator:
-    """Finds the neighbourhood a lon/lat point lies strictly inside (-1: none)."""
+    """Finds the neighbourhood a lon/lat point lies strictly inside (-1: none or several)."""
 
-    polygons: list[Polygon]
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "_tree", shapely.STRtree(self.polygons))
+    def __init__(self, polygons: list[Polygon]) -> None:
+        self.polygons = polygons
+        self._tree = shapely.STRtree(polygons)
 
     def locate(self, lonlat: np.ndarray) -> np.ndarray:
         points = shapely.points(lonlat)
         found = np.full(len(points), -1)
         hits = np.zeros(len(points), dtype=int)
-        src, poly = self._tree.query(points, predicate="within")  # type: ignore[attr-defined]
+        src, poly = self._tree.query(points, predicate="within")
         found[src] = poly
         np.add.at(hits, src, 1)
         found[hits != 1] = -1
