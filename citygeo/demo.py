@@ -1139,6 +1139,8 @@ def city_toml() -> str:
     items = '["trust_local_gov", "feel_safe", "experienced_hate", "trust_neighbours"]'
     text = f"""# Port Averlane: a FICTIONAL, SYNTHETIC demo city (`python -m citygeo.demo`).
 
+indicator_labels = "indicators/labels.csv"
+
 [city]
 name = "{CITY_NAME}"
 fictional = true
@@ -1206,6 +1208,7 @@ source = "online-monitoring"
 stakeholders = "registers/stakeholders.csv"
 consultations = "registers/consultations.csv"
 source = "partner-register"
+consultations_source = "listening-log"
 """
     for src in _SOURCES:
         text += f"\n[sources.{src['id']}]\n"
