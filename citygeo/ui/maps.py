@@ -17,7 +17,7 @@ def view_for(bounds: Sequence[float]) -> pdk.ViewState:
     """A view that fits ``bounds`` (minx, miny, maxx, maxy) in a ~900×600 px map."""
     minx, miny, maxx, maxy = bounds
     span = max(maxx - minx, (maxy - miny) * 1.5, 1e-6)
-    zoom = math.log2(360 / span) + 1.1
+    zoom = math.log2(360 / span) + 0.6
     return pdk.ViewState(longitude=(minx + maxx) / 2, latitude=(miny + maxy) / 2,
                          zoom=min(max(zoom, 1), 18), pitch=0, bearing=0)
 

@@ -7,7 +7,6 @@ Chromium or Playwright is missing.
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -54,10 +53,20 @@ def _free_port() -> int:
 
 
 class Dashboard:
-    def __init__(self, url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    def __init__(self, url: str, process: subprocess.Popen[bytes], log: Path, handle: object) -> None:
         self.url = url
         self.process = process
         self.log = log
+        self._handle = handle
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self._handle.close()  # type: ignore[attr-defined]
 
 
 def start_dashboard(store: Path, workdir: Path) -> Dashboard:
@@ -68,20 +77,23 @@ def start_dashboard(store: Path, workdir: Path) -> Dashboard:
     cmd = [sys.executable, "-m", "streamlit", "run", str(REPO_ROOT / "app.py"),
            "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true",
            "--browser.gatherUsageStats", "false"]
-    process = subprocess.Popen(cmd, cwd=REPO_ROOT, env=env, stdout=log.open("wb"),
-                               stderr=subprocess.STDOUT)
+    handle = log.open("wb")
+    process = subprocess.Popen(cmd, cwd=REPO_ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
+            handle.close()
             raise RuntimeError(f"streamlit exited: {log.read_text()}")
         try:
             with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
                 if response.status == 200:
-                    return Dashboard(url, process, log)
+                    return Dashboard(url, process, log, handle)
         except OSError:
             time.sleep(0.3)
     process.kill()
+    process.wait()
+    handle.close()
     raise RuntimeError(f"streamlit did not start: {log.read_text()}")
 
 
@@ -98,15 +110,9 @@ def demo_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def dashboard(demo_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dashboard]:
-    if not Path(CHROMIUM).exists() or shutil.which("streamlit") is None and False:
-        _require_or_skip("chromium missing")
     app = start_dashboard(demo_store, tmp_path_factory.mktemp("dashboard"))
     yield app
-    app.process.terminate()
-    try:
-        app.process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        app.process.kill()
+    app.stop()
 
 
 @pytest.fixture
