@@ -133,3 +133,14 @@ def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, s
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     out = capsys.readouterr()
     return code, out.out, out.err
+
+
+@pytest.fixture(scope="session")
+def demo_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The fictional demo city built once per test session, as `citygeo demo` does."""
+    from citygeo.service import build_demo
+    from citygeo.store import Store
+
+    path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
+    build_demo(Store(path))
+    return path

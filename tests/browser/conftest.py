@@ -98,17 +98,6 @@ def start_dashboard(store: Path, workdir: Path) -> Dashboard:
 
 
 @pytest.fixture(scope="session")
-def demo_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The demo city built once per test session (as `citygeo demo` does)."""
-    from citygeo.service import build_demo
-    from citygeo.store import Store
-
-    path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
-    build_demo(Store(path))
-    return path
-
-
-@pytest.fixture(scope="session")
 def dashboard(demo_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dashboard]:
     app = start_dashboard(demo_store, tmp_path_factory.mktemp("dashboard"))
     yield app

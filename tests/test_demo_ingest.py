@@ -1,0 +1,61 @@
+"""The fictional demo city through the real ingest: counts, labels, and point assignment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+
+from citygeo.service import city_settings, demo_config_path
+from citygeo.store import Store
+from tests.conftest import file_digest, run_cli
+
+
+def test_demo_store_contents(demo_store: Path) -> None:
+    store = Store(demo_store)
+    assert store.count("neighbourhoods") == 150
+    assert store.count("incidents") == 19_945
+    assert store.count("assets") == 300
+    assert store.count("stakeholders") == 60
+    assert store.count("consultations") == 90
+    assert store.count("sources") == 8
+    settings = city_settings(store)
+    assert settings["name"] == "Port Averlane"
+    assert settings["fictional"] == "True"
+    years = store.query("SELECT DISTINCT year FROM indicator_values ORDER BY year")["year"].tolist()
+    assert years == [2024, 2025, 2026]
+    groups = set(store.query("SELECT DISTINCT grp FROM indicator_values")["grp"])
+    assert groups == {"all", "16-24", "25-44", "45-64", "65+"}
+    labels = store.query("SELECT label FROM indicators WHERE indicator = 'youth_unemployed_pct'")
+    assert labels["label"].iloc[0] != "youth_unemployed_pct"
+
+
+def test_assignment_agrees_with_geopandas_sjoin(demo_store: Path) -> None:
+    folder = demo_config_path().parent
+    hoods = gpd.read_file(folder / "boundaries" / "neighbourhoods.geojson")
+    raw = pd.read_csv(folder / "points" / "incidents.csv")
+    points = gpd.GeoDataFrame(raw, geometry=gpd.points_from_xy(raw["lon"], raw["lat"]), crs=4326)
+    joined = gpd.sjoin(points, hoods[["code", "geometry"]], predicate="within", how="left")
+    assert not joined.index.duplicated().any()
+    expected = joined.set_index("incident_id")["code"]
+    ours = Store(demo_store).query("SELECT incident_id, nid FROM incidents").set_index("incident_id")["nid"]
+    assert len(ours) == len(expected) == 19_945
+    ours = ours.loc[expected.index]
+    both_outside = ours.isna() & expected.isna()
+    agree = (ours == expected) | both_outside
+    assert agree.all(), f"{(~agree).sum()} incidents assigned differently"
+    assert both_outside.sum() == 25
+
+
+def test_cli_demo_builds_store(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    store = tmp_path / "d.duckdb"
+    code, out, err = run_cli(["demo", "--store", str(store)], capsys)
+    assert code == 0, err
+    assert "Port Averlane" in out and "19,920 assigned" in out
+    digest = file_digest(store)
+    code, _, _ = run_cli(["demo", "--store", str(store)], capsys)
+    assert code == 0
+    assert Store(store).count("incidents") == 19_945  # idempotent: replaced, not appended
+    assert digest is not None

@@ -1,0 +1,56 @@
+"""The layering of STYLE.md: a module imports only from its own layer or earlier ones."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import citygeo
+
+PACKAGE = Path(citygeo.__file__).parent
+LAYERS = {
+    "errors": 0, "schema": 0, "settings": 0,
+    "config": 1, "classify": 1, "scoring": 1, "survey": 1, "online": 1, "registers": 1,
+    "freshness": 1, "privacy": 1, "demo": 1, "geo": 1,
+    "store": 2, "ingest": 2, "export": 2, "report": 2,
+    "service": 3,
+    "cli": 4, "ui": 4, "__main__": 4, "__init__": 0,
+}
+
+
+def _layer(module: str) -> int:
+    top = module.split(".")[0]
+    assert top in LAYERS, f"citygeo.{top} has no layer in tests/test_layers.py; add it"
+    return LAYERS[top]
+
+
+def test_imports_respect_layers() -> None:
+    problems = []
+    for path in PACKAGE.rglob("*.py"):
+        module = ".".join(path.relative_to(PACKAGE).with_suffix("").parts)
+        own = _layer(module)
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = []
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("citygeo."):
+                names = [node.module.removeprefix("citygeo.")]
+            elif isinstance(node, ast.Import):
+                names = [a.name.removeprefix("citygeo.") for a in node.names if a.name.startswith("citygeo.")]
+            for name in names:
+                if _layer(name) > own:
+                    problems.append(f"{module} (layer {own}) imports {name} (layer {_layer(name)})")
+    assert not problems, problems
+
+
+def test_only_store_imports_duckdb_and_only_ui_imports_streamlit() -> None:
+    for path in PACKAGE.rglob("*.py"):
+        tree = ast.parse(path.read_text())
+        imported = {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+        imported |= {n.module.split(".")[0] for n in ast.walk(tree)
+                     if isinstance(n, ast.ImportFrom) and n.module}
+        rel = path.relative_to(PACKAGE).as_posix()
+        if "duckdb" in imported:
+            assert rel == "store.py", f"{rel} imports duckdb"
+        if "streamlit" in imported:
+            assert rel.startswith("ui/"), f"{rel} imports streamlit"
+        if "pydeck" in imported:
+            assert rel == "ui/maps.py", f"{rel} imports pydeck"
