@@ -18,7 +18,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from citygeo import __version__
 from citygeo.errors import CitygeoError
 from citygeo.ingest import IngestReport, ingest_city
-from citygeo.service import build_demo
+from citygeo.service import build_demo, score_store
 from citygeo.settings import REPO_ROOT, STORE_ENV, resolve_store_path
 from citygeo.store import Store
 
@@ -75,6 +75,33 @@ def ingest(config: Annotated[Path, typer.Argument(help="The city's TOML config."
     with _progress() as progress:
         report = ingest_city(config, target, progress=progress)
     _print_report(report, target)
+
+
+@app.command()
+def score(store: StoreOption = None,
+          methodology: Annotated[Path | None, typer.Option(
+              help="Methodology TOML (default: the one named in the city config).")] = None,
+          year: Annotated[list[int] | None, typer.Option(
+              help="Score only this year (repeatable; default: every year with data).")] = None,
+          draws: Annotated[int, typer.Option(help="Monte Carlo draws for rank intervals.")] = 1000,
+          note: Annotated[str | None, typer.Option(help="Why this version (stored with it).")] = None,
+          ) -> None:
+    """Score every neighbourhood and year with a methodology; writes the scores table."""
+    target = Store(resolve_store_path(store))
+    if not target.exists():
+        raise CitygeoError(f"There is no store at {target.path}; run `citygeo ingest CITY.toml` first.")
+    with _progress() as progress:
+        scores = score_store(target, methodology, year or None, draws=draws, note=note,
+                             progress=progress)
+    main_rows = scores[scores["grp"] == "all"]
+    console.print(f"scored {main_rows['nid'].nunique()} neighbourhoods × "
+                  f"{main_rows['year'].nunique()} years with methodology "
+                  f"{main_rows['methodology_version'].iloc[0]} "
+                  f"(sha256 {main_rows['methodology_sha256'].iloc[0][:12]}…) → {target.path}")
+    latest = main_rows[main_rows["year"] == main_rows["year"].max()].nsmallest(5, "risk_rank")
+    for row in latest.itertuples():
+        console.print(f"  #{int(row.risk_rank):<3} {row.name} ({row.nid}): risk {row.risk_score:.0f}/100, "
+                      f"likely rank {int(row.risk_rank_p05)}–{int(row.risk_rank_p95)}", markup=False)
 
 
 @app.command("app")

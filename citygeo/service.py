@@ -6,10 +6,19 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
+from datetime import datetime, timezone
+
+import numpy as np
+import pandas as pd
+
 from citygeo.errors import StoreError
 from citygeo.ingest import IngestReport, ingest_city
+from citygeo.schema import DEFAULT_GROUP
+from citygeo.scoring import (Methodology, ScoringInputs, canonical_json, estimate_survey,
+                             load_methodology, methodology_sha256, queen_weights, score_city,
+                             survey_statistics, validate_against)
 from citygeo.settings import demo_data_dir
-from citygeo.store import Store
+from citygeo.store import Connection, Store, append_rows, ensure_columns
 
 log = logging.getLogger(__name__)
 
@@ -26,9 +35,11 @@ def demo_config_path() -> Path:
     return path
 
 
-def build_demo(store: Store, *, progress: Progress | None = None) -> IngestReport:
-    """Ingest (and score, once scoring exists) the bundled fictional demo city."""
-    return ingest_city(demo_config_path(), store, progress=progress)
+def build_demo(store: Store, *, progress: Progress | None = None, draws: int = 1000) -> IngestReport:
+    """Ingest and score the bundled fictional demo city."""
+    report = ingest_city(demo_config_path(), store, progress=progress)
+    score_store(store, draws=draws, progress=progress)
+    return report
 
 
 def city_settings(store: Store) -> dict[str, str]:
@@ -37,3 +48,100 @@ def city_settings(store: Store) -> dict[str, str]:
         return {}
     frame = store.query("SELECT key, value FROM city")
     return dict(zip(frame["key"], frame["value"], strict=True))
+
+
+# -- scoring -------------------------------------------------------------------------------
+def methodology_path_for(store: Store, override: Path | str | None = None) -> Path:
+    """The methodology file to score with: the one given, else the city config's."""
+    if override:
+        return Path(override)
+    configured = city_settings(store).get("methodology_path", "")
+    if not configured:
+        raise StoreError("No methodology given and the city config has no [methodology] path; "
+                         "pass --methodology FILE.")
+    return Path(configured)
+
+
+def scoring_inputs(store: Store, methodology: Methodology) -> ScoringInputs:
+    """Read what the scoring engine needs from the store (plain DataFrames, queen weights)."""
+    hoods = store.neighbourhoods(geometry=True)
+    values = store.query("SELECT nid, indicator, year, grp, value FROM indicator_values")
+    incidents = store.query(
+        "SELECT nid, CAST(year(occurred_on) AS INTEGER) AS year, category, count(*) AS count "
+        "FROM incidents WHERE nid IS NOT NULL AND occurred_on IS NOT NULL GROUP BY ALL")
+    assets = store.query(
+        "SELECT nid, kind, theme, count(*) AS count FROM ("
+        "  SELECT nid, kind, unnest(CASE WHEN len(themes) = 0 THEN [NULL] ELSE themes END) AS theme"
+        "  FROM assets WHERE nid IS NOT NULL) GROUP BY ALL")
+    responses = store.query("SELECT * FROM survey_responses")
+    groups = [c for c in responses.columns
+              if c not in {"response_id", "nid", "year", "weight", "item", "value"}]
+    survey = (estimate_survey(responses, groups, survey_statistics(methodology))
+              if not responses.empty else None)
+    return ScoringInputs(
+        neighbourhoods=pd.DataFrame(hoods.drop(columns="geometry")),
+        indicator_values=values, incident_counts=incidents, asset_counts=assets,
+        survey_estimates=survey, weights=queen_weights(hoods, "nid"))
+
+
+def score_store(store: Store, methodology_file: Path | str | None = None,
+                years: list[int] | None = None, *, draws: int = 1000, seed: int = 12345,
+                note: str | None = None, progress: Progress | None = None) -> pd.DataFrame:
+    """Score a city with a methodology file and write ``scores`` and ``methodologies``.
+
+    Idempotent: rows of the same methodology and years are replaced, never duplicated.
+    """
+    path = methodology_path_for(store, methodology_file)
+    methodology = load_methodology(path)
+    inputs = scoring_inputs(store, methodology)
+    validate_against(methodology, *available_names(inputs))
+    if progress:
+        progress(0, 2, "scoring")
+    scores = score_city(inputs, methodology, years, draws=draws, seed=seed)
+    groups = sorted(set(inputs.indicator_values["grp"]) - {DEFAULT_GROUP})
+    by_group = [score_city(inputs, methodology, years, group=g, draws=0, seed=seed) for g in groups]
+    scores = pd.concat([scores, *by_group], ignore_index=True)
+    if progress:
+        progress(1, 2, "writing scores")
+    with store.writer() as con:
+        write_scores(con, methodology, scores, note)
+    return scores
+
+
+def available_names(inputs: ScoringInputs) -> tuple[set[str], set[str], set[str], set[str]]:
+    survey = inputs.survey_estimates
+    return (set(inputs.indicator_values["indicator"]), set(inputs.incident_counts["category"]),
+            set(inputs.asset_counts["kind"]), set(survey["item"]) if survey is not None else set())
+
+
+def _sql_type(series: pd.Series) -> str:
+    if series.name == "flags":
+        return "VARCHAR[]"
+    if pd.api.types.is_bool_dtype(series):
+        return "BOOLEAN"
+    if pd.api.types.is_integer_dtype(series):
+        return "BIGINT"
+    if pd.api.types.is_numeric_dtype(series):
+        return "DOUBLE"
+    return "VARCHAR"
+
+
+def write_scores(con: Connection, methodology: Methodology, scores: pd.DataFrame,
+                 note: str | None = None) -> None:
+    """Record the methodology and replace its score rows for the years in ``scores``."""
+    sha = methodology_sha256(methodology)
+    con.execute("DELETE FROM methodologies WHERE sha256 = ?", [sha])
+    con.execute("INSERT INTO methodologies VALUES (?, ?, ?, ?, ?)",
+                [methodology.version, sha, canonical_json(methodology),
+                 note if note is not None else methodology.note,
+                 datetime.now(timezone.utc).replace(tzinfo=None)])
+    frame = scores.copy()
+    frame["flags"] = frame["flags"].map(lambda f: [str(x) for x in f] if isinstance(f, (list, tuple, np.ndarray)) else [])
+    columns = {str(c): _sql_type(frame[c]) for c in frame.columns}
+    con.execute("CREATE TABLE IF NOT EXISTS scores (nid VARCHAR, year INTEGER, grp VARCHAR, "
+                "methodology_sha256 VARCHAR)")
+    ensure_columns(con, "scores", columns)
+    years = sorted(int(y) for y in frame["year"].unique())
+    con.execute("DELETE FROM scores WHERE methodology_sha256 = ? AND list_contains(?, year)",
+                [sha, years])
+    append_rows(con, "scores", frame)
