@@ -77,6 +77,25 @@ class Measure(BaseModel):
     item: str | None = None
     transform: str | None = None
 
+    @model_validator(mode="before")
+    @classmethod
+    def _fill_defaults(cls, data: Any) -> Any:
+        """State the defaults of DESIGN.md §3, so the canonical JSON (and sha256) of a file
+        that omits a default equals that of one that writes it out."""
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        source = data.get("from", data.get("source", "indicator"))
+        if source == "indicator":
+            data.setdefault("indicator", data.get("id"))
+        elif source in ("incidents", "assets"):
+            data.setdefault("per", 1000.0)
+            data.setdefault("denominator", "population")
+        elif source == "survey":
+            data.setdefault("item", data.get("id"))
+            data.setdefault("transform", "mean")
+        return data
+
     @field_validator("transform")
     @classmethod
     def _known_transform(cls, value: str | None) -> str | None:
@@ -110,8 +129,7 @@ class Measure(BaseModel):
             raise ValueError("empirical Bayes smoothing needs denominator = 'population'")
         return self
 
-    # Effective values (the defaults of DESIGN.md §3), kept out of the stored fields so
-    # that a file that states a default and one that omits it hash the same.
+    # Effective values (the defaults are filled in by ``_fill_defaults``).
     @property
     def indicator_name(self) -> str:
         return self.indicator or self.id
