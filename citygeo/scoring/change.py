@@ -78,7 +78,7 @@ def change_table(
     cols = ["nid", "name", "risk_score", "risk_rank", "protective_score", "protective_rank", "methodology_sha256"]
     before = scores.loc[scores["year"] == from_year, cols].set_index("nid")
     after = scores.loc[scores["year"] == to_year, cols].set_index("nid")
-    table = before.join(after, how="outer", lsuffix="_from", rsuffix="_to")
+    table = before.merge(after, how="outer", left_index=True, right_index=True, suffixes=("_from", "_to"))
     out = pd.DataFrame(index=table.index)
     out["name"] = table["name_to"].fillna(table["name_from"])
     out["from_year"], out["to_year"] = from_year, to_year

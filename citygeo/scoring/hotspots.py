@@ -10,6 +10,7 @@ neighbourhoods that take part.
 from __future__ import annotations
 
 import logging
+import warnings
 
 import esda
 import geopandas as gpd
@@ -69,7 +70,19 @@ def local_moran_classes(
     y = values.loc[usable].to_numpy(dtype=float)
     if np.ptp(y) == 0:
         return out
-    local = esda.Moran_Local(y, sub, transformation="r", permutations=permutations, seed=seed, n_jobs=1)
+    with warnings.catch_warnings():
+        # esda 2.9 warns that its default alternative hypothesis will change, but
+        # Moran_Local offers no argument to choose it; we keep today's folded
+        # ("directed") pseudo p-value, the one GeoDa reports.
+        warnings.filterwarnings(
+            "ignore",
+            message="The alternative hypothesis for conditional randomization",
+            category=DeprecationWarning,
+        )
+        local = esda.Moran_Local(
+            y, sub, transformation="r", permutations=permutations, seed=seed, n_jobs=1,
+            keep_simulations=False,
+        )
     classes = np.array([QUADRANT_CLASSES[q] for q in local.q], dtype=object)
     out.loc[usable] = np.where(local.p_sim < alpha, classes, "none")
     return out
