@@ -22,7 +22,7 @@ from citygeo.scoring.engine import Prepared, domain_scores, oriented_measures, p
 from citygeo.scoring.flags import build_flags
 from citygeo.scoring.hotspots import global_moran, local_moran_classes, queen_weights
 from citygeo.scoring.inputs import ScoringInputs
-from citygeo.scoring.measures import build_measures, estimate_survey
+from citygeo.scoring.measures import build_measures, estimate_survey, survey_statistics
 from citygeo.scoring.methodology import (
     Methodology,
     canonical_json,
@@ -52,6 +52,7 @@ __all__ = [
     "recompute",
     "score_city",
     "score_prepared",
+    "survey_statistics",
     "unstable_neighbourhoods",
     "validate_against",
 ]

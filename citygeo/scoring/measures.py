@@ -35,7 +35,13 @@ from citygeo.schema import DEFAULT_GROUP
 from citygeo.scoring.inputs import ScoringInputs
 from citygeo.scoring.methodology import Measure, Methodology
 
-__all__ = ["MeasureTable", "available_years", "build_measures", "estimate_survey"]
+__all__ = [
+    "MeasureTable",
+    "available_years",
+    "build_measures",
+    "estimate_survey",
+    "survey_statistics",
+]
 
 log = logging.getLogger(__name__)
 
@@ -240,6 +246,12 @@ def _survey(
     subset = _pick_group(subset, group)
     what = f"survey item {m.survey_item!r}"
     return _lookup(rows, subset, "estimate", what), _lookup(rows, subset, "n_eff", what)
+
+
+def survey_statistics(methodology: Methodology) -> tuple[str, ...]:
+    """The statistics :func:`estimate_survey` must produce for ``methodology``."""
+    wanted = {m.survey_transform for m in methodology.measures if m.source == "survey"}
+    return tuple(sorted(wanted | {"mean"}))
 
 
 def estimate_survey(
