@@ -18,6 +18,9 @@ import numpy as np
 import pandas as pd
 
 from citygeo.schema import DEFAULT_GROUP, SCORE_COLUMNS, domain_column, measure_column, raw_column
+from citygeo.scoring.change import change_table, compare_methodologies
+from citygeo.scoring.coherence import CoherenceReport, coherence_report
+from citygeo.scoring.districts import district_inputs, score_districts
 from citygeo.scoring.engine import Prepared, domain_scores, oriented_measures, prepare, recompute
 from citygeo.scoring.flags import build_flags
 from citygeo.scoring.hotspots import global_moran, local_moran_classes, queen_weights
@@ -34,12 +37,17 @@ from citygeo.scoring.methodology import (
 from citygeo.scoring.robustness import rank_intervals, unstable_neighbourhoods
 
 __all__ = [
+    "CoherenceReport",
     "Methodology",
     "Prepared",
     "ScoringInputs",
     "build_measures",
     "canonical_json",
+    "change_table",
+    "coherence_report",
+    "compare_methodologies",
     "count_column",
+    "district_inputs",
     "estimate_survey",
     "global_moran",
     "load_methodology",
@@ -51,6 +59,7 @@ __all__ = [
     "rank_intervals",
     "recompute",
     "score_city",
+    "score_districts",
     "score_prepared",
     "survey_statistics",
     "unstable_neighbourhoods",

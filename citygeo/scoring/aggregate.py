@@ -40,10 +40,12 @@ class Aggregation:
         present = ~np.isnan(scores)
         filled = np.where(present, self.forward(np.where(present, scores, 0.0)), 0.0)
         numerator = filled @ weights
-        if present.all():
-            denominator = np.broadcast_to(weights.sum(axis=0), numerator.shape)
-        else:
-            denominator = present.astype(float) @ weights
+        if present.all():  # the common case: one denominator per column
+            totals = weights.sum(axis=0)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                means = self.backward(numerator / np.where(totals > 0, totals, np.nan))
+            return means
+        denominator = present.astype(float) @ weights
         with np.errstate(invalid="ignore", divide="ignore"):
             means = numerator / denominator
         return np.where(denominator > 0, self.backward(means), np.nan)

@@ -21,6 +21,7 @@ import logging
 import pandas as pd
 
 from citygeo.scoring.inputs import ScoringInputs
+from citygeo.scoring.methodology import Methodology
 
 __all__ = ["district_inputs", "score_districts"]
 
@@ -75,8 +76,18 @@ def _weighted_survey(survey: pd.DataFrame, district_of: pd.Series) -> pd.DataFra
     return summed.assign(estimate=summed["weighted"] / summed["n_eff"])[[*keys, "estimate", "n_eff"]]
 
 
-def score_districts(inputs: ScoringInputs, methodology: object, years: list[int] | None = None, *, draws: int = 0, seed: int = 12345) -> pd.DataFrame:
-    """Score districts with the same methodology (``nid`` and ``name`` = district)."""
+def score_districts(
+    inputs: ScoringInputs,
+    methodology: Methodology,
+    years: list[int] | None = None,
+    *,
+    draws: int = 0,
+    seed: int = 12345,
+) -> pd.DataFrame:
+    """Score districts with the same methodology (``nid`` and ``name`` = district).
+
+    No hot spots (districts carry no contiguity weights); Monte Carlo off by default.
+    """
     from citygeo.scoring import score_city  # the package entry point; imported late to avoid a cycle
 
-    return score_city(district_inputs(inputs), methodology, years, draws=draws, seed=seed)  # type: ignore[arg-type]
+    return score_city(district_inputs(inputs), methodology, years, draws=draws, seed=seed)

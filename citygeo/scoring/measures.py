@@ -87,7 +87,11 @@ def available_years(inputs: ScoringInputs, methodology: Methodology) -> list[int
     if "indicator" in sources:
         names = {m.indicator_name for m in methodology.measures if m.source == "indicator"}
         frame = inputs.indicator_values
-        per_source["indicators"] = set(frame.loc[frame["indicator"].isin(names), "year"].astype(int))
+        codes, uniques = pd.factorize(frame["indicator"], use_na_sentinel=True)
+        used = np.zeros(len(uniques) + 1, dtype=bool)
+        found = pd.Index(uniques).get_indexer(sorted(names))
+        used[found[found >= 0]] = True
+        per_source["indicators"] = set(np.unique(frame["year"].to_numpy()[used[codes]]).astype(int))
     if "incidents" in sources:
         per_source["incidents"] = set(inputs.incident_counts["year"].astype(int))
     if "survey" in sources:
@@ -109,18 +113,24 @@ def build_measures(
     hoods = inputs.neighbourhoods
     _check_columns(hoods, ("nid", "population", "area_km2"), "neighbourhoods")
     rows = _row_frame(hoods, years)
+    keys = _RowKeys(rows, years)
+    sources = {m.source for m in methodology.measures}
+    indicators = _Keyed(keys, inputs.indicator_values, ("indicator", "grp")) if "indicator" in sources else None
+    incidents = _Keyed(keys, inputs.incident_counts, ("category",)) if "incidents" in sources else None
+    assets = _Keyed(keys, inputs.asset_counts, ("kind", "theme"), yearly=False) if "assets" in sources else None
+    survey = _survey_keyed(keys, inputs.survey_estimates, methodology)
     raw: dict[str, np.ndarray] = {}
     counts: dict[str, np.ndarray] = {}
     n_eff: dict[str, np.ndarray] = {}
     for measure in methodology.measures:
-        if measure.source == "indicator":
-            raw[measure.id] = _indicator(rows, inputs.indicator_values, measure, group)
-        elif measure.source == "incidents":
-            raw[measure.id], counts[measure.id] = _incident_rate(rows, inputs.incident_counts, measure)
-        elif measure.source == "assets":
-            raw[measure.id], counts[measure.id] = _asset_rate(rows, inputs.asset_counts, measure)
-        else:
-            raw[measure.id], n_eff[measure.id] = _survey(rows, inputs.survey_estimates, measure, group)
+        if indicators is not None and measure.source == "indicator":
+            raw[measure.id] = _indicator(indicators, measure, group)
+        elif incidents is not None and measure.source == "incidents":
+            raw[measure.id], counts[measure.id] = _incident_rate(rows, incidents, measure)
+        elif assets is not None and measure.source == "assets":
+            raw[measure.id], counts[measure.id] = _asset_rate(rows, assets, measure)
+        elif survey is not None:
+            raw[measure.id], n_eff[measure.id] = _survey(survey, measure, group)
     index = rows.index
     return MeasureTable(
         rows=rows,
@@ -152,27 +162,87 @@ def _row_frame(hoods: pd.DataFrame, years: list[int]) -> pd.DataFrame:
     return rows[["nid", "year", "name", "district", "population", "area_km2"]]
 
 
-def _lookup(rows: pd.DataFrame, frame: pd.DataFrame, column: str, what: str) -> np.ndarray:
-    """Values of ``frame[column]`` keyed by (nid, year), in row order; NaN where absent."""
-    keyed = frame.assign(year=frame["year"].astype(int))
-    if keyed.duplicated(["nid", "year"]).any():
-        dup = keyed.loc[keyed.duplicated(["nid", "year"]), ["nid", "year"]].head(5)
-        raise InputError(f"{what}: more than one value for (nid, year) {dup.values.tolist()}")
-    series = keyed.set_index(["nid", "year"])[column].astype(float)
-    key = pd.MultiIndex.from_arrays([rows["nid"], rows["year"]])
-    return series.reindex(key).to_numpy(dtype=float)
+class _RowKeys:
+    """Maps (nid, year) to a row position: ``year_index × n + nid_index`` (−1 = not scored)."""
+
+    def __init__(self, rows: pd.DataFrame, years: list[int]) -> None:
+        self.nids = pd.Index(rows["nid"].iloc[: len(rows) // max(1, len(years))])
+        self.years = [int(y) for y in years]
+        self.n_rows = len(rows)
+
+    def nid_positions(self, nids: pd.Series) -> np.ndarray:
+        codes, uniques = pd.factorize(nids, use_na_sentinel=True)
+        return _lookup_table(self.nids.get_indexer(uniques), fill=-1)[codes]
+
+    def positions(self, nids: pd.Series, years: pd.Series) -> np.ndarray:
+        nid_pos = self.nid_positions(nids)
+        year_values = pd.to_numeric(years, errors="coerce").to_numpy(dtype=float)
+        year_pos = pd.Index(self.years, dtype=float).get_indexer(year_values)
+        ok = (nid_pos >= 0) & (year_pos >= 0)
+        return np.where(ok, year_pos * len(self.nids) + nid_pos, -1)
 
 
-def _pick_group(frame: pd.DataFrame, wanted: str) -> pd.DataFrame:
-    grp = frame["grp"] if "grp" in frame else pd.Series(DEFAULT_GROUP, index=frame.index)
-    chosen = wanted if (grp == wanted).any() else DEFAULT_GROUP
-    return frame.loc[grp == chosen]
+def _lookup_table(values: np.ndarray, fill: object) -> np.ndarray:
+    """``values`` with one extra slot at the end, so that code −1 (missing) maps to ``fill``."""
+    return np.append(values, np.array([fill], dtype=values.dtype))
 
 
-def _indicator(rows: pd.DataFrame, values: pd.DataFrame, m: Measure, group: str) -> np.ndarray:
-    subset = values.loc[values["indicator"] == m.indicator_name]
-    subset = _pick_group(subset, m.group or group)
-    return _lookup(rows, subset, "value", f"indicator {m.indicator_name!r}")
+class _Keyed:
+    """A long input frame with row positions and factorised key columns, computed once."""
+
+    def __init__(self, keys: _RowKeys, frame: pd.DataFrame, columns: tuple[str, ...], yearly: bool = True) -> None:
+        self.keys, self.frame = keys, frame
+        self.pos = keys.positions(frame["nid"], frame["year"]) if yearly else keys.nid_positions(frame["nid"])
+        self.codes: dict[str, tuple[np.ndarray, pd.Index]] = {}
+        self.numbers: dict[str, np.ndarray] = {}
+        for column in columns:
+            values = frame[column] if column in frame else pd.Series(DEFAULT_GROUP, index=frame.index)
+            codes, uniques = pd.factorize(values, use_na_sentinel=True)
+            self.codes[column] = (codes, pd.Index(uniques))
+        self.years_present = set(pd.to_numeric(frame["year"]).astype(int)) if yearly else set()
+
+    def numeric(self, column: str) -> np.ndarray:
+        if column not in self.numbers:
+            self.numbers[column] = pd.to_numeric(self.frame[column], errors="coerce").to_numpy(dtype=float)
+        return self.numbers[column]
+
+    def mask(self, column: str, wanted: tuple[object, ...] | list[object]) -> np.ndarray:
+        codes, uniques = self.codes[column]
+        chosen = np.zeros(len(uniques) + 1, dtype=bool)
+        positions = uniques.get_indexer(list(wanted))
+        chosen[positions[positions >= 0]] = True
+        return chosen[codes]
+
+    def group_mask(self, base: np.ndarray, wanted: str) -> np.ndarray:
+        """Rows of group ``wanted`` if ``base`` has any, else of group "all"."""
+        chosen = self.mask("grp", [wanted]) & base
+        return chosen if chosen.any() else self.mask("grp", [DEFAULT_GROUP]) & base
+
+    def values_at_rows(self, selected: np.ndarray, column: str, what: str) -> np.ndarray:
+        """``column`` of the selected input rows placed on scored rows; NaN where absent."""
+        ok = selected & (self.pos >= 0)
+        pos, picked = self.pos[ok], self.numeric(column)[ok]
+        seen = np.bincount(pos, minlength=self.keys.n_rows)
+        if (seen > 1).any():
+            first = int(np.flatnonzero(seen > 1)[0])
+            year = self.keys.years[first // len(self.keys.nids)]
+            nid = self.keys.nids[first % len(self.keys.nids)]
+            raise InputError(f"{what}: more than one value for (nid, year) [[{nid!r}, {year}]]")
+        out = np.full(self.keys.n_rows, np.nan)
+        out[pos] = picked
+        return out
+
+    def summed_at_rows(self, selected: np.ndarray, column: str = "count") -> np.ndarray:
+        """Sum of ``column`` of the selected rows per position (yearly) or per nid."""
+        ok = selected & (self.pos >= 0)
+        values = np.nan_to_num(self.numeric(column)[ok])
+        size = self.keys.n_rows if self.years_present else len(self.keys.nids)
+        return np.bincount(self.pos[ok], weights=values, minlength=size).astype(float)
+
+
+def _indicator(indicators: _Keyed, m: Measure, group: str) -> np.ndarray:
+    selected = indicators.group_mask(indicators.mask("indicator", [m.indicator_name]), m.group or group)
+    return indicators.values_at_rows(selected, "value", f"indicator {m.indicator_name!r}")
 
 
 def _denominator(rows: pd.DataFrame, m: Measure) -> np.ndarray:
@@ -182,19 +252,14 @@ def _denominator(rows: pd.DataFrame, m: Measure) -> np.ndarray:
     return np.where(base > 0, base, np.nan)
 
 
-def _incident_rate(
-    rows: pd.DataFrame, incidents: pd.DataFrame, m: Measure
-) -> tuple[np.ndarray, np.ndarray]:
-    covered = set(incidents["year"].astype(int))
-    chosen = incidents.loc[incidents["category"].isin(m.categories or ())]
-    summed = chosen.groupby(["nid", "year"], as_index=False)["count"].sum()
-    events = np.nan_to_num(_lookup(rows, summed, "count", f"incidents for {m.id!r}"), nan=0.0)
-    events = np.where(rows["year"].isin(covered).to_numpy(), events, np.nan)
+def _incident_rate(rows: pd.DataFrame, incidents: _Keyed, m: Measure) -> tuple[np.ndarray, np.ndarray]:
+    events = incidents.summed_at_rows(incidents.mask("category", list(m.categories or ())))
+    events = np.where(rows["year"].isin(incidents.years_present).to_numpy(), events, np.nan)
     denominator = _denominator(rows, m)
-    rate = events / denominator * (m.rate_per if m.rate_denominator != "none" else 1.0)
+    scale = m.rate_per if m.rate_denominator != "none" else 1.0
     if m.smoothing == "empirical_bayes":
-        rate = _smooth_by_year(rows, events, denominator) * m.rate_per
-    return rate, events
+        return _smooth_by_year(rows, events, denominator) * m.rate_per, events
+    return events / denominator * scale, events
 
 
 def _smooth_by_year(rows: pd.DataFrame, events: np.ndarray, population: np.ndarray) -> np.ndarray:
@@ -220,32 +285,37 @@ def empirical_bayes(events: np.ndarray, population: np.ndarray) -> np.ndarray:
     return Empirical_Bayes(events, population).r.ravel()
 
 
-def _asset_rate(rows: pd.DataFrame, assets: pd.DataFrame, m: Measure) -> tuple[np.ndarray, np.ndarray]:
-    chosen = assets.loc[assets["kind"].isin(m.kinds or ())]
+def _asset_rate(rows: pd.DataFrame, assets: _Keyed, m: Measure) -> tuple[np.ndarray, np.ndarray]:
+    selected = assets.mask("kind", list(m.kinds or ()))
     if m.themes:
-        chosen = chosen.loc[chosen["theme"].isin(m.themes)]
-    per_nid = chosen.groupby("nid")["count"].sum()
-    count = per_nid.reindex(rows["nid"]).fillna(0.0).to_numpy(dtype=float)
+        selected &= assets.mask("theme", list(m.themes))
+    per_nid = assets.summed_at_rows(selected)
+    count = np.tile(per_nid, len(rows) // max(1, len(per_nid)))
     scale = m.rate_per if m.rate_denominator != "none" else 1.0
     return count / _denominator(rows, m) * scale, count
 
 
-def _survey(
-    rows: pd.DataFrame, survey: pd.DataFrame | None, m: Measure, group: str
-) -> tuple[np.ndarray, np.ndarray]:
+def _survey_keyed(keys: _RowKeys, survey: pd.DataFrame | None, methodology: Methodology) -> _Keyed | None:
+    if not any(m.source == "survey" for m in methodology.measures):
+        return None
     if survey is None:
-        raise InputError(f"measure {m.id!r} comes from the survey, but no survey estimates were given")
-    subset = survey.loc[survey["item"] == m.survey_item]
-    if "statistic" in subset:
-        subset = subset.loc[subset["statistic"] == m.survey_transform]
+        first = next(m.id for m in methodology.measures if m.source == "survey")
+        raise InputError(f"measure {first!r} comes from the survey, but no survey estimates were given")
+    return _Keyed(keys, survey, ("item", "grp", "statistic"))
+
+
+def _survey(survey: _Keyed, m: Measure, group: str) -> tuple[np.ndarray, np.ndarray]:
+    selected = survey.mask("item", [m.survey_item])
+    if "statistic" in survey.frame:
+        selected &= survey.mask("statistic", [m.survey_transform])
     elif m.survey_transform != "mean":
         raise InputError(
             f"measure {m.id!r} asks for {m.survey_transform!r}, but the survey estimates have no "
-            "'statistic' column; build them with estimate_survey(..., statistics=...)"
+            "'statistic' column; build them with estimate_survey(..., statistics=survey_statistics(m))"
         )
-    subset = _pick_group(subset, group)
+    selected = survey.group_mask(selected, group)
     what = f"survey item {m.survey_item!r}"
-    return _lookup(rows, subset, "estimate", what), _lookup(rows, subset, "n_eff", what)
+    return survey.values_at_rows(selected, "estimate", what), survey.values_at_rows(selected, "n_eff", what)
 
 
 def survey_statistics(methodology: Methodology) -> tuple[str, ...]:

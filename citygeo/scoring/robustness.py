@@ -6,8 +6,8 @@ JRC/COINr sensitivity analyses use for weights). Uniform factors rather than a
 Dirichlet keep each weight centred on the chosen value and never switch a measure off.
 Normalised measures are computed once; a draw only re-weights, in vectorised chunks.
 
-Ranks inside a draw are ordinal (ties broken by row order: with continuous scores ties
-are rare). ``risk_rank_p05``/``risk_rank_p95`` are the 5th and 95th percentiles of a
+Ranks inside a draw are ordinal (exact ties, rare with continuous scores, are broken
+in a fixed but arbitrary order). ``risk_rank_p05``/``risk_rank_p95`` are the 5th and 95th percentiles of a
 neighbourhood's rank over the draws (``inverted_cdf``: always a rank that occurred).
 A neighbourhood is *unstable* when ``p95 − p05`` exceeds 10% of the number of ranked
 neighbourhoods that year (at least 1 rank).
@@ -20,12 +20,12 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from citygeo.scoring.aggregate import get_aggregation
+from citygeo.scoring.aggregate import Aggregation, get_aggregation
 from citygeo.scoring.engine import (
     Prepared,
     imd_exponential,
-    index_scores,
     domain_scores,
+    index_scores,
     measure_weight_matrix,
     oriented_measures,
 )
@@ -51,7 +51,7 @@ def rank_intervals(
     p05 = np.full(n_rows, np.nan)
     p95 = np.full(n_rows, np.nan)
     if draws > 0:
-        base = _risk_parts(prepared, methodology)
+        base = _RiskParts(prepared, methodology)
         factors = _draw_factors(base, draws, seed)
         for done, (year, rows) in enumerate(prepared.year_rows.items(), start=1):
             ranks, ranked_rows = _year_ranks(base, factors, rows, methodology, draws)
@@ -81,10 +81,6 @@ class _RiskParts:
         self.ranked = ~np.isnan(risk)
 
 
-def _risk_parts(prepared: Prepared, methodology: Methodology) -> _RiskParts:
-    return _RiskParts(prepared, methodology)
-
-
 def _draw_factors(base: _RiskParts, draws: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
     low, high = FACTOR_RANGE
@@ -110,11 +106,18 @@ def _year_ranks(
     for start in range(0, draws, chunk):
         stop = min(draws, start + chunk)
         risk = _draw_scores(base, factors, values, aggregation, slice(start, stop), methodology)
-        ranks[:, start:stop] = _ordinal_ranks(risk)
+        ranks[:, start:stop] = _ordinal_ranks(risk).T
     return ranks, ranked_rows
 
 
-def _draw_scores(base, factors, values, aggregation, draws_slice, methodology) -> np.ndarray:  # type: ignore[no-untyped-def]
+def _draw_scores(
+    base: _RiskParts,
+    factors: tuple[np.ndarray, np.ndarray],
+    values: np.ndarray,
+    aggregation: Aggregation,
+    draws_slice: slice,
+    methodology: Methodology,
+) -> np.ndarray:
     """n × draws risk index for a slice of draws."""
     measure_factors, domain_factors = factors[0][draws_slice], factors[1][draws_slice]
     b, k = len(measure_factors), base.measure_weights.shape[1]
@@ -138,10 +141,15 @@ def _exponential_per_draw(domains: np.ndarray) -> np.ndarray:
 
 
 def _ordinal_ranks(scores: np.ndarray) -> np.ndarray:
-    """Column-wise ranks, 1 = highest score."""
-    order = np.argsort(-scores, axis=0, kind="stable")
+    """Column-wise ranks (1 = highest score), returned as draws × rows.
+
+    Sorting runs along contiguous rows (draw by draw), which is several times faster
+    than sorting down the columns of the n × draws matrix.
+    """
+    by_draw = np.ascontiguousarray(-scores.T)
+    order = np.argsort(by_draw, axis=1)
     ranks = np.empty(order.shape, dtype=np.int32)
-    np.put_along_axis(ranks, order, np.arange(1, len(scores) + 1, dtype=np.int32)[:, None], axis=0)
+    np.put_along_axis(ranks, order, np.arange(1, by_draw.shape[1] + 1, dtype=np.int32)[None, :], axis=1)
     return ranks
 
 
