@@ -1,0 +1,163 @@
+"""The scoring engine: DataFrames in, DataFrames out (DESIGN.md §3 and §5).
+
+Typical use::
+
+    from citygeo.scoring import ScoringInputs, load_methodology, score_city
+    scores = score_city(ScoringInputs(...), load_methodology("methodology.toml"))
+
+For the dashboard's weight sliders, :func:`prepare` once and :func:`recompute` on every
+change (no normalisation is redone).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+from citygeo.schema import DEFAULT_GROUP, SCORE_COLUMNS, domain_column, measure_column, raw_column
+from citygeo.scoring.change import change_table, compare_methodologies
+from citygeo.scoring.coherence import CoherenceReport, coherence_report
+from citygeo.scoring.districts import district_inputs, score_districts
+from citygeo.scoring.engine import Prepared, domain_scores, oriented_measures, prepare, recompute
+from citygeo.scoring.flags import build_flags
+from citygeo.scoring.hotspots import global_moran, local_moran_classes, queen_weights
+from citygeo.scoring.inputs import ScoringInputs
+from citygeo.scoring.measures import build_measures, estimate_survey, survey_statistics
+from citygeo.scoring.methodology import (
+    Methodology,
+    canonical_json,
+    load_methodology,
+    methodology_sha256,
+    parse_methodology,
+    validate_against,
+)
+from citygeo.scoring.robustness import rank_intervals, unstable_neighbourhoods
+
+__all__ = [
+    "CoherenceReport",
+    "Methodology",
+    "Prepared",
+    "ScoringInputs",
+    "build_measures",
+    "canonical_json",
+    "change_table",
+    "coherence_report",
+    "compare_methodologies",
+    "count_column",
+    "district_inputs",
+    "estimate_survey",
+    "global_moran",
+    "load_methodology",
+    "local_moran_classes",
+    "methodology_sha256",
+    "parse_methodology",
+    "prepare",
+    "queen_weights",
+    "rank_intervals",
+    "recompute",
+    "score_city",
+    "score_districts",
+    "score_prepared",
+    "survey_statistics",
+    "unstable_neighbourhoods",
+    "validate_against",
+]
+
+log = logging.getLogger(__name__)
+
+
+def count_column(measure_id: str) -> str:
+    """Column of the event/asset count behind an incident or asset measure."""
+    return f"n__{measure_id}"
+
+
+def score_city(
+    inputs: ScoringInputs,
+    methodology: Methodology,
+    years: list[int] | None = None,
+    *,
+    group: str = DEFAULT_GROUP,
+    draws: int = 1000,
+    seed: int = 12345,
+    progress: Callable[[int, int], None] | None = None,
+) -> pd.DataFrame:
+    """Score every neighbourhood for every year.
+
+    Parameters
+    ----------
+    inputs : ScoringInputs
+        The city's data (plain DataFrames, optional contiguity weights).
+    methodology : Methodology
+        From :func:`load_methodology`.
+    years : list of int, optional
+        Default: the years in which every kind of source used has data.
+    group : str
+        ``"all"``, or a population group (see :mod:`citygeo.scoring.measures`).
+    draws, seed : int
+        Monte Carlo draws for ``risk_rank_p05``/``p95`` (0 = skip; the columns are NA).
+    progress : callable, optional
+        ``progress(done, total)`` over the years of the Monte Carlo.
+
+    Returns
+    -------
+    DataFrame
+        One row per neighbourhood and year: ``SCORE_COLUMNS``, then ``grp``,
+        ``domain__<id>``, ``measure__<id>`` (normalised, oriented), ``raw__<id>`` and
+        ``n__<id>`` (incident and asset measures).
+    """
+    prepared = prepare(inputs, methodology, years, group)
+    return score_prepared(prepared, inputs.weights, draws=draws, seed=seed, progress=progress)
+
+
+def score_prepared(
+    prepared: Prepared,
+    weights: object | None = None,
+    methodology: Methodology | None = None,
+    *,
+    draws: int = 1000,
+    seed: int = 12345,
+    progress: Callable[[int, int], None] | None = None,
+) -> pd.DataFrame:
+    """:func:`score_city` on already prepared measures (optionally re-weighted)."""
+    methodology = methodology or prepared.methodology
+    core = recompute(prepared, methodology)
+    table = prepared.table
+    core["methodology_version"] = methodology.version
+    core["methodology_sha256"] = methodology_sha256(methodology)
+    intervals = rank_intervals(prepared, methodology, draws=draws, seed=seed, progress=progress)
+    core["risk_rank_p05"] = intervals["risk_rank_p05"].to_numpy()
+    core["risk_rank_p95"] = intervals["risk_rank_p95"].to_numpy()
+    core["hotspot"] = _hotspots(core, prepared, weights, seed)
+    domains = domain_scores(prepared, methodology)
+    core["flags"] = pd.Series(build_flags(prepared, methodology, domains), index=core.index, dtype=object)
+    core["grp"] = prepared.group
+    extra = _measure_columns(prepared, methodology)
+    domain_cols = [domain_column(d.id) for d in methodology.domains]
+    ordered = pd.concat([core[list(SCORE_COLUMNS)], core[["grp", *domain_cols]], extra], axis=1)
+    log.info("scored %d neighbourhood-years with methodology %s", len(ordered), methodology.version)
+    return ordered
+
+
+def _measure_columns(prepared: Prepared, methodology: Methodology) -> pd.DataFrame:
+    oriented = oriented_measures(prepared, methodology)
+    columns: dict[str, np.ndarray] = {}
+    for j, measure_id in enumerate(prepared.measure_ids):
+        columns[measure_column(measure_id)] = oriented[:, j]
+    for measure_id in prepared.measure_ids:
+        columns[raw_column(measure_id)] = prepared.table.raw[measure_id].to_numpy(dtype=float)
+    for measure_id in prepared.table.counts.columns:
+        columns[count_column(measure_id)] = prepared.table.counts[measure_id].to_numpy(dtype=float)
+    return pd.DataFrame(columns, index=prepared.table.rows.index)
+
+
+def _hotspots(core: pd.DataFrame, prepared: Prepared, weights: object | None, seed: int) -> np.ndarray:
+    out = np.full(len(core), "none", dtype=object)
+    if weights is None:
+        return out
+    for rows in prepared.year_rows.values():
+        values = pd.Series(core["risk_score"].to_numpy()[rows], index=core["nid"].to_numpy()[rows])
+        out[rows] = local_moran_classes(values, weights, seed=seed).to_numpy()  # type: ignore[arg-type]
+    return out

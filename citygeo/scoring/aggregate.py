@@ -1,0 +1,81 @@
+"""Aggregation methods (weighted means), picked by name from a registry (DESIGN.md §3).
+
+Both methods take a matrix of scores (rows = neighbourhoods, columns = measures or
+domains, NaN = missing) and a *weight matrix* ``G`` (columns × groups): entry
+``G[j, k]`` is the weight of column ``j`` in group ``k`` (0 when it does not belong).
+A missing value drops out and the remaining weights of its group are re-scaled to sum
+to one ("re-weighted"); a row with no weighted value in a group gets NaN. One call can
+aggregate many weightings at once (the Monte Carlo stacks its draws as groups).
+
+``geometric`` is ``exp(Σ w·ln(x + 1) / Σ w) − 1``: the weighted geometric mean of the
+scores shifted by one. The shift lets a 0 (the minimum of a min–max measure) take part
+without forcing the whole mean to 0, and keeps 0–100 inputs within 0–100. It needs
+non-negative scores, so the methodology refuses ``geometric`` with ``zscore``.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import numpy as np
+
+__all__ = ["AGGREGATIONS", "Aggregation", "get_aggregation"]
+
+
+class Aggregation:
+    """Base class: a weighted mean that ignores missing values."""
+
+    name: ClassVar[str] = ""
+
+    def forward(self, scores: np.ndarray) -> np.ndarray:
+        """Map scores to the space where the arithmetic mean is taken."""
+        return scores
+
+    def backward(self, means: np.ndarray) -> np.ndarray:
+        """Map means back to the score scale."""
+        return means
+
+    def aggregate(self, scores: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        """Weighted mean of ``scores`` (n × m) for each column of ``weights`` (m × k)."""
+        present = ~np.isnan(scores)
+        filled = np.where(present, self.forward(np.where(present, scores, 0.0)), 0.0)
+        numerator = filled @ weights
+        if present.all():  # the common case: one denominator per column
+            totals = weights.sum(axis=0)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                means = self.backward(numerator / np.where(totals > 0, totals, np.nan))
+            return means
+        denominator = present.astype(float) @ weights
+        with np.errstate(invalid="ignore", divide="ignore"):
+            means = numerator / denominator
+        return np.where(denominator > 0, self.backward(means), np.nan)
+
+
+class Arithmetic(Aggregation):
+    """Weighted arithmetic mean (compensatory)."""
+
+    name = "arithmetic"
+
+
+class Geometric(Aggregation):
+    """Weighted geometric mean of ``x + 1``, minus one (partly compensatory)."""
+
+    name = "geometric"
+
+    def forward(self, scores: np.ndarray) -> np.ndarray:
+        return np.log1p(scores)
+
+    def backward(self, means: np.ndarray) -> np.ndarray:
+        return np.expm1(means)
+
+
+AGGREGATIONS: dict[str, type[Aggregation]] = {cls.name: cls for cls in (Arithmetic, Geometric)}
+
+
+def get_aggregation(name: str) -> Aggregation:
+    """Return the aggregation called ``name``; an unknown name lists the valid ones."""
+    try:
+        return AGGREGATIONS[name]()
+    except KeyError:
+        valid = ", ".join(sorted(AGGREGATIONS))
+        raise ValueError(f"aggregation {name!r} is not known; valid: {valid}") from None

@@ -1,0 +1,303 @@
+"""Normalise → invert → domains → indices → ranks, deciles, typology (DESIGN.md §3, §5).
+
+The work is split so that a weight change is cheap: :func:`prepare` does everything that
+depends on the data and on *which* measures there are (raw measures, outlier treatment,
+normalisation); :func:`recompute` does what depends on weights, domains, directions,
+aggregation and the exponential transform, on the prepared matrix.
+
+Conventions (DESIGN.md is silent on these; they are part of the contract from here on):
+
+- **Inversion** happens after normalisation, per year (minmax/goalposts/percentile:
+  ``100 − x``; zscore: ``−z``; rank: ``n + 1 − r`` with n the neighbourhoods that have
+  the measure that year). ``measure__<id>`` columns hold the *oriented* value: higher
+  always means more of the domain's index.
+- **Domain scores** are weighted means of oriented measures (missing ones drop out,
+  weights re-scaled; flagged ``missing:<measure>``); with ``exponential = true`` each
+  domain score is then ranked within the year (average ties; R = rank / n, R = 1 for
+  the highest score, i.e. the most at risk / most protected) and transformed
+  ``X = −23 ln(1 − R (1 − e^(−100/23)))`` as the English IMD does.
+- **Indices** are weighted means of their domains; a neighbourhood missing a whole
+  domain gets NaN for that index, flagged ``missing_domain:<domain>``.
+- **0–100**: with minmax, goalposts, percentile (or the exponential transform) the
+  weighted mean already lies in 0–100 and is reported as is, so the score reads as
+  "the weighted mean of the normalised measures". With zscore or rank (and no
+  exponential transform) the index is rescaled min–max to 0–100 over the
+  neighbourhoods of that year. Domain columns stay in the method's own unit.
+- **Ranks**: 1 = highest score, ties share the lowest rank (``method="min"``), NaN
+  scores get no rank. **Deciles** follow the IMD convention: decile 1 = the 10% most at
+  risk (``risk_decile``) / the 10% most protected (``protective_decile``);
+  ``decile = floor((rank − 1) · 10 / n) + 1`` with n the ranked neighbourhoods.
+- **Typology** compares each index with its city median that year; strictly above the
+  median is "above", at or below it is "below". Missing either index → no typology.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from citygeo.errors import ConfigError, InputError
+from citygeo.schema import DEFAULT_GROUP, domain_column
+from citygeo.scoring.aggregate import get_aggregation
+from citygeo.scoring.inputs import ScoringInputs
+from citygeo.scoring.measures import MeasureTable, available_years, build_measures
+from citygeo.scoring.methodology import Methodology
+from citygeo.scoring.normalise import get_normalisation
+from citygeo.scoring.outliers import treat_outliers
+
+__all__ = [
+    "Prepared",
+    "deciles",
+    "exponential_transform",
+    "imd_exponential",
+    "measure_spec_key",
+    "oriented_measures",
+    "prepare",
+    "rank_descending",
+    "recompute",
+]
+
+log = logging.getLogger(__name__)
+_EXP_CONSTANT = 1.0 - np.exp(-100.0 / 23.0)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """What :func:`recompute` reuses: raw and normalised measures of the scored years.
+
+    Attributes
+    ----------
+    methodology : Methodology
+        The methodology the measures were prepared with.
+    group : str
+        The population group scored (``"all"`` or a group such as ``"16-24"``).
+    table : MeasureTable
+        Raw measures, event counts and survey n_eff, rows = scored years × neighbourhoods.
+    normalised : ndarray
+        rows × measures, normalised per year, *not yet inverted*.
+    treatments : DataFrame
+        ``year, measure, treatment`` for the outlier treatment (empty when off).
+    year_rows : dict[int, ndarray]
+        Row positions of each year.
+    """
+
+    methodology: Methodology
+    group: str
+    table: MeasureTable
+    normalised: np.ndarray
+    treatments: pd.DataFrame
+    year_rows: dict[int, np.ndarray]
+
+    @property
+    def measure_ids(self) -> list[str]:
+        return [m.id for m in self.methodology.measures]
+
+
+def measure_spec_key(methodology: Methodology) -> str:
+    """Fingerprint of what :func:`prepare` depends on (not weights, domains or directions)."""
+    keep = {"normalisation", "goalposts_year", "outliers"}
+    spec = methodology.model_dump(mode="json", by_alias=True)
+    reduced = {k: v for k, v in spec.items() if k in keep}
+    drop = {"weight", "domain", "direction", "label"}
+    reduced["measures"] = [{k: v for k, v in m.items() if k not in drop} for m in spec["measures"]]
+    text = json.dumps(reduced, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def prepare(
+    inputs: ScoringInputs,
+    methodology: Methodology,
+    years: list[int] | None = None,
+    group: str = DEFAULT_GROUP,
+) -> Prepared:
+    """Build, treat and normalise every measure for ``years`` (default: see ``available_years``)."""
+    years = sorted(int(y) for y in (years or available_years(inputs, methodology)))
+    goal = methodology.goalposts_year if methodology.normalisation == "goalposts" else None
+    built_years = sorted(set(years) | ({goal} if goal is not None else set()))
+    table = build_measures(inputs, methodology, built_years, group)
+    values, treatments = _treat(table, methodology)
+    normalised = _normalise(table, values, methodology, goal)
+    keep = table.rows["year"].isin(years).to_numpy()
+    kept = _subset(table, keep)
+    year_rows = {y: np.flatnonzero(kept.rows["year"].to_numpy() == y) for y in years}
+    log.info("prepared %d measures for %d neighbourhood-years", values.shape[1], int(keep.sum()))
+    return Prepared(methodology, group, kept, normalised[keep], treatments, year_rows)
+
+
+def _subset(table: MeasureTable, keep: np.ndarray) -> MeasureTable:
+    def cut(frame: pd.DataFrame) -> pd.DataFrame:
+        return frame.loc[keep].reset_index(drop=True)
+
+    return MeasureTable(cut(table.rows), cut(table.raw), cut(table.counts), cut(table.n_eff))
+
+
+def _treat(table: MeasureTable, methodology: Methodology) -> tuple[np.ndarray, pd.DataFrame]:
+    values = table.raw.to_numpy(dtype=float, copy=True)
+    records: list[dict[str, object]] = []
+    if methodology.outliers == "treat":
+        years = table.rows["year"].to_numpy()
+        for year in np.unique(years):
+            rows = years == year
+            for j, measure in enumerate(table.raw.columns):
+                values[rows, j], what = treat_outliers(values[rows, j])
+                records.append({"year": int(year), "measure": measure, "treatment": what})
+    return values, pd.DataFrame(records, columns=["year", "measure", "treatment"])
+
+
+def _normalise(
+    table: MeasureTable, values: np.ndarray, methodology: Methodology, goal: int | None
+) -> np.ndarray:
+    method = get_normalisation(methodology.normalisation)
+    years = table.rows["year"].to_numpy()
+    reference = None
+    if goal is not None:
+        reference = values[years == goal]
+        if reference.size == 0 or np.all(np.isnan(reference), axis=0).any():
+            empty = [c for c, e in zip(table.raw.columns, np.all(np.isnan(reference), axis=0)) if e]
+            raise InputError(f"goalposts_year {goal} has no values for measures {empty}")
+    out = np.full_like(values, np.nan)
+    for year in np.unique(years):
+        rows = years == year
+        out[rows] = method.normalise(values[rows], reference)
+    return out
+
+
+def oriented_measures(prepared: Prepared, methodology: Methodology) -> np.ndarray:
+    """Normalised measures with the inversion rule applied (higher = more of the index)."""
+    method = get_normalisation(methodology.normalisation)
+    by_id = {m.id: m for m in methodology.measures}
+    flip = np.array([methodology.inverted(by_id[i]) for i in prepared.measure_ids])
+    out = prepared.normalised.copy()
+    if flip.any():
+        for rows in prepared.year_rows.values():
+            block = out[np.ix_(rows, np.flatnonzero(flip))]
+            out[np.ix_(rows, np.flatnonzero(flip))] = method.invert(block)
+    return out
+
+
+def measure_weight_matrix(measure_ids: list[str], methodology: Methodology) -> np.ndarray:
+    """measures × domains matrix of measure weights (0 outside the measure's domain)."""
+    by_id = {m.id: m for m in methodology.measures}
+    domain_ids = [d.id for d in methodology.domains]
+    matrix = np.zeros((len(measure_ids), len(domain_ids)))
+    for j, measure_id in enumerate(measure_ids):
+        measure = by_id[measure_id]
+        matrix[j, domain_ids.index(measure.domain)] = measure.weight
+    return matrix
+
+
+def imd_exponential(rank_fraction: np.ndarray) -> np.ndarray:
+    """IMD transform ``X = −23 ln(1 − R (1 − e^(−100/23)))``; R in (0, 1], 1 → 100."""
+    return -23.0 * np.log(1.0 - rank_fraction * _EXP_CONSTANT)
+
+
+def exponential_transform(scores: np.ndarray, year_rows: dict[int, np.ndarray]) -> np.ndarray:
+    """Rank each column within each year (average ties, 1 = lowest) and apply the IMD transform."""
+    out = np.full_like(scores, np.nan)
+    for rows in year_rows.values():
+        block = pd.DataFrame(scores[rows]).rank(method="average", na_option="keep")
+        count = block.notna().sum().to_numpy(dtype=float)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out[rows] = imd_exponential(block.to_numpy(dtype=float) / count)
+    return out
+
+
+def domain_scores(prepared: Prepared, methodology: Methodology) -> np.ndarray:
+    """rows × domains (file order) weighted means of oriented measures."""
+    weights = measure_weight_matrix(prepared.measure_ids, methodology)
+    aggregation = get_aggregation(methodology.aggregation)
+    return aggregation.aggregate(oriented_measures(prepared, methodology), weights)
+
+
+def index_scores(
+    domains: np.ndarray, prepared: Prepared, methodology: Methodology, index: str
+) -> np.ndarray:
+    """One index (0–100) from the domain scores; NaN where a domain of it is missing."""
+    members = np.array([d.index == index for d in methodology.domains])
+    weights = np.array([d.weight for d in methodology.domains])[members][:, None]
+    block = domains[:, members]
+    if methodology.exponential:
+        block = exponential_transform(block, prepared.year_rows)
+    scores = get_aggregation(methodology.aggregation).aggregate(block, weights)[:, 0]
+    scores[np.isnan(block).any(axis=1)] = np.nan
+    bounded = get_normalisation(methodology.normalisation).bounded or methodology.exponential
+    return scores if bounded else _rescale_by_year(scores, prepared.year_rows)
+
+
+def _rescale_by_year(scores: np.ndarray, year_rows: dict[int, np.ndarray]) -> np.ndarray:
+    out = scores.copy()
+    for rows in year_rows.values():
+        out[rows] = get_normalisation("minmax").normalise(scores[rows][:, None])[:, 0]
+    return out
+
+
+def rank_descending(scores: np.ndarray, year_rows: dict[int, np.ndarray]) -> np.ndarray:
+    """Rank within each year, 1 = highest, ties ``min``, NaN unranked (float array)."""
+    out = np.full(len(scores), np.nan)
+    for rows in year_rows.values():
+        out[rows] = pd.Series(scores[rows]).rank(ascending=False, method="min").to_numpy()
+    return out
+
+
+def deciles(ranks: np.ndarray, year_rows: dict[int, np.ndarray]) -> np.ndarray:
+    """IMD-style deciles from ranks: 1 = the top 10% (highest scores)."""
+    out = np.full(len(ranks), np.nan)
+    for rows in year_rows.values():
+        count = np.sum(~np.isnan(ranks[rows]))
+        out[rows] = np.floor((ranks[rows] - 1.0) * 10.0 / max(count, 1)) + 1.0
+    return out
+
+
+def typology(risk: np.ndarray, protective: np.ndarray, year_rows: dict[int, np.ndarray]) -> np.ndarray:
+    """priority / watch / strengthen / resilient against the city medians of each year."""
+    out = np.full(len(risk), None, dtype=object)
+    for rows in year_rows.values():
+        r, p = risk[rows], protective[rows]
+        ok = ~np.isnan(r) & ~np.isnan(p)
+        if not ok.any():
+            continue
+        high_r = r > np.nanmedian(r[ok])
+        high_p = p > np.nanmedian(p[ok])
+        labels = np.where(high_r, np.where(high_p, "watch", "priority"), np.where(high_p, "resilient", "strengthen"))
+        out[rows] = np.where(ok, labels, None)
+    return out
+
+
+def recompute(prepared: Prepared, methodology: Methodology | None = None) -> pd.DataFrame:
+    """Domains, indices, ranks, deciles and typology — the fast path for a weight change.
+
+    ``methodology`` may differ from the prepared one in weights, domains, directions,
+    aggregation and ``exponential``; a change to the measures themselves, the
+    normalisation or the outlier treatment needs :func:`prepare` again.
+
+    Returns
+    -------
+    DataFrame
+        ``nid, name, year, domain__<id>…, risk_score, risk_rank, risk_decile,
+        protective_score, protective_rank, protective_decile, typology`` in row order.
+    """
+    methodology = methodology or prepared.methodology
+    if measure_spec_key(methodology) != measure_spec_key(prepared.methodology):
+        raise ConfigError(
+            f"methodology {methodology.version} changes the measures, normalisation or outlier "
+            "treatment; prepare() the data again with it (recompute only re-weights)"
+        )
+    domains = domain_scores(prepared, methodology)
+    out = prepared.table.rows[["nid", "name", "year"]].copy()
+    for k, domain in enumerate(methodology.domains):
+        out[domain_column(domain.id)] = domains[:, k]
+    for index in ("risk", "protective"):
+        scores = index_scores(domains, prepared, methodology, index)
+        ranks = rank_descending(scores, prepared.year_rows)
+        out[f"{index}_score"] = scores
+        out[f"{index}_rank"] = pd.array(ranks, dtype="Int64")
+        out[f"{index}_decile"] = pd.array(deciles(ranks, prepared.year_rows), dtype="Int64")
+    out["typology"] = typology(
+        out["risk_score"].to_numpy(), out["protective_score"].to_numpy(), prepared.year_rows
+    )
+    return out

@@ -1,0 +1,95 @@
+"""Hot spots: queen contiguity and Local Moran's I of the risk score (DESIGN.md §5).
+
+Classes follow esda's quadrants: ``high-high`` (q = 1), ``low-high`` (2), ``low-low``
+(3), ``high-low`` (4) when the permutation pseudo p-value is below 0.05, else
+``none``. Neighbourhoods with no score and islands (no neighbour with a score) are
+left out of the analysis and get ``none``; the weights are row-standardised over the
+neighbourhoods that take part.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+
+import esda
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from libpysal.weights import W, Queen, w_subset
+
+__all__ = ["QUADRANT_CLASSES", "global_moran", "local_moran_classes", "queen_weights"]
+
+log = logging.getLogger(__name__)
+QUADRANT_CLASSES = {1: "high-high", 2: "low-high", 3: "low-low", 4: "high-low"}
+MIN_UNITS = 3
+
+
+def queen_weights(gdf: gpd.GeoDataFrame, id_col: str = "nid") -> W:
+    """Queen contiguity weights with ids taken from ``gdf[id_col]`` (islands allowed)."""
+    weights = Queen.from_dataframe(gdf, ids=id_col, use_index=False, silence_warnings=True)
+    if weights.islands:
+        log.info("%d neighbourhoods have no neighbour (islands): %s", len(weights.islands), weights.islands[:10])
+    return weights
+
+
+def global_moran(values: np.ndarray, w: W, permutations: int = 0) -> float:
+    """Global Moran's I of ``values`` (in ``w.id_order``) with row-standardised ``w``."""
+    moran = esda.Moran(np.asarray(values, dtype=float), w, transformation="r", permutations=permutations)
+    return float(moran.I)
+
+
+def local_moran_classes(
+    values: pd.Series,
+    w: W,
+    permutations: int = 999,
+    seed: int = 12345,
+    alpha: float = 0.05,
+) -> pd.Series:
+    """Local Moran's I class per neighbourhood.
+
+    Parameters
+    ----------
+    values : Series
+        Scores indexed by neighbourhood id (NaN allowed).
+    w : W
+        Contiguity weights whose ids are the same neighbourhood ids.
+
+    Returns
+    -------
+    Series
+        One class per entry of ``values`` (same index): high-high, low-low, high-low,
+        low-high or none.
+    """
+    out = pd.Series("none", index=values.index, dtype=object)
+    usable = _usable_ids(values, w)
+    if len(usable) < MIN_UNITS:
+        return out
+    sub = w_subset(w, usable, silence_warnings=True)
+    sub.transform = "r"
+    y = values.loc[usable].to_numpy(dtype=float)
+    if np.ptp(y) == 0:
+        return out
+    with warnings.catch_warnings():
+        # esda 2.9 warns that its default alternative hypothesis will change, but
+        # Moran_Local offers no argument to choose it; we keep today's folded
+        # ("directed") pseudo p-value, the one GeoDa reports.
+        warnings.filterwarnings(
+            "ignore",
+            message="The alternative hypothesis for conditional randomization",
+            category=DeprecationWarning,
+        )
+        local = esda.Moran_Local(
+            y, sub, transformation="r", permutations=permutations, seed=seed, n_jobs=1,
+            keep_simulations=False,
+        )
+    classes = np.array([QUADRANT_CLASSES[q] for q in local.q], dtype=object)
+    out.loc[usable] = np.where(local.p_sim < alpha, classes, "none")
+    return out
+
+
+def _usable_ids(values: pd.Series, w: W) -> list[object]:
+    """Ids with a finite value, present in ``w``, with at least one such neighbour."""
+    known = set(w.id_order)
+    present = {i for i, v in values.items() if i in known and np.isfinite(v)}
+    return [i for i in w.id_order if i in present and any(j in present for j in w.neighbors[i])]
