@@ -13,6 +13,7 @@ import pandas as pd
 
 from citygeo.errors import StoreError
 from citygeo.ingest import IngestReport, ingest_city
+from citygeo.privacy import public_scores
 from citygeo.schema import DEFAULT_GROUP
 from citygeo.scoring import (Methodology, ScoringInputs, canonical_json, estimate_survey,
                              load_methodology, methodology_sha256, queen_weights, score_city,
@@ -145,3 +146,35 @@ def write_scores(con: Connection, methodology: Methodology, scores: pd.DataFrame
     con.execute("DELETE FROM scores WHERE methodology_sha256 = ? AND list_contains(?, year)",
                 [sha, years])
     append_rows(con, "scores", frame)
+
+
+# -- reading scores ------------------------------------------------------------------------
+def current_methodologies(store: Store) -> pd.DataFrame:
+    """Per year, the methodology whose scores are current (the most recently saved one)."""
+    if "scores" not in store.tables():
+        return pd.DataFrame(columns=["year", "methodology_sha256", "version", "created_at"])
+    return store.query(
+        "SELECT s.year, s.methodology_sha256, m.version, m.created_at FROM "
+        "(SELECT DISTINCT year, methodology_sha256 FROM scores) s "
+        "JOIN methodologies m ON m.sha256 = s.methodology_sha256 "
+        "QUALIFY row_number() OVER (PARTITION BY s.year ORDER BY m.created_at DESC) = 1 "
+        "ORDER BY s.year")
+
+
+def current_scores(store: Store, year: int | None = None, grp: str = DEFAULT_GROUP, *,
+                   public: bool = True) -> pd.DataFrame:
+    """The current scores (per year, of the latest methodology), public view by default."""
+    current = current_methodologies(store)
+    if current.empty:
+        return pd.DataFrame()
+    if year is not None:
+        current = current[current["year"] == year]
+    pairs = list(zip(current["year"].astype(int), current["methodology_sha256"], strict=True))
+    if not pairs:
+        return pd.DataFrame()
+    clauses = " OR ".join("(year = ? AND methodology_sha256 = ?)" for _ in pairs)
+    params: list[object] = [v for pair in pairs for v in pair]
+    frame = store.query(f"SELECT * FROM scores WHERE grp = ? AND ({clauses}) ORDER BY year, nid",
+                        [grp, *params])
+    frame["flags"] = frame["flags"].map(lambda f: list(f) if f is not None else [])
+    return public_scores(frame) if public else frame

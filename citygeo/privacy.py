@@ -1,0 +1,70 @@
+"""Privacy rules (DESIGN.md §6), in one place, applied at every edge that shows or writes data.
+
+- A count or rate built on 1 to ``min_count − 1`` events is withheld in public mode (the
+  scoring engine flags it ``suppressed:<measure>``); zero is shown, it reveals no one.
+- A survey estimate whose effective sample is under ``min_sample`` is withheld in public mode
+  (flagged ``unreliable:<measure>``).
+- Incident points and stakeholder contacts never leave the store in public mode.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+
+from citygeo.schema import measure_column, raw_column
+
+PUBLIC = "public"
+ANALYST = "analyst"
+MODES = (PUBLIC, ANALYST)
+WITHHELD_PREFIXES = ("suppressed:", "unreliable:")
+STAKEHOLDER_PRIVATE_COLUMNS = ("contact",)
+
+
+def count_column(measure_id: str) -> str:
+    return f"n__{measure_id}"
+
+
+def withheld_measures(flags: Iterable[str]) -> list[str]:
+    """The measures whose values a public output must not show, from a row's flags."""
+    out = []
+    for flag in flags:
+        for prefix in WITHHELD_PREFIXES:
+            if flag.startswith(prefix):
+                out.append(flag[len(prefix):])
+    return out
+
+
+def public_scores(scores: pd.DataFrame) -> pd.DataFrame:
+    """Scores as a public output may show them: withheld measures nulled, flags kept.
+
+    The flag stays, so a reader sees *why* the value is missing ("fewer than N").
+    """
+    frame = scores.copy()
+    if "flags" not in frame:
+        return frame
+    for position, flags in enumerate(frame["flags"].to_numpy()):
+        if flags is None or (isinstance(flags, float) and np.isnan(flags)):
+            continue
+        for measure in withheld_measures(list(flags)):
+            for column in (raw_column(measure), measure_column(measure), count_column(measure)):
+                if column in frame.columns:
+                    frame.iloc[position, frame.columns.get_loc(column)] = np.nan
+    return frame
+
+
+def fewer_than(min_count: int) -> str:
+    """How a suppressed count is shown to a person."""
+    return f"fewer than {min_count}"
+
+
+def public_stakeholders(stakeholders: pd.DataFrame) -> pd.DataFrame:
+    """The partner register without contact details."""
+    return stakeholders.drop(columns=[c for c in STAKEHOLDER_PRIVATE_COLUMNS if c in stakeholders])
+
+
+def hide_small_cells(counts: pd.Series, min_count: int) -> pd.Series:
+    """Counts with the cells of 1 to ``min_count − 1`` replaced by NaN (hexagons, tables)."""
+    return counts.where((counts == 0) | (counts >= min_count))
