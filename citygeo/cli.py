@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import date
 import os
 import subprocess
 import sys
@@ -18,7 +19,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from citygeo import __version__
 from citygeo.errors import CitygeoError
 from citygeo.ingest import IngestReport, ingest_city
-from citygeo.service import build_demo, score_store
+from citygeo.service import build_demo, score_store, store_status
 from citygeo.settings import REPO_ROOT, STORE_ENV, resolve_store_path
 from citygeo.store import Store
 
@@ -102,6 +103,53 @@ def score(store: StoreOption = None,
     for row in latest.itertuples():
         console.print(f"  #{int(row.risk_rank):<3} {row.name} ({row.nid}): risk {row.risk_score:.0f}/100, "
                       f"likely rank {int(row.risk_rank_p05)}–{int(row.risk_rank_p95)}", markup=False)
+
+
+@app.command()
+def status(store: StoreOption = None,
+           as_of: Annotated[str | None, typer.Option(
+               "--as-of", help="Date to judge freshness on (YYYY-MM-DD; default: today).")] = None,
+           ) -> None:
+    """What the store holds, what is scored, and which sources are overdue for review."""
+    target = Store(resolve_store_path(store))
+    if not target.exists():
+        raise CitygeoError(f"There is no store at {target.path}; run `citygeo ingest CITY.toml` first.")
+    try:
+        day = date.fromisoformat(as_of) if as_of else date.today()
+    except ValueError as err:
+        raise CitygeoError(f"--as-of {as_of!r} is not a date (YYYY-MM-DD).") from err
+    info = store_status(target, day)
+    settings = info["settings"]
+    fictional = " (a fictional demo city: all data synthetic)" if settings.get("fictional") == "True" else ""
+    console.print(f"{settings.get('name', '?')}{fictional} — {target.path}", markup=False)
+    for table, n in info["counts"].items():
+        console.print(f"  {table:<18} {n:>10,}")
+    console.print(f"  indicator years: {', '.join(map(str, info['indicator_years'])) or 'none'}")
+    scored = info["scored"]
+    if scored.empty:
+        console.print("  not scored yet: run `citygeo score`", markup=False)
+    for row in scored.itertuples():
+        console.print(f"  {row.year} scored with methodology {row.version} "
+                      f"(sha256 {row.methodology_sha256[:12]}…)", markup=False)
+    if info["last_ingest"] is not None:
+        console.print(f"  last ingest {info['last_ingest']:%Y-%m-%d %H:%M} UTC, "
+                      f"{info['last_ingest_warnings']} warnings")
+    _print_freshness(info["freshness"], day)
+
+
+def _print_freshness(freshness: object, day: date) -> None:
+    import pandas as pd
+
+    assert isinstance(freshness, pd.DataFrame)
+    overdue = freshness[freshness["overdue"]] if not freshness.empty else freshness
+    if overdue.empty:
+        console.print(f"All sources are within their refresh cycle as of {day}.")
+        return
+    console.print(f"{len(overdue)} sources are overdue for review as of {day}: "
+                  "this mapping is due for its review.", markup=False)
+    for row in overdue.itertuples():
+        console.print(f"  - {row.name} ({row.source_id}): collected {row.collected}, refresh "
+                      f"{row.refresh}, due {row.due}, {row.days_overdue} days overdue", markup=False)
 
 
 @app.command("app")

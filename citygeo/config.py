@@ -9,6 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from citygeo.errors import ConfigError, format_problems
+from citygeo.freshness import parse_collected, parse_duration
 
 
 class _Spec(BaseModel):
@@ -224,5 +225,13 @@ def _check(config: CityConfig) -> None:
             known = ", ".join(sorted(config.sources)) or "none defined"
             problems.append(f"[{where}] refers to source {ref!r}, which has no [sources.{ref}] "
                             f"table (known sources: {known})")
+    for key, source in config.sources.items():
+        for field, parse in (("refresh", parse_duration), ("collected", parse_collected)):
+            value = getattr(source, field)
+            if value:
+                try:
+                    parse(value)
+                except ConfigError as err:
+                    problems.append(f"[sources.{key}] {field}: {err}")
     if problems:
-        raise ConfigError(format_problems(f"{config.config_path}: unknown sources:", problems))
+        raise ConfigError(format_problems(f"{config.config_path}: invalid sources:", problems))

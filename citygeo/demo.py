@@ -1106,7 +1106,7 @@ _SOURCES: tuple[dict[str, str], ...] = (
      "coverage": "all 150 neighbourhoods, 2025 and 2026"},
     {"id": "online-monitoring", "name": "Online harms monitoring (fictional)",
      "owner": "Averlane Online Safety Partnership (fictional)", "licence": "Restricted",
-     "collected": "2026-10", "refresh": "P1M",
+     "collected": "2026-11", "refresh": "P1M",
      "method": "automated classifier on public posts, geolocated where possible",
      "known_biases": "classifier errors; only the 30 most populous neighbourhoods geolocated",
      "coverage": "2024-01 to 2026-10, monthly"},

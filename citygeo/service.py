@@ -6,12 +6,14 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
-from datetime import datetime, timezone
+import json
+from datetime import date, datetime, timezone
 
 import numpy as np
 import pandas as pd
 
 from citygeo.errors import StoreError
+from citygeo.freshness import overdue_sources
 from citygeo.ingest import IngestReport, ingest_city
 from citygeo.privacy import public_scores
 from citygeo.schema import DEFAULT_GROUP
@@ -178,3 +180,30 @@ def current_scores(store: Store, year: int | None = None, grp: str = DEFAULT_GRO
                         [grp, *params])
     frame["flags"] = frame["flags"].map(lambda f: list(f) if f is not None else [])
     return public_scores(frame) if public else frame
+
+
+# -- status ---------------------------------------------------------------------------------
+STATUS_TABLES = ("neighbourhoods", "indicator_values", "incidents", "assets", "stakeholders",
+                 "survey_responses", "online_signals", "consultations", "sources")
+
+
+def store_status(store: Store, as_of: date) -> dict[str, object]:
+    """What the store holds and which sources are overdue for review (``citygeo status``)."""
+    tables = store.tables()
+    counts = {t: store.count(t) for t in STATUS_TABLES if t in tables}
+    years = (store.query("SELECT DISTINCT year FROM indicator_values ORDER BY year")["year"].tolist()
+             if "indicator_values" in tables else [])
+    last = (store.query("SELECT ingested_at, report FROM ingest_reports ORDER BY ingested_at DESC LIMIT 1")
+            if "ingest_reports" in tables else pd.DataFrame())
+    sources = store.query("SELECT * FROM sources") if "sources" in tables else pd.DataFrame()
+    overdue = overdue_sources(sources, as_of) if not sources.empty else pd.DataFrame()
+    return {
+        "settings": city_settings(store),
+        "counts": counts,
+        "indicator_years": [int(y) for y in years],
+        "scored": current_methodologies(store),
+        "last_ingest": None if last.empty else last["ingested_at"].iloc[0],
+        "last_ingest_warnings": (0 if last.empty else
+                                 len(json.loads(last["report"].iloc[0]).get("warnings", []))),
+        "freshness": overdue,
+    }
