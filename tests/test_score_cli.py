@@ -1,0 +1,111 @@
+"""`citygeo score` end to end on a real store: contract columns, idempotence, bad methodologies."""
+
+from __future__ import annotations
+
+import pytest
+
+from citygeo.schema import SCORE_COLUMNS
+from citygeo.store import Store
+from tests.conftest import SmallCity, file_digest, run_cli
+
+METHODOLOGY = """
+version = "t.1"
+note = "test"
+normalisation = "minmax"
+aggregation = "arithmetic"
+min_count = 5
+
+[[domains]]
+id = "hardship"
+label = "Hardship"
+index = "risk"
+weight = 1.0
+
+[[domains]]
+id = "tensions"
+label = "Tensions"
+index = "risk"
+weight = 1.0
+
+[[domains]]
+id = "resources"
+label = "Resources"
+index = "protective"
+weight = 1.0
+
+[[measures]]
+id = "unemployed_pct"
+domain = "hardship"
+direction = "risk"
+
+[[measures]]
+id = "hate_rate"
+domain = "tensions"
+direction = "risk"
+from = "incidents"
+categories = ["hate_crime", "hate_incident"]
+per = 1000
+denominator = "population"
+
+[[measures]]
+id = "income"
+domain = "resources"
+direction = "protective"
+"""
+
+
+@pytest.fixture
+def ingested(small_city: SmallCity, capsys: pytest.CaptureFixture[str]) -> SmallCity:
+    code, _, err = run_cli(["ingest", str(small_city.config), "--store", str(small_city.store)], capsys)
+    assert code == 0, err
+    small_city.write("methodology.toml", METHODOLOGY)
+    return small_city
+
+
+def _score(city: SmallCity, capsys: pytest.CaptureFixture[str], name: str = "methodology.toml"):
+    return run_cli(["score", "--store", str(city.store), "--methodology",
+                    str(city.folder / name), "--draws", "50"], capsys)
+
+
+def test_score_writes_contract_columns(ingested: SmallCity, capsys) -> None:
+    code, out, err = _score(ingested, capsys)
+    assert code == 0, err
+    assert "scored 9 neighbourhoods × 1 years with methodology t.1" in out
+    scores = Store(ingested.store).query("SELECT * FROM scores WHERE grp = 'all'")
+    assert set(SCORE_COLUMNS) <= set(scores.columns)
+    assert {"domain__hardship", "measure__hate_rate", "raw__hate_rate", "n__hate_rate"} <= set(scores.columns)
+    by_nid = scores.set_index("nid")
+    # N9 has 9 incidents and 9,000 residents: 1.0 per 1,000; N1: 1 incident per 1,000 too.
+    assert by_nid.loc["N9", "raw__hate_rate"] == pytest.approx(1.0)
+    assert by_nid.loc["N9", "raw__unemployed_pct"] == 9.0
+    # unemployment rises with the cell number and incident rates are equal: N9 is the riskiest
+    assert by_nid.loc["N9", "risk_rank"] == 1
+    assert (scores["methodology_version"] == "t.1").all()
+    methodologies = Store(ingested.store).query("SELECT version, sha256 FROM methodologies")
+    assert methodologies["sha256"].tolist() == [scores["methodology_sha256"].iloc[0]]
+
+
+def test_score_is_idempotent(ingested: SmallCity, capsys) -> None:
+    _score(ingested, capsys)
+    _score(ingested, capsys)
+    store = Store(ingested.store)
+    assert store.count("scores") == 9
+    assert store.count("methodologies") == 1
+
+
+@pytest.mark.parametrize("broken,expected", [
+    (('domain = "hardship"\ndirection = "risk"', 'domain = "hardshp"\ndirection = "risk"'), "hardshp"),
+    (('normalisation = "minmax"', 'normalisation = "minimax"'), "minimax"),
+    (('categories = ["hate_crime", "hate_incident"]', 'categories = ["hate_crimes"]'), "hate_crimes"),
+    (('id = "income"', 'id = "incomes"'), "incomes"),
+    (('version = "t.1"', 'version = "t.1'), "line"),
+])
+def test_bad_methodology_exits_2_and_keeps_store(ingested: SmallCity, capsys, broken, expected) -> None:
+    _score(ingested, capsys)
+    before = file_digest(ingested.store)
+    old, new = broken
+    ingested.write("bad.toml", METHODOLOGY.replace(old, new, 1))
+    code, _, err = _score(ingested, capsys, "bad.toml")
+    assert code == 2, err
+    assert expected in err and "Traceback" not in err
+    assert file_digest(ingested.store) == before
