@@ -19,9 +19,10 @@ from citygeo.privacy import public_scores
 from citygeo.schema import DEFAULT_GROUP
 from citygeo.scoring import (Methodology, ScoringInputs, canonical_json, estimate_survey,
                              load_methodology, methodology_sha256, queen_weights, score_city,
+                             score_districts,
                              survey_statistics, validate_against)
 from citygeo.settings import demo_data_dir
-from citygeo.store import Connection, Store, append_rows, ensure_columns
+from citygeo.store import Connection, Store, append_rows, ensure_columns, quote_ident
 
 log = logging.getLogger(__name__)
 
@@ -104,10 +105,14 @@ def score_store(store: Store, methodology_file: Path | str | None = None,
     groups = sorted(set(inputs.indicator_values["grp"]) - {DEFAULT_GROUP})
     by_group = [score_city(inputs, methodology, years, group=g, draws=0, seed=seed) for g in groups]
     scores = pd.concat([scores, *by_group], ignore_index=True)
+    districts = (score_districts(inputs, methodology, years, draws=min(draws, 200), seed=seed)
+                 if inputs.neighbourhoods["district"].notna().any() else None)
     if progress:
         progress(1, 2, "writing scores")
     with store.writer() as con:
         write_scores(con, methodology, scores, note)
+        if districts is not None:
+            _replace_score_rows(con, "district_scores", districts, methodology_sha256(methodology))
     return scores
 
 
@@ -138,16 +143,22 @@ def write_scores(con: Connection, methodology: Methodology, scores: pd.DataFrame
                 [methodology.version, sha, canonical_json(methodology),
                  note if note is not None else methodology.note,
                  datetime.now(timezone.utc).replace(tzinfo=None)])
+    _replace_score_rows(con, "scores", scores, sha)
+
+
+def _replace_score_rows(con: Connection, table: str, scores: pd.DataFrame, sha: str) -> None:
+    """Replace the rows of one methodology and its years in a scores-like table."""
     frame = scores.copy()
-    frame["flags"] = frame["flags"].map(lambda f: [str(x) for x in f] if isinstance(f, (list, tuple, np.ndarray)) else [])
+    frame["flags"] = frame["flags"].map(
+        lambda f: [str(x) for x in f] if isinstance(f, (list, tuple, np.ndarray)) else [])
     columns = {str(c): _sql_type(frame[c]) for c in frame.columns}
-    con.execute("CREATE TABLE IF NOT EXISTS scores (nid VARCHAR, year INTEGER, grp VARCHAR, "
-                "methodology_sha256 VARCHAR)")
-    ensure_columns(con, "scores", columns)
+    con.execute(f"CREATE TABLE IF NOT EXISTS {quote_ident(table)} (nid VARCHAR, year INTEGER, "
+                "grp VARCHAR, methodology_sha256 VARCHAR)")
+    ensure_columns(con, table, columns)
     years = sorted(int(y) for y in frame["year"].unique())
-    con.execute("DELETE FROM scores WHERE methodology_sha256 = ? AND list_contains(?, year)",
-                [sha, years])
-    append_rows(con, "scores", frame)
+    con.execute(f"DELETE FROM {quote_ident(table)} WHERE methodology_sha256 = ? "
+                "AND list_contains(?, year)", [sha, years])
+    append_rows(con, table, frame)
 
 
 # -- reading scores ------------------------------------------------------------------------

@@ -109,3 +109,18 @@ def test_bad_methodology_exits_2_and_keeps_store(ingested: SmallCity, capsys, br
     assert code == 2, err
     assert expected in err and "Traceback" not in err
     assert file_digest(ingested.store) == before
+
+
+def test_district_scores_from_summed_counts(ingested: SmallCity, capsys) -> None:
+    code, _, err = _score(ingested, capsys)
+    assert code == 0, err
+    districts = Store(ingested.store).query("SELECT * FROM district_scores").set_index("nid")
+    assert sorted(districts.index) == ["East", "West"]
+    # population-weighted unemployment: West = (1·1000 + 4·4000 + 7·7000) / 12000 = 5.5;
+    # East = (2·2000 + 3·3000 + 5·5000 + 6·6000 + 8·8000 + 9·9000) / 33000 = 6.6364
+    assert districts.loc["West", "raw__unemployed_pct"] == pytest.approx(5.5)
+    assert districts.loc["East", "raw__unemployed_pct"] == pytest.approx(219000 / 33000)
+    # summed events over summed residents: West 12 / 12,000 and East 33 / 33,000 per 1,000
+    assert districts.loc["West", "n__hate_rate"] == 12
+    assert districts.loc["East", "raw__hate_rate"] == pytest.approx(1.0)
+    assert districts.loc["East", "risk_rank"] == 1
