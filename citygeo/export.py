@@ -280,7 +280,8 @@ def _flags_list(flags: Any) -> list[str]:
     return [str(f) for f in flags]
 
 
-def _chunks(total: int, size: int = CHUNK_ROWS) -> Iterator[tuple[int, int]]:
+def _chunks(total: int, size: int | None = None) -> Iterator[tuple[int, int]]:
+    size = size or CHUNK_ROWS
     for start in range(0, total, size):
         yield start, min(start + size, total)
     if total == 0:
