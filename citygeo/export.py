@@ -37,6 +37,15 @@ Choices (documented here and in the sidecar of every file):
   written to a temporary name in the same folder and moved into place with
   ``os.replace``, so a failed export leaves no partial file. The data file is moved
   first, then its sidecar.
+
+Sidecar ``<file>.meta.json`` (``schema`` = 1): ``schema, layer, mode, sensitive,
+generated_at`` (ISO 8601, UTC), ``citygeo_version, city {name, fictional, description},
+years, crs, columns, methodologies [{version, sha256, years, note, created_at, spec}]``
+(one entry per methodology used by the exported years), ``sources`` (the catalogue rows:
+source_id, name, owner, licence, collected, refresh, method, known_biases, coverage),
+``suppression {min_count, min_sample, public_withholds, applied, withheld_values}``,
+``contains {incident_points, stakeholder_contacts}``, then ``file, format, rows,
+flags_encoding, geometry_encoding``.
 """
 
 from __future__ import annotations
@@ -336,30 +345,37 @@ class GeoJSONWriter(Writer):
 
     @staticmethod
     def _features(block: pd.DataFrame, geoms: np.ndarray, key: str, continued: bool) -> bytes:
-        records = _plain_records(block)
-        geometries = [None if g is None else json.loads(shapely.to_geojson(g)) for g in geoms]
-        parts = []
-        for record, geometry in zip(records, geometries, strict=True):
-            if "flags" in record:
-                record["flags"] = _flags_list(record["flags"])
-            feature = {"type": "Feature", "id": record[key], "properties": record,
-                       "geometry": geometry}
-            parts.append(orjson.dumps(feature, option=orjson.OPT_SERIALIZE_NUMPY))
+        names = [str(c) for c in block.columns]
+        columns = [_json_values(block[c]) for c in block.columns]
+        geometries = [None if g is None else orjson.Fragment(g)
+                      for g in shapely.to_geojson(geoms).tolist()]
+        keys = columns[names.index(key)]
+        parts = [orjson.dumps({"type": "Feature", "id": ident, "properties": dict(zip(names, row)),
+                               "geometry": geometry})
+                 for ident, row, geometry in zip(keys, zip(*columns), geometries, strict=True)]
         text = b",\n".join(parts)
         return (b",\n" + text) if continued and parts else text
 
 
+def _json_values(series: pd.Series) -> list[Any]:
+    """A column as plain Python values for orjson (NaN floats are written as null)."""
+    if series.name == "flags":
+        return [_flags_list(f) for f in series]
+    if pd.api.types.is_float_dtype(series):
+        return series.to_numpy(dtype=float, na_value=np.nan).tolist()
+    if pd.api.types.is_integer_dtype(series) and not series.hasnans:
+        return series.to_numpy(dtype=np.int64).tolist()
+    values = series.astype(object).where(series.notna(), None).tolist()
+    return [v.item() if isinstance(v, np.generic) else v for v in values]
+
+
 def _plain_records(block: pd.DataFrame) -> list[dict[str, Any]]:
     """Rows as dicts of plain Python values (NaN/NA → None, numpy scalars → Python)."""
-    out = block.astype(object).where(block.notna(), None)
-    if "flags" in block:  # notna on a list column is per cell; keep the lists as they are
-        out["flags"] = block["flags"].to_numpy()
-    records = out.to_dict(orient="records")
+    columns = {str(c): _json_values(block[c]) for c in block.columns}
+    records = [dict(zip(columns, row)) for row in zip(*columns.values())]
     for record in records:
         for name, value in record.items():
-            if isinstance(value, np.generic):
-                record[name] = value.item()
-            if isinstance(record[name], float) and not math.isfinite(record[name]):
+            if isinstance(value, float) and not math.isfinite(value):
                 record[name] = None
     return records
 
@@ -562,7 +578,7 @@ def write_frame(frame: gpd.GeoDataFrame, fmt: str, out: Path | str, *, layer: st
 
 def export_metadata(store: Store, frame: gpd.GeoDataFrame, *, year: int | None, mode: str,
                     layer: str) -> dict[str, Any]:
-    """The sidecar's content (see :data:`SIDECAR_KEYS`; ``schema`` versions it)."""
+    """The sidecar's content (schema in the module docstring; ``schema`` versions it)."""
     with store.reader() as con:
         return _export_metadata(con, frame, year=year, mode=mode, layer=layer)
 
