@@ -173,6 +173,65 @@ def version() -> None:
     console.print(__version__)
 
 
+
+# -- exports and printable profiles (issue 5) -------------------------------------------
+@app.command()
+def export(fmt: Annotated[str, typer.Option("--format", help="geojson, gpkg, parquet or csv.")],
+           out: Annotated[Path | None, typer.Option(
+               help="File to write, used exactly as given. Default: "
+                    "<city>-<year|all-years>[-incidents][.analyst].<ext> in the current folder.",
+               show_default=False)] = None,
+           store: StoreOption = None,
+           year: Annotated[int | None, typer.Option(help="One scored year (default: every year).")] = None,
+           public: Annotated[bool, typer.Option(
+               "--public/--analyst", help="Public (default) withholds small counts and never "
+               "writes incident points; analyst writes everything and marks the file sensitive.")] = True,
+           force: Annotated[bool, typer.Option(help="Replace an existing file and its sidecar.")] = False,
+           layer: Annotated[str, typer.Option(
+               help="scores, or incidents (analyst mode only).")] = "scores",
+           ) -> None:
+    """Export scores (or, analyst only, incident points) with a <file>.meta.json sidecar."""
+    from citygeo.export import default_export_name, get_writer, read_city, sidecar_path, write_export
+
+    mode = "public" if public else "analyst"
+    writer = get_writer(fmt)
+    target = Store(resolve_store_path(store))
+    if out is None:
+        out = Path(default_export_name(read_city(target).get("name", "city"), writer.name,
+                                       year=year, mode=mode, layer=layer))
+    with _progress() as progress:
+        path = write_export(target, writer.name, out, year=year, mode=mode, layer=layer,
+                            force=force, progress=progress)
+    console.print(f"wrote {path} and {sidecar_path(path).name} ({mode} mode)", markup=False)
+    if mode == "analyst":
+        err_console.print(f"warning: {path} contains sensitive data (analyst mode); do not "
+                          "publish or share it outside the analyst team.", markup=False)
+
+
+@app.command()
+def report(nid: Annotated[str, typer.Option(help="The neighbourhood's code.")],
+           out: Annotated[Path, typer.Option(help="The HTML file to write.")],
+           store: StoreOption = None,
+           year: Annotated[int | None, typer.Option(help="Scored year (default: the latest).")] = None,
+           pdf: Annotated[bool, typer.Option(
+               help="Also print it to <out>.pdf with Chromium (needs /usr/bin/chromium and "
+                    "playwright).")] = False,
+           force: Annotated[bool, typer.Option(help="Replace existing files.")] = False,
+           ) -> None:
+    """Write a printable, self-contained HTML profile of one neighbourhood (A4)."""
+    from citygeo.report import print_to_pdf, render_profile_html, write_text_atomic
+
+    target = Store(resolve_store_path(store))
+    page = render_profile_html(target, nid, year=year)
+    pdf_path = out.with_suffix(".pdf")
+    if pdf and pdf_path.exists() and not force:
+        raise CitygeoError(f"{pdf_path} already exists; pass --force to replace it.")
+    write_text_atomic(out, page, force=force)
+    console.print(f"wrote {out}", markup=False)
+    if pdf:
+        print_to_pdf(page, pdf_path, force=force)
+        console.print(f"wrote {pdf_path}", markup=False)
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: user errors become one message and exit code 2; bugs keep their traceback."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")

@@ -1,0 +1,120 @@
+"""The printable neighbourhood profile (issue 5): escaping, drivers, privacy, CLI."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from citygeo.errors import CitygeoError, InputError
+from citygeo.report import (load_profile, neighbours_of, print_to_pdf, render_profile_html,
+                            risk_drivers)
+from citygeo.store import Store
+from tests.conftest import run_cli
+from tests.test_export import HOSTILE, build_city
+
+ESCAPED = "&lt;img src=x onerror=alert(1)&gt;"
+
+
+@pytest.fixture(scope="module")
+def town(tmp_path_factory: pytest.TempPathFactory) -> Store:
+    """The export test town, with a hostile name on N3 and on a source."""
+    return build_city(tmp_path_factory.mktemp("report-town"), names={"N3": HOSTILE})
+
+
+def test_hostile_names_are_escaped(town: Store) -> None:
+    for nid in ("N3", "N2"):  # N3 itself, and N2 whose neighbour N3 is
+        page = render_profile_html(town, nid)
+        assert HOSTILE not in page
+        assert "<img" not in page and "onerror=alert" not in page.replace(ESCAPED, "")
+        assert ESCAPED in page
+    assert "<h1>" + ESCAPED + "</h1>" in render_profile_html(town, "N3")
+
+
+def test_page_is_self_contained_and_sized_for_a4(town: Store) -> None:
+    page = render_profile_html(town, "N4")
+    assert "@page { size: A4;" in page
+    assert not re.search(r"<(script|link|img|iframe|object)\b", page)
+    urls = set(re.findall(r"https?://[^\s\"'<>)]+", page))
+    assert urls == {"http://www.w3.org/2000/svg"}  # the SVG namespace, never fetched
+    assert page.count("<svg") == 2  # the map and the drivers (one scored year: no trend line)
+    assert "Fictional city." in page and "A fictional test town." in page
+
+
+def test_trend_chart_needs_two_years_and_map_draws_the_neighbours(town: Store) -> None:
+    page = render_profile_html(town, "N3")
+    # one scored year: map + drivers, no trend line
+    assert page.count('class="trend"') == 0 and page.count('class="map"') == 1
+    profile = load_profile(town, "N3")
+    assert sorted(neighbours_of(profile.hoods, "N3")["nid"]) == ["N2", "N4"]
+    assert page.count('<path class="nb"') == 2 and page.count('<path class="me"') == 1
+    # the frame (N2–N4 plus 8% padding) cuts into N1 and N5: drawn light, as context
+    assert page.count('<path class="ctx"') == 2
+
+
+def test_drivers_add_up_to_the_risk_score(town: Store) -> None:
+    """Two equally weighted risk domains with one measure each: every contribution is half
+    the normalised measure, and they add up to the risk score (arithmetic mean)."""
+    for nid in ("N1", "N2", "N3", "N4", "N5"):
+        profile = load_profile(town, nid, mode="analyst")
+        drivers = {d.measure: d for d in risk_drivers(profile)}
+        assert set(drivers) == {"hate_rate", "unemployed_pct"}
+        for d in drivers.values():
+            assert d.status == "ok"
+            assert d.contribution == pytest.approx(0.5 * d.normalised, abs=1e-9)
+        total = sum(d.contribution for d in drivers.values())
+        assert total == pytest.approx(float(profile.row["risk_score"]), abs=1e-9)
+    # by hand: unemployed 4, 9, 6, 12, 7 → minmax over 4..12; N4 is the maximum → 100 → 50 points
+    n4 = {d.measure: d for d in risk_drivers(load_profile(town, "N4", mode="analyst"))}
+    assert n4["unemployed_pct"].contribution == pytest.approx(50.0)
+    # hate rate N5 = 2.4 per 1,000 is the maximum → 100 → 50 points
+    n5 = {d.measure: d for d in risk_drivers(load_profile(town, "N5", mode="analyst"))}
+    assert n5["hate_rate"].raw == pytest.approx(2.4) and n5["hate_rate"].contribution == pytest.approx(50.0)
+
+
+def test_public_profile_withholds_small_counts(town: Store) -> None:
+    public = {d.measure: d for d in risk_drivers(load_profile(town, "N2"))}
+    assert public["hate_rate"].status == "withheld" and public["unemployed_pct"].status == "ok"
+    page = render_profile_html(town, "N2")
+    assert "fewer than 5 events" in page
+    assert "0.50" not in page  # N2's rate (1 / 2,000 × 1,000) is not shown
+    analyst_page = render_profile_html(town, "N2", mode="analyst")
+    assert "0.50" in analyst_page and "Sensitive" in analyst_page
+
+
+def test_fictional_notice_only_for_fictional_cities(town: Store, tmp_path: Path) -> None:
+    assert "Fictional city." in render_profile_html(town, "N1")
+    copy = Store(tmp_path / "real.duckdb")
+    copy.path.write_bytes(town.path.read_bytes())
+    with copy.writer() as con:
+        con.execute("UPDATE city SET value = 'False' WHERE key = 'fictional'")
+    assert "Fictional city." not in render_profile_html(copy, "N1")
+
+
+def test_unknown_nid_is_a_clear_error(town: Store, tmp_path: Path,
+                                      capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(InputError, match="No neighbourhood has the code 'N99'"):
+        render_profile_html(town, "N99")
+    out = tmp_path / "p.html"
+    code, _, err = run_cli(["report", "--nid", "N99", "--out", str(out), "--store", str(town.path)],
+                           capsys)
+    assert code == 2 and "N99" in err and "Traceback" not in err and not out.exists()
+
+
+def test_cli_report_writes_the_page_and_needs_force_to_replace(
+        town: Store, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "n4.html"
+    args = ["report", "--nid", "N4", "--out", str(out), "--store", str(town.path)]
+    code, _, _ = run_cli(args, capsys)
+    assert code == 0 and "<h1>Cell 4</h1>" in out.read_text(encoding="utf-8")
+    code, _, err = run_cli(args, capsys)
+    assert code == 2 and "--force" in err
+    code, _, _ = run_cli([*args, "--force", "--year", "2024"], capsys)
+    assert code == 0
+
+
+def test_pdf_without_chromium_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(CitygeoError, match="needs Chromium at /nonexistent/chromium"):
+        print_to_pdf("<p>x</p>", tmp_path / "x.pdf", chromium="/nonexistent/chromium")
+    assert list(tmp_path.iterdir()) == []
