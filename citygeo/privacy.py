@@ -2,6 +2,9 @@
 
 - A count or rate built on 1 to ``min_count − 1`` events is withheld in public mode (the
   scoring engine flags it ``suppressed:<measure>``); zero is shown, it reveals no one.
+- Scores are computed with such small counts taken as ``min_count / 2`` events
+  (``protect_small_counts`` in the scoring engine), so no published domain score, index or rank
+  can be solved back for a withheld count.
 - A survey estimate whose effective sample is under ``min_sample`` is withheld in public mode
   (flagged ``unreliable:<measure>``).
 - Incident points and stakeholder contacts never leave the store in public mode.
@@ -42,16 +45,17 @@ def public_scores(scores: pd.DataFrame) -> pd.DataFrame:
 
     The flag stays, so a reader sees *why* the value is missing ("fewer than N").
     """
-    frame = scores.copy()
-    if "flags" not in frame:
-        return frame
-    for position, flags in enumerate(frame["flags"].to_numpy()):
-        if flags is None or (isinstance(flags, float) and np.isnan(flags)):
-            continue
-        for measure in withheld_measures(list(flags)):
-            for column in (raw_column(measure), measure_column(measure), count_column(measure)):
-                if column in frame.columns:
-                    frame.iloc[position, frame.columns.get_loc(column)] = np.nan
+    frame = scores.reset_index(drop=True)
+    if "flags" not in frame or frame.empty:
+        return frame.copy()
+    exploded = frame["flags"].map(lambda f: list(f) if isinstance(f, (list, tuple, np.ndarray)) else [])
+    exploded = exploded.explode().dropna().astype(str)
+    withheld = exploded[exploded.str.startswith(WITHHELD_PREFIXES)].str.split(":", n=1).str[1]
+    frame = frame.copy()
+    for measure, rows in withheld.groupby(withheld):
+        columns = [c for c in (raw_column(measure), measure_column(measure), count_column(measure))
+                   if c in frame.columns]
+        frame.loc[rows.index.unique(), columns] = np.nan
     return frame
 
 

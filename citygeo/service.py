@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
-from pathlib import Path
-
-import json
 from datetime import date, datetime, timezone
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -16,10 +15,10 @@ from citygeo.errors import StoreError
 from citygeo.freshness import overdue_sources
 from citygeo.ingest import IngestReport, ingest_city
 from citygeo.privacy import public_scores
-from citygeo.schema import DEFAULT_GROUP
+from citygeo.schema import DEFAULT_GROUP, raw_column
 from citygeo.scoring import (Methodology, ScoringInputs, canonical_json, estimate_survey,
                              load_methodology, methodology_sha256, queen_weights, score_city,
-                             score_districts,
+                             score_districts, build_measures, district_inputs,
                              survey_statistics, validate_against)
 from citygeo.settings import demo_data_dir
 from citygeo.store import Connection, Store, append_rows, ensure_columns, quote_ident
@@ -88,6 +87,27 @@ def scoring_inputs(store: Store, methodology: Methodology) -> ScoringInputs:
         survey_estimates=survey, weights=queen_weights(hoods, "nid"))
 
 
+def with_exact_rates(scores: pd.DataFrame, inputs: ScoringInputs, methodology: Methodology,
+                     group: str = DEFAULT_GROUP) -> pd.DataFrame:
+    """Put the exact rates of incident measures back into ``raw__`` for analysts.
+
+    Scores are computed with small counts protected (``protect_small_counts``); the raw
+    columns keep the exact values, which public outputs withhold where they are flagged.
+    """
+    incident_measures = [m.id for m in methodology.measures if m.source == "incidents"]
+    if not incident_measures or scores.empty:
+        return scores
+    years = sorted(int(y) for y in scores["year"].unique())
+    table = build_measures(inputs, methodology, years, group)
+    keys = pd.MultiIndex.from_frame(table.rows[["nid", "year"]].astype({"year": "int64"}))
+    position = keys.get_indexer(pd.MultiIndex.from_frame(
+        scores[["nid", "year"]].astype({"year": "int64"})))
+    frame = scores.copy()
+    for measure in incident_measures:
+        frame[raw_column(measure)] = table.raw[measure].to_numpy()[position]
+    return frame
+
+
 def score_store(store: Store, methodology_file: Path | str | None = None,
                 years: list[int] | None = None, *, draws: int = 1000, seed: int = 12345,
                 note: str | None = None, progress: Progress | None = None) -> pd.DataFrame:
@@ -101,12 +121,18 @@ def score_store(store: Store, methodology_file: Path | str | None = None,
     validate_against(methodology, *available_names(inputs))
     if progress:
         progress(0, 2, "scoring")
-    scores = score_city(inputs, methodology, years, draws=draws, seed=seed)
+    protect = {"protect_small_counts": True, "seed": seed}
+    scores = with_exact_rates(score_city(inputs, methodology, years, draws=draws, **protect),
+                              inputs, methodology)
     groups = sorted(set(inputs.indicator_values["grp"]) - {DEFAULT_GROUP})
-    by_group = [score_city(inputs, methodology, years, group=g, draws=0, seed=seed) for g in groups]
+    by_group = [with_exact_rates(score_city(inputs, methodology, years, group=g, draws=0, **protect),
+                                 inputs, methodology, g) for g in groups]
     scores = pd.concat([scores, *by_group], ignore_index=True)
-    districts = (score_districts(inputs, methodology, years, draws=min(draws, 200), seed=seed)
-                 if inputs.neighbourhoods["district"].notna().any() else None)
+    districts = None
+    if inputs.neighbourhoods["district"].notna().any():
+        districts = with_exact_rates(
+            score_districts(inputs, methodology, years, draws=min(draws, 200), **protect),
+            district_inputs(inputs), methodology)
     if progress:
         progress(1, 2, "writing scores")
     with store.writer() as con:

@@ -83,6 +83,7 @@ def score_city(
     draws: int = 1000,
     seed: int = 12345,
     progress: Callable[[int, int], None] | None = None,
+    protect_small_counts: bool = False,
 ) -> pd.DataFrame:
     """Score every neighbourhood for every year.
 
@@ -108,7 +109,7 @@ def score_city(
         ``domain__<id>``, ``measure__<id>`` (normalised, oriented), ``raw__<id>`` and
         ``n__<id>`` (incident and asset measures).
     """
-    prepared = prepare(inputs, methodology, years, group)
+    prepared = prepare(inputs, methodology, years, group, protect_small_counts=protect_small_counts)
     return score_prepared(prepared, inputs.weights, draws=draws, seed=seed, progress=progress)
 
 

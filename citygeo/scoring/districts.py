@@ -83,6 +83,7 @@ def score_districts(
     *,
     draws: int = 0,
     seed: int = 12345,
+    protect_small_counts: bool = False,
 ) -> pd.DataFrame:
     """Score districts with the same methodology (``nid`` and ``name`` = district).
 
@@ -90,4 +91,5 @@ def score_districts(
     """
     from citygeo.scoring import score_city  # the package entry point; imported late to avoid a cycle
 
-    return score_city(district_inputs(inputs), methodology, years, draws=draws, seed=seed)
+    return score_city(district_inputs(inputs), methodology, years, draws=draws, seed=seed,
+                      protect_small_counts=protect_small_counts)

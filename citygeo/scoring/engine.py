@@ -114,12 +114,18 @@ def prepare(
     methodology: Methodology,
     years: list[int] | None = None,
     group: str = DEFAULT_GROUP,
+    *,
+    protect_small_counts: bool = False,
 ) -> Prepared:
-    """Build, treat and normalise every measure for ``years`` (default: see ``available_years``)."""
+    """Build, treat and normalise every measure for ``years`` (default: see ``available_years``).
+
+    ``protect_small_counts``: see :func:`citygeo.scoring.measures.build_measures`.
+    """
     years = sorted(int(y) for y in (years or available_years(inputs, methodology)))
     goal = methodology.goalposts_year if methodology.normalisation == "goalposts" else None
     built_years = sorted(set(years) | ({goal} if goal is not None else set()))
-    table = build_measures(inputs, methodology, built_years, group)
+    table = build_measures(inputs, methodology, built_years, group,
+                           protect_small_counts=protect_small_counts)
     values, treatments = _treat(table, methodology)
     normalised = _normalise(table, values, methodology, goal)
     keep = table.rows["year"].isin(years).to_numpy()

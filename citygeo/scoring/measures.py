@@ -107,9 +107,16 @@ def available_years(inputs: ScoringInputs, methodology: Methodology) -> list[int
 
 
 def build_measures(
-    inputs: ScoringInputs, methodology: Methodology, years: list[int], group: str = DEFAULT_GROUP
+    inputs: ScoringInputs, methodology: Methodology, years: list[int], group: str = DEFAULT_GROUP,
+    *, protect_small_counts: bool = False,
 ) -> MeasureTable:
-    """Compute every raw measure of ``methodology`` for ``years`` (see module notes)."""
+    """Compute every raw measure of ``methodology`` for ``years`` (see module notes).
+
+    With ``protect_small_counts`` an incident measure built on 1 to ``min_count − 1`` events
+    is computed as if it had ``min_count / 2`` events (statistical disclosure control: a score
+    built on it cannot be solved back for the exact small count); ``counts`` stay exact.
+    """
+    protect = methodology.min_count if protect_small_counts else None
     hoods = inputs.neighbourhoods
     _check_columns(hoods, ("nid", "population", "area_km2"), "neighbourhoods")
     rows = _row_frame(hoods, years)
@@ -126,7 +133,7 @@ def build_measures(
         if indicators is not None and measure.source == "indicator":
             raw[measure.id] = _indicator(indicators, measure, group)
         elif incidents is not None and measure.source == "incidents":
-            raw[measure.id], counts[measure.id] = _incident_rate(rows, incidents, measure)
+            raw[measure.id], counts[measure.id] = _incident_rate(rows, incidents, measure, protect)
         elif assets is not None and measure.source == "assets":
             raw[measure.id], counts[measure.id] = _asset_rate(rows, assets, measure)
         elif survey is not None:
@@ -252,14 +259,19 @@ def _denominator(rows: pd.DataFrame, m: Measure) -> np.ndarray:
     return np.where(base > 0, base, np.nan)
 
 
-def _incident_rate(rows: pd.DataFrame, incidents: _Keyed, m: Measure) -> tuple[np.ndarray, np.ndarray]:
-    events = incidents.summed_at_rows(incidents.mask("category", list(m.categories or ())))
-    events = np.where(rows["year"].isin(incidents.years_present).to_numpy(), events, np.nan)
+def _incident_rate(rows: pd.DataFrame, incidents: _Keyed, m: Measure,
+                   protect_below: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    exact = incidents.summed_at_rows(incidents.mask("category", list(m.categories or ())))
+    exact = np.where(rows["year"].isin(incidents.years_present).to_numpy(), exact, np.nan)
+    events = exact
+    if protect_below:
+        small = (exact > 0) & (exact < protect_below)
+        events = np.where(small, protect_below / 2, exact)
     denominator = _denominator(rows, m)
     scale = m.rate_per if m.rate_denominator != "none" else 1.0
     if m.smoothing == "empirical_bayes":
-        return _smooth_by_year(rows, events, denominator) * m.rate_per, events
-    return events / denominator * scale, events
+        return _smooth_by_year(rows, events, denominator) * m.rate_per, exact
+    return events / denominator * scale, exact
 
 
 def _smooth_by_year(rows: pd.DataFrame, events: np.ndarray, population: np.ndarray) -> np.ndarray:
