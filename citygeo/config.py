@@ -6,6 +6,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
+import pyproj
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from citygeo.errors import ConfigError, format_problems
@@ -235,3 +236,18 @@ def _check(config: CityConfig) -> None:
                     problems.append(f"[sources.{key}] {field}: {err}")
     if problems:
         raise ConfigError(format_problems(f"{config.config_path}: invalid sources:", problems))
+    if config.city.projected_crs:
+        _check_projected_crs(config.config_path, config.city.projected_crs)
+
+
+def _check_projected_crs(config_path: Path, name: str) -> None:
+    """``[city] projected_crs`` must be a known CRS that measures in metres or feet."""
+    try:
+        crs = pyproj.CRS.from_user_input(name)
+    except pyproj.exceptions.CRSError as err:
+        raise ConfigError(f"{config_path}: [city] projected_crs {name!r} is not a known CRS ({err}); "
+                          "use the city's UTM zone, e.g. \"EPSG:32633\".") from err
+    if not crs.is_projected:
+        raise ConfigError(f"{config_path}: [city] projected_crs {name!r} ({crs.name}) is not a "
+                          "projected CRS, so it cannot measure areas; use one in metres such as "
+                          "the city's UTM zone.")

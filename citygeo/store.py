@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import glob
 import logging
 import os
 import shutil
@@ -93,17 +94,29 @@ class Store:
     # -- reading -----------------------------------------------------------------------------
     @contextlib.contextmanager
     def reader(self) -> Iterator[Connection]:
-        """A read-only connection to the current file."""
+        """A read-only connection to the current file (a consistent snapshot of one version).
+
+        DuckDB shares one database instance between connections of a process that name the
+        same path, so a reader opened while another is still open would see the file as it
+        was before the last write replaced it. The reader therefore opens the file itself and
+        connects through ``/proc/self/fd/N``: a name unique to this open file, so it always
+        gets the current file, and keeps that version until it closes.
+        """
         if not self.exists():
             raise StoreError(
                 f"There is no store at {self.path}. Create one with `citygeo ingest CITY.toml "
                 f"--store {self.path}` or `citygeo demo --store {self.path}`."
             )
-        con = connect(self.path, read_only=True)
+        fd = _open_current(self.path)
         try:
-            yield con
+            con = connect(_FD_FOLDER / str(fd) if fd is not None else self.path, read_only=True)
+            try:
+                yield con
+            finally:
+                con.close()
         finally:
-            con.close()
+            if fd is not None:
+                os.close(fd)
 
     def query(self, sql: str, params: Sequence[Any] | None = None) -> pd.DataFrame:
         """Run one read query and return a DataFrame."""
@@ -149,9 +162,17 @@ class Store:
         with open(lock_path, "a+") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             try:
+                self._remove_stale_copies()
                 yield from self._write_swap()
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def _remove_stale_copies(self) -> None:
+        """Delete copies left by a writer that was killed (only writers holding the lock make them)."""
+        for stale in self.path.parent.glob(glob.escape(self.path.name) + ".tmp-*"):
+            with contextlib.suppress(FileNotFoundError):
+                stale.unlink()
+                log.info("removed %s, left by an interrupted write", stale)
 
     def _write_swap(self) -> Iterator[Connection]:
         fd, tmp_name = tempfile.mkstemp(prefix=self.path.name + ".tmp-", dir=self.path.parent)
@@ -257,6 +278,19 @@ def ensure_columns(con: Connection, table: str, columns: dict[str, str]) -> None
     for name, sqltype in columns.items():
         if name not in have:
             con.execute(f"ALTER TABLE {quote_ident(table)} ADD COLUMN {quote_ident(name)} {sqltype}")
+
+
+_FD_FOLDER = Path("/proc/self/fd")
+
+
+def _open_current(path: Path) -> int | None:
+    """An open descriptor of the file now at ``path`` (None where /proc/self/fd does not exist)."""
+    if not _FD_FOLDER.is_dir():
+        return None
+    try:
+        return os.open(path, os.O_RDONLY)
+    except FileNotFoundError as err:
+        raise StoreError(f"The store {path} disappeared while opening it: {err}") from err
 
 
 def _fsync(path: Path) -> None:

@@ -25,7 +25,8 @@ _POLYGONAL = {"Polygon", "MultiPolygon"}
 def read_boundaries(spec: BoundariesSpec, projected_crs: str | None = None,
                     warnings: list[str] | None = None) -> gpd.GeoDataFrame:
     """Read the boundary file of a city config and validate it with ``load_boundaries``."""
-    frame = read_vector(spec.path, "boundary", layer=spec.layer)
+    warnings = warnings if warnings is not None else []
+    frame = read_vector(spec.path, "boundary", layer=spec.layer, warnings=warnings)
     return load_boundaries(frame, spec, projected_crs=projected_crs, warnings=warnings)
 
 
@@ -63,7 +64,7 @@ def load_boundaries(frame: gpd.GeoDataFrame, spec: BoundariesSpec, *,
     }, geometry=geoms, crs=frame.crs)
     result = result.to_crs(WGS84)
     _check_lonlat(result, path)
-    crs = projected_crs or result.estimate_utm_crs().to_string()
+    crs = _projected_crs(projected_crs) if projected_crs else result.estimate_utm_crs().to_string()
     result["area_km2"] = result.to_crs(crs).area.to_numpy() / 1e6
     zero = result["area_km2"] <= 1e-9
     if zero.any():
@@ -85,6 +86,19 @@ def _with_crs(frame: gpd.GeoDataFrame, spec: BoundariesSpec) -> gpd.GeoDataFrame
         return frame.set_crs(pyproj.CRS.from_user_input(spec.source_crs))
     except pyproj.exceptions.CRSError as err:
         raise CRSError(f"[boundaries] source_crs {spec.source_crs!r} is not a known CRS: {err}") from err
+
+
+def _projected_crs(name: str) -> str:
+    """Check the ``[city] projected_crs`` of the config: a known CRS measured in metres or feet."""
+    try:
+        crs = pyproj.CRS.from_user_input(name)
+    except pyproj.exceptions.CRSError as err:
+        raise CRSError(f"[city] projected_crs {name!r} is not a known CRS ({err}); use a projected "
+                       "CRS of the city such as its UTM zone, e.g. \"EPSG:32633\".") from err
+    if not crs.is_projected:
+        raise CRSError(f"[city] projected_crs {name!r} ({crs.name}) is not a projected CRS, so it "
+                       "cannot measure areas; use one in metres such as the city's UTM zone.")
+    return name
 
 
 def _check_codes(codes: pd.Series, frame: gpd.GeoDataFrame, spec: BoundariesSpec,

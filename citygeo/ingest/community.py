@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 def read_survey(spec: SurveySpec, known: set[str], warnings: list[str]) -> pd.DataFrame:
     """Respondent rows → long ``response_id, nid, year, weight, <groups…>, item, value``."""
     path = spec.path
-    frame = read_table(path, "survey")
+    frame = read_table(path, "survey", warnings=warnings, key_column=spec.id)
     year_col = spec.year if isinstance(spec.year, str) else None
     require_columns(frame, [spec.id, year_col, spec.weight, spec.respondent, *spec.groups,
                             *spec.items], path, "survey")
@@ -51,7 +51,7 @@ def read_survey(spec: SurveySpec, known: set[str], warnings: list[str]) -> pd.Da
 def read_online(spec: OnlineSpec, known: set[str], warnings: list[str]) -> pd.DataFrame:
     """Counts per period, neighbourhood (empty = city-wide), platform and category."""
     path = spec.path
-    frame = read_table(path, "online signals")
+    frame = read_table(path, "online signals", warnings=warnings, key_column="period")
     require_columns(frame, ["period", "nid", "platform", "category", "count"], path, "online signals")
     require_rows(frame, path, "online signals")
     problems: list[str] = []
@@ -76,7 +76,7 @@ def read_online(spec: OnlineSpec, known: set[str], warnings: list[str]) -> pd.Da
 
 def read_stakeholders(path: Path, known: set[str], warnings: list[str]) -> pd.DataFrame:
     """The partner register; ``serves`` is a list of codes or ``["all"]``."""
-    frame = read_table(path, "stakeholders")
+    frame = read_table(path, "stakeholders", warnings=warnings, key_column="stakeholder_id")
     require_columns(frame, ["stakeholder_id", "name", "sector"], path, "stakeholders")
     require_rows(frame, path, "stakeholders")
     serves = frame["serves"].map(split_list) if "serves" in frame else pd.Series([["all"]] * len(frame))
@@ -97,7 +97,7 @@ def read_stakeholders(path: Path, known: set[str], warnings: list[str]) -> pd.Da
 
 def read_consultations(path: Path, known: set[str], warnings: list[str]) -> pd.DataFrame:
     """The listening log: when and how which neighbourhoods and groups were heard."""
-    frame = read_table(path, "consultations")
+    frame = read_table(path, "consultations", warnings=warnings, key_column="date")
     require_columns(frame, ["date", "format"], path, "consultations")
     require_rows(frame, path, "consultations")
     problems: list[str] = []

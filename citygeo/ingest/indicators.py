@@ -20,7 +20,8 @@ log = logging.getLogger(__name__)
 def read_indicators(spec: IndicatorsSpec, known_codes: set[str],
                     warnings: list[str]) -> pd.DataFrame:
     """Read one wide indicator table into ``nid, indicator, year, grp, value`` rows."""
-    frame = read_table(spec.path, "indicator", sheet=spec.sheet)
+    frame = read_table(spec.path, "indicator", sheet=spec.sheet, warnings=warnings,
+                       key_column=spec.id)
     return load_indicators(frame, spec, known_codes, warnings)
 
 

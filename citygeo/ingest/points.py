@@ -45,11 +45,12 @@ def ingest_points(con: Connection, spec: PointsSpec, source_id: str | None,
     """Load one points file into ``incidents`` or ``assets`` (neighbourhoods must be loaded)."""
     require_file(spec.path, spec.kind)
     if spec.path.suffix.lower() in _CSV_SUFFIXES:
-        _stage_csv(con, spec)
+        _stage_csv(con, spec, warnings)
     else:
-        _stage_vector(con, spec)
+        _stage_vector(con, spec, warnings)
     columns = _columns(con)
     _require(columns, spec)
+    _read_decimal_commas(con, spec, warnings)
     _validate(con, spec, warnings, today or pd.Timestamp.today().normalize())
     _build_points(con, spec)
     assigned, outside, total = _assign(con, spec)
@@ -66,9 +67,12 @@ def ingest_points(con: Connection, spec: PointsSpec, source_id: str | None,
     return PointsResult(spec.path, spec.kind, total, assigned, outside)
 
 
-def _stage_csv(con: Connection, spec: PointsSpec) -> None:
+def _stage_csv(con: Connection, spec: PointsSpec, warnings: list[str]) -> None:
     encoding, _ = sniff_text(spec.path)
     duck_encoding = {"utf-16": "utf-16", "cp1252": "latin-1"}.get(encoding, "utf-8")
+    if encoding == "cp1252":
+        warnings.append(f"{spec.path.name}: not UTF-8; read as Windows-1252 (Latin-1). Check "
+                        "accented letters, or save the file as UTF-8.")
     try:
         con.execute(f"CREATE OR REPLACE TEMP TABLE {_RAW} AS SELECT row_number() OVER () + 1 "
                     "AS __line, * FROM read_csv(?, all_varchar = true, header = true, "
@@ -77,8 +81,8 @@ def _stage_csv(con: Connection, spec: PointsSpec) -> None:
         raise InputError(f"{spec.path}: cannot read this {spec.kind} CSV: {err}") from err
 
 
-def _stage_vector(con: Connection, spec: PointsSpec) -> None:
-    frame = read_vector(spec.path, spec.kind, layer=spec.layer)
+def _stage_vector(con: Connection, spec: PointsSpec, warnings: list[str]) -> None:
+    frame = read_vector(spec.path, spec.kind, layer=spec.layer, warnings=warnings)
     if frame.crs is None and not spec.crs:
         raise CRSError(f"{spec.path}: the points file carries no CRS; add `crs = \"EPSG:…\"` "
                        "to this [[points]] entry.")
@@ -124,6 +128,22 @@ def _require(columns: list[str], spec: PointsSpec) -> None:
                          f"{', '.join(repr(c) for c in missing)} (columns found: {have}).")
 
 
+def _read_decimal_commas(con: Connection, spec: PointsSpec, warnings: list[str]) -> None:
+    """Coordinate columns written entirely with decimal commas (``-29,995``) are read as such."""
+    if _is_vector(spec):
+        return
+    for column in _coordinate_columns(spec):
+        col = quote_ident(column)
+        commas, others = con.execute(
+            f"SELECT count(*) FILTER (WHERE regexp_full_match(trim({col}), '[-+]?[0-9]+,[0-9]+')), "
+            f"count(*) FILTER (WHERE NOT regexp_full_match(trim({col}), '[-+]?[0-9]+,[0-9]+')) "
+            f"FROM {_RAW} WHERE {col} IS NOT NULL AND trim({col}) <> ''").fetchone()
+        if commas and not others:
+            con.execute(f"UPDATE {_RAW} SET {col} = replace(trim({col}), ',', '.')")
+            warnings.append(f"{spec.path.name}: column {column!r} uses decimal commas; "
+                            "read -29,995 as -29.995")
+
+
 def _line_word(spec: PointsSpec) -> str:
     return "feature" if _is_vector(spec) else "line"
 
@@ -136,8 +156,9 @@ def _validate(con: Connection, spec: PointsSpec, warnings: list[str], today: pd.
     word = _line_word(spec)
     xcol, ycol = (quote_ident(c) for c in _coordinate_columns(spec))
     for col in (xcol, ycol):
-        rows = con.execute(f"SELECT __line, {col} FROM {_RAW} WHERE TRY_CAST(trim({col}) AS DOUBLE) "
-                           f"IS NULL ORDER BY __line LIMIT 20").fetchall()
+        rows = con.execute(f"SELECT __line, {col} FROM {_RAW} WHERE NOT coalesce(isfinite("
+                           f"TRY_CAST(trim({col}) AS DOUBLE)), false) ORDER BY __line LIMIT 20"
+                           ).fetchall()
         problems += [f"{word} {line}, column {col}: {value!r} is not a coordinate"
                      for line, value in rows]
     if not spec.x and not problems:
@@ -189,7 +210,10 @@ def _build_points(con: Connection, spec: PointsSpec) -> None:
             crs = pyproj.CRS.from_user_input(spec.crs).to_string()
         except pyproj.exceptions.CRSError as err:
             raise CRSError(f"[points] crs {spec.crs!r} is not a known CRS: {err}") from err
-        geom = f"ST_Transform({geom}, '{crs}', 'EPSG:4326', always_xy := true)"
+        geom = f"ST_Transform({geom}, $crs, 'EPSG:4326', always_xy := true)"
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {_PTS} AS SELECT *, {geom} AS __geom FROM {_RAW}",
+                    {"crs": crs})
+        return
     con.execute(f"CREATE OR REPLACE TEMP TABLE {_PTS} AS SELECT *, {geom} AS __geom FROM {_RAW}")
 
 

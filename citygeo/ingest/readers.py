@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import csv
 import logging
+import warnings as pywarnings
 from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
 import pyogrio
+import shapely
 
 from citygeo.errors import InputError
 
@@ -29,20 +31,45 @@ def require_file(path: Path, what: str) -> None:
         raise InputError(f"{path}: the {what} file is empty.")
 
 
-def read_vector(path: Path, what: str, layer: str | None = None) -> gpd.GeoDataFrame:
-    """Read a vector file (GeoJSON, GeoPackage, Shapefile, GeoParquet, …)."""
+def read_vector(path: Path, what: str, layer: str | None = None,
+                warnings: list[str] | None = None) -> gpd.GeoDataFrame:
+    """Read a vector file (GeoJSON, GeoPackage, Shapefile, GeoParquet, …).
+
+    What GDAL or pyogrio had to guess or repair while reading (an unclosed ring, a column
+    of mixed types) is added to ``warnings`` instead of being printed.
+    """
     require_file(path, what)
     suffix = path.suffix.lower()
     try:
         if suffix in {".parquet", ".geoparquet"}:
             return gpd.read_parquet(path)
-        return gpd.read_file(path, layer=layer, engine="pyogrio")
+        return _read_ogr(path, layer, warnings if warnings is not None else [])
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError,
             pyogrio.errors.FieldError, pyogrio.errors.GeometryError) as err:
         raise InputError(f"{path}: cannot read this {what} file: {err}") from err
     except (ValueError, OSError) as err:
         raise InputError(f"{path}: cannot read this {what} file ({type(err).__name__}: {err}). "
                          "Supported: GeoJSON, GeoPackage, Shapefile, GeoParquet.") from err
+
+
+def _read_ogr(path: Path, layer: str | None, warnings: list[str]) -> gpd.GeoDataFrame:
+    """Read with pyogrio; geometries GEOS cannot decode (e.g. unclosed rings) are repaired."""
+    with pywarnings.catch_warnings(record=True) as caught:
+        pywarnings.simplefilter("always")
+        try:
+            frame = gpd.read_file(path, layer=layer, engine="pyogrio")
+        except shapely.errors.GEOSException as err:
+            frame = gpd.read_file(path, layer=layer, engine="pyogrio", on_invalid="fix")
+            warnings.append(f"{path.name}: some geometries are malformed as written ({err}); "
+                            "they were repaired on reading (for example an unclosed ring was "
+                            "closed): check them")
+    seen: set[str] = set()
+    for item in caught:
+        text = str(item.message)
+        if text not in seen and not issubclass(item.category, (DeprecationWarning, ResourceWarning)):
+            seen.add(text)
+            warnings.append(f"{path.name}: {text}")
+    return frame
 
 
 def sniff_text(path: Path) -> tuple[str, str]:
@@ -69,10 +96,14 @@ def sniff_text(path: Path) -> tuple[str, str]:
     return encoding, delimiter
 
 
-def read_table(path: Path, what: str, sheet: str | int | None = None) -> pd.DataFrame:
+def read_table(path: Path, what: str, sheet: str | int | None = None,
+               warnings: list[str] | None = None, key_column: str | None = None) -> pd.DataFrame:
     """Read a CSV, XLSX or Parquet table with every column as text (no type guessing).
 
     Empty cells become missing values. Column names are stripped of surrounding spaces.
+    A guessed encoding is added to ``warnings``. When ``key_column`` is not in the header
+    but on a later row (a title or a merged header above the column names), the error
+    says on which row the column names are.
     """
     require_file(path, what)
     suffix = path.suffix.lower()
@@ -87,12 +118,17 @@ def read_table(path: Path, what: str, sheet: str | int | None = None) -> pd.Data
             encoding, delimiter = sniff_text(path)
             if encoding == "cp1252":
                 log.warning("%s is not UTF-8; read it as Windows-1252 (Latin-1)", path)
+                if warnings is not None:
+                    warnings.append(f"{path.name}: not UTF-8; read as Windows-1252 (Latin-1). "
+                                    "Check accented letters, or save the file as UTF-8.")
             frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""],
                                 encoding=encoding, sep=delimiter, skipinitialspace=True)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError,
             OSError) as err:
         raise InputError(f"{path}: cannot read this {what} table: {err}") from err
     frame.columns = [str(c).strip() for c in frame.columns]
+    if key_column and key_column not in frame.columns:
+        _header_below(frame, path, key_column)
     if any(c.startswith("Unnamed:") for c in frame.columns) and len(frame.columns) > 1:
         unnamed = [c for c in frame.columns if c.startswith("Unnamed:")]
         if len(unnamed) >= len(frame.columns) / 2:
@@ -100,6 +136,18 @@ def read_table(path: Path, what: str, sheet: str | int | None = None) -> pd.Data
                              "is the first row a title or a merged header? Put the column "
                              "names on the first row.")
     return frame.astype(object).where(frame.notna(), None)
+
+
+def _header_below(frame: pd.DataFrame, path: Path, key_column: str) -> None:
+    """Raise InputError when ``key_column`` is found on one of the first rows below the header."""
+    for index, row in enumerate(frame.head(10).itertuples(index=False)):
+        cells = [str(v).strip() for v in row if isinstance(v, str)]
+        if key_column in cells:
+            first = next((c for c in frame.columns if not c.startswith("Unnamed:")), "")
+            raise InputError(
+                f"{path}: the column names (with {key_column!r}) are on row {index + 2}, not on "
+                f"row 1; row 1 holds {first!r}, a title or a merged header. Delete the "
+                f"row{'s' if index else ''} above the column names.")
 
 
 def _as_text(value: object) -> object:

@@ -255,9 +255,12 @@ def load_methodology(path: str | Path) -> Methodology:
     """
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")
     except OSError as err:
         raise ConfigError(f"{path}: cannot read the methodology file ({err.strerror})") from err
+    except UnicodeDecodeError as err:
+        raise ConfigError(f"{path}: not UTF-8 text ({err.reason} at byte {err.start}); save the "
+                          "methodology file as UTF-8.") from err
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:

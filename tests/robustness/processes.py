@@ -1,0 +1,56 @@
+"""Run the real ``python -m citygeo`` in subprocesses, and fingerprint a store's contents."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from citygeo.store import Store, quote_ident
+
+REPO = Path(__file__).resolve().parents[2]
+# Columns that hold the time of the run, not its result.
+TIME_COLUMNS = {("methodologies", "created_at"), ("ingest_reports", "ingested_at")}
+
+
+def citygeo_command(*args: str) -> list[str]:
+    return [sys.executable, "-m", "citygeo", *args]
+
+
+def child_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
+    env["COLUMNS"] = "200"
+    env.pop("CITYGEO_STORE", None)
+    return env
+
+
+def start(args: list[str], cwd: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(citygeo_command(*args), cwd=cwd, env=child_env(), text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def fingerprint(path: Path) -> dict[str, tuple[int, str]]:
+    """Per table: (row count, md5 of its sorted rows), leaving out the time-of-run columns.
+
+    ``ingest_reports`` is fingerprinted by its row count only (each complete ingest adds one).
+    """
+    result: dict[str, tuple[int, str]] = {}
+    with Store(path).reader() as con:
+        tables = [r[0] for r in con.execute(
+            "SELECT table_name FROM information_schema.tables ORDER BY 1").fetchall()]
+        for table in tables:
+            columns = [r[0] for r in con.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
+                "ORDER BY ordinal_position", [table]).fetchall()
+                if (table, r[0]) not in TIME_COLUMNS]
+            if table == "ingest_reports":
+                columns = []
+            select = ", ".join(quote_ident(c) for c in columns) or "1 AS one"
+            count, digest = con.execute(
+                f"SELECT count(*), md5(coalesce(string_agg(CAST(t AS VARCHAR), '|' ORDER BY "
+                f"CAST(t AS VARCHAR)), '')) FROM (SELECT {select} FROM {quote_ident(table)}) t"
+            ).fetchone()
+            result[table] = (int(count), str(digest))
+    return result
