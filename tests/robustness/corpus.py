@@ -19,7 +19,7 @@ import openpyxl
 import pandas as pd
 import shapely
 
-from citygeo.store import Store
+from tests.robustness.processes import PlainStore as Store
 from tests.conftest import ORIGIN, STEP, SmallCity, grid_city
 
 Breaker = Callable[[SmallCity], None]

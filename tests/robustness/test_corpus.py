@@ -6,11 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from citygeo.store import Store
 from tests.conftest import SmallCity, file_digest, run_cli
 from tests.robustness.city import Baseline, write_full_city
 from tests.robustness.corpus import CASES, Case, command_args
-from tests.robustness.processes import start
+from tests.robustness.processes import PlainStore, start
 
 
 def test_corpus_is_broad() -> None:
@@ -40,7 +39,7 @@ def test_bad_input(case: Case, full_city: SmallCity, baseline: Baseline,
         for fragment in case.fragments:
             assert fragment in out, f"{fragment!r} not among the warnings:\n{out}"
         if case.check is not None:
-            case.check(Store(full_city.store))
+            case.check(PlainStore(full_city.store))
 
 
 SUBPROCESS_CASES = ["ind-overflow-1e400", "pts-duplicate-ids", "config-unknown-projected-crs",

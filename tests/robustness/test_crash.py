@@ -66,11 +66,14 @@ def _chain(args: list[str], cwd: Path, store: Path, plan: list[tuple[float, str]
     before that run and after the kill (None when the file kept its exact bytes).
     """
     kills, states = [], []
+    before = fingerprint(store)
     for delay, mark in plan:
-        before_bytes, before = store.read_bytes(), fingerprint(store)
+        before_bytes = store.read_bytes()
         kill = _run_and_kill(args, cwd, store, delay, mark)
         kills.append(kill)
-        states.append((before, None if store.read_bytes() == before_bytes else fingerprint(store)))
+        after = None if store.read_bytes() == before_bytes else fingerprint(store)
+        states.append((before, after))
+        before = after or before
     proc = start(args, cwd)
     _, err = proc.communicate(timeout=300)
     assert proc.returncode == 0, err
