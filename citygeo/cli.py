@@ -19,7 +19,6 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from citygeo import __version__
 from citygeo.errors import CitygeoError
 from citygeo.ingest import IngestReport, ingest_city
-from citygeo.service import build_demo, score_store, store_status
 from citygeo.settings import REPO_ROOT, STORE_ENV, resolve_store_path
 from citygeo.store import Store
 
@@ -62,6 +61,8 @@ def _print_report(report: IngestReport, store: Store) -> None:
 @app.command()
 def demo(store: StoreOption = None) -> None:
     """Build the store from the bundled fictional demo city (Port Averlane)."""
+    from citygeo.service import build_demo  # scoring libraries load only when needed
+
     target = Store(resolve_store_path(store))
     with _progress() as progress:
         report = build_demo(target, progress=progress)
@@ -88,6 +89,8 @@ def score(store: StoreOption = None,
           note: Annotated[str | None, typer.Option(help="Why this version (stored with it).")] = None,
           ) -> None:
     """Score every neighbourhood and year with a methodology; writes the scores table."""
+    from citygeo.service import score_store
+
     target = Store(resolve_store_path(store))
     if not target.exists():
         raise CitygeoError(f"There is no store at {target.path}; run `citygeo ingest CITY.toml` first.")
@@ -111,6 +114,8 @@ def status(store: StoreOption = None,
                "--as-of", help="Date to judge freshness on (YYYY-MM-DD; default: today).")] = None,
            ) -> None:
     """What the store holds, what is scored, and which sources are overdue for review."""
+    from citygeo.service import store_status
+
     target = Store(resolve_store_path(store))
     if not target.exists():
         raise CitygeoError(f"There is no store at {target.path}; run `citygeo ingest CITY.toml` first.")
