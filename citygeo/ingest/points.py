@@ -7,6 +7,7 @@ neighbourhoods goes to the one whose code sorts first, so assignment is determin
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +26,7 @@ log = logging.getLogger(__name__)
 
 _CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
 _RAW = "__citygeo_points_raw"
+_FRAME = "__citygeo_points_frame"
 _PARSED = "__citygeo_points_parsed"
 _PTS = "__citygeo_points"
 _FUTURE_GRACE_DAYS = 1
@@ -60,7 +62,8 @@ def ingest_points(con: Connection, spec: PointsSpec, source_id: str | None,
         warnings.append(f"{spec.path.name}: {outside:,} of {total:,} points fall in no "
                         "neighbourhood; they are kept in the store without a neighbourhood")
     log.info("assigned %d %s to neighbourhoods; %d outside (%s)", assigned, spec.kind, outside, spec.path)
-    con.execute(f"DROP TABLE IF EXISTS {_RAW}; DROP TABLE IF EXISTS {_PARSED}; "
+    _drop_raw(con)
+    con.execute(f"DROP TABLE IF EXISTS {_PARSED}; "
                 f"DROP TABLE IF EXISTS {_PTS}; DROP TABLE IF EXISTS __citygeo_assign")
     return PointsResult(spec.path, spec.kind, total, assigned, outside)
 
@@ -68,10 +71,11 @@ def ingest_points(con: Connection, spec: PointsSpec, source_id: str | None,
 def _stage_csv(con: Connection, spec: PointsSpec) -> None:
     encoding, _ = sniff_text(spec.path)
     duck_encoding = {"utf-16": "utf-16", "cp1252": "latin-1"}.get(encoding, "utf-8")
-    try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {_RAW} AS SELECT row_number() OVER () + 1 "
-                    "AS __line, * FROM read_csv(?, all_varchar = true, header = true, "
-                    "encoding = ?)", [str(spec.path), duck_encoding])
+    path, encoding = _sql_text(str(spec.path)), _sql_text(duck_encoding)
+    try:  # a view: the file is read once, by _parse, keeping only the named columns
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {_RAW} AS SELECT row_number() OVER () + 1 "
+                    f"AS __line, * FROM read_csv('{path}', all_varchar = true, header = true, "
+                    f"encoding = '{encoding}')")
     except DatabaseError as err:
         raise InputError(f"{spec.path}: cannot read this {spec.kind} CSV: {err}") from err
 
@@ -93,9 +97,8 @@ def _stage_vector(con: Connection, spec: PointsSpec) -> None:
     table["__lon"] = frame.geometry.x.map(repr)
     table["__lat"] = frame.geometry.y.map(repr)
     table.insert(0, "__line", range(1, len(table) + 1))
-    con.register("__citygeo_points_frame", table)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {_RAW} AS SELECT * FROM __citygeo_points_frame")
-    con.unregister("__citygeo_points_frame")
+    con.register(_FRAME, table)
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {_RAW} AS SELECT * FROM {_FRAME}")
 
 
 def _columns(con: Connection) -> list[str]:
@@ -140,9 +143,19 @@ def _parse(con: Connection, spec: PointsSpec) -> None:
              f"TRY_CAST(trim({quote_ident(ycol)}) AS DOUBLE) AS __y"]
     if spec.kind == "incidents" and spec.date:
         typed.append(f"{_date_expr(spec.date)} AS __date")
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {_PARSED} AS SELECT __line, "
-                f"{', '.join(quote_ident(c) for c in kept)}, {', '.join(typed)} FROM {_RAW}")
-    con.execute(f"DROP TABLE {_RAW}")
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {_PARSED} AS SELECT __line, "
+                    f"{', '.join(quote_ident(c) for c in kept)}, {', '.join(typed)} FROM {_RAW}")
+    except DatabaseError as err:
+        raise InputError(f"{spec.path}: cannot read this {spec.kind} CSV: {err}") from err
+    finally:
+        _drop_raw(con)
+
+
+def _drop_raw(con: Connection) -> None:
+    con.execute(f"DROP VIEW IF EXISTS {_RAW}")
+    with contextlib.suppress(DatabaseError):
+        con.unregister(_FRAME)
 
 
 def _validate(con: Connection, spec: PointsSpec, warnings: list[str], today: pd.Timestamp) -> None:
