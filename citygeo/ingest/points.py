@@ -7,6 +7,7 @@ neighbourhoods goes to the one whose code sorts first, so assignment is determin
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +26,8 @@ log = logging.getLogger(__name__)
 
 _CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
 _RAW = "__citygeo_points_raw"
+_FRAME = "__citygeo_points_frame"
+_PARSED = "__citygeo_points_parsed"
 _PTS = "__citygeo_points"
 _FUTURE_GRACE_DAYS = 1
 
@@ -50,20 +53,18 @@ def ingest_points(con: Connection, spec: PointsSpec, source_id: str | None,
         _stage_vector(con, spec, warnings)
     columns = _columns(con)
     _require(columns, spec)
-    _read_decimal_commas(con, spec, warnings)
+    _parse(con, spec, warnings)
     _validate(con, spec, warnings, today or pd.Timestamp.today().normalize())
     _build_points(con, spec)
     assigned, outside, total = _assign(con, spec)
-    if spec.kind == "incidents":
-        _insert_incidents(con, spec, source_id)
-    else:
-        _insert_assets(con, spec, source_id)
+    _insert(con, spec, source_id)
     if outside:
         warnings.append(f"{spec.path.name}: {outside:,} of {total:,} points fall in no "
                         "neighbourhood; they are kept in the store without a neighbourhood")
     log.info("assigned %d %s to neighbourhoods; %d outside (%s)", assigned, spec.kind, outside, spec.path)
-    con.execute(f"DROP TABLE IF EXISTS {_RAW}; DROP TABLE IF EXISTS {_PTS}; "
-                "DROP TABLE IF EXISTS __citygeo_assign")
+    _drop_raw(con)
+    con.execute(f"DROP TABLE IF EXISTS {_PARSED}; "
+                f"DROP TABLE IF EXISTS {_PTS}; DROP TABLE IF EXISTS __citygeo_assign")
     return PointsResult(spec.path, spec.kind, total, assigned, outside)
 
 
@@ -73,12 +74,20 @@ def _stage_csv(con: Connection, spec: PointsSpec, warnings: list[str]) -> None:
     if encoding == "cp1252":
         warnings.append(f"{spec.path.name}: not UTF-8; read as Windows-1252 (Latin-1). Check "
                         "accented letters, or save the file as UTF-8.")
+    # A view (views take no parameters: the path is an escaped SQL string literal); the file
+    # is read once, by _parse, keeping only the named columns.
+    source = _csv_source(str(spec.path), duck_encoding)
     try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {_RAW} AS SELECT row_number() OVER () + 1 "
-                    "AS __line, * FROM read_csv(?, all_varchar = true, header = true, "
-                    "encoding = ?)", [str(spec.path), duck_encoding])
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {_RAW} AS SELECT row_number() OVER () + 1 "
+                    f"AS __line, * FROM {source}")
     except DatabaseError as err:
         raise InputError(f"{spec.path}: cannot read this {spec.kind} CSV: {err}") from err
+
+
+def _csv_source(path: str, encoding: str) -> str:
+    """``read_csv(...)`` over ``path`` with every value as text (literals escaped)."""
+    return (f"read_csv('{_sql_text(path)}', all_varchar = true, header = true, "
+            f"encoding = '{_sql_text(encoding)}')")
 
 
 def _stage_vector(con: Connection, spec: PointsSpec, warnings: list[str]) -> None:
@@ -98,9 +107,8 @@ def _stage_vector(con: Connection, spec: PointsSpec, warnings: list[str]) -> Non
     table["__lon"] = frame.geometry.x.map(repr)
     table["__lat"] = frame.geometry.y.map(repr)
     table.insert(0, "__line", range(1, len(table) + 1))
-    con.register("__citygeo_points_frame", table)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {_RAW} AS SELECT * FROM __citygeo_points_frame")
-    con.unregister("__citygeo_points_frame")
+    con.register(_FRAME, table)
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {_RAW} AS SELECT * FROM {_FRAME}")
 
 
 def _columns(con: Connection) -> list[str]:
@@ -128,55 +136,100 @@ def _require(columns: list[str], spec: PointsSpec) -> None:
                          f"{', '.join(repr(c) for c in missing)} (columns found: {have}).")
 
 
-def _read_decimal_commas(con: Connection, spec: PointsSpec, warnings: list[str]) -> None:
-    """Coordinate columns written entirely with decimal commas (``-29,995``) are read as such."""
-    if _is_vector(spec):
-        return
-    for column in _coordinate_columns(spec):
-        col = quote_ident(column)
-        commas, others = con.execute(
-            f"SELECT count(*) FILTER (WHERE regexp_full_match(trim({col}), '[-+]?[0-9]+,[0-9]+')), "
-            f"count(*) FILTER (WHERE NOT regexp_full_match(trim({col}), '[-+]?[0-9]+,[0-9]+')) "
-            f"FROM {_RAW} WHERE {col} IS NOT NULL AND trim({col}) <> ''").fetchone()
-        if commas and not others:
-            con.execute(f"UPDATE {_RAW} SET {col} = replace(trim({col}), ',', '.')")
-            warnings.append(f"{spec.path.name}: column {column!r} uses decimal commas; "
-                            "read -29,995 as -29.995")
-
-
 def _line_word(spec: PointsSpec) -> str:
     return "feature" if _is_vector(spec) else "line"
 
 
+def _coordinate_expr(column: str) -> str:
+    """A number from text, reading a decimal comma (``-29,995``) as a point; else NULL.
+
+    NaN and infinity parse too; validation rejects them (``isfinite``)."""
+    col = quote_ident(column)
+    return (f"coalesce(TRY_CAST(trim({col}) AS DOUBLE), "
+            f"TRY_CAST(replace(trim({col}), ',', '.') AS DOUBLE))")
+
+
+def _parse(con: Connection, spec: PointsSpec, warnings: list[str]) -> None:
+    """Keep only the columns the spec names, and parse coordinates and dates once.
+
+    ``__x``, ``__y`` and ``__date`` are NULL where the text does not parse (or is not a finite
+    number); validation reads them instead of casting the raw text again, and the raw text
+    stays for the messages.
+    """
+    xcol, ycol = _coordinate_columns(spec)
+    kept = [c for c in dict.fromkeys([xcol, ycol, spec.id, spec.date, spec.category, spec.name,
+                                      spec.formal, spec.themes]) if c]
+    typed = [f"{_coordinate_expr(xcol)} AS __x", f"{_coordinate_expr(ycol)} AS __y"]
+    if spec.kind == "incidents" and spec.date:
+        typed.append(f"{_date_expr(spec.date)} AS __date")
+    select = ", ".join([*(quote_ident(c) for c in kept), *typed])
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {_PARSED} AS SELECT __line, {select} FROM {_RAW}")
+    except DatabaseError as err:
+        raise InputError(f"{spec.path}: cannot read this {spec.kind} CSV: {err}") from err
+    finally:
+        _drop_raw(con)
+    if not _is_vector(spec):
+        _warn_decimal_commas(con, spec, warnings)
+
+
+def _warn_decimal_commas(con: Connection, spec: PointsSpec, warnings: list[str]) -> None:
+    for column in _coordinate_columns(spec):
+        col = quote_ident(column)
+        commas = con.execute(f"SELECT count(*) FROM {_PARSED} WHERE TRY_CAST(trim({col}) AS DOUBLE) "
+                             f"IS NULL AND contains({col}, ',')").fetchone()[0]
+        if commas:
+            warnings.append(f"{spec.path.name}: column {column!r} uses decimal commas; "
+                            "read -29,995 as -29.995")
+
+
+def _drop_raw(con: Connection) -> None:
+    con.execute(f"DROP VIEW IF EXISTS {_RAW}")
+    with contextlib.suppress(DatabaseError):
+        con.unregister(_FRAME)
+
+
 def _validate(con: Connection, spec: PointsSpec, warnings: list[str], today: pd.Timestamp) -> None:
-    total = con.execute(f"SELECT count(*) FROM {_RAW}").fetchone()[0]
+    total = con.execute(f"SELECT count(*) FROM {_PARSED}").fetchone()[0]
     if total == 0:
         raise InputError(f"{spec.path}: the {spec.kind} file has a header but no rows.")
     problems: list[str] = []
     word = _line_word(spec)
     xcol, ycol = (quote_ident(c) for c in _coordinate_columns(spec))
-    for col in (xcol, ycol):
-        rows = con.execute(f"SELECT __line, {col} FROM {_RAW} WHERE NOT coalesce(isfinite("
-                           f"TRY_CAST(trim({col}) AS DOUBLE)), false) ORDER BY __line LIMIT 20"
-                           ).fetchall()
+    for col, parsed in ((xcol, "__x"), (ycol, "__y")):
+        rows = con.execute(f"SELECT __line, {col} FROM {_PARSED} WHERE NOT coalesce(isfinite("
+                           f"{parsed}), false) ORDER BY __line LIMIT 20").fetchall()
         problems += [f"{word} {line}, column {col}: {value!r} is not a coordinate"
                      for line, value in rows]
     if not spec.x and not problems:
         rows = con.execute(
-            f"SELECT __line, {xcol}, {ycol} FROM {_RAW} WHERE abs(TRY_CAST({xcol} AS DOUBLE)) > 180 "
-            f"OR abs(TRY_CAST({ycol} AS DOUBLE)) > 90 ORDER BY __line LIMIT 10").fetchall()
+            f"SELECT __line, {xcol}, {ycol} FROM {_PARSED} WHERE abs(__x) > 180 "
+            f"OR abs(__y) > 90 ORDER BY __line LIMIT 10").fetchall()
         problems += [f"{word} {line}: ({x}, {y}) is not a longitude/latitude pair; projected "
                      "coordinates need `x`, `y` and `crs` in the config" for line, x, y in rows]
     if spec.kind == "incidents" and spec.date:
         problems += _validate_dates(con, spec, warnings, today)
     if spec.id:
-        rows = con.execute(f"SELECT {quote_ident(spec.id)}, list(__line ORDER BY __line)[1:5] "
-                           f"FROM {_RAW} GROUP BY 1 HAVING count(*) > 1 ORDER BY 1 LIMIT 10").fetchall()
-        problems += [f"column {spec.id!r}: id {ident!r} appears more than once ({word}s "
-                     f"{', '.join(map(str, lines))}); each record needs a unique id"
-                     for ident, lines in rows]
+        problems += _duplicate_ids(con, spec)
     if problems:
         raise InputError(format_problems(f"{spec.path}: the {spec.kind} file has problems:", problems))
+
+
+def _duplicate_ids(con: Connection, spec: PointsSpec) -> list[str]:
+    """Ids given more than once: find them with a plain count first (no per-id line lists)."""
+    assert spec.id
+    ident = quote_ident(spec.id)
+    dups = [r[0] for r in con.execute(f"SELECT {ident} FROM {_PARSED} GROUP BY 1 "
+                                      "HAVING count(*) > 1 ORDER BY 1 LIMIT 10").fetchall()]
+    if not dups:
+        return []
+    named = [d for d in dups if d is not None]
+    rows = con.execute(f"SELECT {ident}, list(__line ORDER BY __line)[1:5] FROM {_PARSED} "
+                       f"WHERE list_contains(?::VARCHAR[], {ident}) OR ({ident} IS NULL AND ?) "
+                       "GROUP BY 1 ORDER BY 1", [named, None in dups]).fetchall()
+    return [f"column {spec.id!r}: id {value!r} appears more than once ({_line_word(spec)}s "
+            f"{', '.join(map(str, lines))}); each record needs a unique id"
+            for value, lines in rows]
 
 
 def _date_expr(column: str, alias: str = "") -> str:
@@ -188,14 +241,14 @@ def _validate_dates(con: Connection, spec: PointsSpec, warnings: list[str],
                     today: pd.Timestamp) -> list[str]:
     assert spec.date
     col = quote_ident(spec.date)
-    rows = con.execute(f"SELECT __line, {col} FROM {_RAW} WHERE {_date_expr(spec.date)} IS NULL "
+    rows = con.execute(f"SELECT __line, {col} FROM {_PARSED} WHERE __date IS NULL "
                        "ORDER BY __line LIMIT 20").fetchall()
     problems = [f"{_line_word(spec)} {line}, column {spec.date!r}: {value!r} is not a date "
                 "(use YYYY-MM-DD; DD/MM/YYYY and DD.MM.YYYY are read too)" for line, value in rows]
     if not problems:
         limit = (today + pd.Timedelta(days=_FUTURE_GRACE_DAYS)).date()
-        future = con.execute(f"SELECT count(*), min(__line) FROM {_RAW} WHERE {_date_expr(spec.date)} "
-                             "> ?", [limit]).fetchone()
+        future = con.execute(f"SELECT count(*), min(__line) FROM {_PARSED} WHERE __date > ?",
+                             [limit]).fetchone()
         if future[0]:
             warnings.append(f"{spec.path.name}: {future[0]} incidents are dated in the future "
                             f"(first on line {future[1]}); check the date column")
@@ -203,18 +256,21 @@ def _validate_dates(con: Connection, spec: PointsSpec, warnings: list[str],
 
 
 def _build_points(con: Connection, spec: PointsSpec) -> None:
-    xcol, ycol = (quote_ident(c) for c in _coordinate_columns(spec))
-    geom = f"ST_Point(CAST(trim({xcol}) AS DOUBLE), CAST(trim({ycol}) AS DOUBLE))"
+    """The rows to insert, with their geometry, from the parsed (and validated) table."""
+    geom = "ST_Point(p.__x, p.__y)"
     if spec.x and spec.crs and not _is_vector(spec):
         try:
             crs = pyproj.CRS.from_user_input(spec.crs).to_string()
         except pyproj.exceptions.CRSError as err:
             raise CRSError(f"[points] crs {spec.crs!r} is not a known CRS: {err}") from err
         geom = f"ST_Transform({geom}, $crs, 'EPSG:4326', always_xy := true)"
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {_PTS} AS SELECT *, {geom} AS __geom FROM {_RAW}",
-                    {"crs": crs})
-        return
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {_PTS} AS SELECT *, {geom} AS __geom FROM {_RAW}")
+        params: dict[str, str] = {"crs": crs}
+    else:
+        params = {}
+    columns = ", ".join(f"{expr} AS {quote_ident(name)}" for name, expr in _row_columns(spec).items())
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {_PTS} AS SELECT p.__line, {columns}, "
+                f"{geom} AS __geom FROM {_PARSED} p", params)
+    con.execute(f"DROP TABLE {_PARSED}")
 
 
 def _assign(con: Connection, spec: PointsSpec) -> tuple[int, int, int]:
@@ -240,28 +296,31 @@ def _text(column: str | None, default: str = "NULL") -> str:
     return f"NULLIF(trim(p.{quote_ident(column)}), '')" if column else default
 
 
-def _insert_incidents(con: Connection, spec: PointsSpec, source_id: str | None) -> None:
+def _row_columns(spec: PointsSpec) -> dict[str, str]:
+    """Column of ``incidents`` or ``assets`` → SQL expression over the parsed row ``p``."""
     ident = _text(spec.id, f"'{_sql_text(spec.path.stem)}:' || p.__line")
-    date = _date_expr(spec.date, "p.") if spec.date else "NULL"
-    category = _text(spec.category, "'incident'")
-    con.execute(f"INSERT INTO incidents (incident_id, occurred_on, category, geom, nid, source_id) "
-                f"SELECT {ident}, {date}, coalesce({category}, 'unspecified'), p.__geom, a.nid, ? "
-                f"FROM {_PTS} p LEFT JOIN __citygeo_assign a USING (__line) ORDER BY p.__line",
-                [source_id])
-
-
-def _insert_assets(con: Connection, spec: PointsSpec, source_id: str | None) -> None:
-    ident = _text(spec.id, f"'{_sql_text(spec.path.stem)}:' || p.__line")
+    if spec.kind == "incidents":
+        category = _text(spec.category, "'incident'")
+        return {"incident_id": ident, "occurred_on": "p.__date" if spec.date else "NULL::DATE",
+                "category": f"coalesce({category}, 'unspecified')"}
     formal = (f"CASE lower(trim(p.{quote_ident(spec.formal)})) WHEN 'true' THEN true "
               "WHEN 'yes' THEN true WHEN '1' THEN true WHEN 'formal' THEN true "
               "WHEN 'false' THEN false WHEN 'no' THEN false WHEN '0' THEN false "
-              "WHEN 'informal' THEN false ELSE NULL END") if spec.formal else "NULL"
+              "WHEN 'informal' THEN false ELSE NULL END") if spec.formal else "NULL::BOOLEAN"
     themes = (f"list_filter(list_transform(string_split(regexp_replace(coalesce(p.{quote_ident(spec.themes)}, ''), "
               "'[,|]', ';', 'g'), ';'), x -> trim(x)), x -> x <> '')") if spec.themes else "[]::VARCHAR[]"
-    con.execute(f"INSERT INTO assets (asset_id, kind, name, formal, themes, geom, nid, source_id) "
-                f"SELECT {ident}, coalesce({_text(spec.category)}, 'unspecified'), {_text(spec.name)}, "
-                f"{formal}, {themes}, p.__geom, a.nid, ? FROM {_PTS} p "
-                "LEFT JOIN __citygeo_assign a USING (__line) ORDER BY p.__line", [source_id])
+    return {"asset_id": ident, "kind": f"coalesce({_text(spec.category)}, 'unspecified')",
+            "name": _text(spec.name, "NULL::VARCHAR"), "formal": formal, "themes": themes}
+
+
+def _insert(con: Connection, spec: PointsSpec, source_id: str | None) -> None:
+    """Insert the built rows with their neighbourhood (no ORDER BY: row order is no contract)."""
+    columns = list(_row_columns(spec))
+    names = ", ".join(quote_ident(c) for c in columns)
+    values = ", ".join(f"p.{quote_ident(c)}" for c in columns)
+    con.execute(f"INSERT INTO {quote_ident(spec.kind)} ({names}, geom, nid, source_id) "
+                f"SELECT {values}, p.__geom, a.nid, ? "
+                f"FROM {_PTS} p LEFT JOIN __citygeo_assign a USING (__line)", [source_id])
 
 
 def _sql_text(text: str) -> str:
