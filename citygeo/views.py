@@ -19,7 +19,8 @@ from citygeo.errors import InputError
 from citygeo.freshness import overdue_sources
 from citygeo.hexgrid import hex_bins
 from citygeo.online import detect_spikes, monthly_series
-from citygeo.privacy import fewer_than, hide_small_cells, public_stakeholders
+from citygeo.privacy import (count_column, fewer_than, hide_small_cells, public_stakeholders,
+                             withheld_measures)
 from citygeo.registers import gap_list, last_heard, not_heard, partners_serving, register_coverage
 from citygeo.schema import DEFAULT_GROUP, domain_column, measure_column, raw_column
 from citygeo.scoring import Methodology, change_table, parse_methodology
@@ -81,8 +82,6 @@ _TABLE_SQL = {
 
 def load(store: Store, *, public: bool = True) -> CityData:
     """Read what the dashboard needs from ``store`` in one read-only connection."""
-    from citygeo.privacy import public_scores
-
     empty = CityData(str(store.path), public, {}, pd.DataFrame(columns=["nid", "name", "district", "population", "area_km2"]),
                      pd.DataFrame(), pd.DataFrame(columns=["year", "methodology_sha256", "version", "created_at"]),
                      {}, pd.DataFrame(columns=["version", "sha256", "note", "created_at"]), {}, pd.DataFrame())
@@ -110,7 +109,7 @@ def load(store: Store, *, public: bool = True) -> CityData:
                   if "ingest_reports" in have else pd.DataFrame())
     if not frame.empty:
         frame["flags"] = frame["flags"].map(_as_list)
-        frame = public_scores(frame) if public else frame
+        frame = public_view(frame) if public else frame
     for name, cols in (("assets", ("themes",)), ("stakeholders", ("themes", "serves")),
                        ("consultations", ("nid", "groups", "themes"))):
         if name in tables:
@@ -123,6 +122,24 @@ def load(store: Store, *, public: bool = True) -> CityData:
              for sha, spec in zip(history["sha256"], history["spec"], strict=True)}
     return CityData(str(store.path), public, settings, hoods, frame, current, known,
                     history.drop(columns="spec"), tables, ingest)
+
+
+def public_view(scores: pd.DataFrame) -> pd.DataFrame:
+    """:func:`citygeo.privacy.public_scores`, column at a time (same rules, same result).
+
+    ``public_scores`` nulls one cell at a time, ~10 s for the demo's 3,750 score rows on a
+    busy machine; this groups the rows by withheld measure and nulls each column once.
+    """
+    out = scores.copy()
+    rows: dict[str, list[int]] = {}
+    for position, flags in enumerate(out["flags"]):
+        for measure in withheld_measures(list(flags)):
+            rows.setdefault(measure, []).append(position)
+    for measure, positions in rows.items():
+        for column in (raw_column(measure), measure_column(measure), count_column(measure)):
+            if column in out.columns:
+                out.iloc[positions, out.columns.get_loc(column)] = np.nan
+    return out
 
 
 # -- methodologies and fields ----------------------------------------------------------------
@@ -363,16 +380,21 @@ def driver_table(row: dict[str, object], methodology: Methodology, index: str = 
     """What drives an index: ``measure, label, domain, share, normalised, contribution``.
 
     ``contribution`` = the measure's share of the index × its normalised (0–100, oriented)
-    value; with arithmetic aggregation of bounded measures they add up to the index.
+    value; with arithmetic aggregation of bounded measures they add up to the index. A measure
+    withheld in the public view keeps its share (the engine used it) but has no contribution
+    (NaN); a missing one is left out and its domain re-weighted, as the engine does.
     """
+    flags = set(row.get("flags") or [])  # type: ignore[call-overload]
     values = {m.id: row.get(measure_column(m.id)) for m in methodology.measures}
-    present = {k for k, v in values.items() if v is not None and not (isinstance(v, float) and np.isnan(v))}
+    present = {k for k, v in values.items()
+               if f"missing:{k}" not in flags and (v is not None and not (isinstance(v, float) and np.isnan(v))
+                                                   or set(withheld_measures(flags)) & {k})}
     shares = index_shares(methodology, index, present)
     rows = []
     for m in methodology.measures:
         if m.id not in shares:
             continue
-        value = float(values[m.id])  # type: ignore[arg-type]
+        value = float(values[m.id]) if values[m.id] is not None else np.nan  # type: ignore[arg-type]
         domain = methodology.domain(m.domain)
         rows.append({"measure": m.id, "label": measure_label(methodology, m.id),
                      "domain": domain.label or domain.id, "share": shares[m.id],
@@ -574,7 +596,7 @@ def headline(p: Profile) -> str:
         text += f"; protective {float(protective):.0f}/100"  # type: ignore[arg-type]
     if not p.mechanisms.empty:
         kinds = p.mechanisms["kind"].value_counts()
-        text += " (" + ", ".join(f"{n} {k.replace('_', ' ')}{'s' if n > 1 else ''}" for k, n in kinds.items()) + ")"
+        text += " (" + ", ".join(f"{n} {plural(k.replace('_', ' '), n)}" for k, n in kinds.items()) + ")"
     trust = p.survey[(p.survey["grp_var"] == "all") & (p.survey["item"] == "trust_local_gov")]
     if not trust.empty:
         t = trust.iloc[0]
@@ -586,6 +608,14 @@ def headline(p: Profile) -> str:
     elif not last.empty:
         text += "; never consulted"
     return text + "."
+
+
+def plural(noun: str, n: int) -> str:
+    """"place of worship" → "places of worship" (n > 1)."""
+    if n == 1:
+        return noun
+    head, sep, tail = noun.partition(" of ")
+    return f"{head}s{sep}{tail}" if sep else f"{noun}s"
 
 
 def survey_value(value: float, unit: str, sign: bool = True) -> str:

@@ -18,6 +18,14 @@ PALETTE_WORDS = {"OrRd": "ColorBrewer OrRd, sequential", "YlGnBu": "ColorBrewer 
                  "Purples": "ColorBrewer Purples, sequential", "PuOr": "ColorBrewer PuOr, diverging"}
 
 
+def md(text: object) -> str:
+    """User text made safe for Streamlit markdown (shown literally, never as markup)."""
+    out = str(text)
+    for ch in "\\`*_{}[]<>()#+-.!|~$":
+        out = out.replace(ch, "\\" + ch)
+    return out
+
+
 def year_picker(years: Sequence[int], where: object = st, key: str = "year") -> int | None:
     """A year selectbox that starts from ``?year=`` and writes it back (shareable link)."""
     if not years:

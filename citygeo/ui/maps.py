@@ -48,11 +48,10 @@ def choropleth_layer(data: str | dict[str, object], layer_id: str = CHOROPLETH_L
 def hexagon_layer(cells: list[dict[str, object]]) -> pdk.Layer:
     """Server-side incident hexagons (``polygon``, ``count``); small cells are already removed."""
     top = max((float(c["count"]) for c in cells), default=1.0)  # type: ignore[arg-type]
-    data = [{"polygon": c["polygon"], "fill": [84, 39, 143, int(60 + 170 * float(c["count"]) / top)]}  # type: ignore[arg-type]
+    data = [{"polygon": c["polygon"], "fill": [63, 0, 125, int(20 + 150 * (float(c["count"]) / top) ** 0.7)]}  # type: ignore[arg-type]
             for c in cells]
-    return pdk.Layer("PolygonLayer", data, id="incident-hexagons", pickable=False, stroked=True,
-                     filled=True, get_polygon="polygon", get_fill_color="fill",
-                     get_line_color=[255, 255, 255, 160], line_width_min_pixels=0.5)
+    return pdk.Layer("PolygonLayer", data, id="incident-hexagons", pickable=False, stroked=False,
+                     filled=True, get_polygon="polygon", get_fill_color="fill")
 
 
 def points_layer(points: list[dict[str, object]], colour: Colour = (0, 109, 44),

@@ -52,11 +52,11 @@ def render() -> None:
     geometry = data.display_geometry(*key)
     url = data.static_map_url(*key, _properties(table, label, fills, geometry["nids"]))
     layers = [choropleth_layer(url)]
-    if show_hot:
-        layers.append(outline_layer(_hotspot_features(geometry, frame)))
     if show_hex:
         min_count = methodology.min_count if methodology else 5
         layers.append(hexagon_layer(incident_hexes(city, min_count).to_dict("records")))
+    if show_hot:
+        layers.append(outline_layer(_hotspot_features(geometry, frame)))
     if show_assets:
         layers.append(points_layer(asset_points(city)[["lon", "lat"]].to_dict("records")))
     event = st.pydeck_chart(deck(layers, geometry["bounds"], "{name} ({nid})\n{label}: {shown}\n{rank}"),

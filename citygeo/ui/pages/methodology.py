@@ -8,7 +8,8 @@ import streamlit as st
 from citygeo.errors import CitygeoError
 from citygeo.scoring import Methodology, coherence_report, unstable_neighbourhoods
 from citygeo.store import Store
-from citygeo.ui import components, data
+from citygeo.ui import data
+from citygeo.ui.components import md
 from citygeo.views import (Prepared4Review, live_scores, measure_label, prepare_review, rank_moves, reweighted,
                            save_version, score_years, scores, current_methodology)
 
@@ -35,7 +36,7 @@ def render() -> None:
     if saved is None:
         st.info("No methodology is saved with the scores.")
         return
-    st.write(f"Current version **{components.html.escape(saved.version)}** (scores of {year}). "
+    st.write(f"Current version **{md(saved.version)}** (scores of {year}). "
              "Move a weight: the indices and ranks are recomputed at once; nothing is saved until you save.")
     with st.expander("Why this version (its note)"):
         st.text(saved.note.strip() or "no note")
@@ -90,7 +91,7 @@ def _moves(current: pd.DataFrame, live: pd.DataFrame, year: int) -> None:
         return
     biggest = moves.iloc[0]
     st.write(f"{len(moves)} of {len(live)} neighbourhoods change rank; the largest move is "
-             f"{components.html.escape(str(biggest['name']))} ({int(biggest['saved'])} → {int(biggest['new'])}).")
+             f"{md(biggest['name'])}, {biggest['nid']}: rank {int(biggest['saved'])} → {int(biggest['new'])}.")
     st.dataframe(moves.rename(columns={"nid": "Code", "name": "Neighbourhood", "saved": "Saved rank",
                                        "new": "New rank", "moved": "Moved (− = more at risk)"}),
                  hide_index=True, height=250)

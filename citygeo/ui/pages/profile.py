@@ -10,6 +10,7 @@ import streamlit as st
 
 from citygeo.errors import CitygeoError
 from citygeo.ui import components, data
+from citygeo.ui.components import md
 from citygeo.views import HOTSPOT_WORDS, TYPOLOGY_WORDS, Profile, profile, score_years, survey_value
 
 PRINT_CSS = """<style>
@@ -22,14 +23,6 @@ PRINT_CSS = """<style>
 </style>"""
 
 
-def md(text: object) -> str:
-    """User text made safe for Streamlit markdown (shown literally, never as markup)."""
-    out = str(text)
-    for ch in "\\`*_{}[]<>()#+-.!|~$":
-        out = out.replace(ch, "\\" + ch)
-    return out
-
-
 def render() -> None:
     store, city = data.open_city()
     st.markdown(PRINT_CSS, unsafe_allow_html=True)
@@ -38,23 +31,26 @@ def render() -> None:
         data.empty_state(city)
         return
     nid = st.query_params.get("nid")
+    head = st.container()
     try:
         years = score_years(city)
         year = _year(years)
         prof = profile(city, nid, year, as_of=dt.date.today())
     except CitygeoError as err:
-        data.page_header(city, "neighbourhood profile")
+        with head:
+            data.page_header(city, "neighbourhood profile")
         st.error(str(err))
         return
-    st.title(f"{md(prof.name)} ({md(prof.nid)})")
-    data.fictional_notice(city.settings)
-    facts = [f"district {prof.district}" if prof.district else None,
-             f"{int(prof.population):,} residents" if prof.population and not np.isnan(prof.population) else None,
-             f"scores for {prof.year}" if prof.year else None,
-             f"methodology {prof.methodology.version}" if prof.methodology else None,
-             "public view" if city.public else "analyst view"]
-    st.caption(" · ".join(f for f in facts if f))
-    st.info(md(prof.headline))
+    with head:
+        st.title(f"{md(prof.name)} ({md(prof.nid)})")
+        data.fictional_notice(city.settings)
+        facts = [f"district {prof.district}" if prof.district else None,
+                 f"{int(prof.population):,} residents" if prof.population and not np.isnan(prof.population) else None,
+                 f"scores for {prof.year}" if prof.year else None,
+                 f"methodology {prof.methodology.version}" if prof.methodology else None,
+                 "public view" if city.public else "analyst view"]
+        st.caption(" · ".join(f for f in facts if f))
+        st.info(md(prof.headline))
     if prof.row is None:
         st.info("This neighbourhood has no scores yet (the city has not been scored, or not this year).")
     else:
@@ -108,7 +104,9 @@ def _drivers(p: Profile) -> None:
         return
     st.caption("Each measure's contribution = its share of the risk index (domain weight × measure weight) "
                "× its normalised value (0–100). Together they make up the risk score.")
-    chart = p.drivers.set_index("label")[["contribution"]].rename(columns={"contribution": "points of risk"})
+    drivers = p.drivers.assign(label=[f"{lab} (withheld: too few events)" if np.isnan(c) else lab
+                                      for lab, c in zip(p.drivers["label"], p.drivers["contribution"], strict=True)])
+    chart = drivers.set_index("label")[["contribution"]].fillna(0.0).rename(columns={"contribution": "points of risk"})
     st.bar_chart(chart, horizontal=True, height=40 + 26 * len(chart), x_label="points of risk", y_label="")
 
 
@@ -140,6 +138,8 @@ def _trend_and_groups(p: Profile) -> None:
                          "Risk then": _num(r.risk_score_from), "Risk now": _num(r.risk_score_to),
                          "Rank then": _int(r.risk_rank_from), "Rank now": _int(r.risk_rank_to), "Change": change})
         st.dataframe(pd.DataFrame(rows), hide_index=True)
+        for r in p.trend[~p.trend["comparable"].astype(bool)].itertuples():
+            st.warning(f"{int(r.from_year)} → {int(r.to_year)}: not comparable, because {md(r.reason)}")
     if len(p.groups) > 1:
         st.subheader("Breakdown by group")
         st.caption("Scores computed with the indicators of one population group (e.g. an age band).")
