@@ -77,7 +77,7 @@ def display_geometry(path: str, version: tuple[int, int]) -> dict[str, object]:
     features = orjson.loads(gpd.GeoSeries(simplified, crs=hoods.crs).to_json(drop_id=True))
     bounds = hoods.total_bounds
     return {"features": features["features"], "nids": hoods["nid"].tolist(),
-            "bounds": [float(b) for b in bounds]}
+            "bounds": [float(b) for b in bounds], "boxes": shapely.bounds(simplified).tolist()}
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -130,8 +130,11 @@ def page_header(city_: CityData, title: str) -> None:
     fictional_notice(city_.settings)
 
 
-def static_map_url(path: str, version: tuple[int, int], properties: list[dict[str, object]]) -> str:
+def static_map_url(path: str, version: tuple[int, int], properties: list[dict[str, object] | None]) -> str:
     """Write the neighbourhood outlines with ``properties`` as a static GeoJSON; return its URL.
+
+    ``properties`` follow ``display_geometry``'s order; a neighbourhood whose entry is None is
+    left out of the file (a large city draws one district at a time).
 
     The browser fetches it gzipped over HTTP (``server.enableStaticServing``) instead of the
     uncompressed websocket; the file name is the hash of its content, so an unchanged map is
@@ -140,7 +143,7 @@ def static_map_url(path: str, version: tuple[int, int], properties: list[dict[st
     geometry = display_geometry(path, version)
     body = orjson.dumps({"type": "FeatureCollection", "features": [
         {"type": "Feature", "geometry": f["geometry"], "properties": p}
-        for f, p in zip(geometry["features"], properties, strict=True)]})
+        for f, p in zip(geometry["features"], properties, strict=True) if p is not None]})
     name = hashlib.sha1(body).hexdigest()[:20] + ".geojson"
     target = STATIC_DIR / name
     if not target.exists():

@@ -18,13 +18,18 @@ CHOROPLETH_LAYER_ID = "neighbourhoods"
 Colour = tuple[int, int, int]
 
 
-def view_for(bounds: Sequence[float], width_px: float = 900) -> pdk.ViewState:
-    """A view that fits ``bounds`` (minx, miny, maxx, maxy) in a map ~``width_px`` wide."""
+def view_for(bounds: Sequence[float], width_px: float = 860, height_px: float = 580) -> pdk.ViewState:
+    """A view that fits ``bounds`` (minx, miny, maxx, maxy) in a ``width_px`` × ``height_px`` map.
+
+    Web Mercator shows 256 · 2^zoom px per 360° of longitude; latitude spans stretch by
+    1 / cos(latitude). A 5% margin is kept on each side.
+    """
     minx, miny, maxx, maxy = bounds
-    span = max(maxx - minx, (maxy - miny) * 1.5, 1e-6)
-    zoom = math.log2(360 / span * width_px / 900) + 0.6
-    return pdk.ViewState(longitude=(minx + maxx) / 2, latitude=(miny + maxy) / 2,
-                         zoom=min(max(zoom, 1), 18), pitch=0, bearing=0)
+    lat = (miny + maxy) / 2
+    span_x = max(maxx - minx, 1e-6)
+    span_y = max(maxy - miny, 1e-6) / max(math.cos(math.radians(lat)), 0.1)
+    zoom = math.log2(min(width_px / span_x, height_px / span_y) * 0.9 * 360 / 256)
+    return pdk.ViewState(longitude=(minx + maxx) / 2, latitude=lat, zoom=min(max(zoom, 1), 18), pitch=0, bearing=0)
 
 
 def fill_colours(classes: Classes, colours: Sequence[Colour]) -> list[list[int]]:
@@ -70,9 +75,9 @@ def outline_layer(features: list[dict[str, object]], layer_id: str = "hotspots")
 
 
 def deck(layers: list[pdk.Layer], bounds: Sequence[float], tooltip: str | None = None,
-         width_px: float = 900) -> pdk.Deck:
+         width_px: float = 860, height_px: float = 580) -> pdk.Deck:
     """A deck without basemap (``map_provider=None``: nothing is fetched from the internet)."""
-    return pdk.Deck(layers=layers, initial_view_state=view_for(bounds, width_px), map_provider=None,
+    return pdk.Deck(layers=layers, initial_view_state=view_for(bounds, width_px, height_px), map_provider=None,
                     tooltip={"text": tooltip} if tooltip else False)
 
 

@@ -37,11 +37,15 @@ def test_click_on_the_map_opens_that_neighbourhoods_profile(page: object, dashbo
     pixels, colours = painted_colours(page)
     assert colours >= 3
     box = page.locator(MAP).first.bounding_box()  # type: ignore[attr-defined]
-    # the centre of the demo city's map is inside a neighbourhood
-    _frozen_click(page, box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-    deadline = time.monotonic() + 60
-    while "/profile" not in page.url and time.monotonic() < deadline:  # type: ignore[attr-defined]
-        time.sleep(0.3)
+    # the centre of the demo city's map is inside a neighbourhood; under load a tap can still be
+    # lost while deck.gl picks, so try up to three times
+    for _ in range(3):
+        _frozen_click(page, box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        deadline = time.monotonic() + 20
+        while "/profile" not in page.url and time.monotonic() < deadline:  # type: ignore[attr-defined]
+            time.sleep(0.3)
+        if "/profile" in page.url:  # type: ignore[attr-defined]
+            break
     assert "/profile?nid=N" in page.url, page.url  # type: ignore[attr-defined]
     nid = page.url.split("nid=")[1][:4]  # type: ignore[attr-defined]
     body = _wait_text(page, f"({nid})")
@@ -60,9 +64,9 @@ def test_profile_shows_html_ish_name_as_text(page: object, dashboard: object, tm
 
 def test_compare_shows_every_name(page: object, dashboard: object, tmp_path: Path) -> None:
     page.goto(dashboard.url + "/compare?nids=N001,N017,N045,N132")  # type: ignore[attr-defined]
-    body = _wait_text(page, "Where they are")
+    _wait_text(page, "Where they are")
     for name in ("Norrow Green", "Thistlebrook Hill", "St Ann's & Mill Row", "Ship & Anchor"):
-        assert name in body
+        assert f"{name} (N" in _wait_text(page, name)
     painted_colours(page)
     time.sleep(1.0)
     full_screenshot(page, str(tmp_path / "compare.png"))
@@ -76,7 +80,7 @@ def test_other_pages_render(page: object, dashboard: object, tmp_path: Path, pat
     assert "fictional city" in body
     assert "Traceback" not in body
     time.sleep(1.0)
-    page.screenshot(path=str(tmp_path / f"{path.strip('/')}.png"), full_page=True)  # type: ignore[attr-defined]
+    full_screenshot(page, str(tmp_path / f"{path.strip('/')}.png"))
 
 
 def test_map_with_overlays(page: object, dashboard: object, tmp_path: Path) -> None:

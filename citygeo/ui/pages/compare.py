@@ -96,7 +96,7 @@ def _small_multiples(key: tuple[str, tuple[int, int]], city: object, table: pd.D
             outline = [{"type": "Feature", "geometry": features[r.nid]["geometry"],
                         "properties": {"line": [0, 0, 0, 255]}}]
             st.pydeck_chart(deck([choropleth_layer(url, f"city-{i}", pickable=False), outline_layer(outline, f"focus-{i}")],
-                                 geometry["bounds"], width_px=420), height=260, key=f"mini-{i}")
+                                 geometry["bounds"], width_px=270, height_px=260), height=260, key=f"mini-{i}")
     components.legend("Risk index", rows, words)
 
 

@@ -34,7 +34,11 @@ def render() -> None:
         shown["refresh"] = shown["refresh"].map(_duration_words)
         shown["due"] = [("OVERDUE since " if o else "") + (f"{d:%Y-%m-%d}" if isinstance(d, dt.date) else "–")
                         for d, o in zip(shown["due"], shown["overdue"], strict=True)]
-        st.dataframe(shown[[c for c in SOURCE_LABELS if c in shown]].rename(columns=SOURCE_LABELS), hide_index=True)
+        first = ["name", "owner", "licence", "collected", "refresh", "due"]
+        st.dataframe(shown[[c for c in first if c in shown]].rename(columns=SOURCE_LABELS), hide_index=True)
+        st.markdown("**How each source was made, its known biases and coverage**")
+        second = ["name", "method", "known_biases", "coverage"]
+        st.dataframe(shown[[c for c in second if c in shown]].rename(columns=SOURCE_LABELS), hide_index=True)
     st.subheader("Last ingest")
     if quality.ingest is None:
         st.write("No ingest report is stored.")

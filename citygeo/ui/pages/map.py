@@ -56,10 +56,10 @@ def render() -> None:
         min_count = methodology.min_count if methodology else 5
         layers.append(hexagon_layer(incident_hexes(city, min_count).to_dict("records")))
     if show_hot:
-        layers.append(outline_layer(_hotspot_features(geometry, frame)))
+        layers.append(outline_layer(_hotspot_features(geometry, frame, table)))
     if show_assets:
         layers.append(points_layer(asset_points(city)[["lon", "lat"]].to_dict("records")))
-    event = st.pydeck_chart(deck(layers, geometry["bounds"], "{name} ({nid})\n{label}: {shown}\n{rank}"),
+    event = st.pydeck_chart(deck(layers, _bounds(geometry, table), "{name} ({nid})\n{label}: {shown}\n{rank}"),
                             on_select="rerun", selection_mode="single-object", key="map", height=580)
     components.legend(label, rows, words, _overlay_legend(show_hot, show_hex, show_assets, methodology))
     _open_selected(event)
@@ -88,19 +88,33 @@ def _district_filter(table: pd.DataFrame) -> pd.DataFrame:
     return table[table["district"] == chosen].reset_index(drop=True)
 
 
-def _properties(table: pd.DataFrame, label: str, fills: list[list[int]], order: list[str]) -> list[dict[str, object]]:
+def _properties(table: pd.DataFrame, label: str, fills: list[list[int]],
+                order: list[str]) -> list[dict[str, object] | None]:
     n = int(table["rank"].notna().sum())
     by_nid = {}
     for r, fill in zip(table.itertuples(index=False), fills, strict=True):
         rank = rank_text(r.rank, n, r.rank_p05, r.rank_p95) if pd.notna(r.rank) else ""
         by_nid[r.nid] = {"nid": r.nid, "name": r.name or r.nid, "label": label, "shown": r.shown,
                          "rank": rank, "fill": fill, "line": [60, 60, 60, 160]}
-    hidden = {"fill": [0, 0, 0, 0], "line": [0, 0, 0, 0], "name": "", "nid": "", "label": "", "shown": "", "rank": ""}
-    return [by_nid.get(nid, hidden) for nid in order]
+    return [by_nid.get(nid) for nid in order]
 
 
-def _hotspot_features(geometry: dict[str, object], frame: pd.DataFrame) -> list[dict[str, object]]:
-    classes = dict(zip(frame["nid"], frame["hotspot"], strict=True))
+def _bounds(geometry: dict[str, object], table: pd.DataFrame) -> list[float]:
+    """The whole city's bounds, or those of the drawn district."""
+    if len(table) == len(geometry["nids"]):  # type: ignore[arg-type]
+        return geometry["bounds"]  # type: ignore[return-value]
+    drawn = set(table["nid"])
+    boxes = [b for n, b in zip(geometry["nids"], geometry["boxes"], strict=True) if n in drawn]  # type: ignore[call-overload]
+    if not boxes:
+        return geometry["bounds"]  # type: ignore[return-value]
+    arr = pd.DataFrame(boxes).to_numpy()
+    return [arr[:, 0].min(), arr[:, 1].min(), arr[:, 2].max(), arr[:, 3].max()]
+
+
+def _hotspot_features(geometry: dict[str, object], frame: pd.DataFrame,
+                      table: pd.DataFrame) -> list[dict[str, object]]:
+    drawn = set(table["nid"])
+    classes = {n: h for n, h in zip(frame["nid"], frame["hotspot"], strict=True) if n in drawn}
     features = []
     for nid, feature in zip(geometry["nids"], geometry["features"], strict=True):  # type: ignore[call-overload]
         cls = classes.get(nid)

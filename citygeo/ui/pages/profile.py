@@ -104,10 +104,15 @@ def _drivers(p: Profile) -> None:
         return
     st.caption("Each measure's contribution = its share of the risk index (domain weight × measure weight) "
                "× its normalised value (0–100). Together they make up the risk score.")
-    drivers = p.drivers.assign(label=[f"{lab} (withheld: too few events)" if np.isnan(c) else lab
-                                      for lab, c in zip(p.drivers["label"], p.drivers["contribution"], strict=True)])
-    chart = drivers.set_index("label")[["contribution"]].fillna(0.0).rename(columns={"contribution": "points of risk"})
-    st.bar_chart(chart, horizontal=True, height=40 + 26 * len(chart), x_label="points of risk", y_label="")
+    shown = pd.DataFrame({
+        "Measure": p.drivers["label"], "Domain": p.drivers["domain"],
+        "Share of the index": (p.drivers["share"] * 100).round(1).astype(str) + "%",
+        "Value (0–100)": [("withheld" if np.isnan(v) else f"{v:.0f}") for v in p.drivers["normalised"]],
+        "Points of risk": p.drivers["contribution"].round(2)})
+    top = float(np.nanmax(p.drivers["contribution"].to_numpy(dtype=float))) if p.drivers["contribution"].notna().any() else 1.0
+    st.dataframe(shown, hide_index=True, height=38 + 35 * len(shown), column_config={
+        "Points of risk": st.column_config.ProgressColumn("Points of risk", format="%.1f", min_value=0.0,
+                                                          max_value=max(top, 1e-9))})
 
 
 def _medians(p: Profile) -> None:

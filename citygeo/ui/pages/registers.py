@@ -30,7 +30,7 @@ def render() -> None:
     outline = data.static_map_url(*key, [{"nid": n, "name": "", "fill": [235, 235, 235, 255], "line": [150, 150, 150, 200]}
                                          for n in geometry["nids"]])
     st.pydeck_chart(deck([choropleth_layer(outline, "outlines", pickable=False),
-                          points_layer(assets[["lon", "lat"]].to_dict("records"))], geometry["bounds"]),
+                          points_layer(assets[["lon", "lat"]].to_dict("records"))], geometry["bounds"], height_px=420),
                     height=420, key="register_map")
     st.caption("Green dots: registered mechanisms and facilities (filtered above). Outlines: neighbourhoods.")
     names = dict(zip(city.hoods["nid"], city.hoods["name"], strict=True))
