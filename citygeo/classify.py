@@ -67,3 +67,12 @@ def palette(name: str, k: int) -> list[tuple[int, int, int]]:
         return colours
     picks = np.linspace(0, len(colours) - 1, k).round().astype(int)
     return [colours[i] for i in picks]
+
+
+# ColorBrewer qualitative "Dark2" (first four: colour-blind safe), for the typology.
+TYPOLOGY_COLOURS: dict[str, tuple[int, int, int]] = {
+    "priority": (217, 95, 2), "watch": (117, 112, 179), "strengthen": (231, 41, 138), "resilient": (27, 158, 119),
+}
+HOTSPOT_COLOURS: dict[str, tuple[int, int, int]] = {
+    "high-high": (215, 25, 28), "high-low": (253, 174, 97), "low-high": (171, 217, 233), "low-low": (44, 123, 182),
+}

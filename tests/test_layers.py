@@ -11,9 +11,9 @@ PACKAGE = Path(citygeo.__file__).parent
 LAYERS = {
     "errors": 0, "schema": 0, "settings": 0,
     "config": 1, "classify": 1, "scoring": 1, "survey": 1, "online": 1, "registers": 1,
-    "freshness": 1, "privacy": 1, "demo": 1, "geo": 1,
+    "freshness": 1, "privacy": 1, "demo": 1, "geo": 1, "hexgrid": 1,
     "store": 2, "ingest": 2, "export": 2, "report": 2,
-    "service": 3,
+    "service": 3, "views": 3,
     "cli": 4, "ui": 4, "__main__": 4, "__init__": 0,
 }
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
 from pathlib import Path
 
 import geopandas as gpd
@@ -12,8 +14,12 @@ import streamlit as st
 
 from citygeo.errors import CitygeoError
 from citygeo.service import build_demo, city_settings
-from citygeo.settings import dashboard_store_path
+from citygeo.settings import REPO_ROOT, dashboard_store_path
 from citygeo.store import Store
+from citygeo.views import CityData, load
+
+STATIC_DIR = REPO_ROOT / "static"  # served by Streamlit at /app/static/ (server.enableStaticServing)
+STATIC_KEEP = 200  # newest map files kept; older ones are removed
 
 DISPLAY_TOLERANCE_DEG = 0.0002  # ~20 m: below what a city-wide map can show
 
@@ -71,7 +77,7 @@ def display_geometry(path: str, version: tuple[int, int]) -> dict[str, object]:
     features = orjson.loads(gpd.GeoSeries(simplified, crs=hoods.crs).to_json(drop_id=True))
     bounds = hoods.total_bounds
     return {"features": features["features"], "nids": hoods["nid"].tolist(),
-            "bounds": [float(b) for b in bounds]}
+            "bounds": [float(b) for b in bounds], "boxes": shapely.bounds(simplified).tolist()}
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -93,3 +99,76 @@ def fictional_notice(settings: dict[str, str]) -> None:
         st.warning(f"**{settings.get('name', 'This city')} is a fictional city.** Every neighbourhood, "
                    "figure and incident shown here is synthetic, generated for demonstration; "
                    "none describes a real place or real people.", icon="⚠️")
+
+
+def is_public(settings: dict[str, str]) -> bool:
+    """Public mode unless the city config switches the analyst mode on (DESIGN.md §6)."""
+    return settings.get("analyst_mode") != "True"
+
+
+@st.cache_resource(show_spinner="Reading the city…", max_entries=4)
+def city_data(path: str, version: tuple[int, int], public: bool) -> CityData:
+    """Everything the pages read, once per store version (shared by sessions; read-only)."""
+    return load(Store(path), public=public)
+
+
+def open_city() -> tuple[Store, CityData]:
+    """The store and its data for this rerun; a user error stops the page with st.error."""
+    try:
+        store = current_store()
+        key = (str(store.path), store.version())
+        settings = city(*key)
+        return store, city_data(*key, is_public(settings))
+    except CitygeoError as err:
+        show_error(err)
+        raise  # st.stop() raised already; keeps type checkers content
+
+
+def page_header(city_: CityData, title: str) -> None:
+    """Title, fictional notice and the public/analyst mode in one line."""
+    st.title(f"{city_.settings.get('name', 'City')}: {title}")
+    fictional_notice(city_.settings)
+
+
+def static_map_url(path: str, version: tuple[int, int], properties: list[dict[str, object] | None]) -> str:
+    """Write the neighbourhood outlines with ``properties`` as a static GeoJSON; return its URL.
+
+    ``properties`` follow ``display_geometry``'s order; a neighbourhood whose entry is None is
+    left out of the file (a large city draws one district at a time).
+
+    The browser fetches it gzipped over HTTP (``server.enableStaticServing``) instead of the
+    uncompressed websocket; the file name is the hash of its content, so an unchanged map is
+    a cached file and the chart message stays ~1 KB.
+    """
+    geometry = display_geometry(path, version)
+    body = orjson.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": f["geometry"], "properties": p}
+        for f, p in zip(geometry["features"], properties, strict=True) if p is not None]})
+    name = hashlib.sha1(body).hexdigest()[:20] + ".geojson"
+    target = STATIC_DIR / name
+    if not target.exists():
+        STATIC_DIR.mkdir(exist_ok=True)
+        tmp = target.with_suffix(f".tmp{os.getpid()}")
+        tmp.write_bytes(body)
+        os.replace(tmp, target)
+        _prune_static()
+    return f"app/static/{name}"
+
+
+def _prune_static() -> None:
+    files = sorted(STATIC_DIR.glob("*.geojson"), key=lambda f: f.stat().st_mtime, reverse=True)
+    for old in files[STATIC_KEEP:]:
+        old.unlink(missing_ok=True)
+
+
+def empty_state(city_: CityData) -> bool:
+    """Show the empty state when the store holds no city or no scores; True when shown."""
+    if city_.hoods.empty:
+        st.info("This store holds no neighbourhoods yet. Load a city with `citygeo ingest CITY.toml`, "
+                "or open the dashboard without CITYGEO_STORE to see the fictional demo city.")
+        return True
+    if city_.scores.empty:
+        st.info("This city has not been scored yet. Run `citygeo score` to compute the risk and "
+                "protective indices.")
+        return True
+    return False

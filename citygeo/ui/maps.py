@@ -1,4 +1,8 @@
-"""pydeck maps: the only module that imports pydeck. No basemap by default (works offline)."""
+"""pydeck maps: the only module that imports pydeck. No basemap by default (works offline).
+
+Tooltips are plain text (``{"text": …}``): deck.gl sets them as text, so user-provided
+names can never inject HTML.
+"""
 
 from __future__ import annotations
 
@@ -11,51 +15,80 @@ import pydeck as pdk
 from citygeo.classify import MISSING_COLOUR, Classes
 
 CHOROPLETH_LAYER_ID = "neighbourhoods"
+Colour = tuple[int, int, int]
 
 
-def view_for(bounds: Sequence[float]) -> pdk.ViewState:
-    """A view that fits ``bounds`` (minx, miny, maxx, maxy) in a ~900×600 px map."""
-    minx, miny, maxx, maxy = bounds
-    span = max(maxx - minx, (maxy - miny) * 1.5, 1e-6)
-    zoom = math.log2(360 / span) + 0.6
-    return pdk.ViewState(longitude=(minx + maxx) / 2, latitude=(miny + maxy) / 2,
-                         zoom=min(max(zoom, 1), 18), pitch=0, bearing=0)
+def view_for(bounds: Sequence[float], width_px: float = 860, height_px: float = 580) -> pdk.ViewState:
+    """A view that fits ``bounds`` (minx, miny, maxx, maxy) in a ``width_px`` × ``height_px`` map.
 
-
-def choropleth(features: list[dict[str, object]], properties: list[dict[str, object]],
-               classes: Classes, colours: list[tuple[int, int, int]], bounds: Sequence[float],
-               tooltip: str, *, highlight: str | None = None) -> pdk.Deck:
-    """A pickable choropleth of neighbourhoods.
-
-    ``features`` are display geometries in the same order as ``properties`` (the values shown
-    in the tooltip). The tooltip is plain text (``{"text": …}``): deck.gl sets it as text, so
-    user-provided names can never inject HTML.
+    Web Mercator shows 256 · 2^zoom px per 360° of longitude; latitude spans stretch by
+    1 / cos(latitude). A 5% margin is kept on each side.
     """
-    data = []
-    for feature, props, klass in zip(features, properties, classes.index, strict=True):
-        colour = colours[klass] if klass >= 0 else MISSING_COLOUR
-        alpha = 230 if klass >= 0 else 140
-        line = [20, 20, 20, 255] if highlight and props.get("nid") == highlight else [60, 60, 60, 160]
-        data.append({"type": "Feature", "geometry": feature["geometry"],
-                     "properties": {**props, "fill": [*colour, alpha], "line": line}})
-    layer = pdk.Layer(
-        "GeoJsonLayer", {"type": "FeatureCollection", "features": data}, id=CHOROPLETH_LAYER_ID,
-        pickable=True, stroked=True, filled=True, auto_highlight=True,
-        get_fill_color="properties.fill", get_line_color="properties.line",
+    minx, miny, maxx, maxy = bounds
+    lat = (miny + maxy) / 2
+    span_x = max(maxx - minx, 1e-6)
+    span_y = max(maxy - miny, 1e-6) / max(math.cos(math.radians(lat)), 0.1)
+    zoom = math.log2(min(width_px / span_x, height_px / span_y) * 0.9 * 360 / 256)
+    return pdk.ViewState(longitude=(minx + maxx) / 2, latitude=lat, zoom=min(max(zoom, 1), 18), pitch=0, bearing=0)
+
+
+def fill_colours(classes: Classes, colours: Sequence[Colour]) -> list[list[int]]:
+    """RGBA per value: its class colour, grey for missing."""
+    return [[*colours[k], 230] if k >= 0 else [*MISSING_COLOUR, 140] for k in classes.index]
+
+
+def choropleth_layer(data: str | dict[str, object], layer_id: str = CHOROPLETH_LAYER_ID,
+                     pickable: bool = True) -> pdk.Layer:
+    """Neighbourhoods filled with ``properties.fill`` and outlined with ``properties.line``.
+
+    ``data`` is a FeatureCollection or the URL of a static GeoJSON file.
+    """
+    return pdk.Layer(
+        "GeoJsonLayer", data, id=layer_id, pickable=pickable, stroked=True, filled=True,
+        auto_highlight=pickable, get_fill_color="properties.fill", get_line_color="properties.line",
         line_width_min_pixels=0.5, get_line_width=1,
     )
-    return pdk.Deck(layers=[layer], initial_view_state=view_for(bounds), map_provider=None,
-                    tooltip={"text": tooltip})
+
+
+def hexagon_layer(cells: list[dict[str, object]]) -> pdk.Layer:
+    """Server-side incident hexagons (``polygon``, ``count``); small cells are already removed."""
+    top = max((float(c["count"]) for c in cells), default=1.0)  # type: ignore[arg-type]
+    data = [{"polygon": c["polygon"], "fill": [63, 0, 125, int(20 + 150 * (float(c["count"]) / top) ** 0.7)]}  # type: ignore[arg-type]
+            for c in cells]
+    return pdk.Layer("PolygonLayer", data, id="incident-hexagons", pickable=False, stroked=False,
+                     filled=True, get_polygon="polygon", get_fill_color="fill")
+
+
+def points_layer(points: list[dict[str, object]], colour: Colour = (0, 109, 44),
+                 layer_id: str = "assets") -> pdk.Layer:
+    """Mechanisms and facilities as dots (``lon``, ``lat``)."""
+    return pdk.Layer("ScatterplotLayer", points, id=layer_id, pickable=False, get_position=["lon", "lat"],
+                     get_fill_color=[*colour, 220], get_line_color=[255, 255, 255, 255], stroked=True,
+                     radius_min_pixels=3.5, radius_max_pixels=8, get_radius=40, line_width_min_pixels=1)
+
+
+def outline_layer(features: list[dict[str, object]], layer_id: str = "hotspots") -> pdk.Layer:
+    """Thick coloured outlines (``properties.line``) of hot-spot neighbourhoods, not filled."""
+    return pdk.Layer("GeoJsonLayer", {"type": "FeatureCollection", "features": features}, id=layer_id,
+                     pickable=False, stroked=True, filled=False, get_line_color="properties.line",
+                     line_width_min_pixels=3, get_line_width=3)
+
+
+def deck(layers: list[pdk.Layer], bounds: Sequence[float], tooltip: str | None = None,
+         width_px: float = 860, height_px: float = 580) -> pdk.Deck:
+    """A deck without basemap (``map_provider=None``: nothing is fetched from the internet)."""
+    return pdk.Deck(layers=layers, initial_view_state=view_for(bounds, width_px, height_px), map_provider=None,
+                    tooltip={"text": tooltip} if tooltip else False)
 
 
 def colour_hex(colour: Sequence[int]) -> str:
     return "#{:02x}{:02x}{:02x}".format(*colour[:3])
 
 
-def legend_rows(classes: Classes, colours: list[tuple[int, int, int]], fmt: str,
+def legend_rows(classes: Classes, colours: Sequence[Colour], fmt: str,
                 counts: np.ndarray | None = None) -> list[tuple[str, str]]:
     """(hex colour, label) per class, plus a row for missing values when there are any."""
     rows = [(colour_hex(c), label) for c, label in zip(colours, classes.labels(fmt), strict=False)]
     if (classes.index < 0).any():
-        rows.append((colour_hex(MISSING_COLOUR), "no data"))
+        rows.append((colour_hex(MISSING_COLOUR), "no data / withheld"))
     return rows

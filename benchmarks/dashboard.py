@@ -1,0 +1,305 @@
+"""How much the dashboard's map sends, and how fast it paints, for cities of 150, 5,000 (and 35,000)
+neighbourhoods — against a naive pydeck page of the same map, measured in the same run.
+
+    PYTHONPATH=. python benchmarks/dashboard.py            # 150 and 5,000
+    PYTHONPATH=. python benchmarks/dashboard.py --large    # + 35,000 (one district drawn at a time)
+    PYTHONPATH=. python benchmarks/dashboard.py --no-browser   # bytes only
+
+Synthetic cities: Voronoi cells with wiggly shared borders (every border vertex is moved by the
+same deterministic offset in both neighbours, so borders stay shared), ~60 vertices per cell like
+real boundaries. "Naive" is what a first pydeck page does: the full-precision GeoJSON with the
+values inside, through ``st.pydeck_chart`` (pydeck's indented JSON over the uncompressed websocket).
+Timings run in headless Chromium (Debian's, software WebGL) on this machine: they are ratios
+against the 150-neighbourhood city and the naive page measured in the same run, not absolutes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import io
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import orjson
+import pandas as pd
+import shapely
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from citygeo.scoring import parse_methodology  # noqa: E402
+from citygeo.service import write_scores  # noqa: E402
+from citygeo.store import Store, append_rows  # noqa: E402
+
+NAIVE_APP = '''
+import json, os, pandas as pd, pydeck as pdk, streamlit as st
+st.set_page_config(layout="wide")
+frame = pd.read_parquet(os.environ["BENCH_VALUES"])
+geo = json.load(open(os.environ["BENCH_GEOJSON"]))
+column = st.selectbox("Show", ["risk_score", "protective_score"], key="measure")
+ramp = [[254,240,217],[253,204,138],[252,141,89],[227,74,51],[179,0,0]]
+k = pd.qcut(frame[column], 5, labels=False).tolist()
+for f, c, v in zip(geo["features"], k, frame[column]):
+    f["properties"] = {"nid": f["properties"]["nid"], "value": float(v), "fill": ramp[c] if column == "risk_score" else ramp[::-1][c]}
+layer = pdk.Layer("GeoJsonLayer", geo, id="n", pickable=True, get_fill_color="properties.fill", stroked=True,
+                  get_line_color=[60,60,60], line_width_min_pixels=0.5)
+b = frame.attrs
+st.pydeck_chart(pdk.Deck(layers=[layer], map_provider=None, initial_view_state=pdk.ViewState(
+    longitude=float(os.environ["BENCH_LON"]), latitude=float(os.environ["BENCH_LAT"]), zoom=float(os.environ["BENCH_ZOOM"])),
+    tooltip={"text": "{nid}: {value}"}), height=580)
+'''
+
+
+# -- synthetic cities ---------------------------------------------------------------------------
+def synthetic_city(n: int, seed: int = 7) -> gpd.GeoDataFrame:
+    """``n`` Voronoi neighbourhoods with wiggly shared borders, in ~20 districts."""
+    rng = np.random.default_rng(seed)
+    side = 0.0085 * np.sqrt(n)  # ~0.9 km cells at 47° S (a fictional spot in the South Atlantic)
+    x0, y0 = -20.0, -47.0
+    pts = shapely.points(x0 + rng.random(n) * side, y0 + rng.random(n) * side)
+    box = shapely.box(x0, y0, x0 + side, y0 + side)
+    cells = shapely.get_parts(shapely.voronoi_polygons(shapely.multipoints(pts), extend_to=box))
+    cells = shapely.intersection(cells, box)
+    cells = shapely.segmentize(cells, side / np.sqrt(n) / 14)
+    coords = shapely.get_coordinates(cells)
+    inner = (coords[:, 0] > x0 + 1e-9) & (coords[:, 0] < x0 + side - 1e-9) & \
+            (coords[:, 1] > y0 + 1e-9) & (coords[:, 1] < y0 + side - 1e-9)
+    key = np.round(coords * 1e7).astype(np.int64)
+    noise = np.sin(key[:, 0] * 12.9898 + key[:, 1] * 78.233) * 43758.5453
+    amp = side / np.sqrt(n) / 60
+    coords[:, 0] += inner * amp * np.sin(noise)
+    coords[:, 1] += inner * amp * np.cos(noise * 1.3)
+    cells = shapely.make_valid(shapely.set_coordinates(cells, coords))
+    order = np.argsort(shapely.get_y(shapely.centroid(cells)) * 1e3 + shapely.get_x(shapely.centroid(cells)))
+    cells = cells[order]
+    codes = [f"S{i:05d}" for i in range(n)]
+    district = (np.arange(n) * 20 // n).astype(int)
+    return gpd.GeoDataFrame({"nid": codes, "name": [f"Synthetic {i}" for i in range(n)],
+                             "district": [f"District {d + 1:02d}" for d in district],
+                             "population": rng.integers(800, 9000, n).astype(float)}, geometry=cells, crs="EPSG:4326")
+
+
+def build_store(city: gpd.GeoDataFrame, path: Path) -> None:
+    """A store holding the synthetic city and one year of made-up scores (fictional: flagged so)."""
+    rng = np.random.default_rng(1)
+    n = len(city)
+    methodology = parse_methodology({
+        "version": "bench", "domains": [{"id": "a", "index": "risk"}, {"id": "p", "index": "protective"}],
+        "measures": [{"id": "x", "domain": "a", "direction": "risk"}, {"id": "q", "domain": "p", "direction": "protective"}]})
+    risk = np.clip(rng.normal(50, 20, n) + np.linspace(-20, 20, n), 0, 100)
+    prot = np.clip(rng.normal(50, 20, n), 0, 100)
+    rank = pd.Series(risk).rank(ascending=False, method="min").astype(int)
+    scores = pd.DataFrame({
+        "nid": city["nid"], "name": city["name"], "year": 2026, "methodology_version": "bench",
+        "methodology_sha256": "", "risk_score": risk, "risk_rank": rank, "risk_decile": (rank - 1) * 10 // n + 1,
+        "protective_score": prot, "protective_rank": pd.Series(prot).rank(ascending=False, method="min").astype(int),
+        "protective_decile": 1, "typology": np.where(risk > 50, "priority", "resilient"),
+        "risk_rank_p05": np.maximum(rank - 3, 1), "risk_rank_p95": rank + 3, "hotspot": "none",
+        "flags": [[] for _ in range(n)], "grp": "all", "domain__a": risk, "domain__p": prot,
+        "measure__x": risk, "measure__q": prot, "raw__x": risk / 10, "raw__q": prot / 10})
+    from citygeo.scoring import methodology_sha256
+    scores["methodology_sha256"] = methodology_sha256(methodology)
+    frame = pd.DataFrame(city.drop(columns="geometry"))
+    frame["area_km2"] = 1.0
+    frame["geom_wkb"] = shapely.to_wkb(city.geometry.to_numpy())
+    with Store(path).writer() as con:
+        append_rows(con, "neighbourhoods", frame, {"geom": "geom_wkb"})
+        con.execute("INSERT INTO city VALUES ('name', 'Synthetic benchmark city'), ('fictional', 'True')")
+        write_scores(con, methodology, scores, "benchmark")
+
+
+# -- bytes -------------------------------------------------------------------------------------
+def naive_bytes(city: gpd.GeoDataFrame) -> tuple[int, dict[str, object]]:
+    """The chart message of the naive page: full-precision GeoJSON inside pydeck's JSON."""
+    import pydeck as pdk
+
+    geo = orjson.loads(city[["nid", "geometry"]].to_json(drop_id=True))
+    for f in geo["features"]:
+        f["properties"].update({"value": 50.123456, "fill": [252, 141, 89]})
+    deck = pdk.Deck(layers=[pdk.Layer("GeoJsonLayer", geo, id="n", get_fill_color="properties.fill")],
+                    map_provider=None)
+    return len(deck.to_json().encode()), geo
+
+
+def our_bytes(store: Path) -> tuple[int, int, int]:
+    """(static file raw, gzipped, chart message) for the dashboard's risk map of this store."""
+    from streamlit.runtime.caching import cache_data_api  # noqa: F401  (cache decorators run outside a server)
+
+    from citygeo.ui import data as ui_data
+    from citygeo.ui.maps import choropleth_layer, deck
+
+    key = (str(store), Store(store).version())
+    geometry = ui_data.display_geometry(*key)
+    props = [{"nid": n, "name": "Synthetic", "label": "Risk index (0–100)", "shown": "50.1",
+              "rank": "rank 1 of 5000 (likely between 1 and 4)", "fill": [252, 141, 89, 230], "line": [60, 60, 60, 160]}
+             for n in geometry["nids"]]
+    url = ui_data.static_map_url(*key, props)
+    body = (ui_data.STATIC_DIR / url.rsplit("/", 1)[1]).read_bytes()
+    message = deck([choropleth_layer(url)], geometry["bounds"], "{name} ({nid})\n{label}: {shown}\n{rank}").to_json()
+    return len(body), len(gzip.compress(body, 6)), len(message.encode())
+
+
+# -- browser -----------------------------------------------------------------------------------
+def start(script: Path, env: dict[str, str], log: Path) -> tuple[subprocess.Popen[bytes], str]:
+    sys.path.insert(0, str(ROOT))
+    from tests.browser.conftest import _free_port
+
+    port = _free_port()
+    cmd = [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(port),
+           "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **env}, stdout=log.open("wb"), stderr=subprocess.STDOUT)
+    import urllib.request
+    for _ in range(200):
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2):
+                return proc, f"http://127.0.0.1:{port}"
+        except OSError:
+            time.sleep(0.3)
+    proc.kill()
+    raise RuntimeError(log.read_text())
+
+
+def _shot(page: object) -> np.ndarray:
+    from PIL import Image
+
+    from tests.browser.helpers import MAP
+    raw = page.locator(MAP).first.screenshot()  # type: ignore[attr-defined]
+    return np.asarray(Image.open(io.BytesIO(raw)).convert("RGB")).astype(int)
+
+
+def _painted(page: object, timeout: float = 240) -> np.ndarray:
+    from tests.browser.helpers import MAP, distinct_fill_colours
+    page.wait_for_selector(f"{MAP} canvas", timeout=timeout * 1000)  # type: ignore[attr-defined]
+    page.mouse.move(5, 5)  # type: ignore[attr-defined]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        pixels = _shot(page)
+        if distinct_fill_colours(pixels) >= 3:
+            return pixels
+        time.sleep(0.2)
+    raise TimeoutError("the map did not paint")
+
+
+def _changed(page: object, before: np.ndarray, timeout: float = 240) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        now = _shot(page)
+        if now.shape == before.shape and (np.abs(now - before).sum(axis=2) > 60).mean() > 0.05:
+            return
+        time.sleep(0.2)
+    raise TimeoutError("the map did not repaint")
+
+
+def time_page(browser: object, url: str, change_to: str) -> tuple[float, float]:
+    """(navigation → painted, measure change → repainted) in seconds."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})  # type: ignore[attr-defined]
+    page = context.new_page()
+    try:
+        t0 = time.perf_counter()
+        page.goto(url)
+        before = _painted(page)
+        first = time.perf_counter() - t0
+        time.sleep(1.0)
+        before = _shot(page)
+        box = page.locator('[data-testid="stSelectbox"]').first
+        t1 = time.perf_counter()
+        box.click()
+        page.get_by_role("option", name=change_to).first.click()
+        page.mouse.move(5, 5)
+        _changed(page, before)
+        return first, time.perf_counter() - t1
+    finally:
+        context.close()
+
+
+def browser_rows(sizes: list[int], stores: dict[int, Path], cities: dict[int, gpd.GeoDataFrame],
+                 work: Path) -> list[dict[str, object]]:
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser.conftest import CHROMIUM, LAUNCH_ARGS
+    (work / "naive_app.py").write_text(NAIVE_APP)
+    rows = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        for n in sizes:
+            proc, url = start(ROOT / "app.py", {"CITYGEO_STORE": str(stores[n])}, work / f"ours-{n}.log")
+            try:
+                ours = time_page(browser, url + "/?measure=risk_score", "Protective index (0–100)")
+                ours_warm = time_page(browser, url + "/?measure=risk_score", "Protective index (0–100)")
+            finally:
+                proc.terminate()
+                proc.wait()
+            row: dict[str, object] = {"n": n, "ours_first_cold": ours[0], "ours_first": ours_warm[0],
+                                      "ours_change": ours_warm[1]}
+            if n <= 5000:
+                city = cities[n]
+                geo_path, values_path = work / f"naive-{n}.geojson", work / f"naive-{n}.parquet"
+                geo_path.write_text(city[["nid", "geometry"]].to_json(drop_id=True))
+                pd.DataFrame({"risk_score": np.linspace(0, 100, n), "protective_score": np.linspace(100, 0, n)}).to_parquet(values_path)
+                minx, miny, maxx, maxy = city.total_bounds
+                zoom = np.log2(360 / max(maxx - minx, (maxy - miny) * 1.5)) + 0.6
+                proc, url = start(work / "naive_app.py", {"BENCH_GEOJSON": str(geo_path), "BENCH_VALUES": str(values_path),
+                                                          "BENCH_LON": str((minx + maxx) / 2), "BENCH_LAT": str((miny + maxy) / 2),
+                                                          "BENCH_ZOOM": str(zoom)}, work / f"naive-{n}.log")
+                try:
+                    naive = time_page(browser, url + "/", "protective_score")
+                finally:
+                    proc.terminate()
+                    proc.wait()
+                row |= {"naive_first": naive[0], "naive_change": naive[1]}
+            rows.append(row)
+            print(row, flush=True)
+        browser.close()
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--large", action="store_true", help="also the 35,000-neighbourhood city")
+    parser.add_argument("--no-browser", action="store_true", help="bytes only")
+    args = parser.parse_args()
+    sizes = [150, 5000] + ([35000] if args.large else [])
+    work = Path(tempfile.mkdtemp(prefix="citygeo-bench-"))
+    stores, cities, rows = {}, {}, []
+    for n in sizes:
+        t = time.perf_counter()
+        city = synthetic_city(n)
+        stores[n] = work / f"city-{n}.duckdb"
+        build_store(city, stores[n])
+        cities[n] = city
+        naive, _ = naive_bytes(city)
+        t1 = time.perf_counter()
+        raw, gz, msg = our_bytes(stores[n])
+        prep = time.perf_counter() - t1
+        rows.append({"n": n, "vertices": int(shapely.get_num_coordinates(city.geometry.to_numpy()).sum()),
+                     "naive_bytes": naive, "static_raw": raw, "static_gzip": gz, "message": msg,
+                     "ratio": naive / (gz + msg), "prepare_s": prep})
+        print(f"{n:>6} neighbourhoods ({rows[-1]['vertices']:,} vertices, built in {time.perf_counter() - t:.1f} s): "
+              f"naive chart message {naive / 1e6:,.1f} MB; ours {msg / 1e3:.1f} KB message + static file "
+              f"{raw / 1e6:,.2f} MB ({gz / 1e6:,.2f} MB gzipped) = {naive / (gz + msg):,.0f}× less; "
+              f"simplify + write once per store {prep:.1f} s", flush=True)
+    if not args.no_browser:
+        timings = browser_rows(sizes, stores, cities, work)
+        base = next(t for t in timings if t["n"] == 150)
+        print("\nheadless Chromium (software WebGL), seconds; ratios vs the 150 city and vs the naive page")
+        for t in timings:
+            line = (f"{t['n']:>6}: ours first paint {t['ours_first']:.1f} s (cold server {t['ours_first_cold']:.1f} s; "
+                    f"{t['ours_first'] / base['ours_first']:.1f}× the 150 city), measure change → repaint "
+                    f"{t['ours_change']:.1f} s ({t['ours_change'] / base['ours_change']:.1f}×)")
+            if "naive_first" in t:
+                line += (f"; naive first paint {t['naive_first']:.1f} s (ours {t['ours_first'] / t['naive_first']:.2f}×), "
+                         f"naive change {t['naive_change']:.1f} s (ours {t['ours_change'] / t['naive_change']:.2f}×)")
+            print(line, flush=True)
+    shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,86 @@
+"""Small shared pieces of the pages: shareable selectors, colours + legend, labelled tables."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from citygeo.classify import SCHEME_LABELS, TYPOLOGY_COLOURS, classify, palette
+from citygeo.scoring import Methodology
+from citygeo.ui.maps import colour_hex, fill_colours, legend_rows
+from citygeo.views import TYPOLOGY_WORDS
+
+PALETTE_WORDS = {"OrRd": "ColorBrewer OrRd, sequential", "YlGnBu": "ColorBrewer YlGnBu, sequential",
+                 "Purples": "ColorBrewer Purples, sequential", "PuOr": "ColorBrewer PuOr, diverging"}
+
+
+def md(text: object) -> str:
+    """User text made safe for Streamlit markdown (shown literally, never as markup)."""
+    out = str(text)
+    for ch in "\\`*_{}[]<>()#+-.!|~$":
+        out = out.replace(ch, "\\" + ch)
+    return out
+
+
+def year_picker(years: Sequence[int], where: object = st, key: str = "year") -> int | None:
+    """A year selectbox that starts from ``?year=`` and writes it back (shareable link)."""
+    if not years:
+        return None
+    wanted = st.query_params.get("year")
+    index = list(years).index(int(wanted)) if wanted and wanted.isdigit() and int(wanted) in years else 0
+    year = where.selectbox("Year", list(years), index=index, key=key)  # type: ignore[attr-defined]
+    st.query_params["year"] = str(year)
+    return int(year)
+
+
+def palette_for(column: str, methodology: Methodology | None) -> str:
+    """Sequential ColorBrewer palette: oranges-reds for risk, yellow-green-blue for protection."""
+    if column == "protective_score":
+        return "YlGnBu"
+    if column.startswith("raw__"):
+        return "Purples"
+    if column.startswith("domain__") and methodology is not None:
+        domain = next((d for d in methodology.domains if f"domain__{d.id}" == column), None)
+        return "YlGnBu" if domain is not None and domain.index == "protective" else "OrRd"
+    if column.startswith("measure__") and methodology is not None:
+        measure = next((m for m in methodology.measures if f"measure__{m.id}" == column), None)
+        if measure is not None and methodology.domain(measure.domain).index == "protective":
+            return "YlGnBu"
+    return "OrRd"
+
+
+def colours_for(values: pd.Series, column: str, scheme: str, methodology: Methodology | None,
+                k: int = 5) -> tuple[list[list[int]], list[tuple[str, str]], str]:
+    """Fill colour per value, legend rows (hex, text), and the legend's palette sentence."""
+    if column == "typology":
+        fills = [[*TYPOLOGY_COLOURS[v], 230] if v in TYPOLOGY_COLOURS else [200, 200, 200, 140] for v in values]
+        rows = [(colour_hex(c), TYPOLOGY_WORDS[t]) for t, c in TYPOLOGY_COLOURS.items()]
+        if any(v not in TYPOLOGY_COLOURS for v in values):
+            rows.append(("#c8c8c8", "no index"))
+        return fills, rows, "categories, ColorBrewer Dark2 (colour-blind safe)"
+    classes = classify(pd.to_numeric(values, errors="coerce").to_numpy(dtype=float), scheme, k)
+    name = palette_for(column, methodology)
+    colours = palette(name, max(len(classes.bins), 1))
+    fmt = "{:,.0f}" if np.nanmax(np.abs(np.append(classes.bins, 0))) >= 100 else "{:,.1f}"
+    return (fill_colours(classes, colours), legend_rows(classes, colours, fmt),
+            f"{SCHEME_LABELS[scheme]}, {PALETTE_WORDS[name]} (colour-blind safe)")
+
+
+def legend(title: str, rows: list[tuple[str, str]], palette_words: str, extra: str = "") -> None:
+    """A legend in plain HTML (every label escaped)."""
+    swatches = "".join(
+        f'<span style="display:inline-flex;align-items:center;margin:2px 14px 2px 0">'
+        f'<span style="width:20px;height:13px;background:{c};border:1px solid #555;'
+        f'display:inline-block;margin-right:6px"></span>{html.escape(text)}</span>'
+        for c, text in rows)
+    st.markdown(f'<div style="line-height:1.9"><b>{html.escape(title)}</b> — {html.escape(palette_words)}'
+                f"<br>{swatches}{extra}</div>", unsafe_allow_html=True)
+
+
+def labelled(frame: pd.DataFrame, labels: dict[str, str]) -> pd.DataFrame:
+    """The frame with plain-word column names."""
+    return frame.rename(columns={c: labels.get(c, c.replace("_", " ").capitalize()) for c in frame.columns})

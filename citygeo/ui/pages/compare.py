@@ -1,0 +1,103 @@
+"""Compare (``/compare?nids=N001,N002``): 2–6 neighbourhoods side by side, differences highlighted."""
+
+from __future__ import annotations
+
+import html
+
+import pandas as pd
+import streamlit as st
+
+from citygeo.errors import CitygeoError
+from citygeo.ui import components, data
+from citygeo.ui.maps import choropleth_layer, deck, outline_layer
+from citygeo.views import (MAX_COMPARE, column_labels, compare, current_methodology, map_table, parse_nids,
+                           score_years, scores)
+
+
+def render() -> None:
+    store, city = data.open_city()
+    key = (str(store.path), store.version())
+    data.page_header(city, "compare neighbourhoods")
+    if data.empty_state(city):
+        return
+    names = dict(zip(city.hoods["nid"], city.hoods["name"], strict=True))
+    wanted = parse_nids(st.query_params.get("nids"))
+    cols = st.columns([4, 1])
+    known = [n for n in wanted if n in names]
+    chosen = cols[0].multiselect(f"Neighbourhoods (2 to {MAX_COMPARE})", list(names), default=known,
+                                 format_func=lambda n: f"{names[n]} ({n})", max_selections=MAX_COMPARE,
+                                 key="nids_pick")
+    unknown = [n for n in wanted if n not in names]
+    year = components.year_picker(score_years(city), cols[1])
+    nids = unknown + chosen if unknown else chosen
+    if nids:
+        st.query_params["nids"] = ",".join(nids)
+    try:
+        table = compare(city, nids, year)
+    except CitygeoError as err:
+        (st.error if wanted else st.info)(str(err))
+        return
+    methodology = current_methodology(city, year)
+    labels = column_labels(methodology)
+    st.subheader(f"Side by side, {table.attrs.get('year', year)}")
+    st.caption("Per row, the highest value is highlighted in orange and the lowest in blue.")
+    heads = [f"{name} ({nid})" for nid, name in zip(table["nid"], table["name"], strict=True)]
+    wide = table.drop(columns=["nid", "name"]).T
+    wide.columns = heads
+    wide = wide.reset_index(names="What")
+    wide["What"] = wide["What"].map(lambda c: labels.get(c, c))
+    st.dataframe(_highlight(wide), hide_index=True, height=min(38 + 35 * len(wide), 900))
+    changes = table.set_index("name")["risk_change"]
+    if changes.str.startswith("not comparable").any():
+        st.warning("Change since the previous year: " + changes.iloc[0])
+    st.download_button("Download this table (CSV)", components.labelled(table, labels).to_csv(index=False).encode(),
+                       file_name=f"compare-{'-'.join(nids)}.csv", mime="text/csv")
+    _small_multiples(key, city, table, year, methodology)
+
+
+def _highlight(wide: pd.DataFrame) -> object:
+    """A Styler marking the highest and lowest number of each row."""
+    def row_style(row: pd.Series) -> list[str]:
+        values = pd.to_numeric(row, errors="coerce")
+        if values.notna().sum() < 2 or values.max() == values.min():
+            return [""] * len(row)
+        return ["background-color: #fdd49e" if v == values.max() else
+                "background-color: #c6dbef" if v == values.min() else "" for v in values]
+
+    numeric = [c for c in wide.columns if c != "What"]
+    shown = wide.copy()
+    for c in numeric:
+        shown[c] = shown[c].map(_text)
+    return shown.style.apply(row_style, axis=1, subset=numeric)
+
+
+def _text(value: object) -> str:
+    if isinstance(value, float):
+        return "–" if pd.isna(value) else f"{value:.2f}"
+    return "–" if value is None or value is pd.NA else str(value)
+
+
+def _small_multiples(key: tuple[str, tuple[int, int]], city: object, table: pd.DataFrame, year: int | None,
+                     methodology: object) -> None:
+    st.subheader("Where they are (risk index)")
+    frame = scores(city, year)  # type: ignore[arg-type]
+    values = map_table(frame, "risk_score", None, methodology)  # type: ignore[arg-type]
+    fills, rows, words = components.colours_for(values["value"], "risk_score", "quantiles", methodology)  # type: ignore[arg-type]
+    geometry = data.display_geometry(*key)
+    by_nid = {nid: {"nid": nid, "name": name, "fill": fill, "line": [120, 120, 120, 120]}
+              for nid, name, fill in zip(values["nid"], values["name"], fills, strict=True)}
+    props = [by_nid.get(n, {"nid": n, "name": "", "fill": [0, 0, 0, 0], "line": [0, 0, 0, 0]}) for n in geometry["nids"]]
+    url = data.static_map_url(*key, props)
+    features = dict(zip(geometry["nids"], geometry["features"], strict=True))
+    cols = st.columns(min(len(table), 3))
+    for i, r in enumerate(table.itertuples()):
+        with cols[i % len(cols)]:
+            st.markdown(f"**{html.escape(str(r.name))}** ({r.nid})", unsafe_allow_html=True)
+            outline = [{"type": "Feature", "geometry": features[r.nid]["geometry"],
+                        "properties": {"line": [0, 0, 0, 255]}}]
+            st.pydeck_chart(deck([choropleth_layer(url, f"city-{i}", pickable=False), outline_layer(outline, f"focus-{i}")],
+                                 geometry["bounds"], width_px=270, height_px=260), height=260, key=f"mini-{i}")
+    components.legend("Risk index", rows, words)
+
+
+render()

@@ -1,0 +1,168 @@
+"""Methodology (``/methodology``): move weights, see ranks move live, check robustness, save a version."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from citygeo.errors import CitygeoError
+from citygeo.scoring import Methodology, coherence_report, unstable_neighbourhoods
+from citygeo.store import Store
+from citygeo.ui import data
+from citygeo.ui.components import md
+from citygeo.views import (Prepared4Review, live_scores, measure_label, prepare_review, rank_moves, reweighted,
+                           save_version, score_years, scores, current_methodology)
+
+NORMALISATIONS = {"minmax": "Min–max (0–100 within each year)", "zscore": "z-score", "percentile": "Percentile",
+                  "rank": "Rank", "goalposts": "Goalposts (fixed bounds: comparable across years)"}
+AGGREGATIONS = {"arithmetic": "Arithmetic mean (weaknesses can be offset)",
+                "geometric": "Geometric mean (little compensation between domains)"}
+
+
+@st.cache_resource(show_spinner="Preparing the measures (once)…", max_entries=4)
+def _review(path: str, version: tuple[int, int], normalisation: str, _methodology: Methodology) -> Prepared4Review:
+    return prepare_review(Store(path), _methodology)
+
+
+def render() -> None:
+    store, city = data.open_city()
+    key = (str(store.path), store.version())
+    data.page_header(city, "methodology")
+    if data.empty_state(city):
+        return
+    years = score_years(city)
+    year = years[0]
+    saved = current_methodology(city, year)
+    if saved is None:
+        st.info("No methodology is saved with the scores.")
+        return
+    st.write(f"Current version **{md(saved.version)}** (scores of {year}). "
+             "Move a weight: the indices and ranks are recomputed at once; nothing is saved until you save.")
+    with st.expander("Why this version (its note)"):
+        st.text(saved.note.strip() or "no note")
+    try:
+        chosen = _controls(saved)
+        base = reweighted(saved, normalisation=chosen.normalisation)
+        review = _review(*key, chosen.normalisation, base)
+    except CitygeoError as err:
+        st.error(str(err))
+        return
+    live = live_scores(review, chosen, year) if year in review.years else pd.DataFrame()
+    current = scores(city, year)
+    _moves(current, live, year)
+    _robustness(current)
+    _coherence(current, saved, year)
+    _save(store, review, chosen, years)
+
+
+def _controls(saved: Methodology) -> Methodology:
+    cols = st.columns(2)
+    norm = cols[0].selectbox("Normalisation", list(NORMALISATIONS), index=list(NORMALISATIONS).index(saved.normalisation),
+                             format_func=NORMALISATIONS.get, key="normalisation")
+    agg = cols[1].selectbox("Aggregation", list(AGGREGATIONS), index=list(AGGREGATIONS).index(saved.aggregation),
+                            format_func=AGGREGATIONS.get, key="aggregation")
+    domain_weights, measure_weights = {}, {}
+    for index, title in (("risk", "Risk index"), ("protective", "Protective index")):
+        st.markdown(f"**{title}: domain weights**")
+        domains = [d for d in saved.domains if d.index == index]
+        cols = st.columns(len(domains))
+        for col, d in zip(cols, domains, strict=True):
+            domain_weights[d.id] = col.slider(d.label or d.id, 0.0, 3.0, float(d.weight), 0.25, key=f"w_{d.id}")
+    with st.expander("Measure weights (within their domain)"):
+        for d in saved.domains:
+            st.markdown(f"*{d.label or d.id}*")
+            measures = saved.measures_of(d.id)
+            cols = st.columns(max(len(measures), 1))
+            for col, m in zip(cols, measures, strict=True):
+                measure_weights[m.id] = col.slider(measure_label(saved, m.id), 0.0, 3.0, float(m.weight), 0.25,
+                                                   key=f"m_{m.id}")
+    return reweighted(saved, domain_weights=domain_weights, measure_weights=measure_weights, aggregation=agg,
+                      normalisation=norm)
+
+
+def _moves(current: pd.DataFrame, live: pd.DataFrame, year: int) -> None:
+    st.subheader("Which ranks move (risk index, against the saved version)")
+    if live.empty:
+        st.write(f"{year} cannot be recomputed with these inputs.")
+        return
+    moves = rank_moves(current, live)
+    if moves.empty:
+        st.success("No risk rank moves with these settings.")
+        return
+    biggest = moves.iloc[0]
+    st.write(f"{len(moves)} of {len(live)} neighbourhoods change rank; the largest move is "
+             f"{md(biggest['name'])}, {biggest['nid']}: rank {int(biggest['saved'])} → {int(biggest['new'])}.")
+    st.dataframe(moves.rename(columns={"nid": "Code", "name": "Neighbourhood", "saved": "Saved rank",
+                                       "new": "New rank", "moved": "Moved (− = more at risk)"}),
+                 hide_index=True, height=250)
+
+
+def _robustness(current: pd.DataFrame) -> None:
+    st.subheader("Robustness of the saved ranks")
+    st.caption("Each risk rank's likely range over 1,000 random re-weightings (each weight ×0.75–1.25).")
+    unstable = unstable_neighbourhoods(current.dropna(subset=["risk_rank_p05", "risk_rank_p95"]))
+    if unstable.empty:
+        st.write("No neighbourhood's rank is unstable (every likely range is within 10% of the ranks).")
+    else:
+        names = dict(zip(current["nid"], current["name"], strict=True))
+        st.write(f"{len(unstable)} neighbourhood(s) have unstable ranks (likely range wider than 10% of the ranks):")
+        st.dataframe(unstable.assign(name=unstable["nid"].map(names))[
+            ["nid", "name", "risk_rank", "risk_rank_p05", "risk_rank_p95", "width"]].rename(columns={
+                "nid": "Code", "name": "Neighbourhood", "risk_rank": "Rank", "risk_rank_p05": "Likely from",
+                "risk_rank_p95": "Likely to", "width": "Width"}), hide_index=True, height=200)
+
+
+def _coherence(current: pd.DataFrame, saved: Methodology, year: int) -> None:
+    with st.expander("Statistical coherence of the saved version"):
+        report = coherence_report(current, saved, year)
+        labels = {d.id: d.label or d.id for d in saved.domains}
+        st.markdown("**Do each domain's measures pull together?** (Cronbach's alpha; ≥ 0.7 is usual)")
+        st.dataframe(report.alpha.assign(domain=report.alpha["domain"].map(labels)).rename(columns={
+            "domain": "Domain", "measures": "Measures", "alpha": "Alpha"}), hide_index=True)
+        flagged = report.correlations[report.correlations["flag"] != ""]
+        st.markdown("**Pairs of measures to look at** (redundant: |r| > 0.9; suspect: pull against each other in one domain)")
+        if flagged.empty:
+            st.write("None.")
+        else:
+            st.dataframe(flagged.assign(measure_a=flagged["measure_a"].map(lambda m: measure_label(saved, m)),
+                                        measure_b=flagged["measure_b"].map(lambda m: measure_label(saved, m)))[
+                ["measure_a", "measure_b", "r", "flag"]].rename(columns={"measure_a": "Measure", "measure_b": "and",
+                                                                        "r": "Correlation", "flag": "Why"}),
+                hide_index=True)
+        eff = report.effective_weights
+        st.markdown("**Nominal weight vs what each measure really drives** (share of r²)")
+        st.dataframe(eff.assign(measure=eff["measure"].map(lambda m: measure_label(saved, m)))[
+            ["index", "measure", "nominal", "effective"]].rename(columns={
+                "index": "Index", "measure": "Measure", "nominal": "Nominal share", "effective": "Effective share"}),
+            hide_index=True)
+
+
+def _save(store: Store, review: Prepared4Review, chosen: Methodology, years: list[int]) -> None:
+    st.subheader("Save as a new version")
+    with st.form("save"):
+        cols = st.columns([1, 2])
+        version = cols[0].text_input("Version", value=_next_version(chosen.version), key="new_version")
+        apply_to = cols[1].multiselect("Score these years with it", review.years, default=[max(review.years)],
+                                       key="apply_years",
+                                       help="Years left out keep their methodology; comparing them with the "
+                                            "new version is marked 'not comparable'.")
+        note = st.text_area("Note: why this version differs from the last one", key="note")
+        submitted = st.form_submit_button("Save new version")
+    if submitted:
+        try:
+            final = reweighted(chosen, version=version.strip() or chosen.version, note=note)
+            with st.spinner("Scoring and saving (with 1,000 draws for the rank intervals)…"):
+                save_version(store, review, final, apply_to, note)
+        except CitygeoError as err:
+            st.error(str(err))
+            return
+        st.success(f"Saved version {final.version} for {', '.join(map(str, sorted(apply_to)))}. "
+                   "The map and profiles now show it.")
+
+
+def _next_version(version: str) -> str:
+    head, _, tail = version.rpartition(".")
+    return f"{head}.{int(tail) + 1}" if head and tail.isdigit() else f"{version}.1"
+
+
+render()

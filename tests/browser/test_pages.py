@@ -1,0 +1,96 @@
+"""The dashboard's pages in headless Chromium: click → profile, compare, HTML-ish names, screenshots."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.browser.helpers import MAP, full_screenshot, painted_colours
+
+pytestmark = pytest.mark.browser
+
+
+def _wait_text(page: object, text: str, timeout: float = 90.0) -> str:
+    deadline = time.monotonic() + timeout
+    body = ""
+    while time.monotonic() < deadline:
+        body = page.inner_text("body")  # type: ignore[attr-defined]
+        if text in body:
+            return body
+        time.sleep(0.3)
+    raise AssertionError(f"{text!r} did not appear; the page shows: {body[:800]}")
+
+
+def _frozen_click(page: object, x: float, y: float) -> None:
+    """A click deck.gl counts as a tap under software WebGL (see BROWSER-NOTES.md)."""
+    page.evaluate("() => { window.__n = Date.now; const t = Date.now(); Date.now = () => t; }")  # type: ignore[attr-defined]
+    page.mouse.click(x, y)  # type: ignore[attr-defined]
+    page.evaluate("() => new Promise(r => setTimeout(r, 0))")  # type: ignore[attr-defined]
+    page.evaluate("() => { Date.now = window.__n; }")  # type: ignore[attr-defined]
+    page.mouse.move(5, 5)  # type: ignore[attr-defined]
+
+
+def test_click_on_the_map_opens_that_neighbourhoods_profile(page: object, dashboard: object, tmp_path: Path) -> None:
+    page.goto(dashboard.url + "/?measure=risk_score")  # type: ignore[attr-defined]
+    pixels, colours = painted_colours(page)
+    assert colours >= 3
+    box = page.locator(MAP).first.bounding_box()  # type: ignore[attr-defined]
+    # the centre of the demo city's map is inside a neighbourhood; under load a tap can still be
+    # lost while deck.gl picks, so try up to three times
+    for _ in range(3):
+        _frozen_click(page, box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        deadline = time.monotonic() + 20
+        while "/profile" not in page.url and time.monotonic() < deadline:  # type: ignore[attr-defined]
+            time.sleep(0.3)
+        if "/profile" in page.url:  # type: ignore[attr-defined]
+            break
+    assert "/profile?nid=N" in page.url, page.url  # type: ignore[attr-defined]
+    nid = page.url.split("nid=")[1][:4]  # type: ignore[attr-defined]
+    body = _wait_text(page, f"({nid})")
+    assert "What drives the risk score" in _wait_text(page, "What drives the risk score")
+    full_screenshot(page, str(tmp_path / "profile-from-click.png"))
+    assert "rank" in body
+
+
+def test_profile_shows_html_ish_name_as_text(page: object, dashboard: object, tmp_path: Path) -> None:
+    page.goto(dashboard.url + "/profile?nid=N045")  # type: ignore[attr-defined]
+    _wait_text(page, "Data-quality notes")
+    heading = page.locator("h1").first.inner_text()  # type: ignore[attr-defined]
+    assert heading == "St Ann's & Mill Row (N045)"
+    full_screenshot(page, str(tmp_path / "profile.png"))
+
+
+def test_compare_shows_every_name(page: object, dashboard: object, tmp_path: Path) -> None:
+    page.goto(dashboard.url + "/compare?nids=N001,N017,N045,N132")  # type: ignore[attr-defined]
+    _wait_text(page, "Where they are")
+    for name in ("Norrow Green", "Thistlebrook Hill", "St Ann's & Mill Row", "Ship & Anchor"):
+        assert f"{name} (N" in _wait_text(page, name)
+    painted_colours(page)
+    time.sleep(1.0)
+    full_screenshot(page, str(tmp_path / "compare.png"))
+
+
+@pytest.mark.parametrize("path,text", [("/data", "Last ingest"), ("/registers", "Not heard in the last 12 months"),
+                                       ("/export", "Download scores"), ("/methodology", "Save as a new version")])
+def test_other_pages_render(page: object, dashboard: object, tmp_path: Path, path: str, text: str) -> None:
+    page.goto(dashboard.url + path)  # type: ignore[attr-defined]
+    body = _wait_text(page, text)
+    assert "fictional city" in body
+    assert "Traceback" not in body
+    time.sleep(1.0)
+    full_screenshot(page, str(tmp_path / f"{path.strip('/')}.png"))
+
+
+def test_map_with_overlays(page: object, dashboard: object, tmp_path: Path) -> None:
+    page.goto(dashboard.url + "/?measure=typology")  # type: ignore[attr-defined]
+    painted_colours(page)
+    page.get_by_text("Incidents (hexagons").click()  # type: ignore[attr-defined]
+    page.get_by_text("Mechanisms and facilities").click()  # type: ignore[attr-defined]
+    _wait_text(page, "incidents per 400 m hexagon")
+    page.mouse.move(5, 5)  # type: ignore[attr-defined]
+    time.sleep(3.0)
+    pixels, colours = painted_colours(page, min_colours=4)
+    full_screenshot(page, str(tmp_path / "map-overlays.png"))
+    assert colours >= 4
