@@ -597,6 +597,8 @@ def headline(p: Profile) -> str:
     if not p.mechanisms.empty:
         kinds = p.mechanisms["kind"].value_counts()
         text += " (" + ", ".join(f"{n} {plural(k.replace('_', ' '), n)}" for k, n in kinds.items()) + ")"
+    if not p.partners.empty:
+        text += f", served by {len(p.partners)} partner{'s' if len(p.partners) > 1 else ''}"
     trust = p.survey[(p.survey["grp_var"] == "all") & (p.survey["item"] == "trust_local_gov")]
     if not trust.empty:
         t = trust.iloc[0]

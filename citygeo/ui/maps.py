@@ -21,14 +21,14 @@ Colour = tuple[int, int, int]
 def view_for(bounds: Sequence[float], width_px: float = 860, height_px: float = 580) -> pdk.ViewState:
     """A view that fits ``bounds`` (minx, miny, maxx, maxy) in a ``width_px`` × ``height_px`` map.
 
-    Web Mercator shows 256 · 2^zoom px per 360° of longitude; latitude spans stretch by
+    deck.gl's Web Mercator shows 512 · 2^zoom px per 360° of longitude; latitude spans stretch by
     1 / cos(latitude). A 5% margin is kept on each side.
     """
     minx, miny, maxx, maxy = bounds
     lat = (miny + maxy) / 2
     span_x = max(maxx - minx, 1e-6)
     span_y = max(maxy - miny, 1e-6) / max(math.cos(math.radians(lat)), 0.1)
-    zoom = math.log2(min(width_px / span_x, height_px / span_y) * 0.9 * 360 / 256)
+    zoom = math.log2(min(width_px / span_x, height_px / span_y) * 0.9 * 360 / 512)
     return pdk.ViewState(longitude=(minx + maxx) / 2, latitude=lat, zoom=min(max(zoom, 1), 18), pitch=0, bearing=0)
 
 
