@@ -19,8 +19,8 @@ from citygeo.errors import InputError
 from citygeo.freshness import overdue_sources
 from citygeo.hexgrid import hex_bins
 from citygeo.online import detect_spikes, monthly_series
-from citygeo.privacy import (count_column, fewer_than, hide_small_cells, public_stakeholders,
-                             withheld_measures)
+from citygeo.privacy import (fewer_than, hide_small_cells, public_scores,
+                             public_stakeholders, withheld_measures)
 from citygeo.registers import gap_list, last_heard, not_heard, partners_serving, register_coverage
 from citygeo.schema import DEFAULT_GROUP, domain_column, measure_column, raw_column
 from citygeo.scoring import Methodology, change_table, parse_methodology
@@ -125,21 +125,8 @@ def load(store: Store, *, public: bool = True) -> CityData:
 
 
 def public_view(scores: pd.DataFrame) -> pd.DataFrame:
-    """:func:`citygeo.privacy.public_scores`, column at a time (same rules, same result).
-
-    ``public_scores`` nulls one cell at a time, ~10 s for the demo's 3,750 score rows on a
-    busy machine; this groups the rows by withheld measure and nulls each column once.
-    """
-    out = scores.copy()
-    rows: dict[str, list[int]] = {}
-    for position, flags in enumerate(out["flags"]):
-        for measure in withheld_measures(list(flags)):
-            rows.setdefault(measure, []).append(position)
-    for measure, positions in rows.items():
-        for column in (raw_column(measure), measure_column(measure), count_column(measure)):
-            if column in out.columns:
-                out.iloc[positions, out.columns.get_loc(column)] = np.nan
-    return out
+    """The public view of scores (:func:`citygeo.privacy.public_scores`)."""
+    return public_scores(scores)
 
 
 # -- methodologies and fields ----------------------------------------------------------------

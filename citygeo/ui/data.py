@@ -172,3 +172,21 @@ def empty_state(city_: CityData) -> bool:
                 "protective indices.")
         return True
     return False
+
+
+@st.cache_data(show_spinner="Preparing the file…", max_entries=16)
+def export_file(path: str, version: tuple[int, int], fmt: str, year: int | None,
+                mode: str) -> tuple[bytes, str, str]:
+    """One export (the same writer as `citygeo export`), built once per store version."""
+    from citygeo.export import export_bytes
+
+    return export_bytes(Store(path), fmt, year=year, mode=mode, with_sidecar=True)
+
+
+@st.cache_data(show_spinner="Preparing the printable profile…", max_entries=32)
+def profile_report(path: str, version: tuple[int, int], nid: str, year: int | None,
+                   mode: str) -> str:
+    """The self-contained, A4-printable HTML profile (the same as `citygeo report`)."""
+    from citygeo.report import render_profile_html
+
+    return render_profile_html(Store(path), nid, year=year, mode=mode)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import re
 import time
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -73,7 +76,7 @@ def test_compare_shows_every_name(page: object, dashboard: object, tmp_path: Pat
 
 
 @pytest.mark.parametrize("path,text", [("/data", "Last ingest"), ("/registers", "Not heard in the last 12 months"),
-                                       ("/export", "Download scores"), ("/methodology", "Save as a new version")])
+                                       ("/export", "Download port-averlane"), ("/methodology", "Save as a new version")])
 def test_other_pages_render(page: object, dashboard: object, tmp_path: Path, path: str, text: str) -> None:
     page.goto(dashboard.url + path)  # type: ignore[attr-defined]
     body = _wait_text(page, text)
@@ -94,3 +97,21 @@ def test_map_with_overlays(page: object, dashboard: object, tmp_path: Path) -> N
     pixels, colours = painted_colours(page, min_colours=4)
     full_screenshot(page, str(tmp_path / "map-overlays.png"))
     assert colours >= 4
+
+
+def test_geojson_download_completes(page: object, dashboard: object, tmp_path: Path) -> None:
+    page.goto(dashboard.url + "/export")  # type: ignore[attr-defined]
+    _wait_text(page, "sidecar")
+    with page.expect_download(timeout=120_000) as info:  # type: ignore[attr-defined]
+        page.get_by_role("button", name=re.compile(r"Download .*\.geojson")).click()  # type: ignore[attr-defined]
+    target = tmp_path / info.value.suggested_filename
+    info.value.save_as(target)
+    with zipfile.ZipFile(target) as archive:
+        names = archive.namelist()
+        geojson = next(n for n in names if n.endswith(".geojson"))
+        assert geojson + ".meta.json" in names
+        collection = json.loads(archive.read(geojson))
+        meta = json.loads(archive.read(geojson + ".meta.json"))
+    assert "crs" not in collection
+    assert {f["id"] for f in collection["features"]} >= {"N001", "N045", "N150"}
+    assert meta["mode"] == "public" and meta["city"]["fictional"] is True

@@ -1,12 +1,19 @@
-"""Export (``/export``): download the current scores (public view unless the analyst mode is on)."""
+"""Export (``/export``): the downloads of DESIGN.md §5, through the same writers as `citygeo export`."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from citygeo.schema import SCORE_COLUMNS
+from citygeo.errors import CitygeoError
 from citygeo.ui import components, data
-from citygeo.views import score_years, scores
+from citygeo.views import score_years
+
+FORMATS = {
+    "geojson": "GeoJSON (RFC 7946, WGS 84) — web maps, QGIS",
+    "gpkg": "GeoPackage — QGIS, ArcGIS",
+    "parquet": "GeoParquet — data pipelines, DuckDB, Python",
+    "csv": "CSV with label-point coordinates — spreadsheets",
+}
 
 
 def render() -> None:
@@ -15,17 +22,31 @@ def render() -> None:
     if data.empty_state(city):
         return
     years = score_years(city)
-    year = components.year_picker(years, st.columns(4)[0])
-    frame = scores(city, year)
+    cols = st.columns([1, 2])
+    year = components.year_picker(years, cols[0])
+    fmt = cols[1].selectbox("Format", list(FORMATS), format_func=FORMATS.get, key="export_format")
     mode = "public" if city.public else "analyst"
-    st.write(f"{len(frame)} neighbourhoods, {year}, {mode} view: values built on too few events or too small a "
-             "survey sample are empty, with the reason in `flags`. Columns follow DESIGN.md §5.")
-    ordered = [c for c in SCORE_COLUMNS if c in frame] + [c for c in frame.columns if c not in SCORE_COLUMNS]
-    out = frame[ordered].assign(flags=frame["flags"].map(";".join))
-    st.download_button(f"Download scores {year} (CSV, {mode})", out.to_csv(index=False).encode(),
-                       file_name=f"{city.settings.get('name', 'city').replace(' ', '_')}-scores-{year}-{mode}.csv",
-                       mime="text/csv", key="csv")
-    st.caption("GeoJSON, GeoPackage and GeoParquet exports: `citygeo export --format gpkg --out FILE`.")
+    if mode == "public":
+        st.write("**Public file.** Values built on fewer events than the suppression threshold, and "
+                 "survey estimates from too small a sample, are empty, with the reason in `flags`. "
+                 "No incident points and no partner contact details are included.")
+    else:
+        st.warning("**Analyst mode: this file contains sensitive data** (exact small counts). "
+                   "Keep it inside the city's secure systems.")
+    key = (str(store.path), store.version())
+    try:
+        payload, filename, _ = data.export_file(*key, fmt, year, mode)
+    except CitygeoError as err:
+        st.error(str(err))
+        return
+    shown = filename.removesuffix(".zip")
+    st.download_button(f"Download {shown} (with its .meta.json sidecar, zipped)", payload,
+                       file_name=filename, mime="application/zip", key="download", type="primary")
+    st.caption("Columns follow DESIGN.md §5: nid, name, year, methodology version and sha256, "
+               "risk and protective scores, ranks and deciles, typology, the 5–95% rank interval, "
+               "hot spot, flags, then one column per domain and measure. The sidecar records the "
+               "methodology, the sources with their owners, licences and known biases, and the "
+               "suppression rule. From the command line: `citygeo export --format gpkg --out FILE`.")
 
 
 render()

@@ -11,7 +11,9 @@ import streamlit as st
 from citygeo.errors import CitygeoError
 from citygeo.ui import components, data
 from citygeo.ui.components import md
-from citygeo.views import HOTSPOT_WORDS, TYPOLOGY_WORDS, Profile, profile, score_years, survey_value
+from citygeo.store import Store
+from citygeo.views import (HOTSPOT_WORDS, TYPOLOGY_WORDS, CityData, Profile, profile, score_years,
+                           survey_value)
 
 PRINT_CSS = """<style>
 @media print {
@@ -62,7 +64,21 @@ def render() -> None:
     _online(prof)
     _registers(prof)
     _quality(prof)
-    st.caption("To print this page use the browser's Print (Ctrl+P): menus and controls are left out.")
+    _print_button(store, city, prof)
+
+
+def _print_button(store: Store, city: CityData, prof: Profile) -> None:
+    mode = "public" if city.public else "analyst"
+    key = (str(store.path), store.version())
+    try:
+        report = data.profile_report(*key, prof.nid, prof.year, mode)
+    except CitygeoError as err:
+        st.error(str(err))
+        return
+    st.download_button("Printable profile (A4, HTML)", report.encode("utf-8"),
+                       file_name=f"profile-{prof.nid}-{prof.year}.html", mime="text/html",
+                       key="print")
+    st.caption("Or print this page with the browser's Print (Ctrl+P): menus and controls are left out.")
 
 
 def _year(years: list[int]) -> int | None:
