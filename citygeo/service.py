@@ -108,6 +108,38 @@ def with_exact_rates(scores: pd.DataFrame, inputs: ScoringInputs, methodology: M
     return frame
 
 
+def score_methodology(inputs: ScoringInputs, methodology: Methodology,
+                      years: list[int] | None = None, *, draws: int = 1000,
+                      seed: int = 12345) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """Neighbourhood scores (all + each group) and district scores of one methodology.
+
+    Scores are computed with small incident counts protected (privacy.py); the raw columns
+    keep the exact rates. Groups are scored without Monte Carlo; districts with ≤ 200 draws.
+    """
+    protect = {"protect_small_counts": True, "seed": seed}
+    scores = with_exact_rates(score_city(inputs, methodology, years, draws=draws, **protect),
+                              inputs, methodology)
+    groups = sorted(set(inputs.indicator_values["grp"]) - {DEFAULT_GROUP})
+    by_group = [with_exact_rates(score_city(inputs, methodology, years, group=g, draws=0, **protect),
+                                 inputs, methodology, g) for g in groups]
+    scores = pd.concat([scores, *by_group], ignore_index=True)
+    districts = None
+    if inputs.neighbourhoods["district"].notna().any():
+        districts = with_exact_rates(
+            score_districts(inputs, methodology, years, draws=min(draws, 200), **protect),
+            district_inputs(inputs), methodology)
+    return scores, districts
+
+
+def save_scores(store: Store, methodology: Methodology, scores: pd.DataFrame,
+                districts: pd.DataFrame | None, note: str | None = None) -> None:
+    """Write one methodology's scores (and district scores) in one unit of work."""
+    with store.writer() as con:
+        write_scores(con, methodology, scores, note)
+        if districts is not None:
+            _replace_score_rows(con, "district_scores", districts, methodology_sha256(methodology))
+
+
 def score_store(store: Store, methodology_file: Path | str | None = None,
                 years: list[int] | None = None, *, draws: int = 1000, seed: int = 12345,
                 note: str | None = None, progress: Progress | None = None) -> pd.DataFrame:
@@ -121,24 +153,10 @@ def score_store(store: Store, methodology_file: Path | str | None = None,
     validate_against(methodology, *available_names(inputs))
     if progress:
         progress(0, 2, "scoring")
-    protect = {"protect_small_counts": True, "seed": seed}
-    scores = with_exact_rates(score_city(inputs, methodology, years, draws=draws, **protect),
-                              inputs, methodology)
-    groups = sorted(set(inputs.indicator_values["grp"]) - {DEFAULT_GROUP})
-    by_group = [with_exact_rates(score_city(inputs, methodology, years, group=g, draws=0, **protect),
-                                 inputs, methodology, g) for g in groups]
-    scores = pd.concat([scores, *by_group], ignore_index=True)
-    districts = None
-    if inputs.neighbourhoods["district"].notna().any():
-        districts = with_exact_rates(
-            score_districts(inputs, methodology, years, draws=min(draws, 200), **protect),
-            district_inputs(inputs), methodology)
+    scores, districts = score_methodology(inputs, methodology, years, draws=draws, seed=seed)
     if progress:
         progress(1, 2, "writing scores")
-    with store.writer() as con:
-        write_scores(con, methodology, scores, note)
-        if districts is not None:
-            _replace_score_rows(con, "district_scores", districts, methodology_sha256(methodology))
+    save_scores(store, methodology, scores, districts, note)
     return scores
 
 

@@ -811,7 +811,7 @@ def prepare_review(store: Store, methodology: Methodology) -> Prepared4Review:
     from citygeo.service import scoring_inputs
 
     inputs = scoring_inputs(store, methodology)
-    prepared = prepare(inputs, methodology)
+    prepared = prepare(inputs, methodology, protect_small_counts=True)  # as saved scores are
     return Prepared4Review(prepared, inputs, sorted(prepared.year_rows))
 
 
@@ -844,20 +844,13 @@ def save_version(store: Store, review: Prepared4Review, methodology: Methodology
     Years not listed keep the methodology they were scored with, so their comparison with
     the new version is marked "not comparable" with the reason.
     """
-    from citygeo.scoring import prepare, score_prepared
-    from citygeo.service import write_scores
+    from citygeo.service import save_scores, score_methodology
 
     if not note.strip():
         raise InputError("Write a note saying why this version differs from the last one before saving.")
     if not years:
         raise InputError("Choose at least one year to score with the new version.")
-    inputs = review.inputs
-    years = sorted(int(y) for y in years)
-    main = score_prepared(prepare(inputs, methodology, years), inputs.weights, draws=draws)  # type: ignore[attr-defined]
-    groups = sorted(set(inputs.indicator_values["grp"]) - {DEFAULT_GROUP})  # type: ignore[attr-defined]
-    by_group = [score_prepared(prepare(inputs, methodology, years, g), inputs.weights, draws=0)  # type: ignore[attr-defined]
-                for g in groups]
-    frame = pd.concat([main, *by_group], ignore_index=True)
-    with store.writer() as con:
-        write_scores(con, methodology, frame, note)
+    frame, districts = score_methodology(review.inputs, methodology,  # type: ignore[arg-type]
+                                         sorted(int(y) for y in years), draws=draws)
+    save_scores(store, methodology, frame, districts, note)
     return frame
