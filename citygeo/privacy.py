@@ -72,3 +72,44 @@ def public_stakeholders(stakeholders: pd.DataFrame) -> pd.DataFrame:
 def hide_small_cells(counts: pd.Series, min_count: int) -> pd.Series:
     """Counts with the cells of 1 to ``min_count − 1`` replaced by NaN (hexagons, tables)."""
     return counts.where((counts == 0) | (counts >= min_count))
+
+
+def protected_cells(counts: pd.DataFrame, min_count: int) -> pd.DataFrame:
+    """Incident counts per (nid, year, category) cell with every cell of 1 to ``min_count − 1``
+    events taken as ``min_count / 2`` (floats).
+
+    Scoring from these cells, rather than protecting each measure's sum, keeps a total over
+    several categories (or a district over its neighbourhoods) from carrying an exact small
+    cell into a published score: a score could otherwise be solved back for the total, and the
+    total minus its visible parts gives the small cell.
+    """
+    values = counts["count"].astype(float)
+    small = (values > 0) & (values < min_count)
+    return counts.assign(count=values.where(~small, min_count / 2))
+
+
+def small_cell_marks(counts: pd.DataFrame, min_count: int) -> pd.DataFrame:
+    """The same cells with ``count`` = 1 where the cell holds 1 to ``min_count − 1`` events, else 0.
+
+    Summed into a measure (or a district) by the scoring code, a positive value says the
+    value contains at least one small cell and must be withheld in public outputs.
+    """
+    values = counts["count"].astype(float)
+    return counts.assign(count=((values > 0) & (values < min_count)).astype(float))
+
+
+def flag_small_cells(scores: pd.DataFrame, measures: Iterable[str],
+                     contains_small: pd.DataFrame) -> pd.DataFrame:
+    """Add ``suppressed:<measure>`` to the rows whose measure contains a small cell.
+
+    ``contains_small`` has one boolean column per measure, aligned with ``scores``' rows.
+    """
+    frame = scores.copy()
+    flags = [list(f) if isinstance(f, (list, tuple, np.ndarray)) else [] for f in frame["flags"]]
+    for measure in measures:
+        code = f"suppressed:{measure}"
+        for i in np.flatnonzero(contains_small[measure].to_numpy(dtype=bool)):
+            if code not in flags[i]:
+                flags[i].append(code)
+    frame["flags"] = flags
+    return frame
