@@ -74,9 +74,32 @@ def hide_small_cells(counts: pd.Series, min_count: int) -> pd.Series:
     return counts.where((counts == 0) | (counts >= min_count))
 
 
+def category_atoms(category_sets: Iterable[Iterable[str]]) -> dict[str, str]:
+    """The finest cells the measures' category lists can tell apart, as category → cell name.
+
+    Categories that are in exactly the same measures form one cell (named after the first of
+    them in sorted order): no published value separates them, so only their sum matters.
+    With one measure over [a, b] the cell is a+b (a small a is not a small cell); with
+    measures over [a, b], [a] and [b] the cells are a and b.
+    """
+    sets = [frozenset(s) for s in category_sets]
+    signature: dict[str, tuple[int, ...]] = {}
+    for category in sorted(set().union(*sets)) if sets else []:
+        signature[category] = tuple(i for i, s in enumerate(sets) if category in s)
+    first: dict[tuple[int, ...], str] = {}
+    return {c: first.setdefault(sig, c) for c, sig in signature.items()}
+
+
+def atom_counts(counts: pd.DataFrame, atoms: dict[str, str]) -> pd.DataFrame:
+    """Incident counts summed per (nid, year, cell) — see :func:`category_atoms`."""
+    keyed = counts.assign(category=counts["category"].map(atoms)).dropna(subset=["category"])
+    keys = [c for c in counts.columns if c != "count"]
+    return keyed.groupby(keys, as_index=False, dropna=False)["count"].sum()
+
+
 def protected_cells(counts: pd.DataFrame, min_count: int) -> pd.DataFrame:
-    """Incident counts per (nid, year, category) cell with every cell of 1 to ``min_count − 1``
-    events taken as ``min_count / 2`` (floats).
+    """Incident counts per (nid, year, cell) with every cell of 1 to ``min_count − 1``
+    events taken as ``min_count / 2`` (floats); cells as made by :func:`atom_counts`.
 
     Scoring from these cells, rather than protecting each measure's sum, keeps a total over
     several categories (or a district over its neighbourhoods) from carrying an exact small

@@ -15,8 +15,8 @@ import pandas as pd
 from citygeo.errors import StoreError
 from citygeo.freshness import overdue_sources
 from citygeo.ingest import IngestReport, ingest_city
-from citygeo.privacy import (count_column, flag_small_cells, protected_cells, public_scores,
-                             small_cell_marks)
+from citygeo.privacy import (atom_counts, category_atoms, count_column, flag_small_cells,
+                             protected_cells, public_scores, small_cell_marks)
 from citygeo.schema import DEFAULT_GROUP, raw_column
 from citygeo.scoring import (Methodology, ScoringInputs, canonical_json, estimate_survey,
                              load_methodology, methodology_sha256, queen_weights, score_city,
@@ -109,7 +109,7 @@ def with_exact_rates(scores: pd.DataFrame, inputs: ScoringInputs, methodology: M
     years = sorted(int(y) for y in scores["year"].unique())
     table = build_measures(inputs, methodology, years, group)
     if marks is None:
-        marks = marked_inputs(inputs, methodology.min_count)
+        marks = marked_inputs(inputs, methodology)
     marked = build_measures(marks, methodology, years, group)
     keys = pd.MultiIndex.from_frame(table.rows[["nid", "year"]].astype({"year": "int64"}))
     position = keys.get_indexer(pd.MultiIndex.from_frame(
@@ -125,14 +125,22 @@ def with_exact_rates(scores: pd.DataFrame, inputs: ScoringInputs, methodology: M
     return flag_small_cells(frame, incident_measures, pd.DataFrame(contains_small))
 
 
-def marked_inputs(inputs: ScoringInputs, min_count: int) -> ScoringInputs:
+def _cells(inputs: ScoringInputs, methodology: Methodology) -> pd.DataFrame:
+    atoms = category_atoms(m.categories or () for m in methodology.measures
+                           if m.source == "incidents")
+    return atom_counts(inputs.incident_counts, atoms)
+
+
+def marked_inputs(inputs: ScoringInputs, methodology: Methodology) -> ScoringInputs:
     """The inputs with each small incident cell counted 1, every other cell 0."""
-    return replace(inputs, incident_counts=small_cell_marks(inputs.incident_counts, min_count))
+    return replace(inputs, incident_counts=small_cell_marks(_cells(inputs, methodology),
+                                                            methodology.min_count))
 
 
-def protected_inputs(inputs: ScoringInputs, min_count: int) -> ScoringInputs:
+def protected_inputs(inputs: ScoringInputs, methodology: Methodology) -> ScoringInputs:
     """The inputs with small incident cells protected (see ``privacy.protected_cells``)."""
-    return replace(inputs, incident_counts=protected_cells(inputs.incident_counts, min_count))
+    return replace(inputs, incident_counts=protected_cells(_cells(inputs, methodology),
+                                                           methodology.min_count))
 
 
 def score_store(store: Store, methodology_file: Path | str | None = None,
@@ -146,7 +154,7 @@ def score_store(store: Store, methodology_file: Path | str | None = None,
     methodology = load_methodology(path)
     exact = scoring_inputs(store, methodology)
     validate_against(methodology, *available_names(exact))
-    inputs = protected_inputs(exact, methodology.min_count)
+    inputs = protected_inputs(exact, methodology)
     if progress:
         progress(0, 2, "scoring")
     protect = {"protect_small_counts": True, "seed": seed}
@@ -161,7 +169,7 @@ def score_store(store: Store, methodology_file: Path | str | None = None,
         districts = with_exact_rates(
             score_districts(inputs, methodology, years, draws=min(draws, 200), **protect),
             district_inputs(exact), methodology,
-            marks=district_inputs(marked_inputs(exact, methodology.min_count)))
+            marks=district_inputs(marked_inputs(exact, methodology)))
     if progress:
         progress(1, 2, "writing scores")
     with store.writer() as con:
