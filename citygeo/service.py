@@ -256,6 +256,26 @@ def current_scores(store: Store, year: int | None = None, grp: str = DEFAULT_GRO
     return public_scores(frame) if public else frame
 
 
+def current_district_scores(store: Store, year: int | None = None, grp: str = DEFAULT_GROUP, *,
+                            public: bool = True) -> pd.DataFrame:
+    """The current district scores (same methodologies as :func:`current_scores`), public
+    view by default."""
+    if "district_scores" not in store.tables():
+        return pd.DataFrame()
+    current = current_methodologies(store)
+    if year is not None:
+        current = current[current["year"] == year]
+    pairs = list(zip(current["year"].astype(int), current["methodology_sha256"], strict=True))
+    if not pairs:
+        return pd.DataFrame()
+    clauses = " OR ".join("(year = ? AND methodology_sha256 = ?)" for _ in pairs)
+    params: list[object] = [v for pair in pairs for v in pair]
+    frame = store.query(f"SELECT * FROM district_scores WHERE grp = ? AND ({clauses}) "
+                        "ORDER BY year, nid", [grp, *params])
+    frame["flags"] = frame["flags"].map(lambda f: list(f) if f is not None else [])
+    return public_scores(frame) if public else frame
+
+
 # -- status ---------------------------------------------------------------------------------
 STATUS_TABLES = ("neighbourhoods", "indicator_values", "incidents", "assets", "stakeholders",
                  "survey_responses", "online_signals", "consultations", "sources")
