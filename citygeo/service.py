@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import replace
 from collections.abc import Callable
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -14,7 +15,8 @@ import pandas as pd
 from citygeo.errors import StoreError
 from citygeo.freshness import overdue_sources
 from citygeo.ingest import IngestReport, ingest_city
-from citygeo.privacy import public_scores
+from citygeo.privacy import (atom_counts, category_atoms, count_column, flag_small_cells,
+                             protected_cells, public_scores, small_cell_marks)
 from citygeo.schema import DEFAULT_GROUP, raw_column
 from citygeo.scoring import (Methodology, ScoringInputs, canonical_json, estimate_survey,
                              load_methodology, methodology_sha256, queen_weights, score_city,
@@ -88,46 +90,83 @@ def scoring_inputs(store: Store, methodology: Methodology) -> ScoringInputs:
 
 
 def with_exact_rates(scores: pd.DataFrame, inputs: ScoringInputs, methodology: Methodology,
-                     group: str = DEFAULT_GROUP) -> pd.DataFrame:
-    """Put the exact rates of incident measures back into ``raw__`` for analysts.
+                     group: str = DEFAULT_GROUP, *,
+                     marks: ScoringInputs | None = None) -> pd.DataFrame:
+    """Put the exact rates and counts of incident measures back into ``raw__``/``n__`` for analysts,
+    and flag ``suppressed:<measure>`` every value that contains a cell of 1 to ``min_count − 1``.
 
-    Scores are computed with small counts protected (``protect_small_counts``); the raw
-    columns keep the exact values, which public outputs withhold where they are flagged.
+    Scores are computed from protected cells (``privacy.protected_cells``); the raw and count
+    columns keep the exact values, which public outputs withhold where they are flagged. A
+    *cell* is one neighbourhood's incidents of one category in one year, so a total over
+    several categories, or a district, that contains a small cell is withheld too: otherwise
+    the total minus its visible parts would give the small cell. ``marks``: the inputs with
+    small cells marked (``small_cell_marks``), for districts marked at neighbourhood level
+    then summed; default: marked from ``inputs``.
     """
     incident_measures = [m.id for m in methodology.measures if m.source == "incidents"]
     if not incident_measures or scores.empty:
         return scores
     years = sorted(int(y) for y in scores["year"].unique())
     table = build_measures(inputs, methodology, years, group)
+    if marks is None:
+        marks = marked_inputs(inputs, methodology)
+    marked = build_measures(marks, methodology, years, group)
     keys = pd.MultiIndex.from_frame(table.rows[["nid", "year"]].astype({"year": "int64"}))
     position = keys.get_indexer(pd.MultiIndex.from_frame(
         scores[["nid", "year"]].astype({"year": "int64"})))
     frame = scores.copy()
+    contains_small = {}
     for measure in incident_measures:
         frame[raw_column(measure)] = table.raw[measure].to_numpy()[position]
-    return frame
+        if count_column(measure) in frame:
+            frame[count_column(measure)] = table.counts[measure].to_numpy(dtype=float)[position]
+        contains_small[measure] = np.nan_to_num(
+            marked.counts[measure].to_numpy(dtype=float)[position]) > 0
+    return flag_small_cells(frame, incident_measures, pd.DataFrame(contains_small))
 
 
-def score_methodology(inputs: ScoringInputs, methodology: Methodology,
+def _cells(inputs: ScoringInputs, methodology: Methodology) -> pd.DataFrame:
+    atoms = category_atoms(m.categories or () for m in methodology.measures
+                           if m.source == "incidents")
+    return atom_counts(inputs.incident_counts, atoms)
+
+
+def marked_inputs(inputs: ScoringInputs, methodology: Methodology) -> ScoringInputs:
+    """The inputs with each small incident cell counted 1, every other cell 0."""
+    return replace(inputs, incident_counts=small_cell_marks(_cells(inputs, methodology),
+                                                            methodology.min_count))
+
+
+def protected_inputs(inputs: ScoringInputs, methodology: Methodology) -> ScoringInputs:
+    """The inputs with small incident cells protected (see ``privacy.protected_cells``)."""
+    return replace(inputs, incident_counts=protected_cells(_cells(inputs, methodology),
+                                                           methodology.min_count))
+
+
+def score_methodology(exact: ScoringInputs, methodology: Methodology,
                       years: list[int] | None = None, *, draws: int = 1000,
                       seed: int = 12345) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """Neighbourhood scores (all + each group) and district scores of one methodology.
 
-    Scores are computed with small incident counts protected (privacy.py); the raw columns
-    keep the exact rates. Groups are scored without Monte Carlo; districts with ≤ 200 draws.
+    Scores are computed from protected cells (privacy.py: every incident cell of 1 to
+    ``min_count − 1`` events counts as ``min_count / 2``); the raw columns keep the exact
+    rates and every value that contains a small cell is flagged ``suppressed:``. Groups are
+    scored without Monte Carlo; districts with at most 200 draws.
     """
+    inputs = protected_inputs(exact, methodology)
     protect = {"protect_small_counts": True, "seed": seed}
     scores = with_exact_rates(score_city(inputs, methodology, years, draws=draws, **protect),
-                              inputs, methodology)
+                              exact, methodology)
     groups = sorted(set(inputs.indicator_values["grp"]) - {DEFAULT_GROUP})
     by_group = [with_exact_rates(score_city(inputs, methodology, years, group=g, draws=0, **protect),
-                                 inputs, methodology, g) for g in groups]
+                                 exact, methodology, g) for g in groups]
     scores = pd.concat([scores, *by_group], ignore_index=True)
     districts = None
     if inputs.neighbourhoods["district"].notna().any():
         districts = with_exact_rates(
             score_districts(inputs, methodology, years, draws=min(draws, 200), **protect),
-            district_inputs(inputs), methodology)
+            district_inputs(exact), methodology,
+            marks=district_inputs(marked_inputs(exact, methodology)))
     return scores, districts
 
 
@@ -149,11 +188,11 @@ def score_store(store: Store, methodology_file: Path | str | None = None,
     """
     path = methodology_path_for(store, methodology_file)
     methodology = load_methodology(path)
-    inputs = scoring_inputs(store, methodology)
-    validate_against(methodology, *available_names(inputs))
+    exact = scoring_inputs(store, methodology)
+    validate_against(methodology, *available_names(exact))
     if progress:
         progress(0, 2, "scoring")
-    scores, districts = score_methodology(inputs, methodology, years, draws=draws, seed=seed)
+    scores, districts = score_methodology(exact, methodology, years, draws=draws, seed=seed)
     if progress:
         progress(1, 2, "writing scores")
     save_scores(store, methodology, scores, districts, note)
@@ -233,6 +272,26 @@ def current_scores(store: Store, year: int | None = None, grp: str = DEFAULT_GRO
     params: list[object] = [v for pair in pairs for v in pair]
     frame = store.query(f"SELECT * FROM scores WHERE grp = ? AND ({clauses}) ORDER BY year, nid",
                         [grp, *params])
+    frame["flags"] = frame["flags"].map(lambda f: list(f) if f is not None else [])
+    return public_scores(frame) if public else frame
+
+
+def current_district_scores(store: Store, year: int | None = None, grp: str = DEFAULT_GROUP, *,
+                            public: bool = True) -> pd.DataFrame:
+    """The current district scores (same methodologies as :func:`current_scores`), public
+    view by default."""
+    if "district_scores" not in store.tables():
+        return pd.DataFrame()
+    current = current_methodologies(store)
+    if year is not None:
+        current = current[current["year"] == year]
+    pairs = list(zip(current["year"].astype(int), current["methodology_sha256"], strict=True))
+    if not pairs:
+        return pd.DataFrame()
+    clauses = " OR ".join("(year = ? AND methodology_sha256 = ?)" for _ in pairs)
+    params: list[object] = [v for pair in pairs for v in pair]
+    frame = store.query(f"SELECT * FROM district_scores WHERE grp = ? AND ({clauses}) "
+                        "ORDER BY year, nid", [grp, *params])
     frame["flags"] = frame["flags"].map(lambda f: list(f) if f is not None else [])
     return public_scores(frame) if public else frame
 

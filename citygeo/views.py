@@ -808,10 +808,11 @@ class Prepared4Review:
 def prepare_review(store: Store, methodology: Methodology) -> Prepared4Review:
     """Read the inputs and ``prepare`` the measures once (then ``recompute`` per slider move)."""
     from citygeo.scoring import prepare
-    from citygeo.service import scoring_inputs
+    from citygeo.service import protected_inputs, scoring_inputs
 
     inputs = scoring_inputs(store, methodology)
-    prepared = prepare(inputs, methodology, protect_small_counts=True)  # as saved scores are
+    prepared = prepare(protected_inputs(inputs, methodology), methodology,
+                       protect_small_counts=True)  # computed as saved scores are
     return Prepared4Review(prepared, inputs, sorted(prepared.year_rows))
 
 
