@@ -16,6 +16,7 @@ from citygeo.errors import CitygeoError
 from citygeo.service import build_demo, city_settings
 from citygeo.settings import REPO_ROOT, dashboard_store_path
 from citygeo.store import Store
+from citygeo.ui.components import md
 from citygeo.views import CityData, load
 
 STATIC_DIR = REPO_ROOT / "static"  # served by Streamlit at /app/static/ (server.enableStaticServing)
@@ -96,7 +97,7 @@ def show_error(err: CitygeoError) -> None:
 def fictional_notice(settings: dict[str, str]) -> None:
     """The banner that says the demo city is fictional, wherever it is shown."""
     if settings.get("fictional") == "True":
-        st.warning(f"**{settings.get('name', 'This city')} is a fictional city.** Every neighbourhood, "
+        st.warning(f"**{md(settings.get('name', 'This city'))} is a fictional city.** Every neighbourhood, "
                    "figure and incident shown here is synthetic, generated for demonstration; "
                    "none describes a real place or real people.", icon="⚠️")
 
@@ -126,7 +127,7 @@ def open_city() -> tuple[Store, CityData]:
 
 def page_header(city_: CityData, title: str) -> None:
     """Title, fictional notice and the public/analyst mode in one line."""
-    st.title(f"{city_.settings.get('name', 'City')}: {title}")
+    st.title(f"{md(city_.settings.get('name', 'City'))}: {title}")
     fictional_notice(city_.settings)
 
 

@@ -49,7 +49,7 @@ def render() -> None:
     st.dataframe(_highlight(wide), hide_index=True, height=min(38 + 35 * len(wide), 900))
     changes = table.set_index("name")["risk_change"]
     if changes.str.startswith("not comparable").any():
-        st.warning("Change since the previous year: " + changes.iloc[0])
+        st.warning("Change since the previous year: " + components.md(changes.iloc[0]))
     st.download_button("Download this table (CSV)", components.labelled(table, labels).to_csv(index=False).encode(),
                        file_name=f"compare-{'-'.join(nids)}.csv", mime="text/csv")
     _small_multiples(key, city, table, year, methodology)

@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from citygeo.ui import data
+from citygeo.ui.components import md
 from citygeo.views import current_methodology, data_quality
 
 SOURCE_LABELS = {"source_id": "Id", "name": "Source", "owner": "Owner", "licence": "Licence",
@@ -28,7 +29,7 @@ def render() -> None:
         st.info("No sources are described in this city's config ([sources.*] tables).")
     else:
         for r in quality.overdue.itertuples():
-            st.warning(f"**{r.name}** was due for review on {r.due:%d %B %Y} ({int(r.days_overdue)} days ago): "
+            st.warning(f"**{md(r.name)}** was due for review on {r.due:%d %B %Y} ({int(r.days_overdue)} days ago): "
                        "this mapping is due for its review — refresh the source and re-run the ingest.")
         shown = quality.sources.copy()
         shown["refresh"] = shown["refresh"].map(_duration_words)

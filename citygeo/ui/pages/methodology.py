@@ -67,10 +67,10 @@ def _controls(saved: Methodology) -> Methodology:
         domains = [d for d in saved.domains if d.index == index]
         cols = st.columns(len(domains))
         for col, d in zip(cols, domains, strict=True):
-            domain_weights[d.id] = col.slider(d.label or d.id, 0.0, 3.0, float(d.weight), 0.25, key=f"w_{d.id}")
+            domain_weights[d.id] = col.slider(md(d.label or d.id), 0.0, 3.0, float(d.weight), 0.25, key=f"w_{d.id}")
     with st.expander("Measure weights (within their domain)"):
         for d in saved.domains:
-            st.markdown(f"*{d.label or d.id}*")
+            st.markdown(f"*{md(d.label or d.id)}*")
             measures = saved.measures_of(d.id)
             cols = st.columns(max(len(measures), 1))
             for col, m in zip(cols, measures, strict=True):
