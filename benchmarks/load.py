@@ -1,0 +1,148 @@
+"""Many officials at once: N browser sessions open the map, a profile and a compare page.
+
+    PYTHONPATH=. python benchmarks/load.py                  # 20 sessions, 5,000 neighbourhoods
+    PYTHONPATH=. python benchmarks/load.py --small          # 5 sessions, 500 neighbourhoods
+    PYTHONPATH=. python benchmarks/load.py --sessions 10 --size 2000
+
+One Streamlit server (app.py on a synthetic, fictional city built like benchmarks/dashboard.py's)
+and ONE headless Chromium (Debian's, software WebGL) with N Playwright contexts driven
+concurrently (asyncio). Each session opens `/` (until the map canvas paints), `/profile?nid=…`
+(until the neighbourhood's name is the page title) and `/compare?nids=…` (until every name
+shows). Prints p50/p95 of each page's time, the server's peak memory (VmHWM of the Streamlit
+process) and whether every session got correct pages. Measured, never asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import io
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.dashboard import build_store, start, synthetic_city  # noqa: E402
+from tests.browser.conftest import CHROMIUM, LAUNCH_ARGS  # noqa: E402
+from tests.browser.helpers import MAP, distinct_fill_colours  # noqa: E402
+
+
+def peak_memory_mb(pid: int) -> float:
+    """VmHWM (peak resident memory) of the server process, in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+async def _painted(page: object, timeout: float) -> None:
+    from PIL import Image
+
+    await page.wait_for_selector(f"{MAP} canvas", timeout=timeout * 1000)  # type: ignore[attr-defined]
+    await page.mouse.move(5, 5)  # type: ignore[attr-defined]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        shot = await page.locator(MAP).first.screenshot(timeout=timeout * 1000)  # type: ignore[attr-defined]
+        pixels = np.asarray(Image.open(io.BytesIO(shot)).convert("RGB"))
+        if distinct_fill_colours(pixels) >= 3:
+            return
+        await asyncio.sleep(0.3)
+    raise TimeoutError("map did not paint")
+
+
+async def _text(page: object, texts: list[str], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        body = await page.inner_text("body")  # type: ignore[attr-defined]
+        if all(t in body for t in texts):
+            return
+        await asyncio.sleep(0.3)
+    raise TimeoutError(f"{texts} did not appear")
+
+
+async def session(browser: object, url: str, names: dict[str, str], index: int,
+                  timeout: float) -> dict[str, float | str]:
+    nids = sorted(names)
+    one = nids[(index * 37) % len(nids)]
+    many = [nids[(index * 53 + k * 11) % len(nids)] for k in range(3)]
+    context = await browser.new_context(viewport={"width": 1280, "height": 900})  # type: ignore[attr-defined]
+    page = await context.new_page()
+    result: dict[str, float | str] = {}
+    try:
+        t = time.monotonic()
+        await page.goto(url + "/", timeout=timeout * 1000)
+        await _painted(page, timeout)
+        result["map"] = time.monotonic() - t
+        t = time.monotonic()
+        await page.goto(f"{url}/profile?nid={one}", timeout=timeout * 1000)
+        await _text(page, [f"{names[one]} ({one})"], timeout)
+        result["profile"] = time.monotonic() - t
+        t = time.monotonic()
+        await page.goto(f"{url}/compare?nids={','.join(many)}", timeout=timeout * 1000)
+        await _text(page, [names[n] for n in many], timeout)
+        result["compare"] = time.monotonic() - t
+    except Exception as err:  # noqa: BLE001 — a benchmark reports a failed session, it does not stop
+        result["error"] = f"{type(err).__name__}: {err}"[:200]
+    finally:
+        await context.close()
+    return result
+
+
+async def run(url: str, names: dict[str, str], sessions: int, timeout: float) -> list[dict[str, float | str]]:
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        try:
+            return await asyncio.gather(*(session(browser, url, names, i, timeout) for i in range(sessions)))
+        finally:
+            await browser.close()
+
+
+def percentile(values: list[float], q: float) -> float:
+    return float(np.percentile(values, q)) if values else float("nan")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sessions", type=int, default=20)
+    parser.add_argument("--size", type=int, default=5000)
+    parser.add_argument("--small", action="store_true", help="5 sessions on 500 neighbourhoods")
+    parser.add_argument("--timeout", type=float, default=600.0, help="per page, seconds")
+    args = parser.parse_args()
+    sessions, size = (5, 500) if args.small else (args.sessions, args.size)
+    work = Path(tempfile.mkdtemp(prefix="citygeo-load-"))
+    city = synthetic_city(size)
+    store = work / "city.duckdb"
+    build_store(city, store)
+    names = dict(zip(city["nid"], city["name"], strict=True))
+    proc, url = start(ROOT / "app.py", {"CITYGEO_STORE": str(store)}, work / "streamlit.log")
+    try:
+        t = time.monotonic()
+        results = asyncio.run(run(url, names, sessions, args.timeout))
+        wall = time.monotonic() - t
+        peak = peak_memory_mb(proc.pid)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    failed = [r for r in results if "error" in r]
+    print(f"{sessions} concurrent sessions on {size:,} neighbourhoods, one server, one Chromium "
+          f"(software WebGL); all done in {wall:.1f} s")
+    for key in ("map", "profile", "compare"):
+        times = [float(r[key]) for r in results if key in r]
+        print(f"  {key:<8} p50 {percentile(times, 50):6.1f} s   p95 {percentile(times, 95):6.1f} s   "
+              f"(n = {len(times)}, mean {statistics.mean(times) if times else float('nan'):.1f} s)")
+    print(f"  server peak memory (VmHWM): {peak:,.0f} MB")
+    print(f"  correct pages: {sessions - len(failed)} of {sessions} sessions got all three pages right")
+    for r in failed[:5]:
+        print(f"    failed: {r['error']}")
+
+
+if __name__ == "__main__":
+    main()
