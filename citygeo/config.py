@@ -241,13 +241,19 @@ def _check(config: CityConfig) -> None:
 
 
 def _check_projected_crs(config_path: Path, name: str) -> None:
-    """``[city] projected_crs`` must be a known CRS that measures in metres or feet."""
+    problem = projected_crs_problem(name)
+    if problem:
+        raise ConfigError(f"{config_path}: {problem}")
+
+
+def projected_crs_problem(name: str) -> str | None:
+    """What is wrong with ``[city] projected_crs`` (a known CRS that measures in metres or feet)."""
     try:
         crs = pyproj.CRS.from_user_input(name)
     except pyproj.exceptions.CRSError as err:
-        raise ConfigError(f"{config_path}: [city] projected_crs {name!r} is not a known CRS ({err}); "
-                          "use the city's UTM zone, e.g. \"EPSG:32633\".") from err
+        return (f"[city] projected_crs {name!r} is not a known CRS ({err}); use a projected CRS "
+                "of the city such as its UTM zone, e.g. \"EPSG:32633\".")
     if not crs.is_projected:
-        raise ConfigError(f"{config_path}: [city] projected_crs {name!r} ({crs.name}) is not a "
-                          "projected CRS, so it cannot measure areas; use one in metres such as "
-                          "the city's UTM zone.")
+        return (f"[city] projected_crs {name!r} ({crs.name}) is not a projected CRS, so it cannot "
+                "measure areas; use one in metres such as the city's UTM zone.")
+    return None

@@ -11,7 +11,7 @@ import pandas as pd
 import pyproj
 import shapely
 
-from citygeo.config import BoundariesSpec
+from citygeo.config import BoundariesSpec, projected_crs_problem
 from citygeo.errors import CRSError, InputError, format_problems
 from citygeo.ingest.columns import as_codes, text_series, parse_numbers, raise_problems, require_columns
 from citygeo.ingest.readers import read_vector
@@ -89,15 +89,10 @@ def _with_crs(frame: gpd.GeoDataFrame, spec: BoundariesSpec) -> gpd.GeoDataFrame
 
 
 def _projected_crs(name: str) -> str:
-    """Check the ``[city] projected_crs`` of the config: a known CRS measured in metres or feet."""
-    try:
-        crs = pyproj.CRS.from_user_input(name)
-    except pyproj.exceptions.CRSError as err:
-        raise CRSError(f"[city] projected_crs {name!r} is not a known CRS ({err}); use a projected "
-                       "CRS of the city such as its UTM zone, e.g. \"EPSG:32633\".") from err
-    if not crs.is_projected:
-        raise CRSError(f"[city] projected_crs {name!r} ({crs.name}) is not a projected CRS, so it "
-                       "cannot measure areas; use one in metres such as the city's UTM zone.")
+    """Check the ``[city] projected_crs`` of the config (see ``config.projected_crs_problem``)."""
+    problem = projected_crs_problem(name)
+    if problem:
+        raise CRSError(problem)
     return name
 
 
