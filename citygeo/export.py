@@ -75,7 +75,7 @@ from citygeo import __version__
 from citygeo.errors import InputError, StoreError
 from citygeo.privacy import ANALYST, MODES, PUBLIC, public_scores
 from citygeo.schema import DEFAULT_GROUP, SCORE_COLUMNS
-from citygeo.store import Connection, Store
+from citygeo.store import Connection, Store, current_methodologies, current_score_rows
 
 log = logging.getLogger(__name__)
 
@@ -98,9 +98,9 @@ PUBLIC_WITHHOLDS = (
 
 
 # -- reading what is exported -------------------------------------------------------------
-# The same queries as service.current_methodologies / current_scores: export is layer 2 and
-# must not import the service layer (tests/test_export.py checks the two agree). Each
-# public reader opens ONE read-only connection (opening one loads the spatial extension,
+# Which scores are current is decided by ``store.current_methodologies`` / ``current_score_rows``
+# (shared with the service layer and the dashboard). Each public reader opens ONE read-only
+# connection (opening one loads the spatial extension,
 # which is the slow part), so an export reads one consistent version of the file.
 def _tables(con: Connection) -> set[str]:
     return {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
@@ -113,14 +113,8 @@ def _city(con: Connection) -> dict[str, str]:
 
 
 def _methodologies(con: Connection) -> pd.DataFrame:
-    if "scores" not in _tables(con):
-        return pd.DataFrame(columns=["year", "sha256", "version", "spec", "note", "created_at"])
-    return con.execute(
-        "SELECT s.year, m.sha256, m.version, CAST(m.spec AS VARCHAR) AS spec, m.note, m.created_at "
-        "FROM (SELECT DISTINCT year, methodology_sha256 FROM scores) s "
-        "JOIN methodologies m ON m.sha256 = s.methodology_sha256 "
-        "QUALIFY row_number() OVER (PARTITION BY s.year ORDER BY m.created_at DESC) = 1 "
-        "ORDER BY s.year").df()
+    """The current methodology per year (``store.current_methodologies``), ``sha256`` column."""
+    return current_methodologies(con).rename(columns={"methodology_sha256": "sha256"})
 
 
 def _scores(con: Connection, store: Store, year: int | None, mode: str, grp: str) -> pd.DataFrame:
@@ -129,18 +123,11 @@ def _scores(con: Connection, store: Store, year: int | None, mode: str, grp: str
     if current.empty:
         raise StoreError(f"The store {store.path} holds no scores; run `citygeo score "
                          f"--store {store.path}` first.")
-    if year is not None:
+    if year is not None and year not in set(current["year"].astype(int)):
         scored = ", ".join(str(y) for y in current["year"])
-        current = current[current["year"] == year]
-        if current.empty:
-            raise StoreError(f"The store {store.path} has no scores for {year}; scored years: "
-                             f"{scored}. Pass one of them with --year, or none for all.")
-    pairs = list(zip(current["year"].astype(int), current["sha256"], strict=True))
-    clauses = " OR ".join("(year = ? AND methodology_sha256 = ?)" for _ in pairs)
-    params: list[object] = [grp] + [v for pair in pairs for v in pair]
-    frame = con.execute(f"SELECT * FROM scores WHERE grp = ? AND ({clauses}) ORDER BY year, nid",
-                        params).df()
-    frame["flags"] = frame["flags"].map(lambda f: [str(x) for x in f] if f is not None else [])
+        raise StoreError(f"The store {store.path} has no scores for {year}; scored years: "
+                         f"{scored}. Pass one of them with --year, or none for all.")
+    frame = current_score_rows(con, "scores", grp=grp, year=year)
     return public_scores(frame) if mode == PUBLIC else frame
 
 

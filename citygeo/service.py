@@ -23,7 +23,9 @@ from citygeo.scoring import (Methodology, ScoringInputs, canonical_json, estimat
                              score_districts, build_measures, district_inputs,
                              survey_statistics, validate_against)
 from citygeo.settings import demo_data_dir
-from citygeo.store import Connection, Store, append_rows, ensure_columns, quote_ident
+from citygeo.store import (CURRENT_METHODOLOGY_COLUMNS, Connection, Store, append_rows,
+                           current_score_rows, ensure_columns, quote_ident)
+from citygeo.store import current_methodologies as store_current_methodologies
 
 log = logging.getLogger(__name__)
 
@@ -247,53 +249,27 @@ def _replace_score_rows(con: Connection, table: str, scores: pd.DataFrame, sha: 
 # -- reading scores ------------------------------------------------------------------------
 def current_methodologies(store: Store) -> pd.DataFrame:
     """Per year, the methodology whose scores are current (the most recently saved one)."""
-    if "scores" not in store.tables():
-        return pd.DataFrame(columns=["year", "methodology_sha256", "version", "created_at"])
-    return store.query(
-        "SELECT s.year, s.methodology_sha256, m.version, m.created_at FROM "
-        "(SELECT DISTINCT year, methodology_sha256 FROM scores) s "
-        "JOIN methodologies m ON m.sha256 = s.methodology_sha256 "
-        "QUALIFY row_number() OVER (PARTITION BY s.year ORDER BY m.created_at DESC) = 1 "
-        "ORDER BY s.year")
+    if not store.exists():
+        return pd.DataFrame(columns=CURRENT_METHODOLOGY_COLUMNS)
+    with store.reader() as con:
+        return store_current_methodologies(con)
 
 
 def current_scores(store: Store, year: int | None = None, grp: str = DEFAULT_GROUP, *,
-                   public: bool = True) -> pd.DataFrame:
+                   public: bool = True, table: str = "scores") -> pd.DataFrame:
     """The current scores (per year, of the latest methodology), public view by default."""
-    current = current_methodologies(store)
-    if current.empty:
+    if not store.exists():
         return pd.DataFrame()
-    if year is not None:
-        current = current[current["year"] == year]
-    pairs = list(zip(current["year"].astype(int), current["methodology_sha256"], strict=True))
-    if not pairs:
-        return pd.DataFrame()
-    clauses = " OR ".join("(year = ? AND methodology_sha256 = ?)" for _ in pairs)
-    params: list[object] = [v for pair in pairs for v in pair]
-    frame = store.query(f"SELECT * FROM scores WHERE grp = ? AND ({clauses}) ORDER BY year, nid",
-                        [grp, *params])
-    frame["flags"] = frame["flags"].map(lambda f: list(f) if f is not None else [])
-    return public_scores(frame) if public else frame
+    with store.reader() as con:
+        frame = current_score_rows(con, table, grp=grp, year=year)
+    return public_scores(frame) if public and not frame.empty else frame
 
 
 def current_district_scores(store: Store, year: int | None = None, grp: str = DEFAULT_GROUP, *,
                             public: bool = True) -> pd.DataFrame:
     """The current district scores (same methodologies as :func:`current_scores`), public
     view by default."""
-    if "district_scores" not in store.tables():
-        return pd.DataFrame()
-    current = current_methodologies(store)
-    if year is not None:
-        current = current[current["year"] == year]
-    pairs = list(zip(current["year"].astype(int), current["methodology_sha256"], strict=True))
-    if not pairs:
-        return pd.DataFrame()
-    clauses = " OR ".join("(year = ? AND methodology_sha256 = ?)" for _ in pairs)
-    params: list[object] = [v for pair in pairs for v in pair]
-    frame = store.query(f"SELECT * FROM district_scores WHERE grp = ? AND ({clauses}) "
-                        "ORDER BY year, nid", [grp, *params])
-    frame["flags"] = frame["flags"].map(lambda f: list(f) if f is not None else [])
-    return public_scores(frame) if public else frame
+    return current_scores(store, year, grp, public=public, table="district_scores")
 
 
 # -- status ---------------------------------------------------------------------------------

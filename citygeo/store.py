@@ -293,6 +293,52 @@ def _open_current(path: Path) -> int | None:
         raise StoreError(f"The store {path} disappeared while opening it: {err}") from err
 
 
+# -- which scores are current ------------------------------------------------------------------
+# One rule, used by the service layer, the dashboard and the exports: for each year, the scores
+# of the methodology saved most recently among those that scored that year.
+_CURRENT_METHODOLOGIES = (
+    "SELECT s.year, s.methodology_sha256, m.version, CAST(m.spec AS VARCHAR) AS spec, m.note, "
+    "m.created_at FROM (SELECT DISTINCT year, methodology_sha256 FROM scores) s "
+    "JOIN methodologies m ON m.sha256 = s.methodology_sha256 "
+    "QUALIFY row_number() OVER (PARTITION BY s.year ORDER BY m.created_at DESC) = 1")
+CURRENT_METHODOLOGY_COLUMNS = ["year", "methodology_sha256", "version", "spec", "note", "created_at"]
+
+
+def _has_tables(con: Connection, *names: str) -> bool:
+    have = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    return set(names) <= have
+
+
+def current_methodologies(con: Connection) -> pd.DataFrame:
+    """Per scored year, the current methodology: ``CURRENT_METHODOLOGY_COLUMNS``."""
+    if not _has_tables(con, "scores", "methodologies"):
+        return pd.DataFrame(columns=CURRENT_METHODOLOGY_COLUMNS)
+    return con.execute(f"{_CURRENT_METHODOLOGIES} ORDER BY s.year").df()
+
+
+def current_score_rows(con: Connection, table: str = "scores", *, grp: str | None = None,
+                       year: int | None = None) -> pd.DataFrame:
+    """The rows of ``table`` (``scores`` or ``district_scores``) scored with each year's
+    current methodology, optionally of one group and one year; ``flags`` as lists of str."""
+    if not _has_tables(con, "scores", "methodologies", table):
+        return pd.DataFrame()
+    conditions = ["TRUE"]  # constant fragments only; values go in as parameters
+    params: list[Any] = []
+    if grp is not None:
+        conditions.append("t.grp = ?")
+        params.append(grp)
+    if year is not None:
+        conditions.append("t.year = ?")
+        params.append(year)
+    where = " AND ".join(conditions)
+    frame = con.execute(
+        f"SELECT t.* FROM {quote_ident(table)} t JOIN ({_CURRENT_METHODOLOGIES}) c "
+        f"USING (year, methodology_sha256) WHERE {where} ORDER BY t.grp, t.year, t.nid",
+        params).df()
+    frame["flags"] = frame["flags"].map(lambda f: [str(x) for x in f] if f is not None else [])
+    return frame
+
+
 def _fsync(path: Path) -> None:
     with open(path, "rb") as fh:
         os.fsync(fh.fileno())
@@ -306,5 +352,6 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-__all__ = ["Connection", "DatabaseError", "Store", "append_rows", "connect", "ensure_columns",
+__all__ = ["CURRENT_METHODOLOGY_COLUMNS", "Connection", "DatabaseError", "Store", "append_rows",
+           "connect", "current_methodologies", "current_score_rows", "ensure_columns",
            "extension_directory", "quote_ident", "replace_table"]

@@ -24,7 +24,7 @@ from citygeo.privacy import (fewer_than, hide_small_cells, public_scores,
 from citygeo.registers import gap_list, last_heard, not_heard, partners_serving, register_coverage
 from citygeo.schema import DEFAULT_GROUP, domain_column, measure_column, raw_column
 from citygeo.scoring import Methodology, change_table, parse_methodology
-from citygeo.store import Store
+from citygeo.store import Store, current_methodologies, current_score_rows
 from citygeo.survey import representativeness, representativeness_summary, weighted_estimates
 
 MAX_COMPARE = 6
@@ -62,11 +62,6 @@ class CityData:
         return self.tables.get(name, pd.DataFrame())
 
 
-_CURRENT_SQL = (
-    "SELECT s.year, s.methodology_sha256, m.version, m.created_at FROM "
-    "(SELECT DISTINCT year, methodology_sha256 FROM scores) s "
-    "JOIN methodologies m ON m.sha256 = s.methodology_sha256 "
-    "QUALIFY row_number() OVER (PARTITION BY s.year ORDER BY m.created_at DESC) = 1 ORDER BY s.year")
 _TABLE_SQL = {
     "assets": "SELECT asset_id, kind, name, formal, themes, ST_X(geom) AS lon, ST_Y(geom) AS lat, nid "
               "FROM assets ORDER BY asset_id",
@@ -98,18 +93,14 @@ def load(store: Store, *, public: bool = True) -> CityData:
                  if "neighbourhoods" in have else empty.hoods)
         history = (read("SELECT version, sha256, note, created_at, spec FROM methodologies ORDER BY created_at DESC")
                    if "methodologies" in have else empty.history.assign(spec=None))
-        current, frame = empty.current, pd.DataFrame()
-        if {"scores", "methodologies"} <= have:
-            current = read(_CURRENT_SQL)
-            frame = read(f"SELECT s.* FROM scores s JOIN ({_CURRENT_SQL}) c USING (year, methodology_sha256) "
-                         "ORDER BY s.grp, s.year, s.nid")
+        current = current_methodologies(con)[["year", "methodology_sha256", "version", "created_at"]]
+        frame = current_score_rows(con)
         tables = {name: read(sql) for name, sql in _TABLE_SQL.items()
                   if name.replace("population", "indicator_values") in have}
         ingest = (read("SELECT ingested_at, report FROM ingest_reports ORDER BY ingested_at DESC LIMIT 1")
                   if "ingest_reports" in have else pd.DataFrame())
-    if not frame.empty:
-        frame["flags"] = frame["flags"].map(_as_list)
-        frame = public_view(frame) if public else frame
+    if not frame.empty and public:
+        frame = public_scores(frame)
     for name, cols in (("assets", ("themes",)), ("stakeholders", ("themes", "serves")),
                        ("consultations", ("nid", "groups", "themes"))):
         if name in tables:
