@@ -125,24 +125,26 @@ def score_prepared(
     """:func:`score_city` on already prepared measures (optionally re-weighted)."""
     methodology = methodology or prepared.methodology
     core = recompute(prepared, methodology)
-    table = prepared.table
-    core["methodology_version"] = methodology.version
-    core["methodology_sha256"] = methodology_sha256(methodology)
+    n = len(core)
     intervals = rank_intervals(prepared, methodology, draws=draws, seed=seed, progress=progress)
-    core["risk_rank_p05"] = intervals["risk_rank_p05"].to_numpy()
-    core["risk_rank_p95"] = intervals["risk_rank_p95"].to_numpy()
-    core["hotspot"] = _hotspots(core, prepared, weights, seed)
-    domains = domain_scores(prepared, methodology)
-    core["flags"] = pd.Series(build_flags(prepared, methodology, domains), index=core.index, dtype=object)
-    core["grp"] = prepared.group
-    extra = _measure_columns(prepared, methodology)
     domain_cols = [domain_column(d.id) for d in methodology.domains]
-    ordered = pd.concat([core[list(SCORE_COLUMNS)], core[["grp", *domain_cols]], extra], axis=1)
+    domains = core[domain_cols].to_numpy(dtype=float)
+    columns: dict[str, object] = {name: core[name] for name in core.columns}
+    columns["methodology_version"] = np.full(n, methodology.version, dtype=object)
+    columns["methodology_sha256"] = np.full(n, methodology_sha256(methodology), dtype=object)
+    columns["risk_rank_p05"] = intervals["risk_rank_p05"].to_numpy()
+    columns["risk_rank_p95"] = intervals["risk_rank_p95"].to_numpy()
+    columns["hotspot"] = _hotspots(core, prepared, weights, seed)
+    columns["flags"] = pd.Series(build_flags(prepared, methodology, domains), index=core.index, dtype=object)
+    columns["grp"] = np.full(n, prepared.group, dtype=object)
+    columns.update(_measure_columns(prepared, methodology))
+    order = [*SCORE_COLUMNS, "grp", *domain_cols, *(c for c in columns if c.startswith(("measure__", "raw__", "n__")))]
+    ordered = pd.DataFrame({name: columns[name] for name in order}, index=core.index)
     log.info("scored %d neighbourhood-years with methodology %s", len(ordered), methodology.version)
     return ordered
 
 
-def _measure_columns(prepared: Prepared, methodology: Methodology) -> pd.DataFrame:
+def _measure_columns(prepared: Prepared, methodology: Methodology) -> dict[str, np.ndarray]:
     oriented = oriented_measures(prepared, methodology)
     columns: dict[str, np.ndarray] = {}
     for j, measure_id in enumerate(prepared.measure_ids):
@@ -151,7 +153,7 @@ def _measure_columns(prepared: Prepared, methodology: Methodology) -> pd.DataFra
         columns[raw_column(measure_id)] = prepared.table.raw[measure_id].to_numpy(dtype=float)
     for measure_id in prepared.table.counts.columns:
         columns[count_column(measure_id)] = prepared.table.counts[measure_id].to_numpy(dtype=float)
-    return pd.DataFrame(columns, index=prepared.table.rows.index)
+    return columns
 
 
 def _hotspots(core: pd.DataFrame, prepared: Prepared, weights: object | None, seed: int) -> np.ndarray:

@@ -26,6 +26,7 @@ class Aggregation:
     """Base class: a weighted mean that ignores missing values."""
 
     name: ClassVar[str] = ""
+    identity: ClassVar[bool] = False  # True when forward and backward do nothing
 
     def forward(self, scores: np.ndarray) -> np.ndarray:
         """Map scores to the space where the arithmetic mean is taken."""
@@ -38,7 +39,9 @@ class Aggregation:
     def aggregate(self, scores: np.ndarray, weights: np.ndarray) -> np.ndarray:
         """Weighted mean of ``scores`` (n × m) for each column of ``weights`` (m × k)."""
         present = ~np.isnan(scores)
-        filled = np.where(present, self.forward(np.where(present, scores, 0.0)), 0.0)
+        filled = np.where(present, scores, 0.0)
+        if not self.identity:
+            filled = np.where(present, self.forward(filled), 0.0)
         numerator = filled @ weights
         if present.all():  # the common case: one denominator per column
             totals = weights.sum(axis=0)
@@ -55,6 +58,7 @@ class Arithmetic(Aggregation):
     """Weighted arithmetic mean (compensatory)."""
 
     name = "arithmetic"
+    identity = True
 
 
 class Geometric(Aggregation):

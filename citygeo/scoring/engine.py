@@ -36,7 +36,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -92,6 +92,7 @@ class Prepared:
     normalised: np.ndarray
     treatments: pd.DataFrame
     year_rows: dict[int, np.ndarray]
+    _oriented: dict[tuple[object, ...], np.ndarray] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def measure_ids(self) -> list[str]:
@@ -174,15 +175,32 @@ def _normalise(
 
 
 def oriented_measures(prepared: Prepared, methodology: Methodology) -> np.ndarray:
-    """Normalised measures with the inversion rule applied (higher = more of the index)."""
-    method = get_normalisation(methodology.normalisation)
+    """Normalised measures with the inversion rule applied (higher = more of the index).
+
+    The result is read-only and kept on ``prepared`` per set of inverted measures, so a
+    weight change (same directions) reuses it.
+    """
     by_id = {m.id: m for m in methodology.measures}
-    flip = np.array([methodology.inverted(by_id[i]) for i in prepared.measure_ids])
+    flipped = np.flatnonzero([methodology.inverted(by_id[i]) for i in prepared.measure_ids])
+    key = (methodology.normalisation, *(int(j) for j in flipped))
+    if key not in prepared._oriented:  # noqa: SLF001 - the cache belongs to this module
+        out = _orient(prepared, methodology, flipped)
+        out.flags.writeable = False
+        prepared._oriented.clear()  # noqa: SLF001 - keep one: it is as large as the data
+        prepared._oriented[key] = out  # noqa: SLF001
+    return prepared._oriented[key]  # noqa: SLF001
+
+
+def _orient(prepared: Prepared, methodology: Methodology, flipped: np.ndarray) -> np.ndarray:
+    method = get_normalisation(methodology.normalisation)
     out = prepared.normalised.copy()
-    if flip.any():
+    if len(flipped) and not method.invert_by_year:
+        for j in flipped:  # element-wise: the same for every year, one column at a time
+            out[:, j] = method.invert(out[:, j])
+    elif len(flipped):
         for rows in prepared.year_rows.values():
-            block = out[np.ix_(rows, np.flatnonzero(flip))]
-            out[np.ix_(rows, np.flatnonzero(flip))] = method.invert(block)
+            block = out[np.ix_(rows, flipped)]
+            out[np.ix_(rows, flipped)] = method.invert(block)
     return out
 
 
@@ -246,7 +264,17 @@ def rank_descending(scores: np.ndarray, year_rows: dict[int, np.ndarray]) -> np.
     """Rank within each year, 1 = highest, ties ``min``, NaN unranked (float array)."""
     out = np.full(len(scores), np.nan)
     for rows in year_rows.values():
-        out[rows] = pd.Series(scores[rows]).rank(ascending=False, method="min").to_numpy()
+        block = scores[rows]
+        present = np.flatnonzero(~np.isnan(block))
+        values = block[present]
+        order = np.argsort(-values)
+        ordered = values[order]
+        # a tie takes the position of its first member ("min"): 1 + how many are greater
+        starts = np.r_[True, ordered[1:] != ordered[:-1]]
+        first = np.maximum.accumulate(np.where(starts, np.arange(len(ordered)), 0))
+        ranked = np.full(len(block), np.nan)
+        ranked[present[order]] = first + 1.0
+        out[rows] = ranked
     return out
 
 
@@ -261,17 +289,17 @@ def deciles(ranks: np.ndarray, year_rows: dict[int, np.ndarray]) -> np.ndarray:
 
 def typology(risk: np.ndarray, protective: np.ndarray, year_rows: dict[int, np.ndarray]) -> np.ndarray:
     """priority / watch / strengthen / resilient against the city medians of each year."""
-    out = np.full(len(risk), None, dtype=object)
+    labels = np.array([None, "strengthen", "resilient", "priority", "watch"], dtype=object)
+    codes = np.zeros(len(risk), dtype=np.intp)  # 0 = no typology
     for rows in year_rows.values():
         r, p = risk[rows], protective[rows]
         ok = ~np.isnan(r) & ~np.isnan(p)
         if not ok.any():
             continue
-        high_r = r > np.nanmedian(r[ok])
-        high_p = p > np.nanmedian(p[ok])
-        labels = np.where(high_r, np.where(high_p, "watch", "priority"), np.where(high_p, "resilient", "strengthen"))
-        out[rows] = np.where(ok, labels, None)
-    return out
+        high_r = r > np.median(r[ok])
+        high_p = p > np.median(p[ok])
+        codes[rows] = np.where(ok, 1 + 2 * high_r + high_p, 0)
+    return labels[codes]
 
 
 def recompute(prepared: Prepared, methodology: Methodology | None = None) -> pd.DataFrame:
@@ -294,16 +322,22 @@ def recompute(prepared: Prepared, methodology: Methodology | None = None) -> pd.
             "treatment; prepare() the data again with it (recompute only re-weights)"
         )
     domains = domain_scores(prepared, methodology)
-    out = prepared.table.rows[["nid", "name", "year"]].copy()
+    rows = prepared.table.rows
+    columns: dict[str, object] = {"nid": rows["nid"], "name": rows["name"], "year": rows["year"]}
     for k, domain in enumerate(methodology.domains):
-        out[domain_column(domain.id)] = domains[:, k]
+        columns[domain_column(domain.id)] = domains[:, k]
+    scores = {}
     for index in ("risk", "protective"):
-        scores = index_scores(domains, prepared, methodology, index)
-        ranks = rank_descending(scores, prepared.year_rows)
-        out[f"{index}_score"] = scores
-        out[f"{index}_rank"] = pd.array(ranks, dtype="Int64")
-        out[f"{index}_decile"] = pd.array(deciles(ranks, prepared.year_rows), dtype="Int64")
-    out["typology"] = typology(
-        out["risk_score"].to_numpy(), out["protective_score"].to_numpy(), prepared.year_rows
-    )
-    return out
+        scores[index] = index_scores(domains, prepared, methodology, index)
+        ranks = rank_descending(scores[index], prepared.year_rows)
+        columns[f"{index}_score"] = scores[index]
+        columns[f"{index}_rank"] = _nullable_int(ranks)
+        columns[f"{index}_decile"] = _nullable_int(deciles(ranks, prepared.year_rows))
+    columns["typology"] = typology(scores["risk"], scores["protective"], prepared.year_rows)
+    return pd.DataFrame(columns, index=rows.index)
+
+
+def _nullable_int(values: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    """Whole numbers in a float array (NaN = missing) as an ``Int64`` array."""
+    missing = np.isnan(values)
+    return pd.arrays.IntegerArray(np.where(missing, 0, values).astype(np.int64), missing)

@@ -67,11 +67,10 @@ def _top_decile(values: np.ndarray, year_rows: dict[int, np.ndarray]) -> np.ndar
 
 def _lists(hits: np.ndarray, codes: np.ndarray) -> list[list[str]]:
     """Row-wise lists of the codes whose column is True."""
-    out: list[list[str]] = [[] for _ in range(hits.shape[0])]
-    rows, columns = np.nonzero(hits)
-    for row, code in zip(rows.tolist(), codes[columns].tolist()):
-        out[row].append(code)
-    return out
+    rows, columns = np.nonzero(hits)  # row-major: each row's codes together, in column order
+    flat = codes[columns].tolist()
+    bounds = np.searchsorted(rows, np.arange(hits.shape[0] + 1)).tolist()
+    return [flat[start:stop] for start, stop in zip(bounds[:-1], bounds[1:])]
 
 
 def flag_counts(flags: pd.Series) -> pd.Series:

@@ -93,10 +93,10 @@ def available_years(inputs: ScoringInputs, methodology: Methodology) -> list[int
         used[found[found >= 0]] = True
         per_source["indicators"] = set(np.unique(frame["year"].to_numpy()[used[codes]]).astype(int))
     if "incidents" in sources:
-        per_source["incidents"] = set(inputs.incident_counts["year"].astype(int))
+        per_source["incidents"] = _year_set(inputs.incident_counts["year"])
     if "survey" in sources:
         survey = inputs.survey_estimates
-        per_source["survey"] = set() if survey is None else set(survey["year"].astype(int))
+        per_source["survey"] = set() if survey is None else _year_set(survey["year"])
     if not per_source:
         raise InputError("cannot tell which years to score: pass years=[...]")
     common = set.intersection(*per_source.values())
@@ -104,6 +104,11 @@ def available_years(inputs: ScoringInputs, methodology: Methodology) -> list[int
         found = "; ".join(f"{k}: {sorted(v) or 'none'}" for k, v in per_source.items())
         raise InputError(f"no year has data from every source ({found}); pass years=[...]")
     return sorted(common)
+
+
+def _year_set(years: pd.Series) -> set[int]:
+    """The distinct years of a column, as Python ints (unique first: columns are long)."""
+    return {int(y) for y in pd.unique(pd.to_numeric(years))}
 
 
 def build_measures(
@@ -206,7 +211,7 @@ class _Keyed:
             values = frame[column] if column in frame else pd.Series(DEFAULT_GROUP, index=frame.index)
             codes, uniques = pd.factorize(values, use_na_sentinel=True)
             self.codes[column] = (codes, pd.Index(uniques))
-        self.years_present = set(pd.to_numeric(frame["year"]).astype(int)) if yearly else set()
+        self.years_present = _year_set(frame["year"]) if yearly else set()
 
     def numeric(self, column: str) -> np.ndarray:
         if column not in self.numbers:

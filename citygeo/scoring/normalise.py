@@ -30,10 +30,14 @@ class Normalisation:
     bounded : bool
         True when the output lies in 0–100, so that a weighted mean of it does too and
         the index needs no rescaling.
+    invert_by_year : bool
+        True when :meth:`invert` must see one year's rows at a time (it uses the
+        year's count); False when it works value by value.
     """
 
     name: ClassVar[str] = ""
     bounded: ClassVar[bool] = True
+    invert_by_year: ClassVar[bool] = False
 
     def normalise(self, values: np.ndarray, reference: np.ndarray | None = None) -> np.ndarray:
         """Normalise ``values`` (n × m, NaN = missing) column by column.
@@ -105,6 +109,7 @@ class Rank(Normalisation):
 
     name = "rank"
     bounded = False
+    invert_by_year = True
 
     def normalise(self, values: np.ndarray, reference: np.ndarray | None = None) -> np.ndarray:
         return _average_ranks(values)
