@@ -225,6 +225,24 @@ def _shown(value: object, note: str | None, categorical: bool) -> str:
     return f"{float(value):,.1f}"  # type: ignore[arg-type]
 
 
+def map_tooltips(frame: pd.DataFrame, fields: Sequence[str],
+                 methodology: Methodology | None = None) -> pd.DataFrame:
+    """The tooltip words of every map field at once, so the browser holds them with the outlines.
+
+    Returns ``nid`` plus, for the ``i``-th field, ``v{i}`` (the value as shown, or why it is
+    withheld) and ``r{i}`` (its rank in words; empty where the field has no rank). Switching the
+    map from one field to another then changes colours and the tooltip template only.
+    """
+    out: dict[str, object] = {"nid": frame["nid"].to_numpy()}
+    for i, column in enumerate(fields):
+        table = map_table(frame, column, None, methodology)
+        n = int(table["rank"].notna().sum())
+        out[f"v{i}"] = table["shown"].to_numpy()
+        out[f"r{i}"] = ["" if np.isnan(r) else rank_text(r, n, a, b) for r, a, b in
+                        zip(table["rank"], table["rank_p05"], table["rank_p95"], strict=True)]
+    return pd.DataFrame(out)
+
+
 def rank_text(rank: float, n: int, p05: float = np.nan, p95: float = np.nan) -> str:
     """"rank 7 of 150 (likely between 4 and 11)"."""
     if rank is None or np.isnan(rank):

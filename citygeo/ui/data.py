@@ -136,15 +136,21 @@ def static_map_url(path: str, version: tuple[int, int], properties: list[dict[st
 
     ``properties`` follow ``display_geometry``'s order; a neighbourhood whose entry is None is
     left out of the file (a large city draws one district at a time).
-
-    The browser fetches it gzipped over HTTP (``server.enableStaticServing``) instead of the
-    uncompressed websocket; the file name is the hash of its content, so an unchanged map is
-    a cached file and the chart message stays ~1 KB.
     """
     geometry = display_geometry(path, version)
-    body = orjson.dumps({"type": "FeatureCollection", "features": [
-        {"type": "Feature", "geometry": f["geometry"], "properties": p}
-        for f, p in zip(geometry["features"], properties, strict=True) if p is not None]})
+    return static_geojson([{"type": "Feature", "geometry": f["geometry"], "properties": p}
+                           for f, p in zip(geometry["features"], properties, strict=True) if p is not None])
+
+
+def static_geojson(features: list[dict[str, object]]) -> str:
+    """Write ``features`` as a static GeoJSON file; return its URL.
+
+    The browser fetches it gzipped over HTTP (``server.enableStaticServing``) instead of the
+    uncompressed websocket. The file name is the hash of its content: an unchanged layer keeps
+    its URL, so deck.gl neither fetches nor rebuilds it when the page reruns, and the chart
+    message stays small.
+    """
+    body = orjson.dumps({"type": "FeatureCollection", "features": features})
     name = hashlib.sha1(body).hexdigest()[:20] + ".geojson"
     target = STATIC_DIR / name
     if not target.exists():

@@ -7,7 +7,7 @@ names can never inject HTML.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pydeck as pdk
@@ -15,6 +15,7 @@ import pydeck as pdk
 from citygeo.classify import MISSING_COLOUR, Classes
 
 CHOROPLETH_LAYER_ID = "neighbourhoods"
+OUTLINE_COLOUR = [60, 60, 60, 160]
 Colour = tuple[int, int, int]
 
 
@@ -38,15 +39,27 @@ def fill_colours(classes: Classes, colours: Sequence[Colour]) -> list[list[int]]
 
 
 def choropleth_layer(data: str | dict[str, object], layer_id: str = CHOROPLETH_LAYER_ID,
-                     pickable: bool = True) -> pdk.Layer:
-    """Neighbourhoods filled with ``properties.fill`` and outlined with ``properties.line``.
+                     pickable: bool = True, colours: Mapping[str, Sequence[int]] | None = None,
+                     trigger: object = None, stroked: bool = True) -> pdk.Layer:
+    """Neighbourhoods filled and outlined, from a FeatureCollection or the URL of a static GeoJSON.
 
-    ``data`` is a FeatureCollection or the URL of a static GeoJSON file.
+    Without ``colours`` the fill is each feature's ``properties.fill``. With ``colours`` (nid →
+    RGBA) the fill is looked up by ``properties.nid`` in the browser (deck.gl's
+    ``colorCategories``), so the geometry file stays the same when only the colours change:
+    deck.gl keeps the polygons it has built and recomputes the colours alone, when ``trigger``
+    (e.g. the field shown) changes. ``stroked=False`` leaves out the outlines, which cost far
+    more than the fills to build and draw for thousands of neighbourhoods.
     """
+    fill: object = "properties.fill"
+    extra: dict[str, object] = {}
+    if colours is not None:
+        fill = {"@@function": "colorCategories", "attr": "nid", "domain": list(colours),
+                "colors": [list(c) for c in colours.values()], "othersColor": [0, 0, 0, 0]}
+        extra["update_triggers"] = {"getFillColor": [str(trigger)]}
     return pdk.Layer(
-        "GeoJsonLayer", data, id=layer_id, pickable=pickable, stroked=True, filled=True,
-        auto_highlight=pickable, get_fill_color="properties.fill", get_line_color="properties.line",
-        line_width_min_pixels=0.5, get_line_width=1,
+        "GeoJsonLayer", data, id=layer_id, pickable=pickable, stroked=stroked, filled=True,
+        auto_highlight=pickable, get_fill_color=fill, get_line_color=OUTLINE_COLOUR,
+        line_width_min_pixels=0.5, get_line_width=1, **extra,
     )
 
 
@@ -67,11 +80,14 @@ def points_layer(points: list[dict[str, object]], colour: Colour = (0, 109, 44),
                      radius_min_pixels=3.5, radius_max_pixels=8, get_radius=40, line_width_min_pixels=1)
 
 
-def outline_layer(features: list[dict[str, object]], layer_id: str = "hotspots") -> pdk.Layer:
-    """Thick coloured outlines (``properties.line``) of hot-spot neighbourhoods, not filled."""
-    return pdk.Layer("GeoJsonLayer", {"type": "FeatureCollection", "features": features}, id=layer_id,
-                     pickable=False, stroked=True, filled=False, get_line_color="properties.line",
-                     line_width_min_pixels=3, get_line_width=3)
+def outline_layer(features: list[dict[str, object]] | str, layer_id: str = "hotspots") -> pdk.Layer:
+    """Thick coloured outlines (``properties.line``) of some neighbourhoods, not filled.
+
+    ``features`` is a list of GeoJSON features or the URL of a static GeoJSON file.
+    """
+    data = features if isinstance(features, str) else {"type": "FeatureCollection", "features": features}
+    return pdk.Layer("GeoJsonLayer", data, id=layer_id, pickable=False, stroked=True, filled=False,
+                     get_line_color="properties.line", line_width_min_pixels=3, get_line_width=3)
 
 
 def deck(layers: list[pdk.Layer], bounds: Sequence[float], tooltip: str | None = None,

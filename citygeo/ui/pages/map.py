@@ -10,9 +10,10 @@ from citygeo.ui import components, data
 from citygeo.ui.maps import (CHOROPLETH_LAYER_ID, choropleth_layer, colour_hex, deck, hexagon_layer,
                              outline_layer, points_layer)
 from citygeo.views import (HOTSPOT_WORDS, asset_points, column_labels, current_methodology, incident_hexes,
-                           map_fields, map_table, rank_text, score_groups, score_years, scores)
+                           map_fields, map_table, map_tooltips, score_groups, score_years, scores)
 
 MAX_DRAWN = 8000  # above this many neighbourhoods the map draws one district at a time
+MAX_OUTLINED = 2000  # above this many drawn neighbourhoods the outlines are left out (they cost ~10× the fills)
 PROFILE_PAGE = "citygeo/ui/pages/profile.py"
 
 
@@ -49,23 +50,31 @@ def render() -> None:
     show_hot = over[2].checkbox("Hot-spot outlines", value=True, key="hot")
     label = fields[column]
     fills, rows, words = components.colours_for(table["value"], column, scheme, methodology)
-    geometry = data.display_geometry(*key)
-    url = data.static_map_url(*key, _properties(table, label, fills, geometry["nids"]))
-    layers = [choropleth_layer(url)]
+    district = st.session_state.get("district") if len(table) < len(frame) else None
+    url = _map_file(*key, data.is_public(city.settings), year, grp, district)
+    stroked = len(table) <= MAX_OUTLINED
+    layers = [choropleth_layer(url, colours=dict(zip(table["nid"], fills, strict=True)),
+                               trigger=(column, scheme, year, grp, district), stroked=stroked)]
     if show_hex:
         min_count = methodology.min_count if methodology else 5
         layers.append(hexagon_layer(incident_hexes(city, min_count).to_dict("records")))
     if show_hot:
-        layers.append(outline_layer(_hotspot_features(geometry, frame, table)))
+        hot_url = _hotspot_file(*key, data.is_public(city.settings), year, grp, district)
+        if hot_url:
+            layers.append(outline_layer(hot_url))
     if show_assets:
         layers.append(points_layer(asset_points(city)[["lon", "lat"]].to_dict("records")))
-    event = st.pydeck_chart(deck(layers, _bounds(geometry, table), "{name} ({nid})\n{label}: {shown}\n{rank}"),
+    i = list(fields).index(column)
+    tooltip = "{name} ({nid})\n" + _plain(label) + f": {{v{i}}}\n{{r{i}}}"
+    event = st.pydeck_chart(deck(layers, _bounds(data.display_geometry(*key), table), tooltip),
                             on_select="rerun", selection_mode="single-object", key="map", height=580)
     components.legend(label, rows, words, _overlay_legend(show_hot, show_hex, show_assets, methodology))
     _open_selected(event)
     st.caption("Click a neighbourhood to open its profile. Figures are for "
                f"{year}{'' if grp == 'all' else f', group {grp}'}; methodology "
-               f"{methodology.version if methodology else '–'}.")
+               f"{methodology.version if methodology else '–'}."
+               + ("" if stroked else f" Outlines are drawn when {MAX_OUTLINED:,} neighbourhoods or fewer are "
+                  "on the map (they would make it slow); pick a district to see them."))
     _table_view(table, label, column, methodology)
 
 
@@ -78,25 +87,62 @@ def _field_picker(fields: dict[str, str], where: object) -> str:
     return str(column)
 
 
+WHOLE_CITY = "the whole city"
+
+
 def _district_filter(table: pd.DataFrame) -> pd.DataFrame:
-    """Large cities: draw one district at a time (the whole city would not paint in a browser)."""
-    if len(table) <= MAX_DRAWN:
+    """Large cities: draw one district at a time (above MAX_DRAWN the whole city would not paint
+    in a browser; above MAX_OUTLINED it paints without outlines, and a district shows them)."""
+    if len(table) <= MAX_OUTLINED or "district" not in table or table["district"].isna().all():
         return table
     districts = sorted(table["district"].dropna().unique())
-    chosen = st.selectbox(f"District ({len(table):,} neighbourhoods: one district is drawn at a time)",
-                          districts, key="district")
+    options = districts if len(table) > MAX_DRAWN else [WHOLE_CITY, *districts]
+    what = "one district is drawn at a time" if len(table) > MAX_DRAWN else "pick one to see it closer, with outlines"
+    chosen = st.selectbox(f"District ({len(table):,} neighbourhoods: {what})", options, key="district")
+    if chosen == WHOLE_CITY:
+        return table
     return table[table["district"] == chosen].reset_index(drop=True)
 
 
-def _properties(table: pd.DataFrame, label: str, fills: list[list[int]],
-                order: list[str]) -> list[dict[str, object] | None]:
-    n = int(table["rank"].notna().sum())
-    by_nid = {}
-    for r, fill in zip(table.itertuples(index=False), fills, strict=True):
-        rank = rank_text(r.rank, n, r.rank_p05, r.rank_p95) if pd.notna(r.rank) else ""
-        by_nid[r.nid] = {"nid": r.nid, "name": r.name or r.nid, "label": label, "shown": r.shown,
-                         "rank": rank, "fill": fill, "line": [60, 60, 60, 160]}
-    return [by_nid.get(nid) for nid in order]
+@st.cache_data(show_spinner=False, max_entries=32)
+def _map_file(path: str, version: tuple[int, int], public: bool, year: int | None, grp: str,
+              district: str | None) -> str:
+    """The outlines of the drawn neighbourhoods with the tooltip words of every field, as a static file.
+
+    One file per year, group and district: changing the field shown reuses it (only colours and
+    the tooltip template change), so the browser keeps the polygons it has built.
+    """
+    city = data.city_data(path, version, public)
+    methodology = current_methodology(city, year)
+    frame = scores(city, year, grp)
+    if district is not None:
+        frame = frame[frame["nid"].isin(city.hoods.loc[city.hoods["district"] == district, "nid"])]
+    tips = map_tooltips(frame, list(map_fields(methodology)), methodology)
+    names = dict(zip(frame["nid"], frame["name"], strict=True))
+    by_nid = {r["nid"]: {**r, "name": names.get(r["nid"]) or r["nid"]} for r in tips.to_dict("records")}
+    return data.static_map_url(path, version, [by_nid.get(n) for n in data.display_geometry(path, version)["nids"]])
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _hotspot_file(path: str, version: tuple[int, int], public: bool, year: int | None, grp: str,
+                  district: str | None) -> str | None:
+    """Hot-spot outlines (coloured by their Local Moran class) as a static file; None when there are none."""
+    city = data.city_data(path, version, public)
+    frame = scores(city, year, grp)
+    if district is not None:
+        frame = frame[frame["nid"].isin(city.hoods.loc[city.hoods["district"] == district, "nid"])]
+    classes = dict(zip(frame["nid"], frame["hotspot"], strict=True))
+    geometry = data.display_geometry(path, version)
+    features = [{"type": "Feature", "geometry": feature["geometry"],
+                 "properties": {"line": [*HOTSPOT_COLOURS[classes[nid]], 255]}}
+                for nid, feature in zip(geometry["nids"], geometry["features"], strict=True)  # type: ignore[call-overload]
+                if classes.get(nid) in HOTSPOT_COLOURS]
+    return data.static_geojson(features) if features else None
+
+
+def _plain(text: str) -> str:
+    """A label safe inside a tooltip template (braces would be read as field names)."""
+    return text.replace("{", "(").replace("}", ")")
 
 
 def _bounds(geometry: dict[str, object], table: pd.DataFrame) -> list[float]:
@@ -109,19 +155,6 @@ def _bounds(geometry: dict[str, object], table: pd.DataFrame) -> list[float]:
         return geometry["bounds"]  # type: ignore[return-value]
     arr = pd.DataFrame(boxes).to_numpy()
     return [arr[:, 0].min(), arr[:, 1].min(), arr[:, 2].max(), arr[:, 3].max()]
-
-
-def _hotspot_features(geometry: dict[str, object], frame: pd.DataFrame,
-                      table: pd.DataFrame) -> list[dict[str, object]]:
-    drawn = set(table["nid"])
-    classes = {n: h for n, h in zip(frame["nid"], frame["hotspot"], strict=True) if n in drawn}
-    features = []
-    for nid, feature in zip(geometry["nids"], geometry["features"], strict=True):  # type: ignore[call-overload]
-        cls = classes.get(nid)
-        if cls in HOTSPOT_COLOURS:
-            features.append({"type": "Feature", "geometry": feature["geometry"],
-                             "properties": {"line": [*HOTSPOT_COLOURS[cls], 255]}})
-    return features
 
 
 def _overlay_legend(hot: bool, hexes: bool, assets: bool, methodology: object) -> str:
