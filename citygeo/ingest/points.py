@@ -274,9 +274,9 @@ def _load_cells(con: Connection) -> CellGrid:
     are not listed are left to the spatial join."""
     rows = con.execute("SELECT nid, ST_AsWKB(geom) FROM neighbourhoods ORDER BY nid").fetchall()
     grid = cell_grid(shapely.from_wkb([bytes(wkb) for _, wkb in rows]))
-    frame = pd.DataFrame({"cell": np.append(grid.cells, -1).astype(np.int64),
-                          "code": np.append(grid.codes, -1).astype(np.int64)})
-    nids = pd.DataFrame({"code": np.arange(len(rows), dtype=np.int64),
+    frame = pd.DataFrame({"cell": np.append(grid.cells, -1).astype(np.int32),
+                          "code": np.append(grid.codes, -1).astype(np.int32)})
+    nids = pd.DataFrame({"code": np.arange(len(rows), dtype=np.int32),
                          "nid": pd.array([nid for nid, _ in rows], dtype="string")})
     con.register(_CELL_FRAME, frame)
     con.register(_CELL_FRAME + "_nids", nids)
