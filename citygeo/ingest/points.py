@@ -1,8 +1,14 @@
 """Incidents and assets: read points, validate them, assign them to neighbourhoods in DuckDB.
 
-Point-in-polygon assignment is a DuckDB spatial join (``ST_Intersects`` with the R-tree
-``SPATIAL_JOIN`` operator), not a Python loop. A point on a border shared by two
-neighbourhoods goes to the one whose code sorts first, so assignment is deterministic.
+Point-in-polygon assignment runs in DuckDB, never in a Python loop, in two parts:
+
+1. A grid pre-filter (:mod:`citygeo.ingest.cells`): points in a cell that lies wholly in the
+   interior of one neighbourhood (or in none) get its answer by an integer hash join.
+2. Every other point (near a border, or where neighbourhoods overlap) goes through a DuckDB
+   spatial join (``ST_Intersects`` with the R-tree ``SPATIAL_JOIN`` operator).
+
+A point on a border shared by two neighbourhoods goes to the one whose code (``nid``) sorts
+first, so assignment is deterministic; the grid never decides such points.
 """
 
 from __future__ import annotations
@@ -13,11 +19,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyproj
+import shapely
 
 from citygeo.config import PointsSpec
 from citygeo.errors import CRSError, InputError, format_problems
+from citygeo.ingest.cells import CellGrid, cell_grid
 from citygeo.ingest.columns import DATE_FORMATS, text_series
 from citygeo.ingest.readers import read_vector, require_file, sniff_text
 from citygeo.store import Connection, DatabaseError, quote_ident
@@ -29,6 +38,9 @@ _RAW = "__citygeo_points_raw"
 _FRAME = "__citygeo_points_frame"
 _PARSED = "__citygeo_points_parsed"
 _PTS = "__citygeo_points"
+_CELLS = "__citygeo_cells"
+_CELL_FRAME = "__citygeo_cells_frame"
+_ASSIGN = "__citygeo_assign"
 _FUTURE_GRACE_DAYS = 1
 
 
@@ -55,7 +67,7 @@ def ingest_points(con: Connection, spec: PointsSpec, source_id: str | None,
     _require(columns, spec)
     _parse(con, spec, warnings)
     _validate(con, spec, warnings, today or pd.Timestamp.today().normalize())
-    _build_points(con, spec)
+    _build_points(con, spec, _load_cells(con))
     assigned, outside, total = _assign(con, spec)
     _insert(con, spec, source_id)
     if outside:
@@ -63,8 +75,8 @@ def ingest_points(con: Connection, spec: PointsSpec, source_id: str | None,
                         "neighbourhood; they are kept in the store without a neighbourhood")
     log.info("assigned %d %s to neighbourhoods; %d outside (%s)", assigned, spec.kind, outside, spec.path)
     _drop_raw(con)
-    con.execute(f"DROP TABLE IF EXISTS {_PARSED}; "
-                f"DROP TABLE IF EXISTS {_PTS}; DROP TABLE IF EXISTS __citygeo_assign")
+    con.execute(f"DROP TABLE IF EXISTS {_PARSED}; DROP TABLE IF EXISTS {_PTS}; "
+                f"DROP TABLE IF EXISTS {_CELLS}; DROP TABLE IF EXISTS {_ASSIGN}")
     return PointsResult(spec.path, spec.kind, total, assigned, outside)
 
 
@@ -255,33 +267,64 @@ def _validate_dates(con: Connection, spec: PointsSpec, warnings: list[str],
     return problems
 
 
-def _build_points(con: Connection, spec: PointsSpec) -> None:
-    """The rows to insert, with their geometry, from the parsed (and validated) table."""
+def _load_cells(con: Connection) -> CellGrid:
+    """Decide the grid cells over the loaded neighbourhoods; store them as ``(cell, nid)``.
+
+    ``nid`` is NULL for an empty cell; cell -1 (outside the grid) is empty too. Cells that
+    are not listed are left to the spatial join."""
+    rows = con.execute("SELECT nid, ST_AsWKB(geom) FROM neighbourhoods ORDER BY nid").fetchall()
+    grid = cell_grid(shapely.from_wkb([bytes(wkb) for _, wkb in rows]))
+    frame = pd.DataFrame({"cell": np.append(grid.cells, -1).astype(np.int32),
+                          "code": np.append(grid.codes, -1).astype(np.int32)})
+    nids = pd.DataFrame({"code": np.arange(len(rows), dtype=np.int32),
+                         "nid": pd.array([nid for nid, _ in rows], dtype="string")})
+    con.register(_CELL_FRAME, frame)
+    con.register(_CELL_FRAME + "_nids", nids)
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {_CELLS} AS SELECT c.cell, h.nid "
+                    f"FROM {_CELL_FRAME} c LEFT JOIN {_CELL_FRAME}_nids h USING (code)")
+    finally:
+        con.unregister(_CELL_FRAME)
+        con.unregister(_CELL_FRAME + "_nids")
+    log.debug("grid pre-filter: %d x %d cells of %.6f, %d decided", grid.nx, grid.ny, grid.size,
+              len(grid.cells))
+    return grid
+
+
+def _build_points(con: Connection, spec: PointsSpec, grid: CellGrid) -> None:
+    """The rows to insert, with their geometry and the grid's answer, from the parsed table.
+
+    ``__decided`` is true where the grid decided the point (``__nid`` is then its
+    neighbourhood, or NULL outside every one); the spatial join decides the others."""
     geom = "ST_Point(p.__x, p.__y)"
+    xy = ("p.__x", "p.__y")
     if spec.x and spec.crs and not _is_vector(spec):
         try:
             crs = pyproj.CRS.from_user_input(spec.crs).to_string()
         except pyproj.exceptions.CRSError as err:
             raise CRSError(f"[points] crs {spec.crs!r} is not a known CRS: {err}") from err
         geom = f"ST_Transform({geom}, $crs, 'EPSG:4326', always_xy := true)"
+        xy = (f"ST_X({geom})", f"ST_Y({geom})")
         params: dict[str, str] = {"crs": crs}
     else:
         params = {}
     columns = ", ".join(f"{expr} AS {quote_ident(name)}" for name, expr in _row_columns(spec).items())
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {_PTS} AS SELECT p.__line, {columns}, "
-                f"{geom} AS __geom FROM {_PARSED} p", params)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {_PTS} AS SELECT q.* EXCLUDE (__gx, __gy), "
+                f"c.cell IS NOT NULL AS __decided, c.nid AS __nid FROM (SELECT {columns}, "
+                f"{geom} AS __geom, {xy[0]} AS __gx, {xy[1]} AS __gy FROM {_PARSED} p) q "
+                f"LEFT JOIN {_CELLS} c ON c.cell = {grid.sql_cell('q.__gx', 'q.__gy')}", params)
     con.execute(f"DROP TABLE {_PARSED}")
 
 
 def _assign(con: Connection, spec: PointsSpec) -> tuple[int, int, int]:
-    con.execute("CREATE OR REPLACE TEMP TABLE __citygeo_assign AS "
-                f"SELECT p.__line, min(n.nid) AS nid FROM {_PTS} p JOIN neighbourhoods n "
-                "ON ST_Intersects(n.geom, p.__geom) GROUP BY p.__line")
-    total = con.execute(f"SELECT count(*) FROM {_PTS}").fetchone()[0]
-    assigned = con.execute("SELECT count(*) FROM __citygeo_assign").fetchone()[0]
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {_ASSIGN} AS "
+                f"SELECT p.rowid AS __row, min(n.nid) AS nid FROM {_PTS} p JOIN neighbourhoods n "
+                "ON ST_Intersects(n.geom, p.__geom) WHERE NOT p.__decided GROUP BY p.rowid")
+    total, by_grid = con.execute(f"SELECT count(*), count(__nid) FROM {_PTS}").fetchone()
+    assigned = by_grid + con.execute(f"SELECT count(*) FROM {_ASSIGN}").fetchone()[0]
     if assigned == 0:
         swapped = con.execute(
-            f"SELECT count(*) FROM (SELECT DISTINCT p.__line FROM {_PTS} p JOIN neighbourhoods n "
+            f"SELECT count(*) FROM (SELECT DISTINCT p.rowid FROM {_PTS} p JOIN neighbourhoods n "
             "ON ST_Intersects(n.geom, ST_Point(ST_Y(p.__geom), ST_X(p.__geom))))").fetchone()[0]
         hint = (f" Swapping longitude and latitude would put {swapped:,} inside: are the lon/lat "
                 "columns the wrong way round?" if swapped else
@@ -319,8 +362,8 @@ def _insert(con: Connection, spec: PointsSpec, source_id: str | None) -> None:
     names = ", ".join(quote_ident(c) for c in columns)
     values = ", ".join(f"p.{quote_ident(c)}" for c in columns)
     con.execute(f"INSERT INTO {quote_ident(spec.kind)} ({names}, geom, nid, source_id) "
-                f"SELECT {values}, p.__geom, a.nid, ? "
-                f"FROM {_PTS} p LEFT JOIN __citygeo_assign a USING (__line)", [source_id])
+                f"SELECT {values}, p.__geom, coalesce(p.__nid, a.nid), ? "
+                f"FROM {_PTS} p LEFT JOIN {_ASSIGN} a ON a.__row = p.rowid", [source_id])
 
 
 def _sql_text(text: str) -> str:
