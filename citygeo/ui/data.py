@@ -17,7 +17,8 @@ from citygeo.service import build_demo, city_settings
 from citygeo.settings import REPO_ROOT, dashboard_store_path
 from citygeo.store import Store
 from citygeo.ui.components import md
-from citygeo.views import CityData, load
+from citygeo.classify import HOTSPOT_COLOURS
+from citygeo.views import CityData, current_methodology, load, map_fields, map_tooltips, scores
 
 STATIC_DIR = REPO_ROOT / "static"  # served by Streamlit at /app/static/ (server.enableStaticServing)
 STATIC_KEEP = 200  # newest map files kept; older ones are removed
@@ -160,6 +161,42 @@ def static_geojson(features: list[dict[str, object]]) -> str:
         os.replace(tmp, target)
         _prune_static()
     return f"app/static/{name}"
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def map_file(path: str, version: tuple[int, int], public: bool, year: int | None, grp: str,
+              district: str | None) -> str:
+    """The outlines of the drawn neighbourhoods with the tooltip words of every field, as a static file.
+
+    One file per year, group and district: changing the field shown reuses it (only colours and
+    the tooltip template change), so the browser keeps the polygons it has built.
+    """
+    city = city_data(path, version, public)
+    methodology = current_methodology(city, year)
+    frame = scores(city, year, grp)
+    if district is not None:
+        frame = frame[frame["nid"].isin(city.hoods.loc[city.hoods["district"] == district, "nid"])]
+    tips = map_tooltips(frame, list(map_fields(methodology)), methodology)
+    names = dict(zip(frame["nid"], frame["name"], strict=True))
+    by_nid = {r["nid"]: {**r, "name": names.get(r["nid"]) or r["nid"]} for r in tips.to_dict("records")}
+    return static_map_url(path, version, [by_nid.get(n) for n in display_geometry(path, version)["nids"]])
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def hotspot_file(path: str, version: tuple[int, int], public: bool, year: int | None, grp: str,
+                  district: str | None) -> str | None:
+    """Hot-spot outlines (coloured by their Local Moran class) as a static file; None when there are none."""
+    city = city_data(path, version, public)
+    frame = scores(city, year, grp)
+    if district is not None:
+        frame = frame[frame["nid"].isin(city.hoods.loc[city.hoods["district"] == district, "nid"])]
+    classes = dict(zip(frame["nid"], frame["hotspot"], strict=True))
+    geometry = display_geometry(path, version)
+    features = [{"type": "Feature", "geometry": feature["geometry"],
+                 "properties": {"line": [*HOTSPOT_COLOURS[classes[nid]], 255]}}
+                for nid, feature in zip(geometry["nids"], geometry["features"], strict=True)  # type: ignore[call-overload]
+                if classes.get(nid) in HOTSPOT_COLOURS]
+    return static_geojson(features) if features else None
 
 
 def _prune_static() -> None:

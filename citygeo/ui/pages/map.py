@@ -10,7 +10,7 @@ from citygeo.ui import components, data
 from citygeo.ui.maps import (CHOROPLETH_LAYER_ID, choropleth_layer, colour_hex, deck, hexagon_layer,
                              outline_layer, points_layer)
 from citygeo.views import (HOTSPOT_WORDS, asset_points, column_labels, current_methodology, incident_hexes,
-                           map_fields, map_table, map_tooltips, score_groups, score_years, scores)
+                           map_fields, map_table, score_groups, score_years, scores)
 
 MAX_DRAWN = 8000  # above this many neighbourhoods the map draws one district at a time
 MAX_OUTLINED = 2000  # above this many drawn neighbourhoods the outlines are left out (they cost ~10× the fills)
@@ -51,7 +51,7 @@ def render() -> None:
     label = fields[column]
     fills, rows, words = components.colours_for(table["value"], column, scheme, methodology)
     district = st.session_state.get("district") if len(table) < len(frame) else None
-    url = _map_file(*key, data.is_public(city.settings), year, grp, district)
+    url = data.map_file(*key, data.is_public(city.settings), year, grp, district)
     stroked = len(table) <= MAX_OUTLINED
     layers = [choropleth_layer(url, colours=dict(zip(table["nid"], fills, strict=True)),
                                trigger=(column, scheme, year, grp, district), stroked=stroked)]
@@ -59,7 +59,7 @@ def render() -> None:
         min_count = methodology.min_count if methodology else 5
         layers.append(hexagon_layer(incident_hexes(city, min_count).to_dict("records")))
     if show_hot:
-        hot_url = _hotspot_file(*key, data.is_public(city.settings), year, grp, district)
+        hot_url = data.hotspot_file(*key, data.is_public(city.settings), year, grp, district)
         if hot_url:
             layers.append(outline_layer(hot_url))
     if show_assets:
@@ -102,42 +102,6 @@ def _district_filter(table: pd.DataFrame) -> pd.DataFrame:
     if chosen == WHOLE_CITY:
         return table
     return table[table["district"] == chosen].reset_index(drop=True)
-
-
-@st.cache_data(show_spinner=False, max_entries=32)
-def _map_file(path: str, version: tuple[int, int], public: bool, year: int | None, grp: str,
-              district: str | None) -> str:
-    """The outlines of the drawn neighbourhoods with the tooltip words of every field, as a static file.
-
-    One file per year, group and district: changing the field shown reuses it (only colours and
-    the tooltip template change), so the browser keeps the polygons it has built.
-    """
-    city = data.city_data(path, version, public)
-    methodology = current_methodology(city, year)
-    frame = scores(city, year, grp)
-    if district is not None:
-        frame = frame[frame["nid"].isin(city.hoods.loc[city.hoods["district"] == district, "nid"])]
-    tips = map_tooltips(frame, list(map_fields(methodology)), methodology)
-    names = dict(zip(frame["nid"], frame["name"], strict=True))
-    by_nid = {r["nid"]: {**r, "name": names.get(r["nid"]) or r["nid"]} for r in tips.to_dict("records")}
-    return data.static_map_url(path, version, [by_nid.get(n) for n in data.display_geometry(path, version)["nids"]])
-
-
-@st.cache_data(show_spinner=False, max_entries=32)
-def _hotspot_file(path: str, version: tuple[int, int], public: bool, year: int | None, grp: str,
-                  district: str | None) -> str | None:
-    """Hot-spot outlines (coloured by their Local Moran class) as a static file; None when there are none."""
-    city = data.city_data(path, version, public)
-    frame = scores(city, year, grp)
-    if district is not None:
-        frame = frame[frame["nid"].isin(city.hoods.loc[city.hoods["district"] == district, "nid"])]
-    classes = dict(zip(frame["nid"], frame["hotspot"], strict=True))
-    geometry = data.display_geometry(path, version)
-    features = [{"type": "Feature", "geometry": feature["geometry"],
-                 "properties": {"line": [*HOTSPOT_COLOURS[classes[nid]], 255]}}
-                for nid, feature in zip(geometry["nids"], geometry["features"], strict=True)  # type: ignore[call-overload]
-                if classes.get(nid) in HOTSPOT_COLOURS]
-    return data.static_geojson(features) if features else None
 
 
 def _plain(text: str) -> str:
