@@ -172,13 +172,28 @@ def score_methodology(exact: ScoringInputs, methodology: Methodology,
     return scores, districts
 
 
+class _StoreChanged(Exception):
+    """The store was replaced (another ingest or score) after the inputs were read."""
+
+
 def save_scores(store: Store, methodology: Methodology, scores: pd.DataFrame,
-                districts: pd.DataFrame | None, note: str | None = None) -> None:
-    """Write one methodology's scores (and district scores) in one unit of work."""
+                districts: pd.DataFrame | None, note: str | None = None, *,
+                read_version: tuple[int, int] | None = None) -> None:
+    """Write one methodology's scores (and district scores) in one unit of work.
+
+    With ``read_version`` (the store's version when the inputs were read), nothing is written
+    if another writer replaced the store since: :class:`_StoreChanged` is raised under the
+    writer lock, so scores never describe data the store no longer holds.
+    """
     with store.writer() as con:
+        if read_version is not None and store.version() != read_version:
+            raise _StoreChanged
         write_scores(con, methodology, scores, note)
         if districts is not None:
             _replace_score_rows(con, "district_scores", districts, methodology_sha256(methodology))
+
+
+_SCORE_ATTEMPTS = 3
 
 
 def score_store(store: Store, methodology_file: Path | str | None = None,
@@ -186,19 +201,29 @@ def score_store(store: Store, methodology_file: Path | str | None = None,
                 note: str | None = None, progress: Progress | None = None) -> pd.DataFrame:
     """Score a city with a methodology file and write ``scores`` and ``methodologies``.
 
-    Idempotent: rows of the same methodology and years are replaced, never duplicated.
+    Idempotent: rows of the same methodology and years are replaced, never duplicated. If
+    another ingest replaces the store while the city is being scored, it is scored again on
+    the new data (up to three times) instead of saving scores of data that is gone.
     """
     path = methodology_path_for(store, methodology_file)
     methodology = load_methodology(path)
-    exact = scoring_inputs(store, methodology)
-    validate_against(methodology, *available_names(exact))
-    if progress:
-        progress(0, 2, "scoring")
-    scores, districts = score_methodology(exact, methodology, years, draws=draws, seed=seed)
-    if progress:
-        progress(1, 2, "writing scores")
-    save_scores(store, methodology, scores, districts, note)
-    return scores
+    for attempt in range(_SCORE_ATTEMPTS):
+        read_version = store.version()
+        exact = scoring_inputs(store, methodology)
+        validate_against(methodology, *available_names(exact))
+        if progress:
+            progress(0, 2, "scoring")
+        scores, districts = score_methodology(exact, methodology, years, draws=draws, seed=seed)
+        if progress:
+            progress(1, 2, "writing scores")
+        try:
+            save_scores(store, methodology, scores, districts, note, read_version=read_version)
+        except _StoreChanged:
+            log.info("the store changed while scoring (attempt %d); scoring the new data", attempt + 1)
+            continue
+        return scores
+    raise StoreError(f"{store.path}: the store kept changing while it was being scored (another "
+                     "`citygeo ingest` or `citygeo score` running?); run `citygeo score` again when it is done.")
 
 
 def available_names(inputs: ScoringInputs) -> tuple[set[str], set[str], set[str], set[str]]:

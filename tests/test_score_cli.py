@@ -124,3 +124,26 @@ def test_district_scores_from_summed_counts(ingested: SmallCity, capsys) -> None
     assert districts.loc["West", "n__hate_rate"] == 12
     assert districts.loc["East", "raw__hate_rate"] == pytest.approx(1.0)
     assert districts.loc["East", "risk_rank"] == 1
+
+
+def test_an_ingest_during_scoring_is_scored_not_overwritten(ingested: SmallCity) -> None:
+    """Another writer replaces the store after the inputs were read: the city is scored again on
+    the new data, and the other writer's change survives."""
+    from citygeo.service import score_store
+
+    store = Store(ingested.store)
+    steps: list[str] = []
+
+    def meanwhile(done: int, total: int, label: str) -> None:
+        steps.append(label)
+        if label == "writing scores" and steps.count(label) == 1:
+            with store.writer() as con:  # e.g. a new indicator file ingested in another process
+                con.execute("UPDATE indicator_values SET value = 100 "
+                            "WHERE nid = 'N1' AND indicator = 'unemployed_pct'")
+
+    score_store(store, ingested.folder / "methodology.toml", draws=20, progress=meanwhile)
+    assert steps == ["scoring", "writing scores", "scoring", "writing scores"]
+    scores = store.query("SELECT nid, raw__unemployed_pct, risk_rank FROM scores WHERE grp = 'all'").set_index("nid")
+    assert scores.loc["N1", "raw__unemployed_pct"] == 100.0  # the new data was scored
+    assert store.query("SELECT value FROM indicator_values WHERE nid = 'N1' "
+                       "AND indicator = 'unemployed_pct'")["value"].tolist() == [100.0]
