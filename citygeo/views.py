@@ -57,6 +57,7 @@ class CityData:
     history: pd.DataFrame
     tables: dict[str, pd.DataFrame]
     ingest: pd.DataFrame
+    districts: pd.DataFrame = field(default_factory=pd.DataFrame)  # current district scores, like ``scores``
 
     def table(self, name: str) -> pd.DataFrame:
         return self.tables.get(name, pd.DataFrame())
@@ -95,12 +96,15 @@ def load(store: Store, *, public: bool = True) -> CityData:
                    if "methodologies" in have else empty.history.assign(spec=None))
         current = current_methodologies(con)[["year", "methodology_sha256", "version", "created_at"]]
         frame = current_score_rows(con)
+        district_frame = current_score_rows(con, "district_scores")
         tables = {name: read(sql) for name, sql in _TABLE_SQL.items()
                   if name.replace("population", "indicator_values") in have}
         ingest = (read("SELECT ingested_at, report FROM ingest_reports ORDER BY ingested_at DESC LIMIT 1")
                   if "ingest_reports" in have else pd.DataFrame())
     if not frame.empty and public:
         frame = public_scores(frame)
+    if not district_frame.empty and public:
+        district_frame = public_scores(district_frame)
     for name, cols in (("assets", ("themes",)), ("stakeholders", ("themes", "serves")),
                        ("consultations", ("nid", "groups", "themes"))):
         if name in tables:
@@ -112,7 +116,7 @@ def load(store: Store, *, public: bool = True) -> CityData:
     known = {sha: parse_methodology(json.loads(spec), f"methodology {sha[:8]}")
              for sha, spec in zip(history["sha256"], history["spec"], strict=True)}
     return CityData(str(store.path), public, settings, hoods, frame, current, known,
-                    history.drop(columns="spec"), tables, ingest)
+                    history.drop(columns="spec"), tables, ingest, district_frame)
 
 
 def public_view(scores: pd.DataFrame) -> pd.DataFrame:
@@ -170,6 +174,16 @@ def scores(city: CityData, year: int | None = None, grp: str = DEFAULT_GROUP) ->
     if year is not None:
         keep &= city.scores["year"] == year
     return city.scores[keep].reset_index(drop=True)
+
+
+def district_scores(city: CityData, year: int | None = None, grp: str = DEFAULT_GROUP) -> pd.DataFrame:
+    """Current district scores of one group (and year); ``nid`` is the district's name."""
+    if city.districts.empty:
+        return pd.DataFrame()
+    keep = city.districts["grp"] == grp
+    if year is not None:
+        keep &= city.districts["year"] == year
+    return city.districts[keep].reset_index(drop=True)
 
 
 # -- the map -----------------------------------------------------------------------------------

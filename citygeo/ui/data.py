@@ -18,7 +18,8 @@ from citygeo.settings import REPO_ROOT, dashboard_store_path
 from citygeo.store import Store
 from citygeo.ui.components import md
 from citygeo.classify import HOTSPOT_COLOURS
-from citygeo.views import CityData, current_methodology, load, map_fields, map_tooltips, scores
+from citygeo.views import (CityData, current_methodology, district_scores, load, map_fields, map_tooltips,
+                           scores)
 
 STATIC_DIR = REPO_ROOT / "static"  # served by Streamlit at /app/static/ (server.enableStaticServing)
 STATIC_KEEP = 200  # newest map files kept; older ones are removed
@@ -196,6 +197,49 @@ def hotspot_file(path: str, version: tuple[int, int], public: bool, year: int | 
                  "properties": {"line": [*HOTSPOT_COLOURS[classes[nid]], 255]}}
                 for nid, feature in zip(geometry["nids"], geometry["features"], strict=True)  # type: ignore[call-overload]
                 if classes.get(nid) in HOTSPOT_COLOURS]
+    return static_geojson(features) if features else None
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def district_geometry(path: str, version: tuple[int, int]) -> dict[str, object]:
+    """District outlines: the display outlines of each district's neighbourhoods merged.
+
+    ``shapely.coverage_union_all`` merges a coverage (neighbours share their borders exactly,
+    as ``display_geometry`` keeps them) without the cost of a general union.
+    """
+    geometry = display_geometry(path, version)
+    hoods = neighbourhoods(path, version)
+    district_of = dict(zip(hoods["nid"], hoods["district"], strict=True))
+    shapes = shapely.from_geojson([orjson.dumps(f["geometry"]) for f in geometry["features"]])  # type: ignore[union-attr]
+    groups: dict[str, list[int]] = {}
+    for i, nid in enumerate(geometry["nids"]):  # type: ignore[arg-type]
+        name = district_of.get(nid)
+        if isinstance(name, str) and name:
+            groups.setdefault(name, []).append(i)
+    names, merged = [], []
+    for name, members in sorted(groups.items()):
+        try:
+            merged.append(shapely.coverage_union_all(shapes[members]))
+        except shapely.errors.GEOSException:
+            merged.append(shapely.union_all(shapes[members]))
+        names.append(name)
+    features = orjson.loads(gpd.GeoSeries(merged).to_json(drop_id=True))["features"] if merged else []
+    return {"names": names, "features": features}
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def district_map_file(path: str, version: tuple[int, int], public: bool, year: int | None, grp: str) -> str | None:
+    """District outlines with the tooltip words of every field (district scores), as a static file."""
+    city = city_data(path, version, public)
+    methodology = current_methodology(city, year)
+    frame = district_scores(city, year, grp)
+    geometry = district_geometry(path, version)
+    if frame.empty or not geometry["names"]:
+        return None
+    tips = map_tooltips(frame, list(map_fields(methodology)), methodology)
+    by_name = {r["nid"]: {**r, "name": r["nid"]} for r in tips.to_dict("records")}
+    features = [{"type": "Feature", "geometry": f["geometry"], "properties": by_name[name]}
+                for name, f in zip(geometry["names"], geometry["features"], strict=True) if name in by_name]  # type: ignore[call-overload]
     return static_geojson(features) if features else None
 
 

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
+from streamlit.testing.v1 import AppTest
 
+from citygeo.settings import REPO_ROOT
+from citygeo.store import Store
 from tests.ui.conftest import Run
 
 PAGES = ["map.py", "profile.py", "compare.py", "methodology.py", "data_quality.py", "registers.py", "export.py"]
@@ -83,3 +87,66 @@ def test_map_reads_measure_and_year_from_the_link(demo_app: Run) -> None:
     assert layer["data"].startswith("app/static/") and layer["data"].endswith(".geojson")
     assert spec["mapProvider"] is None if "mapProvider" in spec else True
     assert "{name} ({nid})" in at.get("deck_gl_json_chart")[0].proto.tooltip
+
+
+def _layer(at: AppTest, index: int = 0) -> dict:
+    return json.loads(at.get("deck_gl_json_chart")[index].proto.json)["layers"][0]
+
+
+def _static(url: str) -> dict:
+    return json.loads((REPO_ROOT / "static" / url.rsplit("/", 1)[1]).read_text())
+
+
+def test_a_large_city_opens_on_its_districts(demo_app: Run, demo_store: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """Above MAX_DRAWN neighbourhoods the map shows district scores first, then one district."""
+    monkeypatch.setenv("CITYGEO_MAP_MAX_DRAWN", "100")  # the demo city has 150
+    monkeypatch.setenv("CITYGEO_MAP_MAX_OUTLINED", "60")
+    at = demo_app("map.py")
+    assert not at.exception
+    assert at.selectbox(key="district").value == "all districts (district scores)"
+    layer = _layer(at)
+    assert layer["id"] == "districts"
+    districts = Store(demo_store).query(
+        "SELECT nid, risk_score FROM district_scores WHERE grp = 'all' AND year = "
+        "(SELECT max(year) FROM district_scores)").set_index("nid")["risk_score"]
+    assert sorted(layer["getFillColor"]["domain"]) == sorted(districts.index)
+    features = _static(layer["data"])["features"]
+    assert sorted(f["properties"]["name"] for f in features) == sorted(districts.index)
+    # the tooltip words are the district scores (risk index is field 0), not neighbourhood values
+    shown = {f["properties"]["nid"]: f["properties"]["v0"] for f in features}
+    assert shown == {d: f"{v:,.1f}" for d, v in districts.items()}
+    assert "never averaged" in " ".join(c.value for c in at.caption)
+
+    chosen = sorted(districts.index)[0]
+    at.selectbox(key="district").select(chosen).run()
+    assert not at.exception
+    layer = _layer(at)
+    members = Store(demo_store).query("SELECT nid FROM neighbourhoods WHERE district = ?", [chosen])["nid"]
+    assert layer["id"] == "neighbourhoods" and sorted(layer["getFillColor"]["domain"]) == sorted(members)
+    assert layer["stroked"] is (len(members) <= 60)
+
+
+def test_outlines_are_left_out_of_a_crowded_map(demo_app: Run, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CITYGEO_MAP_MAX_OUTLINED", "100")  # 150 drawn: no outlines, a district shows them
+    at = demo_app("map.py")
+    assert not at.exception
+    assert at.selectbox(key="district").value == "the whole city"
+    assert _layer(at)["stroked"] is False and len(_layer(at)["getFillColor"]["domain"]) == 150
+    assert any("Outlines are drawn when 100 neighbourhoods or fewer" in c.value for c in at.caption)
+    at.selectbox(key="district").select(at.selectbox(key="district").options[1]).run()
+    assert _layer(at)["stroked"] is True and len(_layer(at)["getFillColor"]["domain"]) < 150
+
+
+def test_a_field_change_keeps_the_map_file(demo_app: Run) -> None:
+    """Changing the field shown changes colours and the tooltip, not the outlines file."""
+    at = demo_app("map.py", measure="risk_score")
+    before = _layer(at)
+    at.selectbox(key="measure").select("protective_score").run()
+    after = _layer(at)
+    assert after["data"] == before["data"]
+    assert after["getFillColor"]["colors"] != before["getFillColor"]["colors"]
+    assert after["updateTriggers"] != before["updateTriggers"]
+    tooltip = at.get("deck_gl_json_chart")[0].proto.tooltip
+    fields = list(_static(after["data"])["features"][0]["properties"])
+    assert "{v1}" in tooltip and "v1" in fields  # the protective index is field 1

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pandas as pd
 import streamlit as st
 
@@ -10,10 +12,13 @@ from citygeo.ui import components, data
 from citygeo.ui.maps import (CHOROPLETH_LAYER_ID, choropleth_layer, colour_hex, deck, hexagon_layer,
                              outline_layer, points_layer)
 from citygeo.views import (HOTSPOT_WORDS, asset_points, column_labels, current_methodology, incident_hexes,
-                           map_fields, map_table, score_groups, score_years, scores)
+                           district_scores, map_fields, map_table, score_groups, score_years, scores)
 
-MAX_DRAWN = 8000  # above this many neighbourhoods the map draws one district at a time
-MAX_OUTLINED = 2000  # above this many drawn neighbourhoods the outlines are left out (they cost ~10× the fills)
+# Above MAX_DRAWN neighbourhoods the map opens on the districts and draws one district's
+# neighbourhoods at a time; above MAX_OUTLINED drawn neighbourhoods it leaves out their outlines
+# (they cost ~10× the fills in the browser). Both can be tuned per machine (benchmarks/README-dashboard.md).
+MAX_DRAWN = int(os.environ.get("CITYGEO_MAP_MAX_DRAWN", "8000"))
+MAX_OUTLINED = int(os.environ.get("CITYGEO_MAP_MAX_OUTLINED", "2000"))
 PROFILE_PAGE = "citygeo/ui/pages/profile.py"
 
 
@@ -42,18 +47,22 @@ def render() -> None:
     if frame.empty:
         st.info(f"No scores for the group {grp!r} in {year}.")
         return
-    table = map_table(frame, column, city.hoods, methodology)
-    table = _district_filter(table)
+    city_table = map_table(frame, column, city.hoods, methodology)
+    table, district = _district_filter(city_table)
+    label = fields[column]
+    if district == DISTRICTS:
+        _districts_map(key, city, year, grp, column, scheme, label, methodology)
+        return
     over = st.columns(3)
     show_hex = over[0].checkbox("Incidents (hexagons, small counts hidden)", key="hex")
     show_assets = over[1].checkbox("Mechanisms and facilities", key="assets")
     show_hot = over[2].checkbox("Hot-spot outlines", value=True, key="hot")
-    label = fields[column]
-    fills, rows, words = components.colours_for(table["value"], column, scheme, methodology)
-    district = st.session_state.get("district") if len(table) < len(frame) else None
+    # classes of the whole city, so a district's colours read the same as on the city map
+    fills, rows, words = components.colours_for(city_table["value"], column, scheme, methodology)
+    colours = dict(zip(city_table["nid"], fills, strict=True))
     url = data.map_file(*key, data.is_public(city.settings), year, grp, district)
     stroked = len(table) <= MAX_OUTLINED
-    layers = [choropleth_layer(url, colours=dict(zip(table["nid"], fills, strict=True)),
+    layers = [choropleth_layer(url, colours={nid: colours[nid] for nid in table["nid"]},
                                trigger=(column, scheme, year, grp, district), stroked=stroked)]
     if show_hex:
         min_count = methodology.min_count if methodology else 5
@@ -64,9 +73,7 @@ def render() -> None:
             layers.append(outline_layer(hot_url))
     if show_assets:
         layers.append(points_layer(asset_points(city)[["lon", "lat"]].to_dict("records")))
-    i = list(fields).index(column)
-    tooltip = "{name} ({nid})\n" + _plain(label) + f": {{v{i}}}\n{{r{i}}}"
-    event = st.pydeck_chart(deck(layers, _bounds(data.display_geometry(*key), table), tooltip),
+    event = st.pydeck_chart(deck(layers, _bounds(data.display_geometry(*key), table), _tooltip(fields, column, label)),
                             on_select="rerun", selection_mode="single-object", key="map", height=580)
     components.legend(label, rows, words, _overlay_legend(show_hot, show_hex, show_assets, methodology))
     _open_selected(event)
@@ -76,6 +83,46 @@ def render() -> None:
                + ("" if stroked else f" Outlines are drawn when {MAX_OUTLINED:,} neighbourhoods or fewer are "
                   "on the map (they would make it slow); pick a district to see them."))
     _table_view(table, label, column, methodology)
+
+
+def _tooltip(fields: dict[str, str], column: str, label: str, code: bool = True) -> str:
+    """The tooltip template of ``column``: its words were written in the map file as ``v{i}``/``r{i}``."""
+    i = list(fields).index(column)
+    return ("{name} ({nid})" if code else "{name}") + f"\n{_plain(label)}: {{v{i}}}\n{{r{i}}}"
+
+
+def _districts_map(key: tuple[str, tuple[int, int]], city: object, year: int | None, grp: str, column: str,
+                   scheme: str, label: str, methodology: object) -> None:
+    """The whole city by district: district scores (from summed counts, DESIGN.md §5); a click opens the district."""
+    frame = district_scores(city, year, grp)  # type: ignore[arg-type]
+    url = data.district_map_file(*key, data.is_public(city.settings), year, grp)  # type: ignore[attr-defined]
+    if frame.empty or url is None:
+        st.info("This city has no district scores for this year and group: pick a district above to see its "
+                "neighbourhoods.")
+        return
+    table = map_table(frame, column, None, methodology)  # type: ignore[arg-type]
+    fills, rows, words = components.colours_for(table["value"], column, scheme, methodology)  # type: ignore[arg-type]
+    layer = choropleth_layer(url, DISTRICTS_LAYER_ID, colours=dict(zip(table["nid"], fills, strict=True)),
+                             trigger=(column, scheme, year, grp))
+    event = st.pydeck_chart(deck([layer], data.display_geometry(*key)["bounds"],  # type: ignore[arg-type]
+                                 _tooltip(map_fields(methodology), column, label, code=False)),  # type: ignore[arg-type]
+                            on_select="rerun", selection_mode="single-object", key="district_map", height=580)
+    components.legend(label, rows, words)
+    selection = getattr(event, "selection", None) or {}
+    objects = (selection.get("objects") or {}).get(DISTRICTS_LAYER_ID, [])
+    picked = (objects[0].get("properties") or {}).get("nid") if objects else None
+    if picked and picked != st.session_state.get("district_opened"):
+        st.session_state["district_opened"] = picked
+        st.session_state[_PENDING] = picked
+        st.rerun()
+    st.caption(f"Districts, scored from the summed counts and populations of their neighbourhoods (never "
+               f"averaged), for {year}{'' if grp == 'all' else f', group {grp}'}. The city has "
+               f"{len(city.hoods):,} neighbourhoods, more than a browser draws at once: click a "  # type: ignore[attr-defined]
+               "district (or pick it above) to see its neighbourhoods.")
+    with st.expander("Table view of the same numbers (sortable)"):
+        shown = table[["nid", "value", "rank", "note"]].rename(columns={"nid": "District", "value": label,
+                                                                        "rank": "Rank", "note": "Note"})
+        st.dataframe(shown, hide_index=True)
 
 
 def _field_picker(fields: dict[str, str], where: object) -> str:
@@ -88,20 +135,33 @@ def _field_picker(fields: dict[str, str], where: object) -> str:
 
 
 WHOLE_CITY = "the whole city"
+DISTRICTS = "all districts (district scores)"
+DISTRICTS_LAYER_ID = "districts"
+_PENDING = "district_pending"  # a district clicked on the districts map, applied before the picker is drawn
 
 
-def _district_filter(table: pd.DataFrame) -> pd.DataFrame:
-    """Large cities: draw one district at a time (above MAX_DRAWN the whole city would not paint
-    in a browser; above MAX_OUTLINED it paints without outlines, and a district shows them)."""
+def _district_filter(table: pd.DataFrame) -> tuple[pd.DataFrame, str | None]:
+    """Large cities: the districts first, then one district's neighbourhoods.
+
+    Above MAX_DRAWN neighbourhoods the whole city would not paint in a browser: the map opens
+    on the districts. Above MAX_OUTLINED it paints without outlines; picking a district shows
+    them. Returns the neighbourhoods to draw and the district picked (``DISTRICTS`` for the
+    districts map, None for the whole city).
+    """
     if len(table) <= MAX_OUTLINED or "district" not in table or table["district"].isna().all():
-        return table
+        return table, None
     districts = sorted(table["district"].dropna().unique())
-    options = districts if len(table) > MAX_DRAWN else [WHOLE_CITY, *districts]
-    what = "one district is drawn at a time" if len(table) > MAX_DRAWN else "pick one to see it closer, with outlines"
+    options = [DISTRICTS, *districts] if len(table) > MAX_DRAWN else [WHOLE_CITY, *districts]
+    if st.session_state.get(_PENDING) in options:
+        st.session_state["district"] = st.session_state.pop(_PENDING)
+    what = ("the districts first, then one district's neighbourhoods" if len(table) > MAX_DRAWN
+            else "pick one to see it closer, with outlines")
     chosen = st.selectbox(f"District ({len(table):,} neighbourhoods: {what})", options, key="district")
     if chosen == WHOLE_CITY:
-        return table
-    return table[table["district"] == chosen].reset_index(drop=True)
+        return table, None
+    if chosen == DISTRICTS:
+        return table, DISTRICTS
+    return table[table["district"] == chosen].reset_index(drop=True), chosen
 
 
 def _plain(text: str) -> str:
