@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from citygeo.scoring import parse_methodology  # noqa: E402
-from citygeo.service import write_scores  # noqa: E402
+from citygeo.service import _replace_score_rows, write_scores  # noqa: E402
 from citygeo.store import Store, append_rows  # noqa: E402
 
 NAIVE_APP = '''
@@ -111,10 +111,22 @@ def build_store(city: gpd.GeoDataFrame, path: Path) -> None:
     frame = pd.DataFrame(city.drop(columns="geometry"))
     frame["area_km2"] = 1.0
     frame["geom_wkb"] = shapely.to_wkb(city.geometry.to_numpy())
+    # made-up district scores too (a large city's map opens on its districts)
+    names = sorted(city["district"].unique())
+    d_risk = np.clip(rng.normal(50, 20, len(names)), 0, 100)
+    d_rank = pd.Series(d_risk).rank(ascending=False, method="min").astype(int)
+    districts = pd.DataFrame({
+        "nid": names, "name": names, "year": 2026, "methodology_version": "bench", "risk_score": d_risk,
+        "risk_rank": d_rank, "risk_decile": 1, "protective_score": 100 - d_risk, "protective_rank": d_rank[::-1].to_numpy(),
+        "protective_decile": 1, "typology": "priority", "risk_rank_p05": d_rank, "risk_rank_p95": d_rank, "hotspot": "none",
+        "flags": [[] for _ in names], "grp": "all", "domain__a": d_risk, "domain__p": 100 - d_risk,
+        "measure__x": d_risk, "measure__q": 100 - d_risk, "raw__x": d_risk / 10, "raw__q": (100 - d_risk) / 10})
     with Store(path).writer() as con:
         append_rows(con, "neighbourhoods", frame, {"geom": "geom_wkb"})
         con.execute("INSERT INTO city VALUES ('name', 'Synthetic benchmark city'), ('fictional', 'True')")
         write_scores(con, methodology, scores, "benchmark")
+        _replace_score_rows(con, "district_scores", districts.assign(methodology_sha256=scores["methodology_sha256"].iloc[0]),
+                            scores["methodology_sha256"].iloc[0])
 
 
 # -- bytes -------------------------------------------------------------------------------------
@@ -131,7 +143,8 @@ def naive_bytes(city: gpd.GeoDataFrame) -> tuple[int, dict[str, object]]:
 
 
 def our_bytes(store: Path) -> tuple[int, int, int]:
-    """(static file raw, gzipped, chart message) for the dashboard's risk map of this store.
+    """(static file raw, gzipped, chart message) for the first map the dashboard shows of this store
+    (the districts above 8,000 neighbourhoods).
 
     The static file holds the simplified outlines and the tooltip words of every field for the
     year (sent once); the chart message holds the colours (sent again on every field change).
@@ -141,22 +154,24 @@ def our_bytes(store: Path) -> tuple[int, int, int]:
     from citygeo.ui import components
     from citygeo.ui import data as ui_data
     from citygeo.ui.maps import choropleth_layer, deck
-    from citygeo.views import current_methodology, load, map_table, scores
+    from citygeo.views import current_methodology, district_scores, load, map_table, scores
 
     key = (str(store), Store(store).version())
     city = load(Store(store), public=True)
     year = int(city.current["year"].max())
     methodology = current_methodology(city, year)
-    table = map_table(scores(city, year), "risk_score", city.hoods, methodology)
-    district = None
-    if len(table) > 8000:  # the map page draws one district at a time above 8,000
-        district = sorted(table["district"].dropna().unique())[0]
-        table = table[table["district"] == district]
+    if len(city.hoods) > 8000:  # the map page opens on the districts above 8,000 neighbourhoods
+        table = map_table(district_scores(city, year), "risk_score", None, methodology)
+        url = ui_data.district_map_file(*key, True, year, "all")
+        layer_id, stroked = "districts", True
+    else:
+        table = map_table(scores(city, year), "risk_score", city.hoods, methodology)
+        url = ui_data.map_file(*key, True, year, "all", None)
+        layer_id, stroked = "neighbourhoods", len(table) <= 2000
     fills, _, _ = components.colours_for(table["value"], "risk_score", "quantiles", methodology)
-    url = ui_data.map_file(*key, True, year, "all", district)
     body = (ui_data.STATIC_DIR / url.rsplit("/", 1)[1]).read_bytes()
-    layer = choropleth_layer(url, colours=dict(zip(table["nid"], fills, strict=True)), trigger="risk_score",
-                             stroked=len(table) <= 2000)
+    layer = choropleth_layer(url, layer_id, colours=dict(zip(table["nid"], fills, strict=True)), trigger="risk_score",
+                             stroked=stroked)
     message = deck([layer], ui_data.display_geometry(*key)["bounds"], "{name} ({nid})\nRisk: {v0}\n{r0}").to_json()
     return len(body), len(gzip.compress(body, 6)), len(message.encode())
 
@@ -287,8 +302,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--large", action="store_true", help="also the 35,000-neighbourhood city")
     parser.add_argument("--no-browser", action="store_true", help="bytes only")
+    parser.add_argument("--sizes", type=lambda text: [int(n) for n in text.split(",")],
+                        help="comma-separated city sizes (default 150,5000; --large adds 35000)")
     args = parser.parse_args()
-    sizes = [150, 5000] + ([35000] if args.large else [])
+    sizes = args.sizes or [150, 5000] + ([35000] if args.large else [])
     work = Path(tempfile.mkdtemp(prefix="citygeo-bench-"))
     stores, cities, rows = {}, {}, []
     for n in sizes:
@@ -311,7 +328,7 @@ def main() -> None:
               f"simplify + write once per store {prep:.1f} s", flush=True)
     if not args.no_browser:
         timings = browser_rows(sizes, stores, cities, work)
-        base = next(t for t in timings if t["n"] == 150)
+        base = next((t for t in timings if t["n"] == 150), timings[0])
         print("\nheadless Chromium (software WebGL), seconds; ratios vs the 150 city and vs the naive page")
         for t in timings:
             line = (f"{t['n']:>6}: ours first paint {t['ours_first']:.1f} s (cold server {t['ours_first_cold']:.1f} s; "
