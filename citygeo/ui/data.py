@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import orjson
 import pandas as pd
 import shapely
@@ -63,9 +64,10 @@ def neighbourhoods(path: str, version: tuple[int, int]) -> pd.DataFrame:
     return Store(path).neighbourhoods(geometry=False)
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
+@st.cache_resource(show_spinner=False, max_entries=4)
 def display_geometry(path: str, version: tuple[int, int]) -> dict[str, object]:
-    """Neighbourhood outlines simplified for display, once per store.
+    """Neighbourhood outlines simplified for display, once per store (shared and read-only:
+    ``cache_data`` would unpickle a copy on every rerun, seconds for 35,000 neighbourhoods).
 
     ``shapely.coverage_simplify`` simplifies each shared border once, so neighbours keep
     identical edges (no gaps or slivers); coordinates are rounded to 5 decimals (~1 m).
@@ -76,11 +78,11 @@ def display_geometry(path: str, version: tuple[int, int]) -> dict[str, object]:
         simplified = shapely.coverage_simplify(geoms, DISPLAY_TOLERANCE_DEG)
     except shapely.errors.GEOSException:
         simplified = shapely.simplify(geoms, DISPLAY_TOLERANCE_DEG, preserve_topology=True)
-    simplified = shapely.set_precision(simplified, 1e-5)
-    features = orjson.loads(gpd.GeoSeries(simplified, crs=hoods.crs).to_json(drop_id=True))
+    rounded = shapely.set_precision(simplified, 1e-5)
+    features = orjson.loads(gpd.GeoSeries(rounded, crs=hoods.crs).to_json(drop_id=True))
     bounds = hoods.total_bounds
-    return {"features": features["features"], "nids": hoods["nid"].tolist(),
-            "bounds": [float(b) for b in bounds], "boxes": shapely.bounds(simplified).tolist()}
+    return {"features": features["features"], "nids": hoods["nid"].tolist(), "districts": hoods["district"].tolist(),
+            "bounds": [float(b) for b in bounds], "boxes": shapely.bounds(rounded).tolist(), "shapes": simplified}
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -204,16 +206,14 @@ def hotspot_file(path: str, version: tuple[int, int], public: bool, year: int | 
 def district_geometry(path: str, version: tuple[int, int]) -> dict[str, object]:
     """District outlines: the display outlines of each district's neighbourhoods merged.
 
-    ``shapely.coverage_union_all`` merges a coverage (neighbours share their borders exactly,
-    as ``display_geometry`` keeps them) without the cost of a general union.
+    ``shapely.coverage_union_all`` merges a coverage (neighbours sharing their borders exactly,
+    as ``coverage_simplify`` leaves them) without the cost of a general union; the merge uses
+    the outlines before their coordinates are rounded, which would leave specks between them.
     """
     geometry = display_geometry(path, version)
-    hoods = neighbourhoods(path, version)
-    district_of = dict(zip(hoods["nid"], hoods["district"], strict=True))
-    shapes = shapely.from_geojson([orjson.dumps(f["geometry"]) for f in geometry["features"]])  # type: ignore[union-attr]
+    shapes: np.ndarray = geometry["shapes"]  # type: ignore[assignment]
     groups: dict[str, list[int]] = {}
-    for i, nid in enumerate(geometry["nids"]):  # type: ignore[arg-type]
-        name = district_of.get(nid)
+    for i, name in enumerate(geometry["districts"]):  # type: ignore[arg-type]
         if isinstance(name, str) and name:
             groups.setdefault(name, []).append(i)
     names, merged = [], []
@@ -223,7 +223,10 @@ def district_geometry(path: str, version: tuple[int, int]) -> dict[str, object]:
         except shapely.errors.GEOSException:
             merged.append(shapely.union_all(shapes[members]))
         names.append(name)
-    features = orjson.loads(gpd.GeoSeries(merged).to_json(drop_id=True))["features"] if merged else []
+    if not merged:
+        return {"names": [], "features": []}
+    rounded = shapely.set_precision(np.array(merged, dtype=object), 1e-5)
+    features = orjson.loads(gpd.GeoSeries(rounded).to_json(drop_id=True))["features"]
     return {"names": names, "features": features}
 
 

@@ -65,6 +65,16 @@ def choropleth_layer(data: str | dict[str, object], layer_id: str = CHOROPLETH_L
     )
 
 
+def outlines_layer(data: str | dict[str, object], layer_id: str = "outlines") -> pdk.Layer:
+    """The outlines of a choropleth as their own layer, drawn over its fills.
+
+    Its props never change when the colours do, so deck.gl keeps the outlines it has built (with
+    the outlines inside the filled layer, a colour change rebuilt them too: ~10× the fills' cost).
+    """
+    return pdk.Layer("GeoJsonLayer", data, id=layer_id, pickable=False, stroked=True, filled=False,
+                     get_line_color=OUTLINE_COLOUR, line_width_min_pixels=0.5, get_line_width=1)
+
+
 def hexagon_layer(cells: list[dict[str, object]]) -> pdk.Layer:
     """Server-side incident hexagons (``polygon``, ``count``); small cells are already removed."""
     top = max((float(c["count"]) for c in cells), default=1.0)  # type: ignore[arg-type]

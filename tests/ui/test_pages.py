@@ -93,6 +93,10 @@ def _layer(at: AppTest, index: int = 0) -> dict:
     return json.loads(at.get("deck_gl_json_chart")[index].proto.json)["layers"][0]
 
 
+def _layer_ids(at: AppTest) -> list[str]:
+    return [x["id"] for x in json.loads(at.get("deck_gl_json_chart")[0].proto.json)["layers"]]
+
+
 def _static(url: str) -> dict:
     return json.loads((REPO_ROOT / "static" / url.rsplit("/", 1)[1]).read_text())
 
@@ -124,7 +128,8 @@ def test_a_large_city_opens_on_its_districts(demo_app: Run, demo_store: Path,
     layer = _layer(at)
     members = Store(demo_store).query("SELECT nid FROM neighbourhoods WHERE district = ?", [chosen])["nid"]
     assert layer["id"] == "neighbourhoods" and sorted(layer["getFillColor"]["domain"]) == sorted(members)
-    assert layer["stroked"] is (len(members) <= 60)
+    assert layer["stroked"] is False  # outlines are their own layer, drawn for 60 or fewer
+    assert ("outlines" in _layer_ids(at)) is (len(members) <= 60)
 
 
 def test_outlines_are_left_out_of_a_crowded_map(demo_app: Run, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -132,10 +137,10 @@ def test_outlines_are_left_out_of_a_crowded_map(demo_app: Run, monkeypatch: pyte
     at = demo_app("map.py")
     assert not at.exception
     assert at.selectbox(key="district").value == "the whole city"
-    assert _layer(at)["stroked"] is False and len(_layer(at)["getFillColor"]["domain"]) == 150
+    assert _layer_ids(at) == ["neighbourhoods", "hotspots"] and len(_layer(at)["getFillColor"]["domain"]) == 150
     assert any("Outlines are drawn when 100 neighbourhoods or fewer" in c.value for c in at.caption)
     at.selectbox(key="district").select(at.selectbox(key="district").options[1]).run()
-    assert _layer(at)["stroked"] is True and len(_layer(at)["getFillColor"]["domain"]) < 150
+    assert _layer_ids(at)[:2] == ["neighbourhoods", "outlines"] and len(_layer(at)["getFillColor"]["domain"]) < 150
 
 
 def test_a_field_change_keeps_the_map_file(demo_app: Run) -> None:

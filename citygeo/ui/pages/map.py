@@ -10,7 +10,7 @@ import streamlit as st
 from citygeo.classify import HOTSPOT_COLOURS, SCHEME_LABELS
 from citygeo.ui import components, data
 from citygeo.ui.maps import (CHOROPLETH_LAYER_ID, choropleth_layer, colour_hex, deck, hexagon_layer,
-                             outline_layer, points_layer)
+                             outline_layer, outlines_layer, points_layer)
 from citygeo.views import (HOTSPOT_WORDS, asset_points, column_labels, current_methodology, incident_hexes,
                            district_scores, map_fields, map_table, score_groups, score_years, scores)
 
@@ -63,7 +63,9 @@ def render() -> None:
     url = data.map_file(*key, data.is_public(city.settings), year, grp, district)
     stroked = len(table) <= MAX_OUTLINED
     layers = [choropleth_layer(url, colours={nid: colours[nid] for nid in table["nid"]},
-                               trigger=(column, scheme, year, grp, district), stroked=stroked)]
+                               trigger=(column, scheme, year, grp, district), stroked=False)]
+    if stroked:
+        layers.append(outlines_layer(url))
     if show_hex:
         min_count = methodology.min_count if methodology else 5
         layers.append(hexagon_layer(incident_hexes(city, min_count).to_dict("records")))
@@ -103,8 +105,8 @@ def _districts_map(key: tuple[str, tuple[int, int]], city: object, year: int | N
     table = map_table(frame, column, None, methodology)  # type: ignore[arg-type]
     fills, rows, words = components.colours_for(table["value"], column, scheme, methodology)  # type: ignore[arg-type]
     layer = choropleth_layer(url, DISTRICTS_LAYER_ID, colours=dict(zip(table["nid"], fills, strict=True)),
-                             trigger=(column, scheme, year, grp))
-    event = st.pydeck_chart(deck([layer], data.display_geometry(*key)["bounds"],  # type: ignore[arg-type]
+                             trigger=(column, scheme, year, grp), stroked=False)
+    event = st.pydeck_chart(deck([layer, outlines_layer(url, "district-outlines")], data.display_geometry(*key)["bounds"],  # type: ignore[arg-type]
                                  _tooltip(map_fields(methodology), column, label, code=False)),  # type: ignore[arg-type]
                             on_select="rerun", selection_mode="single-object", key="district_map", height=580)
     components.legend(label, rows, words)
