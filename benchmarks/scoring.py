@@ -2,7 +2,9 @@
 
     PYTHONPATH=. python benchmarks/scoring.py            # 35,000 neighbourhoods × 30 measures × 3 years
     PYTHONPATH=. python benchmarks/scoring.py --small    # 2,500 neighbourhoods, a few seconds
-    PYTHONPATH=. python benchmarks/scoring.py --no-service   # skip the whole `citygeo score` step
+    PYTHONPATH=. python benchmarks/scoring.py --no-service   # skip the in-memory whole `citygeo score` step
+    PYTHONPATH=. python benchmarks/scoring.py --cli      # only the real `citygeo score` on a DuckDB store
+    PYTHONPATH=. python benchmarks/scoring.py --no-cli   # everything but the real command
 
 Prints the fastest wall time of N runs (``--repeats``) and the peak traced memory
 (tracemalloc, one extra run) of each step, ratios against a baseline measured in the same
@@ -15,6 +17,17 @@ The `citygeo score` step runs what ``service.score_store`` does after reading th
 ``score_methodology`` (all years; neighbourhoods with the Monte Carlo and hot spots,
 districts with 200 draws, exact rates put back) and ``save_scores`` into a fresh DuckDB
 store, plus building the queen weights. Reading the inputs from the store is not included.
+
+The real command (run by default, or alone with ``--cli``) writes the same synthetic city into
+a DuckDB store once (``/tmp/citygeo-bench-score-<n>/inputs.duckdb``, reused while its format
+matches; about 40 s for 35,000 neighbourhoods, not part of the target): neighbourhood squares
+in EPSG:4326, the indicator values, one point per incident (inside its square, dated in its
+year) and per asset, and survey microdata (10–80 weighted respondents per neighbourhood and
+year, every item, 1–5). The methodology is written as a TOML file with the same sha256 as
+``synthetic_methodology()``. Each run copies the store (so it scores a store without scores)
+and times ``python -m citygeo score --store … --methodology …`` in a subprocess: wall time,
+CPU time (user + system) and peak RSS of that process (``os.wait4``); ``--profile`` adds one
+run under cProfile and prints where the time goes.
 """
 
 from __future__ import annotations
