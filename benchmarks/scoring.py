@@ -2,7 +2,9 @@
 
     PYTHONPATH=. python benchmarks/scoring.py            # 35,000 neighbourhoods × 30 measures × 3 years
     PYTHONPATH=. python benchmarks/scoring.py --small    # 2,500 neighbourhoods, a few seconds
-    PYTHONPATH=. python benchmarks/scoring.py --no-service   # skip the whole `citygeo score` step
+    PYTHONPATH=. python benchmarks/scoring.py --no-service   # skip the in-memory whole `citygeo score` step
+    PYTHONPATH=. python benchmarks/scoring.py --cli      # only the real `citygeo score` on a DuckDB store
+    PYTHONPATH=. python benchmarks/scoring.py --no-cli   # everything but the real command
 
 Prints the fastest wall time of N runs (``--repeats``) and the peak traced memory
 (tracemalloc, one extra run) of each step, ratios against a baseline measured in the same
@@ -15,6 +17,17 @@ The `citygeo score` step runs what ``service.score_store`` does after reading th
 ``score_methodology`` (all years; neighbourhoods with the Monte Carlo and hot spots,
 districts with 200 draws, exact rates put back) and ``save_scores`` into a fresh DuckDB
 store, plus building the queen weights. Reading the inputs from the store is not included.
+
+The real command (run by default, or alone with ``--cli``) writes the same synthetic city into
+a DuckDB store once (``/tmp/citygeo-bench-score-<n>/inputs.duckdb``, reused while its format
+matches; about 40 s for 35,000 neighbourhoods, not part of the target): neighbourhood squares
+in EPSG:4326, the indicator values, one point per incident (inside its square, dated in its
+year) and per asset, and survey microdata (10–80 weighted respondents per neighbourhood and
+year, every item, 1–5). The methodology is written as a TOML file with the same sha256 as
+``synthetic_methodology()``. Each run copies the store (so it scores a store without scores)
+and times ``python -m citygeo score --store … --methodology …`` in a subprocess: wall time,
+CPU time (user + system) and peak RSS of that process (``os.wait4``); ``--profile`` adds one
+run under cProfile and prints where the time goes.
 """
 
 from __future__ import annotations
@@ -22,6 +35,9 @@ from __future__ import annotations
 import argparse
 import os
 import resource
+import shutil
+import subprocess
+import sys
 import tempfile
 import time
 import tracemalloc
@@ -31,6 +47,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from shapely import box
 
 from citygeo.scoring import ScoringInputs, parse_methodology, prepare, queen_weights, recompute, score_prepared
@@ -108,7 +125,8 @@ def synthetic_city(rows: int, cols: int, seed: int = 1) -> tuple[ScoringInputs, 
     return inputs, cells
 
 
-def synthetic_methodology(weight_shift: float = 0.0) -> Any:
+def synthetic_methodology_spec(weight_shift: float = 0.0) -> dict[str, Any]:
+    """The synthetic methodology as the dict a methodology TOML file reads into."""
     domains = [{"id": f"risk{k}", "index": "risk", "weight": 1.0 + weight_shift * k} for k in range(3)]
     domains += [{"id": f"prot{k}", "index": "protective", "weight": 1.0} for k in range(3)]
     measures: list[dict[str, Any]] = []
@@ -124,7 +142,11 @@ def synthetic_methodology(weight_shift: float = 0.0) -> Any:
     for m in measures:
         if m.get("smoothing") is None:
             m.pop("smoothing", None)
-    return parse_methodology({"version": "bench", "domains": domains, "measures": measures})
+    return {"version": "bench", "domains": domains, "measures": measures}
+
+
+def synthetic_methodology(weight_shift: float = 0.0) -> Any:
+    return parse_methodology(synthetic_methodology_spec(weight_shift))
 
 
 def whole_score(inputs: ScoringInputs, cells: gpd.GeoDataFrame, methodology: Any, draws: int) -> None:
@@ -139,15 +161,206 @@ def whole_score(inputs: ScoringInputs, cells: gpd.GeoDataFrame, methodology: Any
         service.save_scores(Store(f"{folder}/bench.duckdb"), methodology, scores, districts)
 
 
+# -- the real command on a real store --------------------------------------------------------
+STORE_FORMAT = "3"  # bump when the store written below changes, so an old one is rebuilt
+ORIGIN, CELL = (-20.0, -47.0), 0.005  # square neighbourhoods of 0.005° (~0.4 × 0.55 km) in the South Atlantic
+RESPONDENTS = (10, 81)  # respondents per neighbourhood and year (each answers every item)
+
+
+def toml_text(spec: dict[str, Any]) -> str:
+    """A methodology dict as TOML (strings, numbers, lists of strings, arrays of tables)."""
+    def value(v: Any) -> str:
+        if isinstance(v, str):
+            return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        if isinstance(v, (list, tuple)):
+            return "[" + ", ".join(value(x) for x in v) + "]"
+        return repr(float(v)) if isinstance(v, float) else str(v)
+
+    lines = [f"{k} = {value(v)}" for k, v in spec.items() if not isinstance(v, list)]
+    for table in ("domains", "measures"):
+        for row in spec[table]:
+            lines += ["", f"[[{table}]]", *(f"{k} = {value(v)}" for k, v in row.items())]
+    return "\n".join(lines) + "\n"
+
+
+def _insert(con: Any, table: str, frame: pd.DataFrame, select: str) -> None:
+    """``INSERT INTO table SELECT <select> FROM frame`` (geometry and ids built in SQL)."""
+    con.register("bench_rows", frame)
+    try:
+        con.execute(f"INSERT INTO {table} SELECT {select} FROM bench_rows")
+    finally:
+        con.unregister("bench_rows")
+
+
+def build_score_store(inputs: ScoringInputs, rows: int, cols: int, path: str, seed: int = 2) -> None:
+    """Write the synthetic city into a DuckDB store as a real ingest would leave it.
+
+    Neighbourhoods as squares in EPSG:4326; the indicator values as they are; one point per
+    incident (inside its neighbourhood's square, dated in its year) and per asset; survey
+    microdata: 10–80 respondents per neighbourhood and year (weights 0.5–1.5) answering every
+    item on a 1–5 scale around the in-memory city's estimate.
+    """
+    from citygeo.store import Store, append_rows
+
+    rng = np.random.default_rng(seed)
+    hoods = inputs.neighbourhoods
+    n = len(hoods)
+    index = np.arange(n)
+    col, row = index % cols, index // cols
+    x0, y0 = ORIGIN
+    xs, ys = x0 + CELL * np.arange(cols + 1), y0 + CELL * np.arange(rows + 1)  # shared corners are equal floats
+    frame = hoods.copy()
+    frame["geom_wkb"] = shapely.to_wkb(box(xs[col], ys[row], xs[col + 1], ys[row + 1]))
+    position = pd.Series(index, index=hoods["nid"].to_numpy())
+
+    def points(nid: pd.Series, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """One point per counted item, uniformly inside its neighbourhood's square."""
+        where = np.repeat(position[nid.to_numpy()].to_numpy(), counts)
+        lon = xs[col[where]] + CELL * rng.uniform(0.01, 0.99, len(where))
+        lat = ys[row[where]] + CELL * rng.uniform(0.01, 0.99, len(where))
+        return where, lon, lat
+
+    inc = inputs.incident_counts
+    counts = inc["count"].to_numpy(dtype=np.int64)
+    where, lon, lat = points(inc["nid"], counts)
+    year = np.repeat(inc["year"].to_numpy(dtype=np.int64), counts)
+    incidents = pd.DataFrame({
+        "i": np.arange(len(where)), "hood": where, "lon": lon, "lat": lat,
+        "cat": np.repeat(inc["category"].str.removeprefix("cat").astype(int).to_numpy(), counts),
+        "day": (pd.to_datetime(year.astype(str), format="%Y").to_numpy().astype("datetime64[D]")
+                + rng.integers(0, 365, len(where)).astype("timedelta64[D]")),
+    })
+    assets_in = inputs.asset_counts
+    a_counts = assets_in["count"].to_numpy(dtype=np.int64)
+    where, lon, lat = points(assets_in["nid"], a_counts)
+    assets = pd.DataFrame({"i": np.arange(len(where)), "hood": where, "lon": lon, "lat": lat,
+                           "kind": np.repeat(assets_in["kind"].to_numpy(dtype=object), a_counts)})
+    # survey microdata: respondent r answers every item; values on 1–5 around the city's estimate
+    est = inputs.survey_estimates
+    assert est is not None
+    per_hood_year = rng.integers(*RESPONDENTS, size=n * len(YEARS))
+    hood = np.repeat(np.tile(index, len(YEARS)), per_hood_year)
+    year = np.repeat(np.repeat(YEARS, n), per_hood_year)
+    n_resp = len(hood)
+    weight = rng.uniform(0.5, 1.5, n_resp)
+    survey_parts = []
+    for k in range(N_SURVEY):
+        target = est.loc[est["item"] == f"item{k}"].pivot(index="nid", columns="year", values="estimate")
+        centre = target.to_numpy()[hood, np.searchsorted(np.array(YEARS), year)]
+        value = np.clip(np.rint(centre + rng.normal(0, 1, n_resp)), 1, 5)
+        survey_parts.append(pd.DataFrame({"r": np.arange(n_resp), "hood": hood, "year": year, "weight": weight,
+                                          "item": k, "value": value}))
+    survey = pd.concat(survey_parts, ignore_index=True)
+
+    with Store(path).writer() as con:
+        append_rows(con, "neighbourhoods", frame, {"geom": "geom_wkb"})
+        append_rows(con, "indicator_values", inputs.indicator_values[["nid", "indicator", "year", "grp", "value"]])
+        _insert(con, "incidents", incidents,
+                "printf('I%09d', i), CAST(day AS DATE), 'cat' || cat, ST_Point(lon, lat), printf('N%06d', hood), 'bench'")
+        _insert(con, "assets", assets,
+                "printf('A%07d', i), kind, 'asset ' || i, TRUE, []::VARCHAR[], ST_Point(lon, lat), printf('N%06d', hood), 'bench'")
+        _insert(con, "survey_responses", survey,
+                "printf('R%09d', r), printf('N%06d', hood), year, weight, 'item' || item, value")
+        con.execute("INSERT INTO city VALUES ('name', 'Synthetic scoring benchmark city'), ('fictional', 'True'), "
+                    "('bench_format', ?)", [STORE_FORMAT])
+    print(f"  wrote {n:,} neighbourhoods, {len(inputs.indicator_values):,} indicator values, {len(incidents):,} incidents, "
+          f"{len(assets):,} assets, {len(survey):,} survey answers ({n_resp:,} respondent-years)", flush=True)
+
+
+def cached_store(inputs: ScoringInputs, rows: int, cols: int, folder: str) -> tuple[str, float | None]:
+    """The input store in ``folder`` (built once; reused while its format matches).
+    Returns its path and the build time (None when reused)."""
+    from citygeo.store import Store
+
+    path = os.path.join(folder, "inputs.duckdb")
+    store = Store(path)
+    if store.exists() and "city" in store.tables():
+        settings = dict(store.query("SELECT key, value FROM city").itertuples(index=False))
+        if settings.get("bench_format") == STORE_FORMAT:
+            return path, None
+        os.remove(path)
+    os.makedirs(folder, exist_ok=True)
+    start = time.perf_counter()
+    build_score_store(inputs, rows, cols, path)
+    return path, time.perf_counter() - start
+
+
+def run_score_command(store: str, methodology_file: str, draws: int, profile: str | None = None) -> tuple[float, float, float]:
+    """Run ``python -m citygeo score`` on ``store`` in a subprocess.
+    Returns (wall seconds, CPU seconds user + system, peak RSS MiB) of that process."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    runner = ["-m", "cProfile", "-o", profile] if profile else []
+    cmd = [sys.executable, *runner, "-m", "citygeo", "score", "--store", store,
+           "--methodology", methodology_file, "--draws", str(draws)]
+    env = dict(os.environ, PYTHONPATH=root + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    with tempfile.TemporaryFile() as out:
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT)
+        _, status, usage = os.wait4(proc.pid, 0)  # this child's own rusage (peak RSS, CPU)
+        seconds = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        text = out.read().decode(errors="replace")
+    if proc.returncode != 0:
+        raise SystemExit(f"`{' '.join(cmd)}` failed with exit code {proc.returncode}:\n{text}")
+    log_line = next((line for line in text.splitlines() if line.startswith("scored")), text.strip()[:200])
+    print(f"  {log_line}", flush=True)
+    return seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+
+
+def score_command_step(inputs: ScoringInputs, rows: int, cols: int, draws: int, repeats: int,
+                       profile: bool) -> tuple[float, float, float, float | None]:
+    """Build (or reuse) the store, then time the real `citygeo score` on a fresh copy of it each run.
+    Returns (fastest wall s, its CPU s, largest peak RSS MiB, store build s or None)."""
+    folder = f"/tmp/citygeo-bench-score-{rows * cols}"
+    path, built = cached_store(inputs, rows, cols, folder)
+    print(f"store {path} ({os.path.getsize(path) / 2**20:.0f} MiB): "
+          + (f"built in {built:.1f} s (not part of the target)" if built is not None else "reused"), flush=True)
+    methodology_file = os.path.join(folder, "methodology.toml")
+    with open(methodology_file, "w", encoding="utf-8") as fh:
+        fh.write(toml_text(synthetic_methodology_spec()))
+    from citygeo.scoring import load_methodology, methodology_sha256
+    assert methodology_sha256(load_methodology(methodology_file)) == methodology_sha256(synthetic_methodology())
+    best, best_cpu, peak = float("inf"), 0.0, 0.0
+    run = os.path.join(folder, "run.duckdb")
+    for attempt in range(max(1, repeats) + (1 if profile else 0)):
+        shutil.copyfile(path, run)  # every run scores a store that has no scores yet
+        prof = os.path.join(folder, "score.prof") if profile and attempt == repeats else None
+        seconds, cpu, rss = run_score_command(run, methodology_file, draws, prof)
+        label = "profiled run (cProfile, not counted)" if prof else f"run {attempt + 1}"
+        print(f"  {label}: wall {seconds:.1f} s, CPU {cpu:.1f} s, peak RSS {rss:.0f} MiB; load {load_average()}", flush=True)
+        if prof:
+            import pstats
+            print(f"  profile written to {prof}; top 30 by cumulative time:")
+            pstats.Stats(prof).sort_stats("cumulative").print_stats(30)
+            continue
+        peak = max(peak, rss)
+        if seconds < best:
+            best, best_cpu = seconds, cpu
+    for leftover in (run, run + ".lock"):
+        if os.path.exists(leftover):
+            os.remove(leftover)
+    return best, best_cpu, peak, built
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--small", action="store_true", help="2,500 neighbourhoods instead of 35,000")
     parser.add_argument("--draws", type=int, default=1000)
     parser.add_argument("--repeats", type=int, default=3, help="runs per step; the fastest is reported")
-    parser.add_argument("--no-service", action="store_true", help="skip the whole `citygeo score` step")
+    parser.add_argument("--no-service", action="store_true", help="skip the in-memory whole `citygeo score` step")
+    parser.add_argument("--cli", action="store_true", help="only the real `citygeo score` on a DuckDB store")
+    parser.add_argument("--no-cli", action="store_true", help="skip the real `citygeo score` on a DuckDB store")
+    parser.add_argument("--cli-repeats", type=int, default=2, help="runs of the real command; the fastest is reported")
+    parser.add_argument("--profile", action="store_true", help="one more run of the real command under cProfile")
     args = parser.parse_args()
     rows, cols = (50, 50) if args.small else (175, 200)
     inputs, cells = synthetic_city(rows, cols)
+    if args.cli:
+        print(f"synthetic city: {rows * cols:,} neighbourhoods × 30 measures × {len(YEARS)} years; "
+              f"real `citygeo score` fastest of {args.cli_repeats}; load average before: {load_average()}", flush=True)
+        cli_figures(score_command_step(inputs, rows, cols, args.draws, args.cli_repeats, args.profile), rows * cols)
+        return
     methodology = synthetic_methodology()
     changed = synthetic_methodology(weight_shift=0.5)
     reps = args.repeats
@@ -185,6 +398,10 @@ def main() -> None:
                              lambda: whole_score(inputs, cells, methodology, args.draws), baseline, 1)
     print(f"max RSS of the process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB; "
           f"load average after: {load_average()}")
+    cli = None
+    if not args.no_cli:
+        print("-- the real `citygeo score` in a subprocess, on a DuckDB store of this city")
+        cli = score_command_step(inputs, rows, cols, args.draws, args.cli_repeats, args.profile)
     print(f"\nTHE FIGURES (3 years, {rows * cols:,} neighbourhoods):")
     print(f"  weight change   {t_weight * 1000:8.0f} ms   {verdict(t_weight, 0.1)}")
     print(f"  full recompute  {t_full:8.2f} s    {verdict(t_full, 2.0)}  (prepare {t_prepare:.2f} s)")
@@ -193,6 +410,16 @@ def main() -> None:
     if t_whole is not None:
         print(f"  citygeo score   {t_whole:8.2f} s    {verdict(t_whole, 60.0)}  (store reading not included)")
     print(f"  one year: weight change {t_weight_one * 1000:.0f} ms, full {t_full_one:.2f} s, Monte Carlo {t_mc_one:.2f} s")
+    if cli is not None:
+        cli_figures(cli, rows * cols)
+
+
+def cli_figures(cli: tuple[float, float, float, float | None], n: int) -> None:
+    seconds, cpu, rss, built = cli
+    print(f"\nREAL COMMAND (`python -m citygeo score`, {n:,} neighbourhoods × 3 years, {os.cpu_count()} cores):")
+    print(f"  citygeo score   {seconds:8.2f} s    {verdict(seconds, 60.0)}  (wall; CPU {cpu:.1f} s, "
+          f"peak RSS {rss:.0f} MiB; load average {load_average()})")
+    print(f"  store build     " + (f"{built:8.2f} s    (not part of the target)" if built is not None else "   reused"))
 
 
 if __name__ == "__main__":

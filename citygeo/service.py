@@ -80,9 +80,10 @@ def scoring_inputs(store: Store, methodology: Methodology) -> ScoringInputs:
         "SELECT nid, kind, theme, count(*) AS count FROM ("
         "  SELECT nid, kind, unnest(CASE WHEN len(themes) = 0 THEN [NULL] ELSE themes END) AS theme"
         "  FROM assets WHERE nid IS NOT NULL) GROUP BY ALL")
-    responses = store.query("SELECT * FROM survey_responses")
-    groups = [c for c in responses.columns
-              if c not in {"response_id", "nid", "year", "weight", "item", "value"}]
+    with store.reader() as con:  # through Arrow: DuckDB's .df() converts text columns ~3× slower
+        responses = con.execute("SELECT * EXCLUDE (response_id) FROM survey_responses"
+                                ).arrow().read_all().to_pandas()
+    groups = [c for c in responses.columns if c not in {"nid", "year", "weight", "item", "value"}]
     survey = (estimate_survey(responses, groups, survey_statistics(methodology))
               if not responses.empty else None)
     return ScoringInputs(
@@ -159,7 +160,7 @@ def score_methodology(exact: ScoringInputs, methodology: Methodology,
     protect = {"protect_small_counts": True, "seed": seed}
     scores = with_exact_rates(score_city(inputs, methodology, years, draws=draws, **protect),
                               exact, methodology)
-    groups = sorted(set(inputs.indicator_values["grp"]) - {DEFAULT_GROUP})
+    groups = sorted(set(inputs.indicator_values["grp"].unique()) - {DEFAULT_GROUP})
     by_group = [with_exact_rates(score_city(inputs, methodology, years, group=g, draws=0, **protect),
                                  exact, methodology, g) for g in groups]
     scores = pd.concat([scores, *by_group], ignore_index=True)
@@ -228,8 +229,9 @@ def score_store(store: Store, methodology_file: Path | str | None = None,
 
 def available_names(inputs: ScoringInputs) -> tuple[set[str], set[str], set[str], set[str]]:
     survey = inputs.survey_estimates
-    return (set(inputs.indicator_values["indicator"]), set(inputs.incident_counts["category"]),
-            set(inputs.asset_counts["kind"]), set(survey["item"]) if survey is not None else set())
+    return (set(inputs.indicator_values["indicator"].unique()),
+            set(inputs.incident_counts["category"].unique()), set(inputs.asset_counts["kind"].unique()),
+            set(survey["item"].unique()) if survey is not None else set())
 
 
 def _sql_type(series: pd.Series) -> str:
