@@ -200,8 +200,9 @@ def _parse(con: Connection, spec: PointsSpec, warnings: list[str]) -> None:
     if spec.kind == "incidents" and spec.date:
         typed.append(f"{_date_expr(spec.date)} AS __date")
     if not _is_vector(spec):
-        typed.append(f"(coalesce(contains({quote_ident(xcol)}, ','), false)::UTINYINT + "
-                     f"2 * coalesce(contains({quote_ident(ycol)}, ','), false)::UTINYINT) AS __commas")
+        xcomma, ycomma = (f"coalesce(contains({quote_ident(c)}, ','), false)::UTINYINT"
+                          for c in (xcol, ycol))
+        typed.append(f"({xcomma} + 2 * {ycomma}) AS __commas")
     select = ", ".join([*(quote_ident(c) for c in kept), *typed])
     try:
         con.execute(f"CREATE OR REPLACE TEMP TABLE {_PARSED} AS SELECT {select} FROM {_RAW}")
@@ -223,7 +224,8 @@ def _validate(con: Connection, spec: PointsSpec, warnings: list[str], today: pd.
     they are contiguous is checked here)."""
     dated = spec.kind == "incidents" and bool(spec.date)
     limit = (today + pd.Timedelta(days=_FUTURE_GRACE_DAYS)).date()
-    clauses = ["min(rowid)", "max(rowid)", "count(*)", "count(*) FILTER (NOT coalesce(isfinite(__x), false))",
+    clauses = ["min(rowid)", "max(rowid)", "count(*)",
+               "count(*) FILTER (NOT coalesce(isfinite(__x), false))",
                "count(*) FILTER (NOT coalesce(isfinite(__y), false))",
                "count(*) FILTER (abs(__x) > 180 OR abs(__y) > 90)"]
     clauses += (["count(*) FILTER (__date IS NULL)", "count(*) FILTER (__date > $limit)",
@@ -270,7 +272,8 @@ def _validate(con: Connection, spec: PointsSpec, warnings: list[str], today: pd.
     if spec.id:
         problems += _duplicate_ids(con, spec, first)
     if problems:
-        raise InputError(format_problems(f"{spec.path}: the {spec.kind} file has problems:", problems))
+        raise InputError(format_problems(f"{spec.path}: the {spec.kind} file has problems:",
+                                         problems))
     return base
 
 
@@ -357,10 +360,12 @@ def _transform(con: Connection, spec: PointsSpec) -> int:
         raise CRSError(f"[points] crs {spec.crs!r} is not a known CRS: {err}") from err
     geom = "ST_Transform(ST_Point(__x, __y), $crs, 'EPSG:4326', always_xy := true)"
     con.execute(f"CREATE OR REPLACE TEMP TABLE {_PTS} AS SELECT * EXCLUDE (__g) REPLACE ("
-                f"ST_X(__g) AS __x, ST_Y(__g) AS __y) FROM (SELECT *, {geom} AS __g FROM {_PARSED})",
+                f"ST_X(__g) AS __x, ST_Y(__g) AS __y) "
+                f"FROM (SELECT *, {geom} AS __g FROM {_PARSED})",
                 {"crs": crs})
     con.execute(f"DROP TABLE {_PARSED}; ALTER TABLE {_PTS} RENAME TO {_PARSED}")
-    base, last, total = con.execute(f"SELECT min(rowid), max(rowid), count(*) FROM {_PARSED}").fetchone()
+    base, last, total = con.execute(f"SELECT min(rowid), max(rowid), count(*) "
+                                    f"FROM {_PARSED}").fetchone()
     if last - base + 1 != total:  # as in _validate
         raise StoreError(f"{spec.path}: cannot number the records read (row ids {base}-{last} "
                          f"for {total} rows); please report this as a bug in citygeo.")
@@ -368,7 +373,8 @@ def _transform(con: Connection, spec: PointsSpec) -> int:
 
 
 def _assign(con: Connection, grid: CellGrid) -> None:
-    """``(rowid, smallest nid)`` of the points the grid leaves undecided that lie in a neighbourhood."""
+    """``(rowid, smallest nid)`` of each point the grid leaves undecided that lies in a
+    neighbourhood."""
     con.execute(f"CREATE OR REPLACE TEMP TABLE {_ASSIGN} AS "
                 f"SELECT u.__row, min(n.nid) AS nid FROM (SELECT p.rowid AS __row, p.__x, p.__y "
                 f"FROM {_PARSED} p ANTI JOIN {_CELLS} c ON c.cell = "
