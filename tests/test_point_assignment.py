@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 import shapely
 
+from citygeo.errors import InputError
 from citygeo.ingest import ingest_city
 from citygeo.ingest.cells import EMPTY, cell_grid
 from citygeo.store import Store
@@ -236,3 +237,44 @@ def test_overlapping_neighbourhoods_are_left_to_the_join(tmp_path: Path) -> None
     store = Store(tmp_path / "store.duckdb")
     ingest_city(write_city(tmp_path / "city", hoods, incidents(xy)), store)
     assert assigned(store).sort_index().tolist() == ["B", "A", "A"]  # the overlap → A
+
+
+def test_line_numbers_and_default_ids_over_several_row_groups(tmp_path: Path) -> None:
+    """The file is read without line numbers (in parallel); lines come from row order.
+
+    150,000 rows fill two DuckDB row groups (122,880 rows each), so a line number that is
+    off by a group, or rows read out of order, would show. A quoted field with a line break
+    is one record: lines count records, as the messages always have (header = line 1).
+    """
+    hoods = tiny_city()
+    n = 150_000
+    xy = np.tile(np.array([at(0.5, 0.5)]), (n, 1))
+    points = incidents(xy).astype({"lon": object})
+    points.loc[7, "category"] = "two\nlines"  # record 9 of the file spans two text lines
+    points.loc[130_000, "lon"] = "east"  # record 130,002: line 130,002 in messages
+    points.loc[140_000, "date"] = "someday"
+    points.loc[149_999, "incident_id"] = "P5"  # duplicate of record 7
+    store = Store(tmp_path / "store.duckdb")
+    with pytest.raises(InputError) as caught:
+        ingest_city(write_city(tmp_path / "bad", hoods, points), store)
+    message = str(caught.value)
+    assert "line 130002, column \"lon\": 'east' is not a coordinate" in message
+    assert "line 140002, column 'date': 'someday' is not a date" in message
+    assert "id 'P5' appears more than once (lines 7, 150001)" in message
+    assert not store.exists()  # nothing written
+
+    good = incidents(xy).drop(columns="incident_id")
+    good.loc[7, "category"] = "two\nlines"
+    good.loc[130_000, ["lon", "lat"]] = at(1.5, 0.5)  # in N1, not N3
+    config = write_city(tmp_path / "good", hoods, good)
+    config.write_text(config.read_text().replace('id = "incident_id"\n', ""))
+    report = ingest_city(config, store)
+    assert report.points[0] == {"kind": "incidents", "file": "incidents.csv", "rows": n,
+                                "assigned": n, "outside": 0}
+    rows = store.query("SELECT incident_id, nid, category FROM incidents WHERE incident_id IN "
+                       "('incidents:2', 'incidents:9', 'incidents:130002', 'incidents:150001') "
+                       "ORDER BY incident_id")
+    assert rows.values.tolist() == [["incidents:130002", "N1", "hate_crime"],
+                                    ["incidents:150001", "N3", "hate_crime"],
+                                    ["incidents:2", "N3", "hate_crime"],
+                                    ["incidents:9", "N3", "two\nlines"]]

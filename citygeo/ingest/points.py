@@ -9,12 +9,21 @@ Point-in-polygon assignment runs in DuckDB, never in a Python loop, in two parts
 
 A point on a border shared by two neighbourhoods goes to the one whose code (``nid``) sorts
 first, so assignment is deterministic; the grid never decides such points.
+
+The file is read once, in parallel, into a table of the parsed values (no line numbers: a
+``row_number() OVER ()`` would make the read single-threaded). The table is created from a
+single ordered scan, so row ``rowid`` is record ``rowid`` of the file (DuckDB preserves
+insertion order for a one-table ``SELECT``): line ``rowid + 2`` of a CSV (after the header),
+feature ``rowid + 1`` of a vector file. The raw text of a bad value is read again, with line
+numbers, only when a message needs it.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,7 +34,7 @@ import pyproj
 import shapely
 
 from citygeo.config import PointsSpec
-from citygeo.errors import CRSError, InputError, format_problems
+from citygeo.errors import CRSError, InputError, StoreError, format_problems
 from citygeo.ingest.cells import CellGrid, cell_grid
 from citygeo.ingest.columns import DATE_FORMATS, text_series
 from citygeo.ingest.readers import read_vector, require_file, sniff_text
@@ -63,18 +72,27 @@ def ingest_points(con: Connection, spec: PointsSpec, source_id: str | None,
         _stage_csv(con, spec, warnings)
     else:
         _stage_vector(con, spec, warnings)
-    columns = _columns(con)
-    _require(columns, spec)
-    _parse(con, spec, warnings)
-    _validate(con, spec, warnings, today or pd.Timestamp.today().normalize())
-    _build_points(con, spec, _load_cells(con))
-    assigned, outside, total = _assign(con, spec)
-    _insert(con, spec, source_id)
+    try:
+        columns = _columns(con)
+        _require(columns, spec)
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            # The grid (Python, one core) is computed while DuckDB reads the file.
+            polygons = _polygons(con)
+            grid_job = pool.submit(cell_grid, shapely.from_wkb([wkb for _, wkb in polygons]))
+            _parse(con, spec, warnings)
+            grid = grid_job.result()
+        base = _validate(con, spec, warnings, today or pd.Timestamp.today().normalize())
+    finally:
+        _drop_raw(con)
+    _load_cells(con, grid, [nid for nid, _ in polygons])
+    if spec.x and spec.crs and not _is_vector(spec):
+        base = _transform(con, spec)
+    _assign(con, grid)
+    assigned, outside, total = _insert(con, spec, source_id, grid, base)
     if outside:
         warnings.append(f"{spec.path.name}: {outside:,} of {total:,} points fall in no "
                         "neighbourhood; they are kept in the store without a neighbourhood")
     log.info("assigned %d %s to neighbourhoods; %d outside (%s)", assigned, spec.kind, outside, spec.path)
-    _drop_raw(con)
     con.execute(f"DROP TABLE IF EXISTS {_PARSED}; DROP TABLE IF EXISTS {_PTS}; "
                 f"DROP TABLE IF EXISTS {_CELLS}; DROP TABLE IF EXISTS {_ASSIGN}")
     return PointsResult(spec.path, spec.kind, total, assigned, outside)
@@ -87,11 +105,11 @@ def _stage_csv(con: Connection, spec: PointsSpec, warnings: list[str]) -> None:
         warnings.append(f"{spec.path.name}: not UTF-8; read as Windows-1252 (Latin-1). Check "
                         "accented letters, or save the file as UTF-8.")
     # A view (views take no parameters: the path is an escaped SQL string literal); the file
-    # is read once, by _parse, keeping only the named columns.
+    # is read by _parse, in parallel, keeping only the named columns, and read again only
+    # for the text of bad values in messages.
     source = _csv_source(str(spec.path), duck_encoding)
     try:
-        con.execute(f"CREATE OR REPLACE TEMP VIEW {_RAW} AS SELECT row_number() OVER () + 1 "
-                    f"AS __line, * FROM {source}")
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {_RAW} AS SELECT * FROM {source}")
     except DatabaseError as err:
         raise InputError(f"{spec.path}: cannot read this {spec.kind} CSV: {err}") from err
 
@@ -118,7 +136,6 @@ def _stage_vector(con: Connection, spec: PointsSpec, warnings: list[str]) -> Non
                           for c in frame.columns if c != frame.geometry.name})
     table["__lon"] = frame.geometry.x.map(repr)
     table["__lat"] = frame.geometry.y.map(repr)
-    table.insert(0, "__line", range(1, len(table) + 1))
     con.register(_FRAME, table)
     con.execute(f"CREATE OR REPLACE TEMP VIEW {_RAW} AS SELECT * FROM {_FRAME}")
 
@@ -152,6 +169,11 @@ def _line_word(spec: PointsSpec) -> str:
     return "feature" if _is_vector(spec) else "line"
 
 
+def _first_line(spec: PointsSpec) -> int:
+    """Line (or feature) number of the first record."""
+    return 1 if _is_vector(spec) else 2
+
+
 def _coordinate_expr(column: str) -> str:
     """A number from text, reading a decimal comma (``-29,995``) as a point; else NULL.
 
@@ -162,37 +184,30 @@ def _coordinate_expr(column: str) -> str:
 
 
 def _parse(con: Connection, spec: PointsSpec, warnings: list[str]) -> None:
-    """Keep only the columns the spec names, and parse coordinates and dates once.
+    """Read the file once (in parallel) into the parsed table: text columns, parsed values.
 
-    ``__x``, ``__y`` and ``__date`` are NULL where the text does not parse (or is not a finite
-    number); validation reads them instead of casting the raw text again, and the raw text
-    stays for the messages.
+    Kept as text: the columns the insert reads (id, category, name, formal, themes).
+    Coordinates and the date are kept parsed only: ``__x``, ``__y`` and ``__date`` are NULL
+    where the text does not parse (or is not a finite number). ``__commas`` says which
+    coordinate text holds a comma (bit 1: x, bit 2: y); DuckDB's DOUBLE cast accepts no
+    comma, so these are exactly the values the plain cast rejects and the decimal-comma
+    reading may accept. Row ``rowid`` is record ``rowid`` of the file (see the module notes).
     """
     xcol, ycol = _coordinate_columns(spec)
-    kept = [c for c in dict.fromkeys([xcol, ycol, spec.id, spec.date, spec.category, spec.name,
-                                      spec.formal, spec.themes]) if c]
+    kept = [c for c in dict.fromkeys([spec.id, spec.category, spec.name, spec.formal, spec.themes])
+            if c]
     typed = [f"{_coordinate_expr(xcol)} AS __x", f"{_coordinate_expr(ycol)} AS __y"]
     if spec.kind == "incidents" and spec.date:
         typed.append(f"{_date_expr(spec.date)} AS __date")
+    if not _is_vector(spec):
+        xcomma, ycomma = (f"coalesce(contains({quote_ident(c)}, ','), false)::UTINYINT"
+                          for c in (xcol, ycol))
+        typed.append(f"({xcomma} + 2 * {ycomma}) AS __commas")
     select = ", ".join([*(quote_ident(c) for c in kept), *typed])
     try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {_PARSED} AS SELECT __line, {select} FROM {_RAW}")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {_PARSED} AS SELECT {select} FROM {_RAW}")
     except DatabaseError as err:
         raise InputError(f"{spec.path}: cannot read this {spec.kind} CSV: {err}") from err
-    finally:
-        _drop_raw(con)
-    if not _is_vector(spec):
-        _warn_decimal_commas(con, spec, warnings)
-
-
-def _warn_decimal_commas(con: Connection, spec: PointsSpec, warnings: list[str]) -> None:
-    for column in _coordinate_columns(spec):
-        col = quote_ident(column)
-        commas = con.execute(f"SELECT count(*) FROM {_PARSED} WHERE TRY_CAST(trim({col}) AS DOUBLE) "
-                             f"IS NULL AND contains({col}, ',')").fetchone()[0]
-        if commas:
-            warnings.append(f"{spec.path.name}: column {column!r} uses decimal commas; "
-                            "read -29,995 as -29.995")
 
 
 def _drop_raw(con: Connection) -> None:
@@ -201,33 +216,92 @@ def _drop_raw(con: Connection) -> None:
         con.unregister(_FRAME)
 
 
-def _validate(con: Connection, spec: PointsSpec, warnings: list[str], today: pd.Timestamp) -> None:
-    total = con.execute(f"SELECT count(*) FROM {_PARSED}").fetchone()[0]
+def _validate(con: Connection, spec: PointsSpec, warnings: list[str], today: pd.Timestamp) -> int:
+    """Check every row in one scan of the parsed table; name the bad lines and values.
+
+    Returns the ``rowid`` of the first record: record ``i`` of the file has ``rowid`` base + i
+    (rowids count up from a base, which is not 0 for a table made inside a transaction; that
+    they are contiguous is checked here)."""
+    dated = spec.kind == "incidents" and bool(spec.date)
+    limit = (today + pd.Timedelta(days=_FUTURE_GRACE_DAYS)).date()
+    clauses = ["min(rowid)", "max(rowid)", "count(*)",
+               "count(*) FILTER (NOT coalesce(isfinite(__x), false))",
+               "count(*) FILTER (NOT coalesce(isfinite(__y), false))",
+               "count(*) FILTER (abs(__x) > 180 OR abs(__y) > 90)"]
+    clauses += (["count(*) FILTER (__date IS NULL)", "count(*) FILTER (__date > $limit)",
+                 "min(rowid) FILTER (__date > $limit)"] if dated else ["0", "0", "NULL"])
+    clauses += (["0", "0"] if _is_vector(spec) else
+                ["count(*) FILTER (__commas & 1 = 1)", "count(*) FILTER (__commas & 2 = 2)"])
+    select = ", ".join(clauses)
+    counts = con.execute(f"SELECT {select} FROM {_PARSED}",
+                         {"limit": limit} if dated else {}).fetchone()
+    base, last, total, bad_x, bad_y, out_of_range, bad_dates, future, first_future, comma_x, \
+        comma_y = counts
+    for column, commas in zip(_coordinate_columns(spec), (comma_x, comma_y)):
+        if commas:
+            warnings.append(f"{spec.path.name}: column {column!r} uses decimal commas; "
+                            "read -29,995 as -29.995")
     if total == 0:
         raise InputError(f"{spec.path}: the {spec.kind} file has a header but no rows.")
-    problems: list[str] = []
+    if last - base + 1 != total:  # never seen; line numbers would be wrong, so stop
+        raise StoreError(f"{spec.path}: cannot number the records read (row ids {base}-{last} "
+                         f"for {total} rows); please report this as a bug in citygeo.")
+    first = _first_line(spec) - base  # line of record rowid r = r + first
     word = _line_word(spec)
-    xcol, ycol = (quote_ident(c) for c in _coordinate_columns(spec))
-    for col, parsed in ((xcol, "__x"), (ycol, "__y")):
-        rows = con.execute(f"SELECT __line, {col} FROM {_PARSED} WHERE NOT coalesce(isfinite("
-                           f"{parsed}), false) ORDER BY __line LIMIT 20").fetchall()
-        problems += [f"{word} {line}, column {col}: {value!r} is not a coordinate"
-                     for line, value in rows]
-    if not spec.x and not problems:
-        rows = con.execute(
-            f"SELECT __line, {xcol}, {ycol} FROM {_PARSED} WHERE abs(__x) > 180 "
-            f"OR abs(__y) > 90 ORDER BY __line LIMIT 10").fetchall()
-        problems += [f"{word} {line}: ({x}, {y}) is not a longitude/latitude pair; projected "
-                     "coordinates need `x`, `y` and `crs` in the config" for line, x, y in rows]
-    if spec.kind == "incidents" and spec.date:
-        problems += _validate_dates(con, spec, warnings, today)
+    xname, yname = _coordinate_columns(spec)
+    # (message maker, raw columns it quotes, rowids) for each kind of problem, in order
+    found: list[tuple[Callable[..., str], list[str], list[int]]] = []
+    for column, parsed, bad in ((xname, "__x", bad_x), (yname, "__y", bad_y)):
+        if bad:
+            col = quote_ident(column)
+            found.append((lambda line, value, col=col: f"{word} {line}, column {col}: {value!r} "
+                          "is not a coordinate", [column],
+                          _rowids(con, f"NOT coalesce(isfinite({parsed}), false)", 20)))
+    if not spec.x and not (bad_x or bad_y) and out_of_range:
+        found.append((lambda line, x, y: f"{word} {line}: ({x}, {y}) is not a longitude/latitude "
+                      "pair; projected coordinates need `x`, `y` and `crs` in the config",
+                      [xname, yname], _rowids(con, "abs(__x) > 180 OR abs(__y) > 90", 10)))
+    if dated and bad_dates:
+        found.append((lambda line, value: f"{word} {line}, column {spec.date!r}: {value!r} is not "
+                      "a date (use YYYY-MM-DD; DD/MM/YYYY and DD.MM.YYYY are read too)",
+                      [str(spec.date)], _rowids(con, "__date IS NULL", 20)))
+    elif dated and future:
+        warnings.append(f"{spec.path.name}: {future} incidents are dated in the future "
+                        f"(first on line {first_future + first}); check the date column")
+    problems = _quote_lines(con, found, base, first)
     if spec.id:
-        problems += _duplicate_ids(con, spec)
+        problems += _duplicate_ids(con, spec, first)
     if problems:
-        raise InputError(format_problems(f"{spec.path}: the {spec.kind} file has problems:", problems))
+        raise InputError(format_problems(f"{spec.path}: the {spec.kind} file has problems:",
+                                         problems))
+    return base
 
 
-def _duplicate_ids(con: Connection, spec: PointsSpec) -> list[str]:
+def _rowids(con: Connection, where: str, limit: int) -> list[int]:
+    """The first ``limit`` rowids of the parsed table where ``where`` (module-made SQL) holds."""
+    return [r[0] for r in con.execute(f"SELECT rowid FROM {_PARSED} WHERE {where} "
+                                      "ORDER BY rowid LIMIT ?", [limit]).fetchall()]
+
+
+def _quote_lines(con: Connection, found: list[tuple[Callable[..., str], list[str], list[int]]],
+                 base: int, first: int) -> list[str]:
+    """The messages for ``found``, with the raw text of the named lines read again from the file.
+
+    One ordered (single-threaded) read of the file, only when there is something to report."""
+    if not found:
+        return []
+    wanted = sorted({rowid - base for _, _, rowids in found for rowid in rowids})
+    names = list(dict.fromkeys(c for _, columns, _ in found for c in columns))
+    cols = [quote_ident(c) for c in names]
+    rows = con.execute(f"SELECT __row, {', '.join(cols)} FROM (SELECT row_number() OVER () - 1 "
+                       f"AS __row, {', '.join(cols)} FROM {_RAW}) WHERE list_contains(?::BIGINT[], "
+                       "__row)", [wanted]).fetchall()
+    text = {row[0] + base: dict(zip(names, row[1:])) for row in rows}
+    return [message(rowid + first, *(text[rowid][c] for c in columns))
+            for message, columns, rowids in found for rowid in rowids]
+
+
+def _duplicate_ids(con: Connection, spec: PointsSpec, first: int) -> list[str]:
     """Ids given more than once: find them with a plain count first (no per-id line lists)."""
     assert spec.id
     ident = quote_ident(spec.id)
@@ -236,9 +310,9 @@ def _duplicate_ids(con: Connection, spec: PointsSpec) -> list[str]:
     if not dups:
         return []
     named = [d for d in dups if d is not None]
-    rows = con.execute(f"SELECT {ident}, list(__line ORDER BY __line)[1:5] FROM {_PARSED} "
+    rows = con.execute(f"SELECT {ident}, list(rowid + ? ORDER BY rowid)[1:5] FROM {_PARSED} "
                        f"WHERE list_contains(?::VARCHAR[], {ident}) OR ({ident} IS NULL AND ?) "
-                       "GROUP BY 1 ORDER BY 1", [named, None in dups]).fetchall()
+                       "GROUP BY 1 ORDER BY 1", [first, named, None in dups]).fetchall()
     return [f"column {spec.id!r}: id {value!r} appears more than once ({_line_word(spec)}s "
             f"{', '.join(map(str, lines))}); each record needs a unique id"
             for value, lines in rows]
@@ -249,37 +323,23 @@ def _date_expr(column: str, alias: str = "") -> str:
     return f"CAST(try_strptime(trim({alias}{quote_ident(column)}), [{formats}]) AS DATE)"
 
 
-def _validate_dates(con: Connection, spec: PointsSpec, warnings: list[str],
-                    today: pd.Timestamp) -> list[str]:
-    assert spec.date
-    col = quote_ident(spec.date)
-    rows = con.execute(f"SELECT __line, {col} FROM {_PARSED} WHERE __date IS NULL "
-                       "ORDER BY __line LIMIT 20").fetchall()
-    problems = [f"{_line_word(spec)} {line}, column {spec.date!r}: {value!r} is not a date "
-                "(use YYYY-MM-DD; DD/MM/YYYY and DD.MM.YYYY are read too)" for line, value in rows]
-    if not problems:
-        limit = (today + pd.Timedelta(days=_FUTURE_GRACE_DAYS)).date()
-        future = con.execute(f"SELECT count(*), min(__line) FROM {_PARSED} WHERE __date > ?",
-                             [limit]).fetchone()
-        if future[0]:
-            warnings.append(f"{spec.path.name}: {future[0]} incidents are dated in the future "
-                            f"(first on line {future[1]}); check the date column")
-    return problems
+def _polygons(con: Connection) -> list[tuple[str, bytes]]:
+    """``(nid, WKB)`` of every loaded neighbourhood, in ``nid`` order."""
+    rows = con.execute("SELECT nid, ST_AsWKB(geom) FROM neighbourhoods ORDER BY nid").fetchall()
+    return [(nid, bytes(wkb)) for nid, wkb in rows]
 
 
-def _load_cells(con: Connection) -> CellGrid:
-    """Decide the grid cells over the loaded neighbourhoods; store them as ``(cell, nid)``.
+def _load_cells(con: Connection, grid: CellGrid, nids: list[str]) -> None:
+    """Store the grid's decided cells as ``(cell, nid)``; ``nids[i]`` is polygon ``i``'s code.
 
     ``nid`` is NULL for an empty cell; cell -1 (outside the grid) is empty too. Cells that
     are not listed are left to the spatial join."""
-    rows = con.execute("SELECT nid, ST_AsWKB(geom) FROM neighbourhoods ORDER BY nid").fetchall()
-    grid = cell_grid(shapely.from_wkb([bytes(wkb) for _, wkb in rows]))
     frame = pd.DataFrame({"cell": np.append(grid.cells, -1).astype(np.int32),
                           "code": np.append(grid.codes, -1).astype(np.int32)})
-    nids = pd.DataFrame({"code": np.arange(len(rows), dtype=np.int32),
-                         "nid": pd.array([nid for nid, _ in rows], dtype="string")})
+    codes = pd.DataFrame({"code": np.arange(len(nids), dtype=np.int32),
+                          "nid": pd.array(nids, dtype="string")})
     con.register(_CELL_FRAME, frame)
-    con.register(_CELL_FRAME + "_nids", nids)
+    con.register(_CELL_FRAME + "_nids", codes)
     try:
         con.execute(f"CREATE OR REPLACE TEMP TABLE {_CELLS} AS SELECT c.cell, h.nid "
                     f"FROM {_CELL_FRAME} c LEFT JOIN {_CELL_FRAME}_nids h USING (code)")
@@ -288,60 +348,64 @@ def _load_cells(con: Connection) -> CellGrid:
         con.unregister(_CELL_FRAME + "_nids")
     log.debug("grid pre-filter: %d x %d cells of %.6f, %d decided", grid.nx, grid.ny, grid.size,
               len(grid.cells))
-    return grid
 
 
-def _build_points(con: Connection, spec: PointsSpec, grid: CellGrid) -> None:
-    """The rows to insert, with their geometry and the grid's answer, from the parsed table.
+def _transform(con: Connection, spec: PointsSpec) -> int:
+    """Projected ``x``/``y`` (validated) → longitude/latitude in ``__x``/``__y``, rows in order.
 
-    ``__decided`` is true where the grid decided the point (``__nid`` is then its
-    neighbourhood, or NULL outside every one); the spatial join decides the others."""
-    geom = "ST_Point(p.__x, p.__y)"
-    xy = ("p.__x", "p.__y")
-    if spec.x and spec.crs and not _is_vector(spec):
-        try:
-            crs = pyproj.CRS.from_user_input(spec.crs).to_string()
-        except pyproj.exceptions.CRSError as err:
-            raise CRSError(f"[points] crs {spec.crs!r} is not a known CRS: {err}") from err
-        geom = f"ST_Transform({geom}, $crs, 'EPSG:4326', always_xy := true)"
-        xy = (f"ST_X({geom})", f"ST_Y({geom})")
-        params: dict[str, str] = {"crs": crs}
-    else:
-        params = {}
-    columns = ", ".join(f"{expr} AS {quote_ident(name)}" for name, expr in _row_columns(spec).items())
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {_PTS} AS SELECT q.* EXCLUDE (__gx, __gy), "
-                f"c.cell IS NOT NULL AS __decided, c.nid AS __nid FROM (SELECT {columns}, "
-                f"{geom} AS __geom, {xy[0]} AS __gx, {xy[1]} AS __gy FROM {_PARSED} p) q "
-                f"LEFT JOIN {_CELLS} c ON c.cell = {grid.sql_cell('q.__gx', 'q.__gy')}", params)
-    con.execute(f"DROP TABLE {_PARSED}")
+    Returns the new table's first ``rowid`` (as :func:`_validate` does)."""
+    try:
+        crs = pyproj.CRS.from_user_input(spec.crs).to_string()
+    except pyproj.exceptions.CRSError as err:
+        raise CRSError(f"[points] crs {spec.crs!r} is not a known CRS: {err}") from err
+    geom = "ST_Transform(ST_Point(__x, __y), $crs, 'EPSG:4326', always_xy := true)"
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {_PTS} AS SELECT * EXCLUDE (__g) REPLACE ("
+                f"ST_X(__g) AS __x, ST_Y(__g) AS __y) "
+                f"FROM (SELECT *, {geom} AS __g FROM {_PARSED})",
+                {"crs": crs})
+    con.execute(f"DROP TABLE {_PARSED}; ALTER TABLE {_PTS} RENAME TO {_PARSED}")
+    base, last, total = con.execute(f"SELECT min(rowid), max(rowid), count(*) "
+                                    f"FROM {_PARSED}").fetchone()
+    if last - base + 1 != total:  # as in _validate
+        raise StoreError(f"{spec.path}: cannot number the records read (row ids {base}-{last} "
+                         f"for {total} rows); please report this as a bug in citygeo.")
+    return int(base)
 
 
-def _assign(con: Connection, spec: PointsSpec) -> tuple[int, int, int]:
+def _assign(con: Connection, grid: CellGrid) -> None:
+    """``(rowid, smallest nid)`` of each point the grid leaves undecided that lies in a
+    neighbourhood."""
     con.execute(f"CREATE OR REPLACE TEMP TABLE {_ASSIGN} AS "
-                f"SELECT p.rowid AS __row, min(n.nid) AS nid FROM {_PTS} p JOIN neighbourhoods n "
-                "ON ST_Intersects(n.geom, p.__geom) WHERE NOT p.__decided GROUP BY p.rowid")
-    total, by_grid = con.execute(f"SELECT count(*), count(__nid) FROM {_PTS}").fetchone()
-    assigned = by_grid + con.execute(f"SELECT count(*) FROM {_ASSIGN}").fetchone()[0]
-    if assigned == 0:
-        swapped = con.execute(
-            f"SELECT count(*) FROM (SELECT DISTINCT p.rowid FROM {_PTS} p JOIN neighbourhoods n "
-            "ON ST_Intersects(n.geom, ST_Point(ST_Y(p.__geom), ST_X(p.__geom))))").fetchone()[0]
-        hint = (f" Swapping longitude and latitude would put {swapped:,} inside: are the lon/lat "
-                "columns the wrong way round?" if swapped else
-                " Check the coordinate columns and their CRS (lon/lat swapped? projected "
-                "coordinates given as lon/lat?).")
-        raise InputError(f"{spec.path}: all {total:,} {spec.kind} points fall outside every "
-                         f"neighbourhood.{hint}")
-    return assigned, total - assigned, total
+                f"SELECT u.__row, min(n.nid) AS nid FROM (SELECT p.rowid AS __row, p.__x, p.__y "
+                f"FROM {_PARSED} p ANTI JOIN {_CELLS} c ON c.cell = "
+                f"{grid.sql_cell('p.__x', 'p.__y')}) u "
+                "JOIN neighbourhoods n ON ST_Intersects(n.geom, ST_Point(u.__x, u.__y)) "
+                "GROUP BY u.__row")
+
+
+def _outside_everywhere(con: Connection, spec: PointsSpec, total: int) -> InputError:
+    """The error for a file whose points all miss the city, with the lon/lat-swap hint."""
+    swapped = con.execute(
+        f"SELECT count(*) FROM (SELECT DISTINCT p.rowid FROM {_PARSED} p JOIN neighbourhoods n "
+        "ON ST_Intersects(n.geom, ST_Point(p.__y, p.__x)))").fetchone()[0]
+    hint = (f" Swapping longitude and latitude would put {swapped:,} inside: are the lon/lat "
+            "columns the wrong way round?" if swapped else
+            " Check the coordinate columns and their CRS (lon/lat swapped? projected "
+            "coordinates given as lon/lat?).")
+    return InputError(f"{spec.path}: all {total:,} {spec.kind} points fall outside every "
+                      f"neighbourhood.{hint}")
 
 
 def _text(column: str | None, default: str = "NULL") -> str:
     return f"NULLIF(trim(p.{quote_ident(column)}), '')" if column else default
 
 
-def _row_columns(spec: PointsSpec) -> dict[str, str]:
-    """Column of ``incidents`` or ``assets`` → SQL expression over the parsed row ``p``."""
-    ident = _text(spec.id, f"'{_sql_text(spec.path.stem)}:' || p.__line")
+def _row_columns(spec: PointsSpec, base: int) -> dict[str, str]:
+    """Column of ``incidents`` or ``assets`` → SQL expression over the parsed row ``p``.
+
+    ``base`` is the ``rowid`` of the file's first record (see :func:`_validate`)."""
+    line = f"(p.rowid + {_first_line(spec) - int(base)})"
+    ident = _text(spec.id, f"'{_sql_text(spec.path.stem)}:' || {line}")
     if spec.kind == "incidents":
         category = _text(spec.category, "'incident'")
         return {"incident_id": ident, "occurred_on": "p.__date" if spec.date else "NULL::DATE",
@@ -356,14 +420,45 @@ def _row_columns(spec: PointsSpec) -> dict[str, str]:
             "name": _text(spec.name, "NULL::VARCHAR"), "formal": formal, "themes": themes}
 
 
-def _insert(con: Connection, spec: PointsSpec, source_id: str | None) -> None:
-    """Insert the built rows with their neighbourhood (no ORDER BY: row order is no contract)."""
-    columns = list(_row_columns(spec))
+def _insert(con: Connection, spec: PointsSpec, source_id: str | None, grid: CellGrid,
+            base: int) -> tuple[int, int, int]:
+    """Insert the parsed rows with their neighbourhood; return (assigned, outside, total).
+
+    A point's ``nid`` is its grid cell's answer if the cell is decided, else the join's
+    (NULL when it lies in no neighbourhood). No ORDER BY: row order is no contract. The counts
+    are taken from the table before and after; if no point landed in a neighbourhood the
+    error is raised here (the writer then rolls the whole ingest back)."""
+    table = quote_ident(spec.kind)
+    before, assigned_before = con.execute(f"SELECT count(*), count(nid) FROM {table}").fetchone()
+    columns = _row_columns(spec, base)
     names = ", ".join(quote_ident(c) for c in columns)
-    values = ", ".join(f"p.{quote_ident(c)}" for c in columns)
-    con.execute(f"INSERT INTO {quote_ident(spec.kind)} ({names}, geom, nid, source_id) "
-                f"SELECT {values}, p.__geom, coalesce(p.__nid, a.nid), ? "
-                f"FROM {_PTS} p LEFT JOIN {_ASSIGN} a ON a.__row = p.rowid", [source_id])
+    values = ", ".join(columns.values())
+    with _one_thread(con):
+        con.execute(f"INSERT INTO {table} ({names}, geom, nid, source_id) "
+                    f"SELECT {values}, ST_Point(p.__x, p.__y), coalesce(c.nid, a.nid), ? "
+                    f"FROM {_PARSED} p LEFT JOIN {_CELLS} c ON c.cell = "
+                    f"{grid.sql_cell('p.__x', 'p.__y')} "
+                    f"LEFT JOIN {_ASSIGN} a ON a.__row = p.rowid", [source_id])
+    after, assigned_after = con.execute(f"SELECT count(*), count(nid) FROM {table}").fetchone()
+    total, assigned = after - before, assigned_after - assigned_before
+    if assigned == 0:
+        raise _outside_everywhere(con, spec, total)
+    return assigned, total - assigned, total
+
+
+@contextlib.contextmanager
+def _one_thread(con: Connection) -> Iterator[None]:
+    """Run a statement on one thread (then restore the setting).
+
+    Inserting 1 M points with two threads took twice the CPU time of one thread and no less
+    wall time (each thread compresses its own row groups, which are then merged), and
+    made the file a third larger (benchmarks/README.md)."""
+    threads = con.execute("SELECT current_setting('threads')").fetchone()[0]
+    con.execute("SET threads = 1")
+    try:
+        yield
+    finally:
+        con.execute("SET threads = ?", [int(threads)])
 
 
 def _sql_text(text: str) -> str:
