@@ -103,6 +103,19 @@ def test_unparseable_incident_dates(small_city, capsys):
                   "'2024-13-45'", "not a date")
 
 
+def test_a_row_with_more_fields_than_the_header_is_named(small_city, capsys):
+    """DuckDB's sniffer would read such a file as one column; the message names the rows instead."""
+    _ingest_ok(small_city, capsys)
+    path = small_city.folder / "incidents.csv"
+    lines = path.read_text().splitlines()
+    lines[3] += ",EXTRA"  # line 4 of the file
+    lines[7] += ",x,y"  # line 8
+    path.write_text("\n".join(lines) + "\n")
+    err = _ingest_fails(small_city, capsys, "incidents.csv", "the header has 5 fields",
+                        "line 4 has 6 fields", "line 8 has 7 fields", "needs quotes")
+    assert "columns found" not in err
+
+
 def test_every_point_outside_swapped_lon_lat(small_city, capsys):
     _ingest_ok(small_city, capsys)
     path = small_city.folder / "incidents.csv"

@@ -21,6 +21,7 @@ numbers, only when a message needs it.
 from __future__ import annotations
 
 import contextlib
+import csv
 import logging
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -160,9 +161,41 @@ def _require(columns: list[str], spec: PointsSpec) -> None:
         wanted += list(_coordinate_columns(spec))
     missing = [c for c in wanted if c and c not in columns]
     if missing:
+        if not _is_vector(spec):
+            _raise_if_ragged(spec)
         have = ", ".join(c for c in columns if not c.startswith("__"))
         raise InputError(f"{spec.path}: the {spec.kind} file has no column "
                          f"{', '.join(repr(c) for c in missing)} (columns found: {have}).")
+
+
+_MAX_RAGGED = 5
+
+
+def _raise_if_ragged(spec: PointsSpec) -> None:
+    """Name the lines whose number of fields differs from the header's.
+
+    A row with more fields than the header makes DuckDB's sniffer read the whole file as one
+    column, so the wanted columns look missing; the real problem is the row. Runs only on the
+    error path (it reads the file with Python's csv module).
+    """
+    encoding, delimiter = sniff_text(spec.path)
+    delimiter = delimiter if delimiter in ",;\t|" else ","
+    with spec.path.open(newline="", encoding=encoding, errors="replace") as fh:
+        reader = csv.reader(fh, delimiter=delimiter)
+        header = next(reader, [])
+        if len(header) < 2:
+            return
+        bad: list[str] = []
+        for row in reader:
+            if row and len(row) != len(header):
+                bad.append(f"line {reader.line_num} has {len(row)} fields")
+                if len(bad) == _MAX_RAGGED:
+                    break
+    if bad:
+        raise InputError(format_problems(
+            f"{spec.path}: the header has {len(header)} fields ({delimiter!r}-separated) but some rows "
+            f"do not; every row needs the same number of fields (a value that contains {delimiter!r} "
+            "needs quotes):", [f"{b} (header: {len(header)})" for b in bad]))
 
 
 def _line_word(spec: PointsSpec) -> str:
