@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from citygeo.scoring import parse_methodology  # noqa: E402
-from citygeo.service import _replace_score_rows, write_scores  # noqa: E402
+from citygeo.service import save_scores  # noqa: E402
 from citygeo.store import Store, append_rows  # noqa: E402
 
 NAIVE_APP = '''
@@ -124,9 +124,8 @@ def build_store(city: gpd.GeoDataFrame, path: Path) -> None:
     with Store(path).writer() as con:
         append_rows(con, "neighbourhoods", frame, {"geom": "geom_wkb"})
         con.execute("INSERT INTO city VALUES ('name', 'Synthetic benchmark city'), ('fictional', 'True')")
-        write_scores(con, methodology, scores, "benchmark")
-        _replace_score_rows(con, "district_scores", districts.assign(methodology_sha256=scores["methodology_sha256"].iloc[0]),
-                            scores["methodology_sha256"].iloc[0])
+    save_scores(Store(path), methodology, scores, districts.assign(methodology_sha256=scores["methodology_sha256"].iloc[0]),
+                "benchmark")
 
 
 # -- bytes -------------------------------------------------------------------------------------

@@ -168,22 +168,28 @@ def score_groups(city: CityData) -> list[str]:
 
 def scores(city: CityData, year: int | None = None, grp: str = DEFAULT_GROUP) -> pd.DataFrame:
     """Current scores of one group (and year), or an empty frame."""
-    if city.scores.empty:
-        return pd.DataFrame()
-    keep = city.scores["grp"] == grp
-    if year is not None:
-        keep &= city.scores["year"] == year
-    return city.scores[keep].reset_index(drop=True)
+    return _one_group(city.scores, year, grp)
 
 
 def district_scores(city: CityData, year: int | None = None, grp: str = DEFAULT_GROUP) -> pd.DataFrame:
     """Current district scores of one group (and year); ``nid`` is the district's name."""
-    if city.districts.empty:
+    return _one_group(city.districts, year, grp)
+
+
+def in_district(city: CityData, frame: pd.DataFrame, district: str | None) -> pd.DataFrame:
+    """The rows of ``frame`` (keyed by ``nid``) in ``district``; all of them for None."""
+    if district is None:
+        return frame
+    return frame[frame["nid"].isin(city.hoods.loc[city.hoods["district"] == district, "nid"])]
+
+
+def _one_group(frame: pd.DataFrame, year: int | None, grp: str) -> pd.DataFrame:
+    if frame.empty:
         return pd.DataFrame()
-    keep = city.districts["grp"] == grp
+    keep = frame["grp"] == grp
     if year is not None:
-        keep &= city.districts["year"] == year
-    return city.districts[keep].reset_index(drop=True)
+        keep &= frame["year"] == year
+    return frame[keep].reset_index(drop=True)
 
 
 # -- the map -----------------------------------------------------------------------------------

@@ -28,7 +28,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyproj
@@ -496,11 +495,3 @@ def _one_thread(con: Connection) -> Iterator[None]:
 
 def _sql_text(text: str) -> str:
     return text.replace("'", "''")
-
-
-def points_frame(con: Connection, table: str) -> gpd.GeoDataFrame:
-    """Read back a points table as a GeoDataFrame (used by tests and exports in analyst mode)."""
-    frame = con.execute(f"SELECT * EXCLUDE (geom), ST_X(geom) AS lon, ST_Y(geom) AS lat "
-                        f"FROM {quote_ident(table)}").df()
-    return gpd.GeoDataFrame(frame, geometry=gpd.points_from_xy(frame["lon"], frame["lat"]),
-                            crs="EPSG:4326")

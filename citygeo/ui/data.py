@@ -19,8 +19,8 @@ from citygeo.settings import REPO_ROOT, dashboard_store_path
 from citygeo.store import Store
 from citygeo.ui.components import md
 from citygeo.classify import HOTSPOT_COLOURS
-from citygeo.views import (CityData, current_methodology, district_scores, load, map_fields, map_tooltips,
-                           scores)
+from citygeo.views import (CityData, current_methodology, district_scores, in_district, load, map_fields,
+                           map_tooltips, scores)
 
 STATIC_DIR = REPO_ROOT / "static"  # served by Streamlit at /app/static/ (server.enableStaticServing)
 STATIC_KEEP = 200  # newest map files kept; older ones are removed
@@ -176,9 +176,7 @@ def map_file(path: str, version: tuple[int, int], public: bool, year: int | None
     """
     city = city_data(path, version, public)
     methodology = current_methodology(city, year)
-    frame = scores(city, year, grp)
-    if district is not None:
-        frame = frame[frame["nid"].isin(city.hoods.loc[city.hoods["district"] == district, "nid"])]
+    frame = in_district(city, scores(city, year, grp), district)
     tips = map_tooltips(frame, list(map_fields(methodology)), methodology)
     names = dict(zip(frame["nid"], frame["name"], strict=True))
     by_nid = {r["nid"]: {**r, "name": names.get(r["nid"]) or r["nid"]} for r in tips.to_dict("records")}
@@ -190,9 +188,7 @@ def hotspot_file(path: str, version: tuple[int, int], public: bool, year: int | 
                   district: str | None) -> str | None:
     """Hot-spot outlines (coloured by their Local Moran class) as a static file; None when there are none."""
     city = city_data(path, version, public)
-    frame = scores(city, year, grp)
-    if district is not None:
-        frame = frame[frame["nid"].isin(city.hoods.loc[city.hoods["district"] == district, "nid"])]
+    frame = in_district(city, scores(city, year, grp), district)
     classes = dict(zip(frame["nid"], frame["hotspot"], strict=True))
     geometry = display_geometry(path, version)
     features = [{"type": "Feature", "geometry": feature["geometry"],

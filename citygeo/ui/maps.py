@@ -65,16 +65,6 @@ def choropleth_layer(data: str | dict[str, object], layer_id: str = CHOROPLETH_L
     )
 
 
-def outlines_layer(data: str | dict[str, object], layer_id: str = "outlines") -> pdk.Layer:
-    """The outlines of a choropleth as their own layer, drawn over its fills.
-
-    Its props never change when the colours do, so deck.gl keeps the outlines it has built (with
-    the outlines inside the filled layer, a colour change rebuilt them too: ~10× the fills' cost).
-    """
-    return pdk.Layer("GeoJsonLayer", data, id=layer_id, pickable=False, stroked=True, filled=False,
-                     get_line_color=OUTLINE_COLOUR, line_width_min_pixels=0.5, get_line_width=1)
-
-
 def hexagon_layer(cells: list[dict[str, object]]) -> pdk.Layer:
     """Server-side incident hexagons (``polygon``, ``count``); small cells are already removed."""
     top = max((float(c["count"]) for c in cells), default=1.0)  # type: ignore[arg-type]
@@ -92,14 +82,18 @@ def points_layer(points: list[dict[str, object]], colour: Colour = (0, 109, 44),
                      radius_min_pixels=3.5, radius_max_pixels=8, get_radius=40, line_width_min_pixels=1)
 
 
-def outline_layer(features: list[dict[str, object]] | str, layer_id: str = "hotspots") -> pdk.Layer:
-    """Thick coloured outlines (``properties.line``) of some neighbourhoods, not filled.
+def outline_layer(data: list[dict[str, object]] | str, layer_id: str = "hotspots",
+                  colour: object = "properties.line", width_px: float = 3) -> pdk.Layer:
+    """Outlines of some neighbourhoods, not filled: a list of GeoJSON features or the URL of a
+    static GeoJSON file, coloured by ``properties.line`` unless ``colour`` says otherwise.
 
-    ``features`` is a list of GeoJSON features or the URL of a static GeoJSON file.
+    Drawn as their own layer over a choropleth's fills, the outlines keep their props when the
+    colours change, so deck.gl keeps what it has built (inside the filled layer, a colour change
+    rebuilt them too: ~10× the fills' cost under software WebGL).
     """
-    data = features if isinstance(features, str) else {"type": "FeatureCollection", "features": features}
-    return pdk.Layer("GeoJsonLayer", data, id=layer_id, pickable=False, stroked=True, filled=False,
-                     get_line_color="properties.line", line_width_min_pixels=3, get_line_width=3)
+    source = data if isinstance(data, str) else {"type": "FeatureCollection", "features": data}
+    return pdk.Layer("GeoJsonLayer", source, id=layer_id, pickable=False, stroked=True, filled=False,
+                     get_line_color=colour, line_width_min_pixels=width_px, get_line_width=width_px)
 
 
 class CompactDeck(pdk.Deck):

@@ -9,10 +9,11 @@ import streamlit as st
 
 from citygeo.classify import HOTSPOT_COLOURS, SCHEME_LABELS
 from citygeo.ui import components, data
-from citygeo.ui.maps import (CHOROPLETH_LAYER_ID, choropleth_layer, colour_hex, deck, hexagon_layer,
-                             outline_layer, outlines_layer, points_layer)
+from citygeo.ui.maps import (CHOROPLETH_LAYER_ID, OUTLINE_COLOUR, choropleth_layer, colour_hex, deck,
+                             hexagon_layer, outline_layer, points_layer)
 from citygeo.views import (HOTSPOT_WORDS, asset_points, column_labels, current_methodology, incident_hexes,
-                           district_scores, map_fields, map_table, score_groups, score_years, scores)
+                           district_scores, in_district, map_fields, map_table, score_groups, score_years,
+                           scores)
 
 # Above MAX_DRAWN neighbourhoods the map opens on the districts and draws one district's
 # neighbourhoods at a time; above MAX_OUTLINED drawn neighbourhoods it leaves out their outlines
@@ -47,12 +48,13 @@ def render() -> None:
     if frame.empty:
         st.info(f"No scores for the group {grp!r} in {year}.")
         return
-    city_table = map_table(frame, column, city.hoods, methodology)
-    table, district = _district_filter(city_table)
+    district = _district_choice(city.hoods)
     label = fields[column]
     if district == DISTRICTS:
         _districts_map(key, city, year, grp, column, scheme, label, methodology)
         return
+    city_table = map_table(frame, column, city.hoods, methodology)
+    table = in_district(city, city_table, district).reset_index(drop=True)
     over = st.columns(3)
     show_hex = over[0].checkbox("Incidents (hexagons, small counts hidden)", key="hex")
     show_assets = over[1].checkbox("Mechanisms and facilities", key="assets")
@@ -65,7 +67,7 @@ def render() -> None:
     layers = [choropleth_layer(url, colours={nid: colours[nid] for nid in table["nid"]},
                                trigger=(column, scheme, year, grp, district), stroked=False)]
     if stroked:
-        layers.append(outlines_layer(url))
+        layers.append(outline_layer(url, "outlines", OUTLINE_COLOUR, 0.5))
     if show_hex:
         min_count = methodology.min_count if methodology else 5
         layers.append(hexagon_layer(incident_hexes(city, min_count).to_dict("records")))
@@ -106,7 +108,7 @@ def _districts_map(key: tuple[str, tuple[int, int]], city: object, year: int | N
     fills, rows, words = components.colours_for(table["value"], column, scheme, methodology)  # type: ignore[arg-type]
     layer = choropleth_layer(url, DISTRICTS_LAYER_ID, colours=dict(zip(table["nid"], fills, strict=True)),
                              trigger=(column, scheme, year, grp), stroked=False)
-    event = st.pydeck_chart(deck([layer, outlines_layer(url, "district-outlines")], data.display_geometry(*key)["bounds"],  # type: ignore[arg-type]
+    event = st.pydeck_chart(deck([layer, outline_layer(url, "district-outlines", OUTLINE_COLOUR, 0.5)], data.display_geometry(*key)["bounds"],  # type: ignore[arg-type]
                                  _tooltip(map_fields(methodology), column, label, code=False)),  # type: ignore[arg-type]
                             on_select="rerun", selection_mode="single-object", key="district_map", height=580)
     components.legend(label, rows, words)
@@ -142,28 +144,23 @@ DISTRICTS_LAYER_ID = "districts"
 _PENDING = "district_pending"  # a district clicked on the districts map, applied before the picker is drawn
 
 
-def _district_filter(table: pd.DataFrame) -> tuple[pd.DataFrame, str | None]:
+def _district_choice(hoods: pd.DataFrame) -> str | None:
     """Large cities: the districts first, then one district's neighbourhoods.
 
     Above MAX_DRAWN neighbourhoods the whole city would not paint in a browser: the map opens
     on the districts. Above MAX_OUTLINED it paints without outlines; picking a district shows
-    them. Returns the neighbourhoods to draw and the district picked (``DISTRICTS`` for the
-    districts map, None for the whole city).
+    them. Returns the district picked, ``DISTRICTS`` for the districts map, None for the whole city.
     """
-    if len(table) <= MAX_OUTLINED or "district" not in table or table["district"].isna().all():
-        return table, None
-    districts = sorted(table["district"].dropna().unique())
-    options = [DISTRICTS, *districts] if len(table) > MAX_DRAWN else [WHOLE_CITY, *districts]
+    if len(hoods) <= MAX_OUTLINED or "district" not in hoods or hoods["district"].isna().all():
+        return None
+    districts = sorted(hoods["district"].dropna().unique())
+    options = [DISTRICTS, *districts] if len(hoods) > MAX_DRAWN else [WHOLE_CITY, *districts]
     if st.session_state.get(_PENDING) in options:
         st.session_state["district"] = st.session_state.pop(_PENDING)
-    what = ("the districts first, then one district's neighbourhoods" if len(table) > MAX_DRAWN
+    what = ("the districts first, then one district's neighbourhoods" if len(hoods) > MAX_DRAWN
             else "pick one to see it closer, with outlines")
-    chosen = st.selectbox(f"District ({len(table):,} neighbourhoods: {what})", options, key="district")
-    if chosen == WHOLE_CITY:
-        return table, None
-    if chosen == DISTRICTS:
-        return table, DISTRICTS
-    return table[table["district"] == chosen].reset_index(drop=True), chosen
+    chosen = st.selectbox(f"District ({len(hoods):,} neighbourhoods: {what})", options, key="district")
+    return None if chosen == WHOLE_CITY else str(chosen)
 
 
 def _plain(text: str) -> str:
