@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from citygeo.scoring import parse_methodology  # noqa: E402
-from citygeo.service import save_scores  # noqa: E402
+from citygeo.service.scoring import save_scores  # noqa: E402
 from citygeo.store import Store, append_rows  # noqa: E402
 
 NAIVE_APP = '''
@@ -153,7 +153,7 @@ def our_bytes(store: Path) -> tuple[int, int, int]:
     from citygeo.ui import components
     from citygeo.ui import data as ui_data
     from citygeo.ui.maps import choropleth_layer, deck
-    from citygeo.views import current_methodology, district_scores, load, map_table, scores
+    from citygeo.service.views import current_methodology, district_scores, load, map_table, scores
 
     key = (str(store), Store(store).version())
     city = load(Store(store), public=True)

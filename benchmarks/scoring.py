@@ -151,7 +151,7 @@ def synthetic_methodology(weight_shift: float = 0.0) -> Any:
 
 def whole_score(inputs: ScoringInputs, cells: gpd.GeoDataFrame, methodology: Any, draws: int) -> None:
     """What ``citygeo score`` does once the inputs are read: weights, scores, write."""
-    from citygeo import service
+    from citygeo.service import scoring as service
     from citygeo.store import Store
 
     with tempfile.TemporaryDirectory() as folder:

@@ -61,7 +61,7 @@ def _print_report(report: IngestReport, store: Store) -> None:
 @app.command()
 def demo(store: StoreOption = None) -> None:
     """Build the store from the bundled fictional demo city (Port Averlane)."""
-    from citygeo.service import build_demo  # scoring libraries load only when needed
+    from citygeo.service.scoring import build_demo  # scoring libraries load only when needed
 
     target = Store(resolve_store_path(store))
     with _progress() as progress:
@@ -89,7 +89,7 @@ def score(store: StoreOption = None,
           note: Annotated[str | None, typer.Option(help="Why this version (stored with it).")] = None,
           ) -> None:
     """Score every neighbourhood and year with a methodology; writes the scores table."""
-    from citygeo.service import score_store
+    from citygeo.service.scoring import score_store
 
     target = Store(resolve_store_path(store))
     if not target.exists():
@@ -114,7 +114,7 @@ def status(store: StoreOption = None,
                "--as-of", help="Date to judge freshness on (YYYY-MM-DD; default: today).")] = None,
            ) -> None:
     """What the store holds, what is scored, and which sources are overdue for review."""
-    from citygeo.service import store_status
+    from citygeo.service.scoring import store_status
 
     target = Store(resolve_store_path(store))
     if not target.exists():
@@ -196,7 +196,7 @@ def export(fmt: Annotated[str, typer.Option("--format", help="geojson, gpkg, par
                help="scores, or incidents (analyst mode only).")] = "scores",
            ) -> None:
     """Export scores (or, analyst only, incident points) with a <file>.meta.json sidecar."""
-    from citygeo.export import default_export_name, get_writer, read_city, sidecar_path, write_export
+    from citygeo.outputs.export import default_export_name, get_writer, read_city, sidecar_path, write_export
 
     mode = "public" if public else "analyst"
     writer = get_writer(fmt)
@@ -224,7 +224,7 @@ def report(nid: Annotated[str, typer.Option(help="The neighbourhood's code.")],
            force: Annotated[bool, typer.Option(help="Replace existing files.")] = False,
            ) -> None:
     """Write a printable, self-contained HTML profile of one neighbourhood (A4)."""
-    from citygeo.report import print_to_pdf, render_profile_html, write_text_atomic
+    from citygeo.outputs.report import print_to_pdf, render_profile_html, write_text_atomic
 
     target = Store(resolve_store_path(store))
     page = render_profile_html(target, nid, year=year)

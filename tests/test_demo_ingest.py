@@ -8,7 +8,7 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 
-from citygeo.service import city_settings, demo_config_path
+from citygeo.service.scoring import city_settings, demo_config_path
 from citygeo.store import Store
 from tests.conftest import file_digest, run_cli
 

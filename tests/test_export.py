@@ -21,12 +21,12 @@ import shapely
 
 from citygeo import __version__
 from citygeo.errors import InputError, StoreError
-from citygeo.export import (FLAG_SEPARATOR, FORMATS, GeoJSONWriter, default_export_name,
+from citygeo.outputs.export import (FLAG_SEPARATOR, FORMATS, GeoJSONWriter, default_export_name,
                             export_bytes, get_writer, read_scores, rfc7946_geometries,
                             scores_frame, sidecar_path, write_export)
 from citygeo.ingest import ingest_city
 from citygeo.schema import SCORE_COLUMNS
-from citygeo.service import current_scores, score_store
+from citygeo.service.scoring import current_scores, score_store
 from citygeo.store import Store
 from tests.conftest import run_cli
 
@@ -382,7 +382,7 @@ def test_existing_file_needs_force(town: Store, tmp_path: Path,
 
 def test_failed_export_leaves_no_partial_file(town: Store, tmp_path: Path,
                                               monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("citygeo.export.CHUNK_ROWS", 2)  # several chunks for 5 rows
+    monkeypatch.setattr("citygeo.outputs.export.CHUNK_ROWS", 2)  # several chunks for 5 rows
     calls = {"n": 0}
     original = GeoJSONWriter._features
 
@@ -406,7 +406,7 @@ def test_failed_export_leaves_no_partial_file(town: Store, tmp_path: Path,
 
 def test_progress_is_reported_per_chunk(town: Store, tmp_path: Path,
                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("citygeo.export.CHUNK_ROWS", 2)
+    monkeypatch.setattr("citygeo.outputs.export.CHUNK_ROWS", 2)
     seen: list[tuple[int, int]] = []
     write_export(town, "gpkg", tmp_path / "t.gpkg", progress=lambda d, t, _: seen.append((d, t)))
     assert seen == [(2, 5), (4, 5), (5, 5)]

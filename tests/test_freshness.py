@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from citygeo.errors import ConfigError
-from citygeo.freshness import (
+from citygeo.rules.freshness import (
     Duration,
     add_duration,
     due_date,

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from citygeo.errors import InputError
-from citygeo.online import (
+from citygeo.rules.online import (
     best_lag,
     detect_spikes,
     lagged_correlation,

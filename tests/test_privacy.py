@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from citygeo.ingest import ingest_city
-from citygeo.service import current_scores, score_store
+from citygeo.service.scoring import current_scores, score_store
 from citygeo.store import Store
 from tests.conftest import SmallCity, cell_centre
 from tests.test_score_cli import METHODOLOGY

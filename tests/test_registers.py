@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from citygeo.errors import InputError
-from citygeo.registers import (
+from citygeo.rules.registers import (
     COVERAGE_COLUMNS,
     gap_list,
     last_heard,

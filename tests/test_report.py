@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from citygeo.errors import CitygeoError, InputError
-from citygeo.report import (load_profile, neighbours_of, print_to_pdf, render_profile_html,
+from citygeo.outputs.report import (load_profile, neighbours_of, print_to_pdf, render_profile_html,
                             risk_drivers)
 from citygeo.store import Store
 from tests.conftest import run_cli

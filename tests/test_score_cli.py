@@ -129,7 +129,7 @@ def test_district_scores_from_summed_counts(ingested: SmallCity, capsys) -> None
 def test_an_ingest_during_scoring_is_scored_not_overwritten(ingested: SmallCity) -> None:
     """Another writer replaces the store after the inputs were read: the city is scored again on
     the new data, and the other writer's change survives."""
-    from citygeo.service import score_store
+    from citygeo.service.scoring import score_store
 
     store = Store(ingested.store)
     steps: list[str] = []

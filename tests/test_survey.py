@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from citygeo.errors import InputError
-from citygeo.survey import (
+from citygeo.rules.survey import (
     ESTIMATE_COLUMNS,
     representativeness,
     representativeness_summary,

@@ -9,10 +9,10 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from citygeo.classify import SCHEME_LABELS, TYPOLOGY_COLOURS, classify, palette
+from citygeo.geo.classify import SCHEME_LABELS, TYPOLOGY_COLOURS, classify, palette
 from citygeo.scoring import Methodology
 from citygeo.ui.maps import colour_hex, fill_colours, legend_rows
-from citygeo.views import TYPOLOGY_WORDS
+from citygeo.service.views import TYPOLOGY_WORDS
 
 PALETTE_WORDS = {"OrRd": "ColorBrewer OrRd, sequential", "YlGnBu": "ColorBrewer YlGnBu, sequential",
                  "Purples": "ColorBrewer Purples, sequential", "PuOr": "ColorBrewer PuOr, diverging"}

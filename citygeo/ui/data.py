@@ -14,12 +14,12 @@ import shapely
 import streamlit as st
 
 from citygeo.errors import CitygeoError
-from citygeo.service import build_demo, city_settings
+from citygeo.service.scoring import build_demo, city_settings
 from citygeo.settings import REPO_ROOT, dashboard_store_path
 from citygeo.store import Store
 from citygeo.ui.components import md
-from citygeo.classify import HOTSPOT_COLOURS
-from citygeo.views import (CityData, current_methodology, district_scores, in_district, load, map_fields,
+from citygeo.geo.classify import HOTSPOT_COLOURS
+from citygeo.service.views import (CityData, current_methodology, district_scores, in_district, load, map_fields,
                            map_tooltips, scores)
 
 STATIC_DIR = REPO_ROOT / "static"  # served by Streamlit at /app/static/ (server.enableStaticServing)
@@ -289,7 +289,7 @@ def empty_state(city_: CityData) -> bool:
 def export_file(path: str, version: tuple[int, int], fmt: str, year: int | None,
                 mode: str) -> tuple[bytes, str, str]:
     """One export (the same writer as `citygeo export`), built once per store version."""
-    from citygeo.export import export_bytes
+    from citygeo.outputs.export import export_bytes
 
     return export_bytes(Store(path), fmt, year=year, mode=mode, with_sidecar=True)
 
@@ -298,6 +298,6 @@ def export_file(path: str, version: tuple[int, int], fmt: str, year: int | None,
 def profile_report(path: str, version: tuple[int, int], nid: str, year: int | None,
                    mode: str) -> str:
     """The self-contained, A4-printable HTML profile (the same as `citygeo report`)."""
-    from citygeo.report import render_profile_html
+    from citygeo.outputs.report import render_profile_html
 
     return render_profile_html(Store(path), nid, year=year, mode=mode)

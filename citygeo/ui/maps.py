@@ -14,7 +14,7 @@ import numpy as np
 import pydeck as pdk
 from pydeck.bindings.json_tools import default_serialize
 
-from citygeo.classify import MISSING_COLOUR, Classes
+from citygeo.geo.classify import MISSING_COLOUR, Classes
 
 CHOROPLETH_LAYER_ID = "neighbourhoods"
 OUTLINE_COLOUR = [60, 60, 60, 160]

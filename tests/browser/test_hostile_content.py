@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from citygeo.ingest import ingest_city
-from citygeo.service import score_store
+from citygeo.service.scoring import score_store
 from citygeo.store import Store
 from tests.browser.conftest import Dashboard, start_dashboard
 from tests.browser.helpers import MAP, painted_colours

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from citygeo.report import render_profile_html
+from citygeo.outputs.report import render_profile_html
 from citygeo.settings import REPO_ROOT
 from citygeo.store import Store
 from tests.test_export import HOSTILE, build_city

@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from citygeo.ingest import ingest_city
-from citygeo.service import score_store
+from citygeo.service.scoring import score_store
 from citygeo.store import Store
 from tests.conftest import BASE_CONFIG, SmallCity, cell_centre, grid_city
 

@@ -29,10 +29,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from citygeo.export import FORMATS, write_export
+from citygeo.outputs.export import FORMATS, write_export
 from citygeo.ingest import ingest_city
-from citygeo.report import render_profile_html
-from citygeo.service import current_district_scores, current_scores, score_store
+from citygeo.outputs.report import render_profile_html
+from citygeo.service.scoring import current_district_scores, current_scores, score_store
 from citygeo.store import Store
 from tests.conftest import BASE_CONFIG, cell_centre, grid_city
 

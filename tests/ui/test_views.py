@@ -9,10 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from citygeo import views
+from citygeo.service import views
 from citygeo.errors import InputError
-from citygeo.hexgrid import hex_bins
-from citygeo.privacy import public_scores
+from citygeo.geo.hexgrid import hex_bins
+from citygeo.rules.privacy import public_scores
 from citygeo.scoring import parse_methodology
 from citygeo.store import Store
 

@@ -10,7 +10,7 @@ import streamlit as st
 from citygeo.errors import CitygeoError
 from citygeo.ui import components, data
 from citygeo.ui.maps import choropleth_layer, deck, outline_layer
-from citygeo.views import (MAX_COMPARE, column_labels, compare, current_methodology, map_table, parse_nids,
+from citygeo.service.views import (MAX_COMPARE, column_labels, compare, current_methodology, map_table, parse_nids,
                            score_years, scores)
 
 

@@ -9,7 +9,7 @@ import streamlit as st
 
 from citygeo.ui import data
 from citygeo.ui.components import md
-from citygeo.views import current_methodology, data_quality
+from citygeo.service.views import current_methodology, data_quality
 
 SOURCE_LABELS = {"source_id": "Id", "name": "Source", "owner": "Owner", "licence": "Licence",
                  "collected": "Collected", "refresh": "Refresh every", "due": "Review due", "method": "Method",

@@ -6,7 +6,7 @@ import streamlit as st
 
 from citygeo.errors import CitygeoError
 from citygeo.ui import components, data
-from citygeo.views import score_years
+from citygeo.service.views import score_years
 
 FORMATS = {
     "geojson": "GeoJSON (RFC 7946, WGS 84) — web maps, QGIS",

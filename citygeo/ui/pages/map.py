@@ -7,11 +7,11 @@ import os
 import pandas as pd
 import streamlit as st
 
-from citygeo.classify import HOTSPOT_COLOURS, SCHEME_LABELS
+from citygeo.geo.classify import HOTSPOT_COLOURS, SCHEME_LABELS
 from citygeo.ui import components, data
 from citygeo.ui.maps import (CHOROPLETH_LAYER_ID, OUTLINE_COLOUR, choropleth_layer, colour_hex, deck,
                              hexagon_layer, outline_layer, points_layer)
-from citygeo.views import (HOTSPOT_WORDS, asset_points, column_labels, current_methodology, incident_hexes,
+from citygeo.service.views import (HOTSPOT_WORDS, asset_points, column_labels, current_methodology, incident_hexes,
                            district_scores, in_district, map_fields, map_table, score_groups, score_years,
                            scores)
 

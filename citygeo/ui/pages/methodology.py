@@ -10,7 +10,7 @@ from citygeo.scoring import Methodology, coherence_report, unstable_neighbourhoo
 from citygeo.store import Store
 from citygeo.ui import data
 from citygeo.ui.components import md
-from citygeo.views import (Prepared4Review, live_scores, measure_label, prepare_review, rank_moves, reweighted,
+from citygeo.service.views import (Prepared4Review, live_scores, measure_label, prepare_review, rank_moves, reweighted,
                            save_version, score_years, scores, current_methodology)
 
 NORMALISATIONS = {"minmax": "Min–max (0–100 within each year)", "zscore": "z-score", "percentile": "Percentile",

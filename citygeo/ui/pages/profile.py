@@ -12,7 +12,7 @@ from citygeo.errors import CitygeoError
 from citygeo.ui import components, data
 from citygeo.ui.components import md
 from citygeo.store import Store
-from citygeo.views import (HOTSPOT_WORDS, TYPOLOGY_WORDS, CityData, Profile, profile, score_years,
+from citygeo.service.views import (HOTSPOT_WORDS, TYPOLOGY_WORDS, CityData, Profile, profile, score_years,
                            survey_value)
 
 PRINT_CSS = """<style>

@@ -9,7 +9,7 @@ import streamlit as st
 
 from citygeo.ui import data
 from citygeo.ui.maps import choropleth_layer, deck, points_layer
-from citygeo.views import filter_register, registers
+from citygeo.service.views import filter_register, registers
 
 
 def render() -> None:

@@ -73,7 +73,7 @@ import shapely
 
 from citygeo import __version__
 from citygeo.errors import InputError, StoreError
-from citygeo.privacy import ANALYST, MODES, PUBLIC, public_scores
+from citygeo.rules.privacy import ANALYST, MODES, PUBLIC, public_scores
 from citygeo.schema import DEFAULT_GROUP, SCORE_COLUMNS
 from citygeo.store import Connection, Store, current_methodologies, current_score_rows
 

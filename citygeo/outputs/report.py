@@ -35,9 +35,9 @@ import shapely
 
 from citygeo import __version__
 from citygeo.errors import CitygeoError, InputError, StoreError
-from citygeo.export import (_city, _methodologies, _neighbourhoods, _scores, _sources, atomic_path,
+from citygeo.outputs.export import (_city, _methodologies, _neighbourhoods, _scores, _sources, atomic_path,
                             is_fictional)
-from citygeo.privacy import ANALYST, PUBLIC, fewer_than
+from citygeo.rules.privacy import ANALYST, PUBLIC, fewer_than
 from citygeo.schema import DEFAULT_GROUP, domain_column, measure_column, raw_column
 from citygeo.store import Store
 

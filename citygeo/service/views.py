@@ -16,16 +16,16 @@ import numpy as np
 import pandas as pd
 
 from citygeo.errors import InputError
-from citygeo.freshness import overdue_sources
-from citygeo.hexgrid import hex_bins
-from citygeo.online import detect_spikes, monthly_series
-from citygeo.privacy import (fewer_than, hide_small_cells, public_scores,
+from citygeo.rules.freshness import overdue_sources
+from citygeo.geo.hexgrid import hex_bins
+from citygeo.rules.online import detect_spikes, monthly_series
+from citygeo.rules.privacy import (fewer_than, hide_small_cells, public_scores,
                              public_stakeholders, withheld_measures)
-from citygeo.registers import gap_list, last_heard, not_heard, partners_serving, register_coverage
+from citygeo.rules.registers import gap_list, last_heard, not_heard, partners_serving, register_coverage
 from citygeo.schema import DEFAULT_GROUP, domain_column, measure_column, raw_column
 from citygeo.scoring import Methodology, change_table, parse_methodology
 from citygeo.store import Store, current_methodologies, current_score_rows
-from citygeo.survey import representativeness, representativeness_summary, weighted_estimates
+from citygeo.rules.survey import representativeness, representativeness_summary, weighted_estimates
 
 MAX_COMPARE = 6
 INDEX_FIELDS = {"risk_score": "Risk index (0–100)", "protective_score": "Protective index (0–100)",
@@ -120,7 +120,7 @@ def load(store: Store, *, public: bool = True) -> CityData:
 
 
 def public_view(scores: pd.DataFrame) -> pd.DataFrame:
-    """The public view of scores (:func:`citygeo.privacy.public_scores`)."""
+    """The public view of scores (:func:`citygeo.rules.privacy.public_scores`)."""
     return public_scores(scores)
 
 
@@ -837,7 +837,7 @@ class Prepared4Review:
 def prepare_review(store: Store, methodology: Methodology) -> Prepared4Review:
     """Read the inputs and ``prepare`` the measures once (then ``recompute`` per slider move)."""
     from citygeo.scoring import prepare
-    from citygeo.service import protected_inputs, scoring_inputs
+    from citygeo.service.scoring import protected_inputs, scoring_inputs
 
     inputs = scoring_inputs(store, methodology)
     prepared = prepare(protected_inputs(inputs, methodology), methodology,
@@ -874,7 +874,7 @@ def save_version(store: Store, review: Prepared4Review, methodology: Methodology
     Years not listed keep the methodology they were scored with, so their comparison with
     the new version is marked "not comparable" with the reason.
     """
-    from citygeo.service import save_scores, score_methodology
+    from citygeo.service.scoring import save_scores, score_methodology
 
     if not note.strip():
         raise InputError("Write a note saying why this version differs from the last one before saving.")

@@ -13,9 +13,9 @@ import numpy as np
 import pandas as pd
 
 from citygeo.errors import StoreError
-from citygeo.freshness import overdue_sources
+from citygeo.rules.freshness import overdue_sources
 from citygeo.ingest import IngestReport, ingest_city
-from citygeo.privacy import (atom_counts, category_atoms, count_column, flag_small_cells,
+from citygeo.rules.privacy import (atom_counts, category_atoms, count_column, flag_small_cells,
                              protected_cells, public_scores, small_cell_marks)
 from citygeo.schema import DEFAULT_GROUP, raw_column
 from citygeo.scoring import (Methodology, ScoringInputs, canonical_json, estimate_survey,

@@ -10,7 +10,7 @@ import pyproj
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from citygeo.errors import ConfigError, format_problems
-from citygeo.freshness import parse_collected, parse_duration
+from citygeo.rules.freshness import parse_collected, parse_duration
 
 
 class _Spec(BaseModel):

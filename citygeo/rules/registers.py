@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from citygeo.errors import InputError
-from citygeo.freshness import shift_months
+from citygeo.rules.freshness import shift_months
 from citygeo.schema import DEFAULT_GROUP
 
 __all__ = [

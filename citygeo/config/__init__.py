@@ -1,0 +1,31 @@
+"""The city configuration (DESIGN.md §3): one TOML file, validated into frozen objects."""
+
+from citygeo.config.city import (
+    CitySpec,
+    BoundariesSpec,
+    IndicatorsSpec,
+    PointsSpec,
+    SurveySpec,
+    OnlineSpec,
+    RegistersSpec,
+    SourceSpec,
+    MethodologyRef,
+    CityConfig,
+    load_city_config,
+    projected_crs_problem,
+)
+
+__all__ = [
+    "CitySpec",
+    "BoundariesSpec",
+    "IndicatorsSpec",
+    "PointsSpec",
+    "SurveySpec",
+    "OnlineSpec",
+    "RegistersSpec",
+    "SourceSpec",
+    "MethodologyRef",
+    "CityConfig",
+    "load_city_config",
+    "projected_crs_problem",
+]

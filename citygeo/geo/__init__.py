@@ -1,0 +1,1 @@
+"""Geometry and map classification helpers (pure)."""

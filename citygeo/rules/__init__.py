@@ -1,0 +1,1 @@
+"""Pure rules of the domain: privacy, survey estimates, online signals, registers, freshness."""

@@ -1,0 +1,1 @@
+"""Use cases shared by the CLI and the dashboard (L3), one module per use case."""
