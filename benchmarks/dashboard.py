@@ -153,18 +153,19 @@ def our_bytes(store: Path) -> tuple[int, int, int]:
     from citygeo.ui import components
     from citygeo.ui import data as ui_data
     from citygeo.ui.maps import choropleth_layer, deck
-    from citygeo.service.views import current_methodology, district_scores, load, map_table, scores
+    from citygeo.service.city import current_methodology, district_scores, load, scores
+from citygeo.service.map import map_table
 
     key = (str(store), Store(store).version())
     city = load(Store(store), public=True)
     year = int(city.current["year"].max())
     methodology = current_methodology(city, year)
-    if len(city.hoods) > 8000:  # the map page opens on the districts above 8,000 neighbourhoods
+    if len(city.neighbourhoods) > 8000:  # the map page opens on the districts above 8,000 neighbourhoods
         table = map_table(district_scores(city, year), "risk_score", None, methodology)
         url = ui_data.district_map_file(*key, True, year, "all")
         layer_id, stroked = "districts", True
     else:
-        table = map_table(scores(city, year), "risk_score", city.hoods, methodology)
+        table = map_table(scores(city, year), "risk_score", city.neighbourhoods, methodology)
         url = ui_data.map_file(*key, True, year, "all", None)
         layer_id, stroked = "neighbourhoods", len(table) <= 2000
     fills, _, _ = components.colours_for(table["value"], "risk_score", "quantiles", methodology)

@@ -10,7 +10,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -19,8 +19,11 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from citygeo import __version__
 from citygeo.errors import CitygeoError
 from citygeo.ingest import IngestReport, ingest_city
-from citygeo.settings import REPO_ROOT, STORE_ENV, resolve_store_path
+from citygeo.settings import REPO_ROOT, STORE_ENV, Mode, resolve_store_path
 from citygeo.store import Store
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, no_args_is_help=True,
                   help="Map a city's neighbourhoods for the prevention of hate, extremism and "
@@ -61,7 +64,7 @@ def _print_report(report: IngestReport, store: Store) -> None:
 @app.command()
 def demo(store: StoreOption = None) -> None:
     """Build the store from the bundled fictional demo city (Port Averlane)."""
-    from citygeo.service.scoring import build_demo  # scoring libraries load only when needed
+    from citygeo.service.demo import build_demo  # scoring libraries load only when needed
 
     target = Store(resolve_store_path(store))
     with _progress() as progress:
@@ -114,7 +117,7 @@ def status(store: StoreOption = None,
                "--as-of", help="Date to judge freshness on (YYYY-MM-DD; default: today).")] = None,
            ) -> None:
     """What the store holds, what is scored, and which sources are overdue for review."""
-    from citygeo.service.scoring import store_status
+    from citygeo.service.status import store_status
 
     target = Store(resolve_store_path(store))
     if not target.exists():
@@ -124,28 +127,24 @@ def status(store: StoreOption = None,
     except ValueError as err:
         raise CitygeoError(f"--as-of {as_of!r} is not a date (YYYY-MM-DD).") from err
     info = store_status(target, day)
-    settings = info["settings"]
-    fictional = " (a fictional demo city: all data synthetic)" if settings.get("fictional") == "True" else ""
-    console.print(f"{settings.get('name', '?')}{fictional} — {target.path}", markup=False)
-    for table, n in info["counts"].items():
+    fictional = " (a fictional demo city: all data synthetic)" if info.settings.fictional else ""
+    console.print(f"{info.settings.name or '?'}{fictional} — {target.path}", markup=False)
+    for table, n in info.counts.items():
         console.print(f"  {table:<18} {n:>10,}")
-    console.print(f"  indicator years: {', '.join(map(str, info['indicator_years'])) or 'none'}")
-    scored = info["scored"]
+    console.print(f"  indicator years: {', '.join(map(str, info.indicator_years)) or 'none'}")
+    scored = info.scored
     if scored.empty:
         console.print("  not scored yet: run `citygeo score`", markup=False)
     for row in scored.itertuples():
         console.print(f"  {row.year} scored with methodology {row.version} "
                       f"(sha256 {row.methodology_sha256[:12]}…)", markup=False)
-    if info["last_ingest"] is not None:
-        console.print(f"  last ingest {info['last_ingest']:%Y-%m-%d %H:%M} UTC, "
-                      f"{info['last_ingest_warnings']} warnings")
-    _print_freshness(info["freshness"], day)
+    if info.last_ingest is not None:
+        console.print(f"  last ingest {info.last_ingest:%Y-%m-%d %H:%M} UTC, "
+                      f"{info.last_ingest_warnings} warnings")
+    _print_freshness(info.freshness, day)
 
 
-def _print_freshness(freshness: object, day: date) -> None:
-    import pandas as pd
-
-    assert isinstance(freshness, pd.DataFrame)
+def _print_freshness(freshness: pd.DataFrame, day: date) -> None:
     overdue = freshness[freshness["overdue"]] if not freshness.empty else freshness
     if overdue.empty:
         console.print(f"All sources are within their refresh cycle as of {day}.")
@@ -196,19 +195,21 @@ def export(fmt: Annotated[str, typer.Option("--format", help="geojson, gpkg, par
                help="scores, or incidents (analyst mode only).")] = "scores",
            ) -> None:
     """Export scores (or, analyst only, incident points) with a <file>.meta.json sidecar."""
-    from citygeo.outputs.export import default_export_name, get_writer, read_city, sidecar_path, write_export
+    from citygeo.outputs.export import write_export
+    from citygeo.outputs.formats import default_export_name, get_writer, sidecar_path
+    from citygeo.service.city import settings
 
-    mode = "public" if public else "analyst"
+    mode = Mode.PUBLIC if public else Mode.ANALYST
     writer = get_writer(fmt)
     target = Store(resolve_store_path(store))
     if out is None:
-        out = Path(default_export_name(read_city(target).get("name", "city"), writer.name,
+        out = Path(default_export_name(settings(target).name or "city", writer.name,
                                        year=year, mode=mode, layer=layer))
     with _progress() as progress:
         path = write_export(target, writer.name, out, year=year, mode=mode, layer=layer,
                             force=force, progress=progress)
-    console.print(f"wrote {path} and {sidecar_path(path).name} ({mode} mode)", markup=False)
-    if mode == "analyst":
+    console.print(f"wrote {path} and {sidecar_path(path).name} ({mode.value} mode)", markup=False)
+    if mode is Mode.ANALYST:
         err_console.print(f"warning: {path} contains sensitive data (analyst mode); do not "
                           "publish or share it outside the analyst team.", markup=False)
 

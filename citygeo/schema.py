@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import math
+
+import pandas as pd
+
 DEFAULT_GROUP = "all"
 
 # DuckDB DDL for the store (DESIGN.md §2 — contract for table names).
@@ -77,3 +81,20 @@ def measure_column(measure_id: str) -> str:
 
 def raw_column(measure_id: str) -> str:
     return f"raw__{measure_id}"
+
+
+def count_column(measure_id: str) -> str:
+    """The column holding the events or assets a measure is built on (``n__<measure id>``)."""
+    return f"n__{measure_id}"
+
+# The tables whose rows an ingest report and `citygeo status` count.
+COUNTED_TABLES: tuple[str, ...] = (
+    "neighbourhoods", "indicator_values", "incidents", "assets", "stakeholders",
+    "survey_responses", "online_signals", "consultations", "sources")
+
+
+def is_missing(value: object) -> bool:
+    """Whether a cell holds no value (None, NaN, NaT or pandas' NA) — never the same as zero."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    return isinstance(value, float) and math.isnan(value)

@@ -1,8 +1,9 @@
-"""Where things live: the store path, the demo data, the extension directory."""
+"""Settings of every layer: where things live, the public/analyst mode, the map's size limits."""
 
 from __future__ import annotations
 
 import os
+from enum import StrEnum
 from pathlib import Path
 
 STORE_ENV = "CITYGEO_STORE"
@@ -40,3 +41,23 @@ def demo_data_dir() -> Path:
     """The folder holding the bundled fictional demo city (``data/`` of the repository)."""
     env = os.environ.get(DEMO_DATA_ENV)
     return Path(env) if env else REPO_ROOT / "data"
+
+
+class Mode(StrEnum):
+    """Who an output is for (DESIGN.md §6): the public (withheld values stay withheld, no
+    incident points, no contacts) or analysts (everything, marked sensitive)."""
+
+    PUBLIC = "public"
+    ANALYST = "analyst"
+
+
+def map_max_drawn() -> int:
+    """Above this many neighbourhoods the map opens on the districts and draws one district at
+    a time (``$CITYGEO_MAP_MAX_DRAWN``, default 8,000: software WebGL on 2 cores; a GPU takes more)."""
+    return int(os.environ.get("CITYGEO_MAP_MAX_DRAWN", "8000"))
+
+
+def map_max_outlined() -> int:
+    """Above this many drawn neighbourhoods the map leaves out their outlines, which cost ~10×
+    the fills in the browser (``$CITYGEO_MAP_MAX_OUTLINED``, default 2,000)."""
+    return int(os.environ.get("CITYGEO_MAP_MAX_OUTLINED", "2000"))

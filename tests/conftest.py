@@ -138,7 +138,7 @@ def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, s
 @pytest.fixture(scope="session")
 def demo_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The fictional demo city built once per test session, as `citygeo demo` does."""
-    from citygeo.service.scoring import build_demo
+    from citygeo.service.demo import build_demo
     from citygeo.store import Store
 
     path = tmp_path_factory.mktemp("demo") / "demo.duckdb"

@@ -8,7 +8,8 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 
-from citygeo.service.scoring import city_settings, demo_config_path
+from citygeo.service.city import settings as city_settings
+from citygeo.service.demo import demo_config_path
 from citygeo.store import Store
 from tests.conftest import file_digest, run_cli
 
@@ -22,8 +23,10 @@ def test_demo_store_contents(demo_store: Path) -> None:
     assert store.count("consultations") == 90
     assert store.count("sources") == 8
     settings = city_settings(store)
-    assert settings["name"] == "Port Averlane"
-    assert settings["fictional"] == "True"
+    assert settings.name == "Port Averlane"
+    assert settings.fictional is True and settings.mode == "public"
+    stored = dict(store.query("SELECT key, value FROM city").itertuples(index=False))
+    assert stored["fictional"] == "true" and stored["name"] == '"Port Averlane"'  # typed, as JSON
     years = store.query("SELECT DISTINCT year FROM indicator_values ORDER BY year")["year"].tolist()
     assert years == [2024, 2025, 2026]
     groups = set(store.query("SELECT DISTINCT grp FROM indicator_values")["grp"])

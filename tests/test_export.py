@@ -21,12 +21,13 @@ import shapely
 
 from citygeo import __version__
 from citygeo.errors import InputError, StoreError
-from citygeo.outputs.export import (FLAG_SEPARATOR, FORMATS, GeoJSONWriter, default_export_name,
-                            export_bytes, get_writer, read_scores, rfc7946_geometries,
-                            scores_frame, sidecar_path, write_export)
+from citygeo.outputs.export import export_bytes, scores_frame, write_export
+from citygeo.outputs.formats import (FLAG_SEPARATOR, FORMATS, GeoJSONWriter, default_export_name,
+                                     get_writer, rfc7946_geometries, sidecar_path)
+from citygeo.service.city import read_scores
 from citygeo.ingest import ingest_city
 from citygeo.schema import SCORE_COLUMNS
-from citygeo.service.scoring import current_scores, score_store
+from citygeo.service.scoring import score_store
 from citygeo.store import Store
 from tests.conftest import run_cli
 
@@ -330,14 +331,19 @@ def test_analyst_mode_writes_the_small_counts_and_is_marked_sensitive(
         assert pyogrio.read_info(out)["layer_metadata"]["citygeo_sensitive"] == "True"
 
 
-def test_public_view_is_the_service_public_view(town: Store) -> None:
-    """export reads scores itself (it may not import the service layer): same answer."""
-    mine, theirs = read_scores(town), current_scores(town)
-    pd.testing.assert_frame_equal(mine.drop(columns="flags"), theirs.drop(columns="flags"))
-    assert list(mine["flags"]) == [list(f) for f in theirs["flags"]]
-    analyst = read_scores(town, mode="analyst")
-    pd.testing.assert_frame_equal(analyst.drop(columns="flags"),
-                                  current_scores(town, public=False).drop(columns="flags"))
+def test_the_export_writes_what_the_one_reader_of_scores_returns(town: Store, tmp_path: Path) -> None:
+    """The export reads the current scores through the service's reader (privacy applied
+    there): the file holds exactly those values, in public and in analyst mode."""
+    for mode in ("public", "analyst"):
+        out = write_export(town, "parquet", tmp_path / f"{mode}.parquet", mode=mode)
+        written = gpd.read_parquet(out).set_index(["nid", "year"]).sort_index()
+        expected = read_scores(town, mode=mode).set_index(["nid", "year"]).sort_index()
+        for column in [c for c in expected.columns if c.startswith(("raw__", "measure__", "n__"))]:
+            pd.testing.assert_series_equal(written[column], expected[column], check_names=False)
+        assert [list(f) for f in written["flags"]] == [list(f) for f in expected["flags"]]
+    public = read_scores(town)
+    assert public.filter(like="raw__").isna().to_numpy().sum() > read_scores(
+        town, mode="analyst").filter(like="raw__").isna().to_numpy().sum()  # something is withheld
 
 
 def test_incident_points_only_in_analyst_mode(town: Store, tmp_path: Path,
@@ -382,7 +388,7 @@ def test_existing_file_needs_force(town: Store, tmp_path: Path,
 
 def test_failed_export_leaves_no_partial_file(town: Store, tmp_path: Path,
                                               monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("citygeo.outputs.export.CHUNK_ROWS", 2)  # several chunks for 5 rows
+    monkeypatch.setattr("citygeo.outputs.formats.CHUNK_ROWS", 2)  # several chunks for 5 rows
     calls = {"n": 0}
     original = GeoJSONWriter._features
 
@@ -406,7 +412,7 @@ def test_failed_export_leaves_no_partial_file(town: Store, tmp_path: Path,
 
 def test_progress_is_reported_per_chunk(town: Store, tmp_path: Path,
                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("citygeo.outputs.export.CHUNK_ROWS", 2)
+    monkeypatch.setattr("citygeo.outputs.formats.CHUNK_ROWS", 2)
     seen: list[tuple[int, int]] = []
     write_export(town, "gpkg", tmp_path / "t.gpkg", progress=lambda d, t, _: seen.append((d, t)))
     assert seen == [(2, 5), (4, 5), (5, 5)]

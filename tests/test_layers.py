@@ -9,10 +9,10 @@ import citygeo
 
 PACKAGE = Path(citygeo.__file__).parent
 LAYERS = {
-    "errors": 0, "schema": 0, "settings": 0,
+    "errors": 0, "schema": 0, "settings": 0, "i18n": 0,
     "config": 1, "scoring": 1, "rules": 1, "demo": 1, "geo": 1, "words": 1,
-    "store": 2, "ingest": 2, "outputs": 2,
-    "service": 3,
+    "store": 2, "ingest": 2,
+    "service": 3, "outputs": 3,
     "cli": 4, "ui": 4, "__main__": 4, "__init__": 0,
 }
 
@@ -53,3 +53,19 @@ def test_only_store_imports_duckdb_and_only_ui_imports_streamlit() -> None:
             assert rel.startswith("ui/"), f"{rel} imports streamlit"
         if "pydeck" in imported:
             assert rel == "ui/maps.py", f"{rel} imports pydeck"
+
+
+def test_the_service_never_reads_back_from_the_outputs() -> None:
+    """outputs render what the service computed (same layer); the service never imports them,
+    so the page and the printout cannot grow two versions of one fact again."""
+    for path in (PACKAGE / "service").rglob("*.py"):
+        tree = ast.parse(path.read_text())
+        modules = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
+        modules |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+        assert not {m for m in modules if m.startswith("citygeo.outputs")}, path
+
+
+def test_no_module_is_over_500_lines() -> None:
+    long = {path.relative_to(PACKAGE).as_posix(): n for path in PACKAGE.rglob("*.py")
+            if (n := len(path.read_text().splitlines())) > 500}
+    assert long == {}, long

@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 
 from citygeo.ingest import ingest_city
-from citygeo.service.scoring import current_scores, score_store
+from citygeo.service.city import read_scores
+from citygeo.service.scoring import score_store
 from citygeo.store import Store
 from tests.conftest import SmallCity, cell_centre
 from tests.test_score_cli import METHODOLOGY
@@ -24,7 +25,7 @@ def _city_with_counts(city: SmallCity, counts: dict[int, int]) -> pd.DataFrame:
     store = Store(city.store)
     ingest_city(city.config, store)
     score_store(store, city.folder / "methodology.toml", draws=50)
-    return current_scores(store, public=True).set_index("nid")
+    return read_scores(store).set_index("nid")
 
 
 def test_public_scores_do_not_reveal_small_counts(small_city: SmallCity) -> None:
@@ -46,6 +47,6 @@ def test_public_scores_do_not_reveal_small_counts(small_city: SmallCity) -> None
 
 def test_analyst_view_keeps_exact_small_counts(small_city: SmallCity) -> None:
     _city_with_counts(small_city, {1: 0, 2: 3, 3: 5, 4: 12, 5: 7, 6: 9, 7: 6, 8: 20, 9: 8})
-    analyst = current_scores(Store(small_city.store), public=False).set_index("nid")
+    analyst = read_scores(Store(small_city.store), mode="analyst").set_index("nid")
     assert analyst.loc["N2", "n__hate_rate"] == 3
     assert analyst.loc["N2", "raw__hate_rate"] == pytest.approx(3 / 2)

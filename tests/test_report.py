@@ -5,11 +5,14 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from citygeo.errors import CitygeoError, InputError
-from citygeo.outputs.report import (load_profile, neighbours_of, print_to_pdf, render_profile_html,
-                            risk_drivers)
+from citygeo.outputs.report import print_to_pdf, render_profile_html, shapes_of
+from citygeo.outputs.svg import neighbours_of
+from citygeo.service.city import load
+from citygeo.service.profile import Profile, profile
 from citygeo.store import Store
 from tests.conftest import run_cli
 from tests.test_export import HOSTILE, build_city
@@ -46,41 +49,57 @@ def test_trend_chart_needs_two_years_and_map_draws_the_neighbours(town: Store) -
     page = render_profile_html(town, "N3")
     # one scored year: map + drivers, no trend line
     assert page.count('class="trend"') == 0 and page.count('class="map"') == 1
-    profile = load_profile(town, "N3")
-    assert sorted(neighbours_of(profile.hoods, "N3")["nid"]) == ["N2", "N4"]
+    assert sorted(neighbours_of(shapes_of(town), "N3")["nid"]) == ["N2", "N4"]
     assert page.count('<path class="nb"') == 2 and page.count('<path class="me"') == 1
     # the frame (N2–N4 plus 8% padding) cuts into N1 and N5: drawn light, as context
     assert page.count('<path class="ctx"') == 2
+
+
+def _profile(town: Store, nid: str, mode: str = "public") -> Profile:
+    return profile(load(town, mode=mode), nid)
 
 
 def test_drivers_add_up_to_the_risk_score(town: Store) -> None:
     """Two equally weighted risk domains with one measure each: every contribution is half
     the normalised measure, and they add up to the risk score (arithmetic mean)."""
     for nid in ("N1", "N2", "N3", "N4", "N5"):
-        profile = load_profile(town, nid, mode="analyst")
-        drivers = {d.measure: d for d in risk_drivers(profile)}
-        assert set(drivers) == {"hate_rate", "unemployed_pct"}
-        for d in drivers.values():
-            assert d.status == "ok"
-            assert d.contribution == pytest.approx(0.5 * d.normalised, abs=1e-9)
-        total = sum(d.contribution for d in drivers.values())
-        assert total == pytest.approx(float(profile.row["risk_score"]), abs=1e-9)
+        p = _profile(town, nid, mode="analyst")
+        drivers = p.drivers.set_index("measure")
+        assert set(drivers.index) == {"hate_rate", "unemployed_pct"}
+        assert drivers["contribution"].notna().all()
+        assert drivers["contribution"].to_numpy() == pytest.approx(0.5 * drivers["normalised"].to_numpy(), abs=1e-9)
+        assert drivers["contribution"].sum() == pytest.approx(float(p.row["risk_score"]), abs=1e-9)  # type: ignore[index, arg-type]
     # by hand: unemployed 4, 9, 6, 12, 7 → minmax over 4..12; N4 is the maximum → 100 → 50 points
-    n4 = {d.measure: d for d in risk_drivers(load_profile(town, "N4", mode="analyst"))}
-    assert n4["unemployed_pct"].contribution == pytest.approx(50.0)
+    n4 = _profile(town, "N4", mode="analyst").drivers.set_index("measure")
+    assert n4.loc["unemployed_pct", "contribution"] == pytest.approx(50.0)
     # hate rate N5 = 2.4 per 1,000 is the maximum → 100 → 50 points
-    n5 = {d.measure: d for d in risk_drivers(load_profile(town, "N5", mode="analyst"))}
-    assert n5["hate_rate"].raw == pytest.approx(2.4) and n5["hate_rate"].contribution == pytest.approx(50.0)
+    n5 = _profile(town, "N5", mode="analyst")
+    assert n5.row["raw__hate_rate"] == pytest.approx(2.4)  # type: ignore[index]
+    assert n5.drivers.set_index("measure").loc["hate_rate", "contribution"] == pytest.approx(50.0)
 
 
 def test_public_profile_withholds_small_counts(town: Store) -> None:
-    public = {d.measure: d for d in risk_drivers(load_profile(town, "N2"))}
-    assert public["hate_rate"].status == "withheld" and public["unemployed_pct"].status == "ok"
+    public = _profile(town, "N2").drivers.set_index("measure")
+    assert np.isnan(public.loc["hate_rate", "contribution"])
+    assert not np.isnan(public.loc["unemployed_pct", "contribution"])
     page = render_profile_html(town, "N2")
     assert "fewer than 5 events" in page
     assert "0.50" not in page  # N2's rate (1 / 2,000 × 1,000) is not shown
     analyst_page = render_profile_html(town, "N2", mode="analyst")
     assert "0.50" in analyst_page and "Sensitive" in analyst_page
+
+
+def test_the_printout_holds_what_the_page_shows(town: Store) -> None:
+    """One profile, two renderings: the printout carries the headline, every section of the
+    page (survey, consultation, mechanisms and partners) and the measures against the median."""
+    p = _profile(town, "N4")
+    page = render_profile_html(town, "N4")
+    for heading in ("Scores", "What drives the risk score", "Each measure against the city median",
+                    "Trend over the years", "Survey results", "Consultation",
+                    "Mechanisms and partners serving it", "Data-quality notes and caveats", "Sources"):
+        assert f"<h2>{heading}</h2>" in page
+    assert p.headline in page.replace("&#x27;", "'")
+    assert p.consultation_text in page
 
 
 def test_fictional_notice_only_for_fictional_cities(town: Store, tmp_path: Path) -> None:

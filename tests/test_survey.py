@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -12,7 +13,8 @@ from citygeo.rules.survey import (
     ESTIMATE_COLUMNS,
     representativeness,
     representativeness_summary,
-    survey_estimates_for_scoring,
+    estimate_survey,
+    is_unreliable,
     weighted_estimates,
 )
 
@@ -164,24 +166,27 @@ def test_bad_responses_are_reported_together() -> None:
         weighted_estimates(_cell([1.0]), groups=["age_band"])
 
 
-def test_estimates_for_scoring() -> None:
-    est = weighted_estimates(_hand_case(), groups=["gender"])
-    scoring = survey_estimates_for_scoring(est)
-    assert list(scoring.columns) == ["nid", "year", "item", "grp", "estimate", "n_eff"]
-    assert scoring["nid"].notna().all()  # city-wide rows dropped
-    assert set(scoring["grp"]) == {"all", "f", "m"}
-    # 2 items × (all, f, m) in one neighbourhood.
-    assert len(scoring) == 6
-    qualified = survey_estimates_for_scoring(est, qualify=True)
-    assert set(qualified["grp"]) == {"all", "gender:f", "gender:m"}
+def test_the_scoring_estimate_is_the_display_estimate() -> None:
+    """One estimator: the scores' survey measures and the profile's results are the same
+    weighted means and Kish n_eff, so "unreliable" means one thing everywhere."""
+    responses = _hand_case()
+    shown = weighted_estimates(responses, groups=["gender"])
+    shown = shown[shown["nid"].notna()].set_index(["nid", "year", "item", "grp"]).sort_index()
+    scored = estimate_survey(responses, ["gender"]).set_index(["nid", "year", "item", "grp"]).sort_index()
+    pd.testing.assert_series_equal(scored["estimate"], shown["estimate"], check_index_type=False)
+    pd.testing.assert_series_equal(scored["n_eff"], shown["n_eff"], check_index_type=False)
+    assert list(map(tuple, scored.index)) == list(map(tuple, shown.index))
+    assert (scored["statistic"] == "mean").all()
 
 
-def test_scoring_input_refuses_ambiguous_group_values() -> None:
-    frame = _cell([1.0, 1.0]).assign(gender=["other", "f"], origin=["other", "local"])
-    est = weighted_estimates(frame, groups=["gender", "origin"])
-    with pytest.raises(InputError, match="qualify=True"):
-        survey_estimates_for_scoring(est)
-    assert "origin:other" in set(survey_estimates_for_scoring(est, qualify=True)["grp"])
+def test_scores_and_profile_agree_on_reliability_at_the_threshold() -> None:
+    """30 equal weights of 0.7 give n_eff = 29.999999999999982 in floats: reliable in the
+    profile and not flagged in the scores (once the flags used no slack and disagreed)."""
+    n_eff = estimate_survey(_cell([0.7] * 30))["n_eff"].to_numpy()
+    assert n_eff[0] < 30
+    assert not is_unreliable(n_eff, 30).any()
+    assert not weighted_estimates(_cell([0.7] * 30), min_sample=30)["unreliable"].any()
+    assert is_unreliable(np.array([29.99]), 30).all()
 
 
 def _rep_case() -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -1,6 +1,7 @@
 """The city configuration (DESIGN.md §3): one TOML file, validated into frozen objects."""
 
 from citygeo.config.city import (
+    CitySettings,
     CitySpec,
     BoundariesSpec,
     IndicatorsSpec,
@@ -16,6 +17,7 @@ from citygeo.config.city import (
 )
 
 __all__ = [
+    "CitySettings",
     "CitySpec",
     "BoundariesSpec",
     "IndicatorsSpec",

@@ -10,6 +10,7 @@ import pyproj
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from citygeo.errors import ConfigError, format_problems
+from citygeo.settings import Mode
 from citygeo.rules.freshness import parse_collected, parse_duration
 
 
@@ -25,6 +26,22 @@ class CitySpec(_Spec):
     analyst_mode: bool = False
     allow_outside_paths: bool = False
     basemap: bool = False
+
+
+class CitySettings(CitySpec):
+    """The ``[city]`` settings as the last ingest recorded them in the store (typed, stored as
+    JSON), with where the config and its methodology were."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    name: str = ""
+    config_path: str = ""
+    methodology_path: str = ""
+
+    @property
+    def mode(self) -> Mode:
+        """Public unless the city config switches the analyst mode on (DESIGN.md §6)."""
+        return Mode.ANALYST if self.analyst_mode else Mode.PUBLIC
 
 
 class BoundariesSpec(_Spec):

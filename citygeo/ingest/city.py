@@ -17,7 +17,7 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
-from citygeo.config import CityConfig, load_city_config
+from citygeo.config import CityConfig, CitySettings, load_city_config
 from citygeo.errors import InputError
 from citygeo.ingest.boundaries import read_boundaries
 from citygeo.ingest.community import read_consultations, read_online, read_stakeholders, read_survey
@@ -174,9 +174,10 @@ def _sources(config: CityConfig) -> pd.DataFrame:
 
 
 def _city_settings(config: CityConfig) -> pd.DataFrame:
-    settings = {**config.city.model_dump(), "config_path": str(config.config_path),
-                "methodology_path": str(config.methodology.path) if config.methodology else ""}
-    return pd.DataFrame({"key": list(settings), "value": [str(v) for v in settings.values()]})
+    settings = CitySettings(**config.city.model_dump(), config_path=str(config.config_path),
+                            methodology_path=str(config.methodology.path) if config.methodology else "")
+    values = settings.model_dump(mode="json")
+    return pd.DataFrame({"key": list(values), "value": [json.dumps(v) for v in values.values()]})
 
 
 def _counts(con: Connection) -> dict[str, int]:

@@ -1,16 +1,12 @@
 """Printable neighbourhood profile: one self-contained HTML page (DESIGN.md §7, page 2).
 
-:func:`render_profile_html` returns a page with inline CSS and inline SVG only — no
-script, no font, no image or style sheet fetched from anywhere — that prints cleanly on
-A4: a map of the neighbourhood and its neighbours drawn from the store's polygons, the
-scores with their rank and 5–95% rank interval, what drives the risk score (each risk
-measure's contribution, as bars), the trend over the years, the sources with their
-owners, licences and known biases, the caveats behind this neighbourhood's flags, and
-the fictional-city notice when the city is fictional. Every text that comes from a user
-(names, districts, labels, sources, notes) is HTML-escaped.
-
-The same privacy rules as the exports apply: public mode (the default) shows withheld
-values as "fewer than N events" / "sample too small", never the number.
+The page renders the same :class:`~citygeo.service.profile.Profile` the dashboard's profile
+page shows — the headline sentence, scores with their rank interval, what drives them, each
+measure against the city median, the trend, survey results with intervals and n, the last
+consultation and the groups not heard, the mechanisms and partners, the data-quality notes and
+the sources — with inline CSS and inline SVG only (no script, font, image or style sheet is
+fetched), laid out for A4. Every text that comes from a user is HTML-escaped. Privacy is the
+profile's: public mode shows withheld values as "fewer than N events", never the number.
 
 :func:`print_to_pdf` prints the page with Chromium's own print engine (Playwright driving
 Debian's ``/usr/bin/chromium``; nothing is downloaded).
@@ -18,28 +14,29 @@ Debian's ``/usr/bin/chromium``; nothing is downloaded).
 
 from __future__ import annotations
 
-import html
 import logging
-import math
-from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
 
 import geopandas as gpd
-import numpy as np
-import orjson
-import pandas as pd
 import shapely
 
 from citygeo import __version__
-from citygeo.errors import CitygeoError, InputError, StoreError
-from citygeo.outputs.export import (_city, _methodologies, _neighbourhoods, _scores, _sources, atomic_path,
-                            is_fictional)
-from citygeo.rules.privacy import ANALYST, PUBLIC, fewer_than
-from citygeo.schema import DEFAULT_GROUP, domain_column, measure_column, raw_column
-from citygeo.store import Store
+from citygeo.errors import CitygeoError
+from citygeo.outputs.formats import atomic_path
+from citygeo.outputs.svg import drivers_svg, escape_text, map_svg, neighbours_of, trend_svg
+from citygeo.service.city import CityData, load, scores
+from citygeo.service.profile import Profile, profile
+from citygeo.settings import Mode
+from citygeo.store import Store, reads
+from citygeo.words import (
+    HOTSPOT_WORDS,
+    TYPOLOGY_WORDS,
+    fewer_than,
+    rank_text,
+    shown_value,
+    survey_value,
+)
 
 log = logging.getLogger(__name__)
 
@@ -47,282 +44,239 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run",
                  "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1")
-EXACT_NORMALISATIONS = ("minmax", "goalposts", "percentile")
-MAP_WIDTH, MAP_HEIGHT = 640.0, 360.0
+
+_e = escape_text
 
 
-@dataclass(frozen=True)
-class Driver:
-    """One risk measure's part in the risk score."""
-
-    measure: str
-    label: str
-    domain: str
-    raw: float
-    median: float
-    normalised: float
-    contribution: float
-    status: str  # "ok", "withheld", "missing"
+def _table(headers: list[str], rows: list[list[str]], numeric: set[int] = frozenset()) -> str:  # type: ignore[assignment]
+    """An HTML table; ``rows`` hold HTML already escaped; columns in ``numeric`` align right."""
+    def cell(tag: str, i: int, text: str) -> str:
+        return f"<{tag} class=n>{text}</{tag}>" if i in numeric else f"<{tag}>{text}</{tag}>"
+    head = "".join(cell("th", i, h) for i, h in enumerate(headers))
+    body = "".join("<tr>" + "".join(cell("td", i, c) for i, c in enumerate(r)) + "</tr>" for r in rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-@dataclass(frozen=True)
-class Profile:
-    """Everything the page shows, read from the store in one connection."""
-
-    nid: str
-    year: int
-    mode: str
-    city: dict[str, str]
-    row: pd.Series
-    year_rows: pd.DataFrame
-    history: pd.DataFrame
-    spec: dict[str, Any]
-    hoods: gpd.GeoDataFrame
-    sources: pd.DataFrame
-    ranked: dict[int, int]
+def shapes_of(store: Store) -> gpd.GeoDataFrame:
+    """The neighbourhoods' polygons (for the printout's map)."""
+    with store.reader() as con:
+        frame = reads.neighbourhoods(con, geometry=True)
+    geoms = shapely.from_wkb(frame.pop("geom_wkb").to_numpy())
+    return gpd.GeoDataFrame(frame, geometry=geoms, crs="EPSG:4326")
 
 
-def _e(value: Any) -> str:
-    """HTML-escaped text ('' for a missing value)."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return ""
-    return html.escape(str(value), quote=True)
-
-
-def _num(value: Any, digits: int = 1) -> str:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return "–"
-    if math.isnan(number):
-        return "–"
-    return f"{number:,.{digits}f}"
-
-
-def _int(value: Any) -> str:
-    return _num(value, 0)
-
-
-# -- reading -----------------------------------------------------------------------------
-def load_profile(store: Store, nid: str, *, year: int | None = None, mode: str = PUBLIC) -> Profile:
-    """Read one neighbourhood's profile.
+def render_profile_html(store: Store, nid: str, *, year: int | None = None,
+                        mode: Mode | str = Mode.PUBLIC) -> str:
+    """The printable profile of neighbourhood ``nid`` read from ``store`` (``citygeo report``).
 
     Raises
     ------
     InputError
-        No neighbourhood has the code ``nid``.
+        Unknown ``nid`` or mode.
     StoreError
-        No scores, or none for ``year`` for this neighbourhood.
+        No scores for this neighbourhood (or not for ``year``).
     """
-    with store.reader() as con:
-        hoods = _neighbourhoods(con)
-        if nid not in set(hoods["nid"]):
-            sample = ", ".join(hoods["nid"].head(3))
-            raise InputError(f"No neighbourhood has the code {nid!r} in the store {store.path}; "
-                             f"codes look like {sample} (list them with `citygeo export --format csv`).")
-        scores = _scores(con, store, None, mode, DEFAULT_GROUP)
-        history = scores[scores["nid"] == nid].sort_values("year")
-        if history.empty:
-            raise StoreError(f"{nid} has no scores in {store.path}; run `citygeo score` first.")
-        chosen = int(history["year"].max()) if year is None else int(year)
-        if chosen not in set(history["year"].astype(int)):
-            years = ", ".join(str(int(y)) for y in history["year"])
-            raise StoreError(f"{nid} has no scores for {chosen}; scored years: {years}.")
-        methodologies = _methodologies(con)
-        spec_text = methodologies.loc[methodologies["year"] == chosen, "spec"].iloc[0]
-        names = scores.drop_duplicates("nid", keep="last").set_index("nid")["name"]
-        hoods = hoods.assign(name=hoods["nid"].map(names))
-        return Profile(nid=nid, year=chosen, mode=mode, city=_city(con),
-                       row=history[history["year"] == chosen].iloc[0],
-                       year_rows=scores[scores["year"] == chosen], history=history,
-                       spec=orjson.loads(spec_text), hoods=hoods, sources=_sources(con),
-                       ranked=_ranked_per_year(scores))
+    city = load(store, mode=mode)
+    prof = profile(city, nid, year, require_scores=True)
+    return render_profile(prof, city, shapes_of(store))
 
 
-def _ranked_per_year(scores: pd.DataFrame) -> dict[int, int]:
-    counts = scores.groupby("year")["risk_rank"].count()
-    return {int(y): int(n) for y, n in counts.items()}
+def render_profile(prof: Profile, city: CityData, shapes: gpd.GeoDataFrame) -> str:
+    """The profile ``prof`` of ``city`` as one self-contained HTML page for A4."""
+    title = f"{prof.name} ({prof.nid}) — neighbourhood profile {prof.year}"
+    body = [_header(prof, city, shapes), f'<p class="headline">{_e(prof.headline)}</p>',
+            _scores_section(prof, city, shapes), _drivers_section(prof, city),
+            _medians_section(prof), _trend_section(prof), _survey_section(prof),
+            _community_section(prof), _caveats_section(prof), _sources_section(city),
+            _footer(prof, city)]
+    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+            f"<title>{_e(title)}</title><style>{CSS}</style></head><body><main>"
+            + "".join(body) + "</main></body></html>\n")
 
 
-# -- drivers -----------------------------------------------------------------------------
-def risk_drivers(profile: Profile) -> list[Driver]:
-    """Each risk-index measure's contribution to the risk score, in points of 0–100.
-
-    With arithmetic aggregation, no exponential transform and a bounded normalisation
-    the contributions add up to the risk score: contribution = (domain weight / sum of
-    risk-domain weights) × (measure weight / sum of the weights of the domain's measures
-    that have a value) × normalised (oriented) value.
-    """
-    spec = profile.spec
-    flags = set(_flag_list(profile.row.get("flags")))
-    risk_domains = [d for d in spec.get("domains", []) if d.get("index") == "risk"]
-    total = sum(float(d.get("weight", 1.0)) for d in risk_domains) or math.nan
-    drivers: list[Driver] = []
-    for domain in risk_domains:
-        members = [m for m in spec.get("measures", []) if m.get("domain") == domain["id"]]
-        present = [m for m in members if f"missing:{m['id']}" not in flags]
-        weights = sum(float(m.get("weight", 1.0)) for m in present) or math.nan
-        for measure in members:
-            drivers.append(_driver(profile, domain, measure, float(domain.get("weight", 1.0)) / total,
-                                   float(measure.get("weight", 1.0)) / weights, flags))
-    return drivers
+def _header(prof: Profile, city: CityData, shapes: gpd.GeoDataFrame) -> str:
+    settings = city.settings
+    parts = [f"<h1>{_e(prof.name)}</h1>",
+             f'<p class="sub">{_e(prof.nid)}' + (f" · {_e(prof.district)}" if _e(prof.district) else "")
+             + f" · {_e(settings.name)} · {prof.year}</p>"]
+    if settings.fictional:
+        description = settings.description or ("Synthetic data generated for demonstration: "
+                                               "every neighbourhood, figure and name is "
+                                               "invented and describes no real place or person.")
+        parts.append(f'<p class="notice">Fictional city. {_e(description)}</p>')
+    if not city.public:
+        parts.append('<p class="mode">Analyst view: contains values built on few events. '
+                     'Sensitive — do not publish.</p>')
+    named = shapes.assign(name=shapes["nid"].map(dict(zip(city.neighbourhoods["nid"],
+                                                          city.neighbourhoods["name"], strict=True))))
+    parts.append(f"<figure>{map_svg(named, prof.nid)}<figcaption>{_e(prof.name)} "
+                 "(dark) and its neighbours (labelled by code); polygons from the store, "
+                 "WGS 84.</figcaption></figure>")
+    return "".join(parts)
 
 
-def _driver(profile: Profile, domain: dict[str, Any], measure: dict[str, Any], domain_share: float,
-            measure_share: float, flags: set[str]) -> Driver:
-    mid = measure["id"]
-    normalised = _float(profile.row.get(measure_column(mid)))
-    if f"missing:{mid}" in flags:
-        status = "missing"
-    elif math.isnan(normalised):
-        status = "withheld"
-    else:
-        status = "ok"
-    raw_values = profile.year_rows.get(raw_column(mid), pd.Series(dtype=float)).astype(float)
-    return Driver(measure=mid, label=str(measure.get("label") or mid.replace("_", " ")),
-                  domain=str(domain.get("label") or domain["id"]),
-                  raw=_float(profile.row.get(raw_column(mid))),
-                  median=float(raw_values.median()) if raw_values.notna().any() else math.nan,
-                  normalised=normalised,
-                  contribution=domain_share * measure_share * normalised if status == "ok" else math.nan,
-                  status=status)
+def _scores_section(prof: Profile, city: CityData, shapes: gpd.GeoDataFrame) -> str:
+    row = prof.row or {}
+    lines = [["Risk score", f"{shown_value(row.get('risk_score'))} / 100",
+              _e(rank_text(row.get("risk_rank"), prof.scored, row.get("risk_rank_p05"),  # type: ignore[arg-type]
+                           row.get("risk_rank_p95"))), shown_value(row.get("risk_decile"), digits=0)],
+             ["Protective score", f"{shown_value(row.get('protective_score'))} / 100",
+              _e(rank_text(row.get("protective_rank"), prof.scored)),  # type: ignore[arg-type]
+              shown_value(row.get("protective_decile"), digits=0)]]
+    parts = ["<h2>Scores</h2>",
+             _table(["Index", "Score", "Rank (5–95% interval over weight uncertainty)", "Decile"],
+                    lines, {1, 3})]
+    typology = TYPOLOGY_WORDS.get(str(row.get("typology")), "–")
+    hotspot = HOTSPOT_WORDS.get(str(row.get("hotspot")), "not in a cluster")
+    parts.append(f"<p>Typology: <b>{_e(typology)}</b> · hot spot (Local Moran's I): "
+                 f"<b>{_e(hotspot)}</b>. Rank 1 = highest risk / most protection; "
+                 "decile 1 = the 10% most at risk / most protected.</p>")
+    if not prof.domains.empty:
+        parts.append(_table(["Domain", "Feeds", "Score", "City median"],
+                            [[_e(d.label), _e(d.index), shown_value(d.score), shown_value(d.median)]
+                             for d in prof.domains.itertuples()], {2, 3}))
+    parts.append(_neighbours_table(prof, city, shapes))
+    return "".join(parts)
 
 
-def _float(value: Any) -> float:
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return math.nan
+def _neighbours_table(prof: Profile, city: CityData, shapes: gpd.GeoDataFrame) -> str:
+    neighbours = neighbours_of(shapes, prof.nid)
+    if neighbours.empty:
+        return "<p>No neighbouring neighbourhoods.</p>"
+    year_rows = scores(city, prof.year).set_index("nid")
+    names = dict(zip(city.neighbourhoods["nid"], city.neighbourhoods["name"], strict=True))
+    rows = []
+    for nid in sorted(neighbours["nid"]):
+        score = year_rows["risk_score"].get(nid) if "risk_score" in year_rows else None
+        rank = year_rows["risk_rank"].get(nid) if "risk_rank" in year_rows else None
+        rows.append([f"{_e(names.get(nid))} ({_e(nid)})", shown_value(score),
+                     _e(rank_text(rank, prof.scored))])  # type: ignore[arg-type]
+    return _table(["Neighbour", "Risk score", "Risk rank"], rows, {1})
 
 
-def _flag_list(flags: Any) -> list[str]:
-    if flags is None or (isinstance(flags, float) and math.isnan(flags)):
-        return []
-    return [str(f) for f in flags]
+def _withheld_words(prof: Profile) -> str:
+    methodology = prof.methodology
+    return (f"withheld ({fewer_than(methodology.min_count)} events or too small a sample)"
+            if methodology else "withheld")
 
 
-def drivers_are_exact(spec: dict[str, Any]) -> bool:
-    """Whether the contributions add up to the risk score under this methodology."""
-    return (spec.get("aggregation") == "arithmetic" and not spec.get("exponential", False)
-            and spec.get("normalisation") in EXACT_NORMALISATIONS)
+def _drivers_section(prof: Profile, city: CityData) -> str:
+    drivers = prof.drivers
+    if drivers.empty:
+        return "<h2>What drives the risk score</h2><p>No measure values this year.</p>"
+    row = prof.row or {}
+    shown = float(drivers["contribution"].sum(skipna=True))
+    note = ("The bars add up to the risk score" if prof.drivers_add_up else
+            "With this methodology (geometric mean, exponential transform or z-scores) the bars "
+            "are each measure's weighted share and do not add up to the score exactly")
+    if drivers["contribution"].isna().any():
+        note += "; withheld measures still count in the score but their values are not shown"
+    return ("<h2>What drives the risk score</h2>"
+            f"<figure>{drivers_svg(drivers, _withheld_words(prof))}<figcaption>Points each risk "
+            f"measure adds to the risk score of {shown_value(row.get('risk_score'))} (shown: "
+            f"{shown_value(shown)}). {_e(note)}.</figcaption></figure>"
+            + _table(["Measure", "Domain", "Share of the index", "Value (0–100)", "Points of risk"],
+                     [[_e(d.label), _e(d.domain), f"{d.share * 100:.1f}%",
+                       shown_value(d.normalised, "withheld", digits=0),
+                       shown_value(d.contribution, "withheld", digits=2)]
+                      for d in drivers.itertuples()], {2, 3, 4}))
 
 
-# -- SVG ---------------------------------------------------------------------------------
-def neighbours_of(hoods: gpd.GeoDataFrame, nid: str) -> gpd.GeoDataFrame:
-    """The neighbourhoods that share a border or a corner with ``nid`` (queen contiguity)."""
-    target = hoods.loc[hoods["nid"] == nid, "geometry"].iloc[0]
-    touching = hoods.geometry.intersects(target) & (hoods["nid"] != nid)
-    return hoods[touching]
-
-
-def _projector(bounds: Sequence[float]) -> tuple[float, float, float, float, float]:
-    """(x0, y0, kx, ky, scale) for a local equirectangular projection fitted to the map box."""
-    minx, miny, maxx, maxy = bounds
-    kx = math.cos(math.radians((miny + maxy) / 2))
-    width, height = max((maxx - minx) * kx, 1e-9), max(maxy - miny, 1e-9)
-    scale = min((MAP_WIDTH - 20) / width, (MAP_HEIGHT - 20) / height)
-    x0 = minx - ((MAP_WIDTH / scale - width) / 2) / kx
-    y0 = maxy + (MAP_HEIGHT / scale - height) / 2
-    return x0, y0, kx, 1.0, scale
-
-
-def _path(geom: Any, proj: tuple[float, float, float, float, float]) -> str:
-    x0, y0, kx, _, scale = proj
-    parts = []
-    for polygon in getattr(geom, "geoms", [geom]):
-        if polygon.geom_type != "Polygon":
-            continue
-        for ring in (polygon.exterior, *polygon.interiors):
-            xy = np.asarray(ring.coords)
-            xs = (xy[:, 0] - x0) * kx * scale
-            ys = (y0 - xy[:, 1]) * scale
-            points = " L".join(f"{x:.1f} {y:.1f}" for x, y in zip(xs, ys, strict=True))
-            parts.append(f"M{points} Z")
-    return " ".join(parts)
-
-
-def map_svg(hoods: gpd.GeoDataFrame, nid: str) -> str:
-    """An inline SVG map: the neighbourhood (dark), its neighbours (labelled), and the rest
-    of the city inside the frame (light)."""
-    neighbours = neighbours_of(hoods, nid)
-    target = hoods[hoods["nid"] == nid]
-    focus = pd.concat([target, neighbours])
-    minx, miny, maxx, maxy = focus.total_bounds
-    pad = 0.08 * max(maxx - minx, maxy - miny)
-    box = (minx - pad, miny - pad, maxx + pad, maxy + pad)
-    proj = _projector(box)
-    context = hoods[hoods.geometry.intersects(shapely.box(*box)) & ~hoods["nid"].isin(focus["nid"])]
-    shapes = []
-    for _, row in context.iterrows():
-        shapes.append(f'<path class="ctx" d="{_path(row.geometry, proj)}"><title>{_e(row["name"])} '
-                      f'({_e(row["nid"])})</title></path>')
-    for _, row in neighbours.iterrows():
-        shapes.append(f'<path class="nb" d="{_path(row.geometry, proj)}"><title>{_e(row["name"])} '
-                      f'({_e(row["nid"])})</title></path>')
-    row = target.iloc[0]
-    shapes.append(f'<path class="me" d="{_path(row.geometry, proj)}"><title>{_e(row["name"])} '
-                  f'({_e(row["nid"])})</title></path>')
-    x0, y0, kx, _, scale = proj
-    for _, nb in neighbours.iterrows():
-        point = nb.geometry.representative_point()
-        shapes.append(f'<text x="{(point.x - x0) * kx * scale:.1f}" y="{(y0 - point.y) * scale:.1f}">'
-                      f'{_e(nb["nid"])}</text>')
-    return (f'<svg class="map" viewBox="0 0 {MAP_WIDTH:.0f} {MAP_HEIGHT:.0f}" role="img" '
-            f'aria-label="Map of {_e(row["name"])} and its neighbours" '
-            f'xmlns="http://www.w3.org/2000/svg">{"".join(shapes)}</svg>')
-
-
-def drivers_svg(drivers: list[Driver], min_count: int | None) -> str:
-    """Horizontal bars: each risk measure's contribution to the risk score (points)."""
-    row_h, label_w, bar_w = 22, 300, 280
-    largest = max([d.contribution for d in drivers if d.status == "ok"] + [1e-9])
-    height = row_h * len(drivers) + 10
-    parts = []
-    for i, driver in enumerate(drivers):
-        y = 5 + i * row_h
-        short = driver.label if len(driver.label) <= 46 else driver.label[:45] + "…"
-        parts.append(f'<text class="lbl" x="{label_w - 6}" y="{y + 15}"><title>{_e(driver.label)}'
-                     f'</title>{_e(short)}</text>')
-        if driver.status == "ok":
-            width = bar_w * driver.contribution / largest
-            parts.append(f'<rect x="{label_w}" y="{y + 3}" width="{width:.1f}" height="{row_h - 6}"/>'
-                         f'<text class="val" x="{label_w + width + 4:.1f}" y="{y + 15}">'
-                         f'{_num(driver.contribution)}</text>')
-        else:
-            note = ("no data" if driver.status == "missing"
-                    else f"withheld ({fewer_than(min_count)} events or too small a sample)"
-                    if min_count else "withheld")
-            parts.append(f'<text class="val na" x="{label_w + 4}" y="{y + 15}">{_e(note)}</text>')
-    return (f'<svg class="bars" viewBox="0 0 640 {height}" role="img" aria-label="What drives '
-            f'the risk score" xmlns="http://www.w3.org/2000/svg">{"".join(parts)}</svg>')
-
-
-def trend_svg(history: pd.DataFrame) -> str:
-    """A small line chart of the risk and protective scores over the years."""
-    years = history["year"].astype(int).tolist()
-    if len(years) < 2:
+def _medians_section(prof: Profile) -> str:
+    frame = prof.versus_median
+    if frame.empty:
         return ""
-    width, height, pad = 640, 150, 34
-    span = max(years) - min(years)
-
-    def xy(year: int, score: float) -> tuple[float, float]:
-        return (pad + (year - min(years)) / span * (width - 2 * pad),
-                height - pad / 2 - score / 100 * (height - pad))
-    parts = [f'<line class="axis" x1="{pad}" y1="{height - pad / 2}" x2="{width - pad}" '
-             f'y2="{height - pad / 2}"/>']
-    for column, css in (("risk_score", "risk"), ("protective_score", "prot")):
-        points = [xy(y, float(s)) for y, s in zip(years, history[column], strict=True)
-                  if not math.isnan(float(s))]
-        if points:
-            text = " ".join(f"{x:.1f},{y:.1f}" for x, y in points)
-            parts.append(f'<polyline class="{css}" points="{text}"/>')
-            parts += [f'<circle class="{css}" cx="{x:.1f}" cy="{y:.1f}" r="3"/>' for x, y in points]
-    parts += [f'<text x="{xy(y, 0)[0]:.1f}" y="{height - 2}">{y}</text>' for y in years]
-    return (f'<svg class="trend" viewBox="0 0 {width} {height}" role="img" aria-label="Scores over '
-            f'the years" xmlns="http://www.w3.org/2000/svg">{"".join(parts)}</svg>')
+    rows = [[_e(r.label), _e(shown_value(r.value, r.note or None, digits=2)),
+             shown_value(r.median, digits=2), _e(r.comparison), _e(r.reads_as)]
+            for r in frame.itertuples()]
+    note = "<p class=sub>City medians are of the published values.</p>" if prof.public else ""
+    return ("<h2>Each measure against the city median</h2>"
+            + _table(["Measure", "Value", "City median", "Compared with the city", "Reads as"],
+                     rows, {1, 2}) + note)
 
 
-# -- HTML --------------------------------------------------------------------------------
+def _trend_section(prof: Profile) -> str:
+    history = prof.history
+    parts = ["<h2>Trend over the years</h2>", trend_svg(history) if len(history) else ""]
+    if len(history) >= 2:
+        parts.append('<p class="key"><span style="background:#b35806"></span>risk'
+                     '<span style="background:#542788"></span>protective</p>')
+    rows = [[str(int(h.year)), shown_value(h.risk_score),
+             _e(rank_text(h.risk_rank, prof.ranked.get(int(h.year), 0), h.risk_rank_p05, h.risk_rank_p95)),
+             shown_value(h.protective_score), _e(TYPOLOGY_WORDS.get(str(h.typology), "–")),
+             _e(h.methodology_version)] for h in history.itertuples()]
+    parts.append(_table(["Year", "Risk", "Risk rank", "Protective", "Typology", "Methodology"],
+                        rows, {1, 3}))
+    for r in prof.trend[~prof.trend["comparable"].astype(bool) & prof.trend["from_year"].notna()].itertuples():
+        parts.append(f"<p><b>{int(r.from_year)} → {int(r.to_year)}: not comparable</b>, because "
+                     f"{_e(r.reason)}.</p>")
+    return "".join(parts)
+
+
+def _survey_section(prof: Profile) -> str:
+    parts = ["<h2>Survey results</h2>"]
+    if prof.survey.empty and not prof.survey_hidden:
+        return parts[0] + "<p>No survey responses for this neighbourhood this year.</p>"
+    rows = [[_e(r.label), _e("everyone" if r.grp_var == "all" else f"{r.grp} ({r.grp_var})"),
+             _e(survey_value(r.estimate, r.unit)),
+             _e(f"{survey_value(r.ci_low, r.unit)} – {survey_value(r.ci_high, r.unit)}"), str(int(r.n))]
+            for r in prof.survey.itertuples()]
+    parts.append(_table(["Question", "Group", "Result", "95% interval", "n"], rows, {2, 4}))
+    if prof.survey_hidden:
+        min_sample = prof.methodology.min_sample if prof.methodology else 30
+        parts.append(f"<p class=sub>{prof.survey_hidden} estimate(s) withheld: their effective "
+                     f"sample is under {min_sample:g}, too small to be reliable.</p>")
+    return "".join(parts)
+
+
+def _community_section(prof: Profile) -> str:
+    parts = ["<h2>Consultation</h2>", f"<p>{_e(prof.consultation_text)}</p>"]
+    if prof.groups_not_heard:
+        parts.append(f"<p>Groups not heard in the last 12 months: {_e(prof.groups_not_heard)}.</p>")
+    parts.append("<h2>Mechanisms and partners serving it</h2>")
+    if prof.mechanisms.empty:
+        parts.append("<p>No mechanisms or facilities registered here.</p>")
+    else:
+        parts.append(_table(["Mechanism", "Kind", "Themes"],
+                            [[_e(m.name), _e(str(m.kind).replace("_", " ")), _e(", ".join(m.themes))]
+                             for m in prof.mechanisms.itertuples()]))
+    if prof.partners.empty:
+        parts.append("<p>No partners registered as serving it.</p>")
+    else:
+        parts.append(_table(["Partner", "Sector", "Themes"],
+                            [[_e(p.name), _e(p.sector), _e(", ".join(p.themes))]
+                             for p in prof.partners.itertuples()]))
+    return "".join(parts)
+
+
+def _caveats_section(prof: Profile) -> str:
+    items = list(prof.notes)
+    items.append("The rank interval is the 5th–95th percentile of the rank over random "
+                 "changes of the weights: a wide interval means the rank depends on the weighting.")
+    if prof.methodology is not None:
+        items.append(f"Scores are relative to the other neighbourhoods of {prof.year} "
+                     f"(normalisation: {prof.methodology.normalisation}), not absolute levels.")
+    return "<h2>Data-quality notes and caveats</h2><ul>" + "".join(f"<li>{_e(i)}</li>" for i in items) + "</ul>"
+
+
+def _sources_section(city: CityData) -> str:
+    sources = city.table("sources")
+    if sources.empty:
+        return "<h2>Sources</h2><p>No source catalogue in the store.</p>"
+    rows = [[_e(s.get("name")), _e(s.get("owner")), _e(s.get("licence")), _e(s.get("collected")),
+             _e(s.get("known_biases"))] for s in sources.to_dict("records")]
+    return "<h2>Sources</h2>" + _table(["Source", "Owner", "Licence", "Collected", "Known biases"], rows)
+
+
+def _footer(prof: Profile, city: CityData) -> str:
+    row = prof.row or {}
+    when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return (f"<footer>Methodology {_e(row.get('methodology_version'))} (sha256 "
+            f"{_e(str(row.get('methodology_sha256'))[:12])}…) · {_e(city.mode.value)} view · "
+            f"generated {when} by citygeo {_e(__version__)}</footer>")
+
+
 CSS = """
 @page { size: A4; margin: 14mm 13mm 16mm 13mm; }
 * { box-sizing: border-box; }
@@ -355,227 +309,6 @@ footer { margin-top: 10pt; font-size: 8pt; color: #555; border-top: 1px solid #9
 .two { display: flex; gap: 8mm; } .two > * { flex: 1; }
 """
 
-
-def render_profile_html(store: Store, nid: str, *, year: int | None = None,
-                        mode: str = PUBLIC) -> str:
-    """The printable profile of neighbourhood ``nid`` as one self-contained HTML page.
-
-    Parameters
-    ----------
-    store : the city's store.
-    nid : the neighbourhood's code.
-    year : a scored year; default the latest one with a score for ``nid``.
-    mode : ``"public"`` (default: withheld values stay withheld) or ``"analyst"``.
-
-    Raises
-    ------
-    InputError
-        Unknown ``nid`` (or mode).
-    StoreError
-        No scores (for ``year``).
-    """
-    profile = load_profile(store, nid, year=year, mode=mode)
-    row = profile.row
-    title = f"{row['name']} ({nid}) — neighbourhood profile {profile.year}"
-    body = [
-        _header(profile),
-        _scores_section(profile),
-        _drivers_section(profile),
-        _trend_section(profile),
-        _caveats_section(profile),
-        _sources_section(profile),
-        _footer(profile),
-    ]
-    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-            f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-            f"<title>{_e(title)}</title><style>{CSS}</style></head><body>"
-            + "".join(body) + "</body></html>\n")
-
-
-def _header(profile: Profile) -> str:
-    row, city = profile.row, profile.city
-    district = row.get("district") if "district" in row else None
-    if district is None or (isinstance(district, float) and math.isnan(district)):
-        match = profile.hoods.loc[profile.hoods["nid"] == profile.nid, "district"]
-        district = match.iloc[0] if len(match) else None
-    parts = [f"<h1>{_e(row['name'])}</h1>",
-             f'<p class="sub">{_e(profile.nid)}'
-             + (f" · {_e(district)}" if _e(district) else "")
-             + f" · {_e(city.get('name', ''))} · {profile.year}</p>"]
-    if is_fictional(city):
-        description = city.get("description") or ("Synthetic data generated for demonstration: "
-                                                  "every neighbourhood, figure and name is "
-                                                  "invented and describes no real place or person.")
-        parts.append(f'<p class="notice">Fictional city. {_e(description)}</p>')
-    if profile.mode == ANALYST:
-        parts.append('<p class="mode">Analyst view: contains values built on few events. '
-                     'Sensitive — do not publish.</p>')
-    parts.append(f"<figure>{map_svg(profile.hoods, profile.nid)}<figcaption>{_e(row['name'])} "
-                 "(dark) and its neighbours (labelled by code); polygons from the store, "
-                 "WGS 84.</figcaption></figure>")
-    return "".join(parts)
-
-
-def _rank_text(rank: Any, p05: Any, p95: Any, n: int) -> str:
-    if math.isnan(_float(rank)):
-        return "not ranked"
-    return (f"{_int(rank)} of {n} (likely between {_int(p05)} and {_int(p95)})"
-            if not math.isnan(_float(p05)) else f"{_int(rank)} of {n}")
-
-
-def _scores_section(profile: Profile) -> str:
-    row, rows = profile.row, profile.year_rows
-    n_risk = profile.ranked.get(profile.year, 0)
-    n_prot = int(rows["protective_rank"].notna().sum())
-    lines = [
-        ("Risk score", f"{_num(row['risk_score'])} / 100",
-         _rank_text(row["risk_rank"], row["risk_rank_p05"], row["risk_rank_p95"], n_risk),
-         _int(row["risk_decile"])),
-        ("Protective score", f"{_num(row['protective_score'])} / 100",
-         _rank_text(row["protective_rank"], math.nan, math.nan, n_prot), _int(row["protective_decile"])),
-    ]
-    table = ["<h2>Scores</h2><table><thead><tr><th>Index</th><th class=n>Score</th>"
-             "<th>Rank (5–95% interval over weight uncertainty)</th><th class=n>Decile</th>"
-             "</tr></thead><tbody>"]
-    table += [f"<tr><td>{a}</td><td class=n>{b}</td><td>{c}</td><td class=n>{d}</td></tr>"
-              for a, b, c, d in lines]
-    table.append("</tbody></table>")
-    table.append(f"<p>Typology: <b>{_e(row['typology']) or '–'}</b> · hot spot (Local Moran's I): "
-                 f"<b>{_e(row['hotspot']) or '–'}</b>. Rank 1 = highest risk / most protection; "
-                 "decile 1 = the 10% most at risk / most protected.</p>")
-    domains = [d for d in profile.spec.get("domains", [])]
-    if domains:
-        table.append("<table><thead><tr><th>Domain</th><th>Feeds</th><th class=n>Score</th>"
-                     "<th class=n>City median</th></tr></thead><tbody>")
-        for d in domains:
-            col = domain_column(d["id"])
-            median = rows[col].median() if col in rows else math.nan
-            table.append(f"<tr><td>{_e(d.get('label') or d['id'])}</td><td>{_e(d.get('index'))}</td>"
-                         f"<td class=n>{_num(row.get(col))}</td><td class=n>{_num(median)}</td></tr>")
-        table.append("</tbody></table>")
-    table.append(_neighbours_table(profile))
-    return "".join(table)
-
-
-def _neighbours_table(profile: Profile) -> str:
-    neighbours = neighbours_of(profile.hoods, profile.nid)
-    if neighbours.empty:
-        return "<p>No neighbouring neighbourhoods.</p>"
-    rows = profile.year_rows.set_index("nid")
-    n = int(profile.year_rows["risk_rank"].notna().sum())
-    out = ["<table><thead><tr><th>Neighbour</th><th class=n>Risk score</th><th>Risk rank</th>"
-           "</tr></thead><tbody>"]
-    for _, nb in neighbours.sort_values("nid").iterrows():
-        score = rows["risk_score"].get(nb["nid"], math.nan)
-        rank = rows["risk_rank"].get(nb["nid"], math.nan)
-        out.append(f"<tr><td>{_e(nb['name'])} ({_e(nb['nid'])})</td><td class=n>{_num(score)}</td>"
-                   f"<td>{_rank_text(rank, math.nan, math.nan, n)}</td></tr>")
-    out.append("</tbody></table>")
-    return "".join(out)
-
-
-def _drivers_section(profile: Profile) -> str:
-    drivers = risk_drivers(profile)
-    min_count = profile.spec.get("min_count")
-    exact = drivers_are_exact(profile.spec)
-    shown = sum(d.contribution for d in drivers if d.status == "ok")
-    note = ("The bars add up to the risk score" if exact else
-            "With this methodology (geometric mean, exponential transform or z-scores) the bars "
-            "are each measure's weighted share and do not add up to the score exactly")
-    if any(d.status == "withheld" for d in drivers):
-        note += "; withheld measures still count in the score but their values are not shown"
-    parts = ["<h2>What drives the risk score</h2>",
-             f"<figure>{drivers_svg(drivers, min_count)}<figcaption>Points each risk measure adds to "
-             f"the risk score of {_num(profile.row['risk_score'])} (shown: {_num(shown)}). "
-             f"{_e(note)}.</figcaption></figure>",
-             "<table><thead><tr><th>Measure</th><th>Domain</th><th class=n>Value</th>"
-             "<th class=n>City median</th><th class=n>× median</th><th class=n>Normalised</th>"
-             "</tr></thead><tbody>"]
-    for d in drivers:
-        ratio = d.raw / d.median if d.median and not math.isnan(d.median) else math.nan
-        value = _num(d.raw, 2) if d.status == "ok" else ("no data" if d.status == "missing" else
-                                                          "withheld")
-        parts.append(f"<tr><td>{_e(d.label)}</td><td>{_e(d.domain)}</td><td class=n>{_e(value)}</td>"
-                     f"<td class=n>{_num(d.median, 2)}</td><td class=n>{_num(ratio, 1)}</td>"
-                     f"<td class=n>{_num(d.normalised)}</td></tr>")
-    parts.append("</tbody></table>")
-    if profile.mode == PUBLIC:
-        parts.append("<p class=sub>City medians are of the published values.</p>")
-    return "".join(parts)
-
-
-def _trend_section(profile: Profile) -> str:
-    history = profile.history
-    parts = ["<h2>Trend over the years</h2>", trend_svg(history)]
-    if len(history) >= 2:
-        parts.append('<p class="key"><span style="background:#b35806"></span>risk'
-                     '<span style="background:#542788"></span>protective</p>')
-    parts.append("<table><thead><tr><th>Year</th><th class=n>Risk</th><th>Risk rank</th>"
-                 "<th class=n>Protective</th><th>Typology</th><th>Methodology</th></tr></thead><tbody>")
-    for _, h in history.iterrows():
-        ranked = profile.ranked.get(int(h["year"]), 0)
-        parts.append(f"<tr><td>{int(h['year'])}</td><td class=n>{_num(h['risk_score'])}</td>"
-                     f"<td>{_rank_text(h['risk_rank'], h['risk_rank_p05'], h['risk_rank_p95'], ranked)}"
-                     f"</td><td class=n>{_num(h['protective_score'])}</td><td>{_e(h['typology'])}</td>"
-                     f"<td>{_e(h['methodology_version'])}</td></tr>")
-    parts.append("</tbody></table>")
-    if history["methodology_sha256"].nunique() > 1:
-        parts.append("<p><b>Not comparable:</b> these years were scored with different "
-                     "methodologies; a change in score can come from the method, not the place.</p>")
-    return "".join(parts)
-
-
-def _flag_sentence(flag: str, labels: dict[str, str], spec: dict[str, Any], mode: str) -> str:
-    kind, _, subject = flag.partition(":")
-    label = labels.get(subject, subject.replace("_", " "))
-    min_count, min_sample = spec.get("min_count"), spec.get("min_sample")
-    public = mode == PUBLIC
-    sentences = {
-        "missing": f"No data for {label} this year; its domain uses the other measures.",
-        "missing_domain": f"No data for any measure of {label}: the index it feeds is not computed.",
-        "suppressed": (f"{label}: {fewer_than(min_count)} events — withheld to protect the "
-                       "people involved (it still counts in the score)." if public else
-                       f"{label}: built on fewer than {min_count} events; withheld in public outputs."),
-        "unreliable": (f"{label}: survey sample under {min_sample} — too small to publish." if public
-                       else f"{label}: survey sample under {min_sample}; unreliable, withheld in public."),
-        "extreme": f"{label} is in the top 10% of the city this year.",
-    }
-    return sentences.get(kind, flag)
-
-
-def _caveats_section(profile: Profile) -> str:
-    spec = profile.spec
-    labels = {m["id"]: str(m.get("label") or m["id"].replace("_", " ")) for m in spec.get("measures", [])}
-    labels |= {d["id"]: str(d.get("label") or d["id"]) for d in spec.get("domains", [])}
-    flags = _flag_list(profile.row.get("flags"))
-    items = [_flag_sentence(f, labels, spec, profile.mode) for f in flags]
-    items.append("The rank interval is the 5th–95th percentile of the rank over random "
-                 "changes of the weights: a wide interval means the rank depends on the weighting.")
-    items.append(f"Scores are relative to the other neighbourhoods of {profile.year} "
-                 f"(normalisation: {spec.get('normalisation', '?')}), not absolute levels.")
-    return ("<h2>Caveats</h2><ul>" + "".join(f"<li>{_e(i)}</li>" for i in items) + "</ul>")
-
-
-def _sources_section(profile: Profile) -> str:
-    sources = profile.sources
-    if sources.empty:
-        return "<h2>Sources</h2><p>No source catalogue in the store.</p>"
-    out = ["<h2>Sources</h2><table><thead><tr><th>Source</th><th>Owner</th><th>Licence</th>"
-           "<th>Collected</th><th>Known biases</th></tr></thead><tbody>"]
-    for _, src in sources.iterrows():
-        out.append(f"<tr><td>{_e(src.get('name'))}</td><td>{_e(src.get('owner'))}</td>"
-                   f"<td>{_e(src.get('licence'))}</td><td>{_e(src.get('collected'))}</td>"
-                   f"<td>{_e(src.get('known_biases'))}</td></tr>")
-    out.append("</tbody></table>")
-    return "".join(out)
-
-
-def _footer(profile: Profile) -> str:
-    row = profile.row
-    when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    return (f"<footer>Methodology {_e(row['methodology_version'])} (sha256 "
-            f"{_e(str(row['methodology_sha256'])[:12])}…) · {_e(profile.mode)} view · generated "
-            f"{when} by citygeo {_e(__version__)}</footer>")
 
 
 # -- files -------------------------------------------------------------------------------
@@ -619,5 +352,4 @@ def print_to_pdf(page_html: str, out: Path | str, *, force: bool = False,
     return out
 
 
-__all__ = ["Driver", "Profile", "drivers_are_exact", "load_profile", "map_svg", "neighbours_of",
-           "print_to_pdf", "render_profile_html", "risk_drivers", "trend_svg", "write_text_atomic"]
+__all__ = ["print_to_pdf", "render_profile", "render_profile_html", "shapes_of", "write_text_atomic"]

@@ -17,17 +17,10 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
-from citygeo.schema import measure_column, raw_column
+from citygeo.schema import count_column, measure_column, raw_column
 
-PUBLIC = "public"
-ANALYST = "analyst"
-MODES = (PUBLIC, ANALYST)
 WITHHELD_PREFIXES = ("suppressed:", "unreliable:")
 STAKEHOLDER_PRIVATE_COLUMNS = ("contact",)
-
-
-def count_column(measure_id: str) -> str:
-    return f"n__{measure_id}"
 
 
 def withheld_measures(flags: Iterable[str]) -> list[str]:
@@ -57,11 +50,6 @@ def public_scores(scores: pd.DataFrame) -> pd.DataFrame:
                    if c in frame.columns]
         frame.loc[rows.index.unique(), columns] = np.nan
     return frame
-
-
-def fewer_than(min_count: int) -> str:
-    """How a suppressed count is shown to a person."""
-    return f"fewer than {min_count}"
 
 
 def public_stakeholders(stakeholders: pd.DataFrame) -> pd.DataFrame:

@@ -38,8 +38,9 @@ from citygeo.schema import DEFAULT_GROUP
 __all__ = [
     "ESTIMATE_COLUMNS",
     "REPRESENTATIVENESS_COLUMNS",
+    "estimate_survey",
+    "is_unreliable",
     "weighted_estimates",
-    "survey_estimates_for_scoring",
     "representativeness",
     "representativeness_summary",
 ]
@@ -84,17 +85,30 @@ def _check_responses(responses: pd.DataFrame, groups: Sequence[str]) -> None:
         raise InputError(format_problems("Survey responses cannot be used:", problems))
 
 
-def _cell_stats(answers: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    """Weighted mean, variance, n and n_eff per cell defined by ``keys``."""
+def is_unreliable(n_eff: np.ndarray | pd.Series | float, min_sample: float) -> np.ndarray | pd.Series | bool:
+    """Whether an estimate's effective sample is under ``min_sample`` (the one rule, used by
+    the scoring flags and by every page that shows a survey result)."""
+    return n_eff < min_sample * (1 - _THRESHOLD_SLACK)
+
+
+def _cell_sums(answers: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Per cell of ``keys``: Σw, Σw², Σwx, n, the weighted mean and Kish's n_eff = (Σw)²/Σw²."""
     work = answers.assign(wx=answers["weight"] * answers["value"], w2=answers["weight"] ** 2)
     cells = work.groupby(keys, sort=True).agg(
         sw=("weight", "sum"), sw2=("w2", "sum"), swx=("wx", "sum"), n=("value", "size")
     )
     cells["estimate"] = cells["swx"] / cells["sw"]
+    cells["n_eff"] = cells["sw"] ** 2 / cells["sw2"]
+    return cells
+
+
+def _cell_stats(answers: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Weighted mean, variance, n and n_eff per cell defined by ``keys``."""
+    cells = _cell_sums(answers, keys)
+    work = answers
     work = work.merge(cells["estimate"].reset_index(), on=keys)
     work["wd2"] = work["weight"] * (work["value"] - work["estimate"]) ** 2
     cells["swd2"] = work.groupby(keys, sort=True)["wd2"].sum()
-    cells["n_eff"] = cells["sw"] ** 2 / cells["sw2"]
     correction = cells["n_eff"] / (cells["n_eff"] - 1)
     variance = (cells["swd2"] / cells["sw"] * correction).where(cells["n_eff"] > 1)
     cells["se"] = np.sqrt(variance / cells["n_eff"])
@@ -177,49 +191,48 @@ def weighted_estimates(
     binary = answers.groupby("item")["value"].agg(lambda v: bool(v.isin([0.0, 1.0]).all()))
     cells = pd.concat(_levels(answers, groups), ignore_index=True)
     cells = _intervals(cells, binary, level)
-    cells["unreliable"] = cells["n_eff"] < min_sample * (1 - _THRESHOLD_SLACK)
+    cells["unreliable"] = is_unreliable(cells["n_eff"], min_sample)
     cells["n"] = cells["n"].astype("int64")
     return cells[list(ESTIMATE_COLUMNS)].reset_index(drop=True)
 
 
-def survey_estimates_for_scoring(est: pd.DataFrame, qualify: bool = False) -> pd.DataFrame:
-    """Reduce estimates to what the scoring engine reads, one value per neighbourhood cell.
+def estimate_survey(
+    responses: pd.DataFrame, group_columns: Sequence[str] | None = None,
+    statistics: Sequence[str] = ("mean",),
+) -> pd.DataFrame:
+    """The survey estimates the scoring engine reads: one per neighbourhood, year, item, group
+    and statistic, with the same weighted mean and Kish n_eff as :func:`weighted_estimates`.
 
     Parameters
     ----------
-    est : DataFrame
-        Output of :func:`weighted_estimates`.
-    qualify : bool
-        Write groups as ``"<grp_var>:<grp>"`` (``"age_band:16-24"``). Needed when two group
-        variables share a value (``"other"`` as a gender and as an ethnicity).
+    responses : DataFrame
+        ``nid, year, item, value, weight`` and the group columns (the store's
+        ``survey_responses``). A missing weight counts as 1.
+    group_columns : sequence of str
+        Columns whose values become groups (``grp``), besides ``"all"``.
+    statistics : sequence of str
+        ``"mean"`` (weighted mean) and/or ``"share_at_least:<k>"`` (weighted share of
+        answers ≥ k).
 
     Returns
     -------
     DataFrame
-        ``nid, year, item, grp, estimate, n_eff`` for neighbourhood rows only (city-wide
-        rows dropped); ``grp = "all"`` for totals. Reliability is left to scoring, which
-        compares ``n_eff`` with the methodology's ``min_sample``.
-
-    Raises
-    ------
-    InputError
-        When ``qualify`` is False and a group value appears under two group variables.
+        ``nid, year, item, grp, statistic, estimate, n_eff, n``.
     """
-    local = est[est["nid"].notna()].copy()
-    grouped = local["grp_var"] != DEFAULT_GROUP
-    if qualify:
-        local.loc[grouped, "grp"] = local.loc[grouped, "grp_var"] + ":" + local.loc[grouped, "grp"]
-    else:
-        owners = local.loc[grouped].groupby("grp")["grp_var"].nunique()
-        shared = sorted(owners[owners > 1].index)
-        if shared or (local.loc[grouped, "grp"] == DEFAULT_GROUP).any():
-            clash = shared or [DEFAULT_GROUP]
-            raise InputError(
-                f"survey group value(s) {clash} belong to more than one group variable (or "
-                "clash with 'all'): call survey_estimates_for_scoring(est, qualify=True) or "
-                "recode the values so each is unique."
-            )
-    return local[["nid", "year", "item", "grp", "estimate", "n_eff"]].reset_index(drop=True)
+    base = responses.dropna(subset=["value"]).copy()
+    base["weight"] = pd.to_numeric(base.get("weight", 1.0), errors="coerce").fillna(1.0)
+    base["value"] = base["value"].astype(float)
+    frames = []
+    for column in [None, *(group_columns or [])]:
+        grp = DEFAULT_GROUP if column is None else base[column].astype("string")
+        part = base.assign(grp=grp).dropna(subset=["grp"])
+        for statistic in statistics:
+            target = part if statistic == "mean" else part.assign(
+                value=(part["value"] >= float(statistic.partition(":")[2])).astype(float))
+            cells = _cell_sums(target, ["nid", "year", "item", "grp"]).reset_index()
+            frames.append(cells.assign(statistic=statistic)[
+                ["nid", "year", "item", "grp", "statistic", "estimate", "n_eff", "n"]])
+    return pd.concat(frames, ignore_index=True)
 
 
 def _respondents(responses: pd.DataFrame, groups: Sequence[str]) -> pd.DataFrame:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from citygeo.rules.survey import is_unreliable
 from citygeo.scoring.engine import Prepared
 from citygeo.scoring.methodology import Methodology
 
@@ -37,7 +38,7 @@ def build_flags(prepared: Prepared, methodology: Methodology, domains: np.ndarra
         if measure.source == "survey":
             n_eff = table.n_eff[measure.id].to_numpy(dtype=float)
             codes.append(f"unreliable:{measure.id}")
-            columns.append((n_eff < methodology.min_sample)[:, None])
+            columns.append(is_unreliable(n_eff, methodology.min_sample)[:, None])
     risk = [j for j, m in enumerate(methodology.measures) if m.direction == "risk"]
     codes += [f"extreme:{ids[j]}" for j in risk]
     columns.append(_top_decile(raw[:, risk], prepared.year_rows))

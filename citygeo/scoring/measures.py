@@ -31,6 +31,7 @@ import pandas as pd
 from esda.smoothing import Empirical_Bayes
 
 from citygeo.errors import InputError
+from citygeo.rules.survey import estimate_survey
 from citygeo.schema import DEFAULT_GROUP
 from citygeo.scoring.inputs import ScoringInputs
 from citygeo.scoring.methodology import Measure, Methodology
@@ -339,52 +340,3 @@ def survey_statistics(methodology: Methodology) -> tuple[str, ...]:
     """The statistics :func:`estimate_survey` must produce for ``methodology``."""
     wanted = {m.survey_transform for m in methodology.measures if m.source == "survey"}
     return tuple(sorted(wanted | {"mean"}))
-
-
-def estimate_survey(
-    responses: pd.DataFrame, group_columns: list[str] | None = None, statistics: tuple[str, ...] = ("mean",)
-) -> pd.DataFrame:
-    """Weighted survey estimates from microdata.
-
-    Parameters
-    ----------
-    responses : DataFrame
-        ``nid, year, item, value, weight`` and the group columns (the store's
-        ``survey_responses``). A missing weight counts as 1.
-    group_columns : list of str
-        Columns whose values become groups (``grp``), besides ``"all"``.
-    statistics : tuple of str
-        ``"mean"`` (weighted mean) and/or ``"share_at_least:<k>"`` (weighted share of
-        answers ≥ k).
-
-    Returns
-    -------
-    DataFrame
-        ``nid, year, item, grp, statistic, estimate, n_eff, n`` where ``n_eff`` is Kish's
-        effective sample size (Σw)² / Σw².
-    """
-    base = responses.dropna(subset=["value"]).copy()
-    base["weight"] = pd.to_numeric(base.get("weight", 1.0), errors="coerce").fillna(1.0)
-    frames = []
-    for column in [None, *(group_columns or [])]:
-        grp = DEFAULT_GROUP if column is None else base[column].astype("string")
-        part = base.assign(grp=grp).dropna(subset=["grp"])
-        for statistic in statistics:
-            frames.append(_weighted_estimate(part, statistic))
-    return pd.concat(frames, ignore_index=True)
-
-
-def _weighted_estimate(part: pd.DataFrame, statistic: str) -> pd.DataFrame:
-    if statistic == "mean":
-        target = part["value"].astype(float)
-    else:
-        threshold = float(statistic.partition(":")[2])
-        target = (part["value"].astype(float) >= threshold).astype(float)
-    work = part.assign(wy=part["weight"] * target, w2=part["weight"] ** 2)
-    summed = work.groupby(["nid", "year", "item", "grp"], as_index=False).agg(
-        wy=("wy", "sum"), w=("weight", "sum"), w2=("w2", "sum"), n=("value", "size")
-    )
-    summed["estimate"] = summed["wy"] / summed["w"]
-    summed["n_eff"] = summed["w"] ** 2 / summed["w2"]
-    summed["statistic"] = statistic
-    return summed[["nid", "year", "item", "grp", "statistic", "estimate", "n_eff", "n"]]

@@ -1,60 +1,47 @@
-"""Use cases shared by the CLI and the dashboard (L3): build the demo, ingest, score."""
+"""Scoring a city (``citygeo score``, the methodology page, the demo): read the inputs, protect
+small cells, score every group and the districts, save the scores in one unit of work."""
 
 from __future__ import annotations
 
-import json
 import logging
-from dataclasses import replace
 from collections.abc import Callable
-from datetime import date, datetime, timezone
+from dataclasses import replace
 from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from citygeo.errors import StoreError
-from citygeo.rules.freshness import overdue_sources
-from citygeo.ingest import IngestReport, ingest_city
-from citygeo.rules.privacy import (atom_counts, category_atoms, count_column, flag_small_cells,
-                             protected_cells, public_scores, small_cell_marks)
-from citygeo.schema import DEFAULT_GROUP, raw_column
-from citygeo.scoring import (Methodology, ScoringInputs, canonical_json, estimate_survey,
-                             load_methodology, methodology_sha256, queen_weights, score_city,
-                             score_districts, build_measures, district_inputs,
-                             survey_statistics, validate_against)
-from citygeo.settings import demo_data_dir
-from citygeo.store import (CURRENT_METHODOLOGY_COLUMNS, Connection, Store, append_rows,
-                           current_score_rows, ensure_columns, quote_ident)
-from citygeo.store import current_methodologies as store_current_methodologies
+from citygeo.rules.privacy import (
+    atom_counts,
+    category_atoms,
+    flag_small_cells,
+    protected_cells,
+    small_cell_marks,
+)
+from citygeo.schema import DEFAULT_GROUP, count_column, raw_column
+from citygeo.scoring import (
+    Methodology,
+    ScoringInputs,
+    build_measures,
+    district_inputs,
+    estimate_survey,
+    load_methodology,
+    methodology_sha256,
+    queen_weights,
+    score_city,
+    score_districts,
+    survey_statistics,
+    validate_against,
+)
+from citygeo.service.city import settings
+from citygeo.store import Store, reads, writes
 
 log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int, str], None]
-
-
-def demo_config_path() -> Path:
-    """The bundled fictional city's config file."""
-    path = demo_data_dir() / "city.toml"
-    if not path.is_file():
-        raise StoreError(f"The demo city's files are missing ({path}). Run citygeo from a clone of "
-                         "the repository (pip install -e .) or regenerate them with "
-                         "`python -m citygeo.demo`.")
-    return path
-
-
-def build_demo(store: Store, *, progress: Progress | None = None, draws: int = 1000) -> IngestReport:
-    """Ingest and score the bundled fictional demo city."""
-    report = ingest_city(demo_config_path(), store, progress=progress)
-    score_store(store, draws=draws, progress=progress)
-    return report
-
-
-def city_settings(store: Store) -> dict[str, str]:
-    """The ``[city]`` settings recorded by the last ingest (name, fictional, …)."""
-    if not store.exists() or "city" not in store.tables():
-        return {}
-    frame = store.query("SELECT key, value FROM city")
-    return dict(zip(frame["key"], frame["value"], strict=True))
 
 
 # -- scoring -------------------------------------------------------------------------------
@@ -62,7 +49,7 @@ def methodology_path_for(store: Store, override: Path | str | None = None) -> Pa
     """The methodology file to score with: the one given, else the city config's."""
     if override:
         return Path(override)
-    configured = city_settings(store).get("methodology_path", "")
+    configured = settings(store).methodology_path
     if not configured:
         raise StoreError("No methodology given and the city config has no [methodology] path; "
                          "pass --methodology FILE.")
@@ -71,25 +58,21 @@ def methodology_path_for(store: Store, override: Path | str | None = None) -> Pa
 
 def scoring_inputs(store: Store, methodology: Methodology) -> ScoringInputs:
     """Read what the scoring engine needs from the store (plain DataFrames, queen weights)."""
-    hoods = store.neighbourhoods(geometry=True)
-    values = store.query("SELECT nid, indicator, year, grp, value FROM indicator_values")
-    incidents = store.query(
-        "SELECT nid, CAST(year(occurred_on) AS INTEGER) AS year, category, count(*) AS count "
-        "FROM incidents WHERE nid IS NOT NULL AND occurred_on IS NOT NULL GROUP BY ALL")
-    assets = store.query(
-        "SELECT nid, kind, theme, count(*) AS count FROM ("
-        "  SELECT nid, kind, unnest(CASE WHEN len(themes) = 0 THEN [NULL] ELSE themes END) AS theme"
-        "  FROM assets WHERE nid IS NOT NULL) GROUP BY ALL")
-    with store.reader() as con:  # through Arrow: DuckDB's .df() converts text columns ~3× slower
-        responses = con.execute("SELECT * EXCLUDE (response_id) FROM survey_responses"
-                                ).arrow().read_all().to_pandas()
+    with store.reader() as con:
+        hoods = reads.neighbourhoods(con, geometry=True)
+        values = reads.indicator_values(con)
+        incidents = reads.incident_counts(con)
+        assets = reads.asset_counts(con)
+        responses = reads.survey_responses(con)
+    shapes = gpd.GeoDataFrame(hoods.drop(columns="geom_wkb"),
+                              geometry=shapely.from_wkb(hoods["geom_wkb"].to_numpy()), crs="EPSG:4326")
     groups = [c for c in responses.columns if c not in {"nid", "year", "weight", "item", "value"}]
     survey = (estimate_survey(responses, groups, survey_statistics(methodology))
               if not responses.empty else None)
     return ScoringInputs(
-        neighbourhoods=pd.DataFrame(hoods.drop(columns="geometry")),
+        neighbourhoods=pd.DataFrame(hoods.drop(columns="geom_wkb")),
         indicator_values=values, incident_counts=incidents, asset_counts=assets,
-        survey_estimates=survey, weights=queen_weights(hoods, "nid"))
+        survey_estimates=survey, weights=queen_weights(shapes, "nid"))
 
 
 def with_exact_rates(scores: pd.DataFrame, inputs: ScoringInputs, methodology: Methodology,
@@ -189,9 +172,9 @@ def save_scores(store: Store, methodology: Methodology, scores: pd.DataFrame,
     with store.writer() as con:
         if read_version is not None and store.version() != read_version:
             raise _StoreChanged
-        write_scores(con, methodology, scores, note)
+        writes.write_scores(con, methodology, scores, note)
         if districts is not None:
-            _replace_score_rows(con, "district_scores", districts, methodology_sha256(methodology))
+            writes.replace_score_rows(con, "district_scores", districts, methodology_sha256(methodology))
 
 
 _SCORE_ATTEMPTS = 3
@@ -234,93 +217,3 @@ def available_names(inputs: ScoringInputs) -> tuple[set[str], set[str], set[str]
             set(survey["item"].unique()) if survey is not None else set())
 
 
-def _sql_type(series: pd.Series) -> str:
-    if series.name == "flags":
-        return "VARCHAR[]"
-    if pd.api.types.is_bool_dtype(series):
-        return "BOOLEAN"
-    if pd.api.types.is_integer_dtype(series):
-        return "BIGINT"
-    if pd.api.types.is_numeric_dtype(series):
-        return "DOUBLE"
-    return "VARCHAR"
-
-
-def write_scores(con: Connection, methodology: Methodology, scores: pd.DataFrame,
-                 note: str | None = None) -> None:
-    """Record the methodology and replace its score rows for the years in ``scores``."""
-    sha = methodology_sha256(methodology)
-    con.execute("DELETE FROM methodologies WHERE sha256 = ?", [sha])
-    con.execute("INSERT INTO methodologies VALUES (?, ?, ?, ?, ?)",
-                [methodology.version, sha, canonical_json(methodology),
-                 note if note is not None else methodology.note,
-                 datetime.now(timezone.utc).replace(tzinfo=None)])
-    _replace_score_rows(con, "scores", scores, sha)
-
-
-def _replace_score_rows(con: Connection, table: str, scores: pd.DataFrame, sha: str) -> None:
-    """Replace the rows of one methodology and its years in a scores-like table."""
-    frame = scores.copy()
-    frame["flags"] = frame["flags"].map(
-        lambda f: [str(x) for x in f] if isinstance(f, (list, tuple, np.ndarray)) else [])
-    columns = {str(c): _sql_type(frame[c]) for c in frame.columns}
-    con.execute(f"CREATE TABLE IF NOT EXISTS {quote_ident(table)} (nid VARCHAR, year INTEGER, "
-                "grp VARCHAR, methodology_sha256 VARCHAR)")
-    ensure_columns(con, table, columns)
-    years = sorted(int(y) for y in frame["year"].unique())
-    con.execute(f"DELETE FROM {quote_ident(table)} WHERE methodology_sha256 = ? "
-                "AND list_contains(?, year)", [sha, years])
-    append_rows(con, table, frame)
-
-
-# -- reading scores ------------------------------------------------------------------------
-def current_methodologies(store: Store) -> pd.DataFrame:
-    """Per year, the methodology whose scores are current (the most recently saved one)."""
-    if not store.exists():
-        return pd.DataFrame(columns=CURRENT_METHODOLOGY_COLUMNS)
-    with store.reader() as con:
-        return store_current_methodologies(con)
-
-
-def current_scores(store: Store, year: int | None = None, grp: str = DEFAULT_GROUP, *,
-                   public: bool = True, table: str = "scores") -> pd.DataFrame:
-    """The current scores (per year, of the latest methodology), public view by default."""
-    if not store.exists():
-        return pd.DataFrame()
-    with store.reader() as con:
-        frame = current_score_rows(con, table, grp=grp, year=year)
-    return public_scores(frame) if public and not frame.empty else frame
-
-
-def current_district_scores(store: Store, year: int | None = None, grp: str = DEFAULT_GROUP, *,
-                            public: bool = True) -> pd.DataFrame:
-    """The current district scores (same methodologies as :func:`current_scores`), public
-    view by default."""
-    return current_scores(store, year, grp, public=public, table="district_scores")
-
-
-# -- status ---------------------------------------------------------------------------------
-STATUS_TABLES = ("neighbourhoods", "indicator_values", "incidents", "assets", "stakeholders",
-                 "survey_responses", "online_signals", "consultations", "sources")
-
-
-def store_status(store: Store, as_of: date) -> dict[str, object]:
-    """What the store holds and which sources are overdue for review (``citygeo status``)."""
-    tables = store.tables()
-    counts = {t: store.count(t) for t in STATUS_TABLES if t in tables}
-    years = (store.query("SELECT DISTINCT year FROM indicator_values ORDER BY year")["year"].tolist()
-             if "indicator_values" in tables else [])
-    last = (store.query("SELECT ingested_at, report FROM ingest_reports ORDER BY ingested_at DESC LIMIT 1")
-            if "ingest_reports" in tables else pd.DataFrame())
-    sources = store.query("SELECT * FROM sources") if "sources" in tables else pd.DataFrame()
-    overdue = overdue_sources(sources, as_of) if not sources.empty else pd.DataFrame()
-    return {
-        "settings": city_settings(store),
-        "counts": counts,
-        "indicator_years": [int(y) for y in years],
-        "scored": current_methodologies(store),
-        "last_ingest": None if last.empty else last["ingested_at"].iloc[0],
-        "last_ingest_warnings": (0 if last.empty else
-                                 len(json.loads(last["report"].iloc[0]).get("warnings", []))),
-        "freshness": overdue,
-    }

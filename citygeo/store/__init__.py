@@ -1,31 +1,24 @@
-"""The DuckDB store: the only package that imports duckdb (see :mod:`citygeo.store.database`)."""
+"""The DuckDB store: the only package that imports duckdb, and the home of every SQL query
+outside the ingest's spatial join.
 
+- :mod:`citygeo.store.database`: the :class:`Store` (one file per city; read-only readers,
+  one atomic writer at a time), the offline spatial extension, identifier quoting.
+- :mod:`citygeo.store.reads`: every read the service layer makes (one function per fact).
+- :mod:`citygeo.store.writes`: table and score writes inside ``Store.writer()``.
+"""
+
+from citygeo.store import reads, writes
 from citygeo.store.database import (
-    CURRENT_METHODOLOGY_COLUMNS,
     Connection,
     DatabaseError,
     Store,
-    append_rows,
     connect,
-    current_methodologies,
-    current_score_rows,
-    ensure_columns,
+    create_schema,
     extension_directory,
     quote_ident,
-    replace_table,
 )
+from citygeo.store.writes import append_rows, ensure_columns, replace_table
 
-__all__ = [
-    "CURRENT_METHODOLOGY_COLUMNS",
-    "Connection",
-    "DatabaseError",
-    "Store",
-    "append_rows",
-    "connect",
-    "current_methodologies",
-    "current_score_rows",
-    "ensure_columns",
-    "extension_directory",
-    "quote_ident",
-    "replace_table",
-]
+__all__ = ["Connection", "DatabaseError", "Store", "append_rows", "connect", "create_schema",
+           "ensure_columns", "extension_directory", "quote_ident", "reads", "replace_table",
+           "writes"]

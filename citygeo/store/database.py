@@ -235,51 +235,6 @@ def _read_table(con: Connection, table: str, columns: Sequence[str] | None,
     return frame
 
 
-def replace_table(con: Connection, table: str, frame: pd.DataFrame,
-                  geometry: dict[str, str] | None = None) -> None:
-    """Replace the rows of ``table`` with ``frame`` (column names matched by name).
-
-    ``geometry`` maps a table column to the frame column holding its WKB bytes.
-    """
-    con.execute(f"DELETE FROM {quote_ident(table)}")
-    append_rows(con, table, frame, geometry)
-
-
-def append_rows(con: Connection, table: str, frame: pd.DataFrame,
-                geometry: dict[str, str] | None = None) -> None:
-    """Insert ``frame`` into ``table``; geometry columns are built from WKB bytes."""
-    if frame.empty:
-        return
-    geometry = geometry or {}
-    view = f"__citygeo_{table}"
-    con.register(view, frame)
-    try:
-        cols, exprs = [], []
-        for col in frame.columns:
-            target = next((g for g, src in geometry.items() if src == col), None)
-            if target is not None:
-                cols.append(quote_ident(target))
-                exprs.append(f"ST_GeomFromWKB({quote_ident(col)})")
-            else:
-                cols.append(quote_ident(col))
-                exprs.append(quote_ident(col))
-        con.execute(f"INSERT INTO {quote_ident(table)} ({', '.join(cols)}) "
-                    f"SELECT {', '.join(exprs)} FROM {quote_ident(view)}")
-    except duckdb.Error as err:
-        raise StoreError(f"Could not write table {table!r}: {err}") from err
-    finally:
-        con.unregister(view)
-
-
-def ensure_columns(con: Connection, table: str, columns: dict[str, str]) -> None:
-    """Add any missing columns (name → DuckDB type) to ``table``."""
-    have = {r[0] for r in con.execute(
-        "SELECT column_name FROM information_schema.columns WHERE table_name = ?", [table]).fetchall()}
-    for name, sqltype in columns.items():
-        if name not in have:
-            con.execute(f"ALTER TABLE {quote_ident(table)} ADD COLUMN {quote_ident(name)} {sqltype}")
-
-
 _FD_FOLDER = Path("/proc/self/fd")
 
 
@@ -291,52 +246,6 @@ def _open_current(path: Path) -> int | None:
         return os.open(path, os.O_RDONLY)
     except FileNotFoundError as err:
         raise StoreError(f"The store {path} disappeared while opening it: {err}") from err
-
-
-# -- which scores are current ------------------------------------------------------------------
-# One rule, used by the service layer, the dashboard and the exports: for each year, the scores
-# of the methodology saved most recently among those that scored that year.
-_CURRENT_METHODOLOGIES = (
-    "SELECT s.year, s.methodology_sha256, m.version, CAST(m.spec AS VARCHAR) AS spec, m.note, "
-    "m.created_at FROM (SELECT DISTINCT year, methodology_sha256 FROM scores) s "
-    "JOIN methodologies m ON m.sha256 = s.methodology_sha256 "
-    "QUALIFY row_number() OVER (PARTITION BY s.year ORDER BY m.created_at DESC) = 1")
-CURRENT_METHODOLOGY_COLUMNS = ["year", "methodology_sha256", "version", "spec", "note", "created_at"]
-
-
-def _has_tables(con: Connection, *names: str) -> bool:
-    have = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
-    return set(names) <= have
-
-
-def current_methodologies(con: Connection) -> pd.DataFrame:
-    """Per scored year, the current methodology: ``CURRENT_METHODOLOGY_COLUMNS``."""
-    if not _has_tables(con, "scores", "methodologies"):
-        return pd.DataFrame(columns=CURRENT_METHODOLOGY_COLUMNS)
-    return con.execute(f"{_CURRENT_METHODOLOGIES} ORDER BY s.year").df()
-
-
-def current_score_rows(con: Connection, table: str = "scores", *, grp: str | None = None,
-                       year: int | None = None) -> pd.DataFrame:
-    """The rows of ``table`` (``scores`` or ``district_scores``) scored with each year's
-    current methodology, optionally of one group and one year; ``flags`` as lists of str."""
-    if not _has_tables(con, "scores", "methodologies", table):
-        return pd.DataFrame()
-    conditions = ["TRUE"]  # constant fragments only; values go in as parameters
-    params: list[Any] = []
-    if grp is not None:
-        conditions.append("t.grp = ?")
-        params.append(grp)
-    if year is not None:
-        conditions.append("t.year = ?")
-        params.append(year)
-    where = " AND ".join(conditions)
-    frame = con.execute(
-        f"SELECT t.* FROM {quote_ident(table)} t JOIN ({_CURRENT_METHODOLOGIES}) c "
-        f"USING (year, methodology_sha256) WHERE {where} ORDER BY t.grp, t.year, t.nid",
-        params).df()
-    frame["flags"] = frame["flags"].map(lambda f: [str(x) for x in f] if f is not None else [])
-    return frame
 
 
 def _fsync(path: Path) -> None:
@@ -352,6 +261,5 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-__all__ = ["CURRENT_METHODOLOGY_COLUMNS", "Connection", "DatabaseError", "Store", "append_rows",
-           "connect", "current_methodologies", "current_score_rows", "ensure_columns",
-           "extension_directory", "quote_ident", "replace_table"]
+__all__ = ["Connection", "DatabaseError", "Store", "connect", "create_schema",
+           "extension_directory", "quote_ident"]

@@ -12,7 +12,7 @@ import streamlit as st
 from citygeo.geo.classify import SCHEME_LABELS, TYPOLOGY_COLOURS, classify, palette
 from citygeo.scoring import Methodology
 from citygeo.ui.maps import colour_hex, fill_colours, legend_rows
-from citygeo.service.views import TYPOLOGY_WORDS
+from citygeo.words import TYPOLOGY_WORDS
 
 PALETTE_WORDS = {"OrRd": "ColorBrewer OrRd, sequential", "YlGnBu": "ColorBrewer YlGnBu, sequential",
                  "Purples": "ColorBrewer Purples, sequential", "PuOr": "ColorBrewer PuOr, diverging"}

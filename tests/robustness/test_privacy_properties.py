@@ -3,7 +3,7 @@
 Each example is a grid city of 4–9 cells with random populations and random incident counts
 per cell and category (mostly 0–6), and a methodology with a total measure over both
 categories plus one measure per category, so totals and their parts are both published.
-For every public output (``current_scores``, ``current_district_scores``, each export format
+For every public output (``read_scores`` of scores and district scores, each export format
 read back, the HTML report) the tests check that no value built on 1 to ``min_count − 1``
 events is revealed:
 
@@ -29,10 +29,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from citygeo.outputs.export import FORMATS, write_export
+from citygeo.outputs.export import write_export
+from citygeo.outputs.formats import FORMATS
 from citygeo.ingest import ingest_city
 from citygeo.outputs.report import render_profile_html
-from citygeo.service.scoring import current_district_scores, current_scores, score_store
+from citygeo.service.city import read_scores
+from citygeo.service.scoring import score_store
 from citygeo.store import Store
 from tests.conftest import BASE_CONFIG, cell_centre, grid_city
 
@@ -139,8 +141,8 @@ def build(folder: Path, city: dict[str, object]) -> Store:
 def public_outputs(store: Store, folder: Path, reports: int = 3) -> dict[str, pd.DataFrame | str]:
     """Every public output of the store: frames keyed by name, plus report texts."""
     out: dict[str, pd.DataFrame | str] = {
-        "scores": current_scores(store, public=True).drop(columns=["methodology_sha256"]),
-        "districts": current_district_scores(store, public=True).drop(columns=["methodology_sha256"]),
+        "scores": read_scores(store).drop(columns=["methodology_sha256"]),
+        "districts": read_scores(store, table="district_scores").drop(columns=["methodology_sha256"]),
     }
     for fmt in FORMATS:
         path = folder / f"export.{ {'geojson': 'geojson', 'gpkg': 'gpkg', 'parquet': 'parquet', 'csv': 'csv'}[fmt] }"

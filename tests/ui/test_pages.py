@@ -42,7 +42,7 @@ def test_profile_with_a_bad_nid_shows_an_error_not_a_traceback(demo_app: Run) ->
     at = demo_app("profile.py", nid="NOPE<b>")
     assert not at.exception
     assert len(at.error) == 1
-    assert "no neighbourhood with code 'NOPE<b>'" in at.error[0].value
+    assert "No neighbourhood has the code 'NOPE<b>'" in at.error[0].value
 
 
 def test_profile_without_nid_says_how_to_choose(demo_app: Run) -> None:

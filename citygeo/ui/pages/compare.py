@@ -8,19 +8,20 @@ import pandas as pd
 import streamlit as st
 
 from citygeo.errors import CitygeoError
-from citygeo.ui import components, data
+from citygeo.service.city import current_methodology, score_years, scores
+from citygeo.service.compare import MAX_COMPARE, compare, parse_nids
+from citygeo.service.map import column_labels, map_table
+from citygeo.ui import cache, components
 from citygeo.ui.maps import choropleth_layer, deck, outline_layer
-from citygeo.service.views import (MAX_COMPARE, column_labels, compare, current_methodology, map_table, parse_nids,
-                           score_years, scores)
 
 
 def render() -> None:
-    store, city = data.open_city()
+    store, city = cache.open_city()
     key = (str(store.path), store.version())
-    data.page_header(city, "compare neighbourhoods")
-    if data.empty_state(city):
+    cache.page_header(city, "compare neighbourhoods")
+    if cache.empty_state(city):
         return
-    names = dict(zip(city.hoods["nid"], city.hoods["name"], strict=True))
+    names = dict(zip(city.neighbourhoods["nid"], city.neighbourhoods["name"], strict=True))
     wanted = parse_nids(st.query_params.get("nids"))
     cols = st.columns([4, 1])
     known = [n for n in wanted if n in names]
@@ -83,20 +84,20 @@ def _small_multiples(key: tuple[str, tuple[int, int]], city: object, table: pd.D
     frame = scores(city, year)  # type: ignore[arg-type]
     values = map_table(frame, "risk_score", None, methodology)  # type: ignore[arg-type]
     fills, rows, words = components.colours_for(values["value"], "risk_score", "quantiles", methodology)  # type: ignore[arg-type]
-    geometry = data.display_geometry(*key)
+    geometry = cache.display_geometry(*key)
     by_nid = {nid: {"nid": nid, "name": name, "fill": fill, "line": [120, 120, 120, 120]}
               for nid, name, fill in zip(values["nid"], values["name"], fills, strict=True)}
-    props = [by_nid.get(n, {"nid": n, "name": "", "fill": [0, 0, 0, 0], "line": [0, 0, 0, 0]}) for n in geometry["nids"]]
-    url = data.static_map_url(*key, props)
-    features = dict(zip(geometry["nids"], geometry["features"], strict=True))
+    props = [by_nid.get(n, {"nid": n, "name": "", "fill": [0, 0, 0, 0], "line": [0, 0, 0, 0]}) for n in geometry.nids]
+    url = cache.static_map_url(*key, props)
+    features = dict(zip(geometry.nids, geometry.geometries, strict=True))
     cols = st.columns(min(len(table), 3))
     for i, r in enumerate(table.itertuples()):
         with cols[i % len(cols)]:
             st.markdown(f"**{html.escape(str(r.name))}** ({r.nid})", unsafe_allow_html=True)
-            outline = [{"type": "Feature", "geometry": features[r.nid]["geometry"],
+            outline = [{"type": "Feature", "geometry": features[r.nid],
                         "properties": {"line": [0, 0, 0, 255]}}]
             st.pydeck_chart(deck([choropleth_layer(url, f"city-{i}", pickable=False), outline_layer(outline, f"focus-{i}")],
-                                 geometry["bounds"], width_px=270, height_px=260), height=260, key=f"mini-{i}")
+                                 list(geometry.bounds), width_px=270, height_px=260), height=260, key=f"mini-{i}")
     components.legend("Risk index", rows, words)
 
 

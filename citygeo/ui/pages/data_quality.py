@@ -7,9 +7,10 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from citygeo.ui import data
+from citygeo.service.city import current_methodology
+from citygeo.service.quality import data_quality
+from citygeo.ui import cache
 from citygeo.ui.components import md
-from citygeo.service.views import current_methodology, data_quality
 
 SOURCE_LABELS = {"source_id": "Id", "name": "Source", "owner": "Owner", "licence": "Licence",
                  "collected": "Collected", "refresh": "Refresh every", "due": "Review due", "method": "Method",
@@ -17,10 +18,10 @@ SOURCE_LABELS = {"source_id": "Id", "name": "Source", "owner": "Owner", "licence
 
 
 def render() -> None:
-    store, city = data.open_city()
-    data.page_header(city, "data and quality")
-    if city.hoods.empty:
-        data.empty_state(city)
+    store, city = cache.open_city()
+    cache.page_header(city, "data and quality")
+    if city.neighbourhoods.empty:
+        cache.empty_state(city)
         return
     today = dt.date.today()
     quality = data_quality(city, today)
@@ -74,7 +75,7 @@ def render() -> None:
         st.write("No group is under-represented (or the survey has no groups to check against the population).")
     else:
         rep = quality.representativeness
-        names = dict(zip(city.hoods["nid"], city.hoods["name"], strict=True))
+        names = dict(zip(city.neighbourhoods["nid"], city.neighbourhoods["name"], strict=True))
         st.write(f"{rep['nid'].nunique()} neighbourhoods have at least one group answering at under half its "
                  "population share:")
         st.dataframe(rep.assign(name=rep["nid"].map(names))[["nid", "name", "year", "summary"]].rename(columns={

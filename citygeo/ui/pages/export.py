@@ -5,8 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from citygeo.errors import CitygeoError
-from citygeo.ui import components, data
-from citygeo.service.views import score_years
+from citygeo.service.city import score_years
+from citygeo.ui import cache, components
 
 FORMATS = {
     "geojson": "GeoJSON (RFC 7946, WGS 84) — web maps, QGIS",
@@ -17,15 +17,15 @@ FORMATS = {
 
 
 def render() -> None:
-    store, city = data.open_city()
-    data.page_header(city, "export")
-    if data.empty_state(city):
+    store, city = cache.open_city()
+    cache.page_header(city, "export")
+    if cache.empty_state(city):
         return
     years = score_years(city)
     cols = st.columns([1, 2])
     year = components.year_picker(years, cols[0])
     fmt = cols[1].selectbox("Format", list(FORMATS), format_func=FORMATS.get, key="export_format")
-    mode = "public" if city.public else "analyst"
+    mode = city.mode
     if mode == "public":
         st.write("**Public file.** Values built on fewer events than the suppression threshold, and "
                  "survey estimates from too small a sample, are empty, with the reason in `flags`. "
@@ -35,7 +35,7 @@ def render() -> None:
                    "Keep it inside the city's secure systems.")
     key = (str(store.path), store.version())
     try:
-        payload, filename, _ = data.export_file(*key, fmt, year, mode)
+        payload, filename, _ = cache.export_file(*key, fmt, year, mode)
     except CitygeoError as err:
         st.error(str(err))
         return

@@ -2,32 +2,42 @@
 
 from __future__ import annotations
 
-import os
-
 import pandas as pd
 import streamlit as st
 
 from citygeo.geo.classify import HOTSPOT_COLOURS, SCHEME_LABELS
-from citygeo.ui import components, data
-from citygeo.ui.maps import (CHOROPLETH_LAYER_ID, OUTLINE_COLOUR, choropleth_layer, colour_hex, deck,
-                             hexagon_layer, outline_layer, points_layer)
-from citygeo.service.views import (HOTSPOT_WORDS, asset_points, column_labels, current_methodology, incident_hexes,
-                           district_scores, in_district, map_fields, map_table, score_groups, score_years,
-                           scores)
+from citygeo.service.city import (
+    current_methodology,
+    district_scores,
+    in_district,
+    score_groups,
+    score_years,
+    scores,
+)
+from citygeo.service.map import asset_points, column_labels, map_fields, map_table, incident_categories
+from citygeo.geo.display import Outlines
+from citygeo.settings import map_max_drawn, map_max_outlined
+from citygeo.ui import cache, components
+from citygeo.ui.maps import (
+    CHOROPLETH_LAYER_ID,
+    OUTLINE_COLOUR,
+    choropleth_layer,
+    colour_hex,
+    deck,
+    hexagon_layer,
+    outline_layer,
+    points_layer,
+)
+from citygeo.words import HOTSPOT_WORDS
 
-# Above MAX_DRAWN neighbourhoods the map opens on the districts and draws one district's
-# neighbourhoods at a time; above MAX_OUTLINED drawn neighbourhoods it leaves out their outlines
-# (they cost ~10× the fills in the browser). Both can be tuned per machine (benchmarks/README-dashboard.md).
-MAX_DRAWN = int(os.environ.get("CITYGEO_MAP_MAX_DRAWN", "8000"))
-MAX_OUTLINED = int(os.environ.get("CITYGEO_MAP_MAX_OUTLINED", "2000"))
 PROFILE_PAGE = "citygeo/ui/pages/profile.py"
 
 
 def render() -> None:
-    store, city = data.open_city()
+    store, city = cache.open_city()
     key = (str(store.path), store.version())
-    data.page_header(city, "neighbourhood map")
-    if data.empty_state(city):
+    cache.page_header(city, "neighbourhood map")
+    if cache.empty_state(city):
         return
     years = score_years(city)
     cols = st.columns([3, 1, 1, 2])
@@ -48,12 +58,12 @@ def render() -> None:
     if frame.empty:
         st.info(f"No scores for the group {grp!r} in {year}.")
         return
-    district = _district_choice(city.hoods)
+    district = _district_choice(city.neighbourhoods)
     label = fields[column]
     if district == DISTRICTS:
         _districts_map(key, city, year, grp, column, scheme, label, methodology)
         return
-    city_table = map_table(frame, column, city.hoods, methodology)
+    city_table = map_table(frame, column, city.neighbourhoods, methodology)
     table = in_district(city, city_table, district).reset_index(drop=True)
     over = st.columns(3)
     show_hex = over[0].checkbox("Incidents (hexagons, small counts hidden)", key="hex")
@@ -62,29 +72,30 @@ def render() -> None:
     # classes of the whole city, so a district's colours read the same as on the city map
     fills, rows, words = components.colours_for(city_table["value"], column, scheme, methodology)
     colours = dict(zip(city_table["nid"], fills, strict=True))
-    url = data.map_file(*key, data.is_public(city.settings), year, grp, district)
-    stroked = len(table) <= MAX_OUTLINED
+    url = cache.map_file(*key, city.mode, year, grp, district)
+    stroked = len(table) <= map_max_outlined()
     layers = [choropleth_layer(url, colours={nid: colours[nid] for nid in table["nid"]},
                                trigger=(column, scheme, year, grp, district), stroked=False)]
     if stroked:
         layers.append(outline_layer(url, "outlines", OUTLINE_COLOUR, 0.5))
     if show_hex:
         min_count = methodology.min_count if methodology else 5
-        layers.append(hexagon_layer(incident_hexes(city, min_count).to_dict("records")))
+        cells = cache.hexagons(*key, min_count, year, incident_categories(methodology, column))
+        layers.append(hexagon_layer(cells[["count", "polygon"]].to_dict("records")))
     if show_hot:
-        hot_url = data.hotspot_file(*key, data.is_public(city.settings), year, grp, district)
+        hot_url = cache.hotspot_file(*key, city.mode, year, grp, district)
         if hot_url:
             layers.append(outline_layer(hot_url))
     if show_assets:
         layers.append(points_layer(asset_points(city)[["lon", "lat"]].to_dict("records")))
-    event = st.pydeck_chart(deck(layers, _bounds(data.display_geometry(*key), table), _tooltip(fields, column, label)),
+    event = st.pydeck_chart(deck(layers, _bounds(cache.display_geometry(*key), table), _tooltip(fields, column, label)),
                             on_select="rerun", selection_mode="single-object", key="map", height=580)
     components.legend(label, rows, words, _overlay_legend(show_hot, show_hex, show_assets, methodology))
     _open_selected(event)
     st.caption("Click a neighbourhood to open its profile. Figures are for "
                f"{year}{'' if grp == 'all' else f', group {grp}'}; methodology "
                f"{methodology.version if methodology else '–'}."
-               + ("" if stroked else f" Outlines are drawn when {MAX_OUTLINED:,} neighbourhoods or fewer are "
+               + ("" if stroked else f" Outlines are drawn when {map_max_outlined():,} neighbourhoods or fewer are "
                   "on the map (they would make it slow); pick a district to see them."))
     _table_view(table, label, column, methodology)
 
@@ -99,7 +110,7 @@ def _districts_map(key: tuple[str, tuple[int, int]], city: object, year: int | N
                    scheme: str, label: str, methodology: object) -> None:
     """The whole city by district: district scores (from summed counts, DESIGN.md §5); a click opens the district."""
     frame = district_scores(city, year, grp)  # type: ignore[arg-type]
-    url = data.district_map_file(*key, data.is_public(city.settings), year, grp)  # type: ignore[attr-defined]
+    url = cache.district_map_file(*key, city.mode, year, grp)
     if frame.empty or url is None:
         st.info("This city has no district scores for this year and group: pick a district above to see its "
                 "neighbourhoods.")
@@ -108,7 +119,7 @@ def _districts_map(key: tuple[str, tuple[int, int]], city: object, year: int | N
     fills, rows, words = components.colours_for(table["value"], column, scheme, methodology)  # type: ignore[arg-type]
     layer = choropleth_layer(url, DISTRICTS_LAYER_ID, colours=dict(zip(table["nid"], fills, strict=True)),
                              trigger=(column, scheme, year, grp), stroked=False)
-    event = st.pydeck_chart(deck([layer, outline_layer(url, "district-outlines", OUTLINE_COLOUR, 0.5)], data.display_geometry(*key)["bounds"],  # type: ignore[arg-type]
+    event = st.pydeck_chart(deck([layer, outline_layer(url, "district-outlines", OUTLINE_COLOUR, 0.5)], cache.display_geometry(*key).bounds,
                                  _tooltip(map_fields(methodology), column, label, code=False)),  # type: ignore[arg-type]
                             on_select="rerun", selection_mode="single-object", key="district_map", height=580)
     components.legend(label, rows, words)
@@ -121,7 +132,7 @@ def _districts_map(key: tuple[str, tuple[int, int]], city: object, year: int | N
         st.rerun()
     st.caption(f"Districts, scored from the summed counts and populations of their neighbourhoods (never "
                f"averaged), for {year}{'' if grp == 'all' else f', group {grp}'}. The city has "
-               f"{len(city.hoods):,} neighbourhoods, more than a browser draws at once: click a "  # type: ignore[attr-defined]
+               f"{len(city.neighbourhoods):,} neighbourhoods, more than a browser draws at once: click a "
                "district (or pick it above) to see its neighbourhoods.")
     with st.expander("Table view of the same numbers (sortable)"):
         shown = table[["nid", "value", "rank", "note"]].rename(columns={"nid": "District", "value": label,
@@ -132,7 +143,7 @@ def _districts_map(key: tuple[str, tuple[int, int]], city: object, year: int | N
 def _field_picker(fields: dict[str, str], where: object) -> str:
     options = list(fields)
     wanted = st.query_params.get("measure", "risk_score")
-    column = where.selectbox("Show", options, index=options.index(wanted) if wanted in options else 0,  # type: ignore[attr-defined]
+    column = where.selectbox("Show", options, index=options.index(wanted) if wanted in options else 0,
                              format_func=fields.get, key="measure")
     st.query_params["measure"] = column
     return str(column)
@@ -147,17 +158,17 @@ _PENDING = "district_pending"  # a district clicked on the districts map, applie
 def _district_choice(hoods: pd.DataFrame) -> str | None:
     """Large cities: the districts first, then one district's neighbourhoods.
 
-    Above MAX_DRAWN neighbourhoods the whole city would not paint in a browser: the map opens
-    on the districts. Above MAX_OUTLINED it paints without outlines; picking a district shows
+    Above map_max_drawn() neighbourhoods the whole city would not paint in a browser: the map opens
+    on the districts. Above map_max_outlined() it paints without outlines; picking a district shows
     them. Returns the district picked, ``DISTRICTS`` for the districts map, None for the whole city.
     """
-    if len(hoods) <= MAX_OUTLINED or "district" not in hoods or hoods["district"].isna().all():
+    if len(hoods) <= map_max_outlined() or "district" not in hoods or hoods["district"].isna().all():
         return None
     districts = sorted(hoods["district"].dropna().unique())
-    options = [DISTRICTS, *districts] if len(hoods) > MAX_DRAWN else [WHOLE_CITY, *districts]
+    options = [DISTRICTS, *districts] if len(hoods) > map_max_drawn() else [WHOLE_CITY, *districts]
     if st.session_state.get(_PENDING) in options:
         st.session_state["district"] = st.session_state.pop(_PENDING)
-    what = ("the districts first, then one district's neighbourhoods" if len(hoods) > MAX_DRAWN
+    what = ("the districts first, then one district's neighbourhoods" if len(hoods) > map_max_drawn()
             else "pick one to see it closer, with outlines")
     chosen = st.selectbox(f"District ({len(hoods):,} neighbourhoods: {what})", options, key="district")
     return None if chosen == WHOLE_CITY else str(chosen)
@@ -168,14 +179,14 @@ def _plain(text: str) -> str:
     return text.replace("{", "(").replace("}", ")")
 
 
-def _bounds(geometry: dict[str, object], table: pd.DataFrame) -> list[float]:
+def _bounds(geometry: Outlines, table: pd.DataFrame) -> list[float]:
     """The whole city's bounds, or those of the drawn district."""
-    if len(table) == len(geometry["nids"]):  # type: ignore[arg-type]
-        return geometry["bounds"]  # type: ignore[return-value]
+    if len(table) == len(geometry.nids):
+        return list(geometry.bounds)
     drawn = set(table["nid"])
-    boxes = [b for n, b in zip(geometry["nids"], geometry["boxes"], strict=True) if n in drawn]  # type: ignore[call-overload]
+    boxes = [b for n, b in zip(geometry.nids, geometry.boxes, strict=True) if n in drawn]
     if not boxes:
-        return geometry["bounds"]  # type: ignore[return-value]
+        return list(geometry.bounds)
     arr = pd.DataFrame(boxes).to_numpy()
     return [arr[:, 0].min(), arr[:, 1].min(), arr[:, 2].max(), arr[:, 3].max()]
 

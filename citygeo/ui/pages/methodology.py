@@ -7,11 +7,19 @@ import streamlit as st
 
 from citygeo.errors import CitygeoError
 from citygeo.scoring import Methodology, coherence_report, unstable_neighbourhoods
+from citygeo.service.city import current_methodology, score_years, scores
+from citygeo.service.review import (
+    Prepared4Review,
+    live_scores,
+    prepare_review,
+    rank_moves,
+    reweighted,
+    save_version,
+)
 from citygeo.store import Store
-from citygeo.ui import data
+from citygeo.ui import cache
 from citygeo.ui.components import md
-from citygeo.service.views import (Prepared4Review, live_scores, measure_label, prepare_review, rank_moves, reweighted,
-                           save_version, score_years, scores, current_methodology)
+from citygeo.words import measure_label
 
 NORMALISATIONS = {"minmax": "Min–max (0–100 within each year)", "zscore": "z-score", "percentile": "Percentile",
                   "rank": "Rank", "goalposts": "Goalposts (fixed bounds: comparable across years)"}
@@ -25,10 +33,10 @@ def _review(path: str, version: tuple[int, int], normalisation: str, _methodolog
 
 
 def render() -> None:
-    store, city = data.open_city()
+    store, city = cache.open_city()
     key = (str(store.path), store.version())
-    data.page_header(city, "methodology")
-    if data.empty_state(city):
+    cache.page_header(city, "methodology")
+    if cache.empty_state(city):
         return
     years = score_years(city)
     year = years[0]

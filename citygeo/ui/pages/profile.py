@@ -9,11 +9,12 @@ import pandas as pd
 import streamlit as st
 
 from citygeo.errors import CitygeoError
-from citygeo.ui import components, data
-from citygeo.ui.components import md
+from citygeo.service.city import CityData, score_years
+from citygeo.service.profile import Profile, profile
 from citygeo.store import Store
-from citygeo.service.views import (HOTSPOT_WORDS, TYPOLOGY_WORDS, CityData, Profile, profile, score_years,
-                           survey_value)
+from citygeo.ui import cache, components
+from citygeo.ui.components import md
+from citygeo.words import HOTSPOT_WORDS, TYPOLOGY_WORDS, survey_value
 
 PRINT_CSS = """<style>
 @media print {
@@ -26,11 +27,11 @@ PRINT_CSS = """<style>
 
 
 def render() -> None:
-    store, city = data.open_city()
+    store, city = cache.open_city()
     st.markdown(PRINT_CSS, unsafe_allow_html=True)
-    if city.hoods.empty:
-        data.page_header(city, "neighbourhood profile")
-        data.empty_state(city)
+    if city.neighbourhoods.empty:
+        cache.page_header(city, "neighbourhood profile")
+        cache.empty_state(city)
         return
     nid = st.query_params.get("nid")
     head = st.container()
@@ -40,12 +41,12 @@ def render() -> None:
         prof = profile(city, nid, year, as_of=dt.date.today())
     except CitygeoError as err:
         with head:
-            data.page_header(city, "neighbourhood profile")
+            cache.page_header(city, "neighbourhood profile")
         st.error(str(err))
         return
     with head:
         st.title(f"{md(prof.name)} ({md(prof.nid)})")
-        data.fictional_notice(city.settings)
+        cache.fictional_notice(city.settings)
         facts = [f"district {prof.district}" if prof.district else None,
                  f"{int(prof.population):,} residents" if prof.population and not np.isnan(prof.population) else None,
                  f"scores for {prof.year}" if prof.year else None,
@@ -68,10 +69,10 @@ def render() -> None:
 
 
 def _print_button(store: Store, city: CityData, prof: Profile) -> None:
-    mode = "public" if city.public else "analyst"
+    mode = city.mode
     key = (str(store.path), store.version())
     try:
-        report = data.profile_report(*key, prof.nid, prof.year, mode)
+        report = cache.profile_report(*key, prof.nid, prof.year, mode)
     except CitygeoError as err:
         st.error(str(err))
         return

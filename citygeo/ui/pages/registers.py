@@ -7,17 +7,17 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from citygeo.ui import data
+from citygeo.service.registers import filter_register, registers
+from citygeo.ui import cache
 from citygeo.ui.maps import choropleth_layer, deck, points_layer
-from citygeo.service.views import filter_register, registers
 
 
 def render() -> None:
-    store, city = data.open_city()
+    store, city = cache.open_city()
     key = (str(store.path), store.version())
-    data.page_header(city, "mechanisms and partners")
-    if city.hoods.empty:
-        data.empty_state(city)
+    cache.page_header(city, "mechanisms and partners")
+    if city.neighbourhoods.empty:
+        cache.empty_state(city)
         return
     reg = registers(city, dt.date.today())
     cols = st.columns(2)
@@ -26,14 +26,14 @@ def render() -> None:
     assets = filter_register(reg.assets, kinds, themes)
     partners = filter_register(reg.stakeholders, (), themes)
     st.subheader(f"Mechanisms and facilities ({len(assets)})")
-    geometry = data.display_geometry(*key)
-    outline = data.static_map_url(*key, [{"nid": n, "name": "", "fill": [235, 235, 235, 255], "line": [150, 150, 150, 200]}
-                                         for n in geometry["nids"]])
+    geometry = cache.display_geometry(*key)
+    outline = cache.static_map_url(*key, [{"nid": n, "name": "", "fill": [235, 235, 235, 255], "line": [150, 150, 150, 200]}
+                                         for n in geometry.nids])
     st.pydeck_chart(deck([choropleth_layer(outline, "outlines", pickable=False),
-                          points_layer(assets[["lon", "lat"]].to_dict("records"))], geometry["bounds"], height_px=420),
+                          points_layer(assets[["lon", "lat"]].to_dict("records"))], list(geometry.bounds), height_px=420),
                     height=420, key="register_map")
     st.caption("Green dots: registered mechanisms and facilities (filtered above). Outlines: neighbourhoods.")
-    names = dict(zip(city.hoods["nid"], city.hoods["name"], strict=True))
+    names = dict(zip(city.neighbourhoods["nid"], city.neighbourhoods["name"], strict=True))
     st.dataframe(assets.assign(where=assets["nid"].map(names), themes=assets["themes"].map(", ".join),
                                kind=assets["kind"].str.replace("_", " "),
                                formal=assets["formal"].map({True: "formal", False: "informal"}))[

@@ -7,25 +7,33 @@ import os
 from pathlib import Path
 
 import geopandas as gpd
-import numpy as np
 import orjson
 import pandas as pd
 import shapely
 import streamlit as st
 
+from citygeo.config import CitySettings
 from citygeo.errors import CitygeoError
-from citygeo.service.scoring import build_demo, city_settings
-from citygeo.settings import REPO_ROOT, dashboard_store_path
-from citygeo.store import Store
-from citygeo.ui.components import md
 from citygeo.geo.classify import HOTSPOT_COLOURS
-from citygeo.service.views import (CityData, current_methodology, district_scores, in_district, load, map_fields,
-                           map_tooltips, scores)
+from citygeo.geo.display import Outlines, display_outlines, district_outlines
+from citygeo.service.city import (
+    CityData,
+    current_methodology,
+    district_scores,
+    in_district,
+    load,
+    scores,
+)
+from citygeo.service.city import settings as read_settings
+from citygeo.service.demo import build_demo
+from citygeo.service.map import incident_hexes, map_fields, map_tooltips
+from citygeo.settings import REPO_ROOT, Mode, dashboard_store_path
+from citygeo.store import Store, reads
+from citygeo.ui.components import md
 
 STATIC_DIR = REPO_ROOT / "static"  # served by Streamlit at /app/static/ (server.enableStaticServing)
 STATIC_KEEP = 200  # newest map files kept; older ones are removed
 
-DISPLAY_TOLERANCE_DEG = 0.0002  # ~20 m: below what a city-wide map can show
 
 
 @st.cache_resource(show_spinner=False)
@@ -54,42 +62,34 @@ def current_store() -> Store:
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def city(path: str, version: tuple[int, int]) -> dict[str, str]:
-    return city_settings(Store(path))
-
-
-@st.cache_data(show_spinner=False, max_entries=8)
-def neighbourhoods(path: str, version: tuple[int, int]) -> pd.DataFrame:
-    """Neighbourhood attributes (no geometry)."""
-    return Store(path).neighbourhoods(geometry=False)
+def city_settings(path: str, version: tuple[int, int]) -> CitySettings:
+    return read_settings(Store(path))
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
-def display_geometry(path: str, version: tuple[int, int]) -> dict[str, object]:
+def display_geometry(path: str, version: tuple[int, int]) -> Outlines:
     """Neighbourhood outlines simplified for display, once per store (shared and read-only:
-    ``cache_data`` would unpickle a copy on every rerun, seconds for 35,000 neighbourhoods).
-
-    ``shapely.coverage_simplify`` simplifies each shared border once, so neighbours keep
-    identical edges (no gaps or slivers); coordinates are rounded to 5 decimals (~1 m).
-    """
-    hoods: gpd.GeoDataFrame = Store(path).neighbourhoods(geometry=True)
-    geoms = hoods.geometry.to_numpy()
-    try:
-        simplified = shapely.coverage_simplify(geoms, DISPLAY_TOLERANCE_DEG)
-    except shapely.errors.GEOSException:
-        simplified = shapely.simplify(geoms, DISPLAY_TOLERANCE_DEG, preserve_topology=True)
-    rounded = shapely.set_precision(simplified, 1e-5)
-    features = orjson.loads(gpd.GeoSeries(rounded, crs=hoods.crs).to_json(drop_id=True))
-    bounds = hoods.total_bounds
-    return {"features": features["features"], "nids": hoods["nid"].tolist(), "districts": hoods["district"].tolist(),
-            "bounds": [float(b) for b in bounds], "boxes": shapely.bounds(rounded).tolist(), "shapes": simplified}
+    ``cache_data`` would unpickle a copy on every rerun, seconds for 35,000 neighbourhoods)."""
+    with Store(path).reader() as con:
+        frame = reads.neighbourhoods(con, geometry=True)
+    shapes = gpd.GeoDataFrame(frame, geometry=shapely.from_wkb(frame.pop("geom_wkb").to_numpy()),
+                              crs="EPSG:4326")
+    return display_outlines(shapes)
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
-def indicator_values(path: str, version: tuple[int, int]) -> pd.DataFrame:
-    return Store(path).query(
-        "SELECT v.nid, v.indicator, v.year, v.grp, v.value, coalesce(i.label, v.indicator) AS label, "
-        "i.unit FROM indicator_values v LEFT JOIN indicators i USING (indicator)")
+@st.cache_data(show_spinner=False, max_entries=8)
+def district_geometry(path: str, version: tuple[int, int]) -> dict[str, list[object]]:
+    """District outlines merged from the display outlines: ``{"names": […], "features": […]}``."""
+    names, geometries = district_outlines(display_geometry(path, version))
+    return {"names": list(names), "features": [{"type": "Feature", "geometry": g} for g in geometries]}
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def hexagons(path: str, version: tuple[int, int], min_count: int, year: int | None,
+             categories: tuple[str, ...] | None) -> pd.DataFrame:
+    """Incidents of the year (and categories) shown, counted per hexagon in the store."""
+    return incident_hexes(Store(path), min_count, year=year,
+                          categories=list(categories) if categories is not None else None)
 
 
 def show_error(err: CitygeoError) -> None:
@@ -98,23 +98,18 @@ def show_error(err: CitygeoError) -> None:
     st.stop()
 
 
-def fictional_notice(settings: dict[str, str]) -> None:
+def fictional_notice(settings: CitySettings) -> None:
     """The banner that says the demo city is fictional, wherever it is shown."""
-    if settings.get("fictional") == "True":
-        st.warning(f"**{md(settings.get('name', 'This city'))} is a fictional city.** Every neighbourhood, "
+    if settings.fictional:
+        st.warning(f"**{md(settings.name or 'This city')} is a fictional city.** Every neighbourhood, "
                    "figure and incident shown here is synthetic, generated for demonstration; "
                    "none describes a real place or real people.", icon="⚠️")
 
 
-def is_public(settings: dict[str, str]) -> bool:
-    """Public mode unless the city config switches the analyst mode on (DESIGN.md §6)."""
-    return settings.get("analyst_mode") != "True"
-
-
 @st.cache_resource(show_spinner="Reading the city…", max_entries=4)
-def city_data(path: str, version: tuple[int, int], public: bool) -> CityData:
+def city_data(path: str, version: tuple[int, int], mode: Mode) -> CityData:
     """Everything the pages read, once per store version (shared by sessions; read-only)."""
-    return load(Store(path), public=public)
+    return load(Store(path), mode=mode)
 
 
 def open_city() -> tuple[Store, CityData]:
@@ -122,8 +117,7 @@ def open_city() -> tuple[Store, CityData]:
     try:
         store = current_store()
         key = (str(store.path), store.version())
-        settings = city(*key)
-        return store, city_data(*key, is_public(settings))
+        return store, city_data(*key, city_settings(*key).mode)
     except CitygeoError as err:
         show_error(err)
         raise  # st.stop() raised already; keeps type checkers content
@@ -131,7 +125,7 @@ def open_city() -> tuple[Store, CityData]:
 
 def page_header(city_: CityData, title: str) -> None:
     """Title, fictional notice and the public/analyst mode in one line."""
-    st.title(f"{md(city_.settings.get('name', 'City'))}: {title}")
+    st.title(f"{md(city_.settings.name or 'City')}: {title}")
     fictional_notice(city_.settings)
 
 
@@ -141,9 +135,9 @@ def static_map_url(path: str, version: tuple[int, int], properties: list[dict[st
     ``properties`` follow ``display_geometry``'s order; a neighbourhood whose entry is None is
     left out of the file (a large city draws one district at a time).
     """
-    geometry = display_geometry(path, version)
-    return static_geojson([{"type": "Feature", "geometry": f["geometry"], "properties": p}
-                           for f, p in zip(geometry["features"], properties, strict=True) if p is not None])
+    outlines = display_geometry(path, version)
+    return static_geojson([{"type": "Feature", "geometry": g, "properties": p}
+                           for g, p in zip(outlines.geometries, properties, strict=True) if p is not None])
 
 
 def static_geojson(features: list[dict[str, object]]) -> str:
@@ -167,93 +161,41 @@ def static_geojson(features: list[dict[str, object]]) -> str:
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def map_file(path: str, version: tuple[int, int], public: bool, year: int | None, grp: str,
+def map_file(path: str, version: tuple[int, int], mode: Mode, year: int | None, grp: str,
               district: str | None) -> str:
     """The outlines of the drawn neighbourhoods with the tooltip words of every field, as a static file.
 
     One file per year, group and district: changing the field shown reuses it (only colours and
     the tooltip template change), so the browser keeps the polygons it has built.
     """
-    city = city_data(path, version, public)
+    city = city_data(path, version, mode)
     methodology = current_methodology(city, year)
     frame = in_district(city, scores(city, year, grp), district)
     tips = map_tooltips(frame, list(map_fields(methodology)), methodology)
     names = dict(zip(frame["nid"], frame["name"], strict=True))
     by_nid = {r["nid"]: {**r, "name": names.get(r["nid"]) or r["nid"]} for r in tips.to_dict("records")}
-    return static_map_url(path, version, [by_nid.get(n) for n in display_geometry(path, version)["nids"]])
+    return static_map_url(path, version, [by_nid.get(n) for n in display_geometry(path, version).nids])
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def hotspot_file(path: str, version: tuple[int, int], public: bool, year: int | None, grp: str,
+def hotspot_file(path: str, version: tuple[int, int], mode: Mode, year: int | None, grp: str,
                   district: str | None) -> str | None:
     """Hot-spot outlines (coloured by their Local Moran class) as a static file; None when there are none."""
-    city = city_data(path, version, public)
+    city = city_data(path, version, mode)
     frame = in_district(city, scores(city, year, grp), district)
     classes = dict(zip(frame["nid"], frame["hotspot"], strict=True))
-    geometry = display_geometry(path, version)
-    features = [{"type": "Feature", "geometry": feature["geometry"],
+    outlines = display_geometry(path, version)
+    features = [{"type": "Feature", "geometry": geometry,
                  "properties": {"line": [*HOTSPOT_COLOURS[classes[nid]], 255]}}
-                for nid, feature in zip(geometry["nids"], geometry["features"], strict=True)  # type: ignore[call-overload]
+                for nid, geometry in zip(outlines.nids, outlines.geometries, strict=True)
                 if classes.get(nid) in HOTSPOT_COLOURS]
     return static_geojson(features) if features else None
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
-def district_geometry(path: str, version: tuple[int, int]) -> dict[str, object]:
-    """District outlines: the display outlines of each district's neighbourhoods merged.
-
-    ``shapely.coverage_union_all`` merges a coverage (neighbours sharing their borders exactly,
-    as ``coverage_simplify`` leaves them) without the cost of a general union; the merge uses
-    the outlines before their coordinates are rounded, which would leave specks between them.
-    """
-    geometry = display_geometry(path, version)
-    shapes: np.ndarray = geometry["shapes"]  # type: ignore[assignment]
-    groups: dict[str, list[int]] = {}
-    for i, name in enumerate(geometry["districts"]):  # type: ignore[arg-type]
-        if isinstance(name, str) and name:
-            groups.setdefault(name, []).append(i)
-    names, merged = [], []
-    for name, members in sorted(groups.items()):
-        try:
-            merged.append(shapely.coverage_union_all(shapes[members]))
-        except shapely.errors.GEOSException:
-            merged.append(shapely.union_all(shapes[members]))
-        names.append(name)
-    if not merged:
-        return {"names": [], "features": []}
-    # Slivers between neighbourhoods whose borders do not quite meet come out of the union as
-    # tiny holes; a real hole (another district's enclave) is at least a neighbourhood's size.
-    min_hole = 0.1 * float(np.median(shapely.area(shapes)))
-    merged = [_without_small_holes(g, min_hole) for g in merged]
-    # The districts map is always the whole city: simplify to half a pixel of an ~1,000 px view
-    # (the merged outlines of 35,000 wiggly neighbourhoods are ~3.5× lighter for the browser).
-    bounds = geometry["bounds"]  # type: ignore[index]
-    tolerance = max(DISPLAY_TOLERANCE_DEG, max(bounds[2] - bounds[0], bounds[3] - bounds[1]) / 2000)
-    districts = np.array(merged, dtype=object)
-    try:
-        districts = shapely.coverage_simplify(districts, tolerance)
-    except shapely.errors.GEOSException:
-        districts = shapely.simplify(districts, tolerance, preserve_topology=True)
-    rounded = shapely.set_precision(districts, 1e-5)
-    features = orjson.loads(gpd.GeoSeries(rounded).to_json(drop_id=True))["features"]
-    return {"names": names, "features": features}
-
-
-def _without_small_holes(geom: shapely.Geometry, min_area: float) -> shapely.Geometry:
-    """``geom`` (Polygon or MultiPolygon) without the holes smaller than ``min_area``."""
-    polygons = []
-    for part in shapely.get_parts(geom):
-        if not isinstance(part, shapely.Polygon):
-            continue
-        holes = [ring for ring in part.interiors if shapely.Polygon(ring).area >= min_area]
-        polygons.append(shapely.Polygon(part.exterior, holes))
-    return polygons[0] if len(polygons) == 1 else shapely.MultiPolygon(polygons)
-
-
 @st.cache_data(show_spinner=False, max_entries=32)
-def district_map_file(path: str, version: tuple[int, int], public: bool, year: int | None, grp: str) -> str | None:
+def district_map_file(path: str, version: tuple[int, int], mode: Mode, year: int | None, grp: str) -> str | None:
     """District outlines with the tooltip words of every field (district scores), as a static file."""
-    city = city_data(path, version, public)
+    city = city_data(path, version, mode)
     methodology = current_methodology(city, year)
     frame = district_scores(city, year, grp)
     geometry = district_geometry(path, version)
@@ -262,7 +204,7 @@ def district_map_file(path: str, version: tuple[int, int], public: bool, year: i
     tips = map_tooltips(frame, list(map_fields(methodology)), methodology)
     by_name = {r["nid"]: {**r, "name": r["nid"]} for r in tips.to_dict("records")}
     features = [{"type": "Feature", "geometry": f["geometry"], "properties": by_name[name]}
-                for name, f in zip(geometry["names"], geometry["features"], strict=True) if name in by_name]  # type: ignore[call-overload]
+                for name, f in zip(geometry["names"], geometry["features"], strict=True) if name in by_name]
     return static_geojson(features) if features else None
 
 
@@ -274,7 +216,7 @@ def _prune_static() -> None:
 
 def empty_state(city_: CityData) -> bool:
     """Show the empty state when the store holds no city or no scores; True when shown."""
-    if city_.hoods.empty:
+    if city_.neighbourhoods.empty:
         st.info("This store holds no neighbourhoods yet. Load a city with `citygeo ingest CITY.toml`, "
                 "or open the dashboard without CITYGEO_STORE to see the fictional demo city.")
         return True
@@ -287,7 +229,7 @@ def empty_state(city_: CityData) -> bool:
 
 @st.cache_data(show_spinner="Preparing the file…", max_entries=16)
 def export_file(path: str, version: tuple[int, int], fmt: str, year: int | None,
-                mode: str) -> tuple[bytes, str, str]:
+                mode: Mode) -> tuple[bytes, str, str]:
     """One export (the same writer as `citygeo export`), built once per store version."""
     from citygeo.outputs.export import export_bytes
 
@@ -296,8 +238,11 @@ def export_file(path: str, version: tuple[int, int], fmt: str, year: int | None,
 
 @st.cache_data(show_spinner="Preparing the printable profile…", max_entries=32)
 def profile_report(path: str, version: tuple[int, int], nid: str, year: int | None,
-                   mode: str) -> str:
-    """The self-contained, A4-printable HTML profile (the same as `citygeo report`)."""
-    from citygeo.outputs.report import render_profile_html
+                   mode: Mode) -> str:
+    """The self-contained, A4-printable HTML profile (the same as `citygeo report`): the
+    profile the page shows, rendered for A4."""
+    from citygeo.outputs.report import render_profile, shapes_of
+    from citygeo.service.profile import profile
 
-    return render_profile_html(Store(path), nid, year=year, mode=mode)
+    city = city_data(path, version, mode)
+    return render_profile(profile(city, nid, year, require_scores=True), city, shapes_of(Store(path)))

@@ -1,0 +1,95 @@
+"""Neighbourhood and district outlines simplified for display (pure geometry, no I/O).
+
+``shapely.coverage_simplify`` simplifies each shared border once, so neighbours keep identical
+edges (no gaps or slivers); coordinates are rounded to 5 decimals (~1 m).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import orjson
+import shapely
+
+DISPLAY_TOLERANCE_DEG = 0.0002  # ~20 m: below what a city-wide map can show
+
+
+@dataclass(frozen=True)
+class Outlines:
+    """Display outlines in the neighbourhoods' order: GeoJSON geometries (rounded) and the
+    simplified shapes before rounding (for merging districts)."""
+
+    nids: list[str]
+    districts: list[str | None]
+    geometries: list[dict[str, Any]]
+    shapes: np.ndarray
+    bounds: tuple[float, float, float, float]
+    boxes: list[list[float]]
+
+
+def _simplify(geoms: np.ndarray, tolerance: float) -> np.ndarray:
+    try:
+        return shapely.coverage_simplify(geoms, tolerance)
+    except shapely.errors.GEOSException:  # not a clean coverage: simplify each polygon
+        return shapely.simplify(geoms, tolerance, preserve_topology=True)
+
+
+def _geojson(geoms: np.ndarray) -> list[dict[str, Any]]:
+    features = orjson.loads(gpd.GeoSeries(geoms).to_json(drop_id=True))["features"]
+    return [f["geometry"] for f in features]
+
+
+def display_outlines(neighbourhoods: gpd.GeoDataFrame) -> Outlines:
+    """The outlines a city-wide map draws, from ``nid, district, geometry`` (EPSG:4326)."""
+    geoms = neighbourhoods.geometry.to_numpy()
+    simplified = _simplify(geoms, DISPLAY_TOLERANCE_DEG)
+    rounded = shapely.set_precision(simplified, 1e-5)
+    bounds = tuple(float(b) for b in neighbourhoods.total_bounds)
+    return Outlines(neighbourhoods["nid"].tolist(), neighbourhoods["district"].tolist(),
+                    _geojson(rounded), simplified, bounds, shapely.bounds(rounded).tolist())  # type: ignore[arg-type]
+
+
+def district_outlines(outlines: Outlines) -> tuple[list[str], list[dict[str, Any]]]:
+    """District outlines: each district's display outlines merged, as ``(names, geometries)``.
+
+    ``shapely.coverage_union_all`` merges a coverage (neighbours sharing their borders exactly,
+    as ``coverage_simplify`` leaves them) without the cost of a general union; the merge uses
+    the outlines before their coordinates are rounded, which would leave specks between them.
+    Slivers between neighbourhoods whose borders do not quite meet come out of the union as tiny
+    holes and are closed; a real hole (another district's enclave) is at least a tenth of a
+    median neighbourhood and is kept.
+    """
+    groups: dict[str, list[int]] = {}
+    for i, name in enumerate(outlines.districts):
+        if isinstance(name, str) and name:
+            groups.setdefault(name, []).append(i)
+    names, merged = [], []
+    for name, members in sorted(groups.items()):
+        try:
+            merged.append(shapely.coverage_union_all(outlines.shapes[members]))
+        except shapely.errors.GEOSException:
+            merged.append(shapely.union_all(outlines.shapes[members]))
+        names.append(name)
+    if not merged:
+        return [], []
+    min_hole = 0.1 * float(np.median(shapely.area(outlines.shapes)))
+    districts = np.array([without_small_holes(g, min_hole) for g in merged], dtype=object)
+    # The districts map is always the whole city: simplify to half a pixel of an ~1,000 px view.
+    minx, miny, maxx, maxy = outlines.bounds
+    tolerance = max(DISPLAY_TOLERANCE_DEG, max(maxx - minx, maxy - miny) / 2000)
+    rounded = shapely.set_precision(_simplify(districts, tolerance), 1e-5)
+    return names, _geojson(rounded)
+
+
+def without_small_holes(geom: shapely.Geometry, min_area: float) -> shapely.Geometry:
+    """``geom`` (Polygon or MultiPolygon) without the holes smaller than ``min_area``."""
+    polygons = []
+    for part in shapely.get_parts(geom):
+        if not isinstance(part, shapely.Polygon):
+            continue
+        holes = [ring for ring in part.interiors if shapely.Polygon(ring).area >= min_area]
+        polygons.append(shapely.Polygon(part.exterior, holes))
+    return polygons[0] if len(polygons) == 1 else shapely.MultiPolygon(polygons)

@@ -1,0 +1,81 @@
+"""Neighbourhoods side by side, with change since the previous year (journey 2)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from citygeo.errors import InputError
+from citygeo.schema import domain_column, raw_column
+from citygeo.scoring import change_table
+from citygeo.service.city import (
+    CityData,
+    current_methodology,
+    scores,
+)
+from citygeo.words import (
+    rank_text,
+)
+
+MAX_COMPARE = 6
+
+
+
+# -- compare -------------------------------------------------------------------------------------
+def parse_nids(text: str | None) -> list[str]:
+    """``"N001, N002"`` → ``["N001", "N002"]`` (order kept, duplicates dropped)."""
+    return list(dict.fromkeys(p.strip() for p in (text or "").split(",") if p.strip()))
+
+
+
+def compare(city: CityData, nids: Sequence[str], year: int | None = None) -> pd.DataFrame:
+    """Side by side: one row per neighbourhood, with change since the previous year.
+
+    Raises InputError for fewer than 2 or more than 6 codes, or an unknown code.
+    """
+    nids = list(nids)
+    if not 2 <= len(nids) <= MAX_COMPARE:
+        raise InputError(f"Compare needs 2 to {MAX_COMPARE} neighbourhoods; got {len(nids)}. "
+                         "Add codes separated by commas, e.g. ?nids=N001,N002.")
+    known = set(city.neighbourhoods["nid"])
+    unknown = [n for n in nids if n not in known]
+    if unknown:
+        raise InputError(f"Unknown neighbourhood code(s): {', '.join(unknown)}. Check the link.")
+    all_scores = scores(city)
+    if all_scores.empty:
+        return city.neighbourhoods.set_index("nid").loc[nids, ["name"]].reset_index()
+    years = sorted(int(y) for y in all_scores["year"].unique())
+    year = year if year in years else years[-1]
+    methodology = current_methodology(city, year)
+    now = all_scores[(all_scores["year"] == year) & all_scores["nid"].isin(nids)].set_index("nid").reindex(nids)
+    scored = int(all_scores.loc[all_scores["year"] == year, "risk_rank"].notna().sum())
+    table = pd.DataFrame({"nid": nids, "name": now["name"].to_numpy()})
+    table["risk_score"] = now["risk_score"].to_numpy(dtype=float, na_value=np.nan)
+    table["risk_rank"] = [rank_text(r, scored, a, b) for r, a, b in zip(
+        now["risk_rank"].to_numpy(dtype=float, na_value=np.nan), now["risk_rank_p05"].to_numpy(dtype=float, na_value=np.nan),
+        now["risk_rank_p95"].to_numpy(dtype=float, na_value=np.nan), strict=True)]
+    table["protective_score"] = now["protective_score"].to_numpy(dtype=float, na_value=np.nan)
+    table["typology"] = now["typology"].to_numpy()
+    table["hotspot"] = now["hotspot"].to_numpy()
+    earlier = [y for y in years if y < year]
+    if earlier:
+        change = change_table(all_scores[all_scores["nid"].isin(nids)], earlier[-1], year,
+                              city.methodologies).set_index("nid").reindex(nids)
+        table["risk_change"] = [
+            (f"{c:+.1f} points, rank {int(r):+d}" if ok and not np.isnan(c) else f"not comparable, because {why}")
+            for c, r, ok, why in zip(change["risk_score_change"].to_numpy(dtype=float, na_value=np.nan),
+                                     change["risk_rank_change"].to_numpy(dtype=float, na_value=0),
+                                     change["comparable"], change["reason"], strict=True)]
+    else:
+        table["risk_change"] = "no earlier year scored"
+    if methodology is not None:
+        for d in methodology.domains:
+            table[domain_column(d.id)] = now[domain_column(d.id)].to_numpy(dtype=float, na_value=np.nan)
+        for m in methodology.measures:
+            if raw_column(m.id) in now:
+                table[raw_column(m.id)] = now[raw_column(m.id)].to_numpy(dtype=float, na_value=np.nan)
+    table.attrs["year"] = year
+    return table
+

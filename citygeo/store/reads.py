@@ -1,0 +1,240 @@
+"""Every read of the store outside the ingest: one query per fact, each in one place."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+
+from citygeo.store.database import Connection, quote_ident
+
+
+# -- which scores are current ------------------------------------------------------------------
+# One rule, used by the service layer, the dashboard and the exports: for each year, the scores
+# of the methodology saved most recently among those that scored that year.
+_CURRENT_METHODOLOGIES = (
+    "SELECT s.year, s.methodology_sha256, m.version, CAST(m.spec AS VARCHAR) AS spec, m.note, "
+    "m.created_at FROM (SELECT DISTINCT year, methodology_sha256 FROM scores) s "
+    "JOIN methodologies m ON m.sha256 = s.methodology_sha256 "
+    "QUALIFY row_number() OVER (PARTITION BY s.year ORDER BY m.created_at DESC) = 1")
+CURRENT_METHODOLOGY_COLUMNS = ["year", "methodology_sha256", "version", "spec", "note", "created_at"]
+
+
+def _has_tables(con: Connection, *names: str) -> bool:
+    have = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    return set(names) <= have
+
+
+def current_methodologies(con: Connection) -> pd.DataFrame:
+    """Per scored year, the current methodology: ``CURRENT_METHODOLOGY_COLUMNS``."""
+    if not _has_tables(con, "scores", "methodologies"):
+        return pd.DataFrame(columns=CURRENT_METHODOLOGY_COLUMNS)
+    return con.execute(f"{_CURRENT_METHODOLOGIES} ORDER BY s.year").df()
+
+
+def current_score_rows(con: Connection, table: str = "scores", *, grp: str | None = None,
+                       year: int | None = None) -> pd.DataFrame:
+    """The rows of ``table`` (``scores`` or ``district_scores``) scored with each year's
+    current methodology, optionally of one group and one year; ``flags`` as lists of str."""
+    if not _has_tables(con, "scores", "methodologies", table):
+        return pd.DataFrame()
+    conditions = ["TRUE"]  # constant fragments only; values go in as parameters
+    params: list[Any] = []
+    if grp is not None:
+        conditions.append("t.grp = ?")
+        params.append(grp)
+    if year is not None:
+        conditions.append("t.year = ?")
+        params.append(year)
+    where = " AND ".join(conditions)
+    frame = con.execute(
+        f"SELECT t.* FROM {quote_ident(table)} t JOIN ({_CURRENT_METHODOLOGIES}) c "
+        f"USING (year, methodology_sha256) WHERE {where} ORDER BY t.grp, t.year, t.nid",
+        params).df()
+    frame["flags"] = frame["flags"].map(lambda f: [str(x) for x in f] if f is not None else [])
+    return frame
+
+
+
+
+def table_names(con: Connection) -> set[str]:
+    """The tables the store holds."""
+    return {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+
+
+def _frame(con: Connection, sql: str, params: list[Any] | None = None) -> pd.DataFrame:
+    return con.execute(sql, params or []).df()
+
+
+def city_settings(con: Connection) -> dict[str, Any]:
+    """The ``[city]`` settings the last ingest recorded, as stored (JSON values)."""
+    if "city" not in table_names(con):
+        return {}
+    return {str(k): _json_value(v) for k, v in con.execute("SELECT key, value FROM city").fetchall()}
+
+
+def _json_value(text: str | None) -> Any:
+    """A setting's stored value: JSON since the typed settings; older stores hold plain text."""
+    if text is None:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+NEIGHBOURHOOD_COLUMNS = ("nid", "name", "district", "population", "area_km2")
+
+
+def neighbourhoods(con: Connection, *, geometry: bool = False) -> pd.DataFrame:
+    """``nid, name, district, population, area_km2`` (+ ``geom_wkb`` bytes), ordered by code."""
+    if "neighbourhoods" not in table_names(con):
+        return pd.DataFrame(columns=list(NEIGHBOURHOOD_COLUMNS))
+    extra = ", ST_AsWKB(geom) AS geom_wkb" if geometry else ""
+    frame = _frame(con, f"SELECT {', '.join(NEIGHBOURHOOD_COLUMNS)}{extra} "
+                   "FROM neighbourhoods ORDER BY nid")
+    if geometry:
+        frame["geom_wkb"] = [bytes(b) if b is not None else None for b in frame["geom_wkb"]]
+    return frame
+
+
+def indicator_values(con: Connection, *, labelled: bool = False) -> pd.DataFrame:
+    """``nid, indicator, year, grp, value`` (+ ``label, unit`` when ``labelled``)."""
+    if labelled:
+        return _frame(con, "SELECT v.nid, v.indicator, v.year, v.grp, v.value, "
+                      "coalesce(i.label, v.indicator) AS label, i.unit "
+                      "FROM indicator_values v LEFT JOIN indicators i USING (indicator)")
+    return _frame(con, "SELECT nid, indicator, year, grp, value FROM indicator_values")
+
+
+def incident_counts(con: Connection) -> pd.DataFrame:
+    """Incidents per neighbourhood, year and category: ``nid, year, category, count``."""
+    return _frame(con, "SELECT nid, CAST(year(occurred_on) AS INTEGER) AS year, category, "
+                  "count(*) AS count FROM incidents WHERE nid IS NOT NULL AND occurred_on IS NOT NULL "
+                  "GROUP BY ALL")
+
+
+def asset_counts(con: Connection) -> pd.DataFrame:
+    """Mechanisms per neighbourhood, kind and theme (one row per theme): ``nid, kind, theme, count``."""
+    return _frame(con, "SELECT nid, kind, theme, count(*) AS count FROM ("
+                  "  SELECT nid, kind, unnest(CASE WHEN len(themes) = 0 THEN [NULL] ELSE themes END)"
+                  "  AS theme FROM assets WHERE nid IS NOT NULL) GROUP BY ALL")
+
+
+def survey_responses(con: Connection, *, with_ids: bool = False) -> pd.DataFrame:
+    """Survey microdata, with the response ids only when asked (scoring does not need them);
+    through Arrow: ``.df()`` is ~3× slower on text."""
+    if "survey_responses" not in table_names(con):
+        return pd.DataFrame(columns=[*(["response_id"] if with_ids else []),
+                                     "nid", "year", "weight", "item", "value"])
+    columns = "*" if with_ids else "* EXCLUDE (response_id)"
+    return con.execute(f"SELECT {columns} FROM survey_responses").arrow().read_all().to_pandas()
+
+
+def methodology_history(con: Connection) -> pd.DataFrame:
+    """Every saved methodology version, newest first: ``version, sha256, note, created_at, spec``."""
+    if "methodologies" not in table_names(con):
+        return pd.DataFrame(columns=["version", "sha256", "note", "created_at", "spec"])
+    return _frame(con, "SELECT version, sha256, note, created_at, CAST(spec AS VARCHAR) AS spec "
+                  "FROM methodologies ORDER BY created_at DESC")
+
+
+_REGISTER_SQL = {
+    "assets": "SELECT asset_id, kind, name, formal, themes, ST_X(geom) AS lon, ST_Y(geom) AS lat, nid "
+              "FROM assets ORDER BY asset_id",
+    "stakeholders": "SELECT * FROM stakeholders ORDER BY stakeholder_id",
+    "consultations": "SELECT * FROM consultations ORDER BY date",
+    "online_signals": "SELECT period, nid, platform, category, count FROM online_signals",
+    "sources": "SELECT * FROM sources ORDER BY source_id",
+}
+
+
+def register(con: Connection, name: str) -> pd.DataFrame:
+    """One of the registers the pages show (``assets`` as lon/lat points, never incidents)."""
+    if name not in table_names(con):
+        return pd.DataFrame()
+    return _frame(con, _REGISTER_SQL[name])
+
+
+def population_values(con: Connection) -> pd.DataFrame:
+    """The ``population`` indicator per neighbourhood, year and group (for representativeness)."""
+    return _frame(con, "SELECT nid, indicator, year, grp, value FROM indicator_values "
+                  "WHERE indicator = 'population'")
+
+
+def last_ingest(con: Connection) -> tuple[Any, dict[str, Any] | None]:
+    """When the last ingest ran and its report (None, None before any)."""
+    if "ingest_reports" not in table_names(con):
+        return None, None
+    row = con.execute("SELECT ingested_at, CAST(report AS VARCHAR) FROM ingest_reports "
+                      "ORDER BY ingested_at DESC LIMIT 1").fetchone()
+    return (row[0], json.loads(row[1])) if row else (None, None)
+
+
+def table_counts(con: Connection, tables: Sequence[str]) -> dict[str, int]:
+    """Rows per table, for the tables the store holds."""
+    have = table_names(con)
+    return {t: int(con.execute(f"SELECT count(*) FROM {quote_ident(t)}").fetchone()[0])  # type: ignore[index]
+            for t in tables if t in have}
+
+
+def indicator_years(con: Connection) -> list[int]:
+    """The years the indicator values cover."""
+    if "indicator_values" not in table_names(con):
+        return []
+    return [int(r[0]) for r in con.execute(
+        "SELECT DISTINCT year FROM indicator_values ORDER BY year").fetchall()]
+
+
+INCIDENT_COLUMNS = ("incident_id", "occurred_on", "category", "nid", "source_id")
+
+
+def incident_points(con: Connection, year: int | None = None) -> pd.DataFrame:
+    """The incident points (sensitive: analyst exports only) with ``geom_wkb`` bytes."""
+    where, params = ("WHERE year(occurred_on) = ?", [year]) if year is not None else ("", [])
+    frame = _frame(con, f"SELECT {', '.join(INCIDENT_COLUMNS)}, ST_AsWKB(geom) AS geom_wkb "
+                   f"FROM incidents {where} ORDER BY occurred_on, incident_id", params)
+    frame["geom_wkb"] = [bytes(b) if b is not None else None for b in frame["geom_wkb"]]
+    return frame
+
+
+def centre_latitude(con: Connection) -> float | None:
+    """The latitude at the middle of the neighbourhoods' extent (None without neighbourhoods)."""
+    if "neighbourhoods" not in table_names(con):
+        return None
+    row = con.execute("SELECT (ST_YMin(ST_Extent_Agg(geom)) + ST_YMax(ST_Extent_Agg(geom))) / 2 "
+                      "FROM neighbourhoods").fetchone()
+    return None if row is None or row[0] is None else float(row[0])
+
+
+def incident_hex_counts(con: Connection, size_m: float, metres_per_degree_lon: float,
+                        metres_per_degree_lat: float, *, year: int | None = None,
+                        categories: Sequence[str] | None = None) -> pd.DataFrame:
+    """Incidents counted per pointy-topped hexagon of circumradius ``size_m`` (axial ``q, r``).
+
+    Counted in DuckDB, so no point leaves the store: each point goes to the hexagon whose
+    centre is nearest (cube rounding) in a local frame of ``metres_per_degree_*`` metres per
+    degree. Only incidents of ``year`` and of ``categories`` (None = every one) are counted.
+    """
+    conditions = ["geom IS NOT NULL"]
+    params: dict[str, Any] = {"size": size_m, "kx": metres_per_degree_lon, "ky": metres_per_degree_lat}
+    if year is not None:
+        conditions.append("year(occurred_on) = $year")
+        params["year"] = year
+    if categories is not None:
+        conditions.append("list_contains($categories, category)")
+        params["categories"] = list(categories)
+    where = " AND ".join(conditions)  # constant fragments; values go in as parameters
+    return con.execute(f"""
+        WITH p AS (SELECT ST_X(geom) * $kx / $size AS x, ST_Y(geom) * $ky / $size AS y
+                   FROM incidents WHERE {where}),
+        f AS (SELECT sqrt(3) / 3 * x - y / 3 AS q, 2 / 3 * y AS r FROM p),
+        c AS (SELECT q, r, round(q) AS rq, round(r) AS rr, round(-q - r) AS rs FROM f),
+        d AS (SELECT *, abs(rq - q) AS dq, abs(rr - r) AS dr, abs(rs + q + r) AS ds FROM c),
+        h AS (SELECT CASE WHEN dq > dr AND dq > ds THEN -rr - rs ELSE rq END AS hq,
+                     CASE WHEN NOT (dq > dr AND dq > ds) AND dr > ds THEN -rq - rs ELSE rr END AS hr
+              FROM d)
+        SELECT CAST(hq AS BIGINT) AS q, CAST(hr AS BIGINT) AS r, count(*) AS count
+        FROM h GROUP BY ALL ORDER BY q, r""", params).df()
