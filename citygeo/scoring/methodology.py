@@ -165,6 +165,12 @@ class Methodology(BaseModel):
     min_sample: float = Field(default=30, ge=0)
     outliers: Literal["off", "treat"] = "off"
     exponential: bool = False
+    ties: Literal["average", "min", "max"] = "average"
+    round: int | None = Field(default=None, ge=0, le=12)
+    rescale: Literal["none", "percentile", "minmax"] = "none"
+    index_from: Literal["scores", "aggregates"] = "scores"
+    missing: Literal["reweight", "propagate"] = "reweight"
+    hotspot_correction: Literal["none", "fdr", "bonferroni"] = "none"
     domains: tuple[Domain, ...] = Field(min_length=1)
     measures: tuple[Measure, ...] = Field(min_length=1)
 
@@ -197,6 +203,22 @@ class Methodology(BaseModel):
         """True when the measure's direction differs from its domain's index."""
         return measure.direction != self.domain(measure.domain).index
 
+    def scores(self, index: str) -> bool:
+        """True when at least one domain feeds ``index`` ("risk" or "protective")."""
+        return any(d.index == index for d in self.domains)
+
+
+# Keys added after the first stored versions: left out of the canonical JSON while they
+# keep their default, so the sha256 of every methodology written before them is unchanged.
+OPTION_DEFAULTS: dict[str, object] = {
+    "ties": "average",
+    "round": None,
+    "rescale": "none",
+    "index_from": "scores",
+    "missing": "reweight",
+    "hotspot_correction": "none",
+}
+
 
 def _known_name(value: str, registry: dict[str, Any], what: str) -> str:
     if value not in registry:
@@ -221,10 +243,15 @@ def _structure_problems(m: Methodology) -> list[str]:
             problems.append(f"all measure weights of domain {domain.id!r} are zero")
     for index in ("risk", "protective"):
         weights = [d.weight for d in m.domains if d.index == index]
-        if not weights:
-            problems.append(f"no domain feeds the {index} index (add a domain with index = {index!r})")
-        elif all(w == 0 for w in weights):
+        if weights and all(w == 0 for w in weights):
             problems.append(f"all domain weights of the {index} index are zero")
+    if m.round is not None and m.normalisation in ("zscore", "rank") and m.rescale == "none":
+        problems.append(
+            f"round = {m.round} keeps decimals on the 0–1 scale; use it with minmax, percentile or "
+            f"goalposts, or with rescale = 'percentile' | 'minmax', not with {m.normalisation!r} alone"
+        )
+    if m.index_from == "aggregates" and m.exponential:
+        problems.append("index_from = 'aggregates' cannot be combined with exponential = true")
     if m.normalisation == "goalposts" and m.goalposts_year is None:
         problems.append("normalisation = 'goalposts' needs goalposts_year = <year>")
     if m.aggregation == "geometric" and m.normalisation == "zscore":
@@ -322,9 +349,19 @@ def validate_against(
 
 
 def canonical_json(methodology: Methodology) -> str:
-    """The methodology as JSON with sorted keys and no insignificant whitespace."""
-    spec = methodology.model_dump(mode="json", by_alias=True)
+    """The methodology as JSON with sorted keys and no insignificant whitespace.
+
+    An option of :data:`OPTION_DEFAULTS` left at its default is not written, so the
+    fingerprint of a methodology from before that option existed does not change.
+    """
+    spec = methodology_spec(methodology)
     return json.dumps(spec, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def methodology_spec(methodology: Methodology) -> dict[str, Any]:
+    """The methodology as a plain dict, as hashed (options at their default left out)."""
+    spec = methodology.model_dump(mode="json", by_alias=True)
+    return {k: v for k, v in spec.items() if k not in OPTION_DEFAULTS or v != OPTION_DEFAULTS[k]}
 
 
 def methodology_sha256(methodology: Methodology) -> str:
