@@ -71,6 +71,7 @@ __all__ = [
     "domain_scores",
     "exponential_transform",
     "imd_exponential",
+    "index_aggregates",
     "index_inputs",
     "index_scores",
     "measure_spec_key",
@@ -288,6 +289,19 @@ def index_scores(
 ) -> np.ndarray:
     """One index (0–100) from the domain scores; NaN where a domain of it is missing, and
     everywhere when no domain feeds it (the index is not scored)."""
+    scores = index_aggregates(domains, prepared, methodology, index)
+    if methodology.rescale != "none":
+        return rescale_by_year(scores[:, None], prepared.year_rows, methodology)[:, 0]
+    bounded = get_normalisation(methodology.normalisation).bounded or methodology.exponential
+    bounded = bounded and methodology.aggregation != "sum"
+    return scores if bounded else _rescale_by_year(scores, prepared.year_rows)
+
+
+def index_aggregates(
+    domains: np.ndarray, prepared: Prepared, methodology: Methodology, index: str
+) -> np.ndarray:
+    """One index aggregated from ``domains`` (see :func:`index_inputs`), before any rescale
+    (the CDC SVI's ``SPL_THEMES``)."""
     members = np.array([d.index == index for d in methodology.domains])
     if not members.any():
         return np.full(len(domains), np.nan)
@@ -297,12 +311,7 @@ def index_scores(
         block = exponential_transform(block, prepared.year_rows)
     scores = get_aggregation(methodology.aggregation).aggregate(block, weights)[:, 0]
     scores[np.isnan(block).any(axis=1)] = np.nan
-    scores = _settled(scores[:, None], methodology)[:, 0]
-    if methodology.rescale != "none":
-        return rescale_by_year(scores[:, None], prepared.year_rows, methodology)[:, 0]
-    bounded = get_normalisation(methodology.normalisation).bounded or methodology.exponential
-    bounded = bounded and methodology.aggregation != "sum"
-    return scores if bounded else _rescale_by_year(scores, prepared.year_rows)
+    return _settled(scores[:, None], methodology)[:, 0]
 
 
 def _settled(aggregated: np.ndarray, methodology: Methodology) -> np.ndarray:

@@ -91,7 +91,7 @@ def score_prepared(
     columns["methodology_sha256"] = np.full(n, methodology_sha256(methodology), dtype=object)
     columns["risk_rank_p05"] = intervals["risk_rank_p05"].to_numpy()
     columns["risk_rank_p95"] = intervals["risk_rank_p95"].to_numpy()
-    columns["hotspot"] = _hotspots(core, prepared, weights, seed)
+    columns["hotspot"] = _hotspots(core, prepared, methodology, weights, seed)
     columns["flags"] = pd.Series(build_flags(prepared, methodology, domains), index=core.index, dtype=object)
     columns["grp"] = np.full(n, prepared.group, dtype=object)
     columns.update(_measure_columns(prepared, methodology))
@@ -113,11 +113,18 @@ def _measure_columns(prepared: Prepared, methodology: Methodology) -> dict[str, 
     return columns
 
 
-def _hotspots(core: pd.DataFrame, prepared: Prepared, weights: object | None, seed: int) -> np.ndarray:
+def _hotspots(
+    core: pd.DataFrame, prepared: Prepared, methodology: Methodology, weights: object | None, seed: int
+) -> np.ndarray:
+    """Local Moran classes of the risk score, or of the protective score when the
+    methodology scores no risk index."""
     out = np.full(len(core), "none", dtype=object)
     if weights is None:
         return out
+    score = "risk_score" if methodology.scores("risk") else "protective_score"
     for rows in prepared.year_rows.values():
-        values = pd.Series(core["risk_score"].to_numpy()[rows], index=core["nid"].to_numpy()[rows])
-        out[rows] = local_moran_classes(values, weights, seed=seed).to_numpy()  # type: ignore[arg-type]
+        values = pd.Series(core[score].to_numpy()[rows], index=core["nid"].to_numpy()[rows])
+        out[rows] = local_moran_classes(
+            values, weights, seed=seed, correction=methodology.hotspot_correction  # type: ignore[arg-type]
+        ).to_numpy()
     return out
