@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import tomllib
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -29,6 +30,7 @@ __all__ = [
     "load_methodology",
     "methodology_sha256",
     "validate_against",
+    "version_conflict",
 ]
 
 MEASURE_SOURCES: tuple[str, ...] = ("indicator", "incidents", "assets", "survey")
@@ -367,3 +369,61 @@ def methodology_spec(methodology: Methodology) -> dict[str, Any]:
 def methodology_sha256(methodology: Methodology) -> str:
     """Hex SHA-256 of :func:`canonical_json` — stored with every score row."""
     return hashlib.sha256(canonical_json(methodology).encode("utf-8")).hexdigest()
+
+
+def version_conflict(
+    saved: Iterable[tuple[str, str, Mapping[str, Any] | str]], methodology: Methodology
+) -> str | None:
+    """Why ``methodology`` may not be saved, or None (DESIGN.md §3: one specification per version).
+
+    Parameters
+    ----------
+    saved : iterable of (version, sha256, spec)
+        The methodologies already saved, oldest first; ``spec`` is the stored canonical
+        JSON (a dict, or its text).
+    methodology : Methodology
+        The one about to be saved.
+
+    Returns
+    -------
+    str or None
+        None when its version is new, or when the same specification is already saved
+        under it (saving again is a no-op). Otherwise a plain-language message naming the
+        version and what differs from the saved specification (settings, weights,
+        domains, measures, or only the note), and what to do.
+    """
+    sha = methodology_sha256(methodology)
+    same_version = [(v, s, spec) for v, s, spec in saved if v == methodology.version]
+    if not same_version or any(s == sha for _, s, _ in same_version):
+        return None
+    _, old_sha, old_spec = same_version[-1]
+    differences = _differences(old_spec, methodology)
+    if differences is None:  # the same specification, fingerprinted by an older citygeo
+        return None
+    several = f" ({len(same_version)} specifications are saved under it)" if len(same_version) > 1 else ""
+    return (
+        f"methodology version {methodology.version} is already saved with a different "
+        f"specification (sha256 {old_sha[:12]}){several}: {differences}. One version names one "
+        f"specification: set a new version = \"...\" in the methodology file to save this one, "
+        f"or keep the saved specification unchanged."
+    )
+
+
+def _differences(old_spec: Mapping[str, Any] | str, new: Methodology) -> str | None:
+    """What differs between a saved specification and ``new``, in words (None: nothing)."""
+    from citygeo.scoring.change import compare_methodologies  # change builds on this module
+
+    data = json.loads(old_spec) if isinstance(old_spec, str) else dict(old_spec)
+    try:
+        old = Methodology.model_validate(data)
+    except ValidationError:  # saved by an older citygeo with keys this one does not know
+        new_spec = methodology_spec(new)
+        keys = sorted(k for k in set(data) | set(new_spec) if data.get(k) != new_spec.get(k))
+        return "these keys differ: " + ", ".join(keys)
+    if old == new:
+        return None
+    _, reason = compare_methodologies(old, new)
+    detail = reason.partition(": ")[2]
+    if detail == "only the version or note changed" or not detail:
+        return f"only the note differs ({old.note!r} saved, {new.note!r} now)"
+    return detail.removeprefix("changed: ")

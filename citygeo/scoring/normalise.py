@@ -9,8 +9,8 @@ Two options of the methodology file reach every method: ``ties`` (how the percen
 and rank methods rank equal values: ``average``, ``min`` = the lowest rank, as the CDC
 SVI does, or ``max``) and ``decimals`` (``round``: the decimals kept on the 0–1 scale,
 halves rounded up with exact decimal arithmetic, as the CDC SVI rounds its percentile
-ranks to 4 decimals). A percentile is rounded from its exact fraction (rank − 1)/(n − 1);
-a min–max value from its shortest decimal representation.
+ranks to 4 decimals). A percentile is rounded from its exact fraction (rank − 1)/(n − 1),
+a min–max value from the shortest decimal representations of the value and the bounds.
 
 Degenerate columns (a single value, or every value equal) carry no information: they
 map to the middle of the scale (50 for the 0–100 methods, 0 for ``zscore``, the mean
@@ -30,7 +30,6 @@ __all__ = [
     "TIES",
     "Normalisation",
     "get_normalisation",
-    "round_half_up",
     "snap_to_decimals",
 ]
 
@@ -80,7 +79,9 @@ class MinMax(Normalisation):
     name = "minmax"
 
     def normalise(self, values: np.ndarray, reference: np.ndarray | None = None) -> np.ndarray:
-        return round_half_up(_scale_between(values, *_column_bounds(values)), self.decimals)
+        if self.decimals is not None:
+            return _decimal_scale(values, *_column_bounds(values), self.decimals)
+        return _scale_between(values, *_column_bounds(values))
 
 
 class Goalposts(Normalisation):
@@ -94,7 +95,9 @@ class Goalposts(Normalisation):
 
     def normalise(self, values: np.ndarray, reference: np.ndarray | None = None) -> np.ndarray:
         bounds = _column_bounds(values if reference is None else reference)
-        return round_half_up(np.clip(_scale_between(values, *bounds), 0.0, 100.0), self.decimals)
+        if self.decimals is not None:
+            return _decimal_scale(values, *bounds, self.decimals)
+        return np.clip(_scale_between(values, *bounds), 0.0, 100.0)
 
 
 class ZScore(Normalisation):
@@ -204,26 +207,28 @@ def _rounded_fraction(numerator: np.ndarray, denominator: np.ndarray, decimals: 
     return out
 
 
-def round_half_up(values: np.ndarray, decimals: int | None) -> np.ndarray:
-    """Round 0–100 ``values`` to ``decimals`` on the 0–1 scale, halves up, exactly.
+def _decimal_scale(values: np.ndarray, low: np.ndarray, high: np.ndarray, decimals: int) -> np.ndarray:
+    """Min–max to 0–100 in decimal arithmetic, clipped to the bounds, rounded half up to
+    ``decimals`` on the 0–1 scale.
 
-    Each value is read as its shortest decimal representation (``repr``), so 12.345
-    on the 0–100 scale (0.12345) becomes 12.35 with ``decimals = 4``, which binary
-    floats and round-half-even would get wrong. ``None`` returns ``values`` unchanged.
+    Each number is read as its shortest decimal representation (``repr``: 22.345 is
+    22.345), so (22.345 − 10) / 100 = 0.12345 becomes 0.1235 with ``decimals = 4``, where
+    binary floats (0.12344999…) and round-half-even would give 0.1234.
     """
-    if decimals is None:
-        return values
     quantum = Decimal(1).scaleb(-decimals)
-    hundred = Decimal(100)
-
-    def one(value: float) -> float:
-        if not np.isfinite(value):
-            return value
-        fraction = (Decimal(repr(float(value))) / hundred).quantize(quantum, rounding=ROUND_HALF_UP)
-        return float(fraction * hundred)
-
-    flat = np.asarray(values, dtype=float).ravel()
-    return np.array([one(v) for v in flat], dtype=float).reshape(np.shape(values))
+    out = np.full(values.shape, np.nan)
+    for j in range(values.shape[1]):
+        if not np.isfinite(low[j]):
+            continue
+        bottom, top = Decimal(repr(float(low[j]))), Decimal(repr(float(high[j])))
+        for i in np.flatnonzero(~np.isnan(values[:, j])):
+            if top == bottom:
+                out[i, j] = 50.0
+                continue
+            fraction = (Decimal(repr(float(values[i, j]))) - bottom) / (top - bottom)
+            fraction = min(max(fraction, Decimal(0)), Decimal(1))
+            out[i, j] = float(fraction.quantize(quantum, rounding=ROUND_HALF_UP) * 100)
+    return out
 
 
 def snap_to_decimals(values: np.ndarray, decimals: int | None) -> np.ndarray:
