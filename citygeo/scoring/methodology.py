@@ -168,7 +168,7 @@ class Methodology(BaseModel):
     outliers: Literal["off", "treat"] = "off"
     exponential: bool = False
     ties: Literal["average", "min", "max"] = "average"
-    round: int | None = Field(default=None, ge=0, le=12)
+    round: int | None = Field(default=None, ge=0, le=8)
     rescale: Literal["none", "percentile", "minmax"] = "none"
     index_from: Literal["scores", "aggregates"] = "scores"
     missing: Literal["reweight", "propagate"] = "reweight"
