@@ -399,8 +399,9 @@ def recompute(prepared: Prepared, methodology: Methodology | None = None) -> pd.
     methodology = methodology or prepared.methodology
     if measure_spec_key(methodology) != measure_spec_key(prepared.methodology):
         raise ConfigError(
-            f"methodology {methodology.version} changes the measures, normalisation or outlier "
-            "treatment; prepare() the data again with it (recompute only re-weights)"
+            f"methodology {methodology.version} changes the measures, the normalisation (or its "
+            "ties or round) or the outlier treatment; prepare() the data again with it "
+            "(recompute only re-weights)"
         )
     domains, index_input = index_inputs(prepared, methodology)
     rows = prepared.table.rows

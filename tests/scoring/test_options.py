@@ -288,3 +288,18 @@ def test_bad_options_name_the_key(options: dict[str, object], message: str) -> N
 
 def test_zscore_with_round_and_a_rescale_is_allowed() -> None:
     assert methodology_from(normalisation="zscore", round=4, rescale="percentile").round == 4
+
+
+def test_recompute_re_aggregates_but_ties_and_round_need_prepare(tiny_inputs: ScoringInputs) -> None:
+    from citygeo.scoring import recompute
+
+    prepared = prepare(tiny_inputs, methodology_from())
+    for options in ({"rescale": "percentile"}, {"aggregation": "sum"}, {"missing": "propagate"}):
+        m = methodology_from(**options)
+        fresh = score_city(tiny_inputs, m, draws=0)
+        again = recompute(prepared, m)
+        pd.testing.assert_series_equal(again["risk_score"], fresh["risk_score"])
+    with pytest.raises(ConfigError, match=r"normalisation \(or its ties or round\)"):
+        recompute(prepared, methodology_from(ties="min"))
+    with pytest.raises(ConfigError, match=r"prepare\(\) the data again"):
+        recompute(prepared, methodology_from(round=4))
