@@ -269,12 +269,14 @@ def domain_aggregates(prepared: Prepared, methodology: Methodology) -> np.ndarra
     if methodology.missing == "propagate":
         lacking = np.isnan(measures).astype(float) @ (weights > 0)
         out[lacking > 0] = np.nan
-    return _settled(out, methodology)
+    measures_rounded = get_normalisation(methodology.normalisation).bounded
+    return _settled(out, methodology, measures_rounded)
 
 
 def domain_scores(prepared: Prepared, methodology: Methodology) -> np.ndarray:
     """rows × domains (file order): the domain scores as reported (after ``rescale``)."""
-    return rescale_by_year(domain_aggregates(prepared, methodology), prepared.year_rows, methodology)
+    aggregates = domain_aggregates(prepared, methodology)
+    return rescale_by_year(aggregates, prepared.year_rows, methodology)
 
 
 def index_inputs(prepared: Prepared, methodology: Methodology) -> tuple[np.ndarray, np.ndarray]:
@@ -311,12 +313,22 @@ def index_aggregates(
         block = exponential_transform(block, prepared.year_rows)
     scores = get_aggregation(methodology.aggregation).aggregate(block, weights)[:, 0]
     scores[np.isnan(block).any(axis=1)] = np.nan
-    return _settled(scores[:, None], methodology)[:, 0]
+    if methodology.exponential:
+        rounded = False
+    elif methodology.rescale != "none" and methodology.index_from == "scores":
+        rounded = True
+    else:
+        rounded = get_normalisation(methodology.normalisation).bounded
+    return _settled(scores[:, None], methodology, rounded)[:, 0]
 
 
-def _settled(aggregated: np.ndarray, methodology: Methodology) -> np.ndarray:
-    """A sum of rounded values is an exact decimal: put it on that decimal's nearest float."""
-    if methodology.aggregation == "sum" and methodology.round is not None:
+def _settled(aggregated: np.ndarray, methodology: Methodology, rounded_inputs: bool) -> np.ndarray:
+    """A sum of rounded values is an exact decimal: put it on that decimal's nearest float.
+
+    ``rounded_inputs`` says whether what was summed was rounded with ``round`` (measures of
+    a 0–100 normalisation, rescaled domains); a sum of anything else is left as it is.
+    """
+    if methodology.aggregation == "sum" and methodology.round is not None and rounded_inputs:
         return snap_to_decimals(aggregated, methodology.round)
     return aggregated
 

@@ -105,7 +105,9 @@ def local_moran_classes(
     return out
 
 
-def significance_cutoff(p_values: np.ndarray, alpha: float = 0.05, correction: str = "none") -> float:
+def significance_cutoff(
+    p_values: np.ndarray, alpha: float = 0.05, correction: str = "none"
+) -> float:
     """The p-value below which a neighbourhood is significant, after ``correction``.
 
     ``"fdr"`` is :func:`esda.fdr`: the Benjamini–Hochberg bound ``k·alpha/n`` of the
@@ -118,7 +120,8 @@ def significance_cutoff(p_values: np.ndarray, alpha: float = 0.05, correction: s
         return float(esda.fdr(np.asarray(p_values, dtype=float), alpha))
     if correction == "bonferroni":
         return alpha / max(1, len(p_values))
-    raise ValueError(f"hotspot_correction {correction!r} is not known; valid: {', '.join(CORRECTIONS)}")
+    valid = ", ".join(CORRECTIONS)
+    raise ValueError(f"hotspot_correction {correction!r} is not known; valid: {valid}")
 
 
 def _usable_ids(values: pd.Series, w: W) -> list[object]:

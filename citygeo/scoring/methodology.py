@@ -249,8 +249,9 @@ def _structure_problems(m: Methodology) -> list[str]:
             problems.append(f"all domain weights of the {index} index are zero")
     if m.round is not None and m.normalisation in ("zscore", "rank") and m.rescale == "none":
         problems.append(
-            f"round = {m.round} keeps decimals on the 0–1 scale; use it with minmax, percentile or "
-            f"goalposts, or with rescale = 'percentile' | 'minmax', not with {m.normalisation!r} alone"
+            f"round = {m.round} keeps decimals on the 0–1 scale; use it with minmax, "
+            "percentile or goalposts, or with rescale = 'percentile' | 'minmax', not with "
+            f"{m.normalisation!r} alone"
         )
     if m.index_from == "aggregates" and m.exponential:
         problems.append("index_from = 'aggregates' cannot be combined with exponential = true")
@@ -400,7 +401,9 @@ def version_conflict(
     differences = _differences(old_spec, methodology)
     if differences is None:  # the same specification, fingerprinted by an older citygeo
         return None
-    several = f" ({len(same_version)} specifications are saved under it)" if len(same_version) > 1 else ""
+    several = ""
+    if len(same_version) > 1:
+        several = f" ({len(same_version)} specifications are saved under it)"
     return (
         f"methodology version {methodology.version} is already saved with a different "
         f"specification (sha256 {old_sha[:12]}){several}: {differences}. One version names one "

@@ -129,7 +129,8 @@ class Percentile(Normalisation):
             with np.errstate(invalid="ignore", divide="ignore"):
                 out = (ranks - 1.0) / (count - 1.0) * 100.0
         else:
-            out = _rounded_fraction(ranks - 1.0, np.broadcast_to(count - 1.0, ranks.shape), self.decimals)
+            counts = np.broadcast_to(count - 1.0, ranks.shape)
+            out = _rounded_fraction(ranks - 1.0, counts, self.decimals)
         return np.where(count > 1, out, np.where(np.isnan(values), np.nan, 50.0))
 
 
@@ -153,7 +154,9 @@ NORMALISATIONS: dict[str, type[Normalisation]] = {
 }
 
 
-def get_normalisation(name: str, ties: str = "average", decimals: int | None = None) -> Normalisation:
+def get_normalisation(
+    name: str, ties: str = "average", decimals: int | None = None
+) -> Normalisation:
     """Return the normalisation called ``name``; an unknown name lists the valid ones."""
     try:
         return NORMALISATIONS[name](ties, decimals)
@@ -188,7 +191,7 @@ def _ranks(values: np.ndarray, ties: str = "average") -> np.ndarray:
 
 
 def _on_scale(units: np.ndarray, decimals: int) -> np.ndarray:
-    """``units`` counted in 10^−decimals of the 0–1 scale, as 0–100 floats (the nearest float)."""
+    """``units`` counted in 10^−decimals of the 0–1 scale, as the nearest 0–100 floats."""
     if decimals >= 2:
         return units / float(10 ** (decimals - 2))
     return units * float(10 ** (2 - decimals))
@@ -207,7 +210,9 @@ def _rounded_fraction(numerator: np.ndarray, denominator: np.ndarray, decimals: 
     return out
 
 
-def _decimal_scale(values: np.ndarray, low: np.ndarray, high: np.ndarray, decimals: int) -> np.ndarray:
+def _decimal_scale(
+    values: np.ndarray, low: np.ndarray, high: np.ndarray, decimals: int
+) -> np.ndarray:
     """Min–max to 0–100 in decimal arithmetic, clipped to the bounds, rounded half up to
     ``decimals`` on the 0–1 scale.
 

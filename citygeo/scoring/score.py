@@ -114,7 +114,11 @@ def _measure_columns(prepared: Prepared, methodology: Methodology) -> dict[str, 
 
 
 def _hotspots(
-    core: pd.DataFrame, prepared: Prepared, methodology: Methodology, weights: object | None, seed: int
+    core: pd.DataFrame,
+    prepared: Prepared,
+    methodology: Methodology,
+    weights: object | None,
+    seed: int,
 ) -> np.ndarray:
     """Local Moran classes of the risk score, or of the protective score when the
     methodology scores no risk index."""
@@ -124,7 +128,11 @@ def _hotspots(
     score = "risk_score" if methodology.scores("risk") else "protective_score"
     for rows in prepared.year_rows.values():
         values = pd.Series(core[score].to_numpy()[rows], index=core["nid"].to_numpy()[rows])
-        out[rows] = local_moran_classes(
-            values, weights, seed=seed, correction=methodology.hotspot_correction  # type: ignore[arg-type]
-        ).to_numpy()
+        classes = local_moran_classes(
+            values,
+            weights,  # type: ignore[arg-type]
+            seed=seed,
+            correction=methodology.hotspot_correction,
+        )
+        out[rows] = classes.to_numpy()
     return out

@@ -37,18 +37,29 @@ def published(path: Path) -> pd.DataFrame:
 
 def svi_inputs(frame: pd.DataFrame, methodology: Methodology, year: int) -> ScoringInputs:
     """ScoringInputs from the ``EP_`` columns; CDC's -999 becomes NaN (missing)."""
-    hoods = pd.DataFrame({
-        "nid": frame["FIPS"].to_numpy(),
-        "name": frame["COUNTY"].to_numpy() if "COUNTY" in frame else frame["FIPS"].to_numpy(),
-        "district": None,
-        "population": 1000.0,
-        "area_km2": 1.0,
-    })
+    hoods = pd.DataFrame(
+        {
+            "nid": frame["FIPS"].to_numpy(),
+            "name": frame["COUNTY"].to_numpy() if "COUNTY" in frame else frame["FIPS"].to_numpy(),
+            "district": None,
+            "population": 1000.0,
+            "area_km2": 1.0,
+        }
+    )
     long = []
     for measure in methodology.measures:
         values = pd.to_numeric(frame[measure.indicator_name]).replace(-999, np.nan)
-        long.append(pd.DataFrame({"nid": frame["FIPS"].to_numpy(), "indicator": measure.indicator_name,
-                                  "year": year, "grp": "all", "value": values.to_numpy(dtype=float)}))
+        long.append(
+            pd.DataFrame(
+                {
+                    "nid": frame["FIPS"].to_numpy(),
+                    "indicator": measure.indicator_name,
+                    "year": year,
+                    "grp": "all",
+                    "value": values.to_numpy(dtype=float),
+                }
+            )
+        )
     return ScoringInputs(
         neighbourhoods=hoods,
         indicator_values=pd.concat(long, ignore_index=True),
@@ -71,11 +82,14 @@ def assert_exact(actual: object, wanted: np.ndarray, what: str) -> None:
     got = np.asarray(actual, dtype=float)
     same = (got == wanted) | (np.isnan(got) & np.isnan(wanted))
     bad = np.flatnonzero(~same)
-    assert not len(bad), f"{what}: {len(bad)} differ, e.g. rows {bad[:3]}: {got[bad[:3]]} vs {wanted[bad[:3]]}"
+    assert not len(bad), (
+        f"{what}: {len(bad)} differ, e.g. rows {bad[:3]}: {got[bad[:3]]} vs {wanted[bad[:3]]}"
+    )
 
 
-@pytest.mark.parametrize(("name", "year"), [("SVI2020_PA_county_cdc.csv", 2020),
-                                            ("SVI2022_PA_county_cdc.csv", 2022)])
+@pytest.mark.parametrize(
+    ("name", "year"), [("SVI2020_PA_county_cdc.csv", 2020), ("SVI2022_PA_county_cdc.csv", 2022)]
+)
 def test_pennsylvania_counties_reproduced_exactly(svi: Methodology, name: str, year: int) -> None:
     frame = published(FIXTURES / name)
     inputs = svi_inputs(frame, svi, year)
@@ -83,7 +97,9 @@ def test_pennsylvania_counties_reproduced_exactly(svi: Methodology, name: str, y
     assert len(scores) == 67
     for measure in svi.measures:
         variable = measure.indicator_name.removeprefix("EP_")
-        assert_exact(scores[f"measure__{measure.id}"], expected(frame, f"EPL_{variable}"), f"EPL_{variable}")
+        assert_exact(
+            scores[f"measure__{measure.id}"], expected(frame, f"EPL_{variable}"), f"EPL_{variable}"
+        )
     for domain, k in THEMES.items():
         assert_exact(scores[f"domain__{domain}"], expected(frame, f"RPL_THEME{k}"), f"RPL_THEME{k}")
     assert_exact(scores["risk_score"], expected(frame, "RPL_THEMES"), "RPL_THEMES")
@@ -123,9 +139,12 @@ def test_ties_take_the_lowest_rank(svi: Methodology) -> None:
     assert (scores["measure__pov150"] == 0.0).all()
 
 
-def test_missing_value_leaves_the_ranking_and_makes_theme_and_overall_missing(svi: Methodology) -> None:
-    scores = tiny_svi({"EP_POV150": [1.0, np.nan, 3.0, 2.0, 5.0],
-                       "EP_MINRTY": [5.0, 4.0, 3.0, 2.0, 1.0]}, svi)
+def test_missing_value_leaves_the_ranking_and_makes_theme_and_overall_missing(
+    svi: Methodology,
+) -> None:
+    scores = tiny_svi(
+        {"EP_POV150": [1.0, np.nan, 3.0, 2.0, 5.0], "EP_MINRTY": [5.0, 4.0, 3.0, 2.0, 1.0]}, svi
+    )
     # u1 is left out: the other four are ranked among four, (r − 1)/3
     pov = scores["measure__pov150"]
     assert np.isnan(pov["u1"])
@@ -156,25 +175,55 @@ def test_equal_decimal_sums_tie_exactly(svi: Methodology) -> None:
     # engine puts each exact decimal sum on one float, so equal sums tie (lowest rank)
     from citygeo.scoring.methodology import parse_methodology
 
-    spec = {"version": "t", "normalisation": "percentile", "ties": "min", "round": 4,
-            "aggregation": "sum", "rescale": "percentile", "missing": "propagate",
-            "domains": [{"id": "d", "index": "risk"}],
-            "measures": [{"id": "a", "domain": "d", "direction": "risk"},
-                         {"id": "b", "domain": "d", "direction": "risk"}]}
+    spec = {
+        "version": "t",
+        "normalisation": "percentile",
+        "ties": "min",
+        "round": 4,
+        "aggregation": "sum",
+        "rescale": "percentile",
+        "missing": "propagate",
+        "domains": [{"id": "d", "index": "risk"}],
+        "measures": [
+            {"id": "a", "domain": "d", "direction": "risk"},
+            {"id": "b", "domain": "d", "direction": "risk"},
+        ],
+    }
     m = parse_methodology(spec)
     # 1001 units: percentile (r − 1)/1000, i.e. 0.1 per rank on the 0–100 scale;
     # u0 = 0.1 + 0.2 and u1 = 0.0 + 0.3 (exactly 0.3 both, but not as binary floats)
     n = 1001
     a = [1, 0, *range(2, n)]
     b = [2, 3, 0, 1, *range(4, n)]
-    hoods = pd.DataFrame({"nid": [f"u{i}" for i in range(n)], "name": "x", "district": None,
-                          "population": 1.0, "area_km2": 1.0})
-    values = pd.DataFrame({"nid": list(hoods["nid"]) * 2, "indicator": ["a"] * n + ["b"] * n,
-                           "year": 2022, "grp": "all", "value": np.array(a + b, dtype=float)})
-    inputs = ScoringInputs(hoods, values, pd.DataFrame(columns=["nid", "year", "category", "count"]),
-                           pd.DataFrame(columns=["nid", "kind", "theme", "count"]))
+    hoods = pd.DataFrame(
+        {
+            "nid": [f"u{i}" for i in range(n)],
+            "name": "x",
+            "district": None,
+            "population": 1.0,
+            "area_km2": 1.0,
+        }
+    )
+    values = pd.DataFrame(
+        {
+            "nid": list(hoods["nid"]) * 2,
+            "indicator": ["a"] * n + ["b"] * n,
+            "year": 2022,
+            "grp": "all",
+            "value": np.array(a + b, dtype=float),
+        }
+    )
+    inputs = ScoringInputs(
+        hoods,
+        values,
+        pd.DataFrame(columns=["nid", "year", "category", "count"]),
+        pd.DataFrame(columns=["nid", "kind", "theme", "count"]),
+    )
     scores = score_city(inputs, m, draws=0).set_index("nid")
     assert 0.1 + 0.2 != 0.3  # the float trap the snap avoids
-    assert scores.loc["u0", "measure__a"] + scores.loc["u0", "measure__b"] != scores.loc["u1", "measure__b"]
+    assert (
+        scores.loc["u0", "measure__a"] + scores.loc["u0", "measure__b"]
+        != scores.loc["u1", "measure__b"]
+    )
     assert scores.loc["u0", "domain__d"] == scores.loc["u1", "domain__d"]
     assert scores.loc["u0", "risk_rank"] == scores.loc["u1", "risk_rank"]

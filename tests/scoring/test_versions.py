@@ -19,7 +19,10 @@ def test_new_version_or_same_specification_is_no_conflict() -> None:
     first = methodology_from()
     assert version_conflict([], first) is None
     assert version_conflict(saved(first), first) is None  # the same again: a no-op
-    assert version_conflict(saved(first), methodology_from(version="test.2", normalisation="rank")) is None
+    assert (
+        version_conflict(saved(first), methodology_from(version="test.2", normalisation="rank"))
+        is None
+    )
     # the spec may also come as a dict (parsed JSON)
     as_dict = [(v, s, json.loads(spec)) for v, s, spec in saved(first)]
     assert version_conflict(as_dict, first) is None
@@ -32,7 +35,9 @@ def test_different_weights_under_the_same_version_are_named() -> None:
     heavier = methodology_from(domains=domains)
     message = version_conflict(saved(first), heavier)
     assert message is not None
-    assert message.startswith("methodology version test.1 is already saved with a different specification")
+    assert message.startswith(
+        "methodology version test.1 is already saved with a different specification"
+    )
     assert "weights of hardship 1 → 2" in message
     assert methodology_sha256(first)[:12] in message
     assert 'set a new version = "..."' in message
