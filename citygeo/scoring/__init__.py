@@ -11,13 +11,6 @@ change (no normalisation is redone).
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable
-
-import numpy as np
-import pandas as pd
-
-from citygeo.schema import DEFAULT_GROUP, SCORE_COLUMNS, domain_column, measure_column, raw_column
 from citygeo.scoring.change import change_table, compare_methodologies
 from citygeo.scoring.coherence import CoherenceReport, coherence_report
 from citygeo.scoring.districts import district_inputs, score_districts
@@ -35,12 +28,14 @@ from citygeo.scoring.methodology import (
     validate_against,
 )
 from citygeo.scoring.robustness import rank_intervals, unstable_neighbourhoods
+from citygeo.scoring.score import count_column, score_city, score_prepared
 
 __all__ = [
     "CoherenceReport",
     "Methodology",
     "Prepared",
     "ScoringInputs",
+    "build_flags",
     "build_measures",
     "canonical_json",
     "change_table",
@@ -48,11 +43,13 @@ __all__ = [
     "compare_methodologies",
     "count_column",
     "district_inputs",
+    "domain_scores",
     "estimate_survey",
     "global_moran",
     "load_methodology",
     "local_moran_classes",
     "methodology_sha256",
+    "oriented_measures",
     "parse_methodology",
     "prepare",
     "queen_weights",
@@ -65,102 +62,3 @@ __all__ = [
     "unstable_neighbourhoods",
     "validate_against",
 ]
-
-log = logging.getLogger(__name__)
-
-
-def count_column(measure_id: str) -> str:
-    """Column of the event/asset count behind an incident or asset measure."""
-    return f"n__{measure_id}"
-
-
-def score_city(
-    inputs: ScoringInputs,
-    methodology: Methodology,
-    years: list[int] | None = None,
-    *,
-    group: str = DEFAULT_GROUP,
-    draws: int = 1000,
-    seed: int = 12345,
-    progress: Callable[[int, int], None] | None = None,
-    protect_small_counts: bool = False,
-) -> pd.DataFrame:
-    """Score every neighbourhood for every year.
-
-    Parameters
-    ----------
-    inputs : ScoringInputs
-        The city's data (plain DataFrames, optional contiguity weights).
-    methodology : Methodology
-        From :func:`load_methodology`.
-    years : list of int, optional
-        Default: the years in which every kind of source used has data.
-    group : str
-        ``"all"``, or a population group (see :mod:`citygeo.scoring.measures`).
-    draws, seed : int
-        Monte Carlo draws for ``risk_rank_p05``/``p95`` (0 = skip; the columns are NA).
-    progress : callable, optional
-        ``progress(done, total)`` over the years of the Monte Carlo.
-
-    Returns
-    -------
-    DataFrame
-        One row per neighbourhood and year: ``SCORE_COLUMNS``, then ``grp``,
-        ``domain__<id>``, ``measure__<id>`` (normalised, oriented), ``raw__<id>`` and
-        ``n__<id>`` (incident and asset measures).
-    """
-    prepared = prepare(inputs, methodology, years, group, protect_small_counts=protect_small_counts)
-    return score_prepared(prepared, inputs.weights, draws=draws, seed=seed, progress=progress)
-
-
-def score_prepared(
-    prepared: Prepared,
-    weights: object | None = None,
-    methodology: Methodology | None = None,
-    *,
-    draws: int = 1000,
-    seed: int = 12345,
-    progress: Callable[[int, int], None] | None = None,
-) -> pd.DataFrame:
-    """:func:`score_city` on already prepared measures (optionally re-weighted)."""
-    methodology = methodology or prepared.methodology
-    core = recompute(prepared, methodology)
-    n = len(core)
-    intervals = rank_intervals(prepared, methodology, draws=draws, seed=seed, progress=progress)
-    domain_cols = [domain_column(d.id) for d in methodology.domains]
-    domains = core[domain_cols].to_numpy(dtype=float)
-    columns: dict[str, object] = {name: core[name] for name in core.columns}
-    columns["methodology_version"] = np.full(n, methodology.version, dtype=object)
-    columns["methodology_sha256"] = np.full(n, methodology_sha256(methodology), dtype=object)
-    columns["risk_rank_p05"] = intervals["risk_rank_p05"].to_numpy()
-    columns["risk_rank_p95"] = intervals["risk_rank_p95"].to_numpy()
-    columns["hotspot"] = _hotspots(core, prepared, weights, seed)
-    columns["flags"] = pd.Series(build_flags(prepared, methodology, domains), index=core.index, dtype=object)
-    columns["grp"] = np.full(n, prepared.group, dtype=object)
-    columns.update(_measure_columns(prepared, methodology))
-    order = [*SCORE_COLUMNS, "grp", *domain_cols, *(c for c in columns if c.startswith(("measure__", "raw__", "n__")))]
-    ordered = pd.DataFrame({name: columns[name] for name in order}, index=core.index)
-    log.info("scored %d neighbourhood-years with methodology %s", len(ordered), methodology.version)
-    return ordered
-
-
-def _measure_columns(prepared: Prepared, methodology: Methodology) -> dict[str, np.ndarray]:
-    oriented = oriented_measures(prepared, methodology)
-    columns: dict[str, np.ndarray] = {}
-    for j, measure_id in enumerate(prepared.measure_ids):
-        columns[measure_column(measure_id)] = oriented[:, j]
-    for measure_id in prepared.measure_ids:
-        columns[raw_column(measure_id)] = prepared.table.raw[measure_id].to_numpy(dtype=float)
-    for measure_id in prepared.table.counts.columns:
-        columns[count_column(measure_id)] = prepared.table.counts[measure_id].to_numpy(dtype=float)
-    return columns
-
-
-def _hotspots(core: pd.DataFrame, prepared: Prepared, weights: object | None, seed: int) -> np.ndarray:
-    out = np.full(len(core), "none", dtype=object)
-    if weights is None:
-        return out
-    for rows in prepared.year_rows.values():
-        values = pd.Series(core["risk_score"].to_numpy()[rows], index=core["nid"].to_numpy()[rows])
-        out[rows] = local_moran_classes(values, weights, seed=seed).to_numpy()  # type: ignore[arg-type]
-    return out

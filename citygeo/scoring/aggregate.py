@@ -1,4 +1,4 @@
-"""Aggregation methods (weighted means), picked by name from a registry (DESIGN.md §3).
+"""Aggregation methods (weighted means and sums), picked by name from a registry (DESIGN.md §3).
 
 Both methods take a matrix of scores (rows = neighbourhoods, columns = measures or
 domains, NaN = missing) and a *weight matrix* ``G`` (columns × groups): entry
@@ -11,6 +11,10 @@ aggregate many weightings at once (the Monte Carlo stacks its draws as groups).
 scores shifted by one. The shift lets a 0 (the minimum of a min–max measure) take part
 without forcing the whole mean to 0, and keeps 0–100 inputs within 0–100. It needs
 non-negative scores, so the methodology refuses ``geometric`` with ``zscore``.
+
+``sum`` is the weighted sum ``Σ w·x`` (the CDC SVI sums its percentile ranks). With a
+missing value the present ones are scaled up by ``Σ w / Σ w_present`` (the sum the row
+would have at its own mean), unless the methodology sets ``missing = "propagate"``.
 """
 
 from __future__ import annotations
@@ -73,7 +77,26 @@ class Geometric(Aggregation):
         return np.expm1(means)
 
 
-AGGREGATIONS: dict[str, type[Aggregation]] = {cls.name: cls for cls in (Arithmetic, Geometric)}
+class Sum(Aggregation):
+    """Weighted sum; a row missing a value gets its re-weighted mean times the total weight."""
+
+    name = "sum"
+    identity = True
+
+    def aggregate(self, scores: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        present = ~np.isnan(scores)
+        numerator = np.where(present, scores, 0.0) @ weights
+        if present.all():
+            return numerator
+        denominator = present.astype(float) @ weights
+        totals = weights.sum(axis=0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            scaled = numerator / denominator * totals
+        complete = (~present).astype(float) @ (weights > 0) == 0  # nothing missing in the group
+        return np.where(denominator > 0, np.where(complete, numerator, scaled), np.nan)
+
+
+AGGREGATIONS: dict[str, type[Aggregation]] = {cls.name: cls for cls in (Arithmetic, Geometric, Sum)}
 
 
 def get_aggregation(name: str) -> Aggregation:

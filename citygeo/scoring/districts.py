@@ -89,7 +89,7 @@ def score_districts(
 
     No hot spots (districts carry no contiguity weights); Monte Carlo off by default.
     """
-    from citygeo.scoring import score_city  # the package entry point; imported late to avoid a cycle
+    from citygeo.scoring.score import score_city  # imported late: score imports engine, not us
 
     return score_city(district_inputs(inputs), methodology, years, draws=draws, seed=seed,
                       protect_small_counts=protect_small_counts)

@@ -29,6 +29,20 @@ Conventions (DESIGN.md is silent on these; they are part of the contract from he
   ``decile = floor((rank − 1) · 10 / n) + 1`` with n the ranked neighbourhoods.
 - **Typology** compares each index with its city median that year; strictly above the
   median is "above", at or below it is "below". Missing either index → no typology.
+
+Options for published indices (each default keeps the rules above):
+
+- ``ties`` and ``round`` reach the normalisation (see :mod:`citygeo.scoring.normalise`);
+  with ``round`` a ``sum`` (of rounded values, an exact decimal) is put on the nearest
+  float of its decimal, so equal sums tie exactly, and an inverted value likewise.
+- ``missing = "propagate"``: a neighbourhood missing any weighted measure of a domain
+  gets no score for that domain (and so none for its index), instead of re-weighting.
+- ``rescale = "percentile" | "minmax"``: each domain score, then each index score, is
+  rescaled within the year (percentile with ``ties``; both rounded with ``round``).
+  ``index_from = "aggregates"`` builds the index from the domains' aggregated values
+  *before* that rescale (the CDC SVI sums the theme sums, not the theme percentiles).
+- A methodology with no domain for one index leaves that index, its ranks and deciles
+  and the typology empty ("not scored").
 """
 
 from __future__ import annotations
@@ -47,19 +61,25 @@ from citygeo.scoring.aggregate import get_aggregation
 from citygeo.scoring.inputs import ScoringInputs
 from citygeo.scoring.measures import MeasureTable, available_years, build_measures
 from citygeo.scoring.methodology import Methodology
-from citygeo.scoring.normalise import get_normalisation
+from citygeo.scoring.normalise import Normalisation, get_normalisation, snap_to_decimals
 from citygeo.scoring.outliers import treat_outliers
 
 __all__ = [
     "Prepared",
     "deciles",
+    "domain_aggregates",
+    "domain_scores",
     "exponential_transform",
     "imd_exponential",
+    "index_aggregates",
+    "index_inputs",
+    "index_scores",
     "measure_spec_key",
     "oriented_measures",
     "prepare",
     "rank_descending",
     "recompute",
+    "rescale_by_year",
 ]
 
 log = logging.getLogger(__name__)
@@ -101,9 +121,12 @@ class Prepared:
 
 def measure_spec_key(methodology: Methodology) -> str:
     """Fingerprint of what :func:`prepare` depends on (not weights, domains or directions)."""
-    keep = {"normalisation", "goalposts_year", "outliers"}
+    keep = {"normalisation", "goalposts_year", "outliers", "ties", "round"}
     spec = methodology.model_dump(mode="json", by_alias=True)
     reduced = {k: v for k, v in spec.items() if k in keep}
+    for option, default in (("ties", "average"), ("round", None)):  # as before these options
+        if reduced.get(option) == default:
+            del reduced[option]
     drop = {"weight", "domain", "direction", "label"}
     reduced["measures"] = [{k: v for k, v in m.items() if k not in drop} for m in spec["measures"]]
     text = json.dumps(reduced, sort_keys=True, separators=(",", ":"))
@@ -159,7 +182,7 @@ def _treat(table: MeasureTable, methodology: Methodology) -> tuple[np.ndarray, p
 def _normalise(
     table: MeasureTable, values: np.ndarray, methodology: Methodology, goal: int | None
 ) -> np.ndarray:
-    method = get_normalisation(methodology.normalisation)
+    method = normalisation_of(methodology)
     years = table.rows["year"].to_numpy()
     reference = None
     if goal is not None:
@@ -172,6 +195,11 @@ def _normalise(
         rows = years == year
         out[rows] = method.normalise(values[rows], reference)
     return out
+
+
+def normalisation_of(methodology: Methodology) -> Normalisation:
+    """The methodology's normalisation with its ``ties`` and ``round`` options."""
+    return get_normalisation(methodology.normalisation, methodology.ties, methodology.round)
 
 
 def oriented_measures(prepared: Prepared, methodology: Methodology) -> np.ndarray:
@@ -192,7 +220,7 @@ def oriented_measures(prepared: Prepared, methodology: Methodology) -> np.ndarra
 
 
 def _orient(prepared: Prepared, methodology: Methodology, flipped: np.ndarray) -> np.ndarray:
-    method = get_normalisation(methodology.normalisation)
+    method = normalisation_of(methodology)
     out = prepared.normalised.copy()
     if len(flipped) and not method.invert_by_year:
         for j in flipped:  # element-wise: the same for every year, one column at a time
@@ -201,6 +229,8 @@ def _orient(prepared: Prepared, methodology: Methodology, flipped: np.ndarray) -
         for rows in prepared.year_rows.values():
             block = out[np.ix_(rows, flipped)]
             out[np.ix_(rows, flipped)] = method.invert(block)
+    if len(flipped) and methodology.round is not None and method.bounded:
+        out[:, flipped] = snap_to_decimals(out[:, flipped], methodology.round)
     return out
 
 
@@ -231,26 +261,89 @@ def exponential_transform(scores: np.ndarray, year_rows: dict[int, np.ndarray]) 
     return out
 
 
-def domain_scores(prepared: Prepared, methodology: Methodology) -> np.ndarray:
-    """rows × domains (file order) weighted means of oriented measures."""
+def domain_aggregates(prepared: Prepared, methodology: Methodology) -> np.ndarray:
+    """rows × domains (file order) aggregated oriented measures, before any ``rescale``."""
     weights = measure_weight_matrix(prepared.measure_ids, methodology)
-    aggregation = get_aggregation(methodology.aggregation)
-    return aggregation.aggregate(oriented_measures(prepared, methodology), weights)
+    measures = oriented_measures(prepared, methodology)
+    out = get_aggregation(methodology.aggregation).aggregate(measures, weights)
+    if methodology.missing == "propagate":
+        lacking = np.isnan(measures).astype(float) @ (weights > 0)
+        out[lacking > 0] = np.nan
+    measures_rounded = get_normalisation(methodology.normalisation).bounded
+    return _settled(out, methodology, measures_rounded)
+
+
+def domain_scores(prepared: Prepared, methodology: Methodology) -> np.ndarray:
+    """rows × domains (file order): the domain scores as reported (after ``rescale``)."""
+    aggregates = domain_aggregates(prepared, methodology)
+    return rescale_by_year(aggregates, prepared.year_rows, methodology)
+
+
+def index_inputs(prepared: Prepared, methodology: Methodology) -> tuple[np.ndarray, np.ndarray]:
+    """The reported domain scores and what the indices aggregate (see ``index_from``)."""
+    aggregates = domain_aggregates(prepared, methodology)
+    domains = rescale_by_year(aggregates, prepared.year_rows, methodology)
+    return domains, aggregates if methodology.index_from == "aggregates" else domains
 
 
 def index_scores(
     domains: np.ndarray, prepared: Prepared, methodology: Methodology, index: str
 ) -> np.ndarray:
-    """One index (0–100) from the domain scores; NaN where a domain of it is missing."""
+    """One index (0–100) from the domain scores; NaN where a domain of it is missing, and
+    everywhere when no domain feeds it (the index is not scored)."""
+    scores = index_aggregates(domains, prepared, methodology, index)
+    if methodology.rescale != "none":
+        return rescale_by_year(scores[:, None], prepared.year_rows, methodology)[:, 0]
+    bounded = get_normalisation(methodology.normalisation).bounded or methodology.exponential
+    bounded = bounded and methodology.aggregation != "sum"
+    return scores if bounded else _rescale_by_year(scores, prepared.year_rows)
+
+
+def index_aggregates(
+    domains: np.ndarray, prepared: Prepared, methodology: Methodology, index: str
+) -> np.ndarray:
+    """One index aggregated from ``domains`` (see :func:`index_inputs`), before any rescale
+    (the CDC SVI's ``SPL_THEMES``)."""
     members = np.array([d.index == index for d in methodology.domains])
+    if not members.any():
+        return np.full(len(domains), np.nan)
     weights = np.array([d.weight for d in methodology.domains])[members][:, None]
     block = domains[:, members]
     if methodology.exponential:
         block = exponential_transform(block, prepared.year_rows)
     scores = get_aggregation(methodology.aggregation).aggregate(block, weights)[:, 0]
     scores[np.isnan(block).any(axis=1)] = np.nan
-    bounded = get_normalisation(methodology.normalisation).bounded or methodology.exponential
-    return scores if bounded else _rescale_by_year(scores, prepared.year_rows)
+    if methodology.exponential:
+        rounded = False
+    elif methodology.rescale != "none" and methodology.index_from == "scores":
+        rounded = True
+    else:
+        rounded = get_normalisation(methodology.normalisation).bounded
+    return _settled(scores[:, None], methodology, rounded)[:, 0]
+
+
+def _settled(aggregated: np.ndarray, methodology: Methodology, rounded_inputs: bool) -> np.ndarray:
+    """A sum of rounded values is an exact decimal: put it on that decimal's nearest float.
+
+    ``rounded_inputs`` says whether what was summed was rounded with ``round`` (measures of
+    a 0–100 normalisation, rescaled domains); a sum of anything else is left as it is.
+    """
+    if methodology.aggregation == "sum" and methodology.round is not None and rounded_inputs:
+        return snap_to_decimals(aggregated, methodology.round)
+    return aggregated
+
+
+def rescale_by_year(
+    scores: np.ndarray, year_rows: dict[int, np.ndarray], methodology: Methodology
+) -> np.ndarray:
+    """The methodology's ``rescale`` of each column within each year (none: unchanged)."""
+    if methodology.rescale == "none":
+        return scores
+    method = get_normalisation(methodology.rescale, methodology.ties, methodology.round)
+    out = np.full_like(scores, np.nan)
+    for rows in year_rows.values():
+        out[rows] = method.normalise(scores[rows])
+    return out
 
 
 def _rescale_by_year(scores: np.ndarray, year_rows: dict[int, np.ndarray]) -> np.ndarray:
@@ -318,17 +411,18 @@ def recompute(prepared: Prepared, methodology: Methodology | None = None) -> pd.
     methodology = methodology or prepared.methodology
     if measure_spec_key(methodology) != measure_spec_key(prepared.methodology):
         raise ConfigError(
-            f"methodology {methodology.version} changes the measures, normalisation or outlier "
-            "treatment; prepare() the data again with it (recompute only re-weights)"
+            f"methodology {methodology.version} changes the measures, the normalisation (or its "
+            "ties or round) or the outlier treatment; prepare() the data again with it "
+            "(recompute only re-weights)"
         )
-    domains = domain_scores(prepared, methodology)
+    domains, index_input = index_inputs(prepared, methodology)
     rows = prepared.table.rows
     columns: dict[str, object] = {"nid": rows["nid"], "name": rows["name"], "year": rows["year"]}
     for k, domain in enumerate(methodology.domains):
         columns[domain_column(domain.id)] = domains[:, k]
     scores = {}
     for index in ("risk", "protective"):
-        scores[index] = index_scores(domains, prepared, methodology, index)
+        scores[index] = index_scores(index_input, prepared, methodology, index)
         ranks = rank_descending(scores[index], prepared.year_rows)
         columns[f"{index}_score"] = scores[index]
         columns[f"{index}_rank"] = _nullable_int(ranks)

@@ -5,6 +5,11 @@ Classes follow esda's quadrants: ``high-high`` (q = 1), ``low-high`` (2), ``low-
 ``none``. Neighbourhoods with no score and islands (no neighbour with a score) are
 left out of the analysis and get ``none``; the weights are row-standardised over the
 neighbourhoods that take part.
+
+``correction`` (the methodology's ``hotspot_correction``) accounts for testing every
+neighbourhood at once: ``"none"`` compares each pseudo p-value with ``alpha``;
+``"fdr"`` with esda's false discovery rate cut-off (Benjamini–Hochberg, as GeoDa's
+FDR option); ``"bonferroni"`` with ``alpha / n``, n the neighbourhoods tested.
 """
 
 from __future__ import annotations
@@ -18,11 +23,19 @@ import numpy as np
 import pandas as pd
 from libpysal.weights import W, Queen, w_subset
 
-__all__ = ["QUADRANT_CLASSES", "global_moran", "local_moran_classes", "queen_weights"]
+__all__ = [
+    "CORRECTIONS",
+    "QUADRANT_CLASSES",
+    "global_moran",
+    "local_moran_classes",
+    "queen_weights",
+    "significance_cutoff",
+]
 
 log = logging.getLogger(__name__)
 QUADRANT_CLASSES = {1: "high-high", 2: "low-high", 3: "low-low", 4: "high-low"}
 MIN_UNITS = 3
+CORRECTIONS: tuple[str, ...] = ("none", "fdr", "bonferroni")
 
 
 def queen_weights(gdf: gpd.GeoDataFrame, id_col: str = "nid") -> W:
@@ -45,6 +58,7 @@ def local_moran_classes(
     permutations: int = 999,
     seed: int = 12345,
     alpha: float = 0.05,
+    correction: str = "none",
 ) -> pd.Series:
     """Local Moran's I class per neighbourhood.
 
@@ -54,6 +68,8 @@ def local_moran_classes(
         Scores indexed by neighbourhood id (NaN allowed).
     w : W
         Contiguity weights whose ids are the same neighbourhood ids.
+    correction : str
+        ``"none"``, ``"fdr"`` or ``"bonferroni"`` (see :func:`significance_cutoff`).
 
     Returns
     -------
@@ -84,8 +100,28 @@ def local_moran_classes(
             keep_simulations=False,
         )
     classes = np.array([QUADRANT_CLASSES[q] for q in local.q], dtype=object)
-    out.loc[usable] = np.where(local.p_sim < alpha, classes, "none")
+    out.loc[usable] = np.where(local.p_sim < significance_cutoff(local.p_sim, alpha, correction),
+                               classes, "none")
     return out
+
+
+def significance_cutoff(
+    p_values: np.ndarray, alpha: float = 0.05, correction: str = "none"
+) -> float:
+    """The p-value below which a neighbourhood is significant, after ``correction``.
+
+    ``"fdr"`` is :func:`esda.fdr`: the Benjamini–Hochberg bound ``k·alpha/n`` of the
+    largest k whose k-th smallest p-value is below it (``alpha / n`` when there is none,
+    so nothing passes); ``"bonferroni"`` is ``alpha / n``.
+    """
+    if correction == "none":
+        return alpha
+    if correction == "fdr":
+        return float(esda.fdr(np.asarray(p_values, dtype=float), alpha))
+    if correction == "bonferroni":
+        return alpha / max(1, len(p_values))
+    valid = ", ".join(CORRECTIONS)
+    raise ValueError(f"hotspot_correction {correction!r} is not known; valid: {valid}")
 
 
 def _usable_ids(values: pd.Series, w: W) -> list[object]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import tomllib
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -29,6 +30,7 @@ __all__ = [
     "load_methodology",
     "methodology_sha256",
     "validate_against",
+    "version_conflict",
 ]
 
 MEASURE_SOURCES: tuple[str, ...] = ("indicator", "incidents", "assets", "survey")
@@ -165,6 +167,12 @@ class Methodology(BaseModel):
     min_sample: float = Field(default=30, ge=0)
     outliers: Literal["off", "treat"] = "off"
     exponential: bool = False
+    ties: Literal["average", "min", "max"] = "average"
+    round: int | None = Field(default=None, ge=0, le=8)
+    rescale: Literal["none", "percentile", "minmax"] = "none"
+    index_from: Literal["scores", "aggregates"] = "scores"
+    missing: Literal["reweight", "propagate"] = "reweight"
+    hotspot_correction: Literal["none", "fdr", "bonferroni"] = "none"
     domains: tuple[Domain, ...] = Field(min_length=1)
     measures: tuple[Measure, ...] = Field(min_length=1)
 
@@ -197,6 +205,22 @@ class Methodology(BaseModel):
         """True when the measure's direction differs from its domain's index."""
         return measure.direction != self.domain(measure.domain).index
 
+    def scores(self, index: str) -> bool:
+        """True when at least one domain feeds ``index`` ("risk" or "protective")."""
+        return any(d.index == index for d in self.domains)
+
+
+# Keys added after the first stored versions: left out of the canonical JSON while they
+# keep their default, so the sha256 of every methodology written before them is unchanged.
+OPTION_DEFAULTS: dict[str, object] = {
+    "ties": "average",
+    "round": None,
+    "rescale": "none",
+    "index_from": "scores",
+    "missing": "reweight",
+    "hotspot_correction": "none",
+}
+
 
 def _known_name(value: str, registry: dict[str, Any], what: str) -> str:
     if value not in registry:
@@ -221,10 +245,16 @@ def _structure_problems(m: Methodology) -> list[str]:
             problems.append(f"all measure weights of domain {domain.id!r} are zero")
     for index in ("risk", "protective"):
         weights = [d.weight for d in m.domains if d.index == index]
-        if not weights:
-            problems.append(f"no domain feeds the {index} index (add a domain with index = {index!r})")
-        elif all(w == 0 for w in weights):
+        if weights and all(w == 0 for w in weights):
             problems.append(f"all domain weights of the {index} index are zero")
+    if m.round is not None and m.normalisation in ("zscore", "rank") and m.rescale == "none":
+        problems.append(
+            f"round = {m.round} keeps decimals on the 0–1 scale; use it with minmax, "
+            "percentile or goalposts, or with rescale = 'percentile' | 'minmax', not with "
+            f"{m.normalisation!r} alone"
+        )
+    if m.index_from == "aggregates" and m.exponential:
+        problems.append("index_from = 'aggregates' cannot be combined with exponential = true")
     if m.normalisation == "goalposts" and m.goalposts_year is None:
         problems.append("normalisation = 'goalposts' needs goalposts_year = <year>")
     if m.aggregation == "geometric" and m.normalisation == "zscore":
@@ -322,11 +352,81 @@ def validate_against(
 
 
 def canonical_json(methodology: Methodology) -> str:
-    """The methodology as JSON with sorted keys and no insignificant whitespace."""
-    spec = methodology.model_dump(mode="json", by_alias=True)
+    """The methodology as JSON with sorted keys and no insignificant whitespace.
+
+    An option of :data:`OPTION_DEFAULTS` left at its default is not written, so the
+    fingerprint of a methodology from before that option existed does not change.
+    """
+    spec = methodology_spec(methodology)
     return json.dumps(spec, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def methodology_spec(methodology: Methodology) -> dict[str, Any]:
+    """The methodology as a plain dict, as hashed (options at their default left out)."""
+    spec = methodology.model_dump(mode="json", by_alias=True)
+    return {k: v for k, v in spec.items() if k not in OPTION_DEFAULTS or v != OPTION_DEFAULTS[k]}
 
 
 def methodology_sha256(methodology: Methodology) -> str:
     """Hex SHA-256 of :func:`canonical_json` — stored with every score row."""
     return hashlib.sha256(canonical_json(methodology).encode("utf-8")).hexdigest()
+
+
+def version_conflict(
+    saved: Iterable[tuple[str, str, Mapping[str, Any] | str]], methodology: Methodology
+) -> str | None:
+    """Why ``methodology`` may not be saved, or None (DESIGN.md §3: one specification per version).
+
+    Parameters
+    ----------
+    saved : iterable of (version, sha256, spec)
+        The methodologies already saved, oldest first; ``spec`` is the stored canonical
+        JSON (a dict, or its text).
+    methodology : Methodology
+        The one about to be saved.
+
+    Returns
+    -------
+    str or None
+        None when its version is new, or when the same specification is already saved
+        under it (saving again is a no-op). Otherwise a plain-language message naming the
+        version and what differs from the saved specification (settings, weights,
+        domains, measures, or only the note), and what to do.
+    """
+    sha = methodology_sha256(methodology)
+    same_version = [(v, s, spec) for v, s, spec in saved if v == methodology.version]
+    if not same_version or any(s == sha for _, s, _ in same_version):
+        return None
+    _, old_sha, old_spec = same_version[-1]
+    differences = _differences(old_spec, methodology)
+    if differences is None:  # the same specification, fingerprinted by an older citygeo
+        return None
+    several = ""
+    if len(same_version) > 1:
+        several = f" ({len(same_version)} specifications are saved under it)"
+    return (
+        f"methodology version {methodology.version} is already saved with a different "
+        f"specification (sha256 {old_sha[:12]}){several}: {differences}. One version names one "
+        f"specification: set a new version = \"...\" in the methodology file to save this one, "
+        f"or keep the saved specification unchanged."
+    )
+
+
+def _differences(old_spec: Mapping[str, Any] | str, new: Methodology) -> str | None:
+    """What differs between a saved specification and ``new``, in words (None: nothing)."""
+    from citygeo.scoring.change import compare_methodologies  # change builds on this module
+
+    data = json.loads(old_spec) if isinstance(old_spec, str) else dict(old_spec)
+    try:
+        old = Methodology.model_validate(data)
+    except ValidationError:  # saved by an older citygeo with keys this one does not know
+        new_spec = methodology_spec(new)
+        keys = sorted(k for k in set(data) | set(new_spec) if data.get(k) != new_spec.get(k))
+        return "these keys differ: " + ", ".join(keys)
+    if old == new:
+        return None
+    _, reason = compare_methodologies(old, new)
+    detail = reason.partition(": ")[2]
+    if detail == "only the version or note changed" or not detail:
+        return f"only the note differs ({old.note!r} saved, {new.note!r} now)"
+    return detail.removeprefix("changed: ")

@@ -5,6 +5,13 @@ to a common scale, column by column, ignoring missing values (NaN stays NaN). Ev
 method also knows how to *invert* its output, for a measure whose direction differs
 from its domain's index.
 
+Two options of the methodology file reach every method: ``ties`` (how the percentile
+and rank methods rank equal values: ``average``, ``min`` = the lowest rank, as the CDC
+SVI does, or ``max``) and ``decimals`` (``round``: the decimals kept on the 0–1 scale,
+halves rounded up with exact decimal arithmetic, as the CDC SVI rounds its percentile
+ranks to 4 decimals). A percentile is rounded from its exact fraction (rank − 1)/(n − 1),
+a min–max value from the shortest decimal representations of the value and the bounds.
+
 Degenerate columns (a single value, or every value equal) carry no information: they
 map to the middle of the scale (50 for the 0–100 methods, 0 for ``zscore``, the mean
 rank for ``rank``) so that they neither push nor pull a neighbourhood.
@@ -12,12 +19,21 @@ rank for ``rank``) so that they neither push nor pull a neighbourhood.
 
 from __future__ import annotations
 
+from decimal import ROUND_HALF_UP, Decimal
 from typing import ClassVar
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["NORMALISATIONS", "Normalisation", "get_normalisation"]
+__all__ = [
+    "NORMALISATIONS",
+    "TIES",
+    "Normalisation",
+    "get_normalisation",
+    "snap_to_decimals",
+]
+
+TIES: tuple[str, ...] = ("average", "min", "max")
 
 
 class Normalisation:
@@ -39,6 +55,12 @@ class Normalisation:
     bounded: ClassVar[bool] = True
     invert_by_year: ClassVar[bool] = False
 
+    def __init__(self, ties: str = "average", decimals: int | None = None) -> None:
+        if ties not in TIES:
+            raise ValueError(f"ties {ties!r} is not known; valid: {', '.join(TIES)}")
+        self.ties = ties
+        self.decimals = decimals
+
     def normalise(self, values: np.ndarray, reference: np.ndarray | None = None) -> np.ndarray:
         """Normalise ``values`` (n × m, NaN = missing) column by column.
 
@@ -57,6 +79,8 @@ class MinMax(Normalisation):
     name = "minmax"
 
     def normalise(self, values: np.ndarray, reference: np.ndarray | None = None) -> np.ndarray:
+        if self.decimals is not None:
+            return _decimal_scale(values, *_column_bounds(values), self.decimals)
         return _scale_between(values, *_column_bounds(values))
 
 
@@ -71,6 +95,8 @@ class Goalposts(Normalisation):
 
     def normalise(self, values: np.ndarray, reference: np.ndarray | None = None) -> np.ndarray:
         bounds = _column_bounds(values if reference is None else reference)
+        if self.decimals is not None:
+            return _decimal_scale(values, *bounds, self.decimals)
         return np.clip(_scale_between(values, *bounds), 0.0, 100.0)
 
 
@@ -92,15 +118,19 @@ class ZScore(Normalisation):
 
 
 class Percentile(Normalisation):
-    """``(rank − 1) / (n − 1) × 100`` with ties given their average rank."""
+    """``(rank − 1) / (n − 1) × 100`` with ties given their average rank (or ``ties``)."""
 
     name = "percentile"
 
     def normalise(self, values: np.ndarray, reference: np.ndarray | None = None) -> np.ndarray:
-        ranks = _average_ranks(values)
+        ranks = _ranks(values, self.ties)
         count = np.sum(~np.isnan(values), axis=0).astype(float)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            out = (ranks - 1.0) / (count - 1.0) * 100.0
+        if self.decimals is None:
+            with np.errstate(invalid="ignore", divide="ignore"):
+                out = (ranks - 1.0) / (count - 1.0) * 100.0
+        else:
+            counts = np.broadcast_to(count - 1.0, ranks.shape)
+            out = _rounded_fraction(ranks - 1.0, counts, self.decimals)
         return np.where(count > 1, out, np.where(np.isnan(values), np.nan, 50.0))
 
 
@@ -112,7 +142,7 @@ class Rank(Normalisation):
     invert_by_year = True
 
     def normalise(self, values: np.ndarray, reference: np.ndarray | None = None) -> np.ndarray:
-        return _average_ranks(values)
+        return _ranks(values, self.ties)
 
     def invert(self, normalised: np.ndarray) -> np.ndarray:
         count = np.sum(~np.isnan(normalised), axis=0).astype(float)
@@ -124,10 +154,12 @@ NORMALISATIONS: dict[str, type[Normalisation]] = {
 }
 
 
-def get_normalisation(name: str) -> Normalisation:
+def get_normalisation(
+    name: str, ties: str = "average", decimals: int | None = None
+) -> Normalisation:
     """Return the normalisation called ``name``; an unknown name lists the valid ones."""
     try:
-        return NORMALISATIONS[name]()
+        return NORMALISATIONS[name](ties, decimals)
     except KeyError:
         valid = ", ".join(sorted(NORMALISATIONS))
         raise ValueError(f"normalisation {name!r} is not known; valid: {valid}") from None
@@ -153,6 +185,62 @@ def _scale_between(values: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.
     return np.where(span > 0, out, np.where(np.isnan(values), np.nan, 50.0))
 
 
-def _average_ranks(values: np.ndarray) -> np.ndarray:
-    """Ascending ranks per column, ties averaged, NaN kept as NaN."""
-    return pd.DataFrame(values).rank(method="average", na_option="keep").to_numpy(dtype=float)
+def _ranks(values: np.ndarray, ties: str = "average") -> np.ndarray:
+    """Ascending ranks per column, ties ``average``/``min``/``max``, NaN kept as NaN."""
+    return pd.DataFrame(values).rank(method=ties, na_option="keep").to_numpy(dtype=float)
+
+
+def _on_scale(units: np.ndarray, decimals: int) -> np.ndarray:
+    """``units`` counted in 10^−decimals of the 0–1 scale, as the nearest 0–100 floats."""
+    if decimals >= 2:
+        return units / float(10 ** (decimals - 2))
+    return units * float(10 ** (2 - decimals))
+
+
+def _rounded_fraction(numerator: np.ndarray, denominator: np.ndarray, decimals: int) -> np.ndarray:
+    """100 × ``numerator / denominator`` rounded half up to ``decimals`` on the 0–1 scale,
+    in exact integer arithmetic (both are whole or half numbers ≥ 0; NaN stays NaN)."""
+    out = np.full(numerator.shape, np.nan)
+    ok = ~np.isnan(numerator) & (denominator > 0)
+    num = np.rint(2.0 * numerator[ok]).astype(np.int64)  # ranks are whole or half numbers
+    den = np.rint(2.0 * denominator[ok]).astype(np.int64)
+    scale = 10**decimals
+    units = (2 * num * scale + den) // (2 * den)  # floor(x·10^d + 1/2): halves go up
+    out[ok] = _on_scale(units.astype(float), decimals)
+    return out
+
+
+def _decimal_scale(
+    values: np.ndarray, low: np.ndarray, high: np.ndarray, decimals: int
+) -> np.ndarray:
+    """Min–max to 0–100 in decimal arithmetic, clipped to the bounds, rounded half up to
+    ``decimals`` on the 0–1 scale.
+
+    Each number is read as its shortest decimal representation (``repr``: 22.345 is
+    22.345), so (22.345 − 10) / 100 = 0.12345 becomes 0.1235 with ``decimals = 4``, where
+    binary floats (0.12344999…) and round-half-even would give 0.1234.
+    """
+    quantum = Decimal(1).scaleb(-decimals)
+    out = np.full(values.shape, np.nan)
+    for j in range(values.shape[1]):
+        if not np.isfinite(low[j]):
+            continue
+        bottom, top = Decimal(repr(float(low[j]))), Decimal(repr(float(high[j])))
+        for i in np.flatnonzero(~np.isnan(values[:, j])):
+            if top == bottom:
+                out[i, j] = 50.0
+                continue
+            fraction = (Decimal(repr(float(values[i, j]))) - bottom) / (top - bottom)
+            fraction = min(max(fraction, Decimal(0)), Decimal(1))
+            out[i, j] = float(fraction.quantize(quantum, rounding=ROUND_HALF_UP) * 100)
+    return out
+
+
+def snap_to_decimals(values: np.ndarray, decimals: int | None) -> np.ndarray:
+    """Put 0–100 values that are exact decimals with at most ``decimals`` places on the
+    0–1 scale (sums and inversions of rounded values) on the nearest float of that
+    decimal, removing binary float error so that equal decimals compare equal."""
+    if decimals is None:
+        return values
+    units = np.rint(values * float(10.0 ** (decimals - 2)))
+    return _on_scale(units, decimals)

@@ -21,12 +21,13 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
+from scipy.stats import rankdata
 
 from citygeo.scoring.aggregate import Aggregation, get_aggregation
 from citygeo.scoring.engine import (
     Prepared,
     imd_exponential,
-    domain_scores,
+    index_inputs,
     index_scores,
     measure_weight_matrix,
     oriented_measures,
@@ -53,7 +54,7 @@ def rank_intervals(
     n_rows = len(prepared.table.rows)
     p05 = np.full(n_rows, np.nan)
     p95 = np.full(n_rows, np.nan)
-    if draws > 0:
+    if draws > 0 and methodology.scores("risk"):
         base = _RiskParts(prepared, methodology)
         factors = _draw_factors(base, draws, seed)
         low_high = _quantile_positions(draws)
@@ -125,7 +126,7 @@ class _RiskParts:
         self.domain_weights = np.array([d.weight for d in risk_domains])
         self.values = oriented_measures(prepared, methodology)[:, self.measures]
         self.complete = ~np.isnan(self.values).any(axis=1)
-        risk = index_scores(domain_scores(prepared, methodology), prepared, methodology, "risk")
+        risk = index_scores(index_inputs(prepared, methodology)[1], prepared, methodology, "risk")
         self.ranked = ~np.isnan(risk)
 
 
@@ -149,7 +150,7 @@ def _year_ranks(
     values = base.values[ranked_rows]
     n, n_domains = len(ranked_rows), len(base.domain_weights)
     ranks = np.empty((draws, n), dtype=np.int32)
-    linear = methodology.aggregation == "arithmetic" and not methodology.exponential
+    linear = _linear(methodology)
     per_draw = n if linear else n * n_domains
     chunk = max(1, _CHUNK_CELLS // max(1, per_draw))
     aggregation = get_aggregation(methodology.aggregation)
@@ -162,6 +163,13 @@ def _year_ranks(
             negated = np.ascontiguousarray(-_draw_scores(base, factors, values, aggregation, part, methodology).T)
         _ordinal_ranks(negated, ranks[part], pool)
     return ranks
+
+
+def _linear(methodology: Methodology) -> bool:
+    """True when the risk index is a fixed linear combination of the measures per draw:
+    arithmetic means, no exponential transform and no rescale of the domains."""
+    rescaled = methodology.rescale != "none" and methodology.index_from == "scores"
+    return methodology.aggregation == "arithmetic" and not methodology.exponential and not rescaled
 
 
 def _linear_negated_scores(
@@ -209,19 +217,37 @@ def _draw_scores(
     draws_slice: slice,
     methodology: Methodology,
 ) -> np.ndarray:
-    """n × draws risk index for a slice of draws (any aggregation, exponential or not)."""
+    """n × draws risk index for a slice of draws (any aggregation, exponential or not).
+
+    A domain ``rescale`` is applied per draw over the rows given (the ranked rows of one
+    year); the index's own rescale is monotone and leaves the ranks as they are.
+    """
     measure_factors, domain_factors = factors[0][draws_slice], factors[1][draws_slice]
     b, k = len(measure_factors), base.measure_weights.shape[1]
     # m_r × (draws·K): weight of measure j in domain k under draw d at column d·K + k
     stacked = (measure_factors[:, :, None] * base.measure_weights[None, :, :]).transpose(1, 0, 2)
     domains = aggregation.aggregate(values, stacked.reshape(len(base.measures), b * k))
     domains = domains.reshape(len(values), b, k)
+    if methodology.rescale != "none" and methodology.index_from == "scores":
+        domains = _rescale_per_draw(domains, methodology.rescale, methodology.ties)
     if methodology.exponential:
         domains = _exponential_per_draw(domains)
     domain_weights = domain_factors * base.domain_weights[None, :]  # draws × K
     forward = aggregation.forward(domains)
-    means = np.einsum("ndk,dk->nd", forward, domain_weights) / domain_weights.sum(axis=1)
-    return aggregation.backward(means)
+    weighted = np.einsum("ndk,dk->nd", forward, domain_weights)
+    if methodology.aggregation == "sum":
+        return weighted
+    return aggregation.backward(weighted / domain_weights.sum(axis=1))
+
+
+def _rescale_per_draw(domains: np.ndarray, how: str, ties: str) -> np.ndarray:
+    """Percentile (with ``ties``) or min–max of each draw's domain scores over the rows."""
+    if how == "percentile":
+        ranks = rankdata(domains, method=ties, axis=0)
+        return (ranks - 1.0) / max(1, len(domains) - 1) * 100.0
+    low, high = domains.min(axis=0), domains.max(axis=0)
+    span = np.where(high > low, high - low, 1.0)
+    return np.where(high > low, (domains - low) / span * 100.0, 50.0)
 
 
 def _exponential_per_draw(domains: np.ndarray) -> np.ndarray:
