@@ -10,6 +10,7 @@ neighbourhoods that take part.
 from __future__ import annotations
 
 import logging
+import os
 import warnings
 
 import esda
@@ -23,6 +24,8 @@ __all__ = ["QUADRANT_CLASSES", "global_moran", "local_moran_classes", "queen_wei
 log = logging.getLogger(__name__)
 QUADRANT_CLASSES = {1: "high-high", 2: "low-high", 3: "low-low", 4: "high-low"}
 MIN_UNITS = 3
+# Below this many neighbourhoods, starting worker processes costs more than the permutations.
+PARALLEL_MIN_UNITS = 5_000
 
 
 def queen_weights(gdf: gpd.GeoDataFrame, id_col: str = "nid") -> W:
@@ -45,6 +48,7 @@ def local_moran_classes(
     permutations: int = 999,
     seed: int = 12345,
     alpha: float = 0.05,
+    workers: int | None = None,
 ) -> pd.Series:
     """Local Moran's I class per neighbourhood.
 
@@ -54,6 +58,11 @@ def local_moran_classes(
         Scores indexed by neighbourhood id (NaN allowed).
     w : W
         Contiguity weights whose ids are the same neighbourhood ids.
+    workers : int, optional
+        Processes for the permutations (esda's ``n_jobs``). ``None``: every core, up to 2,
+        when at least ``PARALLEL_MIN_UNITS`` neighbourhoods take part, else 1. The classes
+        do not depend on it: esda draws the one permutation table from ``seed`` before it
+        splits the neighbourhoods between the workers.
 
     Returns
     -------
@@ -79,13 +88,25 @@ def local_moran_classes(
             message="The alternative hypothesis for conditional randomization",
             category=DeprecationWarning,
         )
+        # esda 2.9's parallel path stacks the workers' results with numpy's deprecated alias.
+        warnings.filterwarnings("ignore", message="`row_stack` alias is deprecated",
+                                category=DeprecationWarning)
         local = esda.Moran_Local(
-            y, sub, transformation="r", permutations=permutations, seed=seed, n_jobs=1,
-            keep_simulations=False,
+            y, sub, transformation="r", permutations=permutations, seed=seed,
+            n_jobs=_worker_count(len(usable), workers), keep_simulations=False,
         )
     classes = np.array([QUADRANT_CLASSES[q] for q in local.q], dtype=object)
     out.loc[usable] = np.where(local.p_sim < alpha, classes, "none")
     return out
+
+
+def _worker_count(units: int, workers: int | None) -> int:
+    """How many processes run the permutations for ``units`` neighbourhoods."""
+    if workers is not None:
+        if workers < 1:
+            raise ValueError(f"workers must be at least 1, got {workers}")
+        return min(workers, units)
+    return min(2, os.cpu_count() or 1) if units >= PARALLEL_MIN_UNITS else 1
 
 
 def _usable_ids(values: pd.Series, w: W) -> list[object]:
