@@ -330,8 +330,8 @@ def step_duckdb_join(folder: Path) -> dict[str, Any]:
     peak = _peak_mb()
     plan = "\n".join(r[1] for r in con.execute(
         "EXPLAIN SELECT count(*) FROM pts p JOIN hoods n ON ST_Intersects(n.geom, p.geom)").fetchall())
-    con.execute("CREATE VIEW incidents AS SELECT * FROM read_csv(?, header = true)",
-                [str(folder / "incidents.csv")])
+    csv = str(folder / "incidents.csv").replace("'", "''")
+    con.execute(f"CREATE VIEW incidents AS SELECT * FROM read_csv('{csv}', header = true)")
     counts = con.execute(PIP_COUNTS_SQL).df()  # the statement SedonaDB runs, word for word
     counts.to_parquet(folder / "counts-duckdb.parquet")
     return {"seconds": seconds, "cpu": cpu, "rows": rows, "matched": matched, "rss_before_mb": before,
