@@ -58,8 +58,8 @@ def wrap(module: Any, name: str, label: str) -> None:
 
 def profile_ingest(folder: Path) -> None:
     """Part 1: ``ingest_city`` with every step timed."""
-    import citygeo.ingest as ingest
-    import citygeo.ingest.points as points
+    from citygeo import ingest
+    from citygeo.ingest import points
     from citygeo.store import Store
 
     steps = [(ingest, "read_boundaries", "boundaries: read + validate (GeoPackage, pandas)"),
@@ -85,8 +85,8 @@ def profile_ingest(folder: Path) -> None:
 
 def profile_reads(folder: Path, repeat: int) -> None:
     """Part 2: citygeo's text read against a typed read of the same CSV."""
-    import citygeo.ingest.points as points
     from citygeo.config import load_city_config
+    from citygeo.ingest import points
     from citygeo.store import connect
 
     spec = load_city_config(folder / "city.toml").points[0]
@@ -103,9 +103,9 @@ def profile_reads(folder: Path, repeat: int) -> None:
         for label in ("text", "typed"):
             con.execute("BEGIN")
             wall, cpu = time.perf_counter(), time.process_time()
-            if label == "text":
-                points._stage_csv(con, spec, [])
-                points._parse(con, spec, [])
+            if label == "text":  # the real functions, not part 1's timing wrappers
+                getattr(points._stage_csv, "__wrapped__", points._stage_csv)(con, spec, [])
+                getattr(points._parse, "__wrapped__", points._parse)(con, spec, [])
             else:
                 con.execute(typed)
             took = (time.perf_counter() - wall, time.process_time() - cpu)
@@ -120,9 +120,9 @@ def profile_reads(folder: Path, repeat: int) -> None:
 
 def profile_script(folder: Path) -> None:
     """Part 3: the analyst's script, step by step."""
-    with timed("script: import geopandas"):
-        import geopandas as gpd
-        import pandas as pd
+    import geopandas as gpd  # imported by part 1 already: the CLI's start-up is not timed here
+    import pandas as pd
+
     with timed("script: read_file (GeoPackage)"):
         hoods = gpd.read_file(folder / "neighbourhoods.gpkg")[["code", "geometry"]]
     with timed("script: read_csv(engine='pyarrow')"):
