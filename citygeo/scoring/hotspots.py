@@ -26,6 +26,8 @@ QUADRANT_CLASSES = {1: "high-high", 2: "low-high", 3: "low-low", 4: "high-low"}
 MIN_UNITS = 3
 # Below this many neighbourhoods, starting worker processes costs more than the permutations.
 PARALLEL_MIN_UNITS = 5_000
+# Each worker is a Python process importing esda (~150 MB): no more than this many.
+MAX_WORKERS = 4
 
 
 def queen_weights(gdf: gpd.GeoDataFrame, id_col: str = "nid") -> W:
@@ -59,8 +61,8 @@ def local_moran_classes(
     w : W
         Contiguity weights whose ids are the same neighbourhood ids.
     workers : int, optional
-        Processes for the permutations (esda's ``n_jobs``). ``None``: every core, up to 2,
-        when at least ``PARALLEL_MIN_UNITS`` neighbourhoods take part, else 1. The classes
+        Processes for the permutations (esda's ``n_jobs``). ``None``: every core, up to
+        ``MAX_WORKERS``, when at least ``PARALLEL_MIN_UNITS`` neighbourhoods take part, else 1. The classes
         do not depend on it: esda draws the one permutation table from ``seed`` before it
         splits the neighbourhoods between the workers.
 
@@ -106,7 +108,7 @@ def _worker_count(units: int, workers: int | None) -> int:
         if workers < 1:
             raise ValueError(f"workers must be at least 1, got {workers}")
         return min(workers, units)
-    return min(2, os.cpu_count() or 1) if units >= PARALLEL_MIN_UNITS else 1
+    return min(MAX_WORKERS, os.cpu_count() or 1) if units >= PARALLEL_MIN_UNITS else 1
 
 
 def _usable_ids(values: pd.Series, w: W) -> list[object]:
