@@ -61,10 +61,10 @@ def local_moran_classes(
     w : W
         Contiguity weights whose ids are the same neighbourhood ids.
     workers : int, optional
-        Processes for the permutations (esda's ``n_jobs``). ``None``: every core, up to
-        ``MAX_WORKERS``, when at least ``PARALLEL_MIN_UNITS`` neighbourhoods take part, else 1. The classes
-        do not depend on it: esda draws the one permutation table from ``seed`` before it
-        splits the neighbourhoods between the workers.
+        Processes for the permutations (esda's ``n_jobs``). ``None``: one per core, up to
+        ``MAX_WORKERS``, when at least ``PARALLEL_MIN_UNITS`` neighbourhoods take part, else
+        1. The classes do not depend on it: esda draws the one permutation table from
+        ``seed`` before it splits the neighbourhoods between the workers.
 
     Returns
     -------
