@@ -18,6 +18,21 @@ the city. Then every measured step runs in its own fresh Python process, so each
 ``duckdb-join``        ``SELECT count(*) … JOIN … ON ST_Intersects`` on in-memory tables
 ``geopandas-sjoin``    ``geopandas.sjoin(points, hoods, predicate="within")``
 
+and, with ``--whole`` (issue 16), three whole jobs from the same files on disk, each timed from
+outside its own process (interpreter start and imports included; CPU and peak RSS by
+``os.wait4``):
+
+``citygeo-cli``        ``python -m citygeo ingest city.toml --store …``: boundaries and incidents,
+                       every check, the store committed
+``analyst-script``     what an analyst writes instead: ``geopandas.read_file`` →
+                       ``pd.read_csv(engine="pyarrow")`` → ``points_from_xy`` →
+                       ``sjoin(predicate="within", how="left")`` → ``to_parquet``
+``sedonadb``           SedonaDB (Apache Sedona's single-node engine) reads the same GeoPackage and
+                       CSV and runs ``PIP_SQL`` (the point-in-polygon statement below, the same text
+                       DuckDB runs in ``duckdb-join``), written to Parquet
+
+``--whole-only`` runs just those three.
+
 The data live in ``--workdir`` (default ``/tmp/citygeo-bench-<size>``) and are reused when a
 run with the same size and seed made them already.
 """
@@ -44,6 +59,18 @@ CENTRE = (-25.0, -40.0)  # open ocean, South Atlantic: no real place
 HALF = (0.6, 0.45)  # half-width in degrees of lon and lat: a city about 100 km across
 CATEGORIES = ["hate_crime", "hate_incident", "graffiti", "online_threat", "harassment", "vandalism"]
 STEPS = ("citygeo-nopoints", "citygeo", "duckdb-join", "geopandas-sjoin")
+WHOLE = ("citygeo-cli", "analyst-script", "sedonadb")
+TARGET_VS_SCRIPT = 1.5
+# The point-in-polygon statement both engines run, on the views `incidents` (the CSV's
+# columns) and `hoods` (nid, geom): each engine reads the files its own way, the join is
+# this text. DuckDB spatial and SedonaDB (like Sedona on Spark) plan it as a spatial join.
+PIP_SQL = """SELECT p.incident_id, p.date, p.category, n.nid
+FROM incidents AS p
+LEFT JOIN hoods AS n ON ST_Intersects(n.geom, ST_Point(p.lon, p.lat))"""
+PIP_COUNTS_SQL = """SELECT n.nid, count(*) AS n
+FROM incidents AS p
+JOIN hoods AS n ON ST_Intersects(n.geom, ST_Point(p.lon, p.lat))
+GROUP BY n.nid"""
 TARGET_VS_JOIN = 0.5
 TARGET_VS_SJOIN = 1.5
 TARGET_PEAK_GB = 4.0
@@ -303,8 +330,9 @@ def step_duckdb_join(folder: Path) -> dict[str, Any]:
     peak = _peak_mb()
     plan = "\n".join(r[1] for r in con.execute(
         "EXPLAIN SELECT count(*) FROM pts p JOIN hoods n ON ST_Intersects(n.geom, p.geom)").fetchall())
-    counts = con.execute("SELECT n.nid, count(*) AS n FROM pts p JOIN hoods n "
-                         "ON ST_Intersects(n.geom, p.geom) GROUP BY n.nid").df()
+    csv = str(folder / "incidents.csv").replace("'", "''")
+    con.execute(f"CREATE VIEW incidents AS SELECT * FROM read_csv('{csv}', header = true)")
+    counts = con.execute(PIP_COUNTS_SQL).df()  # the statement SedonaDB runs, word for word
     counts.to_parquet(folder / "counts-duckdb.parquet")
     return {"seconds": seconds, "cpu": cpu, "rows": rows, "matched": matched, "rss_before_mb": before,
             "peak_mb": peak, "spatial_join_operator": "SPATIAL_JOIN" in plan}
@@ -330,7 +358,43 @@ def step_geopandas_sjoin(folder: Path) -> dict[str, Any]:
             "rss_before_mb": before, "peak_mb": peak}
 
 
+def step_analyst_script(folder: Path) -> dict[str, Any]:
+    """The script an analyst writes instead of citygeo, from the files on disk to Parquet.
+
+    Run in its own process and timed from outside (imports included), like the CLI.
+    """
+    import geopandas as gpd
+
+    hoods = gpd.read_file(folder / "neighbourhoods.gpkg")[["code", "geometry"]]
+    table = pd.read_csv(folder / "incidents.csv", engine="pyarrow")
+    points = gpd.GeoDataFrame(table, geometry=gpd.points_from_xy(table["lon"], table["lat"]),
+                              crs=hoods.crs)
+    joined = gpd.sjoin(points, hoods, predicate="within", how="left")
+    joined.drop(columns="index_right").to_parquet(folder / "script.parquet")
+    return {"rows": len(table), "matched": int(joined["code"].notna().sum())}
+
+
+def step_sedonadb(folder: Path) -> dict[str, Any]:
+    """SedonaDB: read the GeoPackage and the CSV, run ``PIP_SQL``, write GeoParquet-free Parquet.
+
+    The neighbourhoods' geometry is read as WKB without its CRS: the points built by
+    ``ST_Point`` carry none, and SedonaDB refuses to compare geometries of different CRS.
+    """
+    import sedonadb
+
+    sd = sedonadb.connect()
+    sd.read_pyogrio(str(folder / "neighbourhoods.gpkg")).to_view("hoods_file")
+    sd.sql("SELECT code AS nid, ST_GeomFromWKB(ST_AsBinary(geom)) AS geom "
+           "FROM hoods_file").to_view("hoods")
+    sd.read.csv(str(folder / "incidents.csv")).to_view("incidents")
+    out = folder / "sedonadb.parquet"
+    sd.sql(PIP_SQL).to_parquet(str(out), single_file_output=True)
+    return {"out": str(out)}
+
+
 RUNNERS: dict[str, Callable[[Path], dict[str, Any]]] = {
+    "analyst-script": step_analyst_script,
+    "sedonadb": step_sedonadb,
     "citygeo": lambda folder: step_citygeo(folder, True),
     "citygeo-nopoints": lambda folder: step_citygeo(folder, False),
     "duckdb-join": step_duckdb_join,
@@ -347,6 +411,71 @@ def run_step(name: str, folder: Path) -> dict[str, Any]:
     if done.returncode != 0:
         raise SystemExit(f"step {name} failed:\n{done.stderr}")
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def run_whole(name: str, folder: Path) -> dict[str, Any]:
+    """One whole job in its own process, timed from outside: wall, CPU and peak RSS of it."""
+    if name == "citygeo-cli":
+        store = folder / "store_cli.duckdb"
+        for leftover in (store, store.with_name(store.name + ".wal")):
+            leftover.unlink(missing_ok=True)
+        command = [sys.executable, "-m", "citygeo", "ingest", str(folder / "city.toml"),
+                   "--store", str(store)]
+    else:
+        command = [sys.executable, __file__, "--step", name, "--workdir", str(folder)]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        [str(ROOT)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p])}
+    started = time.perf_counter()
+    child = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+    _, status, usage = os.wait4(child.pid, 0)
+    seconds = time.perf_counter() - started
+    out, err = child.stdout.read(), child.stderr.read()  # type: ignore[union-attr]
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{name} failed:\n{out}\n{err}")
+    return {"seconds": seconds, "cpu": usage.ru_utime + usage.ru_stime,
+            "peak_mb": usage.ru_maxrss / 1024, "load": os.getloadavg()[0]}
+
+
+def whole_counts(folder: Path) -> None:
+    """Incidents per neighbourhood from each whole job's output, for the agreement check."""
+    from citygeo.store import Store
+
+    cli = Store(folder / "store_cli.duckdb").query(
+        "SELECT nid, count(*) AS n FROM incidents WHERE nid IS NOT NULL GROUP BY nid")
+    cli.to_parquet(folder / "counts-citygeo-cli.parquet")
+    script = pd.read_parquet(folder / "script.parquet", columns=["code"])
+    script.groupby("code").size().rename("n").rename_axis("nid").reset_index().to_parquet(
+        folder / "counts-script.parquet")
+    sedona = pd.read_parquet(folder / "sedonadb.parquet", columns=["nid"])
+    sedona.groupby("nid").size().rename("n").reset_index().to_parquet(
+        folder / "counts-sedonadb.parquet")
+
+
+def report_whole(size: Size, results: dict[str, dict[str, Any]], folder: Path) -> bool:
+    """Print the three whole jobs side by side, with ratios against the analyst's script."""
+    script = results["analyst-script"]["seconds"]
+    print(f"\n== whole jobs, {size.hoods:,} neighbourhoods x {size.points:,} incidents, from the "
+          "files on disk (interpreter start and imports included) ==")
+    print(f"{'':<16}{'wall s':>9}{'CPU s':>9}{'peak MB':>9}{'script / it':>13}{'load 1 min':>12}")
+    for name in WHOLE:
+        r = results[name]
+        print(f"{name:<16}{r['seconds']:>9.2f}{r['cpu']:>9.2f}{r['peak_mb']:>9,.0f}"
+              f"{script / r['seconds']:>12.2f}x{r['load']:>12.1f}")
+    ratio = script / results["citygeo-cli"]["seconds"]
+    print(f"citygeo ingest is {ratio:.2f}x as fast as the analyst's script (target >= "
+          f"{TARGET_VS_SCRIPT}: {'met' if ratio >= TARGET_VS_SCRIPT else 'MISSED'}); "
+          f"SedonaDB {script / results['sedonadb']['seconds']:.2f}x")
+    whole_counts(folder)
+    frames = {name: pd.read_parquet(folder / f"counts-{name}.parquet").set_index("nid")["n"]
+              for name in ("citygeo-cli", "script", "sedonadb", "duckdb")
+              if (folder / f"counts-{name}.parquet").is_file()}
+    table = pd.DataFrame(frames).fillna(0).astype(int)
+    differ = table[(table.nunique(axis=1) > 1)]
+    print(f"agreement ({', '.join(frames)}): " + (
+        f"counts identical in all {len(table):,} neighbourhoods" if differ.empty
+        else f"{len(differ)} neighbourhoods differ, e.g.\n{differ.head(10)}"))
+    return differ.empty
 
 
 # -- the report ------------------------------------------------------------------------------
@@ -415,6 +544,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--repeat", type=int, default=1,
                         help="run every step this many times; keep the fastest (default 1)")
     parser.add_argument("--workdir", type=Path, help="where the city and the stores go")
+    parser.add_argument("--whole", action="store_true",
+                        help="also time the whole CLI, the analyst's script and SedonaDB")
+    parser.add_argument("--whole-only", action="store_true",
+                        help="only the whole CLI, the analyst's script and SedonaDB")
     parser.add_argument("--step", choices=list(RUNNERS), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     size = SIZES["small" if args.small else "large" if args.large else "default"]
@@ -424,6 +557,20 @@ def main(argv: list[str] | None = None) -> None:
         return
     generate(folder, size, args.seed)
     results: dict[str, dict[str, Any]] = {}
+    if args.whole or args.whole_only:
+        print(f"whole jobs; load average before {os.getloadavg()}", flush=True)
+        for _ in range(args.repeat):
+            for name in WHOLE:
+                run = run_whole(name, folder)
+                print(f"  {name}: {run['seconds']:.2f} s (cpu {run['cpu']:.2f} s), "
+                      f"peak {run['peak_mb']:,.0f} MB, load {run['load']:.1f}", flush=True)
+                best = results.get(name)
+                results[name] = run if best is None or run["seconds"] < best["seconds"] else best
+        if args.whole_only:
+            if not report_whole(size, results, folder):
+                raise SystemExit(1)
+            return
+    whole = {name: results.pop(name) for name in WHOLE if name in results}
     for _ in range(args.repeat):
         for name in STEPS:  # one at a time: the machine is shared, and peaks must not mix
             run = run_step(name, folder)
@@ -437,6 +584,8 @@ def main(argv: list[str] | None = None) -> None:
     print(f"{os.cpu_count()} cores; load average now {os.getloadavg()[0]:.1f}; "
           f"fastest of {args.repeat} run(s) per step, largest peak")
     report(size, results, folder)
+    if whole and not report_whole(size, whole, folder):
+        raise SystemExit(1)
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@
     PYTHONPATH=. python benchmarks/scoring.py --no-service   # skip the in-memory whole `citygeo score` step
     PYTHONPATH=. python benchmarks/scoring.py --cli      # only the real `citygeo score` on a DuckDB store
     PYTHONPATH=. python benchmarks/scoring.py --no-cli   # everything but the real command
+    PYTHONPATH=. python benchmarks/scoring.py --moran    # only Local Moran: 1 worker against 2
 
 Prints the fastest wall time of N runs (``--repeats``) and the peak traced memory
 (tracemalloc, one extra run) of each step, ratios against a baseline measured in the same
@@ -42,6 +43,7 @@ import tempfile
 import time
 import tracemalloc
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
@@ -343,6 +345,58 @@ def score_command_step(inputs: ScoringInputs, rows: int, cols: int, draws: int, 
     return best, best_cpu, peak, built
 
 
+def children_cpu() -> float:
+    """CPU seconds (user + system) used so far by this process's live children (the workers)."""
+    total, me, tick = 0.0, str(os.getpid()), os.sysconf("SC_CLK_TCK")
+    for stat in os.listdir("/proc"):
+        if not stat.isdigit():
+            continue
+        try:
+            fields = Path(f"/proc/{stat}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if fields[1] == me:  # fields[1] is the parent pid; utime, stime are fields 11 and 12
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+def moran_workers(prepared: Any, scores: pd.DataFrame, w: Any, repeats: int) -> tuple[float, float, float]:
+    """Local Moran (999 permutations, every year) on 1 and on 2 worker processes, alternating.
+
+    Returns the fastest wall time of each (1 worker, 2 workers) and the 2-worker figure again;
+    stops if the two give different classes.
+    """
+    years = [pd.Series(scores["risk_score"].to_numpy()[rows], index=scores["nid"].to_numpy()[rows])
+             for rows in prepared.year_rows.values()]
+    best = {1: float("inf"), 2: float("inf")}
+    cpu = {1: 0.0, 2: 0.0}
+    worker_cpu = {1: 0.0, 2: 0.0}
+    classes: dict[int, list[pd.Series]] = {}
+    local_moran_classes(years[0].iloc[:100], w, permutations=9, seed=1, workers=2)  # start the pool
+    for _ in range(max(1, repeats)):
+        for workers in (1, 2):
+            start, start_cpu, start_children = time.perf_counter(), time.process_time(), children_cpu()
+            classes[workers] = [local_moran_classes(v, w, permutations=999, seed=1, workers=workers)
+                                for v in years]
+            seconds = time.perf_counter() - start
+            if seconds < best[workers]:
+                best[workers], cpu[workers] = seconds, time.process_time() - start_cpu
+                worker_cpu[workers] = children_cpu() - start_children
+    same = all(a.equals(b) for a, b in zip(classes[1], classes[2]))
+    for workers in (1, 2):
+        print(f"{'Local Moran 999 permutations, 3 years, ' + str(workers) + ' worker(s)':<52} "
+              f"{best[workers] * 1000:10.1f} ms   (CPU: main process {cpu[workers]:.2f} s, "
+              f"workers {worker_cpu[workers]:.2f} s)", flush=True)
+    # With two free cores the workers' share halves and the main process's does not.
+    free = cpu[2] + worker_cpu[2] / 2
+    print(f"  1 worker / 2 workers = {best[1] / best[2]:.2f}x by wall time; on two free cores "
+          f"(CPU: main + workers / 2 = {free:.2f} s) {cpu[1] / free:.2f}x; classes identical: "
+          f"{same}; load average {load_average()}")
+    if not same:
+        raise SystemExit("Local Moran classes differ between 1 and 2 workers")
+    return best[1], best[2], best[2]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--small", action="store_true", help="2,500 neighbourhoods instead of 35,000")
@@ -353,9 +407,17 @@ def main() -> None:
     parser.add_argument("--no-cli", action="store_true", help="skip the real `citygeo score` on a DuckDB store")
     parser.add_argument("--cli-repeats", type=int, default=2, help="runs of the real command; the fastest is reported")
     parser.add_argument("--profile", action="store_true", help="one more run of the real command under cProfile")
+    parser.add_argument("--moran", action="store_true", help="only Local Moran, 1 worker against 2")
     args = parser.parse_args()
     rows, cols = (50, 50) if args.small else (175, 200)
     inputs, cells = synthetic_city(rows, cols)
+    if args.moran:
+        prepared = prepare(inputs, synthetic_methodology())
+        print(f"synthetic city: {rows * cols:,} neighbourhoods × {len(YEARS)} years; "
+              f"fastest of {args.repeats}; load average before: {load_average()}", flush=True)
+        moran_workers(prepared, recompute(prepared, synthetic_methodology()), queen_weights(cells),
+                      args.repeats)
+        return
     if args.cli:
         print(f"synthetic city: {rows * cols:,} neighbourhoods × 30 measures × {len(YEARS)} years; "
               f"real `citygeo score` fastest of {args.cli_repeats}; load average before: {load_average()}", flush=True)
@@ -379,12 +441,7 @@ def main() -> None:
     w, t_queen = measure("queen contiguity weights (libpysal)", lambda: queen_weights(cells), baseline, 1)
     scores = recompute(prepared, methodology)
 
-    def moran_all_years() -> None:
-        for year_rows in prepared.year_rows.values():
-            values = pd.Series(scores["risk_score"].to_numpy()[year_rows], index=scores["nid"].to_numpy()[year_rows])
-            local_moran_classes(values, w, permutations=999, seed=1)
-
-    _, t_moran = measure("Local Moran 999 permutations, 3 years", moran_all_years, baseline, 1)
+    t_moran = moran_workers(prepared, scores, w, 1)[2]
     print("-- one year (extra information)")
     one_year = prepare(inputs, methodology, [2026])
     _, t_weight_one = measure("weight change: recompute, one year", lambda: recompute(one_year, changed), baseline, max(reps, 5))
@@ -406,7 +463,7 @@ def main() -> None:
     print(f"  weight change   {t_weight * 1000:8.0f} ms   {verdict(t_weight, 0.1)}")
     print(f"  full recompute  {t_full:8.2f} s    {verdict(t_full, 2.0)}  (prepare {t_prepare:.2f} s)")
     print(f"  Monte Carlo     {t_mc:8.2f} s    {verdict(t_mc, 10.0)}  ({args.draws} draws)")
-    print(f"  Local Moran     {t_moran:8.2f} s    (999 permutations × 3 years; queen weights {t_queen:.2f} s)")
+    print(f"  Local Moran     {t_moran:8.2f} s    (999 permutations × 3 years, 2 workers; queen weights {t_queen:.2f} s)")
     if t_whole is not None:
         print(f"  citygeo score   {t_whole:8.2f} s    {verdict(t_whole, 60.0)}  (store reading not included)")
     print(f"  one year: weight change {t_weight_one * 1000:.0f} ms, full {t_full_one:.2f} s, Monte Carlo {t_mc_one:.2f} s")

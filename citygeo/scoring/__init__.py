@@ -28,7 +28,8 @@ from citygeo.scoring.methodology import (
     validate_against,
 )
 from citygeo.scoring.robustness import rank_intervals, unstable_neighbourhoods
-from citygeo.scoring.score import count_column, score_city, score_prepared
+from citygeo.schema import count_column
+from citygeo.scoring.score import score_city, score_prepared
 
 __all__ = [
     "CoherenceReport",

@@ -15,6 +15,7 @@ FDR option); ``"bonferroni"`` with ``alpha / n``, n the neighbourhoods tested.
 from __future__ import annotations
 
 import logging
+import os
 import warnings
 
 import esda
@@ -36,6 +37,10 @@ log = logging.getLogger(__name__)
 QUADRANT_CLASSES = {1: "high-high", 2: "low-high", 3: "low-low", 4: "high-low"}
 MIN_UNITS = 3
 CORRECTIONS: tuple[str, ...] = ("none", "fdr", "bonferroni")
+# Below this many neighbourhoods, starting worker processes costs more than the permutations.
+PARALLEL_MIN_UNITS = 5_000
+# Each worker is a Python process importing esda (~150 MB): no more than this many.
+MAX_WORKERS = 4
 
 
 def queen_weights(gdf: gpd.GeoDataFrame, id_col: str = "nid") -> W:
@@ -59,6 +64,7 @@ def local_moran_classes(
     seed: int = 12345,
     alpha: float = 0.05,
     correction: str = "none",
+    workers: int | None = None,
 ) -> pd.Series:
     """Local Moran's I class per neighbourhood.
 
@@ -70,6 +76,11 @@ def local_moran_classes(
         Contiguity weights whose ids are the same neighbourhood ids.
     correction : str
         ``"none"``, ``"fdr"`` or ``"bonferroni"`` (see :func:`significance_cutoff`).
+    workers : int, optional
+        Processes for the permutations (esda's ``n_jobs``). ``None``: one per core, up to
+        ``MAX_WORKERS``, when at least ``PARALLEL_MIN_UNITS`` neighbourhoods take part, else
+        1. The classes do not depend on it: esda draws the one permutation table from
+        ``seed`` before it splits the neighbourhoods between the workers.
 
     Returns
     -------
@@ -95,9 +106,12 @@ def local_moran_classes(
             message="The alternative hypothesis for conditional randomization",
             category=DeprecationWarning,
         )
+        # esda 2.9's parallel path stacks the workers' results with numpy's deprecated alias.
+        warnings.filterwarnings("ignore", message="`row_stack` alias is deprecated",
+                                category=DeprecationWarning)
         local = esda.Moran_Local(
-            y, sub, transformation="r", permutations=permutations, seed=seed, n_jobs=1,
-            keep_simulations=False,
+            y, sub, transformation="r", permutations=permutations, seed=seed,
+            n_jobs=_worker_count(len(usable), workers), keep_simulations=False,
         )
     classes = np.array([QUADRANT_CLASSES[q] for q in local.q], dtype=object)
     out.loc[usable] = np.where(local.p_sim < significance_cutoff(local.p_sim, alpha, correction),
@@ -122,6 +136,13 @@ def significance_cutoff(
         return alpha / max(1, len(p_values))
     valid = ", ".join(CORRECTIONS)
     raise ValueError(f"hotspot_correction {correction!r} is not known; valid: {valid}")
+def _worker_count(units: int, workers: int | None) -> int:
+    """How many processes run the permutations for ``units`` neighbourhoods."""
+    if workers is not None:
+        if workers < 1:
+            raise ValueError(f"workers must be at least 1, got {workers}")
+        return min(workers, units)
+    return min(MAX_WORKERS, os.cpu_count() or 1) if units >= PARALLEL_MIN_UNITS else 1
 
 
 def _usable_ids(values: pd.Series, w: W) -> list[object]:

@@ -13,7 +13,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from citygeo.schema import DEFAULT_GROUP, SCORE_COLUMNS, domain_column, measure_column, raw_column
+from citygeo.schema import count_column, DEFAULT_GROUP, SCORE_COLUMNS, domain_column, measure_column, raw_column
 from citygeo.scoring.engine import Prepared, oriented_measures, prepare, recompute
 from citygeo.scoring.flags import build_flags
 from citygeo.scoring.hotspots import local_moran_classes
@@ -21,14 +21,9 @@ from citygeo.scoring.inputs import ScoringInputs
 from citygeo.scoring.methodology import Methodology, methodology_sha256
 from citygeo.scoring.robustness import rank_intervals
 
-__all__ = ["count_column", "score_city", "score_prepared"]
+__all__ = ["score_city", "score_prepared"]
 
 log = logging.getLogger(__name__)
-
-
-def count_column(measure_id: str) -> str:
-    """Column of the event/asset count behind an incident or asset measure."""
-    return f"n__{measure_id}"
 
 
 def score_city(
