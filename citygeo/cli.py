@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from citygeo import __version__
-from citygeo.errors import CitygeoError
+from citygeo.errors import CitygeoError, InputError
 from citygeo.ingest import IngestReport, ingest_city
 from citygeo.settings import REPO_ROOT, STORE_ENV, Mode, resolve_store_path
 from citygeo.store import Store
@@ -223,12 +223,18 @@ def report(nid: Annotated[str, typer.Option(help="The neighbourhood's code.")],
                help="Also print it to <out>.pdf with Chromium (needs /usr/bin/chromium and "
                     "playwright).")] = False,
            force: Annotated[bool, typer.Option(help="Replace existing files.")] = False,
+           lang: Annotated[str | None, typer.Option(
+               help="Language: en, fr or ar (default: the city's [city] language).")] = None,
            ) -> None:
     """Write a printable, self-contained HTML profile of one neighbourhood (A4)."""
+    from citygeo.i18n import LANGUAGES
     from citygeo.outputs.report import print_to_pdf, render_profile_html, write_text_atomic
 
+    if lang is not None and lang not in LANGUAGES:
+        raise InputError(f"--lang {lang!r} is not a language citygeo speaks; use one of "
+                         f"{', '.join(LANGUAGES)}.")
     target = Store(resolve_store_path(store))
-    page = render_profile_html(target, nid, year=year)
+    page = render_profile_html(target, nid, year=year, lang=lang)
     pdf_path = out.with_suffix(".pdf")
     if pdf and pdf_path.exists() and not force:
         raise CitygeoError(f"{pdf_path} already exists; pass --force to replace it.")

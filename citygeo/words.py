@@ -1,35 +1,82 @@
 """Plain-language wording for people: ranks, withheld values, flags, typology, hot spots, units.
 
 The one home of every sentence the pages, the printout and the CLI say about a number, so
-they say the same thing (and translators find every sentence in one file).
+they say the same thing (and translators find every sentence in one file). Every sentence
+goes through :mod:`citygeo.i18n` (``_``/``ngettext`` with named placeholders) and every number
+through its locale's formatters; names and codes from the city's data stay as written.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
+from citygeo.i18n import (
+    N_,
+    Words,
+    _,
+    format_date,
+    format_number,
+    format_percent,
+    language,
+    ngettext,
+)
 from citygeo.schema import is_missing
 from citygeo.scoring import Methodology
 
-INDEX_FIELDS = {"risk_score": "Risk index (0–100)", "protective_score": "Protective index (0–100)",
-                "typology": "Typology (risk × protection)"}
+INDEX_FIELDS = Words({"risk_score": N_("Risk index (0–100)"),
+                      "protective_score": N_("Protective index (0–100)"),
+                      "typology": N_("Typology (risk × protection)")})
 
-TYPOLOGY_WORDS = {"priority": "priority (risk above median, protection below)",
-                  "watch": "watch (both above the median)",
-                  "strengthen": "strengthen (both below the median)",
-                  "resilient": "resilient (risk below median, protection above)"}
+TYPOLOGY_WORDS = Words({"priority": N_("priority (risk above median, protection below)"),
+                        "watch": N_("watch (both above the median)"),
+                        "strengthen": N_("strengthen (both below the median)"),
+                        "resilient": N_("resilient (risk below median, protection above)")})
 
-HOTSPOT_WORDS = {"high-high": "high-risk cluster (high-high)", "low-low": "low-risk cluster (low-low)",
-                 "high-low": "high risk among low (high-low)", "low-high": "low risk among high (low-high)"}
+HOTSPOT_WORDS = Words({"high-high": N_("high-risk cluster (high-high)"),
+                       "low-low": N_("low-risk cluster (low-low)"),
+                       "high-low": N_("high risk among low (high-low)"),
+                       "low-high": N_("low risk among high (low-high)")})
+
+
+def clauses(parts: Sequence[str]) -> str:
+    """Clauses of one sentence joined as the language joins them ("a; b", Arabic "a؛ b")."""
+    # TRANSLATORS: separator between the clauses of one sentence (a semicolon and a space).
+    return _("; ").join(parts)
+
+
+def listing(parts: Sequence[str]) -> str:
+    """Items of a list joined as the language joins them ("a, b", Arabic "a، b")."""
+    # TRANSLATORS: separator between the items of a list (a comma and a space).
+    return _(", ").join(parts)
+
+
+def whole(value: float) -> str:
+    """A whole number as the language groups it ("1,234", "1 234")."""
+    return format_number(round(float(value)), 0)
+
+
+def significant(value: float, figures: int = 2) -> str:
+    """``value`` to ``figures`` significant figures ("0.031", "1,200")."""
+    rounded = float(f"{float(value):.{figures}g}")
+    if rounded == 0:
+        return format_number(0, 0)
+    digits = max(0, figures - 1 - math.floor(math.log10(abs(rounded))))
+    return format_number(rounded, digits)
 
 
 def fewer_than(min_count: int) -> str:
     """How a suppressed count is shown to a person."""
-    return f"fewer than {min_count}"
+    return _("fewer than {n}").format(n=whole(min_count))
+
+
+def no_data() -> str:
+    """A value that does not exist (never zero)."""
+    return _("no data")
 
 
 def measure_label(methodology: Methodology | None, measure_id: str) -> str:
@@ -44,16 +91,22 @@ def domain_label(methodology: Methodology | None, domain_id: str) -> str:
     return d.label if d and d.label else domain_id.replace("_", " ")
 
 
-def withheld_reason(flags: Sequence[str], measure_id: str, methodology: Methodology | None) -> str | None:
-    """Plain words for why a measure's value is not shown, or None."""
+def _limits(methodology: Methodology | None) -> tuple[int, str]:
     min_count = methodology.min_count if methodology else 5
     min_sample = methodology.min_sample if methodology else 30
+    return min_count, format_number(min_sample, 0 if float(min_sample).is_integer() else 1)
+
+
+def withheld_reason(flags: Sequence[str], measure_id: str,
+                    methodology: Methodology | None) -> str | None:
+    """Plain words for why a measure's value is not shown, or None."""
+    min_count, min_sample = _limits(methodology)
     if f"suppressed:{measure_id}" in flags:
-        return f"{fewer_than(min_count)} events: value withheld"
+        return _("fewer than {n} events: value withheld").format(n=whole(min_count))
     if f"unreliable:{measure_id}" in flags:
-        return f"survey sample under {min_sample:g}: value withheld"
+        return _("survey sample under {n}: value withheld").format(n=min_sample)
     if f"missing:{measure_id}" in flags:
-        return "no data"
+        return no_data()
     return None
 
 
@@ -62,62 +115,78 @@ def shown_value(value: object, note: str | None = None, *, categorical: bool = F
     """A value as a table shows it: a number to ``digits`` decimals, the reason it is withheld,
     or "no data"; a category as its name ("no index" when there is none)."""
     if categorical:
-        return str(value) if isinstance(value, str) else "no index"
+        return str(value) if isinstance(value, str) else _("no index")
     if is_missing(value):
-        return note or "no data"
-    return f"{float(value):,.{digits}f}"  # type: ignore[arg-type]
+        return note or no_data()
+    return format_number(float(value), digits)  # type: ignore[arg-type]
 
 
 def rank_text(rank: float, n: int, p05: float = np.nan, p95: float = np.nan) -> str:
     """"rank 7 of 150 (likely between 4 and 11)"."""
     if is_missing(rank):
-        return "not ranked"
-    text = f"rank {int(rank)} of {n}"
-    if not (is_missing(p05) or is_missing(p95)):
-        text += f" (likely between {int(p05)} and {int(p95)})"
-    return text
+        return _("not ranked")
+    if is_missing(p05) or is_missing(p95):
+        return _("rank {rank} of {n}").format(rank=whole(rank), n=whole(n))
+    return _("rank {rank} of {n} (likely between {low} and {high})").format(
+        rank=whole(rank), n=whole(n), low=whole(p05), high=whole(p95))
 
 
 def plural(noun: str, n: int) -> str:
-    """"place of worship" → "places of worship" (n > 1)."""
+    """"place of worship" → "places of worship" (n > 1): English nouns from the data only."""
     if n == 1:
         return noun
     head, sep, tail = noun.partition(" of ")
     return f"{head}s{sep}{tail}" if sep else f"{noun}s"
 
 
+def count_of(kind: str, n: int) -> str:
+    """A count of things of a kind named by the city's data ("3 libraries"; in another language
+    the kind stays as the city wrote it: "library : 3")."""
+    if language() == "en":
+        return f"{whole(n)} {plural(kind, n)}"
+    return _("{kind}: {n}").format(kind=kind, n=whole(n))
+
+
 def survey_value(value: float, unit: str, sign: bool = True) -> str:
     """41% for a share, 3.8 for a mean score."""
-    return f"{value:.0f}%" if unit == "%" and sign else (f"{value:.0f}" if unit == "%" else f"{value:.1f}")
+    if unit == "%":
+        return format_percent(value / 100, 0) if sign else format_number(value, 0)
+    return format_number(value, 1)
 
 
 def months_ago(when: pd.Timestamp, today: dt.date | None = None) -> str:
     """"14 months ago", "this month"."""
     today = today or dt.date.today()
-    months = (today.year - when.year) * 12 + today.month - when.month - (1 if when.day > today.day else 0)
-    return "this month" if months <= 0 else f"{months} month{'s' if months > 1 else ''} ago"
+    months = ((today.year - when.year) * 12 + today.month - when.month
+              - (1 if when.day > today.day else 0))
+    if months <= 0:
+        return _("this month")
+    return ngettext("{n} month ago", "{n} months ago", months).format(n=whole(months))
 
 
 def flag_sentence(flag: str, methodology: Methodology | None, *, public: bool = True) -> str:
     """One flag of a score row in plain words (the profile's and the printout's notes)."""
-    code, _, what = str(flag).partition(":")
+    code, _sep, what = str(flag).partition(":")
     label = measure_label(methodology, what)
-    min_count = methodology.min_count if methodology else 5
-    min_sample = methodology.min_sample if methodology else 30
+    min_count, min_sample = _limits(methodology)
     if code == "suppressed":
-        return (f"{label}: {fewer_than(min_count)} incidents — value withheld to protect the people "
-                "involved (it still counts in the score)." if public else
-                f"{label}: built on fewer than {min_count} incidents; withheld in public outputs.")
+        text = (_("{measure}: fewer than {n} incidents — value withheld to protect the people "
+                  "involved (it still counts in the score).") if public else
+                _("{measure}: built on fewer than {n} incidents; withheld in public outputs."))
+        return text.format(measure=label, n=whole(min_count))
     if code == "unreliable":
-        return (f"{label}: survey sample under {min_sample:g} — estimate withheld as unreliable."
-                if public else f"{label}: survey sample under {min_sample:g}; unreliable, withheld "
-                "in public outputs.")
+        text = (_("{measure}: survey sample under {n} — estimate withheld as unreliable.")
+                if public else
+                _("{measure}: survey sample under {n}; unreliable, withheld in public outputs."))
+        return text.format(measure=label, n=min_sample)
     if code == "missing":
-        return f"{label}: no data this year — its domain is scored from the other measures."
+        return _("{measure}: no data this year — its domain is scored from the other "
+                 "measures.").format(measure=label)
     if code == "missing_domain":
-        return f"{domain_label(methodology, what)}: no data for the whole domain — no index can be computed."
+        return _("{domain}: no data for the whole domain — no index can be "
+                 "computed.").format(domain=domain_label(methodology, what))
     if code == "extreme":
-        return f"{label}: among the top tenth of the city."
+        return _("{measure}: among the top tenth of the city.").format(measure=label)
     return str(flag)
 
 
@@ -135,23 +204,29 @@ def compared_with_city(value: float, median: float, ratio: float, percentile: fl
     if is_missing(value) or is_missing(median):
         return ""
     if not is_missing(ratio) and ratio <= RATIO_LIMIT:
-        return f"{ratio:.1f}× the city median"
-    return f"higher than {percentile:.0f}% of neighbourhoods; city median {median:,.2g}"
+        return _("{ratio}× the city median").format(ratio=format_number(ratio, 1))
+    return _("higher than {share} of neighbourhoods; city median {median}").format(
+        share=format_percent(percentile / 100, 0), median=significant(median))
 
 
 def reads_as(direction: str) -> str:
     """Which way a measure's value points."""
-    return "higher = more risk" if direction == "risk" else "higher = more protection"
+    return _("higher = more risk") if direction == "risk" else _("higher = more protection")
 
 
 def last_consulted(when: object) -> str:
     """"Last consulted on 12 March 2025." or "Never consulted."."""
     if is_missing(when):
-        return "Never consulted."
-    return f"Last consulted on {pd.Timestamp(when):%d %B %Y}."  # type: ignore[arg-type]
+        return _("Never consulted.")
+    day = pd.Timestamp(when).date()  # type: ignore[arg-type]
+    return _("Last consulted on {date}.").format(date=format_date(day))
 
 
 def groups_not_heard(groups: Sequence[str], months_since: Sequence[float]) -> str:
     """"young people (never), older residents (14 months ago)"."""
-    return ", ".join(f"{str(g).replace('_', ' ')} ({'never' if is_missing(m) else f'{int(m)} months ago'})"
-                     for g, m in zip(groups, months_since, strict=True))
+    parts = []
+    for group, months in zip(groups, months_since, strict=True):
+        when = (_("never") if is_missing(months) else
+                ngettext("{n} month ago", "{n} months ago", int(months)).format(n=whole(months)))
+        parts.append(_("{group} ({when})").format(group=str(group).replace("_", " "), when=when))
+    return listing(parts)

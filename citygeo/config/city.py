@@ -26,6 +26,7 @@ class CitySpec(_Spec):
     analyst_mode: bool = False
     allow_outside_paths: bool = False
     basemap: bool = False
+    language: Literal["en", "fr", "ar"] = "en"  # the dashboard's and printout's default (?lang=)
 
 
 class CitySettings(CitySpec):

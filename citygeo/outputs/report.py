@@ -15,7 +15,7 @@ Debian's ``/usr/bin/chromium``; nothing is downloaded).
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import geopandas as gpd
@@ -23,6 +23,7 @@ import shapely
 
 from citygeo import __version__
 from citygeo.errors import CitygeoError
+from citygeo.i18n import _, direction, format_date, format_percent, language, ngettext, using
 from citygeo.outputs.formats import atomic_path
 from citygeo.outputs.svg import drivers_svg, escape_text, map_svg, neighbours_of, trend_svg
 from citygeo.service.city import CityData, load, scores
@@ -32,10 +33,11 @@ from citygeo.store import Store, reads
 from citygeo.words import (
     HOTSPOT_WORDS,
     TYPOLOGY_WORDS,
-    fewer_than,
+    listing,
     rank_text,
     shown_value,
     survey_value,
+    whole,
 )
 
 log = logging.getLogger(__name__)
@@ -49,12 +51,24 @@ _e = escape_text
 
 
 def _table(headers: list[str], rows: list[list[str]], numeric: set[int] = frozenset()) -> str:  # type: ignore[assignment]
-    """An HTML table; ``rows`` hold HTML already escaped; columns in ``numeric`` align right."""
-    def cell(tag: str, i: int, text: str) -> str:
-        return f"<{tag} class=n>{text}</{tag}>" if i in numeric else f"<{tag}>{text}</{tag}>"
-    head = "".join(cell("th", i, h) for i, h in enumerate(headers))
+    """An HTML table; ``headers`` are plain text, ``rows`` hold HTML already escaped; columns in
+    ``numeric`` align to the end of the line (the right, or the left in Arabic)."""
+    def cell(tag: str, i: int, text: str, extra: str = "") -> str:
+        css = " class=n" if i in numeric else ""
+        return f"<{tag}{extra}{css}>{text}</{tag}>"
+    head = "".join(cell("th", i, _e(h), " scope=col") for i, h in enumerate(headers))
     body = "".join("<tr>" + "".join(cell("td", i, c) for i, c in enumerate(r)) + "</tr>" for r in rows)
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _h2(text: str) -> str:
+    """A section heading (screen readers list the printout's sections by these)."""
+    return f"<h2>{_e(text)}</h2>"
+
+
+def _p(text: str, css: str = "") -> str:
+    """A paragraph of plain text."""
+    return f'<p class="{css}">{_e(text)}</p>' if css else f"<p>{_e(text)}</p>"
 
 
 def shapes_of(store: Store) -> gpd.GeoDataFrame:
@@ -66,8 +80,9 @@ def shapes_of(store: Store) -> gpd.GeoDataFrame:
 
 
 def render_profile_html(store: Store, nid: str, *, year: int | None = None,
-                        mode: Mode | str = Mode.PUBLIC) -> str:
-    """The printable profile of neighbourhood ``nid`` read from ``store`` (``citygeo report``).
+                        mode: Mode | str = Mode.PUBLIC, lang: str | None = None) -> str:
+    """The printable profile of neighbourhood ``nid`` read from ``store`` (``citygeo report``),
+    in ``lang`` (default: the city's ``[city] language``).
 
     Raises
     ------
@@ -77,19 +92,23 @@ def render_profile_html(store: Store, nid: str, *, year: int | None = None,
         No scores for this neighbourhood (or not for ``year``).
     """
     city = load(store, mode=mode)
-    prof = profile(city, nid, year, require_scores=True)
-    return render_profile(prof, city, shapes_of(store))
+    with using(lang or city.settings.language):
+        prof = profile(city, nid, year, require_scores=True)
+        return render_profile(prof, city, shapes_of(store))
 
 
 def render_profile(prof: Profile, city: CityData, shapes: gpd.GeoDataFrame) -> str:
-    """The profile ``prof`` of ``city`` as one self-contained HTML page for A4."""
-    title = f"{prof.name} ({prof.nid}) — neighbourhood profile {prof.year}"
+    """The profile ``prof`` of ``city`` as one self-contained HTML page for A4, in the current
+    language (``<html lang dir>``: Arabic is laid out right to left)."""
+    title = _("{name} ({code}) — neighbourhood profile {year}").format(
+        name=prof.name, code=prof.nid, year=prof.year)
     body = [_header(prof, city, shapes), f'<p class="headline">{_e(prof.headline)}</p>',
             _scores_section(prof, city, shapes), _drivers_section(prof, city),
             _medians_section(prof), _trend_section(prof), _survey_section(prof),
             _community_section(prof), _caveats_section(prof), _sources_section(city),
             _footer(prof, city)]
-    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+    return (f'<!DOCTYPE html>\n<html lang="{language()}" dir="{direction()}"><head>'
+            '<meta charset="utf-8">'
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
             f"<title>{_e(title)}</title><style>{CSS}</style></head><body><main>"
             + "".join(body) + "</main></body></html>\n")
@@ -97,53 +116,61 @@ def render_profile(prof: Profile, city: CityData, shapes: gpd.GeoDataFrame) -> s
 
 def _header(prof: Profile, city: CityData, shapes: gpd.GeoDataFrame) -> str:
     settings = city.settings
+    place = [_e(prof.nid)] + ([_e(prof.district)] if _e(prof.district) else [])
     parts = [f"<h1>{_e(prof.name)}</h1>",
-             f'<p class="sub">{_e(prof.nid)}' + (f" · {_e(prof.district)}" if _e(prof.district) else "")
-             + f" · {_e(settings.name)} · {prof.year}</p>"]
+             f'<p class="sub">{" · ".join([*place, _e(settings.name), str(prof.year)])}</p>']
     if settings.fictional:
-        description = settings.description or ("Synthetic data generated for demonstration: "
-                                               "every neighbourhood, figure and name is "
-                                               "invented and describes no real place or person.")
-        parts.append(f'<p class="notice">Fictional city. {_e(description)}</p>')
+        description = settings.description or _("Synthetic data generated for demonstration: "
+                                                "every neighbourhood, figure and name is "
+                                                "invented and describes no real place or person.")
+        parts.append(_p(_("Fictional city.") + " " + description, "notice"))
     if not city.public:
-        parts.append('<p class="mode">Analyst view: contains values built on few events. '
-                     'Sensitive — do not publish.</p>')
+        warning = _("Analyst view: contains values built on few events. Sensitive — do not publish.")
+        parts.append(f'<p class="mode">{_e(warning)}</p>')
     named = shapes.assign(name=shapes["nid"].map(dict(zip(city.neighbourhoods["nid"],
                                                           city.neighbourhoods["name"], strict=True))))
-    parts.append(f"<figure>{map_svg(named, prof.nid)}<figcaption>{_e(prof.name)} "
-                 "(dark) and its neighbours (labelled by code); polygons from the store, "
-                 "WGS 84.</figcaption></figure>")
+    caption = _("{name} (dark) and its neighbours (labelled by code); polygons from the store, "
+                "WGS 84.").format(name=prof.name)
+    parts.append(f"<figure>{map_svg(named, prof.nid)}<figcaption>{_e(caption)}</figcaption></figure>")
     return "".join(parts)
 
 
 def _scores_section(prof: Profile, city: CityData, shapes: gpd.GeoDataFrame) -> str:
     row = prof.row or {}
-    lines = [["Risk score", f"{shown_value(row.get('risk_score'))} / 100",
+    out_of = _("{score} / 100")
+    lines = [[_e(_("Risk score")), _e(out_of.format(score=shown_value(row.get("risk_score")))),
               _e(rank_text(row.get("risk_rank"), prof.scored, row.get("risk_rank_p05"),  # type: ignore[arg-type]
                            row.get("risk_rank_p95"))), shown_value(row.get("risk_decile"), digits=0)],
-             ["Protective score", f"{shown_value(row.get('protective_score'))} / 100",
+             [_e(_("Protective score")),
+              _e(out_of.format(score=shown_value(row.get("protective_score")))),
               _e(rank_text(row.get("protective_rank"), prof.scored)),  # type: ignore[arg-type]
               shown_value(row.get("protective_decile"), digits=0)]]
-    parts = ["<h2>Scores</h2>",
-             _table(["Index", "Score", "Rank (5–95% interval over weight uncertainty)", "Decile"],
-                    lines, {1, 3})]
+    parts = [_h2(_("Scores")),
+             _table([_("Index"), _("Score"), _("Rank (5–95% interval over weight uncertainty)"),
+                     _("Decile")], lines, {1, 3})]
     typology = TYPOLOGY_WORDS.get(str(row.get("typology")), "–")
-    hotspot = HOTSPOT_WORDS.get(str(row.get("hotspot")), "not in a cluster")
-    parts.append(f"<p>Typology: <b>{_e(typology)}</b> · hot spot (Local Moran's I): "
-                 f"<b>{_e(hotspot)}</b>. Rank 1 = highest risk / most protection; "
-                 "decile 1 = the 10% most at risk / most protected.</p>")
+    hotspot = HOTSPOT_WORDS.get(str(row.get("hotspot")), _("not in a cluster"))
+    parts.append("<p>" + _e(_("Typology: {typology} · hot spot (Local Moran's I): {hotspot}.")).format(
+        typology=f"<b>{_e(typology)}</b>", hotspot=f"<b>{_e(hotspot)}</b>") + " "
+        + _e(_("Rank 1 = highest risk / most protection; decile 1 = the 10% most at risk / "
+               "most protected.")) + "</p>")
     if not prof.domains.empty:
-        parts.append(_table(["Domain", "Feeds", "Score", "City median"],
-                            [[_e(d.label), _e(d.index), shown_value(d.score), shown_value(d.median)]
-                             for d in prof.domains.itertuples()], {2, 3}))
+        parts.append(_table([_("Domain"), _("Feeds"), _("Score"), _("City median")],
+                            [[_e(d.label), _e(_index_word(d.index)), shown_value(d.score),
+                              shown_value(d.median)] for d in prof.domains.itertuples()], {2, 3}))
     parts.append(_neighbours_table(prof, city, shapes))
     return "".join(parts)
+
+
+def _index_word(index: object) -> str:
+    """Which index a domain feeds, in words."""
+    return {"risk": _("risk"), "protective": _("protective")}.get(str(index), str(index))
 
 
 def _neighbours_table(prof: Profile, city: CityData, shapes: gpd.GeoDataFrame) -> str:
     neighbours = neighbours_of(shapes, prof.nid)
     if neighbours.empty:
-        return "<p>No neighbouring neighbourhoods.</p>"
+        return _p(_("No neighbouring neighbourhoods."))
     year_rows = scores(city, prof.year).set_index("nid")
     names = dict(zip(city.neighbourhoods["nid"], city.neighbourhoods["name"], strict=True))
     rows = []
@@ -152,34 +179,39 @@ def _neighbours_table(prof: Profile, city: CityData, shapes: gpd.GeoDataFrame) -
         rank = year_rows["risk_rank"].get(nid) if "risk_rank" in year_rows else None
         rows.append([f"{_e(names.get(nid))} ({_e(nid)})", shown_value(score),
                      _e(rank_text(rank, prof.scored))])  # type: ignore[arg-type]
-    return _table(["Neighbour", "Risk score", "Risk rank"], rows, {1})
+    return _table([_("Neighbour"), _("Risk score"), _("Risk rank")], rows, {1})
 
 
 def _withheld_words(prof: Profile) -> str:
     methodology = prof.methodology
-    return (f"withheld ({fewer_than(methodology.min_count)} events or too small a sample)"
-            if methodology else "withheld")
+    if methodology is None:
+        return _("withheld")
+    return _("withheld (fewer than {n} events or too small a sample)").format(
+        n=whole(methodology.min_count))
 
 
 def _drivers_section(prof: Profile, city: CityData) -> str:
     drivers = prof.drivers
+    heading = _h2(_("What drives the risk score"))
     if drivers.empty:
-        return "<h2>What drives the risk score</h2><p>No measure values this year.</p>"
+        return heading + _p(_("No measure values this year."))
     row = prof.row or {}
     shown = float(drivers["contribution"].sum(skipna=True))
-    note = ("The bars add up to the risk score" if prof.drivers_add_up else
-            "With this methodology (geometric mean, exponential transform or z-scores) the bars "
-            "are each measure's weighted share and do not add up to the score exactly")
+    note = (_("The bars add up to the risk score.") if prof.drivers_add_up else
+            _("With this methodology (geometric mean, exponential transform or z-scores) the bars "
+              "are each measure's weighted share and do not add up to the score exactly."))
     if drivers["contribution"].isna().any():
-        note += "; withheld measures still count in the score but their values are not shown"
-    return ("<h2>What drives the risk score</h2>"
-            f"<figure>{drivers_svg(drivers, _withheld_words(prof))}<figcaption>Points each risk "
-            f"measure adds to the risk score of {shown_value(row.get('risk_score'))} (shown: "
-            f"{shown_value(shown)}). {_e(note)}.</figcaption></figure>"
-            + _table(["Measure", "Domain", "Share of the index", "Value (0–100)", "Points of risk"],
-                     [[_e(d.label), _e(d.domain), f"{d.share * 100:.1f}%",
-                       shown_value(d.normalised, "withheld", digits=0),
-                       shown_value(d.contribution, "withheld", digits=2)]
+        note += " " + _("Withheld measures still count in the score but their values are not shown.")
+    caption = _("Points each risk measure adds to the risk score of {score} (shown: {shown}).").format(
+        score=shown_value(row.get("risk_score")), shown=shown_value(shown))
+    withheld = _("withheld")
+    return (heading + f"<figure>{drivers_svg(drivers, _withheld_words(prof))}<figcaption>"
+            f"{_e(caption)} {_e(note)}</figcaption></figure>"
+            + _table([_("Measure"), _("Domain"), _("Share of the index"), _("Value (0–100)"),
+                      _("Points of risk")],
+                     [[_e(d.label), _e(d.domain), format_percent(d.share, 1),
+                       _e(shown_value(d.normalised, withheld, digits=0)),
+                       _e(shown_value(d.contribution, withheld, digits=2))]
                       for d in drivers.itertuples()], {2, 3, 4}))
 
 
@@ -190,91 +222,111 @@ def _medians_section(prof: Profile) -> str:
     rows = [[_e(r.label), _e(shown_value(r.value, r.note or None, digits=2)),
              shown_value(r.median, digits=2), _e(r.comparison), _e(r.reads_as)]
             for r in frame.itertuples()]
-    note = "<p class=sub>City medians are of the published values.</p>" if prof.public else ""
-    return ("<h2>Each measure against the city median</h2>"
-            + _table(["Measure", "Value", "City median", "Compared with the city", "Reads as"],
-                     rows, {1, 2}) + note)
+    note = (_p(_("City medians are of the published values."), "sub")
+            if prof.public else "")
+    return (_h2(_("Each measure against the city median"))
+            + _table([_("Measure"), _("Value"), _("City median"), _("Compared with the city"),
+                      _("Reads as")], rows, {1, 2}) + note)
 
 
 def _trend_section(prof: Profile) -> str:
     history = prof.history
-    parts = ["<h2>Trend over the years</h2>", trend_svg(history) if len(history) else ""]
+    parts = [_h2(_("Trend over the years")), trend_svg(history) if len(history) else ""]
     if len(history) >= 2:
-        parts.append('<p class="key"><span style="background:#b35806"></span>risk'
-                     '<span style="background:#542788"></span>protective</p>')
+        risk, protective = _e(_("risk")), _e(_("protective"))
+        parts.append(f'<p class="key"><span style="background:#b35806"></span>{risk}'
+                     f'<span style="background:#542788"></span>{protective}</p>')
     rows = [[str(int(h.year)), shown_value(h.risk_score),
-             _e(rank_text(h.risk_rank, prof.ranked.get(int(h.year), 0), h.risk_rank_p05, h.risk_rank_p95)),
+             _e(rank_text(h.risk_rank, prof.ranked.get(int(h.year), 0), h.risk_rank_p05,
+                          h.risk_rank_p95)),
              shown_value(h.protective_score), _e(TYPOLOGY_WORDS.get(str(h.typology), "–")),
              _e(h.methodology_version)] for h in history.itertuples()]
-    parts.append(_table(["Year", "Risk", "Risk rank", "Protective", "Typology", "Methodology"],
-                        rows, {1, 3}))
-    for r in prof.trend[~prof.trend["comparable"].astype(bool) & prof.trend["from_year"].notna()].itertuples():
-        parts.append(f"<p><b>{int(r.from_year)} → {int(r.to_year)}: not comparable</b>, because "
-                     f"{_e(r.reason)}.</p>")
+    parts.append(_table([_("Year"), _("Risk"), _("Risk rank"), _("Protective"), _("Typology"),
+                         _("Methodology")], rows, {1, 3}))
+    trend = prof.trend
+    for r in trend[~trend["comparable"].astype(bool) & trend["from_year"].notna()].itertuples():
+        sentence = _("{start} → {end}: not comparable, because {reason}.").format(
+            start=int(r.from_year), end=int(r.to_year), reason=r.reason)
+        parts.append(f'<p class="warn">{_e(sentence)}</p>')
     return "".join(parts)
 
 
 def _survey_section(prof: Profile) -> str:
-    parts = ["<h2>Survey results</h2>"]
+    parts = [_h2(_("Survey results"))]
     if prof.survey.empty and not prof.survey_hidden:
-        return parts[0] + "<p>No survey responses for this neighbourhood this year.</p>"
-    rows = [[_e(r.label), _e("everyone" if r.grp_var == "all" else f"{r.grp} ({r.grp_var})"),
+        return parts[0] + _p(_("No survey responses for this neighbourhood this year."))
+    rows = [[_e(r.label), _e(_("everyone") if r.grp_var == "all" else f"{r.grp} ({r.grp_var})"),
              _e(survey_value(r.estimate, r.unit)),
-             _e(f"{survey_value(r.ci_low, r.unit)} – {survey_value(r.ci_high, r.unit)}"), str(int(r.n))]
+             _e(_("{low} – {high}").format(low=survey_value(r.ci_low, r.unit),
+                                           high=survey_value(r.ci_high, r.unit))), whole(r.n)]
             for r in prof.survey.itertuples()]
-    parts.append(_table(["Question", "Group", "Result", "95% interval", "n"], rows, {2, 4}))
+    parts.append(_table([_("Question"), _("Group"), _("Result"), _("95% interval"), _("n")],
+                        rows, {2, 4}))
     if prof.survey_hidden:
         min_sample = prof.methodology.min_sample if prof.methodology else 30
-        parts.append(f"<p class=sub>{prof.survey_hidden} estimate(s) withheld: their effective "
-                     f"sample is under {min_sample:g}, too small to be reliable.</p>")
+        text = ngettext("{n} estimate withheld: its effective sample is under {sample}, too small "
+                        "to be reliable.",
+                        "{n} estimates withheld: their effective sample is under {sample}, too "
+                        "small to be reliable.", prof.survey_hidden)
+        parts.append(f"<p class=sub>{_e(text.format(n=whole(prof.survey_hidden), sample=whole(min_sample)))}</p>")
     return "".join(parts)
 
 
 def _community_section(prof: Profile) -> str:
-    parts = ["<h2>Consultation</h2>", f"<p>{_e(prof.consultation_text)}</p>"]
+    parts = [_h2(_("Consultation")), f"<p>{_e(prof.consultation_text)}</p>"]
     if prof.groups_not_heard:
-        parts.append(f"<p>Groups not heard in the last 12 months: {_e(prof.groups_not_heard)}.</p>")
-    parts.append("<h2>Mechanisms and partners serving it</h2>")
+        parts.append("<p>" + _e(_("Groups not heard in the last 12 months: {groups}.").format(
+            groups=prof.groups_not_heard)) + "</p>")
+    parts.append(_h2(_("Mechanisms and partners serving it")))
     if prof.mechanisms.empty:
-        parts.append("<p>No mechanisms or facilities registered here.</p>")
+        parts.append(_p(_("No mechanisms or facilities registered here.")))
     else:
-        parts.append(_table(["Mechanism", "Kind", "Themes"],
-                            [[_e(m.name), _e(str(m.kind).replace("_", " ")), _e(", ".join(m.themes))]
-                             for m in prof.mechanisms.itertuples()]))
+        parts.append(_table([_("Mechanism"), _("Kind"), _("Themes")],
+                            [[_e(m.name), _e(str(m.kind).replace("_", " ")),
+                              _e(listing(list(m.themes)))] for m in prof.mechanisms.itertuples()]))
     if prof.partners.empty:
-        parts.append("<p>No partners registered as serving it.</p>")
+        parts.append(_p(_("No partners registered as serving it.")))
     else:
-        parts.append(_table(["Partner", "Sector", "Themes"],
-                            [[_e(p.name), _e(p.sector), _e(", ".join(p.themes))]
+        parts.append(_table([_("Partner"), _("Sector"), _("Themes")],
+                            [[_e(p.name), _e(p.sector), _e(listing(list(p.themes)))]
                              for p in prof.partners.itertuples()]))
     return "".join(parts)
 
 
 def _caveats_section(prof: Profile) -> str:
     items = list(prof.notes)
-    items.append("The rank interval is the 5th–95th percentile of the rank over random "
-                 "changes of the weights: a wide interval means the rank depends on the weighting.")
+    items.append(_("The rank interval is the 5th–95th percentile of the rank over random "
+                   "changes of the weights: a wide interval means the rank depends on the "
+                   "weighting."))
     if prof.methodology is not None:
-        items.append(f"Scores are relative to the other neighbourhoods of {prof.year} "
-                     f"(normalisation: {prof.methodology.normalisation}), not absolute levels.")
-    return "<h2>Data-quality notes and caveats</h2><ul>" + "".join(f"<li>{_e(i)}</li>" for i in items) + "</ul>"
+        items.append(_("Scores are relative to the other neighbourhoods of {year} (normalisation: "
+                       "{method}), not absolute levels.").format(
+            year=prof.year, method=prof.methodology.normalisation))
+    return (_h2(_("Data-quality notes and caveats")) + "<ul>"
+            + "".join(f"<li>{_e(i)}</li>" for i in items) + "</ul>")
 
 
 def _sources_section(city: CityData) -> str:
     sources = city.table("sources")
+    heading = _h2(_("Sources"))
     if sources.empty:
-        return "<h2>Sources</h2><p>No source catalogue in the store.</p>"
+        return heading + _p(_("No source catalogue in the store."))
     rows = [[_e(s.get("name")), _e(s.get("owner")), _e(s.get("licence")), _e(s.get("collected")),
              _e(s.get("known_biases"))] for s in sources.to_dict("records")]
-    return "<h2>Sources</h2>" + _table(["Source", "Owner", "Licence", "Collected", "Known biases"], rows)
+    return heading + _table([_("Source"), _("Owner"), _("Licence"), _("Collected"),
+                             _("Known biases")], rows)
 
 
 def _footer(prof: Profile, city: CityData) -> str:
     row = prof.row or {}
-    when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    return (f"<footer>Methodology {_e(row.get('methodology_version'))} (sha256 "
-            f"{_e(str(row.get('methodology_sha256'))[:12])}…) · {_e(city.mode.value)} view · "
-            f"generated {when} by citygeo {_e(__version__)}</footer>")
+    now = datetime.now(UTC)
+    mode = _("public view") if city.public else _("analyst view")
+    text = _("Methodology {version} (sha256 {digest}…) · {mode} · generated {when} by citygeo "
+             "{release}").format(version=row.get("methodology_version"),
+                                 digest=str(row.get("methodology_sha256"))[:12], mode=mode,
+                                 when=f"{format_date(now.date(), 'short')} {now:%H:%M} UTC",
+                                 release=__version__)
+    return f"<footer>{_e(text)}</footer>"
 
 
 CSS = """
@@ -291,20 +343,21 @@ h1 { font-size: 17pt; margin: 0 0 2pt; } h2 { font-size: 12pt; margin: 12pt 0 4p
 .mode { border: 1px solid #666; padding: 3pt 8pt; margin: 6pt 0; }
 table { border-collapse: collapse; width: 100%; margin: 2pt 0 6pt; break-inside: auto; }
 thead { display: table-header-group; } tr { break-inside: avoid; }
-th, td { border-bottom: 1px solid #ddd; padding: 2pt 4pt; text-align: left; vertical-align: top; }
-td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; }
-figure { margin: 4pt 0; break-inside: avoid; } figcaption { font-size: 8.5pt; color: #444; }
-svg { width: 100%; height: auto; display: block; }
+th, td { border-bottom: 1px solid #ddd; padding: 2pt 4pt; text-align: start; vertical-align: top; }
+td.n, th.n { text-align: end; font-variant-numeric: tabular-nums; }
+.warn { font-weight: bold; }
+figure { margin: 4pt 0; break-inside: avoid; } figcaption { font-size: 8.5pt; color: #333; }
+svg { width: 100%; height: auto; display: block; direction: ltr; }
 svg.map path { stroke: #fff; stroke-width: 1; fill-rule: evenodd; }
 svg.map .ctx { fill: #e6e6e6; } svg.map .nb { fill: #fdb863; } svg.map .me { fill: #b35806; stroke: #000; stroke-width: 1.5; }
 svg.map text { font-size: 11px; text-anchor: middle; fill: #222; }
-svg.bars rect { fill: #b35806; } svg.bars text { font-size: 11px; } svg.bars .lbl { text-anchor: end; }
+svg.bars rect { fill: #b35806; } svg.bars text { font-size: 11px; }
 svg.bars .na { fill: #666; font-style: italic; }
 svg.trend polyline { fill: none; stroke-width: 2; } svg.trend .risk { stroke: #b35806; fill: #b35806; }
 svg.trend polyline.risk { fill: none; } svg.trend .prot { stroke: #542788; fill: #542788; }
 svg.trend polyline.prot { fill: none; } svg.trend .axis { stroke: #999; } svg.trend text { font-size: 11px; text-anchor: middle; }
-.key span { display: inline-block; width: 10pt; height: 8pt; margin: 0 3pt 0 8pt; }
-ul { margin: 2pt 0 6pt 14pt; padding: 0; } li { margin: 1pt 0; }
+.key span { display: inline-block; width: 10pt; height: 8pt; margin-inline: 8pt 3pt; }
+ul { margin: 2pt 0 6pt; margin-inline-start: 14pt; padding: 0; } li { margin: 1pt 0; }
 footer { margin-top: 10pt; font-size: 8pt; color: #555; border-top: 1px solid #999; padding-top: 3pt; }
 .two { display: flex; gap: 8mm; } .two > * { flex: 1; }
 """

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from citygeo.i18n import _, is_right_to_left
 from citygeo.schema import is_missing
 from citygeo.words import shown_value
 
@@ -48,7 +49,7 @@ def _projector(bounds: Sequence[float]) -> tuple[float, float, float, float, flo
 
 
 def _path(geom: Any, proj: tuple[float, float, float, float, float]) -> str:
-    x0, y0, kx, _, scale = proj
+    x0, y0, kx, _ky, scale = proj
     parts = []
     for polygon in getattr(geom, "geoms", [geom]):
         if polygon.geom_type != "Polygon":
@@ -74,47 +75,59 @@ def map_svg(hoods: gpd.GeoDataFrame, nid: str) -> str:
     proj = _projector(box)
     context = hoods[hoods.geometry.intersects(shapely.box(*box)) & ~hoods["nid"].isin(focus["nid"])]
     shapes = []
-    for _, row in context.iterrows():
+    for _i, row in context.iterrows():
         shapes.append(f'<path class="ctx" d="{_path(row.geometry, proj)}"><title>{escape_text(row["name"])} '
                       f'({escape_text(row["nid"])})</title></path>')
-    for _, row in neighbours.iterrows():
+    for _i, row in neighbours.iterrows():
         shapes.append(f'<path class="nb" d="{_path(row.geometry, proj)}"><title>{escape_text(row["name"])} '
                       f'({escape_text(row["nid"])})</title></path>')
     row = target.iloc[0]
     shapes.append(f'<path class="me" d="{_path(row.geometry, proj)}"><title>{escape_text(row["name"])} '
                   f'({escape_text(row["nid"])})</title></path>')
-    x0, y0, kx, _, scale = proj
-    for _, nb in neighbours.iterrows():
+    x0, y0, kx, _ky, scale = proj
+    for _i, nb in neighbours.iterrows():
         point = nb.geometry.representative_point()
         shapes.append(f'<text x="{(point.x - x0) * kx * scale:.1f}" y="{(y0 - point.y) * scale:.1f}">'
                       f'{escape_text(nb["nid"])}</text>')
+    label = _("Map of {name} and its neighbours").format(name=row["name"])
     return (f'<svg class="map" viewBox="0 0 {MAP_WIDTH:.0f} {MAP_HEIGHT:.0f}" role="img" '
-            f'aria-label="Map of {escape_text(row["name"])} and its neighbours" '
+            f'aria-label="{escape_text(label)}" '
             f'xmlns="http://www.w3.org/2000/svg">{"".join(shapes)}</svg>')
 
 
 def drivers_svg(drivers: pd.DataFrame, withheld: str) -> str:
     """Horizontal bars: each risk measure's contribution to the risk score (points);
-    ``drivers`` is the profile's driver table, ``withheld`` the words for a withheld value."""
-    row_h, label_w, bar_w = 22, 300, 280
+    ``drivers`` is the profile's driver table, ``withheld`` the words for a withheld value.
+    Right to left (Arabic) the chart is mirrored: labels on the right, bars growing leftwards."""
+    row_h, label_w, bar_w, width = 22, 300, 280, 640
+    rtl = is_right_to_left()
+
+    def x(at: float) -> float:  # a position measured from the labels' side
+        return width - at if rtl else at
     contributions = drivers["contribution"].to_numpy(dtype=float)
     largest = max([c for c in contributions if not np.isnan(c)] + [1e-9])
     height = row_h * len(drivers) + 10
+    label_anchor, value_anchor = ("start", "end") if rtl else ("end", "start")
     parts = []
     for i, (label, contribution) in enumerate(zip(drivers["label"], contributions, strict=True)):
         y = 5 + i * row_h
         short = label if len(label) <= 46 else label[:45] + "…"
-        parts.append(f'<text class="lbl" x="{label_w - 6}" y="{y + 15}"><title>{escape_text(label)}'
-                     f'</title>{escape_text(short)}</text>')
+        parts.append(f'<text class="lbl" text-anchor="{label_anchor}" x="{x(label_w - 6):.0f}" '
+                     f'y="{y + 15}"><title>{escape_text(label)}</title>{escape_text(short)}</text>')
         if not np.isnan(contribution):
-            width = bar_w * contribution / largest
-            parts.append(f'<rect x="{label_w}" y="{y + 3}" width="{width:.1f}" height="{row_h - 6}"/>'
-                         f'<text class="val" x="{label_w + width + 4:.1f}" y="{y + 15}">'
+            length = bar_w * contribution / largest
+            left = x(label_w + length) if rtl else label_w
+            parts.append(f'<rect x="{left:.1f}" y="{y + 3}" width="{length:.1f}" height="{row_h - 6}"/>'
+                         f'<text class="val" text-anchor="{value_anchor}" '
+                         f'x="{x(label_w + length + 4):.1f}" y="{y + 15}">'
                          f'{shown_value(contribution)}</text>')
         else:
-            parts.append(f'<text class="val na" x="{label_w + 4}" y="{y + 15}">{escape_text(withheld)}</text>')
-    return (f'<svg class="bars" viewBox="0 0 640 {height}" role="img" aria-label="What drives '
-            f'the risk score" xmlns="http://www.w3.org/2000/svg">{"".join(parts)}</svg>')
+            parts.append(f'<text class="val na" text-anchor="{value_anchor}" x="{x(label_w + 4):.0f}" '
+                         f'y="{y + 15}">{escape_text(withheld)}</text>')
+    label = _("What drives the risk score")
+    return (f'<svg class="bars" viewBox="0 0 {width} {height}" role="img" '
+            f'aria-label="{escape_text(label)}" '
+            f'xmlns="http://www.w3.org/2000/svg">{"".join(parts)}</svg>')
 
 
 def trend_svg(history: pd.DataFrame) -> str:
@@ -138,5 +151,6 @@ def trend_svg(history: pd.DataFrame) -> str:
             parts.append(f'<polyline class="{css}" points="{text}"/>')
             parts += [f'<circle class="{css}" cx="{x:.1f}" cy="{y:.1f}" r="3"/>' for x, y in points]
     parts += [f'<text x="{xy(y, 0)[0]:.1f}" y="{height - 2}">{y}</text>' for y in years]
-    return (f'<svg class="trend" viewBox="0 0 {width} {height}" role="img" aria-label="Scores over '
-            f'the years" xmlns="http://www.w3.org/2000/svg">{"".join(parts)}</svg>')
+    label = _("Scores over the years")
+    return (f'<svg class="trend" viewBox="0 0 {width} {height}" role="img" '
+            f'aria-label="{escape_text(label)}" xmlns="http://www.w3.org/2000/svg">{"".join(parts)}</svg>')

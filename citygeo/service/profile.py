@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from citygeo.errors import InputError, StoreError
+from citygeo.i18n import _, ngettext
 from citygeo.rules.online import detect_spikes, monthly_series
 from citygeo.rules.privacy import (
     public_stakeholders,
@@ -34,16 +35,19 @@ from citygeo.service.map import (
     asset_points,
 )
 from citygeo.words import (
+    clauses,
     compared_with_city,
+    count_of,
     groups_not_heard,
     last_consulted,
+    listing,
     measure_label,
     months_ago,
-    plural,
     quality_notes,
     rank_text,
     reads_as,
     survey_value,
+    whole,
     withheld_reason,
 )
 
@@ -104,14 +108,15 @@ class Profile:
 def check_nid(city: CityData, nid: str | None) -> tuple[str, dict[str, object]]:
     """The neighbourhood row for ``nid``; InputError (with a hint) when unknown."""
     if not nid:
-        raise InputError("No neighbourhood chosen: pick one by name or code, or open a profile "
-                         "from the map.")
+        raise InputError(_("No neighbourhood chosen: pick one by name or code, or open a "
+                           "profile from the map."))
     hoods = city.neighbourhoods
     row = hoods[hoods["nid"] == nid]
     if row.empty:
         examples = ", ".join(hoods["nid"].head(3))
-        raise InputError(f"No neighbourhood has the code {nid!r} in this city "
-                         f"(codes look like {examples}). Check the link or pick one by name.")
+        raise InputError(_("No neighbourhood has the code {code} in this city (codes look like "
+                           "{examples}). Check the link or pick one by name.").format(
+                               code=repr(nid), examples=examples))
     return nid, row.iloc[0].to_dict()
 
 
@@ -157,7 +162,7 @@ def profile(city: CityData, nid: str | None, year: int | None = None, *, as_of: 
         ranked={int(y): int(n) for y, n in all_scores.groupby("year")["risk_rank"].count().items()}
         if years else {})
     prof.notes = (quality_notes(list(row.get("flags") or []), methodology,  # type: ignore[call-overload]
-                                public=city.public) if row else ["This neighbourhood has no scores yet."])
+                                public=city.public) if row else [_("This neighbourhood has no scores yet.")])
     prof.headline = headline(prof)
     return prof
 
@@ -275,7 +280,7 @@ def trend(city: CityData, all_scores: pd.DataFrame, nid: str) -> pd.DataFrame:
     if not rows:
         single = mine.assign(from_year=np.nan, to_year=mine["year"], risk_score_to=mine["risk_score"],
                              risk_rank_to=mine["risk_rank"], protective_score_to=mine["protective_score"],
-                             comparable=False, reason="only one year scored")
+                             comparable=False, reason=_("only one year scored"))
         return single.reindex(columns=columns)
     return pd.concat(rows, ignore_index=True).reindex(columns=columns)
 
@@ -396,38 +401,46 @@ def consultation_status(city: CityData, nids: Sequence[str] | None, as_of: dt.da
 def headline(p: Profile) -> str:
     """The sentence an official reads first (journey 1)."""
     if p.row is None:
-        return f"{p.name} has no scores yet."
+        return _("{name} has no scores yet.").format(name=p.name)
     r = p.row
     risk = r.get("risk_score")
     if risk is None or np.isnan(float(risk)):  # type: ignore[arg-type]
-        text = "risk: no index (a whole domain is missing)"
+        parts = [_("risk: no index (a whole domain is missing)")]
     else:
-        text = f"risk {float(risk):.0f}/100, " + rank_text(float(r["risk_rank"]), p.scored,  # type: ignore[arg-type]
-                                                          float(r.get("risk_rank_p05", np.nan)),  # type: ignore[arg-type]
-                                                          float(r.get("risk_rank_p95", np.nan)))  # type: ignore[arg-type]
+        rank = rank_text(float(r["risk_rank"]), p.scored,  # type: ignore[arg-type]
+                         float(r.get("risk_rank_p05", np.nan)),  # type: ignore[arg-type]
+                         float(r.get("risk_rank_p95", np.nan)))  # type: ignore[arg-type]
+        parts = [_("risk {score}/100, {rank}").format(score=whole(risk), rank=rank)]  # type: ignore[arg-type]
     top = p.versus_median.merge(p.drivers[["measure", "contribution"]], on="measure")
     above = (top["ratio"] > 1) | (top["ratio"].isna() & (top["percentile"] > 50))
     top = top[(top["direction"] == "risk") & above].sort_values("contribution", ascending=False).head(2)
     if not top.empty:
-        text += "; driven by " + " and ".join(f"{lab.lower()} ({words})" for lab, words in
-                                              zip(top["label"], top["comparison"], strict=True))
+        drivers = [_("{measure} ({comparison})").format(measure=lab.lower(), comparison=words)
+                   for lab, words in zip(top["label"], top["comparison"], strict=True)]
+        parts.append(_("driven by {first} and {second}").format(first=drivers[0], second=drivers[1])
+                      if len(drivers) == 2 else _("driven by {first}").format(first=drivers[0]))
     protective = r.get("protective_score")
     if protective is not None and not np.isnan(float(protective)):  # type: ignore[arg-type]
-        text += f"; protective {float(protective):.0f}/100"  # type: ignore[arg-type]
+        parts.append(_("protective {score}/100").format(score=whole(protective)))  # type: ignore[arg-type]
     if not p.mechanisms.empty:
         kinds = p.mechanisms["kind"].value_counts()
-        text += " (" + ", ".join(f"{n} {plural(k.replace('_', ' '), n)}" for k, n in kinds.items()) + ")"
+        parts[-1] += " (" + listing([count_of(str(k).replace("_", " "), int(n))
+                                     for k, n in kinds.items()]) + ")"
     if not p.partners.empty:
-        text += f", served by {len(p.partners)} partner{'s' if len(p.partners) > 1 else ''}"
+        parts[-1] = ngettext("{clause}, served by {n} partner", "{clause}, served by {n} partners",
+                             len(p.partners)).format(clause=parts[-1], n=whole(len(p.partners)))
     trust = p.survey[(p.survey["grp_var"] == "all") & (p.survey["item"] == "trust_local_gov")]
     if not trust.empty:
         t = trust.iloc[0]
         half = (t["ci_high"] - t["ci_low"]) / 2
-        text += f"; trust in local government {survey_value(t['estimate'], t['unit'])} (±{survey_value(half, t['unit'], False)}, n = {int(t['n'])})"
+        parts.append(_("trust in local government {value} (±{margin}, n = {n})").format(
+            value=survey_value(t["estimate"], t["unit"]), margin=survey_value(half, t["unit"], False),
+            n=whole(t["n"])))
     last = p.heard[p.heard["grp"] == DEFAULT_GROUP]["last_heard"]
     if not last.empty and pd.notna(last.iloc[0]):
-        text += f"; last consulted {months_ago(last.iloc[0])}"
+        parts.append(_("last consulted {when}").format(when=months_ago(last.iloc[0])))
     elif not last.empty:
-        text += "; never consulted"
-    return text + "."
+        parts.append(_("never consulted"))
+    # TRANSLATORS: the end of the profile's headline sentence ({sentence} is its clauses).
+    return _("{sentence}.").format(sentence=clauses(parts))
 
