@@ -37,6 +37,9 @@ TYPOLOGY_WORDS = Words({"priority": N_("priority (risk above median, protection 
                         "strengthen": N_("strengthen (both below the median)"),
                         "resilient": N_("resilient (risk below median, protection above)")})
 
+TYPOLOGY_NAMES = Words({"priority": N_("priority"), "watch": N_("watch"),
+                        "strengthen": N_("strengthen"), "resilient": N_("resilient")})
+
 HOTSPOT_WORDS = Words({"high-high": N_("high-risk cluster (high-high)"),
                        "low-low": N_("low-risk cluster (low-low)"),
                        "high-low": N_("high risk among low (high-low)"),
@@ -115,7 +118,7 @@ def shown_value(value: object, note: str | None = None, *, categorical: bool = F
     """A value as a table shows it: a number to ``digits`` decimals, the reason it is withheld,
     or "no data"; a category as its name ("no index" when there is none)."""
     if categorical:
-        return str(value) if isinstance(value, str) else _("no index")
+        return TYPOLOGY_NAMES.get(value, value) if isinstance(value, str) else _("no index")
     if is_missing(value):
         return note or no_data()
     return format_number(float(value), digits)  # type: ignore[arg-type]

@@ -16,6 +16,7 @@ from citygeo.scoring import Methodology
 from citygeo.service.city import (
     CityData,
 )
+from citygeo.i18n import _
 from citygeo.store import Store, reads
 from citygeo.words import (
     INDEX_FIELDS,
@@ -32,11 +33,13 @@ def map_fields(methodology: Methodology | None) -> dict[str, str]:
     if methodology is None:
         return out
     for d in methodology.domains:
-        out[domain_column(d.id)] = f"Domain: {d.label or d.id} (0–100)"
+        out[domain_column(d.id)] = _("Domain: {domain} (0–100)").format(domain=d.label or d.id)
     for m in methodology.measures:
-        out[measure_column(m.id)] = f"{measure_label(methodology, m.id)} (normalised 0–100)"
+        out[measure_column(m.id)] = _("{measure} (normalised 0–100)").format(
+            measure=measure_label(methodology, m.id))
     for m in methodology.measures:
-        out[raw_column(m.id)] = f"{measure_label(methodology, m.id)} (raw value)"
+        out[raw_column(m.id)] = _("{measure} (raw value)").format(
+            measure=measure_label(methodology, m.id))
     return out
 
 
@@ -124,17 +127,19 @@ def asset_points(city: CityData) -> pd.DataFrame:
 
 def column_labels(methodology: Methodology | None) -> dict[str, str]:
     """Plain words for score columns (tables show these, never raw column names)."""
-    labels = {"nid": "Code", "name": "Neighbourhood", "district": "District", "year": "Year",
-              "risk_score": "Risk (0–100)", "risk_rank": "Risk rank", "protective_score": "Protective (0–100)",
-              "protective_rank": "Protective rank", "typology": "Typology", "hotspot": "Hot spot",
-              "risk_change": "Risk change since previous year", "risk_rank_p05": "Rank (5%)",
-              "risk_rank_p95": "Rank (95%)", "grp": "Group"}
+    labels = {"nid": _("Code"), "name": _("Neighbourhood"), "district": _("District"),
+              "year": _("Year"), "risk_score": _("Risk (0–100)"), "risk_rank": _("Risk rank"),
+              "protective_score": _("Protective (0–100)"), "protective_rank": _("Protective rank"),
+              "typology": _("Typology"), "hotspot": _("Hot spot"),
+              "risk_change": _("Risk change since previous year"), "risk_rank_p05": _("Rank (5%)"),
+              "risk_rank_p95": _("Rank (95%)"), "grp": _("Group")}
     if methodology is not None:
         for d in methodology.domains:
-            labels[domain_column(d.id)] = f"{d.label or d.id} (0–100)"
+            labels[domain_column(d.id)] = _("{name} (0–100)").format(name=d.label or d.id)
         for m in methodology.measures:
             labels[raw_column(m.id)] = measure_label(methodology, m.id)
-            labels[measure_column(m.id)] = f"{measure_label(methodology, m.id)} (0–100)"
+            labels[measure_column(m.id)] = _("{name} (0–100)").format(
+                name=measure_label(methodology, m.id))
     return labels
 
 

@@ -15,6 +15,7 @@ import streamlit as st
 from citygeo.config import CitySettings
 from citygeo.errors import CitygeoError
 from citygeo.geo.classify import HOTSPOT_COLOURS
+from citygeo.i18n import _, language, using
 from citygeo.geo.display import Outlines, display_outlines, district_outlines
 from citygeo.service.city import (
     CityData,
@@ -49,21 +50,33 @@ def current_store() -> Store:
     if is_demo and not store.exists():
         with _demo_lock():
             if not store.exists():
-                bar = st.progress(0.0, text="Building the fictional demo city (first start only)…")
+                bar = st.progress(0.0, text=_("Building the fictional demo city (first start only)…"))
 
                 def progress(done: int, total: int, label: str) -> None:
-                    bar.progress(min(done / max(total, 1), 1.0), text=f"Demo city: {label}")
+                    bar.progress(min(done / max(total, 1), 1.0),
+                                 text=_("Demo city: {step}").format(step=label))
                 build_demo(store, progress=progress)
                 bar.empty()
     if not store.exists():
-        raise CitygeoError(f"There is no store at {Path(path).resolve()}. Build one with "
-                           "`citygeo ingest CITY.toml` or unset CITYGEO_STORE to see the demo city.")
+        raise CitygeoError(_("There is no store at {path}. Build one with `citygeo ingest "
+                             "CITY.toml` or unset CITYGEO_STORE to see the demo city.").format(
+                                 path=Path(path).resolve()))
     return store
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def city_settings(path: str, version: tuple[int, int]) -> CitySettings:
     return read_settings(Store(path))
+
+
+def default_language() -> str:
+    """The city's ``[city] language`` (English when there is no city to read it from yet: the
+    page then shows why, in English)."""
+    try:
+        store = current_store()
+        return city_settings(str(store.path), store.version()).language
+    except CitygeoError:
+        return "en"
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
@@ -101,12 +114,13 @@ def show_error(err: CitygeoError) -> None:
 def fictional_notice(settings: CitySettings) -> None:
     """The banner that says the demo city is fictional, wherever it is shown."""
     if settings.fictional:
-        st.warning(f"**{md(settings.name or 'This city')} is a fictional city.** Every neighbourhood, "
-                   "figure and incident shown here is synthetic, generated for demonstration; "
-                   "none describes a real place or real people.", icon="⚠️")
+        text = _("**{city} is a fictional city.** Every neighbourhood, figure and incident shown "
+                 "here is synthetic, generated for demonstration; none describes a real place or "
+                 "real people.")
+        st.warning(text.format(city=md(settings.name or _("This city"))), icon="⚠️")
 
 
-@st.cache_resource(show_spinner="Reading the city…", max_entries=4)
+@st.cache_resource(show_spinner=False, max_entries=4)
 def city_data(path: str, version: tuple[int, int], mode: Mode) -> CityData:
     """Everything the pages read, once per store version (shared by sessions; read-only)."""
     return load(Store(path), mode=mode)
@@ -125,7 +139,7 @@ def open_city() -> tuple[Store, CityData]:
 
 def page_header(city_: CityData, title: str) -> None:
     """Title, fictional notice and the public/analyst mode in one line."""
-    st.title(f"{md(city_.settings.name or 'City')}: {title}")
+    st.title(_("{city}: {page}").format(city=md(city_.settings.name or _("City")), page=title))
     fictional_notice(city_.settings)
 
 
@@ -160,15 +174,28 @@ def static_geojson(features: list[dict[str, object]]) -> str:
     return f"app/static/{name}"
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
 def map_file(path: str, version: tuple[int, int], mode: Mode, year: int | None, grp: str,
-              district: str | None) -> str:
+             district: str | None) -> str:
+    """The outlines with the tooltip words of every field, in the current language (see
+    :func:`_map_file`)."""
+    return _map_file(path, version, mode, year, grp, district, language())
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _map_file(path: str, version: tuple[int, int], mode: Mode, year: int | None, grp: str,
+              district: str | None, lang: str) -> str:
     """The outlines of the drawn neighbourhoods with the tooltip words of every field, as a static file.
 
-    One file per year, group and district: changing the field shown reuses it (only colours and
-    the tooltip template change), so the browser keeps the polygons it has built.
+    One file per year, group, district and language: changing the field shown reuses it (only
+    colours and the tooltip template change), so the browser keeps the polygons it has built.
     """
     city = city_data(path, version, mode)
+    with using(lang):
+        return _map_file_words(path, version, city, year, grp, district)
+
+
+def _map_file_words(path: str, version: tuple[int, int], city: CityData, year: int | None,
+                    grp: str, district: str | None) -> str:
     methodology = current_methodology(city, year)
     frame = in_district(city, scores(city, year, grp), district)
     tips = map_tooltips(frame, list(map_fields(methodology)), methodology)
@@ -192,10 +219,23 @@ def hotspot_file(path: str, version: tuple[int, int], mode: Mode, year: int | No
     return static_geojson(features) if features else None
 
 
+def district_map_file(path: str, version: tuple[int, int], mode: Mode, year: int | None,
+                      grp: str) -> str | None:
+    """District outlines with the tooltip words of every field (district scores), as a static
+    file, in the current language."""
+    return _district_map_file(path, version, mode, year, grp, language())
+
+
 @st.cache_data(show_spinner=False, max_entries=32)
-def district_map_file(path: str, version: tuple[int, int], mode: Mode, year: int | None, grp: str) -> str | None:
-    """District outlines with the tooltip words of every field (district scores), as a static file."""
+def _district_map_file(path: str, version: tuple[int, int], mode: Mode, year: int | None, grp: str,
+                       lang: str) -> str | None:
     city = city_data(path, version, mode)
+    with using(lang):
+        return _district_words(path, version, city, year, grp)
+
+
+def _district_words(path: str, version: tuple[int, int], city: CityData, year: int | None,
+                    grp: str) -> str | None:
     methodology = current_methodology(city, year)
     frame = district_scores(city, year, grp)
     geometry = district_geometry(path, version)
@@ -217,17 +257,18 @@ def _prune_static() -> None:
 def empty_state(city_: CityData) -> bool:
     """Show the empty state when the store holds no city or no scores; True when shown."""
     if city_.neighbourhoods.empty:
-        st.info("This store holds no neighbourhoods yet. Load a city with `citygeo ingest CITY.toml`, "
-                "or open the dashboard without CITYGEO_STORE to see the fictional demo city.")
+        st.info(_("This store holds no neighbourhoods yet. Load a city with `citygeo ingest "
+                  "CITY.toml`, or open the dashboard without CITYGEO_STORE to see the fictional "
+                  "demo city."))
         return True
     if city_.scores.empty:
-        st.info("This city has not been scored yet. Run `citygeo score` to compute the risk and "
-                "protective indices.")
+        st.info(_("This city has not been scored yet. Run `citygeo score` to compute the risk "
+                  "and protective indices."))
         return True
     return False
 
 
-@st.cache_data(show_spinner="Preparing the file…", max_entries=16)
+@st.cache_data(show_spinner=False, max_entries=16)
 def export_file(path: str, version: tuple[int, int], fmt: str, year: int | None,
                 mode: Mode) -> tuple[bytes, str, str]:
     """One export (the same writer as `citygeo export`), built once per store version."""
@@ -236,13 +277,20 @@ def export_file(path: str, version: tuple[int, int], fmt: str, year: int | None,
     return export_bytes(Store(path), fmt, year=year, mode=mode, with_sidecar=True)
 
 
-@st.cache_data(show_spinner="Preparing the printable profile…", max_entries=32)
 def profile_report(path: str, version: tuple[int, int], nid: str, year: int | None,
                    mode: Mode) -> str:
     """The self-contained, A4-printable HTML profile (the same as `citygeo report`): the
-    profile the page shows, rendered for A4."""
+    profile the page shows, rendered for A4 in the page's language."""
+    return _profile_report(path, version, nid, year, mode, language())
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _profile_report(path: str, version: tuple[int, int], nid: str, year: int | None,
+                    mode: Mode, lang: str) -> str:
     from citygeo.outputs.report import render_profile, shapes_of
     from citygeo.service.profile import profile
 
     city = city_data(path, version, mode)
-    return render_profile(profile(city, nid, year, require_scores=True), city, shapes_of(Store(path)))
+    with using(lang):
+        return render_profile(profile(city, nid, year, require_scores=True), city,
+                              shapes_of(Store(path)))
