@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from citygeo.geo.hexgrid import frame_scale, hex_ring
+from citygeo.i18n import _
 from citygeo.rules.privacy import (
     hide_small_cells,
 )
@@ -16,7 +17,6 @@ from citygeo.scoring import Methodology
 from citygeo.service.city import (
     CityData,
 )
-from citygeo.i18n import _
 from citygeo.store import Store, reads
 from citygeo.words import (
     INDEX_FIELDS,

@@ -15,8 +15,8 @@ import streamlit as st
 from citygeo.config import CitySettings
 from citygeo.errors import CitygeoError
 from citygeo.geo.classify import HOTSPOT_COLOURS
-from citygeo.i18n import _, language, using
 from citygeo.geo.display import Outlines, display_outlines, district_outlines
+from citygeo.i18n import _, language, using
 from citygeo.service.city import (
     CityData,
     current_methodology,
