@@ -78,6 +78,13 @@ def direction(lang: str | None = None) -> str:
     return "rtl" if is_right_to_left(lang) else "ltr"
 
 
+def isolate(text: object) -> str:
+    """``text`` from the city's data, isolated from the sentence around it when the language is
+    written right to left (Unicode FSI … PDI), so "Residential turnover (%)" keeps its
+    parentheses inside an Arabic sentence; unchanged otherwise."""
+    return f"\u2068{text}\u2069" if is_right_to_left() else str(text)
+
+
 def _(message: str) -> str:
     """``message`` (English) in the current language."""
     return translations(language()).gettext(message)

@@ -22,6 +22,7 @@ from citygeo.i18n import (
     format_date,
     format_number,
     format_percent,
+    isolate,
     language,
     ngettext,
 )
@@ -147,7 +148,7 @@ def count_of(kind: str, n: int) -> str:
     the kind stays as the city wrote it: "library : 3")."""
     if language() == "en":
         return f"{whole(n)} {plural(kind, n)}"
-    return _("{kind}: {n}").format(kind=kind, n=whole(n))
+    return _("{kind}: {n}").format(kind=isolate(kind), n=whole(n))
 
 
 def survey_value(value: float, unit: str, sign: bool = True) -> str:
@@ -170,7 +171,7 @@ def months_ago(when: pd.Timestamp, today: dt.date | None = None) -> str:
 def flag_sentence(flag: str, methodology: Methodology | None, *, public: bool = True) -> str:
     """One flag of a score row in plain words (the profile's and the printout's notes)."""
     code, _sep, what = str(flag).partition(":")
-    label = measure_label(methodology, what)
+    label = isolate(measure_label(methodology, what))
     min_count, min_sample = _limits(methodology)
     if code == "suppressed":
         text = (_("{measure}: fewer than {n} incidents — value withheld to protect the people "
@@ -187,7 +188,7 @@ def flag_sentence(flag: str, methodology: Methodology | None, *, public: bool = 
                  "measures.").format(measure=label)
     if code == "missing_domain":
         return _("{domain}: no data for the whole domain — no index can be "
-                 "computed.").format(domain=domain_label(methodology, what))
+                 "computed.").format(domain=isolate(domain_label(methodology, what)))
     if code == "extreme":
         return _("{measure}: among the top tenth of the city.").format(measure=label)
     return str(flag)
@@ -231,5 +232,6 @@ def groups_not_heard(groups: Sequence[str], months_since: Sequence[float]) -> st
     for group, months in zip(groups, months_since, strict=True):
         when = (_("never") if is_missing(months) else
                 ngettext("{n} month ago", "{n} months ago", int(months)).format(n=whole(months)))
-        parts.append(_("{group} ({when})").format(group=str(group).replace("_", " "), when=when))
+        parts.append(_("{group} ({when})").format(group=isolate(str(group).replace("_", " ")),
+                                                  when=when))
     return listing(parts)

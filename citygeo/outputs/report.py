@@ -23,7 +23,16 @@ import shapely
 
 from citygeo import __version__
 from citygeo.errors import CitygeoError
-from citygeo.i18n import _, direction, format_date, format_percent, language, ngettext, using
+from citygeo.i18n import (
+    _,
+    direction,
+    format_date,
+    format_percent,
+    isolate,
+    language,
+    ngettext,
+    using,
+)
 from citygeo.outputs.formats import atomic_path
 from citygeo.outputs.svg import drivers_svg, escape_text, map_svg, neighbours_of, trend_svg
 from citygeo.service.city import CityData, load, scores
@@ -52,12 +61,14 @@ _e = escape_text
 
 def _table(headers: list[str], rows: list[list[str]], numeric: set[int] = frozenset()) -> str:  # type: ignore[assignment]
     """An HTML table; ``headers`` are plain text, ``rows`` hold HTML already escaped; columns in
-    ``numeric`` align to the end of the line (the right, or the left in Arabic)."""
+    ``numeric`` align to the end of the line (the right, or the left in Arabic). Each cell is
+    isolated (``<bdi>``): an English name keeps its parentheses in an Arabic table."""
     def cell(tag: str, i: int, text: str, extra: str = "") -> str:
         css = " class=n" if i in numeric else ""
         return f"<{tag}{extra}{css}>{text}</{tag}>"
     head = "".join(cell("th", i, _e(h), " scope=col") for i, h in enumerate(headers))
-    body = "".join("<tr>" + "".join(cell("td", i, c) for i, c in enumerate(r)) + "</tr>" for r in rows)
+    body = "".join("<tr>" + "".join(cell("td", i, f"<bdi>{c}</bdi>") for i, c in enumerate(r))
+                   + "</tr>" for r in rows)
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
@@ -101,7 +112,7 @@ def render_profile(prof: Profile, city: CityData, shapes: gpd.GeoDataFrame) -> s
     """The profile ``prof`` of ``city`` as one self-contained HTML page for A4, in the current
     language (``<html lang dir>``: Arabic is laid out right to left)."""
     title = _("{name} ({code}) — neighbourhood profile {year}").format(
-        name=prof.name, code=prof.nid, year=prof.year)
+        name=isolate(prof.name), code=prof.nid, year=prof.year)
     body = [_header(prof, city, shapes), f'<p class="headline">{_e(prof.headline)}</p>',
             _scores_section(prof, city, shapes), _drivers_section(prof, city),
             _medians_section(prof), _trend_section(prof), _survey_section(prof),
@@ -123,14 +134,15 @@ def _header(prof: Profile, city: CityData, shapes: gpd.GeoDataFrame) -> str:
         description = settings.description or _("Synthetic data generated for demonstration: "
                                                 "every neighbourhood, figure and name is "
                                                 "invented and describes no real place or person.")
-        parts.append(_p(_("Fictional city.") + " " + description, "notice"))
+        fictional = _e(_("Fictional city."))
+        parts.append(f'<p class="notice">{fictional} <bdi>{_e(description)}</bdi></p>')
     if not city.public:
         warning = _("Analyst view: contains values built on few events. Sensitive — do not publish.")
         parts.append(f'<p class="mode">{_e(warning)}</p>')
     named = shapes.assign(name=shapes["nid"].map(dict(zip(city.neighbourhoods["nid"],
                                                           city.neighbourhoods["name"], strict=True))))
     caption = _("{name} (dark) and its neighbours (labelled by code); polygons from the store, "
-                "WGS 84.").format(name=prof.name)
+                "WGS 84.").format(name=isolate(prof.name))
     parts.append(f"<figure>{map_svg(named, prof.nid)}<figcaption>{_e(caption)}</figcaption></figure>")
     return "".join(parts)
 

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from citygeo.errors import InputError, StoreError
-from citygeo.i18n import _, ngettext
+from citygeo.i18n import _, isolate, ngettext
 from citygeo.rules.online import detect_spikes, monthly_series
 from citygeo.rules.privacy import (
     public_stakeholders,
@@ -401,7 +401,7 @@ def consultation_status(city: CityData, nids: Sequence[str] | None, as_of: dt.da
 def headline(p: Profile) -> str:
     """The sentence an official reads first (journey 1)."""
     if p.row is None:
-        return _("{name} has no scores yet.").format(name=p.name)
+        return _("{name} has no scores yet.").format(name=isolate(p.name))
     r = p.row
     risk = r.get("risk_score")
     if risk is None or np.isnan(float(risk)):  # type: ignore[arg-type]
@@ -415,7 +415,8 @@ def headline(p: Profile) -> str:
     above = (top["ratio"] > 1) | (top["ratio"].isna() & (top["percentile"] > 50))
     top = top[(top["direction"] == "risk") & above].sort_values("contribution", ascending=False).head(2)
     if not top.empty:
-        drivers = [_("{measure} ({comparison})").format(measure=lab.lower(), comparison=words)
+        drivers = [_("{measure} ({comparison})").format(measure=isolate(lab.lower()),
+                                                        comparison=words)
                    for lab, words in zip(top["label"], top["comparison"], strict=True)]
         parts.append(_("driven by {first} and {second}").format(first=drivers[0], second=drivers[1])
                       if len(drivers) == 2 else _("driven by {first}").format(first=drivers[0]))
