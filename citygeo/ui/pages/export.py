@@ -5,48 +5,52 @@ from __future__ import annotations
 import streamlit as st
 
 from citygeo.errors import CitygeoError
+from citygeo.i18n import N_, Words, _
 from citygeo.service.city import score_years
 from citygeo.ui import cache, components
 
-FORMATS = {
-    "geojson": "GeoJSON (RFC 7946, WGS 84) — web maps, QGIS",
-    "gpkg": "GeoPackage — QGIS, ArcGIS",
-    "parquet": "GeoParquet — data pipelines, DuckDB, Python",
-    "csv": "CSV with label-point coordinates — spreadsheets",
-}
+FORMATS = Words({
+    "geojson": N_("GeoJSON (RFC 7946, WGS 84) — web maps, QGIS"),
+    "gpkg": N_("GeoPackage — QGIS, ArcGIS"),
+    "parquet": N_("GeoParquet — data pipelines, DuckDB, Python"),
+    "csv": N_("CSV with label-point coordinates — spreadsheets"),
+})
 
 
 def render() -> None:
     store, city = cache.open_city()
-    cache.page_header(city, "export")
+    cache.page_header(city, _("export"))
     if cache.empty_state(city):
         return
     years = score_years(city)
     cols = st.columns([1, 2])
     year = components.year_picker(years, cols[0])
-    fmt = cols[1].selectbox("Format", list(FORMATS), format_func=FORMATS.get, key="export_format")
+    fmt = cols[1].selectbox(_("Format"), list(FORMATS), format_func=FORMATS.__getitem__,
+                            key="export_format")
     mode = city.mode
     if mode == "public":
-        st.write("**Public file.** Values built on fewer events than the suppression threshold, and "
-                 "survey estimates from too small a sample, are empty, with the reason in `flags`. "
-                 "No incident points and no partner contact details are included.")
+        st.write(_("**Public file.** Values built on fewer events than the suppression threshold, "
+                   "and survey estimates from too small a sample, are empty, with the reason in "
+                   "`flags`. No incident points and no partner contact details are included."))
     else:
-        st.warning("**Analyst mode: this file contains sensitive data** (exact small counts). "
-                   "Keep it inside the city's secure systems.")
+        st.warning(_("**Analyst mode: this file contains sensitive data** (exact small counts). "
+                     "Keep it inside the city's secure systems."))
     key = (str(store.path), store.version())
     try:
-        payload, filename, _ = cache.export_file(*key, fmt, year, mode)
+        payload, filename, _mime = cache.export_file(*key, fmt, year, mode)
     except CitygeoError as err:
         st.error(str(err))
         return
     shown = filename.removesuffix(".zip")
-    st.download_button(f"Download {shown} (with its .meta.json sidecar, zipped)", payload,
+    label = _("Download {file} (with its .meta.json sidecar, zipped)").format(file=shown)
+    st.download_button(label, payload,
                        file_name=filename, mime="application/zip", key="download", type="primary")
-    st.caption("Columns follow DESIGN.md §5: nid, name, year, methodology version and sha256, "
-               "risk and protective scores, ranks and deciles, typology, the 5–95% rank interval, "
-               "hot spot, flags, then one column per domain and measure. The sidecar records the "
-               "methodology, the sources with their owners, licences and known biases, and the "
-               "suppression rule. From the command line: `citygeo export --format gpkg --out FILE`.")
+    st.caption(_("Columns follow DESIGN.md §5: nid, name, year, methodology version and sha256, "
+                 "risk and protective scores, ranks and deciles, typology, the 5–95% rank "
+                 "interval, hot spot, flags, then one column per domain and measure. The sidecar "
+                 "records the methodology, the sources with their owners, licences and known "
+                 "biases, and the suppression rule. From the command line: `citygeo export "
+                 "--format gpkg --out FILE`."))
 
 
 render()
