@@ -55,7 +55,7 @@ def load_indicators(frame: pd.DataFrame, spec: IndicatorsSpec, known_codes: set[
     values = {c: parse_numbers(frame, c, path, problems, warnings, spec.na_values)
               for c in columns}
     raise_problems(path, "indicator", problems)
-    _report_na_values(frame, columns, values, spec, warnings)
+    _report_na_values(frame, columns, spec, warnings)
     wide = pd.DataFrame({"nid": codes, "year": years,
                          "grp": frame[spec.group].fillna(DEFAULT_GROUP).astype(str)
                          if spec.group else DEFAULT_GROUP, **values})
@@ -68,13 +68,14 @@ def load_indicators(frame: pd.DataFrame, spec: IndicatorsSpec, known_codes: set[
     return long[["nid", "indicator", "year", "grp", "value"]].reset_index(drop=True)
 
 
-def _report_na_values(frame: pd.DataFrame, columns: list[str], values: dict[str, pd.Series],
-                      spec: IndicatorsSpec, warnings: list[str]) -> None:
+def _report_na_values(frame: pd.DataFrame, columns: list[str], spec: IndicatorsSpec,
+                      warnings: list[str]) -> None:
     """One warning: how many cells of which columns held a code of ``na_values``."""
     if not spec.na_values:
         return
-    counts = {c: int(na_mask(text_series(frame[c]), values[c], spec.na_values).sum())
-              for c in columns}
+    texts = {c: text_series(frame[c]) for c in columns}
+    counts = {c: int(na_mask(t, pd.to_numeric(t, errors="coerce"), spec.na_values).sum())
+              for c, t in texts.items()}
     counts = {c: n for c, n in counts.items() if n}
     codes = ", ".join(repr(v) for v in spec.na_values)
     if not counts:
