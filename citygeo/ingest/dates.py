@@ -269,13 +269,13 @@ def infer_reading(groups: Sequence[ValueGroup], column: DateColumn) -> DateReadi
         day-and-month value is ambiguous, or when the values prove both orders; the message
         quotes a value and asks for ``date_format`` with the likely candidates.
     """
-    shaped = [(g, _shape(g.features)) for g in groups if g.features is not None]
-    shaped = [(g, s) for g, s in shaped if s is not None]
-    if not shaped:
-        return _no_known_shape(groups, column)
     by_shape: dict[_Shape, list[ValueGroup]] = {}
-    for group, shape in shaped:
-        by_shape.setdefault(shape, []).append(group)
+    for group in groups:
+        shape = _shape(group.features) if group.features is not None else None
+        if shape is not None:
+            by_shape.setdefault(shape, []).append(group)
+    if not by_shape:
+        return _no_known_shape(groups, column)
     if len(by_shape) > 1:
         raise _mixed(by_shape, column)
     shape, members = next(iter(by_shape.items()))

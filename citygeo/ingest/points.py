@@ -374,8 +374,8 @@ def _date_problems(con: Connection, spec: PointsSpec, reading: DateReading, firs
     word = _line_word(spec)
     problems = []
     if undated:
-        rows = _rowids(con, "__date_text IS NULL", _EXAMPLES)
-        problems.append(undated_problem(column, undated, [f"{word} {r + first}" for r in rows]))
+        rowids = _rowids(con, "__date_text IS NULL", _EXAMPLES)
+        problems.append(undated_problem(column, undated, [f"{word} {r + first}" for r in rowids]))
     if bad:
         date = sql_date("__date_text", reading)
         rows = con.execute(f"SELECT rowid, __date_text FROM {_PARSED} WHERE __date_text IS NOT "
@@ -549,10 +549,9 @@ def _row_columns(spec: PointsSpec, base: int, reading: DateReading | None) -> di
     ident = _text(spec.id, f"'{_sql_text(spec.path.stem)}:' || {line}")
     if spec.kind == "incidents":
         category = _text(spec.category, "'incident'")
-        dated = reading is not None
-        return {"incident_id": ident,
-                "occurred_on": sql_date("p.__date_text", reading) if dated else "NULL::DATE",
-                "date_precision": f"'{reading.precision}'" if dated else "NULL::VARCHAR",
+        date, precision = ((sql_date("p.__date_text", reading), f"'{reading.precision}'")
+                           if reading is not None else ("NULL::DATE", "NULL::VARCHAR"))
+        return {"incident_id": ident, "occurred_on": date, "date_precision": precision,
                 "category": f"coalesce({category}, 'unspecified')"}
     formal = (f"CASE lower(trim(p.{quote_ident(spec.formal)})) WHEN 'true' THEN true "
               "WHEN 'yes' THEN true WHEN '1' THEN true WHEN 'formal' THEN true "
