@@ -345,3 +345,14 @@ def test_sql_and_python_summaries_agree(tmp_path: Path) -> None:
     py_groups = summarise_values(values)
     key = lambda g: (str(g.features), g.rows)  # noqa: E731
     assert sorted(sql_groups, key=key) == sorted(py_groups, key=key)
+
+
+def test_a_store_from_before_date_precision_gets_the_column(small_city, capsys):
+    _ingest(small_city, capsys)
+    with Store(small_city.store).writer() as con:
+        con.execute("DROP TABLE incidents")
+        con.execute("CREATE TABLE incidents (incident_id VARCHAR, occurred_on DATE, category "
+                    "VARCHAR, geom GEOMETRY, nid VARCHAR, source_id VARCHAR)")
+    _set_dates(small_city, ["2024-03", "2024-04"])
+    _ingest(small_city, capsys)
+    assert _stored(small_city) == [("I0", "2024-03-01", "month"), ("I1", "2024-04-01", "month")]
