@@ -101,9 +101,10 @@ class DateColumn:
     def where(self) -> str:
         return f"{self.path}: column {self.column!r}"
 
-    def ask(self, formats: Sequence[str]) -> str:
-        """``add date_format = "…" (…) or … to this [[points]] entry``."""
-        options = " or ".join(f'{self.key} = "{f}"' for f in formats)
+    def ask(self, formats: Sequence[str], labels: Sequence[str] = ()) -> str:
+        """``add date_format = "…" (day first) or … to this [[points]] entry``."""
+        named = [f" ({label})" for label in labels] or [""] * len(formats)
+        options = " or ".join(f'{self.key} = "{f}"{n}' for f, n in zip(formats, named, strict=True))
         return f"add {options} to {self.section}"
 
 
@@ -322,21 +323,21 @@ def _order(shape: _Shape, members: list[ValueGroup], column: DateColumn) -> tupl
     month_first = sum(g.month_first_rows for g in members)
     candidates = [shape.formats(o, members[0].features) for o in ("dmy", "mdy")
                   if members[0].features is not None]
-    ask = column.ask(candidates)
+    ask = column.ask(candidates, ["day first", "month first"])
     if day_first and month_first:
         day_ex = next(g.day_first_example for g in members if g.day_first_example)
         month_ex = next(g.month_first_example for g in members if g.month_first_example)
         raise InputError(
             f"{column.where}: the dates disagree: {day_first:,} values can only be day-first "
             f"(a first field above 12, e.g. {day_ex!r}) and {month_first:,} only month-first "
-            f"(a second field above 12, e.g. {month_ex!r}). Check the file, then {ask} "
-            "(day first, month first); the values that do not fit are then listed.")
+            f"(a second field above 12, e.g. {month_ex!r}). Check the file, then {ask}; "
+            "the values that do not fit are then listed.")
     if not day_first and not month_first:
         example = members[0].example
         raise InputError(
             f"{column.where}: every date could be day-first or month-first (both fields are "
             f"12 or less in all {rows:,} values, e.g. {example!r}), so citygeo cannot tell "
-            f"which is meant; {ask} (day first, month first).")
+            f"which is meant; {ask}.")
     order = "dmy" if day_first else "mdy"
     proof = day_first or month_first
     field = "first" if day_first else "second"

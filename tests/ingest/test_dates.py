@@ -127,7 +127,8 @@ def test_all_ambiguous_is_refused_naming_date_format(ingested, capsys):
     _set_dates(ingested, ["03/04/2020", "01/02/2020", "12/12/2020"])
     _refused(ingested, capsys, "incidents.csv: column 'date'", "'03/04/2020'",
              "every date could be day-first or month-first", "all 3 values",
-             'date_format = "%d/%m/%Y" or date_format = "%m/%d/%Y"', "[[points]] entry")
+             'date_format = "%d/%m/%Y" (day first) or date_format = "%m/%d/%Y" (month first) '
+             "to this [[points]] entry (incidents.csv)")
 
 
 def test_date_format_is_honoured_both_ways(small_city, capsys):
