@@ -218,7 +218,8 @@ def rows_with_codes(frame: pd.DataFrame, codes: pd.Series, id_column: str, path:
                         "a city total? left out")
     else:
         shown = "; ".join(f"{line}: {holds}" for line, holds in held)
-        more = f" and {len(labels) - _TOTAL_EXAMPLES:,} more" if len(labels) > _TOTAL_EXAMPLES else ""
+        extra = len(labels) - _TOTAL_EXAMPLES
+        more = f" and {extra:,} more" if extra > 0 else ""
         warnings.append(f"{path.name}: {len(labels):,} rows have no code in column {id_column!r} "
                         f"and were left out (city or district totals?): {shown}{more}")
     return pd.Series(~empty, index=frame.index)

@@ -259,7 +259,8 @@ def _drop_raw(con: Connection) -> None:
 
 
 def _date_column(spec: PointsSpec) -> DateColumn:
-    return DateColumn(spec.path, str(spec.date), section=f"this [[points]] entry ({spec.path.name})")
+    return DateColumn(spec.path, str(spec.date),
+                      section=f"this [[points]] entry ({spec.path.name})")
 
 
 def _date_reading(con: Connection, spec: PointsSpec, warnings: list[str]) -> DateReading | None:
@@ -379,7 +380,8 @@ def _date_problems(con: Connection, spec: PointsSpec, reading: DateReading, firs
     if bad:
         date = sql_date("__date_text", reading)
         rows = con.execute(f"SELECT rowid, __date_text FROM {_PARSED} WHERE __date_text IS NOT "
-                           f"NULL AND {date} IS NULL ORDER BY rowid LIMIT ?", [_EXAMPLES]).fetchall()
+                           f"NULL AND {date} IS NULL ORDER BY rowid LIMIT ?",
+                           [_EXAMPLES]).fetchall()
         problems.append(bad_dates_problem(column, reading, bad,
                                           [(f"{word} {r + first}", v) for r, v in rows]))
     return problems
@@ -407,9 +409,9 @@ def _duplicate_ids(con: Connection, spec: PointsSpec, first: int) -> list[str]:
         f"__id FROM {_PARSED} GROUP BY 1 HAVING count(*) > 1) WHERE {where}").fetchone()
     if not dups:
         return []
-    rows = con.execute(f"SELECT {ident} AS __id, list(rowid + ? ORDER BY rowid)[1:5] FROM {_PARSED} "
-                       f"WHERE list_contains(?::VARCHAR[], {ident}) OR ({ident} IS NULL AND ?) "
-                       "GROUP BY 1 ORDER BY 1 NULLS FIRST",
+    rows = con.execute(f"SELECT {ident} AS __id, list(rowid + ? ORDER BY rowid)[1:5] "
+                       f"FROM {_PARSED} WHERE list_contains(?::VARCHAR[], {ident}) "
+                       f"OR ({ident} IS NULL AND ?) GROUP BY 1 ORDER BY 1 NULLS FIRST",
                        [first, [i for i in ids if i is not None], None in ids]).fetchall()
     word = _line_word(spec)
     named = "; ".join(f"{'an empty id' if value is None else f'id {value!r}'} appears more "

@@ -288,7 +288,8 @@ def test_consultations_date_format_and_inferred_day_first(small_city, capsys):
 
 def test_online_periods_by_date_format(small_city, capsys):
     small_city.write("online.csv", "period,nid,platform,category,count\n"
-                                   "May 2024,N1,forum,hate_speech,3\nJun 2024,,forum,hate_speech,4\n")
+                                   "May 2024,N1,forum,hate_speech,3\n"
+                                   "Jun 2024,,forum,hate_speech,4\n")
     small_city.config.write_text(small_city.config.read_text() + '\n[online]\npath = "online.csv"'
                                  '\ndate_format = "%b %Y"\n')
     _ingest(small_city, capsys)

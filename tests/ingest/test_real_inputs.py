@@ -96,6 +96,8 @@ def _incidents(city: SmallCity, rows: list[tuple[str, str, str, int]]) -> None:
     pd.DataFrame(records).to_csv(city.folder / "incidents.csv", index=False)
 
 
+COUNT_ONCE = 'category = "category"\nduplicate_ids = "count_once"\n'
+
 # SFPD-style: one row per offence; 180001 twice as assault (one incident) and once as robbery
 SFPD_ROWS = [("180001", "2024-05-01", "assault", 1), ("180001", "2024-05-02", "assault", 2),
              ("180001", "2024-05-01", "robbery", 1), ("180002", "2024-05-03", "assault", 3),
@@ -116,8 +118,7 @@ def test_repeated_ids_are_refused_by_default_naming_count_once(small_city, capsy
 def test_count_once_merges_rows_sharing_id_and_category(small_city, capsys):
     _incidents(small_city, SFPD_ROWS)
     text = small_city.config.read_text()
-    small_city.config.write_text(text.replace('category = "category"\n',
-                                              'category = "category"\nduplicate_ids = "count_once"\n'))
+    small_city.config.write_text(text.replace('category = "category"\n', COUNT_ONCE))
     out = _ingest(small_city, capsys)
     got = Store(small_city.store).query(
         "SELECT incident_id, category, CAST(occurred_on AS VARCHAR) AS d, nid FROM incidents "
@@ -139,16 +140,14 @@ def test_count_once_still_refuses_several_rows_without_an_id(small_city, capsys)
     _incidents(small_city, [("", "2024-05-01", "assault", 1), ("", "2024-05-02", "assault", 2),
                             ("7", "2024-05-02", "assault", 2)])
     text = small_city.config.read_text()
-    small_city.config.write_text(text.replace('category = "category"\n',
-                                              'category = "category"\nduplicate_ids = "count_once"\n'))
+    small_city.config.write_text(text.replace('category = "category"\n', COUNT_ONCE))
     _refused(small_city, capsys, "rows without an id cannot be told apart",
              "an empty id appears more than once (lines 2, 3)")
 
 
 def test_count_once_needs_an_id_column(small_city, capsys):
     text = small_city.config.read_text().replace('id = "incident_id"\n', "", 1)
-    small_city.config.write_text(text.replace('category = "category"\n',
-                                              'category = "category"\nduplicate_ids = "count_once"\n'))
+    small_city.config.write_text(text.replace('category = "category"\n', COUNT_ONCE))
     _refused(small_city, capsys, "count_once", "needs the `id` column")
 
 
