@@ -312,6 +312,7 @@ def test_inference_formats() -> None:
     assert _infer(["13-01-2024", "01-02-2024 10:00:00"]).formats == (
         "%d-%m-%Y", "%d-%m-%Y %H:%M:%S")
     assert _infer(["01/13/2024 1:05PM"]).formats == ("%m/%d/%Y %I:%M%p",)
+    assert _infer(["2023/03/11 01:00:00 AM"]).formats == ("%Y/%m/%d %I:%M:%S %p",)  # SFPD
     assert _infer(["2024-05"]).precision == "month"
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 
+import geopandas as gpd
 import pandas as pd
 import pytest
 
@@ -181,3 +182,22 @@ def test_na_values_keep_a_column_numeric(small_city, capsys):
                                               'year = 2024\nna_values = ["suppressed"]\n', 1))
     _ingest(small_city, capsys)
     assert _values(small_city, "flagged") == {"N7": 7.0, "N8": 8.0, "N9": 9.0}
+
+
+def test_count_once_with_projected_coordinates(small_city, capsys):
+    """The merge runs on the table as transformed, so the rows kept are the right ones."""
+    _incidents(small_city, SFPD_ROWS)
+    frame = pd.read_csv(small_city.folder / "incidents.csv", dtype={"incident_id": str})
+    points = gpd.GeoSeries(gpd.points_from_xy(frame["lon"], frame["lat"]), crs=4326).to_crs(32726)
+    frame["x"], frame["y"] = points.x, points.y
+    frame.drop(columns=["lon", "lat"]).to_csv(small_city.folder / "incidents.csv", index=False)
+    text = small_city.config.read_text().replace('lon = "lon"\nlat = "lat"',
+                                                 'x = "x"\ny = "y"\ncrs = "EPSG:32726"')
+    small_city.config.write_text(text.replace('category = "category"\n', COUNT_ONCE))
+    _ingest(small_city, capsys)
+    got = Store(small_city.store).query(
+        "SELECT incident_id, category, CAST(occurred_on AS VARCHAR) AS d, nid FROM incidents "
+        "ORDER BY incident_id, category")
+    assert list(got.itertuples(index=False, name=None)) == [
+        ("180001", "assault", "2024-05-01", "N1"), ("180001", "robbery", "2024-05-01", "N1"),
+        ("180002", "assault", "2024-05-03", "N3"), ("180003", "assault", "2024-05-04", "N4")]
