@@ -19,7 +19,7 @@ TABLES: dict[str, str] = {
         nid VARCHAR, indicator VARCHAR, year INTEGER, grp VARCHAR DEFAULT 'all', value DOUBLE""",
     "incidents": """
         incident_id VARCHAR, occurred_on DATE, category VARCHAR, geom GEOMETRY, nid VARCHAR,
-        source_id VARCHAR""",
+        source_id VARCHAR, date_precision VARCHAR DEFAULT 'day'""",  # 'day' | 'month'
     "assets": """
         asset_id VARCHAR, kind VARCHAR, name VARCHAR, formal BOOLEAN, themes VARCHAR[],
         geom GEOMETRY, nid VARCHAR, source_id VARCHAR""",

@@ -117,7 +117,9 @@ def _read_frames(config: CityConfig, warnings: list[str]) -> _CityFrames:
     if config.registers and config.registers.stakeholders:
         frames.stakeholders = read_stakeholders(config.registers.stakeholders, known, warnings)
     if config.registers and config.registers.consultations:
-        frames.consultations = read_consultations(config.registers.consultations, known, warnings)
+        frames.consultations = read_consultations(
+            config.registers.consultations, known, warnings,
+            config.registers.consultations_date_format)
     return frames
 
 
