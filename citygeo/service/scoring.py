@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from citygeo.errors import StoreError
+from citygeo.errors import ConfigError, StoreError
 from citygeo.rules.privacy import (
     atom_counts,
     category_atoms,
@@ -36,6 +36,7 @@ from citygeo.scoring import (
     survey_statistics,
     validate_against,
 )
+from citygeo.scoring.methodology import version_conflict
 from citygeo.service.city import settings
 from citygeo.store import Store, reads, writes
 
@@ -172,6 +173,11 @@ def save_scores(store: Store, methodology: Methodology, scores: pd.DataFrame,
     with store.writer() as con:
         if read_version is not None and store.version() != read_version:
             raise _StoreChanged
+        history = reads.methodology_history(con).iloc[::-1]  # oldest first
+        problem = version_conflict(zip(history["version"], history["sha256"], history["spec"],
+                                       strict=True), methodology)
+        if problem:
+            raise ConfigError(problem)
         writes.write_scores(con, methodology, scores, note)
         if districts is not None:
             writes.replace_score_rows(con, "district_scores", districts, methodology_sha256(methodology))
