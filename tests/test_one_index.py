@@ -10,42 +10,8 @@ from citygeo.outputs.report import render_profile_html
 from citygeo.service.city import load, read_scores
 from citygeo.service.profile import profile
 from citygeo.store import Store
-from tests.conftest import SmallCity, run_cli
-
-RISK_ONLY = """
-version = "risk.1"
-note = "deprivation and incidents only: no protective data yet"
-[[domains]]
-id = "hardship"
-index = "risk"
-[[domains]]
-id = "tensions"
-index = "risk"
-[[measures]]
-id = "unemployed_pct"
-domain = "hardship"
-direction = "risk"
-[[measures]]
-id = "hate_rate"
-domain = "tensions"
-direction = "risk"
-from = "incidents"
-categories = ["hate_crime", "hate_incident"]
-per = 1000
-denominator = "population"
-"""
-
-PROTECTIVE_ONLY = """
-version = "prot.1"
-note = "resources only"
-[[domains]]
-id = "resources"
-index = "protective"
-[[measures]]
-id = "income"
-domain = "resources"
-direction = "protective"
-"""
+from tests.fixtures.city import SmallCity, run_cli
+from tests.fixtures.methodologies import PROTECTIVE_ONLY, RISK_ONLY
 
 
 @pytest.mark.parametrize("text,scored,missing", [(RISK_ONLY, "risk", "protective"),

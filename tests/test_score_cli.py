@@ -7,52 +7,10 @@ import pytest
 
 from citygeo.schema import SCORE_COLUMNS
 from citygeo.store import Store
-from tests.conftest import SmallCity, file_digest, run_cli
+from tests.fixtures.city import SmallCity, file_digest, run_cli
+from tests.fixtures.methodologies import SMALL_CITY
 
-METHODOLOGY = """
-version = "t.1"
-note = "test"
-normalisation = "minmax"
-aggregation = "arithmetic"
-min_count = 5
-
-[[domains]]
-id = "hardship"
-label = "Hardship"
-index = "risk"
-weight = 1.0
-
-[[domains]]
-id = "tensions"
-label = "Tensions"
-index = "risk"
-weight = 1.0
-
-[[domains]]
-id = "resources"
-label = "Resources"
-index = "protective"
-weight = 1.0
-
-[[measures]]
-id = "unemployed_pct"
-domain = "hardship"
-direction = "risk"
-
-[[measures]]
-id = "hate_rate"
-domain = "tensions"
-direction = "risk"
-from = "incidents"
-categories = ["hate_crime", "hate_incident"]
-per = 1000
-denominator = "population"
-
-[[measures]]
-id = "income"
-domain = "resources"
-direction = "protective"
-"""
+METHODOLOGY = SMALL_CITY
 
 
 @pytest.fixture

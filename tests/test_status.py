@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.conftest import SmallCity, run_cli
+from tests.fixtures.city import SmallCity, run_cli
 
 
 def test_status_lists_counts_and_overdue_sources(small_city: SmallCity,

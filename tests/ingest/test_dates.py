@@ -17,10 +17,16 @@ import pytest
 import shapely
 
 from citygeo.errors import ConfigError, InputError
-from citygeo.ingest.dates import (DateColumn, groups_from_rows, infer_reading,
-                                  reading_from_format, summarise_values, summary_sql)
+from citygeo.ingest.dates import (
+    DateColumn,
+    groups_from_rows,
+    infer_reading,
+    reading_from_format,
+    summarise_values,
+    summary_sql,
+)
 from citygeo.store import Store, connect, quote_ident
-from tests.conftest import SmallCity, cell_centre, file_digest, run_cli
+from tests.fixtures.city import SmallCity, cell_centre, file_digest, run_cli
 
 DATA = Path(__file__).parent / "data"
 POLICE = DATA / "police_uk_camden_2019_06.csv"

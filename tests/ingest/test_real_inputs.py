@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from citygeo.store import Store
-from tests.conftest import SmallCity, cell_centre, file_digest, run_cli
+from tests.fixtures.city import SmallCity, cell_centre, file_digest, run_cli
 
 
 def _ingest(city: SmallCity, capsys: pytest.CaptureFixture[str]) -> str:

@@ -19,8 +19,8 @@ import openpyxl
 import pandas as pd
 import shapely
 
+from tests.fixtures.city import ORIGIN, SmallCity, grid_city
 from tests.robustness.processes import PlainStore as Store
-from tests.conftest import ORIGIN, STEP, SmallCity, grid_city
 
 Breaker = Callable[[SmallCity], None]
 Check = Callable[[Store], None]

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from citygeo.store import Store, quote_ident
-from tests.conftest import SmallCity, run_cli
+from tests.fixtures.city import SmallCity, run_cli
 
 HOSTILE = 'x"; DROP TABLE neighbourhoods; --'
 HOSTILE_GROUP = "age\"; DROP TABLE incidents; -- ' OR 1=1"
