@@ -7,7 +7,7 @@ from datetime import date
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -36,7 +36,7 @@ StoreOption = Annotated[Path | None, typer.Option("--store", help="The DuckDB st
 
 
 @contextmanager
-def _progress() -> Iterator[object]:
+def _progress() -> Iterator[Callable[[int, int, str], None]]:
     """A progress bar on stderr that library code drives through ``progress(done, total, label)``."""
     with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
                   console=err_console, transient=True) as bar:

@@ -141,17 +141,18 @@ def score_methodology(exact: ScoringInputs, methodology: Methodology,
     scored without Monte Carlo; districts with at most 200 draws.
     """
     inputs = protected_inputs(exact, methodology)
-    protect = {"protect_small_counts": True, "seed": seed}
-    scores = with_exact_rates(score_city(inputs, methodology, years, draws=draws, **protect),
-                              exact, methodology)
+    scores = with_exact_rates(score_city(inputs, methodology, years, draws=draws, seed=seed,
+                                         protect_small_counts=True), exact, methodology)
     groups = sorted(set(inputs.indicator_values["grp"].unique()) - {DEFAULT_GROUP})
-    by_group = [with_exact_rates(score_city(inputs, methodology, years, group=g, draws=0, **protect),
-                                 exact, methodology, g) for g in groups]
+    by_group = [with_exact_rates(score_city(inputs, methodology, years, group=g, draws=0, seed=seed,
+                                            protect_small_counts=True), exact, methodology, g)
+                for g in groups]
     scores = pd.concat([scores, *by_group], ignore_index=True)
     districts = None
     if inputs.neighbourhoods["district"].notna().any():
         districts = with_exact_rates(
-            score_districts(inputs, methodology, years, draws=min(draws, 200), **protect),
+            score_districts(inputs, methodology, years, draws=min(draws, 200), seed=seed,
+                            protect_small_counts=True),
             district_inputs(exact), methodology,
             marks=district_inputs(marked_inputs(exact, methodology)))
     return scores, districts
