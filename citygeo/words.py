@@ -235,3 +235,26 @@ def groups_not_heard(groups: Sequence[str], months_since: Sequence[float]) -> st
         parts.append(_("{group} ({when})").format(group=isolate(str(group).replace("_", " ")),
                                                   when=when))
     return listing(parts)
+
+
+def scored_indices(methodology: Methodology | None) -> set[str]:
+    """The indices a methodology feeds ("risk", "protective"): a risk-only methodology (most
+    published indices) leaves the protective index not scored, and the other way round."""
+    return {d.index for d in methodology.domains} if methodology else {"risk", "protective"}
+
+
+def not_scored(index: str) -> str:
+    """Why an index has no value under this methodology, in plain words."""
+    text = (_("not scored: this methodology has no risk domain") if index == "risk" else
+            _("not scored: this methodology has no protective domain"))
+    return text
+
+
+def hotspot_method(methodology: Methodology | None) -> str:
+    """How hot spots were found, in words (with the multiple-testing correction used)."""
+    correction = methodology.hotspot_correction if methodology else "none"
+    words = {"none": _("no correction for testing every neighbourhood at once"),
+             "fdr": _("false discovery rate correction (Benjamini–Hochberg)"),
+             "bonferroni": _("Bonferroni correction")}[correction]
+    return _("Hot spots: Local Moran's I of the risk score, p < 0.05, {correction}.").format(
+        correction=words)

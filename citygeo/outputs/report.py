@@ -43,7 +43,9 @@ from citygeo.words import (
     HOTSPOT_WORDS,
     TYPOLOGY_WORDS,
     listing,
+    not_scored,
     rank_text,
+    scored_indices,
     shown_value,
     survey_value,
     whole,
@@ -149,18 +151,23 @@ def _header(prof: Profile, city: CityData, shapes: gpd.GeoDataFrame) -> str:
 
 def _scores_section(prof: Profile, city: CityData, shapes: gpd.GeoDataFrame) -> str:
     row = prof.row or {}
+    indices = scored_indices(prof.methodology)
     out_of = _("{score} / 100")
-    lines = [[_e(_("Risk score")), _e(out_of.format(score=shown_value(row.get("risk_score")))),
+    risk = (out_of.format(score=shown_value(row.get("risk_score"))) if "risk" in indices
+            else not_scored("risk"))
+    protective = (out_of.format(score=shown_value(row.get("protective_score")))
+                  if "protective" in indices else not_scored("protective"))
+    lines = [[_e(_("Risk score")), _e(risk),
               _e(rank_text(row.get("risk_rank"), prof.scored, row.get("risk_rank_p05"),  # type: ignore[arg-type]
                            row.get("risk_rank_p95"))), shown_value(row.get("risk_decile"), digits=0)],
-             [_e(_("Protective score")),
-              _e(out_of.format(score=shown_value(row.get("protective_score")))),
+             [_e(_("Protective score")), _e(protective),
               _e(rank_text(row.get("protective_rank"), prof.scored)),  # type: ignore[arg-type]
               shown_value(row.get("protective_decile"), digits=0)]]
     parts = [_h2(_("Scores")),
              _table([_("Index"), _("Score"), _("Rank (5–95% interval over weight uncertainty)"),
                      _("Decile")], lines, {1, 3})]
-    typology = TYPOLOGY_WORDS.get(str(row.get("typology")), "–")
+    typology = TYPOLOGY_WORDS.get(str(row.get("typology")),
+                                  _("not scored: it needs both indices") if len(indices) < 2 else "–")
     hotspot = HOTSPOT_WORDS.get(str(row.get("hotspot")), _("not in a cluster"))
     parts.append("<p>" + _e(_("Typology: {typology} · hot spot (Local Moran's I): {hotspot}.")).format(
         typology=f"<b>{_e(typology)}</b>", hotspot=f"<b>{_e(hotspot)}</b>") + " "

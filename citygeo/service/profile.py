@@ -36,6 +36,9 @@ from citygeo.service.map import (
 )
 from citygeo.words import (
     clauses,
+    hotspot_method,
+    not_scored,
+    scored_indices,
     compared_with_city,
     count_of,
     groups_not_heard,
@@ -162,7 +165,8 @@ def profile(city: CityData, nid: str | None, year: int | None = None, *, as_of: 
         ranked={int(y): int(n) for y, n in all_scores.groupby("year")["risk_rank"].count().items()}
         if years else {})
     prof.notes = (quality_notes(list(row.get("flags") or []), methodology,  # type: ignore[call-overload]
-                                public=city.public) if row else [_("This neighbourhood has no scores yet.")])
+                                public=city.public) + [hotspot_method(methodology)]
+                  if row else [_("This neighbourhood has no scores yet.")])
     prof.headline = headline(prof)
     return prof
 
@@ -404,7 +408,10 @@ def headline(p: Profile) -> str:
         return _("{name} has no scores yet.").format(name=isolate(p.name))
     r = p.row
     risk = r.get("risk_score")
-    if risk is None or np.isnan(float(risk)):  # type: ignore[arg-type]
+    indices = scored_indices(p.methodology)
+    if "risk" not in indices:
+        parts = [_("risk {reason}").format(reason=not_scored("risk"))]
+    elif risk is None or np.isnan(float(risk)):  # type: ignore[arg-type]
         parts = [_("risk: no index (a whole domain is missing)")]
     else:
         rank = rank_text(float(r["risk_rank"]), p.scored,  # type: ignore[arg-type]
@@ -421,7 +428,9 @@ def headline(p: Profile) -> str:
         parts.append(_("driven by {first} and {second}").format(first=drivers[0], second=drivers[1])
                       if len(drivers) == 2 else _("driven by {first}").format(first=drivers[0]))
     protective = r.get("protective_score")
-    if protective is not None and not np.isnan(float(protective)):  # type: ignore[arg-type]
+    if "protective" not in indices:
+        parts.append(_("protective factors {reason}").format(reason=not_scored("protective")))
+    elif protective is not None and not np.isnan(float(protective)):  # type: ignore[arg-type]
         parts.append(_("protective {score}/100").format(score=whole(protective)))  # type: ignore[arg-type]
     if not p.mechanisms.empty:
         kinds = p.mechanisms["kind"].value_counts()
