@@ -9,38 +9,22 @@ from pathlib import Path
 
 import pytest
 
-from citygeo import i18n
 from citygeo.outputs.report import render_profile_html
 from citygeo.service.city import load
 from citygeo.store import Store
-from tests import test_export
-from tests.conftest import run_cli
-from tests.test_export import build_city
+from tests.fixtures import town as town_fixture
+from tests.fixtures.city import run_cli
+from tests.fixtures.languages import data_words, english_left
+from tests.fixtures.town import build_city
 
-# Latin words a translated printout may keep: units, the program's name, a checksum's name,
-# the datum, the survey's n, Moran's statistic written as I.
-WORD = re.compile(r"\b[A-Za-z][A-Za-z0-9_]*\b")  # a hex digest's "3f1ae" is no word
-KEPT = {"citygeo", "sha256", "WGS", "UTC", "n", "I", "test"}
+# Latin words a translated printout may keep: the program's name, a checksum's name, the
+# datum, the survey's n, Moran's statistic I and its p-value.
+KEPT = {"citygeo", "sha256", "WGS", "UTC", "n", "I", "p"}
 
 
 @pytest.fixture(scope="module")
 def town(tmp_path_factory: pytest.TempPathFactory) -> Store:
     return build_city(tmp_path_factory.mktemp("report-languages"))
-
-
-def _data_words(store: Store) -> set[str]:
-    """Every text the city's own data holds (names, codes, labels, sources): kept as written."""
-    city = load(store)
-    texts: list[str] = []
-    for table in ("neighbourhoods", "sources"):
-        frame = city.table(table) if table == "sources" else city.neighbourhoods
-        texts += [str(v) for v in frame.astype(str).to_numpy().ravel()]
-    for methodology in city.methodologies.values():
-        texts += [f"{m.label} {m.id.replace('_', ' ')}" for m in methodology.measures]
-        texts += [f"{d.label} {d.id.replace('_', ' ')}" for d in methodology.domains]
-        texts += [methodology.version, methodology.normalisation]
-    texts += [city.settings.name, city.settings.description]
-    return {w for t in texts for w in WORD.findall(t)}
 
 
 def _visible_text(page: str) -> str:
@@ -50,26 +34,8 @@ def _visible_text(page: str) -> str:
     return html.unescape(re.sub(r"<[^>]+>", " ", body))
 
 
-def _catalogue_words(lang: str) -> tuple[set[str], set[str]]:
-    """The words of the English messages, and those of ``lang``'s translations."""
-    source, translated = set(), set()
-    for message in i18n.read_catalog(i18n.po_path(lang), lang):
-        ids = [message.id] if isinstance(message.id, str) else list(message.id)
-        strings = [message.string] if isinstance(message.string, str) else list(message.string)
-        source |= {w for t in ids for w in WORD.findall(t)}
-        translated |= {w for t in strings for w in WORD.findall(t)}
-    return source, translated
-
-
-def _english_left(page: str, store: Store, lang: str = "ar") -> set[str]:
-    """Interface words of English left in ``page``: in Arabic every Latin word that is not the
-    city's data; in French every word of an English message that no French translation uses."""
-    source, translated = _catalogue_words(lang)
-    allowed = _data_words(store) | KEPT | (translated if lang != "ar" else set())
-    words = set(WORD.findall(_visible_text(page)))
-    if lang != "ar":
-        words &= source
-    return {w for w in words - allowed if not re.fullmatch(r"N\d+|[0-9a-f]{12}", w)}
+def _english_left(page: str, store: Store, lang: str) -> set[str]:
+    return english_left(_visible_text(page), lang, data_words(store), KEPT)
 
 
 @pytest.mark.parametrize(("lang", "direction", "heading"),
@@ -112,8 +78,8 @@ def test_arabic_mirrors_the_layout(town: Store) -> None:
 
 
 def test_the_city_language_is_the_default(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(test_export, "CONFIG",
-                        test_export.CONFIG.replace("[city]\n", '[city]\nlanguage = "fr"\n', 1))
+    monkeypatch.setattr(town_fixture, "CONFIG",
+                        town_fixture.CONFIG.replace("[city]\n", '[city]\nlanguage = "fr"\n', 1))
     store = build_city(tmp_path / "fr-town")
     assert load(store).settings.language == "fr"
     assert '<html lang="fr" dir="ltr">' in render_profile_html(store, "N4")
