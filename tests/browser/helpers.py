@@ -47,3 +47,23 @@ def full_screenshot(page: object, path: str, height: int = 3200) -> None:
     time.sleep(2.0)
     page.screenshot(path=path, full_page=True)  # type: ignore[attr-defined]
     page.set_viewport_size(size)  # type: ignore[attr-defined]
+
+
+def wait_text(page: object, text: str, timeout: float = 90.0) -> str:
+    deadline = time.monotonic() + timeout
+    body = ""
+    while time.monotonic() < deadline:
+        body = page.inner_text("body")  # type: ignore[attr-defined]
+        if text in body:
+            return body
+        time.sleep(0.3)
+    raise AssertionError(f"{text!r} did not appear; the page shows: {body[:800]}")
+
+
+def frozen_click(page: object, x: float, y: float) -> None:
+    """A click deck.gl counts as a tap under software WebGL (see BROWSER-NOTES.md)."""
+    page.evaluate("() => { window.__n = Date.now; const t = Date.now(); Date.now = () => t; }")  # type: ignore[attr-defined]
+    page.mouse.click(x, y)  # type: ignore[attr-defined]
+    page.evaluate("() => new Promise(r => setTimeout(r, 0))")  # type: ignore[attr-defined]
+    page.evaluate("() => { Date.now = window.__n; }")  # type: ignore[attr-defined]
+    page.mouse.move(5, 5)  # type: ignore[attr-defined]

@@ -18,9 +18,8 @@ from PIL import Image
 
 from citygeo.outputs.report import print_to_pdf, render_profile_html
 from citygeo.store import Store
-from tests.browser.helpers import full_screenshot, painted_colours
-from tests.browser.test_pages import _frozen_click, _wait_text
-from tests.test_report_languages import WORD, _catalogue_words, _data_words
+from tests.browser.helpers import frozen_click, full_screenshot, painted_colours, wait_text
+from tests.fixtures.languages import data_words, english_left
 
 pytestmark = pytest.mark.browser
 
@@ -30,20 +29,9 @@ FICTIONAL = {"ar": "مدينة افتراضية", "fr": "ville fictive", "en": "
 KEPT = {"citygeo", "n", "I", "sha256", "WGS", "UTC", "km"}
 
 
-def interface_words_left(text: str, lang: str, data: set[str]) -> set[str]:
-    """English interface words in ``text``: for Arabic every Latin word that is not the city's
-    data; for French every word of an English message that no French translation uses."""
-    source, translated = _catalogue_words(lang)
-    words = set(WORD.findall(text)) - data - KEPT
-    words = {w for w in words if not w.startswith("N0") and not w.isupper()}
-    if lang == "fr":
-        return (words & source) - translated
-    return words
-
-
 def _open(page: object, url: str, lang: str) -> str:
     page.goto(url)  # type: ignore[attr-defined]
-    return _wait_text(page, FICTIONAL[lang], timeout=120)
+    return wait_text(page, FICTIONAL[lang], timeout=120)
 
 
 def _direction(page: object) -> list[str]:
@@ -54,7 +42,7 @@ def _direction(page: object) -> list[str]:
 def test_the_profile_speaks_the_language(page: object, dashboard: object, demo_store: Path,
                                          tmp_path: Path, lang: str) -> None:
     _open(page, f"{dashboard.url}/profile?nid=N017&lang={lang}", lang)  # type: ignore[attr-defined]
-    _wait_text(page, {"ar": "ما الذي يحدّد درجة المخاطر", "fr": "Ce qui détermine"}[lang])
+    wait_text(page, {"ar": "ما الذي يحدّد درجة المخاطر", "fr": "Ce qui détermine"}[lang])
     time.sleep(2)
     assert _direction(page) == [lang, "rtl" if lang == "ar" else "ltr"]
     sidebar = page.locator('[data-testid="stSidebar"]').bounding_box()  # type: ignore[attr-defined]
@@ -62,7 +50,7 @@ def test_the_profile_speaks_the_language(page: object, dashboard: object, demo_s
     assert (sidebar["x"] > main["x"]) == (lang == "ar")  # Arabic: the sidebar is on the right
     full_screenshot(page, str(tmp_path / f"profile-N017-{lang}.png"))
     text = page.inner_text('[data-testid="stMain"]') + page.inner_text('[data-testid="stSidebar"]')  # type: ignore[attr-defined]
-    left = interface_words_left(text, lang, _data_words(Store(demo_store)))
+    left = english_left(text, lang, data_words(Store(demo_store)), KEPT)
     assert left == set(), f"English interface words left in {lang}: {sorted(left)}"
 
 
@@ -73,14 +61,14 @@ def test_the_language_survives_a_click_from_the_map(page: object, dashboard: obj
     assert colours >= 3
     box = page.locator('[data-testid="stDeckGlJsonChart"]').first.bounding_box()  # type: ignore[attr-defined]
     for _attempt in range(3):
-        _frozen_click(page, box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        frozen_click(page, box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
         deadline = time.monotonic() + 20
         while "/profile" not in page.url and time.monotonic() < deadline:  # type: ignore[attr-defined]
             time.sleep(0.3)
         if "/profile" in page.url:  # type: ignore[attr-defined]
             break
     assert "/profile?" in page.url and "nid=N" in page.url, page.url  # type: ignore[attr-defined]
-    _wait_text(page, "Ce qui détermine le score de risque")
+    wait_text(page, "Ce qui détermine le score de risque")
     deadline = time.monotonic() + 10
     while "lang=fr" not in page.url and time.monotonic() < deadline:  # type: ignore[attr-defined]
         time.sleep(0.3)

@@ -11,28 +11,10 @@ from pathlib import Path
 import pytest
 
 from tests.browser.helpers import MAP, full_screenshot, painted_colours
+from tests.browser.helpers import frozen_click as _frozen_click
+from tests.browser.helpers import wait_text as _wait_text
 
 pytestmark = pytest.mark.browser
-
-
-def _wait_text(page: object, text: str, timeout: float = 90.0) -> str:
-    deadline = time.monotonic() + timeout
-    body = ""
-    while time.monotonic() < deadline:
-        body = page.inner_text("body")  # type: ignore[attr-defined]
-        if text in body:
-            return body
-        time.sleep(0.3)
-    raise AssertionError(f"{text!r} did not appear; the page shows: {body[:800]}")
-
-
-def _frozen_click(page: object, x: float, y: float) -> None:
-    """A click deck.gl counts as a tap under software WebGL (see BROWSER-NOTES.md)."""
-    page.evaluate("() => { window.__n = Date.now; const t = Date.now(); Date.now = () => t; }")  # type: ignore[attr-defined]
-    page.mouse.click(x, y)  # type: ignore[attr-defined]
-    page.evaluate("() => new Promise(r => setTimeout(r, 0))")  # type: ignore[attr-defined]
-    page.evaluate("() => { Date.now = window.__n; }")  # type: ignore[attr-defined]
-    page.mouse.move(5, 5)  # type: ignore[attr-defined]
 
 
 def test_click_on_the_map_opens_that_neighbourhoods_profile(page: object, dashboard: object, tmp_path: Path) -> None:
