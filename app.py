@@ -8,7 +8,7 @@ from citygeo.ui import cache, language
 st.set_page_config(page_title="citygeo", page_icon="🗺️", layout="wide")
 
 lang = language.current(cache.default_language())
-language.apply_direction(lang)
+language.apply_to_page(lang)
 
 PAGES = "citygeo/ui/pages/"
 pages = [
