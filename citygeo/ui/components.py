@@ -84,3 +84,27 @@ def legend(title: str, rows: list[tuple[str, str]], palette_words: str, extra: s
 def labelled(frame: pd.DataFrame, labels: dict[str, str]) -> pd.DataFrame:
     """The frame with plain-word column names."""
     return frame.rename(columns={c: labels.get(c, c.replace("_", " ").capitalize()) for c in frame.columns})
+
+
+def neighbourhood_picker(hoods: pd.DataFrame, where: object = st, *, key: str,
+                         current: str | None = None, label: str = "Find a neighbourhood (type a name or code)"
+                         ) -> str | None:
+    """A searchable selectbox of every neighbourhood, shown as "Name (code)"; the code picked, or None.
+
+    Streamlit's selectbox filters its options as the person types, so a name or a code both find it.
+    """
+    names = dict(zip(hoods["nid"].astype(str), hoods["name"].fillna(hoods["nid"]).astype(str), strict=True))
+    options = sorted(names, key=lambda n: (names[n].casefold(), n))
+    index = options.index(current) if current in names else None
+    picked = where.selectbox(label, options, index=index, key=key,  # type: ignore[attr-defined]
+                             format_func=lambda n: f"{names[n]} ({n})", placeholder="Type a name or a code…")
+    return None if picked is None else str(picked)
+
+
+def static_table(frame: pd.DataFrame) -> None:
+    """A table drawn whole (no inner scroll box, wraps on a laptop screen, prints every row and column)."""
+    shown = frame.copy()
+    for c in shown.columns:
+        shown[c] = shown[c].map(lambda v: "" if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v))
+                                else v)
+    st.table(shown, hide_index=True)
