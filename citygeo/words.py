@@ -155,3 +155,34 @@ def groups_not_heard(groups: Sequence[str], months_since: Sequence[float]) -> st
     """"young people (never), older residents (14 months ago)"."""
     return ", ".join(f"{str(g).replace('_', ' ')} ({'never' if is_missing(m) else f'{int(m)} months ago'})"
                      for g, m in zip(groups, months_since, strict=True))
+
+
+def ordinal(n: int) -> str:
+    """1 → "1st", 2 → "2nd", 13 → "13th", 22 → "22nd"."""
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def rank_change(change: float, rank_now: float) -> str:
+    """A risk-rank change in words: "up 2 places, to 15th" (towards rank 1 = higher risk)."""
+    if is_missing(change) or is_missing(rank_now):
+        return "rank not comparable"
+    steps, now = int(change), ordinal(int(rank_now))
+    if steps == 0:
+        return f"same place, {now}"
+    places = "place" if abs(steps) == 1 else "places"
+    return (f"up {-steps} {places}, to {now}" if steps < 0 else f"down {steps} {places}, to {now}")
+
+
+def score_change(change: float) -> str:
+    """"4.4 points lower" / "2.0 points higher" / "unchanged"."""
+    if is_missing(change):
+        return "not comparable"
+    if round(float(change), 1) == 0:
+        return "unchanged"
+    return f"{abs(float(change)):.1f} points {'higher' if change > 0 else 'lower'}"
+
+
+def risk_change(score_delta: float, rank_delta: float, rank_now: float) -> str:
+    """"risk 4.4 points lower; down 2 places, to 15th (rank 1 = highest risk)"."""
+    return f"risk {score_change(score_delta)}; {rank_change(rank_delta, rank_now)} (rank 1 = highest risk)"

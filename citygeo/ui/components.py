@@ -103,8 +103,13 @@ def neighbourhood_picker(hoods: pd.DataFrame, where: object = st, *, key: str,
 
 def static_table(frame: pd.DataFrame) -> None:
     """A table drawn whole (no inner scroll box, wraps on a laptop screen, prints every row and column)."""
-    shown = frame.copy()
-    for c in shown.columns:
-        shown[c] = shown[c].map(lambda v: "" if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v))
-                                else v)
-    st.table(shown, hide_index=True)
+    st.table(frame.map(_cell), hide_index=True)
+
+
+def _cell(value: object) -> str:
+    """A table cell as text: empty cells blank (never "None"), numbers without float noise."""
+    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    if isinstance(value, float | np.floating):
+        return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
+    return str(value)

@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+import io
+import re
+from pathlib import Path
+
 import pandas as pd
 
+from citygeo.service.city import CityData, current_methodology, load
+from citygeo.service.compare import compare, compare_csv, worse_and_better
+from citygeo.store import Store
+from citygeo.words import ordinal, rank_change, risk_change
 from tests.ui.conftest import Run
 
 
@@ -25,3 +33,51 @@ def test_profile_tables_are_drawn_whole_with_every_column(demo_app: Run) -> None
     assert (survey["n"].astype(int) > 0).all()
     for table in _tables(at):
         assert not table.astype(str).isin(["None", "nan", "<NA>"]).any().any(), table
+
+
+def _city(store: Path) -> CityData:
+    return load(Store(store))
+
+
+def test_compare_marks_worse_and_better_by_meaning(demo_store: Path) -> None:
+    city = _city(demo_store)
+    table = compare(city, ["N001", "N017", "N045"])
+    marks = worse_and_better(table, current_methodology(city, table.attrs["year"]))
+    risk, prot = table["risk_score"], table["protective_score"]
+    assert marks.loc[risk.idxmax(), "risk_score"] == "worse" and marks.loc[risk.idxmin(), "risk_score"] == "better"
+    # the highest protection is the BEST value of its row, not the worst
+    assert marks.loc[prot.idxmax(), "protective_score"] == "better"
+    assert marks.loc[prot.idxmin(), "protective_score"] == "worse"
+    assert "risk_rank" not in marks and "typology" not in marks
+
+
+def test_rank_changes_read_in_words() -> None:
+    assert rank_change(-2, 15) == "up 2 places, to 15th"
+    assert rank_change(1, 22) == "down 1 place, to 22nd"
+    assert rank_change(0, 13) == "same place, 13th"
+    assert risk_change(-4.44, 2, 11) == "risk 4.4 points lower; down 2 places, to 11th (rank 1 = highest risk)"
+    assert [ordinal(n) for n in (1, 2, 3, 4, 11, 12, 13, 21, 101, 111)] == [
+        "1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "101st", "111th"]
+
+
+def test_compare_page_says_rank_changes_in_words(demo_app: Run) -> None:
+    at = demo_app("compare.py", nids="N001,N017,N045")
+    assert not at.exception and not at.error
+    table = at.table[0].value
+    change = table[table["What"].str.contains("hange", na=False)].iloc[0, 1:]
+    assert change.str.contains(r"^risk .*(?:places?|same place), (?:to )?\d+(?:st|nd|rd|th)", regex=True).all(), change
+    assert not table.astype(str).isin(["None", "nan", "–"]).any().any()
+
+
+def test_compare_csv_is_rounded_dated_and_labelled(demo_store: Path) -> None:
+    city = _city(demo_store)
+    table = compare(city, ["N001", "N017"])
+    text = compare_csv(table, {"risk_score": "Risk (0–100)"}, city="Portaverane", fictional=True)
+    frame = pd.read_csv(io.StringIO(text))
+    assert list(frame.columns[:2]) == ["City", "Year"]
+    assert (frame["City"] == "Portaverane (fictional city, synthetic data)").all()
+    assert (frame["Year"] == table.attrs["year"]).all()
+    numbers = frame.select_dtypes("number").to_numpy(dtype=float).ravel()
+    numbers = numbers[~pd.isna(numbers)]
+    assert len(numbers) > 5 and all(round(v, 2) == v for v in numbers)
+    assert not re.search(r"\d\.\d{3,}", text)

@@ -14,7 +14,7 @@ from citygeo.service.profile import Profile, profile
 from citygeo.store import Store
 from citygeo.ui import cache, components
 from citygeo.ui.components import md
-from citygeo.words import HOTSPOT_WORDS, TYPOLOGY_WORDS, survey_value
+from citygeo.words import HOTSPOT_WORDS, TYPOLOGY_WORDS, risk_change, survey_value
 
 PRINT_CSS = """<style>
 @media print {
@@ -166,7 +166,7 @@ def _trend_and_groups(p: Profile) -> None:
     else:
         rows = []
         for r in p.trend.itertuples():
-            change = (f"{r.risk_score_change:+.1f} points, rank {int(r.risk_rank_change):+d}"
+            change = (risk_change(r.risk_score_change, r.risk_rank_change, r.risk_rank_to)
                       if r.comparable and not _na(r.risk_rank_change) else f"not comparable, because {r.reason}")
             rows.append({"From": int(r.from_year), "To": int(r.to_year),
                          "Risk then": _num(r.risk_score_from), "Risk now": _num(r.risk_score_to),
