@@ -94,11 +94,11 @@ def neighbourhood_picker(hoods: pd.DataFrame, where: object = st, *, key: str,
     Streamlit's selectbox filters its options as the person types, so a name or a code both find it.
     """
     names = dict(zip(hoods["nid"].astype(str), hoods["name"].fillna(hoods["nid"]).astype(str), strict=True))
-    options = sorted(names, key=lambda n: (names[n].casefold(), n))
-    index = options.index(current) if current in names else None
+    options = ["", *sorted(names, key=lambda n: (names[n].casefold(), n))]  # "" = nothing picked yet
+    index = options.index(current) if current in names else 0
     picked = where.selectbox(label, options, index=index, key=key,  # type: ignore[attr-defined]
-                             format_func=lambda n: f"{names[n]} ({n})", placeholder="Type a name or a code…")
-    return None if picked is None else str(picked)
+                             format_func=lambda n: f"{names[n]} ({n})" if n else "Type a name or a code…")
+    return str(picked) if picked else None
 
 
 def static_table(frame: pd.DataFrame) -> None:
@@ -113,3 +113,31 @@ def _cell(value: object) -> str:
     if isinstance(value, float | np.floating):
         return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
     return str(value)
+
+
+def url_select(label: str, options: Sequence[str], where: object = st, *, key: str, param: str,
+               default: str | None = None, **kwargs: object) -> str:
+    """A selectbox that starts from ``?param=`` and writes the choice back (a shared link keeps it)."""
+    options = list(options)
+    wanted = st.query_params.get(param, default)
+    # a value already in the session (set by the person, or by code before the widget) wins over the link
+    index = options.index(wanted) if wanted in options and key not in st.session_state else 0
+    chosen = where.selectbox(label, options, index=index, key=key, **kwargs)  # type: ignore[attr-defined]
+    if chosen == (default if default in options else options[0]):
+        st.query_params.pop(param, None)
+    else:
+        st.query_params[param] = str(chosen)
+    return str(chosen)
+
+
+def url_checkbox(label: str, where: object = st, *, key: str, param: str, default: bool = False,
+                 **kwargs: object) -> bool:
+    """A checkbox kept in ``?param=1`` / ``?param=0`` (only when it differs from the default)."""
+    wanted = st.query_params.get(param)
+    value = default if wanted not in ("0", "1") else wanted == "1"
+    on = bool(where.checkbox(label, value=value, key=key, **kwargs))  # type: ignore[attr-defined]
+    if on == default:
+        st.query_params.pop(param, None)
+    else:
+        st.query_params[param] = "1" if on else "0"
+    return on

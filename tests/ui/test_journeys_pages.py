@@ -81,3 +81,40 @@ def test_compare_csv_is_rounded_dated_and_labelled(demo_store: Path) -> None:
     numbers = numbers[~pd.isna(numbers)]
     assert len(numbers) > 5 and all(round(v, 2) == v for v in numbers)
     assert not re.search(r"\d\.\d{3,}", text)
+
+
+def _params(at: object) -> dict[str, str]:
+    return {k: at.query_params[k][0] if isinstance(at.query_params[k], list) else at.query_params[k]  # type: ignore[attr-defined]
+            for k in at.query_params}  # type: ignore[attr-defined]
+
+
+def test_every_map_choice_is_in_the_link(demo_app: Run) -> None:
+    at = demo_app("map.py")
+    at.selectbox(key="scheme").set_value("equal_interval").run()
+    at.checkbox(key="hex").check().run()
+    at.checkbox(key="hot").uncheck().run()
+    params = _params(at)
+    assert params["scheme"] == "equal_interval"
+    assert params["hex"] == "1" and params["hot"] == "0"
+    # the recipient of the link sees the same choices
+    again = demo_app("map.py", **params)
+    assert again.selectbox(key="scheme").value == params["scheme"]
+    assert again.checkbox(key="hex").value is True and again.checkbox(key="hot").value is False
+
+
+def test_map_table_is_sorted_by_rank_blank_and_searchable(demo_app: Run) -> None:
+    at = demo_app("map.py")
+    frame = at.dataframe[0].value
+    ranks = pd.to_numeric(frame["Rank"], errors="coerce")
+    assert ranks.dropna().is_monotonic_increasing and ranks.iloc[0] == 1
+    assert len(frame) == 150
+    assert not frame["Note"].isna().any()
+    at.text_input(key="map_table_search").input("thistlebrook hill").run()
+    found = at.dataframe[0].value
+    assert list(found["Code"]) == ["N017"]
+
+
+def test_map_offers_a_neighbourhood_search(demo_app: Run) -> None:
+    at = demo_app("map.py")
+    picker = at.selectbox(key="map_find")
+    assert picker.value == "" and "Thistlebrook Hill (N017)" in picker.options
