@@ -186,3 +186,18 @@ def score_change(change: float) -> str:
 def risk_change(score_delta: float, rank_delta: float, rank_now: float) -> str:
     """"risk 4.4 points lower; down 2 places, to 15th (rank 1 = highest risk)"."""
     return f"risk {score_change(score_delta)}; {rank_change(rank_delta, rank_now)} (rank 1 = highest risk)"
+
+
+GROUP_WORDS = {"lgbtq": "LGBTQ+ people", "all": "anyone", "civil_society": "civil society",
+               "recent_arrivals": "recent arrivals"}
+
+
+def group_words(code: object) -> str:
+    """A group or sector code in plain words: "lgbtq" → "LGBTQ+ people", "civil_society" → "civil society"."""
+    text = str(code)
+    return GROUP_WORDS.get(text, text.replace("_", " "))
+
+
+def last_heard_words(when: object) -> str:
+    """"never" or "March 2025"."""
+    return "never" if is_missing(when) else f"{pd.Timestamp(when):%B %Y}"  # type: ignore[arg-type]

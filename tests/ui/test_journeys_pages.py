@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import re
 from pathlib import Path
@@ -10,6 +11,7 @@ import pandas as pd
 
 from citygeo.service.city import CityData, current_methodology, load
 from citygeo.service.compare import compare, compare_csv, worse_and_better
+from citygeo.service.registers import city_wide, not_heard_by_group, not_heard_in_group, registers
 from citygeo.store import Store
 from citygeo.words import ordinal, rank_change, risk_change
 from tests.ui.conftest import Run
@@ -118,3 +120,49 @@ def test_map_offers_a_neighbourhood_search(demo_app: Run) -> None:
     at = demo_app("map.py")
     picker = at.selectbox(key="map_find")
     assert picker.value == "" and "Thistlebrook Hill (N017)" in picker.options
+
+
+def test_city_wide_partners_are_told_apart_from_local_ones() -> None:
+    partners = pd.DataFrame({"stakeholder_id": ["S1", "S2", "S3"], "name": ["Police", "Paper", "Youth club"],
+                             "sector": ["police", "media", "youth"], "themes": [[], [], ["youth"]],
+                             "serves": [["all"], ["N1", "N2"], ["N2"]]})
+    assert list(city_wide(partners, ["N1", "N2"])["name"]) == ["Police", "Paper"]
+    assert list(city_wide(partners, ["N1", "N2", "N3"])["name"]) == ["Police"]
+
+
+def test_not_heard_is_summarised_by_group_with_local_partners() -> None:
+    when = pd.Timestamp("2025-03-10")
+    stale = pd.DataFrame({"nid": ["N1", "N2", "N1", "N3"], "name": ["One", "Two", "One", "Three"],
+                          "grp": ["lgbtq", "lgbtq", "parents", "lgbtq"],
+                          "last_heard": [pd.NaT, when, pd.Timestamp("2025-06-01"), pd.NaT],
+                          "months_since": [None, 20, 17, None]})
+    summary = not_heard_by_group(stale)
+    assert list(summary["group"]) == ["LGBTQ+ people", "parents"]
+    assert list(summary["neighbourhoods"]) == [3, 1] and list(summary["never"]) == [2, 0]
+    assert summary["since"].iloc[0] == "never in 2, else since March 2025"
+    assert summary["since"].iloc[1] == "since June 2025 at the longest"
+    local = pd.DataFrame({"nid": ["N2", "N2"], "stakeholder_id": ["S3", "S4"], "name": ["Youth club", "Arts"],
+                          "sector": ["youth", "culture"], "themes": [[], []]})
+    rows = not_heard_in_group(stale, "lgbtq", local)
+    assert list(rows["local_partners"]) == ["none registered", "Arts, Youth club", "none registered"]
+    assert list(rows["last_heard"]) == ["never", "March 2025", "never"]
+
+
+def test_registers_page_summarises_not_heard_and_counts_local_partners(demo_app: Run, demo_store: Path) -> None:
+    reg = registers(_city(demo_store), dt.date.today())
+    everyone = len(_city(demo_store).neighbourhoods)
+    assert len(reg.city_wide) > 0
+    # the gap list counts local partners only: never the city-wide bodies under every neighbourhood
+    assert (reg.gaps["partners"] < len(reg.city_wide)).all() and everyone > 0
+    at = demo_app("registers.py")
+    assert not at.exception and not at.error
+    summary = next(t for t in _tables(at) if "Not heard" in t.columns)
+    assert "LGBTQ+ people" in set(summary["Not heard"]) and "lgbtq" not in set(summary["Not heard"])
+    gaps = next(t for t in _tables(at) if "Local partners" in t.columns)
+    assert len(gaps) == len(reg.gaps)
+    at.selectbox(key="heard_grp").set_value("lgbtq").run()
+    drill = at.dataframe[-1].value
+    assert "Local partners working there" in drill.columns
+    assert len(drill) == int(summary.loc[summary["Not heard"] == "LGBTQ+ people", "Neighbourhoods"].iloc[0])
+    wide = set(reg.city_wide["name"])
+    assert not any(name in wide for cell in drill["Local partners working there"] for name in cell.split(", "))
