@@ -363,8 +363,23 @@ def _stakeholders(city: CityData) -> pd.DataFrame:
 
 
 def partners_for(city: CityData, nids: Sequence[str]) -> pd.DataFrame:
-    """Partners serving the neighbourhoods (no contact details, in every mode)."""
-    return partners_serving(_stakeholders(city), list(nids))
+    """Partners serving the neighbourhoods (no contact details, in every mode), local ones first:
+    ``nid, stakeholder_id, name, sector, themes, city_wide`` (True = serves every neighbourhood)."""
+    stakeholders = _stakeholders(city)
+    serving = partners_serving(stakeholders, list(nids))
+    wide = set(city_wide(stakeholders, city.neighbourhoods["nid"].astype(str).tolist())["stakeholder_id"])
+    serving["city_wide"] = serving["stakeholder_id"].isin(wide)
+    return serving.sort_values(["nid", "city_wide", "name"], ignore_index=True)
+
+
+def city_wide(stakeholders: pd.DataFrame, nids: Sequence[str]) -> pd.DataFrame:
+    """The partners serving every neighbourhood: ``serves`` is "all", or lists every code."""
+    codes = set(nids)
+
+    def everywhere(serves: object) -> bool:
+        served = set(serves) if isinstance(serves, list | tuple | set) else {str(serves)}
+        return "all" in served or (bool(codes) and codes <= served)
+    return stakeholders[stakeholders["serves"].map(everywhere)].reset_index(drop=True)
 
 
 

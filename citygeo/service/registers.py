@@ -23,6 +23,7 @@ from citygeo.service.map import (
 )
 from citygeo.service.profile import (
     _stakeholders,
+    city_wide,
     consultation_status,
 )
 from citygeo.words import group_words, last_heard_words
@@ -64,16 +65,6 @@ def registers(city: CityData, as_of: dt.date) -> Registers:
     local = partners_serving(local_register, hoods["nid"].astype(str).tolist()) if not hoods.empty else \
         empty_frame(["nid", "stakeholder_id", "name", "sector", "themes"])
     return Registers(assets, partners, coverage, gaps, stale, kinds, themes, wide, local)
-
-
-def city_wide(stakeholders: pd.DataFrame, nids: Sequence[str]) -> pd.DataFrame:
-    """The partners serving every neighbourhood: ``serves`` is "all", or lists every code."""
-    codes = set(nids)
-
-    def everywhere(serves: object) -> bool:
-        served = set(serves) if isinstance(serves, list | tuple | set) else {str(serves)}
-        return "all" in served or (bool(codes) and codes <= served)
-    return stakeholders[stakeholders["serves"].map(everywhere)].reset_index(drop=True)
 
 
 def not_heard_by_group(stale: pd.DataFrame) -> pd.DataFrame:

@@ -30,7 +30,9 @@ def test_profile_tables_are_drawn_whole_with_every_column(demo_app: Run) -> None
     assert ["Measure", "Domain", "Share of the index", "Value (0–100)", "Points of risk"] in columns
     assert ["Measure", "Value", "City median", "× median", "Reads as"] in columns
     partners = next(t for t in _tables(at) if "Partner" in t.columns)
-    assert len(partners) >= 1
+    assert len(partners) >= 1 and "Averlane Police - Hate Crime Unit" not in set(partners["Partner"])
+    assert any("city-wide partners" in m.value and "Hate Crime Unit" in m.value.replace("\\", "")
+               for m in at.markdown)
     survey = next(t for t in _tables(at) if "95% interval" in t.columns)
     assert (survey["n"].astype(int) > 0).all()
     for table in _tables(at):

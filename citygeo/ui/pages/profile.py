@@ -14,7 +14,7 @@ from citygeo.service.profile import Profile, profile
 from citygeo.store import Store
 from citygeo.ui import cache, components
 from citygeo.ui.components import md
-from citygeo.words import HOTSPOT_WORDS, TYPOLOGY_WORDS, risk_change, survey_value
+from citygeo.words import HOTSPOT_WORDS, TYPOLOGY_WORDS, group_words, risk_change, survey_value
 
 PRINT_CSS = """<style>
 @media print {
@@ -230,11 +230,18 @@ def _registers(p: Profile) -> None:
         components.static_table(p.mechanisms.assign(themes=p.mechanisms["themes"].map(", ".join),
                                                     kind=p.mechanisms["kind"].str.replace("_", " "))[
             ["name", "kind", "themes"]].rename(columns={"name": "Mechanism", "kind": "Kind", "themes": "Themes"}))
-    if p.partners.empty:
-        st.write("No partners registered as serving it.")
+    local = p.partners[~p.partners["city_wide"]] if "city_wide" in p.partners else p.partners
+    wide = p.partners[p.partners["city_wide"]] if "city_wide" in p.partners else p.partners.iloc[:0]
+    if local.empty:
+        st.write("No local partners registered as working here.")
     else:
-        components.static_table(p.partners.assign(themes=p.partners["themes"].map(", ".join))[
+        st.markdown("**Local partners working here**")
+        components.static_table(local.assign(themes=local["themes"].map(", ".join),
+                                             sector=local["sector"].map(group_words))[
             ["name", "sector", "themes"]].rename(columns={"name": "Partner", "sector": "Sector", "themes": "Themes"}))
+    if not wide.empty:
+        st.write(f"Also serving it, as everywhere in the city: {len(wide)} city-wide partners ("
+                 + md(", ".join(wide["name"])) + ").")
     st.subheader("Consultation")
     everyone = p.heard[p.heard["grp"] == "all"]["last_heard"]
     if everyone.empty or everyone.isna().all():
