@@ -5,16 +5,18 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
+import shutil
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from citygeo.service.city import CityData, current_methodology, load
 from citygeo.service.compare import compare, compare_csv, worse_and_better
 from citygeo.service.registers import city_wide, not_heard_by_group, not_heard_in_group, registers
 from citygeo.store import Store
 from citygeo.words import ordinal, rank_change, risk_change
-from tests.ui.conftest import Run
+from tests.ui.conftest import Run, _runner
 
 
 def _tables(at: object) -> list[pd.DataFrame]:
@@ -168,3 +170,43 @@ def test_registers_page_summarises_not_heard_and_counts_local_partners(demo_app:
     assert len(drill) == int(summary.loc[summary["Not heard"] == "LGBTQ+ people", "Neighbourhoods"].iloc[0])
     wide = set(reg.city_wide["name"])
     assert not any(name in wide for cell in drill["Local partners working there"] for name in cell.split(", "))
+
+
+def test_methodology_save_refreshes_refuses_a_changed_spec_and_skips_the_same(
+        demo_store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    copy = tmp_path / "demo.duckdb"
+    shutil.copy2(demo_store, copy)
+    run = _runner(copy, monkeypatch)
+    at = run("methodology.py")
+    assert "Current version **2025.1**" in _text(at)
+    assert any(s.value.startswith("Robustness of the ranks: saved version and your proposal") for s in at.subheader)
+    assert any(m.value.startswith("Your proposal:") for m in at.markdown)
+    slider = next(s for s in at.slider if s.key.startswith("w_"))
+    before = slider.value
+    slider.set_value(before + 1.0).run()
+    at.text_area(key="note").input("test: one domain counts more")
+    at.button[0].click().run()  # the form's submit button
+    assert not at.error, [e.value for e in at.error]
+    assert any("Saved version 2025.2" in s.value for s in at.success)
+    text = _text(at)
+    assert "Current version **2025.2**" in text
+    assert next(s for s in at.slider if s.key == slider.key).value == before + 1.0  # the new current weights
+    assert at.text_input(key="new_version").value == "2025.3"
+    # a different specification under the existing version 2025.2: refused inline, naming it
+    at.slider(key=slider.key).set_value(before).run()
+    at.text_input(key="new_version").input("2025.2")
+    at.text_area(key="note").input("test: one domain counts more")
+    at.button[0].click().run()
+    assert at.error and "version 2025.2 is already saved with a different specification" in at.error[0].value
+    assert "weights of" in at.error[0].value
+    # the same specification again: a no-op, said so
+    at.slider(key=slider.key).set_value(before + 1.0).run()
+    at.text_input(key="new_version").input("2025.2")
+    at.text_area(key="note").input("test: one domain counts more")
+    at.button[0].click().run()
+    assert not at.error and any("already saved with exactly this specification" in i.value for i in at.info)
+
+
+def _text(at: object) -> str:
+    parts = [m.value for m in at.markdown] + [c.value for c in at.caption]  # type: ignore[attr-defined]
+    return "\n".join(str(p) for p in parts).replace("\\", "")
