@@ -201,3 +201,10 @@ def group_words(code: object) -> str:
 def last_heard_words(when: object) -> str:
     """"never" or "March 2025"."""
     return "never" if is_missing(when) else f"{pd.Timestamp(when):%B %Y}"  # type: ignore[arg-type]
+
+
+def normalised_reads_as(index: str) -> str:
+    """Which way a normalised (0–100, oriented) value points inside ``index``: a measure is turned
+    so that its normalised value always reads in the index's direction (income in the risk index
+    reads as "higher = more risk" once inverted)."""
+    return "0–100, higher = more risk" if index == "risk" else "0–100, higher = more protection"

@@ -39,6 +39,7 @@ from citygeo.words import (
     last_consulted,
     measure_label,
     months_ago,
+    normalised_reads_as,
     plural,
     quality_notes,
     rank_text,
@@ -181,7 +182,7 @@ def index_shares(methodology: Methodology, index: str, present: set[str] | None 
 
 
 def driver_table(row: dict[str, object], methodology: Methodology, index: str = "risk") -> pd.DataFrame:
-    """What drives an index: ``measure, label, domain, share, normalised, contribution``.
+    """What drives an index: ``measure, label, domain, share, normalised, contribution, reads_as``.
 
     ``contribution`` = the measure's share of the index × its normalised (0–100, oriented)
     value; with arithmetic aggregation of bounded measures they add up to the index. A measure
@@ -202,8 +203,10 @@ def driver_table(row: dict[str, object], methodology: Methodology, index: str = 
         domain = methodology.domain(m.domain)
         rows.append({"measure": m.id, "label": measure_label(methodology, m.id),
                      "domain": domain.label or domain.id, "share": shares[m.id],
-                     "normalised": value, "contribution": shares[m.id] * value})
-    frame = pd.DataFrame(rows, columns=["measure", "label", "domain", "share", "normalised", "contribution"])
+                     "normalised": value, "contribution": shares[m.id] * value,
+                     "reads_as": normalised_reads_as(index)})
+    frame = pd.DataFrame(rows, columns=["measure", "label", "domain", "share", "normalised", "contribution",
+                                        "reads_as"])
     return frame.sort_values("contribution", ascending=False, ignore_index=True)
 
 

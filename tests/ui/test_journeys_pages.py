@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import io
 import re
 import shutil
@@ -210,3 +211,25 @@ def test_methodology_save_refreshes_refuses_a_changed_spec_and_skips_the_same(
 def _text(at: object) -> str:
     parts = [m.value for m in at.markdown] + [c.value for c in at.caption]  # type: ignore[attr-defined]
     return "\n".join(str(p) for p in parts).replace("\\", "")
+
+
+def test_protective_side_reads_the_right_way(demo_app: Run) -> None:
+    at = demo_app("profile.py", nid="N002")
+    drivers = next(t for t in _tables(at) if "Points of risk" in t.columns)
+    assert (drivers["Reads as"] == "0–100, higher = more risk").all()
+    charts = [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
+    titles = json.dumps(charts)
+    assert "Online signals per month" in titles and '"Month"' in titles
+
+
+def test_incident_hexagons_are_outlines_with_their_own_legend(demo_app: Run) -> None:
+    at = demo_app("map.py", hex="1")
+    layers = json.loads(at.get("deck_gl_json_chart")[0].proto.json)["layers"]
+    hexes = next(x for x in layers if x["id"] == "incident-hexagons")
+    assert hexes["filled"] is False and hexes["stroked"] is True  # the choropleth keeps its legend's colours
+    assert any("drawn as outlines over the colours" in m.value for m in at.markdown)
+
+
+def test_export_page_says_why_the_download_is_zipped(demo_app: Run) -> None:
+    at = demo_app("export.py")
+    assert any("zip because it holds two files" in m.value for m in at.markdown)

@@ -40,6 +40,9 @@ def render() -> None:
         st.error(str(err))
         return
     shown = filename.removesuffix(".zip")
+    st.write("The download is a zip because it holds two files: the data, and beside it a small "
+             "description file (its *.meta.json*) that says which methodology, sources and privacy rule made "
+             "it. Keep them together when you pass the data on.")
     st.download_button(f"Download {shown} (with its .meta.json sidecar, zipped)", payload,
                        file_name=filename, mime="application/zip", key="download", type="primary")
     st.caption("Columns follow DESIGN.md §5: nid, name, year, methodology version and sha256, "

@@ -200,8 +200,9 @@ def _overlay_legend(hot: bool, hexes: bool, assets: bool, methodology: object) -
                   f'margin:0 5px 0 0"></span>{HOTSPOT_WORDS[k]}' for k, c in HOTSPOT_COLOURS.items()]
     if hexes:
         n = getattr(methodology, "min_count", 5)
-        parts.append(f'<span style="display:inline-block;width:14px;height:12px;background:#542788;margin:0 5px 0 0">'
-                     f"</span>incidents per 400 m hexagon (darker = more; cells under {n} hidden)")
+        parts.append(f'<span style="display:inline-block;width:14px;height:12px;border:2px solid #2d005a;'
+                     f'margin:0 5px 0 0"></span>incidents per 400 m hexagon, drawn as outlines over the colours '
+                     f"(thicker line = more incidents; hexagons with under {n} hidden)")
     if assets:
         parts.append('<span style="display:inline-block;width:10px;height:10px;border-radius:5px;'
                      'background:#006d2c;margin:0 5px 0 0"></span>mechanism or facility')

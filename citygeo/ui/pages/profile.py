@@ -135,11 +135,13 @@ def _drivers(p: Profile) -> None:
         st.write("No measure values this year.")
         return
     st.caption("Each measure's contribution = its share of the risk index (domain weight × measure weight) "
-               "× its normalised value (0–100). Together they make up the risk score.")
+               "× its value turned to 0–100 so that higher always means more risk (a protective measure such as "
+               "income is turned round: a high value here means LOW income). Together they make up the risk score.")
     shown = pd.DataFrame({
         "Measure": p.drivers["label"], "Domain": p.drivers["domain"],
         "Share of the index": (p.drivers["share"] * 100).round(1).astype(str) + "%",
         "Value (0–100)": [("withheld" if np.isnan(v) else f"{v:.0f}") for v in p.drivers["normalised"]],
+        "Reads as": p.drivers["reads_as"],
         "Points of risk": [("" if np.isnan(v) else f"{v:.1f}") for v in p.drivers["contribution"]]})
     components.static_table(shown)
 
@@ -213,7 +215,7 @@ def _online(p: Profile) -> None:
         st.write("No online signals are recorded for this neighbourhood.")
         return
     series = p.online.set_index("period")[["count"]].rename(columns={"count": "signals per month"})
-    st.line_chart(series, height=220)
+    st.line_chart(series, height=220, x_label="Month", y_label="Online signals per month")
     spikes = p.online[p.online["spike"]]
     if spikes.empty:
         st.caption("No spikes (no month far above the months before it).")
