@@ -166,7 +166,7 @@ def test_registers_page_summarises_not_heard_and_counts_local_partners(demo_app:
     gaps = next(t for t in _tables(at) if "Local partners" in t.columns)
     assert len(gaps) == len(reg.gaps)
     at.selectbox(key="heard_grp").set_value("lgbtq").run()
-    drill = at.dataframe[-1].value
+    drill = _tables(at)[-1]
     assert "Local partners working there" in drill.columns
     assert len(drill) == int(summary.loc[summary["Not heard"] == "LGBTQ+ people", "Neighbourhoods"].iloc[0])
     wide = set(reg.city_wide["name"])

@@ -88,8 +88,7 @@ def _not_heard(reg: Registers) -> None:
     rows = not_heard_in_group(reg.not_heard, str(grp), reg.local)
     st.caption("Each neighbourhood where this group was not heard, with the local partners already working there "
                "(city-wide bodies left out): people to ask for an introduction.")
-    st.dataframe(rows.rename(columns={"nid": "Code", "name": "Neighbourhood", "last_heard": "Last heard",
-                                      "local_partners": "Local partners working there"}), hide_index=True,
-                 height=38 + 35 * min(len(rows), 30) + 2)
+    components.static_table(rows.rename(columns={"nid": "Code", "name": "Neighbourhood", "last_heard": "Last heard",
+                                                 "local_partners": "Local partners working there"}))
 
 render()
