@@ -208,3 +208,8 @@ def normalised_reads_as(index: str) -> str:
     so that its normalised value always reads in the index's direction (income in the risk index
     reads as "higher = more risk" once inverted)."""
     return "0–100, higher = more risk" if index == "risk" else "0–100, higher = more protection"
+
+
+def not_scored(index: str) -> str:
+    """What a page says for an index the methodology leaves out (a risk-only or protective-only one)."""
+    return f"{index} index not scored (this methodology has no {index} domains)"

@@ -40,6 +40,7 @@ from citygeo.words import (
     measure_label,
     months_ago,
     normalised_reads_as,
+    not_scored,
     plural,
     quality_notes,
     rank_text,
@@ -417,7 +418,9 @@ def headline(p: Profile) -> str:
         return f"{p.name} has no scores yet."
     r = p.row
     risk = r.get("risk_score")
-    if risk is None or np.isnan(float(risk)):  # type: ignore[arg-type]
+    if p.methodology is not None and not p.methodology.scores("risk"):
+        text = not_scored("risk")
+    elif risk is None or np.isnan(float(risk)):  # type: ignore[arg-type]
         text = "risk: no index (a whole domain is missing)"
     else:
         text = f"risk {float(risk):.0f}/100, " + rank_text(float(r["risk_rank"]), p.scored,  # type: ignore[arg-type]
@@ -430,13 +433,19 @@ def headline(p: Profile) -> str:
         text += "; driven by " + " and ".join(f"{lab.lower()} ({words})" for lab, words in
                                               zip(top["label"], top["comparison"], strict=True))
     protective = r.get("protective_score")
-    if protective is not None and not np.isnan(float(protective)):  # type: ignore[arg-type]
+    if p.methodology is not None and not p.methodology.scores("protective"):
+        text += "; " + not_scored("protective")
+    elif protective is not None and not np.isnan(float(protective)):  # type: ignore[arg-type]
         text += f"; protective {float(protective):.0f}/100"  # type: ignore[arg-type]
     if not p.mechanisms.empty:
         kinds = p.mechanisms["kind"].value_counts()
         text += " (" + ", ".join(f"{n} {plural(k.replace('_', ' '), n)}" for k, n in kinds.items()) + ")"
     if not p.partners.empty:
-        text += f", served by {len(p.partners)} partner{'s' if len(p.partners) > 1 else ''}"
+        wide = int(p.partners["city_wide"].sum()) if "city_wide" in p.partners else 0
+        local = len(p.partners) - wide
+        text += f", served by {local} local partner{'' if local == 1 else 's'}"
+        if wide:
+            text += f" (and {wide} city-wide)"
     trust = p.survey[(p.survey["grp_var"] == "all") & (p.survey["item"] == "trust_local_gov")]
     if not trust.empty:
         t = trust.iloc[0]

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import io
+import json
 import re
 import shutil
 from pathlib import Path
@@ -12,9 +12,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from citygeo.service.city import CityData, current_methodology, load
+from citygeo.scoring import parse_methodology
+from citygeo.service.city import CityData, current_methodology, load, score_years
 from citygeo.service.compare import compare, compare_csv, worse_and_better
 from citygeo.service.registers import city_wide, not_heard_by_group, not_heard_in_group, registers
+from citygeo.service.review import prepare_review, save_version
 from citygeo.store import Store
 from citygeo.words import ordinal, rank_change, risk_change
 from tests.ui.conftest import Run, _runner
@@ -30,7 +32,7 @@ def test_profile_tables_are_drawn_whole_with_every_column(demo_app: Run) -> None
     assert not at.exception and not at.error
     assert not at.dataframe, "scrolling data grids hide rows and cut columns when printed"
     columns = [list(t.columns) for t in _tables(at)]
-    assert ["Measure", "Domain", "Share of the index", "Value (0–100)", "Points of risk"] in columns
+    assert ["Measure", "Domain", "Share of the index", "Value (0–100)", "Reads as", "Points of risk"] in columns
     assert ["Measure", "Value", "City median", "× median", "Reads as"] in columns
     partners = next(t for t in _tables(at) if "Partner" in t.columns)
     assert len(partners) >= 1 and "Averlane Police - Hate Crime Unit" not in set(partners["Partner"])
@@ -233,3 +235,41 @@ def test_incident_hexagons_are_outlines_with_their_own_legend(demo_app: Run) -> 
 def test_export_page_says_why_the_download_is_zipped(demo_app: Run) -> None:
     at = demo_app("export.py")
     assert any("zip because it holds two files" in m.value for m in at.markdown)
+
+
+@pytest.fixture(scope="module")
+def risk_only_store(demo_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo city re-scored with a risk-only methodology (protective columns and typology null)."""
+    path = tmp_path_factory.mktemp("risk_only") / "demo.duckdb"
+    shutil.copy2(demo_store, path)
+    store = Store(path)
+    city = load(store)
+    years = score_years(city)
+    spec = current_methodology(city, years[0]).model_dump(mode="json", by_alias=True)  # type: ignore[union-attr]
+    protective = {d["id"] for d in spec["domains"] if d["index"] == "protective"}
+    spec["domains"] = [d for d in spec["domains"] if d["id"] not in protective]
+    spec["measures"] = [m for m in spec["measures"] if m["domain"] not in protective]
+    spec["version"] = "2026.risk"
+    methodology = parse_methodology(spec)
+    save_version(store, prepare_review(store, methodology), methodology, years, "risk only (test)")
+    return path
+
+
+@pytest.mark.parametrize("page", ["map.py", "profile.py", "compare.py", "methodology.py", "data_quality.py",
+                                  "registers.py", "export.py"])
+def test_a_risk_only_methodology_says_not_scored(risk_only_store: Path, monkeypatch: pytest.MonkeyPatch,
+                                                page: str) -> None:
+    params = {"nid": "N017"} if page == "profile.py" else {"nids": "N001,N017"} if page == "compare.py" else {}
+    at = _runner(risk_only_store, monkeypatch)(page, **params)
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    if page == "map.py":
+        assert "Protective index (0–100)" not in at.selectbox(key="measure").options
+        assert any("Protective index not scored" in c.value for c in at.caption)
+    if page == "profile.py":
+        assert [m.value for m in at.metric][2:] == ["not scored", "not scored"]
+        assert "protective index not scored" in at.info[-1].value
+    if page == "compare.py":
+        table = at.table[0].value
+        row = table[table["What"].str.startswith("Protective")].iloc[0]
+        assert (row.iloc[1:] == "not scored").all()

@@ -50,6 +50,9 @@ def render() -> None:
     mark_rows = marks.T.reindex(wide.index).fillna("")
     mark_rows.columns = heads
     wide = wide.reset_index(names="What")
+    unscored = _unscored_rows(methodology)
+    for row in unscored:  # an index (and the typology) a risk- or protective-only methodology leaves out
+        wide.loc[wide["What"] == row, heads] = "not scored"
     wide["What"] = wide["What"].map(lambda c: labels.get(c, c))
     st.table(_highlight(wide, mark_rows.reset_index(drop=True)), hide_index=True)
     changes = table.set_index("name")["risk_change"]
@@ -59,6 +62,14 @@ def render() -> None:
                        compare_csv(table, labels, city=city.settings.name, fictional=city.settings.fictional).encode(),
                        file_name=f"compare-{'-'.join(nids)}.csv", mime="text/csv")
     _small_multiples(key, city, table, year, methodology)
+
+
+def _unscored_rows(methodology: object) -> list[str]:
+    rows: list[str] = []
+    for index in ("risk", "protective"):
+        if methodology is not None and not methodology.scores(index):  # type: ignore[attr-defined]
+            rows += [f"{index}_score", f"{index}_rank", "typology"]
+    return rows
 
 
 MARK_COLOURS = {"worse": "background-color: #fdd49e", "better": "background-color: #c6dbef", "": ""}

@@ -28,7 +28,7 @@ from citygeo.ui.maps import (
     outline_layer,
     points_layer,
 )
-from citygeo.words import HOTSPOT_WORDS
+from citygeo.words import HOTSPOT_WORDS, not_scored
 
 PROFILE_PAGE = "citygeo/ui/pages/profile.py"
 
@@ -45,6 +45,9 @@ def render() -> None:
     methodology = current_methodology(city, year)
     fields = map_fields(methodology)
     column = _field_picker(fields, cols[0])
+    missing = [i for i in ("risk", "protective") if methodology is not None and not methodology.scores(i)]
+    if missing:
+        st.caption(" · ".join(not_scored(i).capitalize() for i in missing) + " — the typology needs both.")
     groups = score_groups(city)
     grp = components.url_select("Group", groups, cols[2], key="grp", param="grp", default="all",
                                 help="Scores computed for one population group (where the data has groups).")

@@ -14,7 +14,14 @@ from citygeo.service.profile import Profile, profile
 from citygeo.store import Store
 from citygeo.ui import cache, components
 from citygeo.ui.components import md
-from citygeo.words import HOTSPOT_WORDS, TYPOLOGY_WORDS, group_words, risk_change, survey_value
+from citygeo.words import (
+    HOTSPOT_WORDS,
+    TYPOLOGY_WORDS,
+    group_words,
+    not_scored,
+    risk_change,
+    survey_value,
+)
 
 PRINT_CSS = """<style>
 @media print {
@@ -107,12 +114,15 @@ def _scores(p: Profile) -> None:
     r = p.row or {}
     cols = st.columns(4)
     risk, prot = r.get("risk_score"), r.get("protective_score")
-    cols[0].metric("Risk (0–100)", "–" if _na(risk) else f"{float(risk):.0f}",  # type: ignore[arg-type]
+    missing = {i for i in ("risk", "protective") if p.methodology is not None and not p.methodology.scores(i)}
+    if missing:
+        st.caption(" · ".join(not_scored(i).capitalize() for i in sorted(missing)) + ".")
+    cols[0].metric("Risk (0–100)", "not scored" if "risk" in missing else "–" if _na(risk) else f"{float(risk):.0f}",  # type: ignore[arg-type]
                    help="Weighted mean of the risk domains; 100 = highest in the city this year.")
-    cols[1].metric("Risk rank", "–" if _na(r.get("risk_rank")) else f"{int(r['risk_rank'])} of {p.scored}",  # type: ignore[call-overload]
+    cols[1].metric("Risk rank", "not scored" if "risk" in missing else "–" if _na(r.get("risk_rank")) else f"{int(r['risk_rank'])} of {p.scored}",  # type: ignore[call-overload]
                    help="Likely range from 1,000 random re-weightings (5–95%).")
-    cols[2].metric("Protective (0–100)", "–" if _na(prot) else f"{float(prot):.0f}")  # type: ignore[arg-type]
-    cols[3].metric("Protective rank", "–" if _na(r.get("protective_rank")) else f"{int(r['protective_rank'])} of {p.scored}")  # type: ignore[call-overload]
+    cols[2].metric("Protective (0–100)", "not scored" if "protective" in missing else "–" if _na(prot) else f"{float(prot):.0f}")  # type: ignore[arg-type]
+    cols[3].metric("Protective rank", "not scored" if "protective" in missing else "–" if _na(r.get("protective_rank")) else f"{int(r['protective_rank'])} of {p.scored}")  # type: ignore[call-overload]
     lo, hi = r.get("risk_rank_p05"), r.get("risk_rank_p95")
     parts = []
     if not (_na(lo) or _na(hi)):
