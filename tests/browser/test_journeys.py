@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from tests.browser.conftest import Dashboard, start_dashboard
-from tests.browser.helpers import painted_colours
+from tests.browser.helpers import full_screenshot, painted_colours
 from tests.browser.test_pages import _wait_text
 
 pytestmark = pytest.mark.browser
@@ -50,9 +50,12 @@ class Walk:
     def shot(self, what: str, whole: bool = False) -> Path:
         self.step += 1
         path = self.folder / f"{self.name}-{self.step:02d}-{what}.png"
+        if whole:  # Streamlit scrolls inside its main block: grow the window to see all of it
+            full_screenshot(self.page, str(path))
+            return path
         self.page.mouse.move(5, 5)  # type: ignore[attr-defined]
         time.sleep(1.0)
-        self.page.screenshot(path=str(path), full_page=whole)  # type: ignore[attr-defined]
+        self.page.screenshot(path=str(path))  # type: ignore[attr-defined]
         return path
 
 
@@ -148,7 +151,8 @@ def test_coordinator_reviews_the_methodology(walk: Walk) -> None:
     walk.shot("methodology")
     slider = page.locator('[data-testid="stSlider"]').filter(has_text="Hate, extremism").get_by_role("slider")  # type: ignore[attr-defined]
     slider.focus()
-    page.keyboard.press("End")  # type: ignore[attr-defined]
+    at_top = slider.get_attribute("aria-valuenow") == slider.get_attribute("aria-valuemax")
+    page.keyboard.press("Home" if at_top else "End")  # type: ignore[attr-defined]  # at top: saved by a walk before
     _wait_text(page, "neighbourhoods change rank; the largest move is")
     walk.shot("weight-moved", whole=True)
     version = page.get_by_label("Version", exact=True).first.input_value()  # type: ignore[attr-defined]
