@@ -83,7 +83,8 @@ def plural(noun: str, n: int) -> str:
     if n == 1:
         return noun
     head, sep, tail = noun.partition(" of ")
-    return f"{head}s{sep}{tail}" if sep else f"{noun}s"
+    many = head[:-1] + "ies" if head.endswith("y") and head[-2:-1] not in tuple("aeiou") else head + "s"
+    return f"{many}{sep}{tail}"
 
 
 def survey_value(value: float, unit: str, sign: bool = True) -> str:

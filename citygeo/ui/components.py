@@ -71,13 +71,16 @@ def colours_for(values: pd.Series, column: str, scheme: str, methodology: Method
 
 
 def legend(title: str, rows: list[tuple[str, str]], palette_words: str, extra: str = "") -> None:
-    """A legend in plain HTML (every label escaped)."""
+    """A legend in plain HTML (every label escaped): plain words, the technical ones on hover (ⓘ)."""
     swatches = "".join(
         f'<span style="display:inline-flex;align-items:center;margin:2px 14px 2px 0">'
         f'<span style="width:20px;height:13px;background:{c};border:1px solid #555;'
         f'display:inline-block;margin-right:6px"></span>{html.escape(text)}</span>'
         for c, text in rows)
-    st.markdown(f'<div style="line-height:1.9"><b>{html.escape(title)}</b> — {html.escape(palette_words)}'
+    plain = ("one colour per type" if palette_words.startswith("categories")
+             else "darker colour = higher value; colours chosen to be read by colour-blind people")
+    st.markdown(f'<div style="line-height:1.9"><b>{html.escape(title)}</b> — {html.escape(plain)} '
+                f'<abbr title="{html.escape(palette_words, quote=True)}" style="cursor:help">ⓘ</abbr>'
                 f"<br>{swatches}{extra}</div>", unsafe_allow_html=True)
 
 

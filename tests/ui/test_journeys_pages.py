@@ -18,7 +18,7 @@ from citygeo.service.compare import compare, compare_csv, worse_and_better
 from citygeo.service.registers import city_wide, not_heard_by_group, not_heard_in_group, registers
 from citygeo.service.review import prepare_review, save_version
 from citygeo.store import Store
-from citygeo.words import ordinal, rank_change, risk_change
+from citygeo.words import ordinal, plural, rank_change, risk_change
 from tests.ui.conftest import Run, _runner
 
 
@@ -273,3 +273,18 @@ def test_a_risk_only_methodology_says_not_scored(risk_only_store: Path, monkeypa
         table = at.table[0].value
         row = table[table["What"].str.startswith("Protective")].iloc[0]
         assert (row.iloc[1:] == "not scored").all()
+
+
+def test_plain_words_with_the_technical_term_one_click_away(demo_app: Run) -> None:
+    assert plural("library", 2) == "libraries" and plural("place of worship", 2) == "places of worship"
+    at = demo_app("map.py")
+    legend = next(m.value for m in at.markdown if "darker colour = higher value" in m.value)
+    plain = legend.split("<abbr")[0]
+    assert "ColorBrewer" not in plain and 'title="Quantiles, ColorBrewer OrRd' in legend
+    at = demo_app("methodology.py")
+    assert "Min–max" not in " ".join(at.selectbox(key="normalisation").options)
+    assert "min–max" in at.selectbox(key="normalisation").help
+    assert all("Cronbach" not in m.value for m in at.markdown)
+    at = demo_app("export.py")
+    words = " ".join(c.value for c in at.caption) + " ".join(b.label for b in at.get("download_button"))
+    assert "DESIGN.md" not in words and "sidecar" not in words

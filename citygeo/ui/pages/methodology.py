@@ -24,10 +24,14 @@ from citygeo.ui import cache
 from citygeo.ui.components import md
 from citygeo.words import measure_label
 
-NORMALISATIONS = {"minmax": "Min–max (0–100 within each year)", "zscore": "z-score", "percentile": "Percentile",
-                  "rank": "Rank", "goalposts": "Goalposts (fixed bounds: comparable across years)"}
-AGGREGATIONS = {"arithmetic": "Arithmetic mean (weaknesses can be offset)",
-                "geometric": "Geometric mean (little compensation between domains)"}
+NORMALISATIONS = {"minmax": "Lowest = 0, highest = 100, within each year",
+                  "zscore": "Distance from the city average", "percentile": "Share of neighbourhoods below",
+                  "rank": "Place in the order", "goalposts": "Fixed bounds (comparable across years)"}
+AGGREGATIONS = {"arithmetic": "Average (a strong domain can make up for a weak one)",
+                "geometric": "Multiplied (a weak domain cannot be made up for)"}
+NORMALISATION_HELP = ("How each measure is put on a 0–100 scale. Technical names: min–max, z-score, percentile, "
+                      "rank, goalposts.")
+AGGREGATION_HELP = "How domains are combined into an index. Technical names: arithmetic mean, geometric mean."
 
 
 @st.cache_resource(show_spinner="Preparing the measures (once)…", max_entries=4)
@@ -71,9 +75,9 @@ def render() -> None:
 def _controls(saved: Methodology) -> Methodology:
     cols = st.columns(2)
     norm = cols[0].selectbox("Normalisation", list(NORMALISATIONS), index=list(NORMALISATIONS).index(saved.normalisation),
-                             format_func=NORMALISATIONS.get, key="normalisation")
+                             format_func=NORMALISATIONS.get, key="normalisation", help=NORMALISATION_HELP)
     agg = cols[1].selectbox("Aggregation", list(AGGREGATIONS), index=list(AGGREGATIONS).index(saved.aggregation),
-                            format_func=AGGREGATIONS.get, key="aggregation")
+                            format_func=AGGREGATIONS.get, key="aggregation", help=AGGREGATION_HELP)
     domain_weights, measure_weights = {}, {}
     for index, title in (("risk", "Risk index"), ("protective", "Protective index")):
         st.markdown(f"**{title}: domain weights**")
@@ -143,7 +147,8 @@ def _coherence(current: pd.DataFrame, saved: Methodology, year: int) -> None:
     with st.expander("Statistical coherence of the saved version"):
         report = coherence_report(current, saved, year)
         labels = {d.id: d.label or d.id for d in saved.domains}
-        st.markdown("**Do each domain's measures pull together?** (Cronbach's alpha; ≥ 0.7 is usual)")
+        st.markdown("**Do each domain's measures pull together?** (0.7 or more is usual)",
+                    help="Technical name: Cronbach's alpha, over the domain's normalised measures.")
         st.dataframe(report.alpha.assign(domain=report.alpha["domain"].map(labels)).rename(columns={
             "domain": "Domain", "measures": "Measures", "alpha": "Alpha"}), hide_index=True)
         flagged = report.correlations[report.correlations["flag"] != ""]
@@ -157,7 +162,9 @@ def _coherence(current: pd.DataFrame, saved: Methodology, year: int) -> None:
                                                                         "r": "Correlation", "flag": "Why"}),
                 hide_index=True)
         eff = report.effective_weights
-        st.markdown("**Nominal weight vs what each measure really drives** (share of r²)")
+        st.markdown("**The weight given to each measure, and how much of the index it really drives**",
+                    help="Technical: the effective share is each measure's share of the squared correlations "
+                         "(r²) with its index.")
         st.dataframe(eff.assign(measure=eff["measure"].map(lambda m: measure_label(saved, m)))[
             ["index", "measure", "nominal", "effective"]].rename(columns={
                 "index": "Index", "measure": "Measure", "nominal": "Nominal share", "effective": "Effective share"}),
