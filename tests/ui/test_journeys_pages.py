@@ -286,5 +286,6 @@ def test_plain_words_with_the_technical_term_one_click_away(demo_app: Run) -> No
     assert "min–max" in at.selectbox(key="normalisation").help
     assert all("Cronbach" not in m.value for m in at.markdown)
     at = demo_app("export.py")
+    assert not at.exception and not at.error
     words = " ".join(c.value for c in at.caption) + " ".join(b.label for b in at.get("download_button"))
     assert "DESIGN.md" not in words and "sidecar" not in words

@@ -28,7 +28,7 @@ def render() -> None:
     mode = city.mode
     if mode == "public":
         st.write("**Public file.** Values built on fewer events than the suppression threshold, and "
-                 "survey estimates from too small a sample, are empty, with the reason in the column "flags". "
+                 "survey estimates from too small a sample, are empty, with the reason in the column 'flags'. "
                  "No incident points and no partner contact details are included.")
     else:
         st.warning("**Analyst mode: this file contains sensitive data** (exact small counts). "
