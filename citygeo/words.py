@@ -21,6 +21,7 @@ from citygeo.i18n import (
     _,
     format_date,
     format_number,
+    format_month,
     format_percent,
     isolate,
     language,
@@ -140,7 +141,8 @@ def plural(noun: str, n: int) -> str:
     if n == 1:
         return noun
     head, sep, tail = noun.partition(" of ")
-    return f"{head}s{sep}{tail}" if sep else f"{noun}s"
+    many = head[:-1] + "ies" if head.endswith("y") and head[-2:-1] not in tuple("aeiou") else head + "s"
+    return f"{many}{sep}{tail}"
 
 
 def count_of(kind: str, n: int) -> str:
@@ -258,3 +260,75 @@ def hotspot_method(methodology: Methodology | None) -> str:
              "bonferroni": _("Bonferroni correction")}[correction]
     return _("Hot spots: Local Moran's I of the risk score, p < 0.05, {correction}.").format(
         correction=words)
+
+
+def ordinal(n: int) -> str:
+    """1 → "1st", 2 → "2nd", 13 → "13th", 22 → "22nd" (French "1er", "2e"; Arabic the number)."""
+    lang = language()
+    if lang == "fr":
+        return "1er" if n == 1 else f"{n}e"
+    if lang != "en":
+        return whole(n)
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def rank_change(change: float, rank_now: float) -> str:
+    """A risk-rank change in words: "up 2 places, to 15th" (towards rank 1 = higher risk)."""
+    if is_missing(change) or is_missing(rank_now):
+        return _("rank not comparable")
+    steps, now = int(change), ordinal(int(rank_now))
+    if steps == 0:
+        return _("same place, {rank}").format(rank=now)
+    if steps < 0:
+        return ngettext("up {n} place, to {rank}", "up {n} places, to {rank}", -steps).format(
+            n=whole(-steps), rank=now)
+    return ngettext("down {n} place, to {rank}", "down {n} places, to {rank}", steps).format(
+        n=whole(steps), rank=now)
+
+
+def score_change(change: float) -> str:
+    """"4.4 points lower" / "2.0 points higher" / "unchanged"."""
+    if is_missing(change):
+        return _("not comparable")
+    if round(float(change), 1) == 0:
+        return _("unchanged")
+    text = _("{points} points higher") if change > 0 else _("{points} points lower")
+    return text.format(points=format_number(abs(float(change)), 1))
+
+
+def risk_change(score_delta: float, rank_delta: float, rank_now: float) -> str:
+    """"risk 4.4 points lower; down 2 places, to 15th (rank 1 = highest risk)"."""
+    return _("risk {score}; {rank} (rank 1 = highest risk)").format(
+        score=score_change(score_delta), rank=rank_change(rank_delta, rank_now))
+
+
+GROUP_WORDS = Words({"lgbtq": N_("LGBTQ+ people"), "all": N_("anyone"),
+                     "civil_society": N_("civil society"), "recent_arrivals": N_("recent arrivals")})
+
+
+def group_words(code: object) -> str:
+    """A group or sector code in plain words: "lgbtq" → "LGBTQ+ people", "civil_society" →
+    "civil society" (a code the project does not know stays as the city wrote it)."""
+    text = str(code)
+    return GROUP_WORDS[text] if text in GROUP_WORDS else text.replace("_", " ")
+
+
+def last_heard_words(when: object) -> str:
+    """"never" or "March 2025"."""
+    return _("never") if is_missing(when) else format_month(pd.Timestamp(when).date())  # type: ignore[arg-type]
+
+
+def normalised_reads_as(index: str) -> str:
+    """Which way a normalised (0–100, oriented) value points inside ``index``: a measure is turned
+    so that its normalised value always reads in the index's direction (income in the risk index
+    reads as "higher = more risk" once inverted)."""
+    return (_("0–100, higher = more risk") if index == "risk" else
+            _("0–100, higher = more protection"))
+
+
+def index_not_scored(index: str) -> str:
+    """What a page says for an index the methodology leaves out (a risk-only or protective-only
+    one), as a sentence of its own."""
+    return (_("Risk index not scored (this methodology has no risk domains)") if index == "risk"
+            else _("Protective index not scored (this methodology has no protective domains)"))

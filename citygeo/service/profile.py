@@ -46,6 +46,7 @@ from citygeo.words import (
     listing,
     measure_label,
     months_ago,
+    normalised_reads_as,
     quality_notes,
     rank_text,
     reads_as,
@@ -190,7 +191,7 @@ def index_shares(methodology: Methodology, index: str, present: set[str] | None 
 
 
 def driver_table(row: dict[str, object], methodology: Methodology, index: str = "risk") -> pd.DataFrame:
-    """What drives an index: ``measure, label, domain, share, normalised, contribution``.
+    """What drives an index: ``measure, label, domain, share, normalised, contribution, reads_as``.
 
     ``contribution`` = the measure's share of the index × its normalised (0–100, oriented)
     value; with arithmetic aggregation of bounded measures they add up to the index. A measure
@@ -211,8 +212,10 @@ def driver_table(row: dict[str, object], methodology: Methodology, index: str = 
         domain = methodology.domain(m.domain)
         rows.append({"measure": m.id, "label": measure_label(methodology, m.id),
                      "domain": domain.label or domain.id, "share": shares[m.id],
-                     "normalised": value, "contribution": shares[m.id] * value})
-    frame = pd.DataFrame(rows, columns=["measure", "label", "domain", "share", "normalised", "contribution"])
+                     "normalised": value, "contribution": shares[m.id] * value,
+                     "reads_as": normalised_reads_as(index)})
+    frame = pd.DataFrame(rows, columns=["measure", "label", "domain", "share", "normalised", "contribution",
+                                        "reads_as"])
     return frame.sort_values("contribution", ascending=False, ignore_index=True)
 
 
@@ -372,8 +375,23 @@ def _stakeholders(city: CityData) -> pd.DataFrame:
 
 
 def partners_for(city: CityData, nids: Sequence[str]) -> pd.DataFrame:
-    """Partners serving the neighbourhoods (no contact details, in every mode)."""
-    return partners_serving(_stakeholders(city), list(nids))
+    """Partners serving the neighbourhoods (no contact details, in every mode), local ones first:
+    ``nid, stakeholder_id, name, sector, themes, city_wide`` (True = serves every neighbourhood)."""
+    stakeholders = _stakeholders(city)
+    serving = partners_serving(stakeholders, list(nids))
+    wide = set(city_wide(stakeholders, city.neighbourhoods["nid"].astype(str).tolist())["stakeholder_id"])
+    serving["city_wide"] = serving["stakeholder_id"].isin(wide)
+    return serving.sort_values(["nid", "city_wide", "name"], ignore_index=True)
+
+
+def city_wide(stakeholders: pd.DataFrame, nids: Sequence[str]) -> pd.DataFrame:
+    """The partners serving every neighbourhood: ``serves`` is "all", or lists every code."""
+    codes = set(nids)
+
+    def everywhere(serves: object) -> bool:
+        served = set(serves) if isinstance(serves, list | tuple | set) else {str(serves)}
+        return "all" in served or (bool(codes) and codes <= served)
+    return stakeholders[stakeholders["serves"].map(everywhere)].reset_index(drop=True)
 
 
 
@@ -437,8 +455,14 @@ def headline(p: Profile) -> str:
         parts[-1] += " (" + listing([count_of(str(k).replace("_", " "), int(n))
                                      for k, n in kinds.items()]) + ")"
     if not p.partners.empty:
-        parts[-1] = ngettext("{clause}, served by {n} partner", "{clause}, served by {n} partners",
-                             len(p.partners)).format(clause=parts[-1], n=whole(len(p.partners)))
+        wide = int(p.partners["city_wide"].sum()) if "city_wide" in p.partners else 0
+        local = len(p.partners) - wide
+        served = (ngettext("{clause}, served by {n} local partner (and {wide} city-wide)",
+                           "{clause}, served by {n} local partners (and {wide} city-wide)", local)
+                  if wide else
+                  ngettext("{clause}, served by {n} local partner",
+                           "{clause}, served by {n} local partners", local))
+        parts[-1] = served.format(clause=parts[-1], n=whole(local), wide=whole(wide))
     trust = p.survey[(p.survey["grp_var"] == "all") & (p.survey["item"] == "trust_local_gov")]
     if not trust.empty:
         t = trust.iloc[0]

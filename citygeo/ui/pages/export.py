@@ -31,7 +31,8 @@ def render() -> None:
     if mode == "public":
         st.write(_("**Public file.** Values built on fewer events than the suppression threshold, "
                    "and survey estimates from too small a sample, are empty, with the reason in "
-                   "`flags`. No incident points and no partner contact details are included."))
+                   "the column 'flags'. No incident points and no partner contact details are "
+                   "included."))
     else:
         st.warning(_("**Analyst mode: this file contains sensitive data** (exact small counts). "
                      "Keep it inside the city's secure systems."))
@@ -42,15 +43,19 @@ def render() -> None:
         st.error(str(err))
         return
     shown = filename.removesuffix(".zip")
-    label = _("Download {file} (with its .meta.json sidecar, zipped)").format(file=shown)
-    st.download_button(label, payload,
-                       file_name=filename, mime="application/zip", key="download", type="primary")
-    st.caption(_("Columns follow DESIGN.md §5: nid, name, year, methodology version and sha256, "
-                 "risk and protective scores, ranks and deciles, typology, the 5–95% rank "
-                 "interval, hot spot, flags, then one column per domain and measure. The sidecar "
-                 "records the methodology, the sources with their owners, licences and known "
-                 "biases, and the suppression rule. From the command line: `citygeo export "
-                 "--format gpkg --out FILE`."))
-
+    st.write(_("The download is a zip because it holds two files: the data, and beside it a small "
+               "description file (its *.meta.json*) that says which methodology, sources and "
+               "privacy rule made it. Keep them together when you pass the data on."))
+    label = _("Download {file} (with its description file, zipped)").format(file=shown)
+    st.download_button(label, payload, file_name=filename, mime="application/zip", key="download",
+                       type="primary")
+    st.caption(_("Columns: code, name, year, the methodology's version and fingerprint, risk and "
+                 "protective scores, ranks and tenths, typology, the likely range of the rank, hot "
+                 "spot, notes on withheld values, then one column per domain and measure. The "
+                 "description file records the methodology, the sources with their owners, "
+                 "licences and known biases, and the privacy rule. From the command line: "
+                 "`citygeo export --format gpkg --out FILE`."),
+               help=_("Analysts: the column list is the export contract of DESIGN.md §5; the "
+                      "description file is the .meta.json sidecar."))
 
 render()
