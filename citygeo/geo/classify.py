@@ -8,14 +8,16 @@ import mapclassify
 import numpy as np
 
 from citygeo.errors import ConfigError
+from citygeo.i18n import N_, Words
 
 SCHEMES: dict[str, str] = {
     "quantiles": "Quantiles",
     "fisher_jenks": "FisherJenks",
     "equal_interval": "EqualInterval",
 }
-SCHEME_LABELS = {"quantiles": "Quantiles", "fisher_jenks": "Natural breaks (Fisher-Jenks)",
-                 "equal_interval": "Equal interval"}
+SCHEME_LABELS = Words({"quantiles": N_("Quantiles"),
+                       "fisher_jenks": N_("Natural breaks (Fisher-Jenks)"),
+                       "equal_interval": N_("Equal interval")})  # read in the current language
 
 # ColorBrewer sequential and diverging palettes (colour-blind safe), 5 classes.
 PALETTES: dict[str, list[tuple[int, int, int]]] = {

@@ -10,12 +10,15 @@ import pandas as pd
 import streamlit as st
 
 from citygeo.geo.classify import SCHEME_LABELS, TYPOLOGY_COLOURS, classify, palette
+from citygeo.i18n import N_, Words, _
 from citygeo.scoring import Methodology
 from citygeo.ui.maps import colour_hex, fill_colours, legend_rows
 from citygeo.words import TYPOLOGY_WORDS
 
-PALETTE_WORDS = {"OrRd": "ColorBrewer OrRd, sequential", "YlGnBu": "ColorBrewer YlGnBu, sequential",
-                 "Purples": "ColorBrewer Purples, sequential", "PuOr": "ColorBrewer PuOr, diverging"}
+PALETTE_WORDS = Words({"OrRd": N_("ColorBrewer OrRd, sequential"),
+                       "YlGnBu": N_("ColorBrewer YlGnBu, sequential"),
+                       "Purples": N_("ColorBrewer Purples, sequential"),
+                       "PuOr": N_("ColorBrewer PuOr, diverging")})
 
 
 def md(text: object) -> str:
@@ -32,7 +35,7 @@ def year_picker(years: Sequence[int], where: object = st, key: str = "year") -> 
         return None
     wanted = st.query_params.get("year")
     index = list(years).index(int(wanted)) if wanted and wanted.isdigit() and int(wanted) in years else 0
-    year = where.selectbox("Year", list(years), index=index, key=key)  # type: ignore[attr-defined]
+    year = where.selectbox(_("Year"), list(years), index=index, key=key)  # type: ignore[attr-defined]
     st.query_params["year"] = str(year)
     return int(year)
 
@@ -60,14 +63,18 @@ def colours_for(values: pd.Series, column: str, scheme: str, methodology: Method
         fills = [[*TYPOLOGY_COLOURS[v], 230] if v in TYPOLOGY_COLOURS else [200, 200, 200, 140] for v in values]
         rows = [(colour_hex(c), TYPOLOGY_WORDS[t]) for t, c in TYPOLOGY_COLOURS.items()]
         if any(v not in TYPOLOGY_COLOURS for v in values):
-            rows.append(("#c8c8c8", "no index"))
-        return fills, rows, "categories, ColorBrewer Dark2 (colour-blind safe)"
+            rows.append(("#c8c8c8", _("no index")))
+        return fills, rows, CATEGORIES
     classes = classify(pd.to_numeric(values, errors="coerce").to_numpy(dtype=float), scheme, k)
     name = palette_for(column, methodology)
     colours = palette(name, max(len(classes.bins), 1))
     fmt = "{:,.0f}" if np.nanmax(np.abs(np.append(classes.bins, 0))) >= 100 else "{:,.1f}"
     return (fill_colours(classes, colours), legend_rows(classes, colours, fmt),
-            f"{SCHEME_LABELS[scheme]}, {PALETTE_WORDS[name]} (colour-blind safe)")
+            _("{scheme}, {palette} (colour-blind safe)").format(scheme=SCHEME_LABELS[scheme],
+                                                                palette=PALETTE_WORDS[name]))
+
+
+CATEGORIES = N_("categories, ColorBrewer Dark2 (colour-blind safe)")
 
 
 def legend(title: str, rows: list[tuple[str, str]], palette_words: str, extra: str = "") -> None:
@@ -77,8 +84,8 @@ def legend(title: str, rows: list[tuple[str, str]], palette_words: str, extra: s
         f'<span style="width:20px;height:13px;background:{c};border:1px solid #555;'
         f'display:inline-block;margin-right:6px"></span>{html.escape(text)}</span>'
         for c, text in rows)
-    plain = ("one colour per type" if palette_words.startswith("categories")
-             else "darker colour = higher value; colours chosen to be read by colour-blind people")
+    plain = (_("one colour per type") if palette_words == CATEGORIES
+             else _("darker colour = higher value; colours chosen to be read by colour-blind people"))
     st.markdown(f'<div style="line-height:1.9"><b>{html.escape(title)}</b> — {html.escape(plain)} '
                 f'<abbr title="{html.escape(palette_words, quote=True)}" style="cursor:help">ⓘ</abbr>'
                 f"<br>{swatches}{extra}</div>", unsafe_allow_html=True)
@@ -90,7 +97,7 @@ def labelled(frame: pd.DataFrame, labels: dict[str, str]) -> pd.DataFrame:
 
 
 def neighbourhood_picker(hoods: pd.DataFrame, where: object = st, *, key: str,
-                         current: str | None = None, label: str = "Find a neighbourhood (type a name or code)"
+                         current: str | None = None, label: str | None = None
                          ) -> str | None:
     """A searchable selectbox of every neighbourhood, shown as "Name (code)"; the code picked, or None.
 
@@ -99,8 +106,9 @@ def neighbourhood_picker(hoods: pd.DataFrame, where: object = st, *, key: str,
     names = dict(zip(hoods["nid"].astype(str), hoods["name"].fillna(hoods["nid"]).astype(str), strict=True))
     options = ["", *sorted(names, key=lambda n: (names[n].casefold(), n))]  # "" = nothing picked yet
     index = options.index(current) if current in names else 0
+    label = label or _("Find a neighbourhood (type a name or code)")
     picked = where.selectbox(label, options, index=index, key=key,  # type: ignore[attr-defined]
-                             format_func=lambda n: f"{names[n]} ({n})" if n else "Type a name or a code…")
+                             format_func=lambda n: f"{names[n]} ({n})" if n else _("Type a name or a code…"))
     return str(picked) if picked else None
 
 

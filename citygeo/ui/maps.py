@@ -15,6 +15,7 @@ import pydeck as pdk
 from pydeck.bindings.json_tools import default_serialize
 
 from citygeo.geo.classify import MISSING_COLOUR, Classes
+from citygeo.i18n import _
 
 CHOROPLETH_LAYER_ID = "neighbourhoods"
 OUTLINE_COLOUR = [60, 60, 60, 160]
@@ -125,5 +126,5 @@ def legend_rows(classes: Classes, colours: Sequence[Colour], fmt: str,
     """(hex colour, label) per class, plus a row for missing values when there are any."""
     rows = [(colour_hex(c), label) for c, label in zip(colours, classes.labels(fmt), strict=False)]
     if (classes.index < 0).any():
-        rows.append((colour_hex(MISSING_COLOUR), "no data / withheld"))
+        rows.append((colour_hex(MISSING_COLOUR), _("no data / withheld")))
     return rows

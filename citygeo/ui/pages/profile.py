@@ -9,6 +9,15 @@ import pandas as pd
 import streamlit as st
 
 from citygeo.errors import CitygeoError
+from citygeo.i18n import (
+    _,
+    format_month,
+    format_number,
+    format_percent,
+    isolate,
+    language,
+    ngettext,
+)
 from citygeo.service.city import CityData, score_years
 from citygeo.service.profile import Profile, profile
 from citygeo.store import Store
@@ -18,9 +27,11 @@ from citygeo.words import (
     HOTSPOT_WORDS,
     TYPOLOGY_WORDS,
     group_words,
-    not_scored,
+    index_not_scored,
+    listing,
     risk_change,
     survey_value,
+    whole,
 )
 
 PRINT_CSS = """<style>
@@ -44,7 +55,7 @@ def render() -> None:
     store, city = cache.open_city()
     st.markdown(PRINT_CSS, unsafe_allow_html=True)
     if city.neighbourhoods.empty:
-        cache.page_header(city, "neighbourhood profile")
+        cache.page_header(city, _("neighbourhood profile"))
         cache.empty_state(city)
         return
     nid = st.query_params.get("nid")
@@ -53,8 +64,8 @@ def render() -> None:
         st.query_params["nid"] = picked
         nid = picked
     if not nid:
-        cache.page_header(city, "neighbourhood profile")
-        st.info("Pick a neighbourhood above (type its name or its code), or click one on the map.")
+        cache.page_header(city, _("neighbourhood profile"))
+        st.info(_("Pick a neighbourhood above (type its name or its code), or click one on the map."))
         return
     head = st.container()
     try:
@@ -63,21 +74,25 @@ def render() -> None:
         prof = profile(city, nid, year, as_of=dt.date.today())
     except CitygeoError as err:
         with head:
-            cache.page_header(city, "neighbourhood profile")
+            cache.page_header(city, _("neighbourhood profile"))
         st.error(str(err))
         return
     with head:
         st.title(f"{md(prof.name)} ({md(prof.nid)})")
         cache.fictional_notice(city.settings)
-        facts = [f"district {prof.district}" if prof.district else None,
-                 f"{int(prof.population):,} residents" if prof.population and not np.isnan(prof.population) else None,
-                 f"scores for {prof.year}" if prof.year else None,
-                 f"methodology {prof.methodology.version}" if prof.methodology else None,
-                 "public view" if city.public else "analyst view"]
-        st.caption(" · ".join(f for f in facts if f))
+        population = (_("{n} residents").format(n=whole(prof.population))
+                      if prof.population and not np.isnan(prof.population) else None)
+        facts = [_("district {name}").format(name=isolate(prof.district)) if prof.district else None,
+                 population,
+                 _("scores for {year}").format(year=prof.year) if prof.year else None,
+                 _("methodology {version}").format(version=prof.methodology.version)
+                 if prof.methodology else None,
+                 _("public view") if city.public else _("analyst view")]
+        st.caption(" · ".join(md(f) for f in facts if f))
         st.info(md(prof.headline))
     if prof.row is None:
-        st.info("This neighbourhood has no scores yet (the city has not been scored, or not this year).")
+        st.info(_("This neighbourhood has no scores yet (the city has not been scored, or not "
+                  "this year)."))
     else:
         _scores(prof)
         _drivers(prof)
@@ -98,10 +113,11 @@ def _print_button(store: Store, city: CityData, prof: Profile) -> None:
     except CitygeoError as err:
         st.error(str(err))
         return
-    st.download_button("Printable profile (A4, HTML)", report.encode("utf-8"),
-                       file_name=f"profile-{prof.nid}-{prof.year}.html", mime="text/html",
-                       key="print")
-    st.caption("Or print this page with the browser's Print (Ctrl+P): menus and controls are left out.")
+    st.download_button(_("Printable profile (A4, HTML)"), report.encode("utf-8"),
+                       file_name=f"profile-{prof.nid}-{prof.year}-{language()}.html",
+                       mime="text/html", key="print")
+    st.caption(_("Or print this page with the browser's Print (Ctrl+P): menus and controls are "
+                 "left out."))
 
 
 def _year(years: list[int]) -> int | None:
@@ -110,27 +126,36 @@ def _year(years: list[int]) -> int | None:
     return components.year_picker(years, st.columns(4)[0], key="profile_year")
 
 
+def _of(rank: object, n: int) -> str:
+    return _("{rank} of {n}").format(rank=whole(rank), n=whole(n))  # type: ignore[arg-type]
+
+
 def _scores(p: Profile) -> None:
     r = p.row or {}
     cols = st.columns(4)
     risk, prot = r.get("risk_score"), r.get("protective_score")
     missing = {i for i in ("risk", "protective") if p.methodology is not None and not p.methodology.scores(i)}
     if missing:
-        st.caption(" · ".join(not_scored(i).capitalize() for i in sorted(missing)) + ".")
-    cols[0].metric("Risk (0–100)", "not scored" if "risk" in missing else "–" if _na(risk) else f"{float(risk):.0f}",  # type: ignore[arg-type]
-                   help="Weighted mean of the risk domains; 100 = highest in the city this year.")
-    cols[1].metric("Risk rank", "not scored" if "risk" in missing else "–" if _na(r.get("risk_rank")) else f"{int(r['risk_rank'])} of {p.scored}",  # type: ignore[call-overload]
-                   help="Likely range from 1,000 random re-weightings (5–95%).")
-    cols[2].metric("Protective (0–100)", "not scored" if "protective" in missing else "–" if _na(prot) else f"{float(prot):.0f}")  # type: ignore[arg-type]
-    cols[3].metric("Protective rank", "not scored" if "protective" in missing else "–" if _na(r.get("protective_rank")) else f"{int(r['protective_rank'])} of {p.scored}")  # type: ignore[call-overload]
+        st.caption(" · ".join(index_not_scored(i) for i in sorted(missing)))
+    unscored = _("not scored")
+    cols[0].metric(_("Risk (0–100)"), unscored if "risk" in missing else "–" if _na(risk) else whole(risk),  # type: ignore[arg-type]
+                   help=_("Weighted mean of the risk domains; 100 = highest in the city this year."))
+    cols[1].metric(_("Risk rank"), unscored if "risk" in missing else "–" if _na(r.get("risk_rank"))
+                   else _of(r["risk_rank"], p.scored),
+                   help=_("Likely range from 1,000 random re-weightings (5–95%)."))
+    cols[2].metric(_("Protective (0–100)"), unscored if "protective" in missing else "–" if _na(prot)
+                   else whole(prot))  # type: ignore[arg-type]
+    cols[3].metric(_("Protective rank"), unscored if "protective" in missing else "–"
+                   if _na(r.get("protective_rank")) else _of(r["protective_rank"], p.scored))
     lo, hi = r.get("risk_rank_p05"), r.get("risk_rank_p95")
     parts = []
     if not (_na(lo) or _na(hi)):
-        parts.append(f"Risk rank likely between {int(lo)} and {int(hi)}.")  # type: ignore[call-overload]
+        parts.append(_("Risk rank likely between {low} and {high}.").format(low=whole(lo), high=whole(hi)))  # type: ignore[arg-type]
     if isinstance(r.get("typology"), str):
-        parts.append(f"Typology: {TYPOLOGY_WORDS.get(str(r['typology']), r['typology'])}.")
+        parts.append(_("Typology: {typology}.").format(
+            typology=TYPOLOGY_WORDS.get(str(r["typology"]), r["typology"])))
     if r.get("hotspot") in HOTSPOT_WORDS:
-        parts.append(f"Hot spot: {HOTSPOT_WORDS[str(r['hotspot'])]}.")
+        parts.append(_("Hot spot: {hotspot}.").format(hotspot=HOTSPOT_WORDS[str(r["hotspot"])]))
     if parts:
         st.write(" ".join(parts))
 
@@ -140,137 +165,152 @@ def _na(value: object) -> bool:
 
 
 def _drivers(p: Profile) -> None:
-    st.subheader("What drives the risk score")
+    st.subheader(_("What drives the risk score"))
     if p.drivers.empty:
-        st.write("No measure values this year.")
+        st.write(_("No measure values this year."))
         return
-    st.caption("Each measure's contribution = its share of the risk index (domain weight × measure weight) "
-               "× its value turned to 0–100 so that higher always means more risk (a protective measure such as "
-               "income is turned round: a high value here means LOW income). Together they make up the risk score.")
+    st.caption(_("Each measure's contribution = its share of the risk index (domain weight × "
+                 "measure weight) × its value turned to 0–100 so that higher always means more "
+                 "risk (a protective measure such as income is turned round: a high value here "
+                 "means LOW income). Together they make up the risk score."))
+    withheld = _("withheld")
     shown = pd.DataFrame({
-        "Measure": p.drivers["label"], "Domain": p.drivers["domain"],
-        "Share of the index": (p.drivers["share"] * 100).round(1).astype(str) + "%",
-        "Value (0–100)": [("withheld" if np.isnan(v) else f"{v:.0f}") for v in p.drivers["normalised"]],
-        "Reads as": p.drivers["reads_as"],
-        "Points of risk": [("" if np.isnan(v) else f"{v:.1f}") for v in p.drivers["contribution"]]})
+        _("Measure"): p.drivers["label"], _("Domain"): p.drivers["domain"],
+        _("Share of the index"): [format_percent(v, 1) for v in p.drivers["share"]],
+        _("Value (0–100)"): [(withheld if np.isnan(v) else whole(v)) for v in p.drivers["normalised"]],
+        _("Reads as"): p.drivers["reads_as"],
+        _("Points of risk"): [("" if np.isnan(v) else format_number(v, 1))
+                              for v in p.drivers["contribution"]]})
     components.static_table(shown)
 
 
 def _medians(p: Profile) -> None:
-    st.subheader("Each measure against the city median")
+    st.subheader(_("Each measure against the city median"))
     frame = p.versus_median.copy()
     if frame.empty:
-        st.write("No measures.")
+        st.write(_("No measures."))
         return
-    frame["vs median"] = [("–" if _na(r) else f"{r:.1f}×") for r in frame["ratio"]]
-    frame["direction"] = frame["direction"].map({"risk": "higher = more risk", "protective": "higher = more protection"})
-    frame["value"] = [n if n else ("–" if _na(v) else f"{v:,.2f}") for v, n in zip(frame["value"], frame["note"], strict=True)]
-    frame["median"] = frame["median"].map(lambda v: "–" if _na(v) else f"{v:,.2f}")
+    frame["vs median"] = [("–" if _na(r) else _("{ratio}×").format(ratio=format_number(r, 1)))
+                          for r in frame["ratio"]]
+    frame["direction"] = frame["direction"].map({"risk": _("higher = more risk"),
+                                                 "protective": _("higher = more protection")})
+    frame["value"] = [n if n else ("–" if _na(v) else format_number(v, 2))
+                      for v, n in zip(frame["value"], frame["note"], strict=True)]
+    frame["median"] = frame["median"].map(lambda v: "–" if _na(v) else format_number(v, 2))
     components.static_table(frame[["label", "value", "median", "vs median", "direction"]].rename(columns={
-        "label": "Measure", "value": "Value", "median": "City median", "vs median": "× median",
-        "direction": "Reads as"}))
+        "label": _("Measure"), "value": _("Value"), "median": _("City median"),
+        "vs median": _("× median"), "direction": _("Reads as")}))
 
 
 def _trend_and_groups(p: Profile) -> None:
-    st.subheader("Trend over the years")
+    st.subheader(_("Trend over the years"))
     if p.trend.empty or p.trend["from_year"].isna().all():
-        st.write("Only one year is scored: no trend yet.")
+        st.write(_("Only one year is scored: no trend yet."))
     else:
         rows = []
         for r in p.trend.itertuples():
             change = (risk_change(r.risk_score_change, r.risk_rank_change, r.risk_rank_to)
-                      if r.comparable and not _na(r.risk_rank_change) else f"not comparable, because {r.reason}")
-            rows.append({"From": int(r.from_year), "To": int(r.to_year),
-                         "Risk then": _num(r.risk_score_from), "Risk now": _num(r.risk_score_to),
-                         "Rank then": _int(r.risk_rank_from), "Rank now": _int(r.risk_rank_to), "Change": change})
+                      if r.comparable and not _na(r.risk_rank_change) else
+                      _("not comparable, because {reason}").format(reason=r.reason))
+            rows.append({_("From"): int(r.from_year), _("To"): int(r.to_year),
+                         _("Risk then"): _num(r.risk_score_from), _("Risk now"): _num(r.risk_score_to),
+                         _("Rank then"): _int(r.risk_rank_from), _("Rank now"): _int(r.risk_rank_to),
+                         _("Change"): change})
         components.static_table(pd.DataFrame(rows))
         for r in p.trend[~p.trend["comparable"].astype(bool)].itertuples():
-            st.warning(f"{int(r.from_year)} → {int(r.to_year)}: not comparable, because {md(r.reason)}")
+            st.warning(_("{start} → {end}: not comparable, because {reason}.").format(
+                start=int(r.from_year), end=int(r.to_year), reason=md(r.reason)))
     if len(p.groups) > 1:
-        st.subheader("Breakdown by group")
-        st.caption("Scores computed with the indicators of one population group (e.g. an age band).")
+        st.subheader(_("Breakdown by group"))
+        st.caption(_("Scores computed with the indicators of one population group (e.g. an age band)."))
         shown = p.groups.assign(risk_score=p.groups["risk_score"].round(1),
                                 protective_score=p.groups["protective_score"].round(1))
         components.static_table(shown.rename(columns={
-            "grp": "Group", "risk_score": "Risk (0–100)", "risk_rank": "Risk rank",
-            "protective_score": "Protective (0–100)", "protective_rank": "Protective rank"}))
+            "grp": _("Group"), "risk_score": _("Risk (0–100)"), "risk_rank": _("Risk rank"),
+            "protective_score": _("Protective (0–100)"), "protective_rank": _("Protective rank")}))
 
 
 def _num(v: object) -> str:
-    return "–" if _na(v) else f"{float(v):.1f}"  # type: ignore[arg-type]
+    return "–" if _na(v) else format_number(float(v), 1)  # type: ignore[arg-type]
 
 
 def _int(v: object) -> str:
-    return "–" if _na(v) else f"{int(v)}"  # type: ignore[call-overload]
+    return "–" if _na(v) else whole(v)  # type: ignore[arg-type]
 
 
 def _survey(p: Profile) -> None:
-    st.subheader("Survey results")
+    st.subheader(_("Survey results"))
     if p.survey.empty and not p.survey_hidden:
-        st.write("No survey responses for this neighbourhood this year.")
+        st.write(_("No survey responses for this neighbourhood this year."))
         return
-    rows = [{"Question": r.label, "Group": "everyone" if r.grp_var == "all" else f"{r.grp} ({r.grp_var})",
-             "Result": survey_value(r.estimate, r.unit),
-             "95% interval": f"{survey_value(r.ci_low, r.unit)} – {survey_value(r.ci_high, r.unit)}",
-             "n": int(r.n)} for r in p.survey.itertuples()]
+    rows = [{_("Question"): r.label,
+             _("Group"): _("everyone") if r.grp_var == "all" else f"{r.grp} ({r.grp_var})",
+             _("Result"): survey_value(r.estimate, r.unit),
+             _("95% interval"): _("{low} – {high}").format(low=survey_value(r.ci_low, r.unit),
+                                                          high=survey_value(r.ci_high, r.unit)),
+             _("n"): int(r.n)} for r in p.survey.itertuples()]
     components.static_table(pd.DataFrame(rows))
     if p.survey_hidden:
-        st.caption(f"{p.survey_hidden} estimate(s) hidden in the public view: their effective sample is under "
-                   f"{p.methodology.min_sample if p.methodology else 30:g}, too small to be reliable.")
+        sample = p.methodology.min_sample if p.methodology else 30
+        st.caption(ngettext("{n} estimate hidden in the public view: its effective sample is under "
+                            "{sample}, too small to be reliable.",
+                            "{n} estimates hidden in the public view: their effective sample is "
+                            "under {sample}, too small to be reliable.", p.survey_hidden).format(
+            n=whole(p.survey_hidden), sample=whole(sample)))
 
 
 def _online(p: Profile) -> None:
-    st.subheader("Online signals")
+    st.subheader(_("Online signals"))
     if p.online.empty:
-        st.write("No online signals are recorded for this neighbourhood.")
+        st.write(_("No online signals are recorded for this neighbourhood."))
         return
-    series = p.online.set_index("period")[["count"]].rename(columns={"count": "signals per month"})
-    st.line_chart(series, height=220, x_label="Month", y_label="Online signals per month")
+    per_month = _("signals per month")
+    series = p.online.set_index("period")[["count"]].rename(columns={"count": per_month})
+    st.line_chart(series, height=220, x_label=_("Month"), y_label=_("Online signals per month"))
     spikes = p.online[p.online["spike"]]
     if spikes.empty:
-        st.caption("No spikes (no month far above the months before it).")
+        st.caption(_("No spikes (no month far above the months before it)."))
     else:
-        months = ", ".join(pd.Timestamp(d).strftime("%B %Y") for d in spikes["period"])
-        st.caption(f"Spikes (far above the previous months): {months}.")
+        months = listing([format_month(pd.Timestamp(d).date()) for d in spikes["period"]])
+        st.caption(_("Spikes (far above the previous months): {months}.").format(months=months))
 
 
 def _registers(p: Profile) -> None:
-    st.subheader("Mechanisms and partners serving it")
+    st.subheader(_("Mechanisms and partners serving it"))
     if p.mechanisms.empty:
-        st.write("No mechanisms or facilities registered here.")
+        st.write(_("No mechanisms or facilities registered here."))
     else:
-        components.static_table(p.mechanisms.assign(themes=p.mechanisms["themes"].map(", ".join),
+        components.static_table(p.mechanisms.assign(themes=p.mechanisms["themes"].map(listing),
                                                     kind=p.mechanisms["kind"].str.replace("_", " "))[
-            ["name", "kind", "themes"]].rename(columns={"name": "Mechanism", "kind": "Kind", "themes": "Themes"}))
+            ["name", "kind", "themes"]].rename(columns={"name": _("Mechanism"), "kind": _("Kind"),
+                                                        "themes": _("Themes")}))
     local = p.partners[~p.partners["city_wide"]] if "city_wide" in p.partners else p.partners
     wide = p.partners[p.partners["city_wide"]] if "city_wide" in p.partners else p.partners.iloc[:0]
     if local.empty:
-        st.write("No local partners registered as working here.")
+        st.write(_("No local partners registered as working here."))
     else:
-        st.markdown("**Local partners working here**")
-        components.static_table(local.assign(themes=local["themes"].map(", ".join),
+        st.markdown(_("**Local partners working here**"))
+        components.static_table(local.assign(themes=local["themes"].map(listing),
                                              sector=local["sector"].map(group_words))[
-            ["name", "sector", "themes"]].rename(columns={"name": "Partner", "sector": "Sector", "themes": "Themes"}))
+            ["name", "sector", "themes"]].rename(columns={"name": _("Partner"), "sector": _("Sector"),
+                                                          "themes": _("Themes")}))
     if not wide.empty:
-        st.write(f"Also serving it, as everywhere in the city: {len(wide)} city-wide partners ("
-                 + md(", ".join(wide["name"])) + ").")
-    st.subheader("Consultation")
-    everyone = p.heard[p.heard["grp"] == "all"]["last_heard"]
-    if everyone.empty or everyone.isna().all():
-        st.write("Never consulted.")
-    else:
-        st.write(f"Last consulted on {pd.Timestamp(everyone.iloc[0]):%d %B %Y}.")
-    stale = p.not_heard[p.not_heard["grp"] != "all"]
-    if not stale.empty:
-        words = [f"{g.replace('_', ' ')} ({'never' if _na(m) else f'{int(m)} months ago'})"
-                 for g, m in zip(stale["grp"], stale["months_since"], strict=True)]
-        st.write("Groups not heard in the last 12 months: " + ", ".join(words) + ".")
+        st.write(ngettext("Also serving it, as everywhere in the city: {n} city-wide partner "
+                          "({names}).",
+                          "Also serving it, as everywhere in the city: {n} city-wide partners "
+                          "({names}).", len(wide)).format(n=whole(len(wide)),
+                                                         names=md(listing(list(wide["name"])))))
+    st.subheader(_("Consultation"))
+    st.write(p.consultation_text)
+    if p.groups_not_heard:
+        st.write(_("Groups not heard in the last 12 months: {groups}.").format(
+            groups=p.groups_not_heard))
 
 
 def _quality(p: Profile) -> None:
-    st.subheader("Data-quality notes")
+    st.subheader(_("Data-quality notes"))
     if not p.notes:
-        st.write("No flags: every measure has a value and none is withheld.")
+        st.write(_("No flags: every measure has a value and none is withheld."))
     for note in p.notes:
         st.markdown(f"- {md(note)}")
 
