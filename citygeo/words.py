@@ -234,8 +234,7 @@ def groups_not_heard(groups: Sequence[str], months_since: Sequence[float]) -> st
     for group, months in zip(groups, months_since, strict=True):
         when = (_("never") if is_missing(months) else
                 ngettext("{n} month ago", "{n} months ago", int(months)).format(n=whole(months)))
-        parts.append(_("{group} ({when})").format(group=isolate(str(group).replace("_", " ")),
-                                                  when=when))
+        parts.append(_("{group} ({when})").format(group=isolate(group_words(group)), when=when))
     return listing(parts)
 
 

@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from citygeo.geo.classify import SCHEME_LABELS, TYPOLOGY_COLOURS, classify, palette
-from citygeo.i18n import N_, Words, _
+from citygeo.i18n import N_, Words, _, format_number, isolate
 from citygeo.scoring import Methodology
 from citygeo.ui.maps import colour_hex, fill_colours, legend_rows
 from citygeo.words import TYPOLOGY_WORDS
@@ -122,8 +122,8 @@ def _cell(value: object) -> str:
     if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
         return ""
     if isinstance(value, float | np.floating):
-        return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
-    return str(value)
+        return format_number(float(value), 0 if float(value).is_integer() else 1)
+    return isolate(value)  # an English name keeps its parentheses in an Arabic table
 
 
 def url_select(label: str, options: Sequence[str], where: object = st, *, key: str, param: str,

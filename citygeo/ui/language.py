@@ -34,6 +34,9 @@ RTL_CSS = """
   { padding-inline-start: 1.5em; padding-left: 0; }
 [data-testid="stTable"] th, [data-testid="stTable"] td { text-align: start; }
 code, kbd, samp { direction: ltr; unicode-bidi: isolate; }
+[data-testid="stHeading"], [data-testid="stHeading"] h1, [data-testid="stHeading"] h2,
+[data-testid="stHeading"] h3 { text-align: start !important; }
+[data-testid="stHeadingWithActionElements"] { padding-inline-start: 0 !important; }
 </style>
 """
 

@@ -24,9 +24,9 @@ from tests.fixtures.languages import data_words, english_left
 pytestmark = pytest.mark.browser
 
 FICTIONAL = {"ar": "مدينة افتراضية", "fr": "ville fictive", "en": "fictional city"}
-# Latin words that may stay in an Arabic page: the program, units, codes, Streamlit's own
-# accessible names are not shown as text.
-KEPT = {"citygeo", "n", "I", "sha256", "WGS", "UTC", "km"}
+# Latin words that may stay in an Arabic page: the program, statistics' symbols, units, file
+# formats and the print shortcut (Ctrl+P).
+KEPT = {"citygeo", "n", "I", "p", "sha256", "WGS", "UTC", "km", "A4", "HTML", "Ctrl", "P"}
 
 
 def _open(page: object, url: str, lang: str) -> str:
