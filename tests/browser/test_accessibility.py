@@ -52,3 +52,40 @@ def test_no_serious_violations(page: object, dashboard: object, tmp_path: Path, 
     found = {v["id"]: [(n["target"], n.get("failureSummary", "")[:200]) for n in v["nodes"][:3]]
              for v in blocking}
     assert found == {}, f"{name} ({lang}): {found}"
+
+
+FOCUSED_IN = """(text) => { const el = document.activeElement;
+  const box = el && el.closest('[data-testid="stSelectbox"]');
+  return !!box && box.innerText.includes(text); }"""
+
+
+@pytest.mark.parametrize(("lang", "label"), [("en", "Open a neighbourhood's profile"),
+                                             ("ar", "افتح بطاقة حي")])
+def test_keyboard_alone_reaches_a_named_profile(page: object, dashboard: object, tmp_path: Path,
+                                                lang: str, label: str) -> None:
+    """Tab to the map page's neighbourhood search, type a name, Enter: the profile opens (no
+    mouse, no address typed), in the same language."""
+    page.goto(f"{dashboard.url}/?lang={lang}")  # type: ignore[attr-defined]
+    _settled(page, "map", lang)
+    for _presses in range(60):
+        if page.evaluate(FOCUSED_IN, label):  # type: ignore[attr-defined]
+            break
+        page.keyboard.press("Tab")  # type: ignore[attr-defined]
+    else:
+        raise AssertionError(f"Tab never reached the search labelled {label!r}")
+    page.keyboard.type("Thistlebrook Hill", delay=40)  # type: ignore[attr-defined]
+    time.sleep(1.0)
+    page.screenshot(path=str(tmp_path / f"keyboard-typed-{lang}.png"))  # type: ignore[attr-defined]
+    page.keyboard.press("Enter")  # type: ignore[attr-defined]
+    time.sleep(3)
+    page.screenshot(path=str(tmp_path / f"keyboard-entered-{lang}.png"))  # type: ignore[attr-defined]
+    deadline = time.monotonic() + 60
+    while "/profile" not in page.url and time.monotonic() < deadline:  # type: ignore[attr-defined]
+        time.sleep(0.3)
+    assert "/profile" in page.url and "nid=N017" in page.url, page.url  # type: ignore[attr-defined]
+    wait_text(page, "Thistlebrook Hill (N017)")
+    deadline = time.monotonic() + 10
+    while f"lang={lang}" not in page.url and time.monotonic() < deadline:  # type: ignore[attr-defined]
+        time.sleep(0.3)
+    assert f"lang={lang}" in page.url  # type: ignore[attr-defined]
+    page.screenshot(path=str(tmp_path / f"keyboard-profile-{lang}.png"))  # type: ignore[attr-defined]
