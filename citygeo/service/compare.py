@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from citygeo.errors import InputError
+from citygeo.i18n import _
 from citygeo.schema import domain_column, raw_column
 from citygeo.scoring import Methodology, change_table
 from citygeo.service.city import (
@@ -38,12 +39,14 @@ def compare(city: CityData, nids: Sequence[str], year: int | None = None) -> pd.
     """
     nids = list(nids)
     if not 2 <= len(nids) <= MAX_COMPARE:
-        raise InputError(f"Compare needs 2 to {MAX_COMPARE} neighbourhoods; got {len(nids)}. "
-                         "Add codes separated by commas, e.g. ?nids=N001,N002.")
+        raise InputError(_("Compare needs 2 to {most} neighbourhoods; got {n}. Add codes "
+                           "separated by commas, e.g. ?nids=N001,N002.").format(
+                               most=MAX_COMPARE, n=len(nids)))
     known = set(city.neighbourhoods["nid"])
     unknown = [n for n in nids if n not in known]
     if unknown:
-        raise InputError(f"Unknown neighbourhood code(s): {', '.join(unknown)}. Check the link.")
+        raise InputError(_("Unknown neighbourhood code(s): {codes}. Check the link.").format(
+            codes=", ".join(unknown)))
     all_scores = scores(city)
     if all_scores.empty:
         return city.neighbourhoods.set_index("nid").loc[nids, ["name"]].reset_index()
@@ -65,14 +68,15 @@ def compare(city: CityData, nids: Sequence[str], year: int | None = None) -> pd.
         change = change_table(all_scores[all_scores["nid"].isin(nids)], earlier[-1], year,
                               city.methodologies).set_index("nid").reindex(nids)
         table["risk_change"] = [
-            (risk_change(c, r, now_rank) if ok and not np.isnan(c) else f"not comparable, because {why}")
+            (risk_change(c, r, now_rank) if ok and not np.isnan(c) else
+             _("not comparable, because {reason}").format(reason=why))
             for c, r, now_rank, ok, why in zip(
                 change["risk_score_change"].to_numpy(dtype=float, na_value=np.nan),
                 change["risk_rank_change"].to_numpy(dtype=float, na_value=np.nan),
                 now["risk_rank"].to_numpy(dtype=float, na_value=np.nan),
                 change["comparable"], change["reason"], strict=True)]
     else:
-        table["risk_change"] = "no earlier year scored"
+        table["risk_change"] = _("no earlier year scored")
     if methodology is not None:
         for d in methodology.domains:
             table[domain_column(d.id)] = now[domain_column(d.id)].to_numpy(dtype=float, na_value=np.nan)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from citygeo.i18n import _
 from citygeo.rules.registers import (
     gap_list,
     partners_serving,
@@ -26,7 +27,7 @@ from citygeo.service.profile import (
     city_wide,
     consultation_status,
 )
-from citygeo.words import group_words, last_heard_words
+from citygeo.words import group_words, last_heard_words, listing
 
 
 # -- registers ---------------------------------------------------------------------------------
@@ -80,11 +81,13 @@ def not_heard_by_group(stale: pd.DataFrame) -> pd.DataFrame:
     for grp, part in stale.groupby("grp", sort=False):
         never = int(part["last_heard"].isna().sum())
         oldest = part["last_heard"].min()
-        rows.append({"grp": grp, "group": "no one (no consultation at all)" if grp == "all" else group_words(grp),
-                     "neighbourhoods": len(part), "never": never,
-                     "since": "never heard anywhere" if never == len(part) else
-                     f"never in {never}, else since {last_heard_words(oldest)}" if never else
-                     f"since {last_heard_words(oldest)} at the longest"})
+        since = (_("never heard anywhere") if never == len(part) else
+                 _("never in {n}, else since {when}").format(n=never, when=last_heard_words(oldest))
+                 if never else
+                 _("since {when} at the longest").format(when=last_heard_words(oldest)))
+        rows.append({"grp": grp,
+                     "group": _("no one (no consultation at all)") if grp == "all" else group_words(grp),
+                     "neighbourhoods": len(part), "never": never, "since": since})
     out = pd.DataFrame(rows).assign(_order=lambda f: f["grp"] != "all")
     return out.sort_values(["_order", "neighbourhoods", "grp"], ascending=[True, False, True]).drop(
         columns="_order").reset_index(drop=True)
@@ -94,10 +97,10 @@ def not_heard_in_group(stale: pd.DataFrame, grp: str, local: pd.DataFrame) -> pd
     """The neighbourhoods where ``grp`` was not heard, each with its LOCAL partners:
     ``nid, name, last_heard, local_partners`` (names, city-wide bodies left out)."""
     part = stale[stale["grp"] == grp]
-    names = local.groupby("nid")["name"].agg(lambda s: ", ".join(sorted(s))) if not local.empty else pd.Series()
+    names = local.groupby("nid")["name"].agg(lambda s: listing(sorted(s))) if not local.empty else pd.Series()
     return pd.DataFrame({"nid": part["nid"].to_numpy(), "name": part["name"].to_numpy(),
                          "last_heard": part["last_heard"].map(last_heard_words).to_numpy(),
-                         "local_partners": part["nid"].map(names).fillna("none registered").to_numpy()})
+                         "local_partners": part["nid"].map(names).fillna(_("none registered")).to_numpy()})
 
 
 

@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from citygeo.errors import CitygeoError
+from citygeo.i18n import _, format_number
 from citygeo.service.city import current_methodology, score_years, scores
 from citygeo.service.compare import MAX_COMPARE, compare, compare_csv, parse_nids, worse_and_better
 from citygeo.service.map import column_labels, map_table
@@ -18,14 +19,15 @@ from citygeo.ui.maps import choropleth_layer, deck, outline_layer
 def render() -> None:
     store, city = cache.open_city()
     key = (str(store.path), store.version())
-    cache.page_header(city, "compare neighbourhoods")
+    cache.page_header(city, _("compare neighbourhoods"))
     if cache.empty_state(city):
         return
     names = dict(zip(city.neighbourhoods["nid"], city.neighbourhoods["name"], strict=True))
     wanted = parse_nids(st.query_params.get("nids"))
     cols = st.columns([4, 1])
     known = [n for n in wanted if n in names]
-    chosen = cols[0].multiselect(f"Neighbourhoods (2 to {MAX_COMPARE})", list(names), default=known,
+    chosen = cols[0].multiselect(_("Neighbourhoods (2 to {n})").format(n=MAX_COMPARE), list(names),
+                                 default=known,
                                  format_func=lambda n: f"{names[n]} ({n})", max_selections=MAX_COMPARE,
                                  key="nids_pick")
     unknown = [n for n in wanted if n not in names]
@@ -40,9 +42,10 @@ def render() -> None:
         return
     methodology = current_methodology(city, year)
     labels = column_labels(methodology)
-    st.subheader(f"Side by side, {table.attrs.get('year', year)}")
-    st.caption("Per row, the worst value is marked orange and the best blue: higher risk is worse, "
-               "higher protection is better. Rank 1 = the highest risk in the city.")
+    st.subheader(_("Side by side, {year}").format(year=table.attrs.get("year", year)))
+    st.caption(_("Per row, the worst value is marked orange and “worse”, the best blue and "
+                 "“better”: higher risk is worse, higher protection is better. Rank 1 = the "
+                 "highest risk in the city."))
     marks = worse_and_better(table, methodology)
     heads = [f"{name} ({nid})" for nid, name in zip(table["nid"], table["name"], strict=True)]
     wide = table.drop(columns=["nid", "name"]).T
@@ -52,13 +55,15 @@ def render() -> None:
     wide = wide.reset_index(names="What")
     unscored = _unscored_rows(methodology)
     for row in unscored:  # an index (and the typology) a risk- or protective-only methodology leaves out
-        wide.loc[wide["What"] == row, heads] = "not scored"
+        wide.loc[wide["What"] == row, heads] = _("not scored")
     wide["What"] = wide["What"].map(lambda c: labels.get(c, c))
-    st.table(_highlight(wide, mark_rows.reset_index(drop=True)), hide_index=True)
+    st.table(_highlight(wide.rename(columns={"What": _("What")}), mark_rows.reset_index(drop=True)),
+             hide_index=True)
     changes = table.set_index("name")["risk_change"]
-    if changes.str.startswith("not comparable").any():
-        st.warning("Change since the previous year: " + components.md(changes.iloc[0]))
-    st.download_button("Download this table (CSV)",
+    if changes.str.startswith(_("not comparable")).any():
+        st.warning(_("Change since the previous year: {change}").format(
+            change=components.md(changes.iloc[0])))
+    st.download_button(_("Download this table (CSV)"),
                        compare_csv(table, labels, city=city.settings.name, fictional=city.settings.fictional).encode(),
                        file_name=f"compare-{'-'.join(nids)}.csv", mime="text/csv")
     _small_multiples(key, city, table, year, methodology)
@@ -77,10 +82,12 @@ MARK_COLOURS = {"worse": "background-color: #fdd49e", "better": "background-colo
 
 def _highlight(wide: pd.DataFrame, marks: pd.DataFrame) -> object:
     """A Styler colouring each cell by its meaning (worse / better), marks from the service."""
-    numeric = [c for c in wide.columns if c != "What"]
+    numeric = list(wide.columns[1:])
     shown = wide.copy()
-    for c in numeric:
-        shown[c] = shown[c].map(_text)
+    words = {"worse": _("worse"), "better": _("better")}
+    for c in numeric:  # the meaning in words too, not in colour only
+        shown[c] = [f"{_text(v)} ({words[m]})" if m in words else _text(v)
+                    for v, m in zip(shown[c], marks[c], strict=True)]
     styles = pd.DataFrame("", index=shown.index, columns=shown.columns)
     for c in numeric:
         styles[c] = marks[c].map(MARK_COLOURS)
@@ -89,13 +96,13 @@ def _highlight(wide: pd.DataFrame, marks: pd.DataFrame) -> object:
 
 def _text(value: object) -> str:
     if isinstance(value, float):
-        return "" if pd.isna(value) else f"{value:,.1f}"
+        return "" if pd.isna(value) else format_number(value, 1)
     return "" if value is None or value is pd.NA else str(value)
 
 
 def _small_multiples(key: tuple[str, tuple[int, int]], city: object, table: pd.DataFrame, year: int | None,
                      methodology: object) -> None:
-    st.subheader("Where they are (risk index)")
+    st.subheader(_("Where they are (risk index)"))
     frame = scores(city, year)  # type: ignore[arg-type]
     values = map_table(frame, "risk_score", None, methodology)  # type: ignore[arg-type]
     fills, rows, words = components.colours_for(values["value"], "risk_score", "quantiles", methodology)  # type: ignore[arg-type]
@@ -113,7 +120,7 @@ def _small_multiples(key: tuple[str, tuple[int, int]], city: object, table: pd.D
                         "properties": {"line": [0, 0, 0, 255]}}]
             st.pydeck_chart(deck([choropleth_layer(url, f"city-{i}", pickable=False), outline_layer(outline, f"focus-{i}")],
                                  list(geometry.bounds), width_px=270, height_px=260), height=260, key=f"mini-{i}")
-    components.legend("Risk index", rows, words)
+    components.legend(_("Risk index"), rows, words)
 
 
 render()
