@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from citygeo.outputs.report import print_to_pdf, render_profile_html
+from citygeo.outputs.report import render_profile_html
 from citygeo.store import Store
 from tests.browser.helpers import frozen_click, full_screenshot, painted_colours, wait_text
 from tests.fixtures.languages import data_words, english_left
@@ -85,13 +85,25 @@ def _ink_columns(png: Path, top: float, bottom: float) -> tuple[int, int, int]:
     return int(dark.min()), int(dark.max()), pixels.shape[1]
 
 
-def test_the_arabic_printout_prints_right_to_left(demo_store: Path, tmp_path: Path) -> None:
+def _print(browser: object, page_html: str, out: Path) -> Path:
+    """Chromium's print to PDF, as ``print_to_pdf`` does (A4 from the page's CSS, backgrounds),
+    in this session's browser (a second Playwright cannot start inside the first)."""
+    page = browser.new_page()  # type: ignore[attr-defined]
+    page.route("**/*", lambda route: route.abort())  # the page is self-contained
+    page.set_content(page_html, wait_until="load")
+    page.pdf(path=str(out), prefer_css_page_size=True, print_background=True)
+    page.close()
+    return out
+
+
+def test_the_arabic_printout_prints_right_to_left(browser: object, demo_store: Path,
+                                                  tmp_path: Path) -> None:
     """Chromium's print to PDF: the Arabic title and headings sit at the right margin (the
     English ones at the left), and the text layer holds the Arabic words."""
     edges = {}
     for lang in ("ar", "en"):
-        pdf = print_to_pdf(render_profile_html(Store(demo_store), "N017", lang=lang),
-                           tmp_path / f"N017-{lang}.pdf")
+        pdf = _print(browser, render_profile_html(Store(demo_store), "N017", lang=lang),
+                     tmp_path / f"N017-{lang}.pdf")
         subprocess.run(["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "2", str(pdf),
                         str(tmp_path / f"N017-{lang}")], check=True)
         edges[lang] = _ink_columns(tmp_path / f"N017-{lang}-1.png", 0.03, 0.075)  # the h1 band
