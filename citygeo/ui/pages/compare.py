@@ -14,6 +14,7 @@ from citygeo.service.compare import MAX_COMPARE, compare, compare_csv, parse_nid
 from citygeo.service.map import column_labels, map_table
 from citygeo.ui import cache, components
 from citygeo.ui.maps import choropleth_layer, deck, outline_layer
+from citygeo.words import HOTSPOT_WORDS, TYPOLOGY_NAMES
 
 
 def render() -> None:
@@ -56,6 +57,11 @@ def render() -> None:
     unscored = _unscored_rows(methodology)
     for row in unscored:  # an index (and the typology) a risk- or protective-only methodology leaves out
         wide.loc[wide["What"] == row, heads] = _("not scored")
+    for row, words in (("typology", TYPOLOGY_NAMES), ("hotspot", HOTSPOT_WORDS)):  # codes in words
+        mask = wide["What"] == row
+        wide.loc[mask, heads] = wide.loc[mask, heads].map(
+            lambda v, words=words: words[v] if v in words else _("not in a cluster")
+            if v == "none" else v)
     wide["What"] = wide["What"].map(lambda c: labels.get(c, c))
     st.table(_highlight(wide.rename(columns={"What": _("What")}), mark_rows.reset_index(drop=True)),
              hide_index=True)
