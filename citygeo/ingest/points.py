@@ -230,7 +230,8 @@ def _parse(con: Connection, spec: PointsSpec, warnings: list[str]) -> None:
             if c]
     typed = [f"{_coordinate_expr(xcol)} AS __x", f"{_coordinate_expr(ycol)} AS __y"]
     if spec.kind == "incidents" and spec.date:
-        typed.append(f"{_date_expr(spec.date)} AS __date")
+        formats = (spec.date_format,) if spec.date_format else DATE_FORMATS  # stop-gap (realcities)
+        typed.append(f"{_date_expr(spec.date, formats=formats)} AS __date")
     if not _is_vector(spec):
         xcomma, ycomma = (f"coalesce(contains({quote_ident(c)}, ','), false)::UTINYINT"
                           for c in (xcol, ycol))
@@ -350,8 +351,8 @@ def _duplicate_ids(con: Connection, spec: PointsSpec, first: int) -> list[str]:
             for value, lines in rows]
 
 
-def _date_expr(column: str, alias: str = "") -> str:
-    formats = ", ".join(f"'{f}'" for f in DATE_FORMATS)
+def _date_expr(column: str, alias: str = "", formats: tuple[str, ...] = DATE_FORMATS) -> str:
+    formats = ", ".join(f"'{_sql_text(f)}'" for f in formats)  # type: ignore[assignment]
     return f"CAST(try_strptime(trim({alias}{quote_ident(column)}), [{formats}]) AS DATE)"
 
 
