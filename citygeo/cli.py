@@ -105,7 +105,8 @@ def score(store: StoreOption = None,
                   f"{main_rows['year'].nunique()} years with methodology "
                   f"{main_rows['methodology_version'].iloc[0]} "
                   f"(sha256 {main_rows['methodology_sha256'].iloc[0][:12]}…) → {target.path}")
-    latest = main_rows[main_rows["year"] == main_rows["year"].max()].nsmallest(5, "risk_rank")
+    latest = main_rows[main_rows["year"] == main_rows["year"].max()].dropna(
+        subset=["risk_rank"]).nsmallest(5, "risk_rank")
     for row in latest.itertuples():
         console.print(f"  #{int(row.risk_rank):<3} {row.name} ({row.nid}): risk {row.risk_score:.0f}/100, "
                       f"likely rank {int(row.risk_rank_p05)}–{int(row.risk_rank_p95)}", markup=False)
