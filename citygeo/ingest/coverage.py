@@ -81,7 +81,7 @@ def _polygon_share(key: str, source: SourceSpec, hoods: gpd.GeoDataFrame,
     projected = hoods.to_crs(projected_crs).geometry
     total = projected.area.to_numpy()
     inside = projected.intersection(area).area.to_numpy()
-    return np.where(total > 0, inside / np.where(total > 0, total, 1), 0.0)
+    return np.round(np.where(total > 0, inside / np.where(total > 0, total, 1), 0.0), 9)
 
 
 def coverage_text(key: str, source: SourceSpec, coverage: pd.DataFrame) -> str:

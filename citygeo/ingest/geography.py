@@ -177,7 +177,8 @@ def _by_areas(sources: gpd.GeoDataFrame, targets: Targets, spec: _Geography):  #
                 est = est["__vp"] / est["population"]
         else:
             est = area_interpolate(src, hoods, intensive_variables=["__v"], table=sub)["__v"]
-        return np.asarray(est, dtype=float), np.minimum(share, 1.0)
+        # rounded: a square split in halves is covered 0.5, not 0.49999999999 after projection
+        return np.asarray(est, dtype=float), np.minimum(np.round(share, 9), 1.0)
     return method
 
 
