@@ -35,12 +35,16 @@ from citygeo.store import Connection, append_rows
 log = logging.getLogger(__name__)
 
 COUNT_COLUMNS = ["nid", "period", "period_kind", "category", "count", "source_id"]
-_SHAPES = (("year", re.compile(r"^\d{4}$"), "%Y"), ("month", re.compile(r"^\d{4}-\d{2}$"), "%Y-%m"),
-           ("day", re.compile(r"^\d{4}-\d{2}-\d{2}$"), "%Y-%m-%d"))
+_SHAPES = (
+    ("year", re.compile(r"^\d{4}$"), "%Y"),
+    ("month", re.compile(r"^\d{4}-\d{2}$"), "%Y-%m"),
+    ("day", re.compile(r"^\d{4}-\d{2}-\d{2}$"), "%Y-%m-%d"),
+)
 
 
-def read_counts(spec: CountsSpec, targets: Targets,
-                warnings: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+def read_counts(
+    spec: CountsSpec, targets: Targets, warnings: list[str]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Read one counts table: ``COUNT_COLUMNS`` rows and the coverage rows of its areas."""
     frame = read_table(spec.path, "counts", sheet=spec.sheet, warnings=warnings, key_column=spec.id)
     require_columns(frame, [spec.id, spec.period, spec.count, spec.category], spec.path, "counts")
@@ -49,21 +53,42 @@ def read_counts(spec: CountsSpec, targets: Targets,
     empty = np.flatnonzero(codes.isna().to_numpy())
     if len(empty):
         lines = ", ".join(row_label(spec.path, int(i)) for i in empty[:5])
-        warnings.append(f"{spec.path.name}: {len(empty)} rows with no code in column {spec.id!r} "
-                        f"were left out ({lines}).")
+        warnings.append(
+            f"{spec.path.name}: {len(empty)} rows with no code in column {spec.id!r} "
+            f"were left out ({lines})."
+        )
     problems: list[str] = []
     periods, kinds = _periods(frame, spec, problems)
     counts = _counts(frame, spec, problems, warnings)
     raise_problems(spec.path, "counts", problems)
-    category = (text_series(frame[spec.category]).fillna("unspecified") if spec.category
-                else pd.Series("incident", index=frame.index))
-    table = pd.DataFrame({"nid": codes, "period": periods, "period_kind": kinds,
-                          "category": category, "count": counts})[codes.notna().to_numpy()]
+    category = (
+        text_series(frame[spec.category]).fillna("unspecified")
+        if spec.category
+        else pd.Series("incident", index=frame.index)
+    )
+    table = pd.DataFrame(
+        {
+            "nid": codes,
+            "period": periods,
+            "period_kind": kinds,
+            "category": category,
+            "count": counts,
+        }
+    )[codes.notna().to_numpy()]
     _check_repeated(table, spec)
     if spec.apportioned:
         keys = ["period", "period_kind", "category"]
-        spread = apportion(table, keys, ["count"], spec.model_copy(update={"extensive": ["count"]}),
-                           targets, frame, spec.path, warnings, item_column="category")
+        spread = apportion(
+            table,
+            keys,
+            ["count"],
+            spec.model_copy(update={"extensive": ["count"]}),
+            targets,
+            frame,
+            spec.path,
+            warnings,
+            item_column="category",
+        )
         table = spread.values
         coverage = spread.coverage.assign(source_id=spec.source, kind="category")
     else:
@@ -74,8 +99,9 @@ def read_counts(spec: CountsSpec, targets: Targets,
     return table[COUNT_COLUMNS].reset_index(drop=True), coverage
 
 
-def _periods(frame: pd.DataFrame, spec: CountsSpec,
-             problems: list[str]) -> tuple[pd.Series, pd.Series]:
+def _periods(
+    frame: pd.DataFrame, spec: CountsSpec, problems: list[str]
+) -> tuple[pd.Series, pd.Series]:
     text = text_series(frame[spec.period])
     periods = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns]")
     kinds = pd.Series(None, index=frame.index, dtype=object)
@@ -89,27 +115,37 @@ def _periods(frame: pd.DataFrame, spec: CountsSpec,
             kinds[match] = kind
     bad = np.flatnonzero(periods.isna().to_numpy())
     for i in bad[:5]:
-        problems.append(f"{row_label(spec.path, int(i))}, column {spec.period!r}: "
-                        f"{text.iloc[i]!r} is not a period (a year YYYY, a month YYYY-MM or a "
-                        "date YYYY-MM-DD); for another format set `date_format` (strftime, e.g. "
-                        "\"%d/%m/%Y\") on this [[counts]] entry")
+        problems.append(
+            f"{row_label(spec.path, int(i))}, column {spec.period!r}: "
+            f"{text.iloc[i]!r} is not a period (a year YYYY, a month YYYY-MM or a "
+            "date YYYY-MM-DD); for another format set `date_format` (strftime, e.g. "
+            '"%d/%m/%Y") on this [[counts]] entry'
+        )
     if len(bad) > 5:
         problems.append(f"… and {len(bad) - 5} more rows whose {spec.period!r} is not a period")
     return periods.dt.normalize(), kinds
 
 
-def _counts(frame: pd.DataFrame, spec: CountsSpec, problems: list[str],
-            warnings: list[str]) -> pd.Series:
+def _counts(
+    frame: pd.DataFrame, spec: CountsSpec, problems: list[str], warnings: list[str]
+) -> pd.Series:
     values = parse_numbers(frame, spec.count, spec.path, problems, warnings)
-    found = (("is negative", values < 0), ("is not a whole number", values % 1 != 0),
-             ("is empty (a count of no incidents is 0)", values.isna()
-              & text_series(frame[spec.count]).isna()))
+    found = (
+        ("is negative", values < 0),
+        ("is not a whole number", values % 1 != 0),
+        (
+            "is empty (a count of no incidents is 0)",
+            values.isna() & text_series(frame[spec.count]).isna(),
+        ),
+    )
     for words, mask in found:
         rows = np.flatnonzero(mask.to_numpy())
         for i in rows[:5]:
-            problems.append(f"{row_label(spec.path, int(i))}, column {spec.count!r}: "
-                            f"{frame[spec.count].iloc[i]!r} {words}; a count is a whole number "
-                            "of incidents, 0 or more")
+            problems.append(
+                f"{row_label(spec.path, int(i))}, column {spec.count!r}: "
+                f"{frame[spec.count].iloc[i]!r} {words}; a count is a whole number "
+                "of incidents, 0 or more"
+            )
         if len(rows) > 5:
             problems.append(f"… and {len(rows) - 5} more counts that {words}")
     return values
@@ -121,29 +157,38 @@ def _check_repeated(table: pd.DataFrame, spec: CountsSpec) -> None:
         return
     first = repeated.iloc[0]
     lines = ", ".join(row_label(spec.path, int(i)) for i in repeated.index[:4])
-    raise InputError(f"{spec.path}: {len(repeated)} rows repeat an area, period and category "
-                     f"(e.g. {first['nid']}, {first['period']:%Y-%m-%d}, {first['category']!r} on "
-                     f"{lines}); keep one count per area, period and category.")
+    raise InputError(
+        f"{spec.path}: {len(repeated)} rows repeat an area, period and category "
+        f"(e.g. {first['nid']}, {first['period']:%Y-%m-%d}, {first['category']!r} on "
+        f"{lines}); keep one count per area, period and category."
+    )
 
 
-def _keep_matched(table: pd.DataFrame, spec: CountsSpec, known: set[str],
-                  warnings: list[str]) -> pd.DataFrame:
+def _keep_matched(
+    table: pd.DataFrame, spec: CountsSpec, known: set[str], warnings: list[str]
+) -> pd.DataFrame:
     unmatched, _ = match_codes(table["nid"], known)
     matched = table["nid"].isin(known)
     if not matched.any():
-        raise InputError(f"{spec.path}: no code in column {spec.id!r} matches a neighbourhood "
-                         f"(codes here: {', '.join(repr(c) for c in unmatched[:5])}); if the table "
-                         "is keyed by other areas, set `geography` and `geography_id`.")
+        raise InputError(
+            f"{spec.path}: no code in column {spec.id!r} matches a neighbourhood "
+            f"(codes here: {', '.join(repr(c) for c in unmatched[:5])}); if the table "
+            "is keyed by other areas, set `geography` and `geography_id`."
+        )
     if unmatched:
-        warnings.append(f"{spec.path.name}: {len(unmatched)} codes match no neighbourhood and "
-                        f"were left out: {', '.join(repr(c) for c in unmatched[:10])}")
+        warnings.append(
+            f"{spec.path.name}: {len(unmatched)} codes match no neighbourhood and "
+            f"were left out: {', '.join(repr(c) for c in unmatched[:10])}"
+        )
     return table[matched]
 
 
 def write_counts(con: Connection, counts: pd.DataFrame) -> None:
     """Replace the store's counted incidents; refuse a category and year also given as points."""
-    con.execute("CREATE TABLE IF NOT EXISTS incident_counts (nid VARCHAR, period DATE, "
-                "period_kind VARCHAR, category VARCHAR, count DOUBLE, source_id VARCHAR)")
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS incident_counts (nid VARCHAR, period DATE, "
+        "period_kind VARCHAR, category VARCHAR, count DOUBLE, source_id VARCHAR)"
+    )
     con.execute("DELETE FROM incident_counts")
     if counts.empty:
         return
@@ -151,8 +196,11 @@ def write_counts(con: Connection, counts: pd.DataFrame) -> None:
     both = con.execute(
         "SELECT DISTINCT c.category, year(c.period) FROM incident_counts c JOIN (SELECT DISTINCT "
         "category, year(occurred_on) AS y FROM incidents) p ON p.category = c.category "
-        "AND p.y = year(c.period) ORDER BY 1, 2 LIMIT 5").fetchall()
+        "AND p.y = year(c.period) ORDER BY 1, 2 LIMIT 5"
+    ).fetchall()
     if both:
         sample = ", ".join(f"{c!r} in {y}" for c, y in both)
-        raise InputError(f"incidents of {sample} are given both as points and as counts; they "
-                         "would be counted twice. Give each category and year one way.")
+        raise InputError(
+            f"incidents of {sample} are given both as points and as counts; they "
+            "would be counted twice. Give each category and year one way."
+        )

@@ -64,9 +64,17 @@ class Apportioned:
     coverage: pd.DataFrame
 
 
-def apportion(wide: pd.DataFrame, keys: list[str], columns: list[str], spec: _Geography,
-              targets: Targets, table: pd.DataFrame, path: Path, warnings: list[str],
-              item_column: str | None = None) -> Apportioned:
+def apportion(
+    wide: pd.DataFrame,
+    keys: list[str],
+    columns: list[str],
+    spec: _Geography,
+    targets: Targets,
+    table: pd.DataFrame,
+    path: Path,
+    warnings: list[str],
+    item_column: str | None = None,
+) -> Apportioned:
     """Apportion ``wide`` (``nid`` = source area code, ``keys``, float ``columns``).
 
     ``table``: the raw table (for a ``geography_population`` column given there).
@@ -94,52 +102,77 @@ def apportion(wide: pd.DataFrame, keys: list[str], columns: list[str], spec: _Ge
             item = key[keys.index(item_column)] if item_column else column
             shares.append(pd.DataFrame({"item": item, "nid": out["nid"], "share": share}))
         values.append(out)
-    coverage = (pd.concat(shares).groupby(["item", "nid"], as_index=False)["share"].max()
-                if shares else pd.DataFrame(columns=["item", "nid", "share"]))
+    coverage = (
+        pd.concat(shares).groupby(["item", "nid"], as_index=False)["share"].max()
+        if shares
+        else pd.DataFrame(columns=["item", "nid", "share"])
+    )
     _report(coverage, where, spec, warnings)
     result = pd.concat(values, ignore_index=True) if values else wide.iloc[:0]
     return Apportioned(result.dropna(subset=columns, how="all").reset_index(drop=True), coverage)
 
 
-def _source_areas(spec: _Geography, targets: Targets, table: pd.DataFrame, wide: pd.DataFrame,
-                  path: Path) -> gpd.GeoDataFrame:
+def _source_areas(
+    spec: _Geography, targets: Targets, table: pd.DataFrame, wide: pd.DataFrame, path: Path
+) -> gpd.GeoDataFrame:
     geo_path = spec.geography
     assert geo_path is not None and spec.geography_id is not None
     frame = read_vector(geo_path, "geography")
     if spec.geography_id not in frame.columns:
         others = ", ".join(str(c) for c in frame.columns if c != "geometry")
-        raise InputError(f"{geo_path}: no column {spec.geography_id!r} (columns: {others}); set "
-                         f"`geography_id` to the column holding the codes of {path.name}'s "
-                         "areas.")
+        raise InputError(
+            f"{geo_path}: no column {spec.geography_id!r} (columns: {others}); set "
+            f"`geography_id` to the column holding the codes of {path.name}'s "
+            "areas."
+        )
     if frame.crs is None:
         raise InputError(f"{geo_path}: the geography file carries no CRS; save it with one.")
-    codes = as_codes(frame[spec.geography_id].astype(object).where(frame[spec.geography_id].notna(),
-                                                                    None))
+    codes = as_codes(
+        frame[spec.geography_id].astype(object).where(frame[spec.geography_id].notna(), None)
+    )
     repeated = codes[codes.duplicated() & codes.notna()]
     if not repeated.empty:
-        raise InputError(f"{geo_path}: codes in column {spec.geography_id!r} are repeated (e.g. "
-                         f"{repeated.iloc[0]!r}); each area needs one code.")
-    areas = gpd.GeoDataFrame({"code": codes}, geometry=frame.geometry.to_numpy(),
-                             crs=frame.crs).dropna(subset=["code"]).to_crs(targets.crs)
+        raise InputError(
+            f"{geo_path}: codes in column {spec.geography_id!r} are repeated (e.g. "
+            f"{repeated.iloc[0]!r}); each area needs one code."
+        )
+    areas = (
+        gpd.GeoDataFrame({"code": codes}, geometry=frame.geometry.to_numpy(), crs=frame.crs)
+        .dropna(subset=["code"])
+        .to_crs(targets.crs)
+    )
     if spec.apportion == "population":
-        areas["population"] = _population(spec, frame, codes, table, path).reindex(
-            areas["code"]).to_numpy()
+        areas["population"] = (
+            _population(spec, frame, codes, table, path).reindex(areas["code"]).to_numpy()
+        )
     unknown = sorted(set(wide["nid"].dropna()) - set(areas["code"]))
     if unknown:
-        raise InputError(f"{path}: {len(unknown)} codes in column match no area of "
-                         f"{geo_path.name} (column {spec.geography_id!r}), e.g. "
-                         f"{', '.join(repr(c) for c in unknown[:5])}; check `geography_id`.")
+        raise InputError(
+            f"{path}: {len(unknown)} codes in column match no area of "
+            f"{geo_path.name} (column {spec.geography_id!r}), e.g. "
+            f"{', '.join(repr(c) for c in unknown[:5])}; check `geography_id`."
+        )
     return areas.reset_index(drop=True)
 
 
-def _population(spec: _Geography, frame: gpd.GeoDataFrame, codes: pd.Series,
-                table: pd.DataFrame, path: Path) -> pd.Series:
+def _population(
+    spec: _Geography, frame: gpd.GeoDataFrame, codes: pd.Series, table: pd.DataFrame, path: Path
+) -> pd.Series:
     column = spec.geography_population
     assert column is not None
     problems: list[str] = []
     if column in frame.columns:
-        text = pd.DataFrame({column: frame[column].astype(object).map(
-            lambda v: None if v is None or (isinstance(v, float) and np.isnan(v)) else str(v))})
+        text = pd.DataFrame(
+            {
+                column: frame[column]
+                .astype(object)
+                .map(
+                    lambda v: (
+                        None if v is None or (isinstance(v, float) and np.isnan(v)) else str(v)
+                    )
+                )
+            }
+        )
         values = parse_numbers(text, column, spec.geography, problems, [])  # type: ignore[arg-type]
         by_code = pd.Series(values.to_numpy(), index=codes.to_numpy())
     elif column in table.columns:
@@ -147,8 +180,10 @@ def _population(spec: _Geography, frame: gpd.GeoDataFrame, codes: pd.Series,
         by_code = pd.Series(values.to_numpy(), index=as_codes(table[spec.id]).to_numpy())  # type: ignore[attr-defined]
         by_code = by_code[~by_code.index.duplicated()]
     else:
-        raise InputError(f"{path}: `geography_population` = {column!r} is a column neither of "
-                         f"{spec.geography.name} nor of this table; name the population column.")  # type: ignore[union-attr]
+        raise InputError(
+            f"{path}: `geography_population` = {column!r} is a column neither of "
+            f"{spec.geography.name} nor of this table; name the population column."
+        )  # type: ignore[union-attr]
     raise_problems(path, "geography population", problems)
     return by_code
 
@@ -171,14 +206,16 @@ def _by_areas(sources: gpd.GeoDataFrame, targets: Targets, spec: _Geography):  #
             est = area_interpolate(src, hoods, extensive_variables=["__v"], table=sub)["__v"]
         elif spec.apportion == "population":
             src["__vp"] = src["__v"] * src["population"]
-            est = area_interpolate(src, hoods, extensive_variables=["population", "__vp"],
-                                   table=sub)
+            est = area_interpolate(
+                src, hoods, extensive_variables=["population", "__vp"], table=sub
+            )
             with np.errstate(invalid="ignore", divide="ignore"):
                 est = est["__vp"] / est["population"]
         else:
             est = area_interpolate(src, hoods, intensive_variables=["__v"], table=sub)["__v"]
         # rounded: a square split in halves is covered 0.5, not 0.49999999999 after projection
         return np.asarray(est, dtype=float), np.minimum(np.round(share, 9), 1.0)
+
     return method
 
 
@@ -188,14 +225,19 @@ def _crosswalk(path: Path, known: set[str], warnings: list[str]) -> pd.DataFrame
     problems: list[str] = []
     weight = parse_numbers(frame, "weight", path, problems, warnings)
     negative = np.flatnonzero((weight < 0).to_numpy())
-    problems += [f"line {i + 2}, column 'weight': {weight.iloc[i]:g} is negative" for i in negative[:5]]
+    problems += [
+        f"line {i + 2}, column 'weight': {weight.iloc[i]:g} is negative" for i in negative[:5]
+    ]
     raise_problems(path, "crosswalk", problems)
-    table = pd.DataFrame({"from": as_codes(frame["from"]), "to": as_codes(frame["to"]),
-                          "weight": weight.fillna(0.0)})
+    table = pd.DataFrame(
+        {"from": as_codes(frame["from"]), "to": as_codes(frame["to"]), "weight": weight.fillna(0.0)}
+    )
     unknown = sorted(set(table["to"].dropna()) - known)
     if unknown:
-        warnings.append(f"{path.name}: {len(unknown)} `to` codes match no neighbourhood and were "
-                        f"left out: {', '.join(repr(c) for c in unknown[:10])}")
+        warnings.append(
+            f"{path.name}: {len(unknown)} `to` codes match no neighbourhood and were "
+            f"left out: {', '.join(repr(c) for c in unknown[:10])}"
+        )
     return table[table["to"].isin(known)]
 
 
@@ -210,6 +252,7 @@ def _by_crosswalk(weights: pd.DataFrame, order: pd.Index):  # type: ignore[no-un
         est = summed if extensive else summed / got.where(got > 0)
         share = (got / total.where(total > 0)).reindex(order).fillna(0.0)
         return est.reindex(order).to_numpy(dtype=float), share.to_numpy(dtype=float)
+
     return method
 
 
@@ -220,47 +263,65 @@ def _report(coverage: pd.DataFrame, where: str, spec: _Geography, warnings: list
     full = int((share >= 0.999).sum())
     partly = int(((share >= COVERED_SHARE) & (share < 0.999)).sum())
     below = share[share < COVERED_SHARE]
-    how = ("through the crosswalk's weights" if spec.crosswalk else
-           f"by {'population' if spec.apportion == 'population' else 'area'}")
-    text = (f"{where}: apportioned to neighbourhoods {how}; {full} neighbourhoods wholly covered, "
-            f"{partly} partly (50–99 %)")
+    how = (
+        "through the crosswalk's weights"
+        if spec.crosswalk
+        else f"by {'population' if spec.apportion == 'population' else 'area'}"
+    )
+    text = (
+        f"{where}: apportioned to neighbourhoods {how}; {full} neighbourhoods wholly covered, "
+        f"{partly} partly (50–99 %)"
+    )
     if partly:
         least = share[share >= COVERED_SHARE].idxmin()
         text += f", the least {least} ({100 * share[least]:.0f} %)"
     if len(below):
         sample = ", ".join(f"{n} ({100 * s:.0f} %)" for n, s in below.head(8).items())
-        text += (f"; {len(below)} covered below 50 % get no value and are flagged not covered: "
-                 f"{sample}{' …' if len(below) > 8 else ''}")
+        text += (
+            f"; {len(below)} covered below 50 % get no value and are flagged not covered: "
+            f"{sample}{' …' if len(below) > 8 else ''}"
+        )
     warnings.append(text + ".")
 
 
-def read_apportioned_indicators(spec: IndicatorsSpec, targets: Targets,
-                                warnings: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+def read_apportioned_indicators(
+    spec: IndicatorsSpec, targets: Targets, warnings: list[str]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """An ``[[indicators]]`` table keyed by other areas, as ``nid, indicator, year, grp, value``
     rows on the neighbourhoods, and its coverage rows (``kind = 'indicator'``)."""
-    frame = read_table(spec.path, "indicator", sheet=spec.sheet, warnings=warnings,
-                       key_column=spec.id)
+    frame = read_table(
+        spec.path, "indicator", sheet=spec.sheet, warnings=warnings, key_column=spec.id
+    )
     long = load_indicators(frame, spec, _source_codes(spec), warnings)
-    wide = long.pivot(index=["nid", "year", "grp"], columns="indicator",
-                      values="value").reset_index()
+    wide = long.pivot(
+        index=["nid", "year", "grp"], columns="indicator", values="value"
+    ).reset_index()
     columns = [c for c in wide.columns if c not in {"nid", "year", "grp"}]
     spread = apportion(wide, ["year", "grp"], columns, spec, targets, frame, spec.path, warnings)
-    values = spread.values.melt(id_vars=["nid", "year", "grp"], value_vars=columns,
-                                var_name="indicator", value_name="value").dropna(subset=["value"])
+    values = spread.values.melt(
+        id_vars=["nid", "year", "grp"], value_vars=columns, var_name="indicator", value_name="value"
+    ).dropna(subset=["value"])
     coverage = spread.coverage.assign(source_id=spec.source, kind="indicator")
-    return (values[["nid", "indicator", "year", "grp"] + ["value"]].reset_index(drop=True),
-            coverage)
+    return (
+        values[["nid", "indicator", "year", "grp"] + ["value"]].reset_index(drop=True),
+        coverage,
+    )
 
 
 def _source_codes(spec: _Geography) -> set[str]:
     """The codes a table keyed by other areas may use: the geography's, or the crosswalk's."""
     if spec.crosswalk:
-        return set(as_codes(read_table(spec.crosswalk, "crosswalk").get(
-            "from", pd.Series(dtype=object))).dropna())
+        return set(
+            as_codes(
+                read_table(spec.crosswalk, "crosswalk").get("from", pd.Series(dtype=object))
+            ).dropna()
+        )
     assert spec.geography is not None and spec.geography_id is not None
     frame = read_vector(spec.geography, "geography")
     if spec.geography_id not in frame.columns:
         others = ", ".join(str(c) for c in frame.columns if c != "geometry")
-        raise InputError(f"{spec.geography}: no column {spec.geography_id!r} (columns: {others}); "
-                         "set `geography_id` to the column that holds the areas' codes.")
+        raise InputError(
+            f"{spec.geography}: no column {spec.geography_id!r} (columns: {others}); "
+            "set `geography_id` to the column that holds the areas' codes."
+        )
     return set(as_codes(frame[spec.geography_id].astype(object)).dropna())

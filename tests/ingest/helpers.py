@@ -54,8 +54,9 @@ def ingest(config: Path, store: Path, capsys: pytest.CaptureFixture[str]) -> str
     return out + err
 
 
-def ingest_fails(config: Path, store: Path, capsys: pytest.CaptureFixture[str],
-                 *expected: str) -> str:
+def ingest_fails(
+    config: Path, store: Path, capsys: pytest.CaptureFixture[str], *expected: str
+) -> str:
     """Ingest by the CLI: exit 2, no traceback, the store byte for byte as before."""
     before = file_digest(store)
     code, _, err = run_cli(["ingest", str(config), "--store", str(store)], capsys)
@@ -69,7 +70,8 @@ def ingest_fails(config: Path, store: Path, capsys: pytest.CaptureFixture[str],
 
 def score(store: Path, methodology: Path, capsys: pytest.CaptureFixture[str]) -> pd.DataFrame:
     """Score by the CLI and read the scores back in the analyst view, indexed by nid."""
-    code, _, err = run_cli(["score", "--store", str(store), "--methodology", str(methodology)],
-                           capsys)
+    code, _, err = run_cli(
+        ["score", "--store", str(store), "--methodology", str(methodology)], capsys
+    )
     assert code == 0, err
     return read_scores(Store(store), mode="analyst").set_index("nid")

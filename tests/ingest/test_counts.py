@@ -44,8 +44,15 @@ def test_counts_give_the_same_scores_as_points(small_city: SmallCity, capsys, tm
     other = tmp_path / "counts.duckdb"
     ingest(small_city.config, other, capsys)
     from_counts = score(other, methodology, capsys)
-    columns = ["risk_score", "risk_rank", "raw__hate_rate", "n__hate_rate", "measure__hate_rate",
-               "domain__tensions", "hotspot"]
+    columns = [
+        "risk_score",
+        "risk_rank",
+        "raw__hate_rate",
+        "n__hate_rate",
+        "measure__hate_rate",
+        "domain__tensions",
+        "hotspot",
+    ]
     pd.testing.assert_frame_equal(from_counts[columns], from_points[columns], check_dtype=False)
     assert from_counts["flags"].map(list).tolist() == from_points["flags"].map(list).tolist()
     assert from_counts.loc["N9", "raw__hate_rate"] == pytest.approx(9 / 9000 * 1000)
@@ -60,36 +67,49 @@ def test_small_counts_are_protected_as_points(small_city: SmallCity, capsys) -> 
     assert "suppressed:hate_rate" not in list(scores.loc["N9", "flags"])
 
 
-@pytest.mark.parametrize(("period", "stored", "kind"), [("2024", "2024-01-01", "year"),
-                                                        ("2024-05", "2024-05-01", "month"),
-                                                        ("2024-05-17", "2024-05-17", "day")])
+@pytest.mark.parametrize(
+    ("period", "stored", "kind"),
+    [
+        ("2024", "2024-01-01", "year"),
+        ("2024-05", "2024-05-01", "month"),
+        ("2024-05-17", "2024-05-17", "day"),
+    ],
+)
 def test_periods(small_city: SmallCity, capsys, period: str, stored: str, kind: str) -> None:
     _as_counts(small_city, _points_to_counts(small_city, period))
     ingest(small_city.config, small_city.store, capsys)
     with Store(small_city.store).reader() as con:
-        rows = con.execute("SELECT DISTINCT CAST(period AS VARCHAR), period_kind FROM incident_counts").fetchall()
+        rows = con.execute(
+            "SELECT DISTINCT CAST(period AS VARCHAR), period_kind FROM incident_counts"
+        ).fetchall()
     assert rows == [(stored, kind)]
 
 
-@pytest.mark.parametrize(("value", "words"), [("-3", "is negative"), ("2.5", "is not a whole number"),
-                                              ("many", "is not a number")])
+@pytest.mark.parametrize(
+    ("value", "words"),
+    [("-3", "is negative"), ("2.5", "is not a whole number"), ("many", "is not a number")],
+)
 def test_bad_counts_are_refused(small_city: SmallCity, capsys, value: str, words: str) -> None:
     ingest(small_city.config, small_city.store, capsys)
     counts = _points_to_counts(small_city).astype({"n": object})
     counts.loc[3, "n"] = value
     _as_counts(small_city, counts)
-    ingest_fails(small_city.config, small_city.store, capsys, "counts.csv", "line 5", "column 'n'",
-                 words)
+    ingest_fails(
+        small_city.config, small_city.store, capsys, "counts.csv", "line 5", "column 'n'", words
+    )
 
 
 def test_unknown_period_asks_for_date_format(small_city: SmallCity, capsys) -> None:
     ingest(small_city.config, small_city.store, capsys)
     _as_counts(small_city, _points_to_counts(small_city, "05/2024"))
-    ingest_fails(small_city.config, small_city.store, capsys, "'05/2024' is not a period",
-                 "`date_format`")
+    ingest_fails(
+        small_city.config, small_city.store, capsys, "'05/2024' is not a period", "`date_format`"
+    )
 
 
-def test_counts_and_points_of_one_category_and_year_are_refused(small_city: SmallCity, capsys) -> None:
+def test_counts_and_points_of_one_category_and_year_are_refused(
+    small_city: SmallCity, capsys
+) -> None:
     _points_to_counts(small_city).to_csv(small_city.folder / "counts.csv", index=False)
     small_city.config.write_text(small_city.config.read_text() + COUNTS)
     ingest_fails(small_city.config, small_city.store, capsys, "both as points and as counts")
@@ -101,5 +121,7 @@ def test_counts_for_other_years_join_the_points(small_city: SmallCity, capsys) -
     small_city.config.write_text(small_city.config.read_text() + COUNTS)
     ingest(small_city.config, small_city.store, capsys)
     with Store(small_city.store).reader() as con:
-        years = con.execute("SELECT year(period), sum(count) FROM incident_counts GROUP BY 1").fetchall()
+        years = con.execute(
+            "SELECT year(period), sum(count) FROM incident_counts GROUP BY 1"
+        ).fetchall()
     assert years == [(2023, float(sum(range(1, 10))))]

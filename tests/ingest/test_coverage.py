@@ -22,8 +22,9 @@ WEST = {"N1", "N4", "N7"}  # column 0 of the grid: district "West"
 
 
 def _with_coverage(city: SmallCity, line: str) -> None:
-    text = city.config.read_text().replace('name = "Test police records"',
-                                           f'name = "Test police records"\n{line}')
+    text = city.config.read_text().replace(
+        'name = "Test police records"', f'name = "Test police records"\n{line}'
+    )
     city.config.write_text(text)
 
 
@@ -52,19 +53,27 @@ def test_coverage_in_exports_profile_and_map(small_city: SmallCity, capsys, tmp_
     ingest(small_city.config, small_city.store, capsys)
     score(small_city.store, write_methodology(small_city.folder), capsys)
     out = tmp_path / "scores.geojson"
-    code, _, err = run_cli(["export", "--format", "geojson", "--out", str(out), "--store",
-                            str(small_city.store)], capsys)
+    code, _, err = run_cli(
+        ["export", "--format", "geojson", "--out", str(out), "--store", str(small_city.store)],
+        capsys,
+    )
     assert code == 0, err
-    features = {f["properties"]["nid"]: f["properties"] for f in json.loads(out.read_text())["features"]}
+    features = {
+        f["properties"]["nid"]: f["properties"] for f in json.loads(out.read_text())["features"]
+    }
     assert features["N5"]["raw__hate_rate"] is None
     assert "not_covered:hate_rate" in features["N5"]["flags"]
     assert features["N7"]["raw__hate_rate"] == pytest.approx(1.0)
     csv = tmp_path / "scores.csv"
-    code, _, err = run_cli(["export", "--format", "csv", "--out", str(csv), "--store",
-                            str(small_city.store)], capsys)
+    code, _, err = run_cli(
+        ["export", "--format", "csv", "--out", str(csv), "--store", str(small_city.store)], capsys
+    )
     assert code == 0, err
     table = pd.read_csv(csv).set_index("nid")
-    assert np.isnan(table.loc["N5", "raw__hate_rate"]) and "not_covered:hate_rate" in table.loc["N5", "flags"]
+    assert (
+        np.isnan(table.loc["N5", "raw__hate_rate"])
+        and "not_covered:hate_rate" in table.loc["N5", "flags"]
+    )
 
     city = load(Store(small_city.store))
     prof = profile(city, "N5")
@@ -75,8 +84,9 @@ def test_coverage_in_exports_profile_and_map(small_city: SmallCity, capsys, tmp_
     methodology = prof.methodology
     assert covered_by(city, methodology) == {"hate_rate": "Test police records"}
     frame = city.scores[city.scores["grp"] == "all"]
-    table = map_table(frame, "raw__hate_rate", city.neighbourhoods, methodology,
-                      covered_by(city, methodology)).set_index("nid")
+    table = map_table(
+        frame, "raw__hate_rate", city.neighbourhoods, methodology, covered_by(city, methodology)
+    ).set_index("nid")
     assert table.loc["N5", "shown"] == "not covered by Test police records"
     assert bool(table.loc["N5", "not_covered"]) and not bool(table.loc["N7", "not_covered"])
     sources = city.table("sources").set_index("source_id")
@@ -84,12 +94,14 @@ def test_coverage_in_exports_profile_and_map(small_city: SmallCity, capsys, tmp_
 
 
 @pytest.mark.parametrize(("right_edge", "covered"), [(1.4, WEST), (1.6, WEST | {"N2", "N5", "N8"})])
-def test_coverage_polygon_half_rule(small_city: SmallCity, capsys, right_edge: float,
-                                    covered: set[str]) -> None:
+def test_coverage_polygon_half_rule(
+    small_city: SmallCity, capsys, right_edge: float, covered: set[str]
+) -> None:
     x0, y0 = ORIGIN
     area = shapely.box(x0 - STEP, y0 - STEP, x0 + right_edge * STEP, y0 + 4 * STEP)
     gpd.GeoDataFrame({"name": ["patrol area"]}, geometry=[area], crs="EPSG:4326").to_file(
-        small_city.folder / "patrol.geojson", driver="GeoJSON")
+        small_city.folder / "patrol.geojson", driver="GeoJSON"
+    )
     _with_coverage(small_city, 'coverage = "patrol.geojson"')
     ingest(small_city.config, small_city.store, capsys)
     scores = score(small_city.store, write_methodology(small_city.folder), capsys)
@@ -100,16 +112,26 @@ def test_coverage_polygon_half_rule(small_city: SmallCity, capsys, right_edge: f
 def test_coverage_naming_an_unknown_district_is_refused(small_city: SmallCity, capsys) -> None:
     ingest(small_city.config, small_city.store, capsys)
     _with_coverage(small_city, 'coverage = ["Westt"]')
-    ingest_fails(small_city.config, small_city.store, capsys, "[sources.police] coverage",
-                 "'Westt'", "neither a district nor a neighbourhood code")
+    ingest_fails(
+        small_city.config,
+        small_city.store,
+        capsys,
+        "[sources.police] coverage",
+        "'Westt'",
+        "neither a district nor a neighbourhood code",
+    )
 
 
 def test_concentrated_points_suggest_coverage(small_city: SmallCity, capsys) -> None:
     x, y = cell_centre(1)
-    rows = [{"incident_id": f"I{k}", "date": "2024-05-01", "category": "hate_crime",
-             "lon": x, "lat": y} for k in range(20)]
+    rows = [
+        {"incident_id": f"I{k}", "date": "2024-05-01", "category": "hate_crime", "lon": x, "lat": y}
+        for k in range(20)
+    ]
     x, y = cell_centre(5)
-    rows.append({"incident_id": "J", "date": "2024-05-01", "category": "hate_crime", "lon": x, "lat": y})
+    rows.append(
+        {"incident_id": "J", "date": "2024-05-01", "category": "hate_crime", "lon": x, "lat": y}
+    )
     pd.DataFrame(rows).to_csv(small_city.folder / "incidents.csv", index=False)
     out = ingest(small_city.config, small_city.store, capsys)
     assert "95% of its incident points fall in West (3 of 9 neighbourhoods)" in out

@@ -25,8 +25,14 @@ def _box(left: float, right: float) -> shapely.Polygon:
 
 # Neighbourhoods N1 = [0, 1], N2 = [1, 2], N3 = [2, 3] (km). Source areas: A = [0, 0.5] (in N1),
 # B = [0.5, 1.5] (half in N1, half in N2), C = [1.5, 2] (in N2), D = [2, d] (in N3, d < 3).
-SOURCE = pd.DataFrame({"lsoa": ["A", "B", "C", "D"], "households": [100, 200, 50, 80],
-                       "pct": [10.0, 20.0, 40.0, 70.0], "pop": [100, 400, 100, 60]})
+SOURCE = pd.DataFrame(
+    {
+        "lsoa": ["A", "B", "C", "D"],
+        "households": [100, 200, 50, 80],
+        "pct": [10.0, 20.0, 40.0, 70.0],
+        "pop": [100, 400, 100, 60],
+    }
+)
 
 CITY = """
 [city]
@@ -75,12 +81,19 @@ direction = "risk"
 """
 
 
-def _city(folder: Path, d_right: float = 2.4, extra: str = "", id_column: str = "LSOA_CODE") -> Path:
-    gpd.GeoDataFrame({"code": ["N1", "N2", "N3"], "pop": [1000, 1000, 1000]},
-                     geometry=[_box(0, 1), _box(1, 2), _box(2, 3)], crs=CRS).to_file(folder / "hoods.gpkg")
-    gpd.GeoDataFrame({id_column: ["A", "B", "C", "D"], "pop": SOURCE["pop"]},
-                     geometry=[_box(0, 0.5), _box(0.5, 1.5), _box(1.5, 2), _box(2, d_right)],
-                     crs=CRS).to_file(folder / "lsoa.gpkg")
+def _city(
+    folder: Path, d_right: float = 2.4, extra: str = "", id_column: str = "LSOA_CODE"
+) -> Path:
+    gpd.GeoDataFrame(
+        {"code": ["N1", "N2", "N3"], "pop": [1000, 1000, 1000]},
+        geometry=[_box(0, 1), _box(1, 2), _box(2, 3)],
+        crs=CRS,
+    ).to_file(folder / "hoods.gpkg")
+    gpd.GeoDataFrame(
+        {id_column: ["A", "B", "C", "D"], "pop": SOURCE["pop"]},
+        geometry=[_box(0, 0.5), _box(0.5, 1.5), _box(1.5, 2), _box(2, d_right)],
+        crs=CRS,
+    ).to_file(folder / "lsoa.gpkg")
     SOURCE.drop(columns="pop").to_csv(folder / "lsoa_values.csv", index=False)
     config = folder / "city.toml"
     config.write_text(textwrap.dedent(CITY.format(extra=extra)).lstrip(), encoding="utf-8")
@@ -130,7 +143,9 @@ def test_population_weights_by_hand(tmp_path: Path, capsys) -> None:
     # People spread evenly in each source area: N1 holds A's 100 and half of B's 400 (200).
     assert values.loc["N1", "pct"] == pytest.approx((10 * 100 + 20 * 200) / 300, rel=1e-9)
     assert values.loc["N2", "pct"] == pytest.approx((20 * 200 + 40 * 100) / 300, rel=1e-9)
-    assert values.loc["N1", "households"] == pytest.approx(200.0, rel=1e-9)  # split by the same shares
+    assert values.loc["N1", "households"] == pytest.approx(
+        200.0, rel=1e-9
+    )  # split by the same shares
 
 
 def test_missing_source_value_is_left_out_not_zero(tmp_path: Path, capsys) -> None:
@@ -150,17 +165,24 @@ def test_geography_without_its_id_column_is_refused(tmp_path: Path, capsys) -> N
     config = _city(tmp_path)
     ingest(config, store, capsys)
     _city(tmp_path, id_column="LSOA11CD")
-    ingest_fails(config, store, capsys, "lsoa.gpkg", "no column 'LSOA_CODE'", "LSOA11CD",
-                 "`geography_id`")
+    ingest_fails(
+        config, store, capsys, "lsoa.gpkg", "no column 'LSOA_CODE'", "LSOA11CD", "`geography_id`"
+    )
 
 
 def test_crosswalk_by_hand(tmp_path: Path, capsys) -> None:
     config = _city(tmp_path)
-    text = config.read_text().replace('geography = "lsoa.gpkg"\ngeography_id = "LSOA_CODE"\n',
-                                      'crosswalk = "old_to_new.csv"\n')
+    text = config.read_text().replace(
+        'geography = "lsoa.gpkg"\ngeography_id = "LSOA_CODE"\n', 'crosswalk = "old_to_new.csv"\n'
+    )
     config.write_text(text)
-    pd.DataFrame({"from": ["A", "B", "B", "C"], "to": ["N1", "N1", "N2", "N2"],
-                  "weight": [1.0, 0.5, 0.5, 1.0]}).to_csv(tmp_path / "old_to_new.csv", index=False)
+    pd.DataFrame(
+        {
+            "from": ["A", "B", "B", "C"],
+            "to": ["N1", "N1", "N2", "N2"],
+            "weight": [1.0, 0.5, 0.5, 1.0],
+        }
+    ).to_csv(tmp_path / "old_to_new.csv", index=False)
     store = tmp_path / "s.duckdb"
     ingest(config, store, capsys)
     values = _values(store)
@@ -172,9 +194,12 @@ def test_crosswalk_by_hand(tmp_path: Path, capsys) -> None:
 
 def test_counts_by_another_geography(tmp_path: Path, capsys) -> None:
     config = _city(tmp_path)
-    pd.DataFrame({"area": ["A", "B", "C"], "month": "2024-03", "offence": "hate_crime",
-                  "n": [4, 10, 2]}).to_csv(tmp_path / "counts.csv", index=False)
-    config.write_text(config.read_text() + textwrap.dedent("""
+    pd.DataFrame(
+        {"area": ["A", "B", "C"], "month": "2024-03", "offence": "hate_crime", "n": [4, 10, 2]}
+    ).to_csv(tmp_path / "counts.csv", index=False)
+    config.write_text(
+        config.read_text()
+        + textwrap.dedent("""
         [[counts]]
         path = "counts.csv"
         id = "area"
@@ -183,7 +208,8 @@ def test_counts_by_another_geography(tmp_path: Path, capsys) -> None:
         count = "n"
         geography = "lsoa.gpkg"
         geography_id = "LSOA_CODE"
-        """))
+        """)
+    )
     store = tmp_path / "s.duckdb"
     ingest(config, store, capsys)
     with Store(store).reader() as con:

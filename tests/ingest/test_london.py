@@ -30,8 +30,10 @@ def london(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     store = tmp_path_factory.mktemp("london") / "london.duckdb"
     out = io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
-        for args in (["ingest", str(LONDON / "city.toml"), "--store", str(store)],
-                     ["score", "--store", str(store)]):
+        for args in (
+            ["ingest", str(LONDON / "city.toml"), "--store", str(store)],
+            ["score", "--store", str(store)],
+        ):
             try:
                 main(args)
             except SystemExit as exc:
@@ -41,12 +43,16 @@ def london(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
 
 def _hand_count(nid: str, category: str) -> tuple[int, float]:
     """Points of ``category`` inside the ward's published polygon, and its population."""
-    wards = json.loads((LONDON / "boundaries" / "wards_2018_camden_and_neighbours.geojson").read_text())
+    wards = json.loads(
+        (LONDON / "boundaries" / "wards_2018_camden_and_neighbours.geojson").read_text()
+    )
     ward = next(f for f in wards["features"] if f["properties"]["GSS"] == nid)
     polygon = shapely.geometry.shape(ward["geometry"])
     crimes = pd.read_csv(LONDON / "incidents" / "Police_API_Sample_July_2019.csv")
     chosen = crimes[crimes["Category"] == category]
-    inside = shapely.contains_xy(polygon, chosen["Longitude"].to_numpy(), chosen["Latitude"].to_numpy())
+    inside = shapely.contains_xy(
+        polygon, chosen["Longitude"].to_numpy(), chosen["Latitude"].to_numpy()
+    )
     return int(inside.sum()), float(ward["properties"]["population"])
 
 
@@ -75,16 +81,19 @@ def test_crime_measures_outside_camden_are_not_covered(london: tuple[Path, str])
     assert scores.loc[camden, "risk_score"].notna().all()
 
 
-@pytest.mark.parametrize(("measure", "category"), [("violence_rate", "Violence and sexual offences"),
-                                                   ("asb_rate", "Anti-social behaviour")])
+@pytest.mark.parametrize(
+    ("measure", "category"),
+    [("violence_rate", "Violence and sexual offences"), ("asb_rate", "Anti-social behaviour")],
+)
 def test_camden_rates_are_exact(london: tuple[Path, str], measure: str, category: str) -> None:
     store, _ = london
     scores = read_scores(Store(store), mode="analyst").set_index("nid")
     count, population = _hand_count(ST_PANCRAS, category)
     assert count > 20
     assert scores.loc[ST_PANCRAS, f"n__{measure}"] == count
-    assert scores.loc[ST_PANCRAS, f"raw__{measure}"] == pytest.approx(count / population * 1000,
-                                                                      rel=1e-12)
+    assert scores.loc[ST_PANCRAS, f"raw__{measure}"] == pytest.approx(
+        count / population * 1000, rel=1e-12
+    )
 
 
 def test_profile_and_map_say_not_covered(london: tuple[Path, str]) -> None:
@@ -98,8 +107,13 @@ def test_profile_and_map_say_not_covered(london: tuple[Path, str]) -> None:
     assert np.isnan(versus.loc["violence_rate", "value"])
     assert versus.loc["violence_rate", "note"].startswith("not covered by police.uk")
     frame = city.scores[city.scores["grp"] == "all"]
-    table = map_table(frame, "raw__violence_rate", city.neighbourhoods, prof.methodology,
-                      covered_by(city, prof.methodology)).set_index("nid")
+    table = map_table(
+        frame,
+        "raw__violence_rate",
+        city.neighbourhoods,
+        prof.methodology,
+        covered_by(city, prof.methodology),
+    ).set_index("nid")
     assert table["not_covered"].sum() == 157 - 18
     assert table.loc[ST_PANCRAS, "shown"] != table.loc["E05000043", "shown"]
     changed = profile(city, "E05009317")  # Bethnal Green: redrawn in 2014, no 2011-coded row
