@@ -134,7 +134,8 @@ def column_labels(methodology: Methodology | None) -> dict[str, str]:
               "risk_score": "Risk (0–100)", "risk_rank": "Risk rank", "protective_score": "Protective (0–100)",
               "protective_rank": "Protective rank", "typology": "Typology", "hotspot": "Hot spot",
               "risk_change": "Risk change since previous year", "risk_rank_p05": "Rank (5%)",
-              "risk_rank_p95": "Rank (95%)", "grp": "Group"}
+              "risk_rank_p95": "Rank (95%)", "grp": "Group",
+              "not_covered": "Not covered by a source (value unknown, not zero)"}
     if methodology is not None:
         for d in methodology.domains:
             labels[domain_column(d.id)] = f"{d.label or d.id} (0–100)"

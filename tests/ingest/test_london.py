@@ -15,6 +15,7 @@ import shapely
 
 from citygeo.cli import main
 from citygeo.service.city import covered_by, load, read_scores
+from citygeo.service.compare import compare
 from citygeo.service.map import map_table
 from citygeo.service.profile import profile
 from citygeo.store import Store
@@ -128,3 +129,13 @@ def test_without_coverage_the_ingest_suggests_it(tmp_path: Path, capsys) -> None
     out = ingest(config, tmp_path / "s.duckdb", capsys)
     assert "of its incident points fall in Camden (18 of 157 neighbourhoods)" in out
     assert 'coverage = ["Camden"] in [sources.police]' in out
+
+
+def test_compare_says_not_covered_without_a_ratio(london: tuple[Path, str]) -> None:
+    store, _ = london
+    table = compare(load(Store(store)), [ST_PANCRAS, "E05000043"]).set_index("nid")
+    assert table.loc[ST_PANCRAS, "not_covered"] == ""
+    said = table.loc["E05000043", "not_covered"]
+    assert said.startswith("Violence and sexual offences per 1,000 residents: not covered by police.uk")
+    assert np.isnan(table.loc["E05000043", "raw__violence_rate"])
+    assert "×" not in " ".join(str(v) for v in table.loc["E05000043"].to_numpy())
