@@ -208,7 +208,8 @@ def _city_settings(config: CityConfig) -> pd.DataFrame:
 
 
 def _counts(con: Connection) -> dict[str, int]:
-    tables = ["neighbourhoods", "indicator_values", "incidents", "assets", "survey_responses",
+    tables = ["neighbourhoods", "indicator_values", "incidents", "incident_counts", "assets",
+              "survey_responses",
               "online_signals", "stakeholders", "consultations", "sources"]
     return {t: int(con.execute(f"SELECT count(*) FROM {quote_ident(t)}").fetchone()[0]) for t in tables}
 

@@ -94,15 +94,14 @@ def apportion(
     for key, part in groups:
         key = key if isinstance(key, tuple) else (key,)
         out = pd.DataFrame({"nid": targets.hoods["nid"].to_numpy()})
-        for name, value in zip(keys, key, strict=True):
-            out[name] = value
+        out = out.assign(**dict(zip(keys, key, strict=True)))
         for column in columns:
             estimate, share = method(part.groupby("nid")[column].first(), column in spec.extensive)
             out[column] = np.where(share >= COVERED_SHARE, estimate, np.nan)
             item = key[keys.index(item_column)] if item_column else column
             shares.append(pd.DataFrame({"item": item, "nid": out["nid"], "share": share}))
         values.append(out)
-    coverage = (
+    coverage = pd.DataFrame(
         pd.concat(shares).groupby(["item", "nid"], as_index=False)["share"].max()
         if shares
         else pd.DataFrame(columns=["item", "nid", "share"])
@@ -177,13 +176,14 @@ def _population(
         by_code = pd.Series(values.to_numpy(), index=codes.to_numpy())
     elif column in table.columns:
         values = parse_numbers(table, column, path, problems, [])
-        by_code = pd.Series(values.to_numpy(), index=as_codes(table[spec.id]).to_numpy())  # type: ignore[attr-defined]
+        codes_here = as_codes(table[spec.id])  # type: ignore[attr-defined]  # every table has an id
+        by_code = pd.Series(values.to_numpy(), index=codes_here.to_numpy())
         by_code = by_code[~by_code.index.duplicated()]
     else:
         raise InputError(
             f"{path}: `geography_population` = {column!r} is a column neither of "
-            f"{spec.geography.name} nor of this table; name the population column."
-        )  # type: ignore[union-attr]
+            f"{spec.geography} nor of this table; name the population column."
+        )
     raise_problems(path, "geography population", problems)
     return by_code
 
@@ -273,8 +273,8 @@ def _report(coverage: pd.DataFrame, where: str, spec: _Geography, warnings: list
         f"{partly} partly (50–99 %)"
     )
     if partly:
-        least = share[share >= COVERED_SHARE].idxmin()
-        text += f", the least {least} ({100 * share[least]:.0f} %)"
+        covered = share[share >= COVERED_SHARE]
+        text += f", the least {covered.idxmin()} ({100 * covered.min():.0f} %)"
     if len(below):
         sample = ", ".join(f"{n} ({100 * s:.0f} %)" for n, s in below.head(8).items())
         text += (

@@ -59,7 +59,7 @@ def _uncovered_districts(frame: pd.DataFrame | None, district_of: pd.Series) -> 
     if frame is None:
         return None
     keyed = frame.assign(nid=frame["nid"].map(district_of)).dropna(subset=["nid"])
-    return keyed.drop_duplicates(["nid", "kind", "item"]).reset_index(drop=True)
+    return pd.DataFrame(keyed.drop_duplicates(["nid", "kind", "item"]).reset_index(drop=True))
 
 
 def _summed(frame: pd.DataFrame, district_of: pd.Series, keys: list[str]) -> pd.DataFrame:

@@ -135,10 +135,14 @@ def test_half_rule_keeps_a_neighbourhood_covered_60_percent(tmp_path: Path, caps
     assert values.loc["N3", "pct"] == pytest.approx(70.0, rel=1e-9)
 
 
-def test_population_weights_by_hand(tmp_path: Path, capsys) -> None:
+@pytest.mark.parametrize("where", ["geography file", "table"])
+def test_population_weights_by_hand(tmp_path: Path, capsys, where: str) -> None:
     store = tmp_path / "s.duckdb"
-    extra = 'apportion = "population"\ngeography_population = "pop"'
-    ingest(_city(tmp_path, extra=extra), store, capsys)
+    column = "pop" if where == "geography file" else "people"
+    config = _city(tmp_path, extra=f'apportion = "population"\ngeography_population = "{column}"')
+    if where == "table":  # the population as a column of the table itself
+        SOURCE.rename(columns={"pop": "people"}).to_csv(tmp_path / "lsoa_values.csv", index=False)
+    ingest(config, store, capsys)
     values = _values(store)
     # People spread evenly in each source area: N1 holds A's 100 and half of B's 400 (200).
     assert values.loc["N1", "pct"] == pytest.approx((10 * 100 + 20 * 200) / 300, rel=1e-9)
@@ -146,6 +150,7 @@ def test_population_weights_by_hand(tmp_path: Path, capsys) -> None:
     assert values.loc["N1", "households"] == pytest.approx(
         200.0, rel=1e-9
     )  # split by the same shares
+    assert "people" not in values.columns
 
 
 def test_missing_source_value_is_left_out_not_zero(tmp_path: Path, capsys) -> None:
