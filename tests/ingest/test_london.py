@@ -14,6 +14,7 @@ import pytest
 import shapely
 
 from citygeo.cli import main
+from citygeo.outputs.report import render_profile_html
 from citygeo.service.city import covered_by, load, read_scores
 from citygeo.service.compare import compare
 from citygeo.service.map import map_table
@@ -136,6 +137,16 @@ def test_compare_says_not_covered_without_a_ratio(london: tuple[Path, str]) -> N
     table = compare(load(Store(store)), [ST_PANCRAS, "E05000043"]).set_index("nid")
     assert table.loc[ST_PANCRAS, "not_covered"] == ""
     said = table.loc["E05000043", "not_covered"]
-    assert said.startswith("Violence and sexual offences per 1,000 residents: not covered by police.uk")
+    assert said.startswith(
+        "Violence and sexual offences per 1,000 residents: not covered by police.uk"
+    )
     assert np.isnan(table.loc["E05000043", "raw__violence_rate"])
     assert "×" not in " ".join(str(v) for v in table.loc["E05000043"].to_numpy())
+
+
+def test_printout_says_not_covered(london: tuple[Path, str]) -> None:
+    store, _ = london
+    page = render_profile_html(Store(store), "E05000043")
+    assert "not covered by police.uk street-level crimes (Camden extract)" in page
+    camden = render_profile_html(Store(store), ST_PANCRAS)
+    assert "not covered by" not in camden
