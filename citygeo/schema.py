@@ -20,7 +20,7 @@ TABLES: dict[str, str] = {
         nid VARCHAR, indicator VARCHAR, year INTEGER, grp VARCHAR DEFAULT 'all', value DOUBLE""",
     "incidents": """
         incident_id VARCHAR, occurred_on DATE, category VARCHAR, geom GEOMETRY, nid VARCHAR,
-        source_id VARCHAR""",
+        source_id VARCHAR, date_precision VARCHAR DEFAULT 'day'""",  # 'day' | 'month'
     "assets": """
         asset_id VARCHAR, kind VARCHAR, name VARCHAR, formal BOOLEAN, themes VARCHAR[],
         geom GEOMETRY, nid VARCHAR, source_id VARCHAR""",
@@ -46,6 +46,13 @@ TABLES: dict[str, str] = {
         ingested_at TIMESTAMP, city VARCHAR, config_path VARCHAR, report JSON""",
     "city": """
         key VARCHAR PRIMARY KEY, value VARCHAR""",
+    # Outlines for display, computed once when the boundaries are written (citygeo.geo.display):
+    # GeoJSON geometries, simplified with borders kept shared and rounded to 5 decimals.
+    "display_outlines": """
+        nid VARCHAR PRIMARY KEY, district VARCHAR, geometry VARCHAR, xmin DOUBLE, ymin DOUBLE,
+        xmax DOUBLE, ymax DOUBLE""",
+    "district_outlines": """
+        district VARCHAR PRIMARY KEY, geometry VARCHAR""",
     # incidents already counted per neighbourhood, period and category ([[counts]])
     "incident_counts": """
         nid VARCHAR, period DATE, period_kind VARCHAR, category VARCHAR, count DOUBLE,

@@ -26,6 +26,7 @@ from citygeo.ingest.coverage import (coverage_text, covered_report, empty_covera
 from citygeo.ingest.geography import Targets, read_apportioned_indicators
 from citygeo.ingest.community import read_consultations, read_online, read_stakeholders, read_survey
 from citygeo.ingest.indicators import read_indicators
+from citygeo.ingest.outlines import write_outlines
 from citygeo.ingest.points import ingest_points
 from citygeo.ingest.readers import read_table
 from citygeo.schema import TABLES
@@ -134,7 +135,9 @@ def _read_frames(config: CityConfig, warnings: list[str]) -> _CityFrames:
     if config.registers and config.registers.stakeholders:
         frames.stakeholders = read_stakeholders(config.registers.stakeholders, known, warnings)
     if config.registers and config.registers.consultations:
-        frames.consultations = read_consultations(config.registers.consultations, known, warnings)
+        frames.consultations = read_consultations(
+            config.registers.consultations, known, warnings,
+            config.registers.consultations_date_format)
     return frames
 
 
@@ -161,6 +164,7 @@ def _write_frames(con: Connection, config: CityConfig, frames: _CityFrames) -> N
     for table in ("incidents", "assets"):
         con.execute(f"DELETE FROM {table}")
     replace_table(con, "neighbourhoods", hoods, geometry={"geom": "geom_wkb"})
+    write_outlines(con, frames.neighbourhoods)
     replace_table(con, "indicators", frames.indicators)
     replace_table(con, "indicator_values", frames.indicator_values)
     replace_table(con, "sources", _sources(config, frames.coverage))

@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 
 from citygeo.store import Store
-from tests.conftest import SmallCity
-from tests.ingest.helpers import ingest, ingest_fails, score, write_methodology
+from tests.fixtures.city import SmallCity
+from tests.fixtures.realcities import ingest, ingest_fails, score, write_methodology
 
 COUNTS = """
 [[counts]]

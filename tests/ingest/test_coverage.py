@@ -15,8 +15,8 @@ from citygeo.service.city import covered_by, load
 from citygeo.service.map import map_table
 from citygeo.service.profile import profile
 from citygeo.store import Store
-from tests.conftest import ORIGIN, STEP, SmallCity, cell_centre, run_cli
-from tests.ingest.helpers import ingest, ingest_fails, score, write_methodology
+from tests.fixtures.city import ORIGIN, STEP, SmallCity, cell_centre, run_cli
+from tests.fixtures.realcities import ingest, ingest_fails, score, write_methodology
 
 WEST = {"N1", "N4", "N7"}  # column 0 of the grid: district "West"
 

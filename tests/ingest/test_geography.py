@@ -13,7 +13,7 @@ import pytest
 import shapely
 
 from citygeo.store import Store
-from tests.ingest.helpers import ingest, ingest_fails, score, write_methodology
+from tests.fixtures.realcities import ingest, ingest_fails, score, write_methodology
 
 CRS = "EPSG:32723"  # UTM 23S: squares of 1 km, exact areas
 X0, Y0, KM = 500_000.0, 5_000_000.0, 1000.0

@@ -20,7 +20,7 @@ from citygeo.service.compare import compare
 from citygeo.service.map import map_table
 from citygeo.service.profile import profile
 from citygeo.store import Store
-from tests.ingest.helpers import ingest
+from tests.fixtures.realcities import ingest
 
 LONDON = Path(__file__).resolve().parents[2] / "examples" / "london"
 CRIME = ["violence_rate", "public_order_rate", "asb_rate"]
