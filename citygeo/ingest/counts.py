@@ -11,7 +11,6 @@ given both as points and as counts is refused (it would be counted twice).
 from __future__ import annotations
 
 import logging
-import re
 
 import numpy as np
 import pandas as pd
@@ -28,6 +27,7 @@ from citygeo.ingest.columns import (
     text_series,
 )
 from citygeo.ingest.coverage import empty_coverage
+from citygeo.ingest.dates import DateColumn, read_date_column
 from citygeo.ingest.geography import Targets, apportion
 from citygeo.ingest.readers import read_table, row_label
 from citygeo.store import Connection, append_rows
@@ -35,11 +35,7 @@ from citygeo.store import Connection, append_rows
 log = logging.getLogger(__name__)
 
 COUNT_COLUMNS = ["nid", "period", "period_kind", "category", "count", "source_id"]
-_SHAPES = (
-    ("year", re.compile(r"^\d{4}$"), "%Y"),
-    ("month", re.compile(r"^\d{4}-\d{2}$"), "%Y-%m"),
-    ("day", re.compile(r"^\d{4}-\d{2}-\d{2}$"), "%Y-%m-%d"),
-)
+_YEAR = r"\d{4}"
 
 
 def read_counts(
@@ -58,7 +54,7 @@ def read_counts(
             f"were left out ({lines})."
         )
     problems: list[str] = []
-    periods, kinds = _periods(frame, spec, problems)
+    periods, kinds = _periods(frame, spec, problems, warnings)
     counts = _counts(frame, spec, problems, warnings)
     raise_problems(spec.path, "counts", problems)
     category = (
@@ -100,30 +96,30 @@ def read_counts(
 
 
 def _periods(
-    frame: pd.DataFrame, spec: CountsSpec, problems: list[str]
+    frame: pd.DataFrame, spec: CountsSpec, problems: list[str], warnings: list[str]
 ) -> tuple[pd.Series, pd.Series]:
+    """Years (every value ``YYYY``) here; dates and months through :mod:`citygeo.ingest.dates`
+    (``date_format``, or the format the values prove)."""
     text = text_series(frame[spec.period])
-    periods = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns]")
-    kinds = pd.Series(None, index=frame.index, dtype=object)
-    if spec.date_format:
-        periods = pd.to_datetime(text, format=spec.date_format, errors="coerce")
-        kinds[:] = "day"
-    else:
-        for kind, shape, fmt in _SHAPES:
-            match = text.notna() & text.str.match(shape).fillna(False).astype(bool)
-            periods[match] = pd.to_datetime(text[match], format=fmt, errors="coerce")
-            kinds[match] = kind
-    bad = np.flatnonzero(periods.isna().to_numpy())
-    for i in bad[:5]:
-        problems.append(
-            f"{row_label(spec.path, int(i))}, column {spec.period!r}: "
-            f"{text.iloc[i]!r} is not a period (a year YYYY, a month YYYY-MM or a "
-            "date YYYY-MM-DD); for another format set `date_format` (strftime, e.g. "
-            '"%d/%m/%Y") on this [[counts]] entry'
-        )
-    if len(bad) > 5:
-        problems.append(f"… and {len(bad) - 5} more rows whose {spec.period!r} is not a period")
-    return periods.dt.normalize(), kinds
+    present = text.dropna()
+    if not spec.date_format and len(present) and present.str.fullmatch(_YEAR).all():
+        periods = pd.to_datetime(text, format="%Y", errors="coerce")
+        kinds = pd.Series("year", index=frame.index, dtype=object)
+        empty = np.flatnonzero(text.isna().to_numpy())
+        if len(empty):
+            lines = ", ".join(row_label(spec.path, int(i)) for i in empty[:5])
+            problems.append(f"{len(empty)} rows have no period in column {spec.period!r} ({lines})")
+        return periods, kinds
+    column = DateColumn(spec.path, spec.period, section="this [[counts]] entry", months="expected")
+    periods, reading = read_date_column(
+        frame,
+        column,
+        spec.date_format,
+        problems,
+        warnings,
+        what="a period (a year YYYY, a month YYYY-MM or a date)",
+    )
+    return periods.dt.normalize(), pd.Series(reading.precision, index=frame.index, dtype=object)
 
 
 def _counts(

@@ -103,8 +103,29 @@ def test_unknown_period_asks_for_date_format(small_city: SmallCity, capsys) -> N
     ingest(small_city.config, small_city.store, capsys)
     _as_counts(small_city, _points_to_counts(small_city, "05/2024"))
     ingest_fails(
-        small_city.config, small_city.store, capsys, "'05/2024' is not a period", "`date_format`"
+        small_city.config,
+        small_city.store,
+        capsys,
+        "column 'month'",
+        "'05/2024'",
+        "date_format",
+        "[[counts]] entry",
     )
+
+
+def test_date_format_on_counts(small_city: SmallCity, capsys) -> None:
+    _as_counts(small_city, _points_to_counts(small_city, "05/2024"))
+    small_city.config.write_text(
+        small_city.config.read_text().replace(
+            'period = "month"', 'period = "month"\ndate_format = "%m/%Y"'
+        )
+    )
+    ingest(small_city.config, small_city.store, capsys)
+    with Store(small_city.store).reader() as con:
+        rows = con.execute(
+            "SELECT DISTINCT CAST(period AS VARCHAR), period_kind FROM incident_counts"
+        ).fetchall()
+    assert rows == [("2024-05-01", "month")]
 
 
 def test_counts_and_points_of_one_category_and_year_are_refused(
