@@ -112,7 +112,7 @@ def score(store: StoreOption = None,
             console.print(f"  #{int(row.protective_rank):<3} {row.name} ({row.nid}): protective "
                           f"{row.protective_score:.0f}/100", markup=False)
         return
-    for row in latest.nsmallest(5, "risk_rank").itertuples():
+    for row in latest.dropna(subset=["risk_rank"]).nsmallest(5, "risk_rank").itertuples():
         console.print(f"  #{int(row.risk_rank):<3} {row.name} ({row.nid}): risk {row.risk_score:.0f}/100, "
                       f"likely rank {int(row.risk_rank_p05)}–{int(row.risk_rank_p95)}", markup=False)
 

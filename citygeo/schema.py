@@ -7,6 +7,7 @@ import math
 import pandas as pd
 
 DEFAULT_GROUP = "all"
+COVERED_SHARE = 0.5  # a neighbourhood is covered by a source when at least half of it is
 
 # DuckDB DDL for the store (DESIGN.md §2 — contract for table names).
 TABLES: dict[str, str] = {
@@ -52,6 +53,14 @@ TABLES: dict[str, str] = {
         xmax DOUBLE, ymax DOUBLE""",
     "district_outlines": """
         district VARCHAR PRIMARY KEY, geometry VARCHAR""",
+    # incidents already counted per neighbourhood, period and category ([[counts]])
+    "incident_counts": """
+        nid VARCHAR, period DATE, period_kind VARCHAR, category VARCHAR, count DOUBLE,
+        source_id VARCHAR""",
+    # the share of each neighbourhood a source (kind 'source'), an apportioned indicator
+    # ('indicator', item = its name) or apportioned counts ('category') cover
+    "coverage": """
+        source_id VARCHAR, kind VARCHAR, item VARCHAR, nid VARCHAR, share DOUBLE""",
 }
 
 # The columns every score row carries, in order (DESIGN.md §5 — contract).

@@ -7,7 +7,7 @@ they say the same thing (and translators find every sentence in one file).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -44,14 +44,23 @@ def domain_label(methodology: Methodology | None, domain_id: str) -> str:
     return d.label if d and d.label else domain_id.replace("_", " ")
 
 
-def withheld_reason(flags: Sequence[str], measure_id: str, methodology: Methodology | None) -> str | None:
-    """Plain words for why a measure's value is not shown, or None."""
+def not_covered_by(measure_id: str, covered_by: Mapping[str, str] | None) -> str:
+    """"not covered by Metropolitan Police (police.uk)"."""
+    return f"not covered by {(covered_by or {}).get(measure_id) or 'its source'}"
+
+
+def withheld_reason(flags: Sequence[str], measure_id: str, methodology: Methodology | None,
+                    covered_by: Mapping[str, str] | None = None) -> str | None:
+    """Plain words for why a measure's value is not shown, or None (``covered_by``: measure id
+    → the name of the source whose coverage leaves the neighbourhood out)."""
     min_count = methodology.min_count if methodology else 5
     min_sample = methodology.min_sample if methodology else 30
     if f"suppressed:{measure_id}" in flags:
         return f"{fewer_than(min_count)} events: value withheld"
     if f"unreliable:{measure_id}" in flags:
         return f"survey sample under {min_sample:g}: value withheld"
+    if f"not_covered:{measure_id}" in flags:
+        return not_covered_by(measure_id, covered_by)
     if f"missing:{measure_id}" in flags:
         return "no data"
     return None
@@ -98,7 +107,8 @@ def months_ago(when: pd.Timestamp, today: dt.date | None = None) -> str:
     return "this month" if months <= 0 else f"{months} month{'s' if months > 1 else ''} ago"
 
 
-def flag_sentence(flag: str, methodology: Methodology | None, *, public: bool = True) -> str:
+def flag_sentence(flag: str, methodology: Methodology | None, *, public: bool = True,
+                  covered_by: Mapping[str, str] | None = None) -> str:
     """One flag of a score row in plain words (the profile's and the printout's notes)."""
     code, _, what = str(flag).partition(":")
     label = measure_label(methodology, what)
@@ -114,6 +124,10 @@ def flag_sentence(flag: str, methodology: Methodology | None, *, public: bool = 
                 "in public outputs.")
     if code == "missing":
         return f"{label}: no data this year — its domain is scored from the other measures."
+    if code == "not_covered":
+        return (f"{label}: {not_covered_by(what, covered_by)} — this neighbourhood lies outside "
+                "the area that source covers, so the value is unknown (not zero) and left out of "
+                "the score.")
     if code == "missing_domain":
         return f"{domain_label(methodology, what)}: no data for the whole domain — no index can be computed."
     if code == "extreme":
@@ -122,9 +136,9 @@ def flag_sentence(flag: str, methodology: Methodology | None, *, public: bool = 
 
 
 def quality_notes(flags: Sequence[str], methodology: Methodology | None, *,
-                  public: bool = True) -> list[str]:
+                  public: bool = True, covered_by: Mapping[str, str] | None = None) -> list[str]:
     """A score row's flags in plain words."""
-    return [flag_sentence(f, methodology, public=public) for f in flags]
+    return [flag_sentence(f, methodology, public=public, covered_by=covered_by) for f in flags]
 
 
 RATIO_LIMIT = 10.0  # above this, "× the city median" says more about a tiny median than the place

@@ -20,6 +20,10 @@ import shapely
 from citygeo.config import CityConfig, CitySettings, load_city_config
 from citygeo.errors import InputError
 from citygeo.ingest.boundaries import read_boundaries
+from citygeo.ingest.counts import read_counts, write_counts
+from citygeo.ingest.coverage import (coverage_text, covered_report, empty_coverage, source_coverage,
+                                     warn_concentrated, warn_without_rows, write_coverage)
+from citygeo.ingest.geography import Targets, read_apportioned_indicators
 from citygeo.ingest.community import read_consultations, read_online, read_stakeholders, read_survey
 from citygeo.ingest.indicators import read_indicators
 from citygeo.ingest.outlines import write_outlines
@@ -56,6 +60,8 @@ class _CityFrames:
     online: pd.DataFrame | None = None
     stakeholders: pd.DataFrame | None = None
     consultations: pd.DataFrame | None = None
+    counts: pd.DataFrame | None = None
+    coverage: pd.DataFrame = field(default_factory=empty_coverage)
 
 
 def ingest_city(config_path: Path | str, store: Store, *, progress: Progress | None = None,
@@ -73,6 +79,7 @@ def ingest_city(config_path: Path | str, store: Store, *, progress: Progress | N
             result = ingest_points(con, spec, spec.source, report.warnings, today=today)
             report.points.append({"kind": result.kind, "file": result.path.name, "rows": result.rows,
                                   "assigned": result.assigned, "outside": result.outside})
+        _write_counted(con, config, frames, report.warnings)
         step("checking what was loaded")
         report.counts = _counts(con)
         con.execute("INSERT INTO ingest_reports VALUES (?, ?, ?, ?)",
@@ -97,9 +104,15 @@ def _stepper(progress: Progress | None, total: int) -> Callable[[str], None]:
 def _read_frames(config: CityConfig, warnings: list[str]) -> _CityFrames:
     hoods = read_boundaries(config.boundaries, config.city.projected_crs, warnings)
     known = set(hoods["nid"])
-    parts, definitions = [], []
+    targets = Targets(hoods, config.city.projected_crs or str(hoods.estimate_utm_crs()))
+    parts, definitions, coverage = [], [], [source_coverage(config, hoods, targets.crs)]
     for spec in config.indicators:
-        values = read_indicators(spec, known, warnings)
+        if spec.apportioned:
+            values, covered = read_apportioned_indicators(spec, targets, warnings)
+            coverage.append(covered)
+        else:
+            values = read_indicators(spec, known, warnings)
+            warn_without_rows(values, spec.path, hoods, warnings)
         parts.append(values)
         definitions += [(name, spec.source) for name in values["indicator"].unique()]
     values = (pd.concat(parts, ignore_index=True) if parts
@@ -111,6 +124,10 @@ def _read_frames(config: CityConfig, warnings: list[str]) -> _CityFrames:
                          f"{row['year']} (group {row['grp']!r}) by two indicator files; "
                          "keep it in one file.")
     frames = _CityFrames(hoods, values, _indicator_definitions(config, definitions))
+    counted = [read_counts(spec, targets, warnings) for spec in config.counts]
+    frames.counts = pd.concat([c for c, _ in counted], ignore_index=True) if counted else None
+    frames.coverage = pd.concat([f for f in coverage + [c for _, c in counted] if not f.empty]
+                                or [empty_coverage()], ignore_index=True)
     if config.survey:
         frames.survey = read_survey(config.survey, known, warnings)
     if config.online:
@@ -150,7 +167,7 @@ def _write_frames(con: Connection, config: CityConfig, frames: _CityFrames) -> N
     write_outlines(con, frames.neighbourhoods)
     replace_table(con, "indicators", frames.indicators)
     replace_table(con, "indicator_values", frames.indicator_values)
-    replace_table(con, "sources", _sources(config))
+    replace_table(con, "sources", _sources(config, frames.coverage))
     replace_table(con, "city", _city_settings(config))
     _replace_survey(con, config, frames.survey)
     for table, frame in (("online_signals", frames.online), ("stakeholders", frames.stakeholders),
@@ -158,6 +175,15 @@ def _write_frames(con: Connection, config: CityConfig, frames: _CityFrames) -> N
         con.execute(f"DELETE FROM {table}")
         if frame is not None:
             append_rows(con, table, frame)
+
+
+def _write_counted(con: Connection, config: CityConfig, frames: _CityFrames,
+                   warnings: list[str]) -> None:
+    """Counts, coverage and the coverage hints (after the points: they are checked against them)."""
+    write_counts(con, frames.counts if frames.counts is not None else pd.DataFrame())
+    write_coverage(con, frames.coverage)
+    covered_report(frames.coverage, {k: s.name for k, s in config.sources.items()}, warnings)
+    warn_concentrated(con, config, warnings)
 
 
 def _replace_survey(con: Connection, config: CityConfig, survey: pd.DataFrame | None) -> None:
@@ -170,8 +196,9 @@ def _replace_survey(con: Connection, config: CityConfig, survey: pd.DataFrame | 
         append_rows(con, "survey_responses", survey)
 
 
-def _sources(config: CityConfig) -> pd.DataFrame:
-    rows = [{"source_id": key, **spec.model_dump()} for key, spec in config.sources.items()]
+def _sources(config: CityConfig, coverage: pd.DataFrame) -> pd.DataFrame:
+    rows = [{"source_id": key, **spec.model_dump(), "coverage": coverage_text(key, spec, coverage)}
+            for key, spec in config.sources.items()]
     columns = ["source_id", "name", "owner", "licence", "collected", "refresh", "method",
                "known_biases", "coverage"]
     return pd.DataFrame(rows, columns=columns)
@@ -185,7 +212,8 @@ def _city_settings(config: CityConfig) -> pd.DataFrame:
 
 
 def _counts(con: Connection) -> dict[str, int]:
-    tables = ["neighbourhoods", "indicator_values", "incidents", "assets", "survey_responses",
+    tables = ["neighbourhoods", "indicator_values", "incidents", "incident_counts", "assets",
+              "survey_responses",
               "online_signals", "stakeholders", "consultations", "sources"]
     return {t: int(con.execute(f"SELECT count(*) FROM {quote_ident(t)}").fetchone()[0]) for t in tables}
 

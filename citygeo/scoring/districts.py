@@ -49,7 +49,17 @@ def district_inputs(inputs: ScoringInputs) -> ScoringInputs:
         if inputs.survey_estimates is None
         else _weighted_survey(inputs.survey_estimates, district_of),
         weights=None,
+        not_covered=_uncovered_districts(inputs.not_covered, district_of),
     )
+
+
+def _uncovered_districts(frame: pd.DataFrame | None, district_of: pd.Series) -> pd.DataFrame | None:
+    """A district is not covered for an item when one of its neighbourhoods is not (its total
+    would leave that neighbourhood's events out)."""
+    if frame is None:
+        return None
+    keyed = frame.assign(nid=frame["nid"].map(district_of)).dropna(subset=["nid"])
+    return pd.DataFrame(keyed.drop_duplicates(["nid", "kind", "item"]).reset_index(drop=True))
 
 
 def _summed(frame: pd.DataFrame, district_of: pd.Series, keys: list[str]) -> pd.DataFrame:

@@ -163,7 +163,8 @@ def _subset(table: MeasureTable, keep: np.ndarray) -> MeasureTable:
     def cut(frame: pd.DataFrame) -> pd.DataFrame:
         return frame.loc[keep].reset_index(drop=True)
 
-    return MeasureTable(cut(table.rows), cut(table.raw), cut(table.counts), cut(table.n_eff))
+    covered = None if table.not_covered is None else cut(table.not_covered)
+    return MeasureTable(cut(table.rows), cut(table.raw), cut(table.counts), cut(table.n_eff), covered)
 
 
 def _treat(table: MeasureTable, methodology: Methodology) -> tuple[np.ndarray, pd.DataFrame]:

@@ -61,12 +61,16 @@ class MeasureTable:
         One column per incident/asset measure: the number of events/assets behind it.
     n_eff : DataFrame
         One column per survey measure: the effective sample size of the estimate.
+    not_covered : DataFrame or None
+        One bool column per measure: True where a source the measure is built on does not
+        cover the neighbourhood (the raw value is then NaN); None = covered everywhere.
     """
 
     rows: pd.DataFrame
     raw: pd.DataFrame
     counts: pd.DataFrame
     n_eff: pd.DataFrame
+    not_covered: pd.DataFrame | None = None
 
     def to_long(self) -> pd.DataFrame:
         """``nid, year, measure, value, n, n_eff`` — one row per neighbourhood, year, measure."""
@@ -145,12 +149,39 @@ def build_measures(
         elif survey is not None:
             raw[measure.id], n_eff[measure.id] = _survey(survey, measure, group)
     index = rows.index
+    uncovered = _not_covered(keys, inputs.not_covered, methodology)
+    if uncovered is not None:
+        for measure_id in uncovered.columns:
+            outside = uncovered[measure_id].to_numpy()
+            raw[measure_id] = np.where(outside, np.nan, raw[measure_id])
+            if measure_id in counts:
+                counts[measure_id] = np.where(outside, np.nan, counts[measure_id])
     return MeasureTable(
         rows=rows,
         raw=pd.DataFrame(raw, index=index, columns=[m.id for m in methodology.measures]),
         counts=pd.DataFrame(counts, index=index),
         n_eff=pd.DataFrame(n_eff, index=index),
+        not_covered=None if uncovered is None else uncovered.set_axis(index),
     )
+
+
+def _not_covered(keys: _RowKeys, frame: pd.DataFrame | None,
+                 methodology: Methodology) -> pd.DataFrame | None:
+    """Per measure, the rows whose neighbourhood a source of the measure does not cover."""
+    if frame is None or frame.empty:
+        return None
+    columns = {}
+    for m in methodology.measures:
+        if m.source == "indicator":
+            wanted = frame[(frame["kind"] == "indicator") & (frame["item"] == m.indicator_name)]
+        elif m.source == "incidents":
+            wanted = frame[(frame["kind"] == "category") & frame["item"].isin(m.categories or ())]
+        else:
+            continue
+        hit = np.zeros(len(keys.nids) + 1, dtype=bool)
+        hit[keys.nid_positions(wanted["nid"])] = True
+        columns[m.id] = np.tile(hit[:-1], len(keys.years))
+    return pd.DataFrame(columns) if columns else None
 
 
 def _check_columns(frame: pd.DataFrame, needed: tuple[str, ...], what: str) -> None:

@@ -126,6 +126,7 @@ def load(store: Store, *, mode: Mode | str | None = None) -> CityData:
         tables = {name: reads.register(con, name) for name in _REGISTERS}
         tables["survey_responses"] = reads.survey_responses(con, with_ids=True)
         tables["population"] = reads.population_values(con)
+        tables["covered_sources"] = reads.covered_sources(con)
         when, report = reads.last_ingest(con)
         data = CityData(
             str(store.path), chosen, city, reads.neighbourhoods(con),
@@ -154,6 +155,25 @@ def current_methodology(city: CityData, year: int | None = None) -> Methodology 
     if row.empty:
         return None
     return city.methodologies.get(str(row["methodology_sha256"].iloc[0]))
+
+
+def covered_by(city: CityData, methodology: Methodology | None) -> dict[str, str]:
+    """Measure id → the name(s) of the source(s) with a coverage it is built on, for the words
+    "not covered by <source>"; measures of city-wide sources are not in it."""
+    given = city.table("covered_sources")
+    if methodology is None or given.empty:
+        return {}
+    out = {}
+    for m in methodology.measures:
+        if m.source == "indicator":
+            names = given.loc[(given["kind"] == "indicator") & (given["item"] == m.indicator_name), "name"]
+        elif m.source == "incidents":
+            names = given.loc[(given["kind"] == "category") & given["item"].isin(m.categories or ()), "name"]
+        else:
+            continue
+        if not names.empty:
+            out[m.id] = " and ".join(dict.fromkeys(str(n) for n in names))
+    return out
 
 
 def score_years(city: CityData) -> list[int]:

@@ -25,6 +25,7 @@ from citygeo.schema import DEFAULT_GROUP, domain_column, is_missing, measure_col
 from citygeo.scoring import Methodology, change_table
 from citygeo.service.city import (
     CityData,
+    covered_by,
     current_methodology,
     empty_frame,
     score_groups,
@@ -143,7 +144,8 @@ def profile(city: CityData, nid: str | None, year: int | None = None, *, as_of: 
     mine = this_year[this_year["nid"] == nid]
     row = mine.iloc[0].to_dict() if not mine.empty else None
     drivers = driver_table(row, methodology) if row and methodology else empty_frame(["label", "contribution"])
-    versus = versus_median(this_year, row, methodology) if row and methodology else empty_frame(["label"])
+    versus = (versus_median(this_year, row, methodology, covered_by(city, methodology))
+              if row and methodology else empty_frame(["label"]))
     survey, hidden = survey_results(city, nid, year, methodology)
     mechanisms = asset_points(city)
     mechanisms = mechanisms[mechanisms["nid"] == nid].drop(columns=["lon", "lat", "nid"])
@@ -160,7 +162,8 @@ def profile(city: CityData, nid: str | None, year: int | None = None, *, as_of: 
         ranked={int(y): int(n) for y, n in all_scores.groupby("year")["risk_rank"].count().items()}
         if years else {})
     prof.notes = (quality_notes(list(row.get("flags") or []), methodology,  # type: ignore[call-overload]
-                                public=city.public) + [hotspot_method(methodology)]
+                                public=city.public, covered_by=covered_by(city, methodology))
+                  + [hotspot_method(methodology)]
                   if row else ["This neighbourhood has no scores yet."])
     prof.headline = headline(prof)
     return prof
@@ -213,7 +216,8 @@ def driver_table(row: dict[str, object], methodology: Methodology, index: str = 
 
 
 def versus_median(year_scores: pd.DataFrame, row: dict[str, object] | None,
-                  methodology: Methodology | None) -> pd.DataFrame:
+                  methodology: Methodology | None,
+                  covered_by: dict[str, str] | None = None) -> pd.DataFrame:
     """Each measure's raw value against the city median that year.
 
     ``measure, label, direction, value, median, ratio, percentile, comparison, reads_as, note``:
@@ -242,7 +246,7 @@ def versus_median(year_scores: pd.DataFrame, row: dict[str, object] | None,
                      "value": value, "median": median, "ratio": ratio, "percentile": share,
                      "comparison": compared_with_city(value, median, ratio, share),
                      "reads_as": reads_as(m.direction),
-                     "note": withheld_reason(flags, m.id, methodology) or ""})
+                     "note": withheld_reason(flags, m.id, methodology, covered_by) or ""})
     return pd.DataFrame(rows, columns=columns)
 
 

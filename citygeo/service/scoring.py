@@ -21,7 +21,7 @@ from citygeo.rules.privacy import (
     protected_cells,
     small_cell_marks,
 )
-from citygeo.schema import DEFAULT_GROUP, count_column, raw_column
+from citygeo.schema import COVERED_SHARE, DEFAULT_GROUP, count_column, raw_column
 from citygeo.scoring import (
     Methodology,
     ScoringInputs,
@@ -65,6 +65,8 @@ def scoring_inputs(store: Store, methodology: Methodology) -> ScoringInputs:
         incidents = reads.incident_counts(con)
         assets = reads.asset_counts(con)
         responses = reads.survey_responses(con)
+        coverage = reads.coverage(con)
+        sources = reads.measure_sources(con) if not coverage.empty else None
     shapes = gpd.GeoDataFrame(hoods.drop(columns="geom_wkb"),
                               geometry=shapely.from_wkb(hoods["geom_wkb"].to_numpy()), crs="EPSG:4326")
     groups = [c for c in responses.columns if c not in {"nid", "year", "weight", "item", "value"}]
@@ -73,7 +75,26 @@ def scoring_inputs(store: Store, methodology: Methodology) -> ScoringInputs:
     return ScoringInputs(
         neighbourhoods=pd.DataFrame(hoods.drop(columns="geom_wkb")),
         indicator_values=values, incident_counts=incidents, asset_counts=assets,
-        survey_estimates=survey, weights=queen_weights(shapes, "nid"))
+        survey_estimates=survey, weights=queen_weights(shapes, "nid"),
+        not_covered=not_covered(coverage, sources))
+
+
+
+def not_covered(coverage: pd.DataFrame, sources: pd.DataFrame | None) -> pd.DataFrame | None:
+    """``nid, kind, item`` a source does not cover (under half of the neighbourhood covered).
+
+    Rows of a source's own coverage apply to every indicator and incident category that
+    source gives (``sources``: ``kind, item, source_id``); rows of an apportioned table apply
+    to its item only. None when every source covers the whole city.
+    """
+    below = coverage[pd.to_numeric(coverage["share"]) < COVERED_SHARE]
+    if below.empty:
+        return None
+    direct = below.loc[below["kind"] != "source", ["nid", "kind", "item"]]
+    whole = below.loc[below["kind"] == "source", ["source_id", "nid"]]
+    via = (whole.merge(sources, on="source_id")[["nid", "kind", "item"]]
+           if sources is not None else direct.iloc[:0])
+    return pd.concat([direct, via], ignore_index=True).drop_duplicates(ignore_index=True)
 
 
 def with_exact_rates(scores: pd.DataFrame, inputs: ScoringInputs, methodology: Methodology,

@@ -110,10 +110,51 @@ def indicator_values(con: Connection, *, labelled: bool = False) -> pd.DataFrame
 
 
 def incident_counts(con: Connection) -> pd.DataFrame:
-    """Incidents per neighbourhood, year and category: ``nid, year, category, count``."""
-    return _frame(con, "SELECT nid, CAST(year(occurred_on) AS INTEGER) AS year, category, "
-                  "count(*) AS count FROM incidents WHERE nid IS NOT NULL AND occurred_on IS NOT NULL "
-                  "GROUP BY ALL")
+    """Incidents per neighbourhood, year and category: ``nid, year, category, count`` — the
+    points and the counts tables (``incident_counts``) together."""
+    points = ("SELECT nid, CAST(year(occurred_on) AS INTEGER) AS year, category, "
+              "count(*) AS count FROM incidents WHERE nid IS NOT NULL AND occurred_on IS NOT NULL "
+              "GROUP BY ALL")
+    if not _has_tables(con, "incident_counts"):
+        return _frame(con, points)
+    return _frame(con, f"SELECT nid, year, category, sum(count) AS count FROM ({points} UNION ALL "
+                  "SELECT nid, CAST(year(period) AS INTEGER), category, sum(count) "
+                  "FROM incident_counts GROUP BY ALL) GROUP BY ALL")
+
+
+def coverage(con: Connection) -> pd.DataFrame:
+    """The coverage rows: ``source_id, kind, item, nid, share`` (none: every source covers all)."""
+    if not _has_tables(con, "coverage"):
+        return pd.DataFrame(columns=["source_id", "kind", "item", "nid", "share"])
+    return _frame(con, "SELECT source_id, kind, item, nid, share FROM coverage")
+
+
+def covered_sources(con: Connection) -> pd.DataFrame:
+    """The names of the sources with a coverage, per indicator and incident category they
+    give: ``kind, item, name`` (kind ``indicator`` or ``category``)."""
+    if not _has_tables(con, "coverage"):
+        return pd.DataFrame(columns=["kind", "item", "name"])
+    given = measure_sources(con)
+    con.register("__citygeo_given", given)
+    try:
+        return _frame(con, "SELECT DISTINCT g.kind, g.item, coalesce(s.name, g.source_id) AS name "
+                      "FROM __citygeo_given g JOIN (SELECT DISTINCT source_id FROM coverage "
+                      "WHERE kind = 'source') c USING (source_id) LEFT JOIN sources s USING (source_id) "
+                      "UNION SELECT DISTINCT c.kind, c.item, coalesce(s.name, c.source_id, 'its source') "
+                      "FROM coverage c LEFT JOIN sources s USING (source_id) WHERE c.kind <> 'source' "
+                      "ORDER BY 1, 2, 3")
+    finally:
+        con.unregister("__citygeo_given")
+
+
+def measure_sources(con: Connection) -> pd.DataFrame:
+    """Which source gives each indicator and incident category: ``kind, item, source_id``
+    (kind ``indicator`` or ``category``)."""
+    counted = ("UNION SELECT DISTINCT 'category', category, source_id FROM incident_counts"
+               if _has_tables(con, "incident_counts") else "")
+    return _frame(con, "SELECT 'indicator' AS kind, indicator AS item, source_id FROM indicators "
+                  "UNION SELECT DISTINCT 'category', category, source_id FROM incidents "
+                  f"{counted}")
 
 
 def asset_counts(con: Connection) -> pd.DataFrame:
