@@ -262,7 +262,7 @@ def _registers(p: Profile) -> None:
         st.write(f"Last consulted on {pd.Timestamp(everyone.iloc[0]):%d %B %Y}.")
     stale = p.not_heard[p.not_heard["grp"] != "all"]
     if not stale.empty:
-        words = [f"{g.replace('_', ' ')} ({'never' if _na(m) else f'{int(m)} months ago'})"
+        words = [f"{group_words(g)} ({'never' if _na(m) else f'{int(m)} months ago'})"
                  for g, m in zip(stale["grp"], stale["months_since"], strict=True)]
         st.write("Groups not heard in the last 12 months: " + ", ".join(words) + ".")
 
