@@ -92,7 +92,8 @@ def plural(noun: str, n: int) -> str:
     if n == 1:
         return noun
     head, sep, tail = noun.partition(" of ")
-    return f"{head}s{sep}{tail}" if sep else f"{noun}s"
+    many = head[:-1] + "ies" if head.endswith("y") and head[-2:-1] not in tuple("aeiou") else head + "s"
+    return f"{many}{sep}{tail}"
 
 
 def survey_value(value: float, unit: str, sign: bool = True) -> str:
@@ -177,10 +178,6 @@ def scored_indices(methodology: Methodology | None) -> set[str]:
     return {d.index for d in methodology.domains} if methodology else {"risk", "protective"}
 
 
-def not_scored(index: str) -> str:
-    """Why an index has no value under this methodology, in plain words."""
-    return f"not scored: this methodology has no {index} domain"
-
 
 def hotspot_method(methodology: Methodology | None) -> str:
     """How hot spots were found, in words (with the multiple-testing correction used)."""
@@ -189,3 +186,61 @@ def hotspot_method(methodology: Methodology | None) -> str:
              "fdr": "false discovery rate correction (Benjamini–Hochberg)",
              "bonferroni": "Bonferroni correction"}[correction]
     return f"Hot spots: Local Moran's I of the risk score, p < 0.05, {words}."
+
+
+def ordinal(n: int) -> str:
+    """1 → "1st", 2 → "2nd", 13 → "13th", 22 → "22nd"."""
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def rank_change(change: float, rank_now: float) -> str:
+    """A risk-rank change in words: "up 2 places, to 15th" (towards rank 1 = higher risk)."""
+    if is_missing(change) or is_missing(rank_now):
+        return "rank not comparable"
+    steps, now = int(change), ordinal(int(rank_now))
+    if steps == 0:
+        return f"same place, {now}"
+    places = "place" if abs(steps) == 1 else "places"
+    return (f"up {-steps} {places}, to {now}" if steps < 0 else f"down {steps} {places}, to {now}")
+
+
+def score_change(change: float) -> str:
+    """"4.4 points lower" / "2.0 points higher" / "unchanged"."""
+    if is_missing(change):
+        return "not comparable"
+    if round(float(change), 1) == 0:
+        return "unchanged"
+    return f"{abs(float(change)):.1f} points {'higher' if change > 0 else 'lower'}"
+
+
+def risk_change(score_delta: float, rank_delta: float, rank_now: float) -> str:
+    """"risk 4.4 points lower; down 2 places, to 15th (rank 1 = highest risk)"."""
+    return f"risk {score_change(score_delta)}; {rank_change(rank_delta, rank_now)} (rank 1 = highest risk)"
+
+
+GROUP_WORDS = {"lgbtq": "LGBTQ+ people", "all": "anyone", "civil_society": "civil society",
+               "recent_arrivals": "recent arrivals"}
+
+
+def group_words(code: object) -> str:
+    """A group or sector code in plain words: "lgbtq" → "LGBTQ+ people", "civil_society" → "civil society"."""
+    text = str(code)
+    return GROUP_WORDS.get(text, text.replace("_", " "))
+
+
+def last_heard_words(when: object) -> str:
+    """"never" or "March 2025"."""
+    return "never" if is_missing(when) else f"{pd.Timestamp(when):%B %Y}"  # type: ignore[arg-type]
+
+
+def normalised_reads_as(index: str) -> str:
+    """Which way a normalised (0–100, oriented) value points inside ``index``: a measure is turned
+    so that its normalised value always reads in the index's direction (income in the risk index
+    reads as "higher = more risk" once inverted)."""
+    return "0–100, higher = more risk" if index == "risk" else "0–100, higher = more protection"
+
+
+def not_scored(index: str) -> str:
+    """What a page says for an index the methodology leaves out (a risk-only or protective-only one)."""
+    return f"{index} index not scored (this methodology has no {index} domains)"

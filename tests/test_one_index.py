@@ -36,7 +36,7 @@ def test_one_index_scores_end_to_end(small_city: SmallCity, capsys: pytest.Captu
     exported = gpd.read_file(out)
     assert exported[f"{missing}_score"].isna().all() and exported[f"{scored}_score"].notna().all()
     p = profile(load(store), "N5")
-    assert f"{'protective factors' if missing == 'protective' else 'risk'} not scored" in p.headline
+    assert f"{missing} index not scored (this methodology has no {missing} domains)" in p.headline
     page = render_profile_html(store, "N5")
-    assert f"not scored: this methodology has no {missing} domain" in page
+    assert f"{missing} index not scored (this methodology has no {missing} domains)" in page
     assert "not scored: it needs both indices" in page  # the typology

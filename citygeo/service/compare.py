@@ -9,7 +9,7 @@ import pandas as pd
 
 from citygeo.errors import InputError
 from citygeo.schema import domain_column, raw_column
-from citygeo.scoring import change_table
+from citygeo.scoring import Methodology, change_table
 from citygeo.service.city import (
     CityData,
     covered_by,
@@ -20,6 +20,7 @@ from citygeo.words import (
     measure_label,
     not_covered_by,
     rank_text,
+    risk_change,
 )
 
 MAX_COMPARE = 6
@@ -67,10 +68,12 @@ def compare(city: CityData, nids: Sequence[str], year: int | None = None) -> pd.
         change = change_table(all_scores[all_scores["nid"].isin(nids)], earlier[-1], year,
                               city.methodologies).set_index("nid").reindex(nids)
         table["risk_change"] = [
-            (f"{c:+.1f} points, rank {int(r):+d}" if ok and not np.isnan(c) else f"not comparable, because {why}")
-            for c, r, ok, why in zip(change["risk_score_change"].to_numpy(dtype=float, na_value=np.nan),
-                                     change["risk_rank_change"].to_numpy(dtype=float, na_value=0),
-                                     change["comparable"], change["reason"], strict=True)]
+            (risk_change(c, r, now_rank) if ok and not np.isnan(c) else f"not comparable, because {why}")
+            for c, r, now_rank, ok, why in zip(
+                change["risk_score_change"].to_numpy(dtype=float, na_value=np.nan),
+                change["risk_rank_change"].to_numpy(dtype=float, na_value=np.nan),
+                now["risk_rank"].to_numpy(dtype=float, na_value=np.nan),
+                change["comparable"], change["reason"], strict=True)]
     else:
         table["risk_change"] = "no earlier year scored"
     if methodology is not None:
@@ -87,3 +90,56 @@ def compare(city: CityData, nids: Sequence[str], year: int | None = None) -> pd.
     table.attrs["year"] = year
     return table
 
+
+
+# -- reading the table ---------------------------------------------------------------------------
+def higher_is_worse(column: str, methodology: Methodology | None) -> bool | None:
+    """Which way a compared row reads: True = higher is worse (risk), False = higher is better
+    (protection), None = not a number to judge (ranks in words, typology, hot spot, change)."""
+    if column == "risk_score":
+        return True
+    if column == "protective_score":
+        return False
+    if methodology is None:
+        return None
+    for d in methodology.domains:
+        if column == domain_column(d.id):
+            return d.index == "risk"
+    for m in methodology.measures:
+        if column == raw_column(m.id):
+            return m.direction == "risk"
+    return None
+
+
+def worse_and_better(table: pd.DataFrame, methodology: Methodology | None) -> pd.DataFrame:
+    """Per compared column, which neighbourhood is worst ("worse") and best ("better").
+
+    One row per neighbourhood (as ``table``), one column per judged column; cells are "worse",
+    "better" or "". Higher risk is worse, higher protection is better; ties and columns with
+    fewer than two values are left unmarked.
+    """
+    marks = pd.DataFrame(index=table.index)
+    for column in table.columns:
+        worse_high = higher_is_worse(column, methodology)
+        values = pd.to_numeric(table[column], errors="coerce") if worse_high is not None else None
+        if values is None or values.notna().sum() < 2 or values.max() == values.min():
+            continue
+        worst, best = (values.max(), values.min()) if worse_high else (values.min(), values.max())
+        marks[column] = ["worse" if v == worst else "better" if v == best else "" for v in values]
+    return marks
+
+
+def compare_csv(table: pd.DataFrame, labels: dict[str, str], *, city: str | None, fictional: bool,
+                digits: int = 2) -> str:
+    """The compare table as a CSV a person can read: numbers rounded to ``digits``, a year column,
+    and a city column that says "fictional city, synthetic data" when it is one (a column, not a
+    comment line, so every spreadsheet reads the file)."""
+    out = table.copy()
+    for column in out.columns:
+        if pd.api.types.is_float_dtype(out[column]):
+            out[column] = out[column].round(digits)
+    name = city or "city"
+    out.insert(0, "city", f"{name} (fictional city, synthetic data)" if fictional else name)
+    out.insert(1, "year", table.attrs.get("year"))
+    out = out.rename(columns={c: labels.get(c, c.replace("_", " ").capitalize()) for c in out.columns})
+    return out.to_csv(index=False)

@@ -27,10 +27,15 @@ from citygeo.words import (
 
 
 def map_fields(methodology: Methodology | None) -> dict[str, str]:
-    """Every value the map can show: column → plain label."""
+    """Every value the map can show: column → plain label (an index the methodology does not
+    score, and the typology that needs both, are left out)."""
     out = dict(INDEX_FIELDS)
     if methodology is None:
         return out
+    for index in ("risk", "protective"):
+        if not methodology.scores(index):
+            out.pop(f"{index}_score", None)
+            out.pop("typology", None)
     for d in methodology.domains:
         out[domain_column(d.id)] = f"Domain: {d.label or d.id} (0–100)"
     for m in methodology.measures:

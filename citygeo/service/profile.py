@@ -36,13 +36,13 @@ from citygeo.service.map import (
 )
 from citygeo.words import (
     hotspot_method,
-    not_scored,
-    scored_indices,
     compared_with_city,
     groups_not_heard,
     last_consulted,
     measure_label,
     months_ago,
+    normalised_reads_as,
+    not_scored,
     plural,
     quality_notes,
     rank_text,
@@ -188,7 +188,7 @@ def index_shares(methodology: Methodology, index: str, present: set[str] | None 
 
 
 def driver_table(row: dict[str, object], methodology: Methodology, index: str = "risk") -> pd.DataFrame:
-    """What drives an index: ``measure, label, domain, share, normalised, contribution``.
+    """What drives an index: ``measure, label, domain, share, normalised, contribution, reads_as``.
 
     ``contribution`` = the measure's share of the index × its normalised (0–100, oriented)
     value; with arithmetic aggregation of bounded measures they add up to the index. A measure
@@ -209,8 +209,10 @@ def driver_table(row: dict[str, object], methodology: Methodology, index: str = 
         domain = methodology.domain(m.domain)
         rows.append({"measure": m.id, "label": measure_label(methodology, m.id),
                      "domain": domain.label or domain.id, "share": shares[m.id],
-                     "normalised": value, "contribution": shares[m.id] * value})
-    frame = pd.DataFrame(rows, columns=["measure", "label", "domain", "share", "normalised", "contribution"])
+                     "normalised": value, "contribution": shares[m.id] * value,
+                     "reads_as": normalised_reads_as(index)})
+    frame = pd.DataFrame(rows, columns=["measure", "label", "domain", "share", "normalised", "contribution",
+                                        "reads_as"])
     return frame.sort_values("contribution", ascending=False, ignore_index=True)
 
 
@@ -371,8 +373,23 @@ def _stakeholders(city: CityData) -> pd.DataFrame:
 
 
 def partners_for(city: CityData, nids: Sequence[str]) -> pd.DataFrame:
-    """Partners serving the neighbourhoods (no contact details, in every mode)."""
-    return partners_serving(_stakeholders(city), list(nids))
+    """Partners serving the neighbourhoods (no contact details, in every mode), local ones first:
+    ``nid, stakeholder_id, name, sector, themes, city_wide`` (True = serves every neighbourhood)."""
+    stakeholders = _stakeholders(city)
+    serving = partners_serving(stakeholders, list(nids))
+    wide = set(city_wide(stakeholders, city.neighbourhoods["nid"].astype(str).tolist())["stakeholder_id"])
+    serving["city_wide"] = serving["stakeholder_id"].isin(wide)
+    return serving.sort_values(["nid", "city_wide", "name"], ignore_index=True)
+
+
+def city_wide(stakeholders: pd.DataFrame, nids: Sequence[str]) -> pd.DataFrame:
+    """The partners serving every neighbourhood: ``serves`` is "all", or lists every code."""
+    codes = set(nids)
+
+    def everywhere(serves: object) -> bool:
+        served = set(serves) if isinstance(serves, list | tuple | set) else {str(serves)}
+        return "all" in served or (bool(codes) and codes <= served)
+    return stakeholders[stakeholders["serves"].map(everywhere)].reset_index(drop=True)
 
 
 
@@ -407,9 +424,8 @@ def headline(p: Profile) -> str:
         return f"{p.name} has no scores yet."
     r = p.row
     risk = r.get("risk_score")
-    indices = scored_indices(p.methodology)
-    if "risk" not in indices:
-        text = f"risk {not_scored('risk')}"
+    if p.methodology is not None and not p.methodology.scores("risk"):
+        text = not_scored("risk")
     elif risk is None or np.isnan(float(risk)):  # type: ignore[arg-type]
         text = "risk: no index (a whole domain is missing)"
     else:
@@ -423,15 +439,19 @@ def headline(p: Profile) -> str:
         text += "; driven by " + " and ".join(f"{lab.lower()} ({words})" for lab, words in
                                               zip(top["label"], top["comparison"], strict=True))
     protective = r.get("protective_score")
-    if "protective" not in indices:
-        text += f"; protective factors {not_scored('protective')}"
+    if p.methodology is not None and not p.methodology.scores("protective"):
+        text += "; " + not_scored("protective")
     elif protective is not None and not np.isnan(float(protective)):  # type: ignore[arg-type]
         text += f"; protective {float(protective):.0f}/100"  # type: ignore[arg-type]
     if not p.mechanisms.empty:
         kinds = p.mechanisms["kind"].value_counts()
         text += " (" + ", ".join(f"{n} {plural(k.replace('_', ' '), n)}" for k, n in kinds.items()) + ")"
     if not p.partners.empty:
-        text += f", served by {len(p.partners)} partner{'s' if len(p.partners) > 1 else ''}"
+        wide = int(p.partners["city_wide"].sum()) if "city_wide" in p.partners else 0
+        local = len(p.partners) - wide
+        text += f", served by {local} local partner{'' if local == 1 else 's'}"
+        if wide:
+            text += f" (and {wide} city-wide)"
     trust = p.survey[(p.survey["grp_var"] == "all") & (p.survey["item"] == "trust_local_gov")]
     if not trust.empty:
         t = trust.iloc[0]

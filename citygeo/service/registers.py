@@ -10,6 +10,7 @@ import pandas as pd
 
 from citygeo.rules.registers import (
     gap_list,
+    partners_serving,
     register_coverage,
 )
 from citygeo.service.city import (
@@ -22,8 +23,10 @@ from citygeo.service.map import (
 )
 from citygeo.service.profile import (
     _stakeholders,
+    city_wide,
     consultation_status,
 )
+from citygeo.words import group_words, last_heard_words
 
 
 # -- registers ---------------------------------------------------------------------------------
@@ -36,6 +39,8 @@ class Registers:
     not_heard: pd.DataFrame
     kinds: list[str]
     themes: list[str]
+    city_wide: pd.DataFrame  # partners that serve every neighbourhood (police, the local paper…)
+    local: pd.DataFrame  # ``nid, stakeholder_id, name, sector, themes``: partners apart from city-wide ones
 
 
 
@@ -44,7 +49,10 @@ def registers(city: CityData, as_of: dt.date) -> Registers:
     hoods = city.neighbourhoods
     assets = asset_points(city)
     partners = _stakeholders(city)
-    coverage = register_coverage(assets, partners, hoods) if not hoods.empty else empty_frame(["nid"])
+    wide = city_wide(partners, hoods["nid"].astype(str).tolist())
+    local_register = partners[~partners["stakeholder_id"].isin(wide["stakeholder_id"])]
+    # gaps count LOCAL partners: a city-wide body counts the same everywhere and hides the gap
+    coverage = register_coverage(assets, local_register, hoods) if not hoods.empty else empty_frame(["nid"])
     current = scores(city)
     if not current.empty:
         current = current[current["year"] == current["year"].max()]
@@ -54,7 +62,42 @@ def registers(city: CityData, as_of: dt.date) -> Registers:
     _, stale = consultation_status(city, None, as_of) if not hoods.empty else (None, empty_frame(["nid", "name", "grp"]))
     kinds = sorted(assets["kind"].dropna().unique())
     themes = sorted({t for ts in assets["themes"] for t in ts} | {t for ts in partners["themes"] for t in ts})
-    return Registers(assets, partners, coverage, gaps, stale, kinds, themes)
+    local = partners_serving(local_register, hoods["nid"].astype(str).tolist()) if not hoods.empty else \
+        empty_frame(["nid", "stakeholder_id", "name", "sector", "themes"])
+    return Registers(assets, partners, coverage, gaps, stale, kinds, themes, wide, local)
+
+
+def not_heard_by_group(stale: pd.DataFrame) -> pd.DataFrame:
+    """Who was not heard, by group: ``grp, group, neighbourhoods, never, since``.
+
+    ``neighbourhoods`` counts those where the group was not heard in the window, ``never``
+    those where it was never heard, ``since`` is the longest-ago last hearing in plain words
+    ("never" when never heard anywhere). Group "all" (no consultation at all) comes first.
+    """
+    if stale.empty:
+        return empty_frame(["grp", "group", "neighbourhoods", "never", "since"])
+    rows = []
+    for grp, part in stale.groupby("grp", sort=False):
+        never = int(part["last_heard"].isna().sum())
+        oldest = part["last_heard"].min()
+        rows.append({"grp": grp, "group": "no one (no consultation at all)" if grp == "all" else group_words(grp),
+                     "neighbourhoods": len(part), "never": never,
+                     "since": "never heard anywhere" if never == len(part) else
+                     f"never in {never}, else since {last_heard_words(oldest)}" if never else
+                     f"since {last_heard_words(oldest)} at the longest"})
+    out = pd.DataFrame(rows).assign(_order=lambda f: f["grp"] != "all")
+    return out.sort_values(["_order", "neighbourhoods", "grp"], ascending=[True, False, True]).drop(
+        columns="_order").reset_index(drop=True)
+
+
+def not_heard_in_group(stale: pd.DataFrame, grp: str, local: pd.DataFrame) -> pd.DataFrame:
+    """The neighbourhoods where ``grp`` was not heard, each with its LOCAL partners:
+    ``nid, name, last_heard, local_partners`` (names, city-wide bodies left out)."""
+    part = stale[stale["grp"] == grp]
+    names = local.groupby("nid")["name"].agg(lambda s: ", ".join(sorted(s))) if not local.empty else pd.Series()
+    return pd.DataFrame({"nid": part["nid"].to_numpy(), "name": part["name"].to_numpy(),
+                         "last_heard": part["last_heard"].map(last_heard_words).to_numpy(),
+                         "local_partners": part["nid"].map(names).fillna("none registered").to_numpy()})
 
 
 

@@ -4,12 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 
 from citygeo.errors import InputError
-from citygeo.scoring import Methodology, Prepared, parse_methodology, prepare, recompute
+from citygeo.scoring import (
+    Methodology,
+    Prepared,
+    methodology_sha256,
+    parse_methodology,
+    prepare,
+    rank_intervals,
+    recompute,
+)
 from citygeo.scoring.inputs import ScoringInputs
+from citygeo.scoring.methodology import methodology_spec, version_conflict
+from citygeo.service.city import CityData
 from citygeo.service.scoring import protected_inputs, save_scores, score_methodology, scoring_inputs
 from citygeo.store import Store
 
@@ -95,3 +106,35 @@ def save_version(store: Store, review: Prepared4Review, methodology: Methodology
     save_scores(store, methodology, frame, districts, note)
     return frame
 
+
+
+def proposal_intervals(review: Prepared4Review, methodology: Methodology, year: int,
+                       draws: int = 200) -> pd.DataFrame:
+    """The live scores of ``year`` under the proposed ``methodology`` with their risk-rank
+    intervals (``risk_rank_p05``, ``risk_rank_p95``), from ``draws`` seeded re-weightings (fewer
+    than the 1,000 of a save, so the page answers quickly; the save computes them again)."""
+    out = recompute(review.prepared, methodology).reset_index(drop=True)
+    intervals = rank_intervals(review.prepared, methodology, draws=draws)
+    out[["risk_rank_p05", "risk_rank_p95"]] = intervals.to_numpy()
+    return out[out["year"] == year].reset_index(drop=True)
+
+
+def saved_specifications(city: CityData) -> list[tuple[str, str, dict[str, Any]]]:
+    """The store's methodologies as ``(version, sha256, spec)``, oldest first (for version_conflict)."""
+    history = city.history.sort_values("created_at") if "created_at" in city.history else city.history
+    return [(str(v), str(sha), methodology_spec(city.methodologies[sha]))
+            for v, sha in zip(history["version"], history["sha256"], strict=True) if sha in city.methodologies]
+
+
+def already_saved(city: CityData, methodology: Methodology) -> bool:
+    """True when this very specification is already saved under its version (saving is a no-op)."""
+    sha = methodology_sha256(methodology)
+    return any(v == methodology.version and s == sha for v, s, _ in saved_specifications(city))
+
+
+def check_version(city: CityData, methodology: Methodology) -> None:
+    """InputError naming the version and what differs, when ``methodology.version`` is already
+    saved with a different specification (DESIGN.md §3: one specification per version)."""
+    problem = version_conflict(saved_specifications(city), methodology)
+    if problem is not None:
+        raise InputError(problem[0].upper() + problem[1:])

@@ -71,16 +71,76 @@ def colours_for(values: pd.Series, column: str, scheme: str, methodology: Method
 
 
 def legend(title: str, rows: list[tuple[str, str]], palette_words: str, extra: str = "") -> None:
-    """A legend in plain HTML (every label escaped)."""
+    """A legend in plain HTML (every label escaped): plain words, the technical ones on hover (ⓘ)."""
     swatches = "".join(
         f'<span style="display:inline-flex;align-items:center;margin:2px 14px 2px 0">'
         f'<span style="width:20px;height:13px;background:{c};border:1px solid #555;'
         f'display:inline-block;margin-right:6px"></span>{html.escape(text)}</span>'
         for c, text in rows)
-    st.markdown(f'<div style="line-height:1.9"><b>{html.escape(title)}</b> — {html.escape(palette_words)}'
+    plain = ("one colour per type" if palette_words.startswith("categories")
+             else "darker colour = higher value; colours chosen to be read by colour-blind people")
+    st.markdown(f'<div style="line-height:1.9"><b>{html.escape(title)}</b> — {html.escape(plain)} '
+                f'<abbr title="{html.escape(palette_words, quote=True)}" style="cursor:help">ⓘ</abbr>'
                 f"<br>{swatches}{extra}</div>", unsafe_allow_html=True)
 
 
 def labelled(frame: pd.DataFrame, labels: dict[str, str]) -> pd.DataFrame:
     """The frame with plain-word column names."""
     return frame.rename(columns={c: labels.get(c, c.replace("_", " ").capitalize()) for c in frame.columns})
+
+
+def neighbourhood_picker(hoods: pd.DataFrame, where: object = st, *, key: str,
+                         current: str | None = None, label: str = "Find a neighbourhood (type a name or code)"
+                         ) -> str | None:
+    """A searchable selectbox of every neighbourhood, shown as "Name (code)"; the code picked, or None.
+
+    Streamlit's selectbox filters its options as the person types, so a name or a code both find it.
+    """
+    names = dict(zip(hoods["nid"].astype(str), hoods["name"].fillna(hoods["nid"]).astype(str), strict=True))
+    options = ["", *sorted(names, key=lambda n: (names[n].casefold(), n))]  # "" = nothing picked yet
+    index = options.index(current) if current in names else 0
+    picked = where.selectbox(label, options, index=index, key=key,  # type: ignore[attr-defined]
+                             format_func=lambda n: f"{names[n]} ({n})" if n else "Type a name or a code…")
+    return str(picked) if picked else None
+
+
+def static_table(frame: pd.DataFrame) -> None:
+    """A table drawn whole (no inner scroll box, wraps on a laptop screen, prints every row and column)."""
+    st.table(frame.map(_cell), hide_index=True)
+
+
+def _cell(value: object) -> str:
+    """A table cell as text: empty cells blank (never "None"), numbers without float noise."""
+    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    if isinstance(value, float | np.floating):
+        return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
+    return str(value)
+
+
+def url_select(label: str, options: Sequence[str], where: object = st, *, key: str, param: str,
+               default: str | None = None, **kwargs: object) -> str:
+    """A selectbox that starts from ``?param=`` and writes the choice back (a shared link keeps it)."""
+    options = list(options)
+    wanted = st.query_params.get(param, default)
+    # a value already in the session (set by the person, or by code before the widget) wins over the link
+    index = options.index(wanted) if wanted in options and key not in st.session_state else 0
+    chosen = where.selectbox(label, options, index=index, key=key, **kwargs)  # type: ignore[attr-defined]
+    if chosen == (default if default in options else options[0]):
+        st.query_params.pop(param, None)
+    else:
+        st.query_params[param] = str(chosen)
+    return str(chosen)
+
+
+def url_checkbox(label: str, where: object = st, *, key: str, param: str, default: bool = False,
+                 **kwargs: object) -> bool:
+    """A checkbox kept in ``?param=1`` / ``?param=0`` (only when it differs from the default)."""
+    wanted = st.query_params.get(param)
+    value = default if wanted not in ("0", "1") else wanted == "1"
+    on = bool(where.checkbox(label, value=value, key=key, **kwargs))  # type: ignore[attr-defined]
+    if on == default:
+        st.query_params.pop(param, None)
+    else:
+        st.query_params[param] = "1" if on else "0"
+    return on

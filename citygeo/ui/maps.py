@@ -68,10 +68,15 @@ def choropleth_layer(data: str | dict[str, object], layer_id: str = CHOROPLETH_L
 def hexagon_layer(cells: list[dict[str, object]]) -> pdk.Layer:
     """Server-side incident hexagons (``polygon``, ``count``); small cells are already removed."""
     top = max((float(c["count"]) for c in cells), default=1.0)  # type: ignore[arg-type]
-    data = [{"polygon": c["polygon"], "fill": [63, 0, 125, int(20 + 150 * (float(c["count"]) / top) ** 0.7)]}  # type: ignore[arg-type]
+    # outlines only (thicker = more incidents): a fill would wash out the choropleth under it
+    data = [{"polygon": c["polygon"], "width": 1.0 + 3.0 * (float(c["count"]) / top) ** 0.7}  # type: ignore[arg-type]
             for c in cells]
-    return pdk.Layer("PolygonLayer", data, id="incident-hexagons", pickable=False, stroked=False,
-                     filled=True, get_polygon="polygon", get_fill_color="fill")
+    return pdk.Layer("PolygonLayer", data, id="incident-hexagons", pickable=False, stroked=True,
+                     filled=False, get_polygon="polygon", get_line_color=list(HEXAGON_LINE),
+                     get_line_width="width", line_width_units="pixels")
+
+
+HEXAGON_LINE = (45, 0, 90, 230)
 
 
 def points_layer(points: list[dict[str, object]], colour: Colour = (0, 109, 44),

@@ -45,10 +45,16 @@ def test_profile_with_a_bad_nid_shows_an_error_not_a_traceback(demo_app: Run) ->
     assert "No neighbourhood has the code 'NOPE<b>'" in at.error[0].value
 
 
-def test_profile_without_nid_says_how_to_choose(demo_app: Run) -> None:
+def test_profile_without_nid_offers_a_picker(demo_app: Run) -> None:
     at = demo_app("profile.py")
     assert not at.exception
-    assert "open a profile from the map" in at.error[0].value
+    assert not at.error, [e.value for e in at.error]
+    assert any("Pick a neighbourhood above" in i.value for i in at.info)
+    picker = at.selectbox(key="profile_nid")
+    assert picker.value == "" and "Thistlebrook Hill (N017)" in picker.options
+    picker.set_value("N017").run()
+    assert at.query_params["nid"] == ["N017"] or at.query_params["nid"] == "N017"
+    assert at.title[0].value.replace("\\", "") == "Thistlebrook Hill (N017)"
 
 
 def test_profile_tells_the_officials_story(demo_app: Run) -> None:

@@ -9,7 +9,7 @@ import streamlit as st
 
 from citygeo.errors import CitygeoError
 from citygeo.service.city import current_methodology, score_years, scores
-from citygeo.service.compare import MAX_COMPARE, compare, parse_nids
+from citygeo.service.compare import MAX_COMPARE, compare, compare_csv, parse_nids, worse_and_better
 from citygeo.service.map import column_labels, map_table
 from citygeo.ui import cache, components
 from citygeo.ui.maps import choropleth_layer, deck, outline_layer
@@ -41,41 +41,56 @@ def render() -> None:
     methodology = current_methodology(city, year)
     labels = column_labels(methodology)
     st.subheader(f"Side by side, {table.attrs.get('year', year)}")
-    st.caption("Per row, the highest value is highlighted in orange and the lowest in blue.")
+    st.caption("Per row, the worst value is marked orange and the best blue: higher risk is worse, "
+               "higher protection is better. Rank 1 = the highest risk in the city.")
+    marks = worse_and_better(table, methodology)
     heads = [f"{name} ({nid})" for nid, name in zip(table["nid"], table["name"], strict=True)]
     wide = table.drop(columns=["nid", "name"]).T
     wide.columns = heads
+    mark_rows = marks.T.reindex(wide.index).fillna("")
+    mark_rows.columns = heads
     wide = wide.reset_index(names="What")
+    unscored = _unscored_rows(methodology)
+    for row in unscored:  # an index (and the typology) a risk- or protective-only methodology leaves out
+        wide.loc[wide["What"] == row, heads] = "not scored"
     wide["What"] = wide["What"].map(lambda c: labels.get(c, c))
-    st.dataframe(_highlight(wide), hide_index=True, height=min(38 + 35 * len(wide), 900))
+    st.table(_highlight(wide, mark_rows.reset_index(drop=True)), hide_index=True)
     changes = table.set_index("name")["risk_change"]
     if changes.str.startswith("not comparable").any():
         st.warning("Change since the previous year: " + components.md(changes.iloc[0]))
-    st.download_button("Download this table (CSV)", components.labelled(table, labels).to_csv(index=False).encode(),
+    st.download_button("Download this table (CSV)",
+                       compare_csv(table, labels, city=city.settings.name, fictional=city.settings.fictional).encode(),
                        file_name=f"compare-{'-'.join(nids)}.csv", mime="text/csv")
     _small_multiples(key, city, table, year, methodology)
 
 
-def _highlight(wide: pd.DataFrame) -> object:
-    """A Styler marking the highest and lowest number of each row."""
-    def row_style(row: pd.Series) -> list[str]:
-        values = pd.to_numeric(row, errors="coerce")
-        if values.notna().sum() < 2 or values.max() == values.min():
-            return [""] * len(row)
-        return ["background-color: #fdd49e" if v == values.max() else
-                "background-color: #c6dbef" if v == values.min() else "" for v in values]
+def _unscored_rows(methodology: object) -> list[str]:
+    rows: list[str] = []
+    for index in ("risk", "protective"):
+        if methodology is not None and not methodology.scores(index):  # type: ignore[attr-defined]
+            rows += [f"{index}_score", f"{index}_rank", "typology"]
+    return rows
 
+
+MARK_COLOURS = {"worse": "background-color: #fdd49e", "better": "background-color: #c6dbef", "": ""}
+
+
+def _highlight(wide: pd.DataFrame, marks: pd.DataFrame) -> object:
+    """A Styler colouring each cell by its meaning (worse / better), marks from the service."""
     numeric = [c for c in wide.columns if c != "What"]
     shown = wide.copy()
     for c in numeric:
         shown[c] = shown[c].map(_text)
-    return shown.style.apply(row_style, axis=1, subset=numeric)
+    styles = pd.DataFrame("", index=shown.index, columns=shown.columns)
+    for c in numeric:
+        styles[c] = marks[c].map(MARK_COLOURS)
+    return shown.style.apply(lambda _: styles, axis=None)
 
 
 def _text(value: object) -> str:
     if isinstance(value, float):
-        return "–" if pd.isna(value) else f"{value:.2f}"
-    return "–" if value is None or value is pd.NA else str(value)
+        return "" if pd.isna(value) else f"{value:,.1f}"
+    return "" if value is None or value is pd.NA else str(value)
 
 
 def _small_multiples(key: tuple[str, tuple[int, int]], city: object, table: pd.DataFrame, year: int | None,

@@ -28,7 +28,7 @@ def render() -> None:
     mode = city.mode
     if mode == "public":
         st.write("**Public file.** Values built on fewer events than the suppression threshold, and "
-                 "survey estimates from too small a sample, are empty, with the reason in `flags`. "
+                 "survey estimates from too small a sample, are empty, with the reason in the column 'flags'. "
                  "No incident points and no partner contact details are included.")
     else:
         st.warning("**Analyst mode: this file contains sensitive data** (exact small counts). "
@@ -40,13 +40,17 @@ def render() -> None:
         st.error(str(err))
         return
     shown = filename.removesuffix(".zip")
-    st.download_button(f"Download {shown} (with its .meta.json sidecar, zipped)", payload,
+    st.write("The download is a zip because it holds two files: the data, and beside it a small "
+             "description file (its *.meta.json*) that says which methodology, sources and privacy rule made "
+             "it. Keep them together when you pass the data on.")
+    st.download_button(f"Download {shown} (with its description file, zipped)", payload,
                        file_name=filename, mime="application/zip", key="download", type="primary")
-    st.caption("Columns follow DESIGN.md §5: nid, name, year, methodology version and sha256, "
-               "risk and protective scores, ranks and deciles, typology, the 5–95% rank interval, "
-               "hot spot, flags, then one column per domain and measure. The sidecar records the "
-               "methodology, the sources with their owners, licences and known biases, and the "
-               "suppression rule. From the command line: `citygeo export --format gpkg --out FILE`.")
-
+    st.caption("Columns: code, name, year, the methodology's version and fingerprint, risk and protective "
+               "scores, ranks and tenths, typology, the likely range of the rank, hot spot, notes on withheld "
+               "values, then one column per domain and measure. The description file records the methodology, "
+               "the sources with their owners, licences and known biases, and the privacy rule. From the "
+               "command line: `citygeo export --format gpkg --out FILE`.",
+               help="Analysts: the column list is the export contract of DESIGN.md §5; the description "
+                    "file is the .meta.json sidecar.")
 
 render()

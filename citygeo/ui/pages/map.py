@@ -28,7 +28,7 @@ from citygeo.ui.maps import (
     outline_layer,
     points_layer,
 )
-from citygeo.words import HOTSPOT_WORDS
+from citygeo.words import HOTSPOT_WORDS, not_scored
 
 PROFILE_PAGE = "citygeo/ui/pages/profile.py"
 
@@ -45,15 +45,19 @@ def render() -> None:
     methodology = current_methodology(city, year)
     fields = map_fields(methodology)
     column = _field_picker(fields, cols[0])
+    missing = [i for i in ("risk", "protective") if methodology is not None and not methodology.scores(i)]
+    if missing:
+        st.caption(" · ".join(not_scored(i).capitalize() for i in missing) + " — the typology needs both.")
     groups = score_groups(city)
-    wanted_grp = st.query_params.get("grp", "all")
-    grp = cols[2].selectbox("Group", groups, index=groups.index(wanted_grp) if wanted_grp in groups else 0,
-                            key="grp", help="Scores computed for one population group (where the data has groups).")
-    if grp != "all":
-        st.query_params["grp"] = grp
-    elif "grp" in st.query_params:
-        del st.query_params["grp"]
-    scheme = cols[3].selectbox("Classes", list(SCHEME_LABELS), format_func=SCHEME_LABELS.get, key="scheme")
+    grp = components.url_select("Group", groups, cols[2], key="grp", param="grp", default="all",
+                                help="Scores computed for one population group (where the data has groups).")
+    scheme = components.url_select("Classes", list(SCHEME_LABELS), cols[3], key="scheme", param="scheme",
+                                   format_func=SCHEME_LABELS.get)
+    picked = components.neighbourhood_picker(city.neighbourhoods, key="map_find",
+                                             label="Open a neighbourhood's profile (type a name or code)")
+    if picked:
+        del st.session_state["map_find"]  # coming back to the map must not open it again
+        st.switch_page(PROFILE_PAGE, query_params={"nid": picked})
     frame = scores(city, year, grp)
     if frame.empty:
         st.info(f"No scores for the group {grp!r} in {year}.")
@@ -66,9 +70,9 @@ def render() -> None:
     city_table = map_table(frame, column, city.neighbourhoods, methodology)
     table = in_district(city, city_table, district).reset_index(drop=True)
     over = st.columns(3)
-    show_hex = over[0].checkbox("Incidents (hexagons, small counts hidden)", key="hex")
-    show_assets = over[1].checkbox("Mechanisms and facilities", key="assets")
-    show_hot = over[2].checkbox("Hot-spot outlines", value=True, key="hot")
+    show_hex = components.url_checkbox("Incidents (hexagons, small counts hidden)", over[0], key="hex", param="hex")
+    show_assets = components.url_checkbox("Mechanisms and facilities", over[1], key="assets", param="assets")
+    show_hot = components.url_checkbox("Hot-spot outlines", over[2], key="hot", param="hot", default=True)
     # classes of the whole city, so a district's colours read the same as on the city map
     fills, rows, words = components.colours_for(city_table["value"], column, scheme, methodology)
     colours = dict(zip(city_table["nid"], fills, strict=True))
@@ -170,7 +174,8 @@ def _district_choice(hoods: pd.DataFrame) -> str | None:
         st.session_state["district"] = st.session_state.pop(_PENDING)
     what = ("the districts first, then one district's neighbourhoods" if len(hoods) > map_max_drawn()
             else "pick one to see it closer, with outlines")
-    chosen = st.selectbox(f"District ({len(hoods):,} neighbourhoods: {what})", options, key="district")
+    chosen = components.url_select(f"District ({len(hoods):,} neighbourhoods: {what})", options, key="district",
+                                   param="district")
     return None if chosen == WHOLE_CITY else str(chosen)
 
 
@@ -198,8 +203,9 @@ def _overlay_legend(hot: bool, hexes: bool, assets: bool, methodology: object) -
                   f'margin:0 5px 0 0"></span>{HOTSPOT_WORDS[k]}' for k, c in HOTSPOT_COLOURS.items()]
     if hexes:
         n = getattr(methodology, "min_count", 5)
-        parts.append(f'<span style="display:inline-block;width:14px;height:12px;background:#542788;margin:0 5px 0 0">'
-                     f"</span>incidents per 400 m hexagon (darker = more; cells under {n} hidden)")
+        parts.append(f'<span style="display:inline-block;width:14px;height:12px;border:2px solid #2d005a;'
+                     f'margin:0 5px 0 0"></span>incidents per 400 m hexagon, drawn as outlines over the colours '
+                     f"(thicker line = more incidents; hexagons with under {n} hidden)")
     if assets:
         parts.append('<span style="display:inline-block;width:10px;height:10px;border-radius:5px;'
                      'background:#006d2c;margin:0 5px 0 0"></span>mechanism or facility')
@@ -216,17 +222,30 @@ def _open_selected(event: object) -> None:
 
 
 def _table_view(table: pd.DataFrame, label: str, column: str, methodology: object) -> None:
-    with st.expander("Table view of the same numbers (sortable; select a row to open its profile)"):
+    with st.expander("Table view of the same numbers (sorted by rank; select a row to open its profile)"):
         shown = table[["nid", "name", "district", "value", "rank", "rank_p05", "rank_p95", "note"]].copy()
         if column != "typology":
             shown["value"] = pd.to_numeric(shown["value"], errors="coerce").round(2)
+        shown = shown.sort_values(["rank", "nid"], na_position="last").reset_index(drop=True)
+        shown["note"] = shown["note"].fillna("")  # an empty cell is blank, never "None"
+        search = st.text_input("Search the table (name or code)", key="map_table_search")
+        if search:
+            hit = (shown["name"].astype(str).str.contains(search, case=False, regex=False)
+                   | shown["nid"].astype(str).str.contains(search, case=False, regex=False))
+            shown = shown[hit].reset_index(drop=True)
         labels = column_labels(methodology) | {"value": label, "rank": "Rank", "rank_p05": "Rank likely from",  # type: ignore[arg-type]
                                                "rank_p95": "Rank likely to", "note": "Note"}
-        event = st.dataframe(components.labelled(shown, labels), hide_index=True, on_select="rerun",
-                             selection_mode="single-row", key="map_table")
+        named = components.labelled(shown, labels)
+        ranks = [labels[c] for c in ("rank", "rank_p05", "rank_p95")]
+        styled = named.style.format(na_rep="", precision=2).format("{:.0f}", na_rep="", subset=ranks)
+        event = st.dataframe(styled, hide_index=True, on_select="rerun", selection_mode="single-row",
+                             key="map_table", height=38 + 35 * min(len(shown), TABLE_ROWS) + 2)
         picked = getattr(getattr(event, "selection", None), "rows", None) or []
         if picked:
             st.switch_page(PROFILE_PAGE, query_params={"nid": str(shown.iloc[picked[0]]["nid"])})
+
+
+TABLE_ROWS = 400  # rows drawn at once in the table view (the whole of most cities; beyond, it scrolls)
 
 
 render()

@@ -7,11 +7,14 @@ import streamlit as st
 
 from citygeo.errors import CitygeoError
 from citygeo.scoring import Methodology, coherence_report, unstable_neighbourhoods
-from citygeo.service.city import current_methodology, score_years, scores
+from citygeo.service.city import CityData, current_methodology, score_years, scores
 from citygeo.service.review import (
     Prepared4Review,
+    already_saved,
+    check_version,
     live_scores,
     prepare_review,
+    proposal_intervals,
     rank_moves,
     reweighted,
     save_version,
@@ -21,10 +24,14 @@ from citygeo.ui import cache
 from citygeo.ui.components import md
 from citygeo.words import measure_label
 
-NORMALISATIONS = {"minmax": "Min–max (0–100 within each year)", "zscore": "z-score", "percentile": "Percentile",
-                  "rank": "Rank", "goalposts": "Goalposts (fixed bounds: comparable across years)"}
-AGGREGATIONS = {"arithmetic": "Arithmetic mean (weaknesses can be offset)",
-                "geometric": "Geometric mean (little compensation between domains)"}
+NORMALISATIONS = {"minmax": "Lowest = 0, highest = 100, within each year",
+                  "zscore": "Distance from the city average", "percentile": "Share of neighbourhoods below",
+                  "rank": "Place in the order", "goalposts": "Fixed bounds (comparable across years)"}
+AGGREGATIONS = {"arithmetic": "Average (a strong domain can make up for a weak one)",
+                "geometric": "Multiplied (a weak domain cannot be made up for)"}
+NORMALISATION_HELP = ("How each measure is put on a 0–100 scale. Technical names: min–max, z-score, percentile, "
+                      "rank, goalposts.")
+AGGREGATION_HELP = "How domains are combined into an index. Technical names: arithmetic mean, geometric mean."
 
 
 @st.cache_resource(show_spinner="Preparing the measures (once)…", max_entries=4)
@@ -44,6 +51,8 @@ def render() -> None:
     if saved is None:
         st.info("No methodology is saved with the scores.")
         return
+    if _SAVED in st.session_state:
+        st.success(st.session_state.pop(_SAVED))
     st.write(f"Current version **{md(saved.version)}** (scores of {year}). "
              "Move a weight: the indices and ranks are recomputed at once; nothing is saved until you save.")
     with st.expander("Why this version (its note)"):
@@ -58,21 +67,24 @@ def render() -> None:
     live = live_scores(review, chosen, year) if year in review.years else pd.DataFrame()
     current = scores(city, year)
     _moves(current, live, year)
-    _robustness(current)
+    _robustness(current, review, chosen, year)
     _coherence(current, saved, year)
-    _save(store, review, chosen, years)
+    _save(store, city, review, chosen, years)
 
 
 def _controls(saved: Methodology) -> Methodology:
     cols = st.columns(2)
     norm = cols[0].selectbox("Normalisation", list(NORMALISATIONS), index=list(NORMALISATIONS).index(saved.normalisation),
-                             format_func=NORMALISATIONS.get, key="normalisation")
+                             format_func=NORMALISATIONS.get, key="normalisation", help=NORMALISATION_HELP)
     agg = cols[1].selectbox("Aggregation", list(AGGREGATIONS), index=list(AGGREGATIONS).index(saved.aggregation),
-                            format_func=AGGREGATIONS.get, key="aggregation")
+                            format_func=AGGREGATIONS.get, key="aggregation", help=AGGREGATION_HELP)
     domain_weights, measure_weights = {}, {}
     for index, title in (("risk", "Risk index"), ("protective", "Protective index")):
         st.markdown(f"**{title}: domain weights**")
         domains = [d for d in saved.domains if d.index == index]
+        if not domains:
+            st.caption(f"{title} not scored: this methodology has no {index} domains.")
+            continue
         cols = st.columns(len(domains))
         for col, d in zip(cols, domains, strict=True):
             domain_weights[d.id] = col.slider(md(d.label or d.id), 0.0, 3.0, float(d.weight), 0.25, key=f"w_{d.id}")
@@ -105,26 +117,38 @@ def _moves(current: pd.DataFrame, live: pd.DataFrame, year: int) -> None:
                  hide_index=True, height=250)
 
 
-def _robustness(current: pd.DataFrame) -> None:
-    st.subheader("Robustness of the saved ranks")
-    st.caption("Each risk rank's likely range over 1,000 random re-weightings (each weight ×0.75–1.25).")
-    unstable = unstable_neighbourhoods(current.dropna(subset=["risk_rank_p05", "risk_rank_p95"]))
-    if unstable.empty:
-        st.write("No neighbourhood's rank is unstable (every likely range is within 10% of the ranks).")
-    else:
-        names = dict(zip(current["nid"], current["name"], strict=True))
-        st.write(f"{len(unstable)} neighbourhood(s) have unstable ranks (likely range wider than 10% of the ranks):")
+def _robustness(current: pd.DataFrame, review: Prepared4Review, chosen: Methodology, year: int) -> None:
+    st.subheader("Robustness of the ranks: saved version and your proposal")
+    st.caption("Each risk rank's likely range over random re-weightings (each weight ×0.75–1.25): 1,000 for the "
+               "saved version, 200 for the proposal (recomputed as you move a weight; saving computes 1,000).")
+    if not chosen.scores("risk"):
+        st.write("Risk index not scored by this methodology: no risk ranks to test.")
+        return
+    proposed = proposal_intervals(review, chosen, year) if year in review.years else pd.DataFrame()
+    names = dict(zip(current["nid"], current["name"], strict=True))
+    for title, frame in (("Saved version", current), ("Your proposal", proposed)):
+        if frame.empty or frame["risk_rank_p05"].isna().all():
+            st.write(f"{title}: no rank ranges.")
+            continue
+        unstable = unstable_neighbourhoods(frame.dropna(subset=["risk_rank_p05", "risk_rank_p95"]))
+        if unstable.empty:
+            st.write(f"{title}: no neighbourhood's rank is unstable (every likely range is within 10% of the ranks).")
+            continue
+        st.write(f"{title}: {len(unstable)} neighbourhood(s) have unstable ranks (likely range wider than 10% of "
+                 "the ranks):")
         st.dataframe(unstable.assign(name=unstable["nid"].map(names))[
             ["nid", "name", "risk_rank", "risk_rank_p05", "risk_rank_p95", "width"]].rename(columns={
                 "nid": "Code", "name": "Neighbourhood", "risk_rank": "Rank", "risk_rank_p05": "Likely from",
-                "risk_rank_p95": "Likely to", "width": "Width"}), hide_index=True, height=200)
+                "risk_rank_p95": "Likely to", "width": "Width"}), hide_index=True,
+            key=f"unstable_{'saved' if frame is current else 'proposal'}")
 
 
 def _coherence(current: pd.DataFrame, saved: Methodology, year: int) -> None:
     with st.expander("Statistical coherence of the saved version"):
         report = coherence_report(current, saved, year)
         labels = {d.id: d.label or d.id for d in saved.domains}
-        st.markdown("**Do each domain's measures pull together?** (Cronbach's alpha; ≥ 0.7 is usual)")
+        st.markdown("**Do each domain's measures pull together?** (0.7 or more is usual)",
+                    help="Technical name: Cronbach's alpha, over the domain's normalised measures.")
         st.dataframe(report.alpha.assign(domain=report.alpha["domain"].map(labels)).rename(columns={
             "domain": "Domain", "measures": "Measures", "alpha": "Alpha"}), hide_index=True)
         flagged = report.correlations[report.correlations["flag"] != ""]
@@ -138,14 +162,16 @@ def _coherence(current: pd.DataFrame, saved: Methodology, year: int) -> None:
                                                                         "r": "Correlation", "flag": "Why"}),
                 hide_index=True)
         eff = report.effective_weights
-        st.markdown("**Nominal weight vs what each measure really drives** (share of r²)")
+        st.markdown("**The weight given to each measure, and how much of the index it really drives**",
+                    help="Technical: the effective share is each measure's share of the squared correlations "
+                         "(r²) with its index.")
         st.dataframe(eff.assign(measure=eff["measure"].map(lambda m: measure_label(saved, m)))[
             ["index", "measure", "nominal", "effective"]].rename(columns={
                 "index": "Index", "measure": "Measure", "nominal": "Nominal share", "effective": "Effective share"}),
             hide_index=True)
 
 
-def _save(store: Store, review: Prepared4Review, chosen: Methodology, years: list[int]) -> None:
+def _save(store: Store, city: CityData, review: Prepared4Review, chosen: Methodology, years: list[int]) -> None:
     st.subheader("Save as a new version")
     with st.form("save"):
         cols = st.columns([1, 2])
@@ -156,16 +182,30 @@ def _save(store: Store, review: Prepared4Review, chosen: Methodology, years: lis
                                             "new version is marked 'not comparable'.")
         note = st.text_area("Note: why this version differs from the last one", key="note")
         submitted = st.form_submit_button("Save new version")
-    if submitted:
-        try:
-            final = reweighted(chosen, version=version.strip() or chosen.version, note=note)
-            with st.spinner("Scoring and saving (with 1,000 draws for the rank intervals)…"):
-                save_version(store, review, final, apply_to, note)
-        except CitygeoError as err:
-            st.error(str(err))
+    if not submitted:
+        return
+    try:
+        final = reweighted(chosen, version=version.strip() or chosen.version, note=note)
+        if already_saved(city, final):
+            st.info(f"Version {md(final.version)} is already saved with exactly this specification: nothing to "
+                    "save (the scores are unchanged).")
             return
-        st.success(f"Saved version {final.version} for {', '.join(map(str, sorted(apply_to)))}. "
-                   "The map and profiles now show it.")
+        check_version(city, final)
+        with st.spinner("Scoring and saving (with 1,000 draws for the rank intervals)…"):
+            save_version(store, review, final, apply_to, note)
+    except CitygeoError as err:
+        st.error(f"{err} (On this page: change the Version field, or put the weights back.)"
+                 if "already saved" in str(err) else str(err))
+        return
+    st.session_state[_SAVED] = (f"Saved version {final.version} for {', '.join(map(str, sorted(apply_to)))}. "
+                                "The map and profiles now show it.")
+    for widget in [k for k in st.session_state if str(k).startswith(("w_", "m_"))] + [
+            "normalisation", "aggregation", "new_version", "note", "apply_years"]:
+        st.session_state.pop(widget, None)  # the proposal is saved: start again from the new current version
+    st.rerun()
+
+
+_SAVED = "methodology_saved"
 
 
 def _next_version(version: str) -> str:

@@ -14,7 +14,14 @@ from citygeo.service.profile import Profile, profile
 from citygeo.store import Store
 from citygeo.ui import cache, components
 from citygeo.ui.components import md
-from citygeo.words import HOTSPOT_WORDS, TYPOLOGY_WORDS, survey_value
+from citygeo.words import (
+    HOTSPOT_WORDS,
+    TYPOLOGY_WORDS,
+    group_words,
+    not_scored,
+    risk_change,
+    survey_value,
+)
 
 PRINT_CSS = """<style>
 @media print {
@@ -22,6 +29,13 @@ PRINT_CSS = """<style>
   [data-testid="stSidebarCollapsedControl"], .stSelectbox, .stButton { display: none !important; }
   .block-container, [data-testid="stMainBlockContainer"] { padding: 0 !important; max-width: 100% !important; }
   details { break-inside: avoid; }
+  [data-testid="stAppViewContainer"], [data-testid="stMain"], section.main { overflow: visible !important;
+    height: auto !important; position: static !important; }
+  [data-testid="stTable"], [data-testid="stTable"] > div { overflow: visible !important; max-height: none !important; }
+  table { width: 100% !important; table-layout: auto; font-size: 9pt; page-break-inside: auto; }
+  tr { break-inside: avoid; }
+  [data-testid="stHorizontalBlock"] { flex-wrap: wrap !important; }
+  [data-testid="stColumn"] { min-width: 100% !important; }
 }
 </style>"""
 
@@ -34,6 +48,14 @@ def render() -> None:
         cache.empty_state(city)
         return
     nid = st.query_params.get("nid")
+    picked = components.neighbourhood_picker(city.neighbourhoods, key="profile_nid", current=nid)
+    if picked and picked != nid:
+        st.query_params["nid"] = picked
+        nid = picked
+    if not nid:
+        cache.page_header(city, "neighbourhood profile")
+        st.info("Pick a neighbourhood above (type its name or its code), or click one on the map.")
+        return
     head = st.container()
     try:
         years = score_years(city)
@@ -92,12 +114,15 @@ def _scores(p: Profile) -> None:
     r = p.row or {}
     cols = st.columns(4)
     risk, prot = r.get("risk_score"), r.get("protective_score")
-    cols[0].metric("Risk (0–100)", "–" if _na(risk) else f"{float(risk):.0f}",  # type: ignore[arg-type]
+    missing = {i for i in ("risk", "protective") if p.methodology is not None and not p.methodology.scores(i)}
+    if missing:
+        st.caption(" · ".join(not_scored(i).capitalize() for i in sorted(missing)) + ".")
+    cols[0].metric("Risk (0–100)", "not scored" if "risk" in missing else "–" if _na(risk) else f"{float(risk):.0f}",  # type: ignore[arg-type]
                    help="Weighted mean of the risk domains; 100 = highest in the city this year.")
-    cols[1].metric("Risk rank", "–" if _na(r.get("risk_rank")) else f"{int(r['risk_rank'])} of {p.scored}",  # type: ignore[call-overload]
+    cols[1].metric("Risk rank", "not scored" if "risk" in missing else "–" if _na(r.get("risk_rank")) else f"{int(r['risk_rank'])} of {p.scored}",  # type: ignore[call-overload]
                    help="Likely range from 1,000 random re-weightings (5–95%).")
-    cols[2].metric("Protective (0–100)", "–" if _na(prot) else f"{float(prot):.0f}")  # type: ignore[arg-type]
-    cols[3].metric("Protective rank", "–" if _na(r.get("protective_rank")) else f"{int(r['protective_rank'])} of {p.scored}")  # type: ignore[call-overload]
+    cols[2].metric("Protective (0–100)", "not scored" if "protective" in missing else "–" if _na(prot) else f"{float(prot):.0f}")  # type: ignore[arg-type]
+    cols[3].metric("Protective rank", "not scored" if "protective" in missing else "–" if _na(r.get("protective_rank")) else f"{int(r['protective_rank'])} of {p.scored}")  # type: ignore[call-overload]
     lo, hi = r.get("risk_rank_p05"), r.get("risk_rank_p95")
     parts = []
     if not (_na(lo) or _na(hi)):
@@ -120,16 +145,15 @@ def _drivers(p: Profile) -> None:
         st.write("No measure values this year.")
         return
     st.caption("Each measure's contribution = its share of the risk index (domain weight × measure weight) "
-               "× its normalised value (0–100). Together they make up the risk score.")
+               "× its value turned to 0–100 so that higher always means more risk (a protective measure such as "
+               "income is turned round: a high value here means LOW income). Together they make up the risk score.")
     shown = pd.DataFrame({
         "Measure": p.drivers["label"], "Domain": p.drivers["domain"],
         "Share of the index": (p.drivers["share"] * 100).round(1).astype(str) + "%",
         "Value (0–100)": [("withheld" if np.isnan(v) else f"{v:.0f}") for v in p.drivers["normalised"]],
-        "Points of risk": p.drivers["contribution"].round(2)})
-    top = float(np.nanmax(p.drivers["contribution"].to_numpy(dtype=float))) if p.drivers["contribution"].notna().any() else 1.0
-    st.dataframe(shown, hide_index=True, height=38 + 35 * len(shown), column_config={
-        "Points of risk": st.column_config.ProgressColumn("Points of risk", format="%.1f", min_value=0.0,
-                                                          max_value=max(top, 1e-9))})
+        "Reads as": p.drivers["reads_as"],
+        "Points of risk": [("" if np.isnan(v) else f"{v:.1f}") for v in p.drivers["contribution"]]})
+    components.static_table(shown)
 
 
 def _medians(p: Profile) -> None:
@@ -142,9 +166,9 @@ def _medians(p: Profile) -> None:
     frame["direction"] = frame["direction"].map({"risk": "higher = more risk", "protective": "higher = more protection"})
     frame["value"] = [n if n else ("–" if _na(v) else f"{v:,.2f}") for v, n in zip(frame["value"], frame["note"], strict=True)]
     frame["median"] = frame["median"].map(lambda v: "–" if _na(v) else f"{v:,.2f}")
-    st.dataframe(frame[["label", "value", "median", "vs median", "direction"]].rename(columns={
+    components.static_table(frame[["label", "value", "median", "vs median", "direction"]].rename(columns={
         "label": "Measure", "value": "Value", "median": "City median", "vs median": "× median",
-        "direction": "Reads as"}), hide_index=True)
+        "direction": "Reads as"}))
 
 
 def _trend_and_groups(p: Profile) -> None:
@@ -154,12 +178,12 @@ def _trend_and_groups(p: Profile) -> None:
     else:
         rows = []
         for r in p.trend.itertuples():
-            change = (f"{r.risk_score_change:+.1f} points, rank {int(r.risk_rank_change):+d}"
+            change = (risk_change(r.risk_score_change, r.risk_rank_change, r.risk_rank_to)
                       if r.comparable and not _na(r.risk_rank_change) else f"not comparable, because {r.reason}")
             rows.append({"From": int(r.from_year), "To": int(r.to_year),
                          "Risk then": _num(r.risk_score_from), "Risk now": _num(r.risk_score_to),
                          "Rank then": _int(r.risk_rank_from), "Rank now": _int(r.risk_rank_to), "Change": change})
-        st.dataframe(pd.DataFrame(rows), hide_index=True)
+        components.static_table(pd.DataFrame(rows))
         for r in p.trend[~p.trend["comparable"].astype(bool)].itertuples():
             st.warning(f"{int(r.from_year)} → {int(r.to_year)}: not comparable, because {md(r.reason)}")
     if len(p.groups) > 1:
@@ -167,9 +191,9 @@ def _trend_and_groups(p: Profile) -> None:
         st.caption("Scores computed with the indicators of one population group (e.g. an age band).")
         shown = p.groups.assign(risk_score=p.groups["risk_score"].round(1),
                                 protective_score=p.groups["protective_score"].round(1))
-        st.dataframe(shown.rename(columns={"grp": "Group", "risk_score": "Risk (0–100)", "risk_rank": "Risk rank",
-                                           "protective_score": "Protective (0–100)",
-                                           "protective_rank": "Protective rank"}), hide_index=True)
+        components.static_table(shown.rename(columns={
+            "grp": "Group", "risk_score": "Risk (0–100)", "risk_rank": "Risk rank",
+            "protective_score": "Protective (0–100)", "protective_rank": "Protective rank"}))
 
 
 def _num(v: object) -> str:
@@ -189,7 +213,7 @@ def _survey(p: Profile) -> None:
              "Result": survey_value(r.estimate, r.unit),
              "95% interval": f"{survey_value(r.ci_low, r.unit)} – {survey_value(r.ci_high, r.unit)}",
              "n": int(r.n)} for r in p.survey.itertuples()]
-    st.dataframe(pd.DataFrame(rows), hide_index=True)
+    components.static_table(pd.DataFrame(rows))
     if p.survey_hidden:
         st.caption(f"{p.survey_hidden} estimate(s) hidden in the public view: their effective sample is under "
                    f"{p.methodology.min_sample if p.methodology else 30:g}, too small to be reliable.")
@@ -201,7 +225,7 @@ def _online(p: Profile) -> None:
         st.write("No online signals are recorded for this neighbourhood.")
         return
     series = p.online.set_index("period")[["count"]].rename(columns={"count": "signals per month"})
-    st.line_chart(series, height=220)
+    st.line_chart(series, height=220, x_label="Month", y_label="Online signals per month")
     spikes = p.online[p.online["spike"]]
     if spikes.empty:
         st.caption("No spikes (no month far above the months before it).")
@@ -212,20 +236,24 @@ def _online(p: Profile) -> None:
 
 def _registers(p: Profile) -> None:
     st.subheader("Mechanisms and partners serving it")
-    cols = st.columns(2)
     if p.mechanisms.empty:
-        cols[0].write("No mechanisms or facilities registered here.")
+        st.write("No mechanisms or facilities registered here.")
     else:
-        cols[0].dataframe(p.mechanisms.assign(themes=p.mechanisms["themes"].map(", ".join),
-                                              kind=p.mechanisms["kind"].str.replace("_", " "))[
-            ["name", "kind", "themes"]].rename(columns={"name": "Mechanism", "kind": "Kind", "themes": "Themes"}),
-            hide_index=True)
-    if p.partners.empty:
-        cols[1].write("No partners registered as serving it.")
+        components.static_table(p.mechanisms.assign(themes=p.mechanisms["themes"].map(", ".join),
+                                                    kind=p.mechanisms["kind"].str.replace("_", " "))[
+            ["name", "kind", "themes"]].rename(columns={"name": "Mechanism", "kind": "Kind", "themes": "Themes"}))
+    local = p.partners[~p.partners["city_wide"]] if "city_wide" in p.partners else p.partners
+    wide = p.partners[p.partners["city_wide"]] if "city_wide" in p.partners else p.partners.iloc[:0]
+    if local.empty:
+        st.write("No local partners registered as working here.")
     else:
-        cols[1].dataframe(p.partners.assign(themes=p.partners["themes"].map(", ".join))[
-            ["name", "sector", "themes"]].rename(columns={"name": "Partner", "sector": "Sector", "themes": "Themes"}),
-            hide_index=True)
+        st.markdown("**Local partners working here**")
+        components.static_table(local.assign(themes=local["themes"].map(", ".join),
+                                             sector=local["sector"].map(group_words))[
+            ["name", "sector", "themes"]].rename(columns={"name": "Partner", "sector": "Sector", "themes": "Themes"}))
+    if not wide.empty:
+        st.write(f"Also serving it, as everywhere in the city: {len(wide)} city-wide partners ("
+                 + md(", ".join(wide["name"])) + ").")
     st.subheader("Consultation")
     everyone = p.heard[p.heard["grp"] == "all"]["last_heard"]
     if everyone.empty or everyone.isna().all():
@@ -234,7 +262,7 @@ def _registers(p: Profile) -> None:
         st.write(f"Last consulted on {pd.Timestamp(everyone.iloc[0]):%d %B %Y}.")
     stale = p.not_heard[p.not_heard["grp"] != "all"]
     if not stale.empty:
-        words = [f"{g.replace('_', ' ')} ({'never' if _na(m) else f'{int(m)} months ago'})"
+        words = [f"{group_words(g)} ({'never' if _na(m) else f'{int(m)} months ago'})"
                  for g, m in zip(stale["grp"], stale["months_since"], strict=True)]
         st.write("Groups not heard in the last 12 months: " + ", ".join(words) + ".")
 

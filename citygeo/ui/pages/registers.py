@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pandas as pd
 import streamlit as st
 
-from citygeo.service.registers import filter_register, registers
-from citygeo.ui import cache
+from citygeo.service.registers import (
+    Registers,
+    filter_register,
+    not_heard_by_group,
+    not_heard_in_group,
+    registers,
+)
+from citygeo.ui import cache, components
 from citygeo.ui.maps import choropleth_layer, deck, points_layer
+from citygeo.words import group_words
 
 
 def render() -> None:
@@ -41,32 +47,48 @@ def render() -> None:
             "name": "Mechanism", "kind": "Kind", "formal": "Formal?", "themes": "Themes", "where": "Neighbourhood"}),
         hide_index=True, height=260)
     st.subheader(f"Partners ({len(partners)})")
-    st.caption("Contact details are never shown here.")
-    st.dataframe(partners.assign(themes=partners["themes"].map(", ".join),
-                                 serves=partners["serves"].map(lambda s: "whole city" if "all" in s else f"{len(s)} neighbourhood(s)"))[
+    st.caption(f"Contact details are never shown here. {len(reg.city_wide)} of them work city-wide (they serve "
+               "every neighbourhood); the others are local partners.")
+    wide_ids = set(reg.city_wide["stakeholder_id"])
+    st.dataframe(partners.assign(themes=partners["themes"].map(", ".join), sector=partners["sector"].map(group_words),
+                                 serves=[("whole city" if sid in wide_ids else f"{len(s)} neighbourhood(s)")
+                                         for sid, s in zip(partners["stakeholder_id"], partners["serves"], strict=True)])[
         ["name", "sector", "themes", "serves"]].rename(columns={"name": "Partner", "sector": "Sector", "themes": "Themes",
-                                                               "serves": "Serves"}), hide_index=True, height=260)
-    st.subheader("Gaps: high-risk neighbourhoods with few mechanisms and partners")
-    st.caption("Top fifth by risk score whose mechanisms + partners per 1,000 residents are below the city median.")
+                                                               "serves": "Serves"}), hide_index=True)
+    _gaps(reg)
+    _not_heard(reg)
+
+
+def _gaps(reg: Registers) -> None:
+    st.subheader("Gaps: high-risk neighbourhoods with few mechanisms and local partners")
+    st.caption("Top fifth by risk score whose mechanisms + local partners per 1,000 residents are below the city "
+               f"median. The {len(reg.city_wide)} city-wide partners serve every neighbourhood alike and are not "
+               "counted here.")
     if reg.gaps.empty:
         st.write("No gaps found (or the city has no scores or populations).")
-    else:
-        st.dataframe(reg.gaps[["nid", "name", "risk_score", "mechanisms", "partners", "total_per_1000", "city_median"]]
-                     .round(2).rename(columns={"nid": "Code", "name": "Neighbourhood", "risk_score": "Risk (0–100)",
-                                               "mechanisms": "Mechanisms", "partners": "Partners",
-                                               "total_per_1000": "Per 1,000 residents",
-                                               "city_median": "City median per 1,000"}), hide_index=True)
-    st.subheader("Not heard in the last 12 months")
-    stale = reg.not_heard
-    everyone = stale[stale["grp"] == "all"]
-    groups = stale[stale["grp"] != "all"]
-    st.write(f"{len(everyone)} neighbourhood(s) had no consultation at all in the last 12 months; "
-             f"{len(groups)} neighbourhood–group pairs were not heard.")
-    shown = stale.assign(grp=stale["grp"].map(lambda g: "anyone" if g == "all" else g.replace("_", " ")),
-                         last_heard=stale["last_heard"].map(lambda d: "never" if pd.isna(d) else f"{d:%Y-%m-%d}"))
-    st.dataframe(shown.rename(columns={"nid": "Code", "name": "Neighbourhood", "grp": "Not heard",
-                                       "last_heard": "Last heard", "months_since": "Months since"}),
-                 hide_index=True, height=300)
+        return
+    components.static_table(reg.gaps[["nid", "name", "risk_score", "mechanisms", "partners", "total_per_1000",
+                                      "city_median"]].round(1).rename(columns={
+        "nid": "Code", "name": "Neighbourhood", "risk_score": "Risk (0–100)", "mechanisms": "Mechanisms",
+        "partners": "Local partners", "total_per_1000": "Per 1,000 residents",
+        "city_median": "City median per 1,000"}))
 
+
+def _not_heard(reg: Registers) -> None:
+    st.subheader("Not heard in the last 12 months")
+    summary = not_heard_by_group(reg.not_heard)
+    if summary.empty:
+        st.write("Every neighbourhood and group was heard in the last 12 months.")
+        return
+    st.caption("By group: in how many neighbourhoods it was not heard in the last 12 months, and since when.")
+    components.static_table(summary[["group", "neighbourhoods", "never", "since"]].rename(columns={
+        "group": "Not heard", "neighbourhoods": "Neighbourhoods", "never": "Never heard", "since": "Since"}))
+    grp = st.selectbox("Look into a group", list(summary["grp"]), key="heard_grp",
+                       format_func=dict(zip(summary["grp"], summary["group"], strict=True)).get)
+    rows = not_heard_in_group(reg.not_heard, str(grp), reg.local)
+    st.caption("Each neighbourhood where this group was not heard, with the local partners already working there "
+               "(city-wide bodies left out): people to ask for an introduction.")
+    components.static_table(rows.rename(columns={"nid": "Code", "name": "Neighbourhood", "last_heard": "Last heard",
+                                                 "local_partners": "Local partners working there"}))
 
 render()
