@@ -377,6 +377,8 @@ def partners_for(city: CityData, nids: Sequence[str]) -> pd.DataFrame:
     ``nid, stakeholder_id, name, sector, themes, city_wide`` (True = serves every neighbourhood)."""
     stakeholders = _stakeholders(city)
     serving = partners_serving(stakeholders, list(nids))
+    if serving.empty:
+        return empty_frame(["nid", "stakeholder_id", "name", "sector", "themes", "city_wide"])
     wide = set(city_wide(stakeholders, city.neighbourhoods["nid"].astype(str).tolist())["stakeholder_id"])
     serving["city_wide"] = serving["stakeholder_id"].isin(wide)
     return serving.sort_values(["nid", "city_wide", "name"], ignore_index=True)
