@@ -27,6 +27,7 @@ from citygeo.ingest import history
 from citygeo.ingest.readers import read_table
 from citygeo.ingest.vintages import BoundaryChange, record_vintage
 from citygeo.schema import TABLES
+from citygeo.store.reads import DEFAULT_SOURCE
 from citygeo.store import (Connection, Store, append_rows, create_schema, quote_ident, reads,
                            replace_table)
 
@@ -92,6 +93,7 @@ def ingest_city(config_path: Path | str, store: Store, *, progress: Progress | N
         history.restore(con, "incidents")
         history.confirm(con, "assets", day)
         _report_dropped(report.warnings, "assets", history.restore(con, "assets"))
+        history.follow_history(con, report.warnings)
         if change.changed:
             report.warnings.append(change.sentence())
         step("checking what was loaded")
@@ -121,10 +123,11 @@ def _read_frames(config: CityConfig, warnings: list[str]) -> _CityFrames:
     parts, definitions = [], []
     for spec in config.indicators:
         values = read_indicators(spec, known, warnings)
+        values["source_id"] = spec.source or DEFAULT_SOURCE["indicator_values"]
         parts.append(values)
         definitions += [(name, spec.source) for name in values["indicator"].unique()]
     values = (pd.concat(parts, ignore_index=True) if parts
-              else pd.DataFrame(columns=["nid", "indicator", "year", "grp", "value"]))
+              else pd.DataFrame(columns=["nid", "indicator", "year", "grp", "value", "source_id"]))
     dup = values[values.duplicated(["nid", "indicator", "year", "grp"], keep=False)]
     if not dup.empty:
         row = dup.iloc[0]
@@ -260,9 +263,10 @@ def _replace_survey(con: Connection, config: CityConfig, survey: pd.DataFrame | 
 
 
 def _sources(config: CityConfig) -> pd.DataFrame:
-    rows = [{"source_id": key, **spec.model_dump()} for key, spec in config.sources.items()]
+    rows = [{"source_id": key, **spec.model_dump(), "collected_config": spec.collected}
+            for key, spec in config.sources.items()]
     columns = ["source_id", "name", "owner", "licence", "collected", "refresh", "method",
-               "known_biases", "coverage"]
+               "known_biases", "coverage", "collected_config"]
     return pd.DataFrame(rows, columns=columns)
 
 

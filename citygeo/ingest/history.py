@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from citygeo.errors import InputError
+from citygeo.rules.freshness import collected_with_history
 from citygeo.store import Connection, ensure_columns, quote_ident
 from citygeo.store.reads import DEFAULT_SOURCE, YEAR_OF, held_years
 
@@ -41,6 +42,26 @@ def migrate(con: Connection) -> None:
                     [DEFAULT_SOURCE[table]])
     for table in REGISTER_ID:
         ensure_columns(con, table, {"confirmed_on": "DATE"})
+    ensure_columns(con, "sources", {"collected_config": "VARCHAR"})
+    con.execute("UPDATE sources SET collected_config = collected WHERE collected_config IS NULL")
+
+
+def follow_history(con: Connection, warnings: list[str] | None = None) -> None:
+    """Set each source's ``collected`` from the newest year held for it (see
+    :func:`citygeo.rules.freshness.collected_with_history`), saying what was inferred."""
+    newest: dict[str, int] = {}
+    for _, source, year, _ in held_years(con):
+        newest[source] = max(year, newest.get(source, year))
+    for source_id, configured, stored in con.execute(
+            "SELECT source_id, collected_config, collected FROM sources ORDER BY 1").fetchall():
+        value = collected_with_history(configured, newest.get(source_id))
+        if value != stored:
+            con.execute("UPDATE sources SET collected = ? WHERE source_id = ?", [value, source_id])
+        if warnings is not None and value != (configured or ""):
+            said = f"the config says {configured}" if configured else "the config gives none"
+            warnings.append(f"source {source_id!r}: collected taken as {value}, the newest year "
+                            f"ingested for it ({said}); set [sources.{source_id}] collected to "
+                            "a later date to be more precise")
 
 
 def set_aside(con: Connection, table: str) -> None:
@@ -121,6 +142,7 @@ def remove_source_year(con: Connection, source_id: str, year: int) -> Removed:
             con.execute(f"DELETE FROM {quote_ident(table)} WHERE source_id = ? "
                         f"AND {YEAR_OF[table]} = ?", [source_id, year])
             rows[table] = n
+    follow_history(con)
     return Removed(source_id, year, rows)
 
 
@@ -133,4 +155,4 @@ def clear_store(con: Connection) -> None:
 
 
 __all__ = ["DEFAULT_SOURCE", "REGISTER_ID", "Removed", "YEAR_OF", "clear_store", "confirm",
-           "migrate", "remove_source_year", "restore", "set_aside"]
+           "follow_history", "migrate", "remove_source_year", "restore", "set_aside"]
