@@ -93,7 +93,7 @@ def change_table(
             out[f"{index}_{what}_to"] = table[f"{index}_{what}_to"]
             out[f"{index}_{what}_change"] = table[f"{index}_{what}_to"] - table[f"{index}_{what}_from"]
     comparable, reason, scale = _comparability(table, methodologies or {})
-    if "boundary_vintage" in table.columns:
+    if "boundary_vintage_from" in table.columns:
         comparable, reason = _boundaries(table, comparable, reason, from_year, to_year)
     out["comparable"], out["reason"], out["scale"] = comparable, reason, scale
     return out.reset_index()

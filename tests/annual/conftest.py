@@ -31,7 +31,7 @@ def deliver(city: SmallCity, year: int, *, boundaries: str = "boundaries.geojson
         x, y = cell_centre(i)
         for k in range(i + (year - 2024)):
             rows.append({"incident_id": f"{year}-{i}-{k}", "date": f"{year}-05-01",
-                         "category": "hate_crime", "lon": round(x + 0.0004 * (k % 3 - 1), 6),
+                         "category": "hate_crime", "lon": round(x + 0.0004 * (k % 3 - 1) + 0.0001, 6),
                          "lat": round(y + 0.0021 * (k % 2 * 2 - 1), 6)})
     pd.DataFrame(rows).to_csv(city.folder / f"incidents_{year}.csv", index=False)
     text = (BASE_CONFIG.replace('path = "indicators.csv"', f'path = "indicators_{year}.csv"')
