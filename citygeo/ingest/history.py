@@ -25,7 +25,7 @@ from citygeo.store.reads import DEFAULT_SOURCE, YEAR_OF, held_years
 REGISTER_ID: dict[str, str] = {"assets": "asset_id", "stakeholders": "stakeholder_id"}
 
 def _kept(table: str) -> str:
-    return quote_ident(f"__kept_{table}")
+    return f"__kept_{table}"
 
 
 def migrate(con: Connection) -> None:
@@ -66,7 +66,8 @@ def follow_history(con: Connection, warnings: list[str] | None = None) -> None:
 
 def set_aside(con: Connection, table: str) -> None:
     """Move every row of ``table`` to a temporary table (the new rows are written next)."""
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {_kept(table)} AS SELECT * FROM {quote_ident(table)}")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {quote_ident(_kept(table))} AS "
+                f"SELECT * FROM {quote_ident(table)}")
     con.execute(f"DELETE FROM {quote_ident(table)}")
 
 
@@ -76,23 +77,26 @@ def restore(con: Connection, table: str, default_source: str | None = None) -> l
     Year-keyed tables keep every (source, year) the new rows do not hold; registers keep
     every source the new rows do not hold. New rows without a source get ``default_source``.
     """
-    quoted, kept = quote_ident(table), _kept(table)
-    con.execute(f"UPDATE {quoted} SET source_id = ? WHERE source_id IS NULL",
+    con.execute(f"UPDATE {quote_ident(table)} SET source_id = ? WHERE source_id IS NULL",
                 [default_source or DEFAULT_SOURCE[table]])
     dropped: list[str] = []
     if table in YEAR_OF:
-        year = YEAR_OF[table]
-        condition = (f"NOT EXISTS (SELECT 1 FROM {quoted} n WHERE n.source_id IS NOT DISTINCT "
-                     f"FROM k.source_id AND {_on('n', year)} IS NOT DISTINCT FROM {_on('k', year)})")
+        # constant fragments only (the year of a row, from YEAR_OF); names are quoted
+        where = (f"NOT EXISTS (SELECT 1 FROM {quote_ident(table)} n WHERE n.source_id IS NOT "
+                 f"DISTINCT FROM k.source_id AND {_on('n', YEAR_OF[table])} IS NOT DISTINCT FROM "
+                 f"{_on('k', YEAR_OF[table])})")
     else:
-        key = quote_ident(REGISTER_ID[table])
         dropped = [f"{row[0]} (source {row[1]}, last confirmed {row[2]})" for row in con.execute(
-            f"SELECT k.{key}, k.source_id, k.confirmed_on FROM {kept} k "
-            f"WHERE k.source_id IN (SELECT source_id FROM {quoted}) AND k.{key} NOT IN "
-            f"(SELECT {key} FROM {quoted} WHERE {key} IS NOT NULL) ORDER BY 1").fetchall()]
-        condition = f"k.source_id NOT IN (SELECT DISTINCT source_id FROM {quoted})"
-    con.execute(f"INSERT INTO {quoted} BY NAME SELECT * FROM {kept} k WHERE {condition}")
-    con.execute(f"DROP TABLE {kept}")
+            f"SELECT k.{quote_ident(REGISTER_ID[table])}, k.source_id, k.confirmed_on "
+            f"FROM {quote_ident(_kept(table))} k "
+            f"WHERE k.source_id IN (SELECT source_id FROM {quote_ident(table)}) "
+            f"AND k.{quote_ident(REGISTER_ID[table])} NOT IN "
+            f"(SELECT {quote_ident(REGISTER_ID[table])} FROM {quote_ident(table)} "
+            f"WHERE {quote_ident(REGISTER_ID[table])} IS NOT NULL) ORDER BY 1").fetchall()]
+        where = f"k.source_id NOT IN (SELECT DISTINCT source_id FROM {quote_ident(table)})"
+    con.execute(f"INSERT INTO {quote_ident(table)} BY NAME SELECT * FROM "
+                f"{quote_ident(_kept(table))} k WHERE {where}")
+    con.execute(f"DROP TABLE {quote_ident(_kept(table))}")
     return dropped
 
 
@@ -139,8 +143,8 @@ def remove_source_year(con: Connection, source_id: str, year: int) -> Removed:
     rows: dict[str, int] = {}
     for table, s, y, n in held:
         if s == source_id and y == year:
-            con.execute(f"DELETE FROM {quote_ident(table)} WHERE source_id = ? "
-                        f"AND {YEAR_OF[table]} = ?", [source_id, year])
+            where = f"source_id = ? AND {YEAR_OF[table]} = ?"  # a constant fragment
+            con.execute(f"DELETE FROM {quote_ident(table)} WHERE {where}", [source_id, year])
             rows[table] = n
     follow_history(con)
     return Removed(source_id, year, rows)

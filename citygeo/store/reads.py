@@ -265,12 +265,12 @@ def held_years(con: Connection) -> list[tuple[str, str, int, int]]:
     """Every ``(table, source_id, year, rows)`` the store holds, ordered by table, source, year."""
     have = table_names(con)
     out: list[tuple[str, str, int, int]] = []
-    for table, year in YEAR_OF.items():
+    for table, select in YEAR_OF.items():  # constant fragments: the year of a row
         if table not in have:
             continue
         source = "source_id" if "source_id" in _columns_of(con, table) else "NULL"
         out += [(table, str(s), int(y), int(n)) for s, y, n in con.execute(
-            f"SELECT coalesce({source}, ?) AS s, {year} AS y, count(*) FROM {quote_ident(table)} "
+            f"SELECT coalesce({source}, ?) AS s, {select} AS y, count(*) FROM {quote_ident(table)} "
             "WHERE y IS NOT NULL GROUP BY ALL ORDER BY 1, 2", [DEFAULT_SOURCE[table]]).fetchall()]
     return out
 
