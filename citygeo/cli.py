@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import logging
-from datetime import date
 import os
 import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 

@@ -10,7 +10,7 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import geopandas as gpd
@@ -19,17 +19,24 @@ import shapely
 
 from citygeo.config import CityConfig, CitySettings, load_city_config
 from citygeo.errors import InputError
+from citygeo.ingest import history
 from citygeo.ingest.boundaries import read_boundaries
 from citygeo.ingest.community import read_consultations, read_online, read_stakeholders, read_survey
 from citygeo.ingest.indicators import read_indicators
 from citygeo.ingest.points import ingest_points
-from citygeo.ingest import history
 from citygeo.ingest.readers import read_table
 from citygeo.ingest.vintages import BoundaryChange, record_vintage
 from citygeo.schema import TABLES
+from citygeo.store import (
+    Connection,
+    Store,
+    append_rows,
+    create_schema,
+    quote_ident,
+    reads,
+    replace_table,
+)
 from citygeo.store.reads import DEFAULT_SOURCE
-from citygeo.store import (Connection, Store, append_rows, create_schema, quote_ident, reads,
-                           replace_table)
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +106,7 @@ def ingest_city(config_path: Path | str, store: Store, *, progress: Progress | N
         step("checking what was loaded")
         report.counts = _counts(con)
         con.execute("INSERT INTO ingest_reports VALUES (?, ?, ?, ?)",
-                    [datetime.now(timezone.utc).replace(tzinfo=None), config.city.name,
+                    [datetime.now(UTC).replace(tzinfo=None), config.city.name,
                      str(config.config_path), report.to_json()])
     step("done")
     log.info("ingested %s with %d warnings", config.city.name, len(report.warnings))

@@ -158,5 +158,16 @@ def clear_store(con: Connection) -> None:
         con.execute(f"DROP TABLE {quote_ident(table)}")
 
 
-__all__ = ["DEFAULT_SOURCE", "REGISTER_ID", "Removed", "YEAR_OF", "clear_store", "confirm",
-           "follow_history", "migrate", "remove_source_year", "restore", "set_aside"]
+__all__ = [
+    "DEFAULT_SOURCE",
+    "REGISTER_ID",
+    "YEAR_OF",
+    "Removed",
+    "clear_store",
+    "confirm",
+    "follow_history",
+    "migrate",
+    "remove_source_year",
+    "restore",
+    "set_aside",
+]

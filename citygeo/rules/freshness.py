@@ -20,13 +20,13 @@ from citygeo.errors import ConfigError, format_problems
 
 __all__ = [
     "Duration",
-    "parse_duration",
-    "parse_collected",
-    "shift_months",
     "add_duration",
+    "collected_with_history",
     "due_date",
     "overdue_sources",
-    "collected_with_history",
+    "parse_collected",
+    "parse_duration",
+    "shift_months",
 ]
 
 _DURATION = re.compile(r"P(?:([0-9]+)Y)?(?:([0-9]+)M)?(?:([0-9]+)W)?(?:([0-9]+)D)?")

@@ -10,7 +10,6 @@ import pandas as pd
 
 from citygeo.store.database import Connection, quote_ident
 
-
 # -- which scores are current ------------------------------------------------------------------
 # One rule, used by the service layer, the dashboard and the exports: for each year, the scores
 # of the methodology saved most recently among those that scored that year.

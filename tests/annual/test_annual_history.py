@@ -86,7 +86,7 @@ def test_the_same_delivery_twice_changes_no_contents(two_years: SmallCity, capsy
 
 def test_a_year_not_held_is_exit_2_listing_the_held_years(two_years: SmallCity, capsys) -> None:
     digest = file_digest(two_years.store)
-    code, out, err = _score(two_years, capsys, "--year", "2023")
+    code, _, err = _score(two_years, capsys, "--year", "2023")
     assert code == 2
     assert "Traceback" not in err and "TypeError" not in err
     assert "no data for 2023" in err and "years held: 2024, 2025" in err
