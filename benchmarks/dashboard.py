@@ -150,29 +150,30 @@ def our_bytes(store: Path) -> tuple[int, int, int]:
     """
     from streamlit.runtime.caching import cache_data_api  # noqa: F401  (cache decorators run outside a server)
 
-    from citygeo.ui import components
-    from citygeo.ui import data as ui_data
-    from citygeo.ui.maps import choropleth_layer, deck
     from citygeo.service.city import current_methodology, district_scores, load, scores
-from citygeo.service.map import map_table
+    from citygeo.service.map import map_table
+    from citygeo.settings import Mode
+    from citygeo.ui import cache as ui_data
+    from citygeo.ui import components
+    from citygeo.ui.maps import choropleth_layer, deck
 
     key = (str(store), Store(store).version())
-    city = load(Store(store), public=True)
+    city = load(Store(store), mode=Mode.PUBLIC)
     year = int(city.current["year"].max())
     methodology = current_methodology(city, year)
     if len(city.neighbourhoods) > 8000:  # the map page opens on the districts above 8,000 neighbourhoods
         table = map_table(district_scores(city, year), "risk_score", None, methodology)
-        url = ui_data.district_map_file(*key, True, year, "all")
+        url = ui_data.district_map_file(*key, Mode.PUBLIC, year, "all")
         layer_id, stroked = "districts", True
     else:
         table = map_table(scores(city, year), "risk_score", city.neighbourhoods, methodology)
-        url = ui_data.map_file(*key, True, year, "all", None)
+        url = ui_data.map_file(*key, Mode.PUBLIC, year, "all", None)
         layer_id, stroked = "neighbourhoods", len(table) <= 2000
     fills, _, _ = components.colours_for(table["value"], "risk_score", "quantiles", methodology)
     body = (ui_data.STATIC_DIR / url.rsplit("/", 1)[1]).read_bytes()
     layer = choropleth_layer(url, layer_id, colours=dict(zip(table["nid"], fills, strict=True)), trigger="risk_score",
                              stroked=stroked)
-    message = deck([layer], ui_data.display_geometry(*key)["bounds"], "{name} ({nid})\nRisk: {v0}\n{r0}").to_json()
+    message = deck([layer], list(ui_data.display_geometry(*key).bounds), "{name} ({nid})\nRisk: {v0}\n{r0}").to_json()
     return len(body), len(gzip.compress(body, 6)), len(message.encode())
 
 

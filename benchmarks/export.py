@@ -6,7 +6,7 @@
 The frame is built directly (no store): polygons of 33 vertices with coordinates at full
 double precision, one per cell of a grid in the South Atlantic (no real place), and the
 columns of DESIGN.md §5 (16 contract columns, 6 domain__, 10 measure__, 10 raw__). For
-each format it times citygeo's writer (``citygeo.outputs.export.write_frame``: RFC 7946 rounding,
+each format it times citygeo's writer (``citygeo.outputs.formats.write_frame``: RFC 7946 rounding,
 orientation and validity for GeoJSON, chunked writes with progress, temp file + replace)
 and the baseline ``GeoDataFrame.to_file`` (pyogrio) / ``to_parquet`` / ``to_csv`` of the
 same frame, and prints seconds, the ratio and the file sizes.
@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from citygeo.outputs.export import FLAG_SEPARATOR, write_frame
+from citygeo.outputs.formats import FLAG_SEPARATOR, write_frame
 
 DOMAINS, MEASURES = 6, 10
 

@@ -6,7 +6,7 @@ import logging
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
@@ -38,7 +38,7 @@ StoreOption = Annotated[Path | None, typer.Option("--store", help="The DuckDB st
 
 
 @contextmanager
-def _progress() -> Iterator[object]:
+def _progress() -> Iterator[Callable[[int, int, str], None]]:
     """A progress bar on stderr that library code drives through ``progress(done, total, label)``."""
     with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
                   console=err_console, transient=True) as bar:
@@ -137,8 +137,14 @@ def score(store: StoreOption = None,
                   f"{main_rows['year'].nunique()} years with methodology "
                   f"{main_rows['methodology_version'].iloc[0]} "
                   f"(sha256 {main_rows['methodology_sha256'].iloc[0][:12]}…) → {target.path}")
-    latest = main_rows[main_rows["year"] == main_rows["year"].max()].nsmallest(5, "risk_rank")
-    for row in latest.itertuples():
+    latest = main_rows[main_rows["year"] == main_rows["year"].max()]
+    if latest["risk_rank"].isna().all():  # a protective-only methodology
+        console.print("  risk not scored (the methodology has no risk domain); most protected:")
+        for row in latest.nsmallest(5, "protective_rank").itertuples():
+            console.print(f"  #{int(row.protective_rank):<3} {row.name} ({row.nid}): protective "
+                          f"{row.protective_score:.0f}/100", markup=False)
+        return
+    for row in latest.nsmallest(5, "risk_rank").itertuples():
         console.print(f"  #{int(row.risk_rank):<3} {row.name} ({row.nid}): risk {row.risk_score:.0f}/100, "
                       f"likely rank {int(row.risk_rank_p05)}–{int(row.risk_rank_p95)}", markup=False)
 

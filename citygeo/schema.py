@@ -20,7 +20,7 @@ TABLES: dict[str, str] = {
         source_id VARCHAR""",
     "incidents": """
         incident_id VARCHAR, occurred_on DATE, category VARCHAR, geom GEOMETRY, nid VARCHAR,
-        source_id VARCHAR""",
+        source_id VARCHAR, date_precision VARCHAR DEFAULT 'day'""",  # 'day' | 'month'
     "assets": """
         asset_id VARCHAR, kind VARCHAR, name VARCHAR, formal BOOLEAN, themes VARCHAR[],
         geom GEOMETRY, nid VARCHAR, source_id VARCHAR, confirmed_on DATE""",
@@ -56,6 +56,13 @@ TABLES: dict[str, str] = {
     "boundary_crosswalks": """
         from_vintage VARCHAR, to_vintage VARCHAR, from_nid VARCHAR, to_nid VARCHAR,
         weight DOUBLE""",
+    # Outlines for display, computed once when the boundaries are written (citygeo.geo.display):
+    # GeoJSON geometries, simplified with borders kept shared and rounded to 5 decimals.
+    "display_outlines": """
+        nid VARCHAR PRIMARY KEY, district VARCHAR, geometry VARCHAR, xmin DOUBLE, ymin DOUBLE,
+        xmax DOUBLE, ymax DOUBLE""",
+    "district_outlines": """
+        district VARCHAR PRIMARY KEY, geometry VARCHAR""",
 }
 
 # The columns every score row carries, in order (DESIGN.md §5 — contract).

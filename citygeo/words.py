@@ -155,3 +155,23 @@ def groups_not_heard(groups: Sequence[str], months_since: Sequence[float]) -> st
     """"young people (never), older residents (14 months ago)"."""
     return ", ".join(f"{str(g).replace('_', ' ')} ({'never' if is_missing(m) else f'{int(m)} months ago'})"
                      for g, m in zip(groups, months_since, strict=True))
+
+
+def scored_indices(methodology: Methodology | None) -> set[str]:
+    """The indices a methodology feeds ("risk", "protective"): a risk-only methodology (most
+    published indices) leaves the protective index not scored, and the other way round."""
+    return {d.index for d in methodology.domains} if methodology else {"risk", "protective"}
+
+
+def not_scored(index: str) -> str:
+    """Why an index has no value under this methodology, in plain words."""
+    return f"not scored: this methodology has no {index} domain"
+
+
+def hotspot_method(methodology: Methodology | None) -> str:
+    """How hot spots were found, in words (with the multiple-testing correction used)."""
+    correction = methodology.hotspot_correction if methodology else "none"
+    words = {"none": "no correction for testing every neighbourhood at once",
+             "fdr": "false discovery rate correction (Benjamini–Hochberg)",
+             "bonferroni": "Bonferroni correction"}[correction]
+    return f"Hot spots: Local Moran's I of the risk score, p < 0.05, {words}."

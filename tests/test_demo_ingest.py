@@ -11,7 +11,7 @@ import pytest
 from citygeo.service.city import settings as city_settings
 from citygeo.service.demo import demo_config_path
 from citygeo.store import Store
-from tests.conftest import file_digest, run_cli
+from tests.fixtures.city import file_digest, run_cli
 
 
 def test_demo_store_contents(demo_store: Path) -> None:

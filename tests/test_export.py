@@ -7,7 +7,6 @@ import io
 import json
 import math
 import re
-import textwrap
 import zipfile
 from decimal import Decimal
 from pathlib import Path
@@ -22,151 +21,30 @@ import shapely
 from citygeo import __version__
 from citygeo.errors import InputError, StoreError
 from citygeo.outputs.export import export_bytes, scores_frame, write_export
-from citygeo.outputs.formats import (FLAG_SEPARATOR, FORMATS, GeoJSONWriter, default_export_name,
-                                     get_writer, rfc7946_geometries, sidecar_path)
-from citygeo.service.city import read_scores
-from citygeo.ingest import ingest_city
+from citygeo.outputs.formats import (
+    FLAG_SEPARATOR,
+    FORMATS,
+    GeoJSONWriter,
+    default_export_name,
+    get_writer,
+    rfc7946_geometries,
+    sidecar_path,
+)
 from citygeo.schema import SCORE_COLUMNS
-from citygeo.service.scoring import score_store
+from citygeo.service.city import read_scores
 from citygeo.store import Store
-from tests.conftest import run_cli
-
-# A 1 × 5 row of neighbourhoods in the South Atlantic (no real place). Population 1000·i.
-# Hate crimes per neighbourhood: N1 0, N2 1, N3 4, N4 5, N5 12; min_count = 5.
-COUNTS = {"N1": 0, "N2": 1, "N3": 4, "N4": 5, "N5": 12}
-POPULATION = {f"N{i}": 1000.0 * i for i in range(1, 6)}
-HOSTILE = "<img src=x onerror=alert(1)>"
-X0, Y0, STEP = -30.123456789, -45.987654321, 0.01  # coordinates with more than 6 decimals
-METHODOLOGY = """
-version = "test.1"
-note = "export test: one incident rate, one indicator per index"
-normalisation = "minmax"
-aggregation = "arithmetic"
-min_count = 5
-min_sample = 30
-
-[[domains]]
-id = "tensions"
-label = "Tensions"
-index = "risk"
-weight = 1.0
-
-[[domains]]
-id = "hardship"
-label = "Hardship"
-index = "risk"
-weight = 1.0
-
-[[domains]]
-id = "prosperity"
-index = "protective"
-
-[[measures]]
-id = "hate_rate"
-label = "Hate crimes per 1,000"
-domain = "tensions"
-direction = "risk"
-from = "incidents"
-categories = ["hate_crime"]
-per = 1000
-denominator = "population"
-
-[[measures]]
-id = "unemployed_pct"
-domain = "hardship"
-direction = "risk"
-
-[[measures]]
-id = "income"
-domain = "prosperity"
-direction = "protective"
-"""
-CONFIG = """
-[city]
-name = "Test Town"
-fictional = true
-description = "A fictional test town."
-
-[boundaries]
-path = "boundaries.geojson"
-id = "code"
-name = "name"
-district = "district"
-population = "pop"
-
-[[indicators]]
-path = "indicators.csv"
-id = "area_code"
-year = 2024
-source = "census"
-
-[[points]]
-kind = "incidents"
-path = "incidents.csv"
-id = "incident_id"
-lon = "lon"
-lat = "lat"
-date = "date"
-category = "category"
-source = "police"
-
-[sources.census]
-name = "Test census"
-owner = "Statistics office"
-licence = "OGL"
-collected = "2024-03"
-refresh = "P1Y"
-known_biases = "undercounts recent arrivals"
-
-[sources.police]
-name = "Test police records"
-owner = "Police"
-licence = "Restricted"
-collected = "2024-12"
-refresh = "P1Y"
-known_biases = "under-reporting"
-"""
-
-
-def cell(i: int) -> shapely.Polygon:
-    """Neighbourhood Ni, written clockwise (the exporter must turn it counter-clockwise);
-    N5 has a hole in its lower-left corner (which the exporter must turn clockwise)."""
-    x = X0 + (i - 1) * STEP
-    shell = [(x, Y0), (x, Y0 + STEP), (x + STEP, Y0 + STEP), (x + STEP, Y0), (x, Y0)]
-    holes = []
-    if i == 5:
-        hole = shapely.box(x + 0.001, Y0 + 0.001, x + 0.003, Y0 + 0.003)
-        holes = [list(hole.exterior.coords)]
-    return shapely.Polygon(shell, holes)
-
-
-def incident_point(i: int, k: int) -> tuple[float, float]:
-    x = X0 + (i - 1) * STEP + 0.005 + 0.0003 * (k % 5)
-    return round(x, 6), round(Y0 + 0.006 + 0.0003 * (k // 5), 6)
-
-
-def build_city(folder: Path, names: dict[str, str] | None = None) -> Store:
-    """Write the test town as files, ingest it and score it (50 Monte Carlo draws)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    names = names or {}
-    hoods = gpd.GeoDataFrame(
-        [{"code": f"N{i}", "name": names.get(f"N{i}", f"Cell {i}"), "district": "Harbour",
-          "pop": POPULATION[f"N{i}"], "geometry": cell(i)} for i in range(1, 6)], crs="EPSG:4326")
-    hoods.to_file(folder / "boundaries.geojson", driver="GeoJSON")
-    pd.DataFrame({"area_code": [f"N{i}" for i in range(1, 6)],
-                  "unemployed_pct": [4.0, 9.0, 6.0, 12.0, 7.0],
-                  "income": [31000.0, 24000.0, 28000.0, 21000.0, 26000.0]}).to_csv(
-        folder / "indicators.csv", index=False)
-    rows = [{"incident_id": f"{nid}-{k}", "date": "2024-05-01", "category": "hate_crime",
-             "lon": incident_point(int(nid[1:]), k)[0], "lat": incident_point(int(nid[1:]), k)[1]}
-            for nid, count in COUNTS.items() for k in range(count)]
-    pd.DataFrame(rows).to_csv(folder / "incidents.csv", index=False)
-    (folder / "methodology.toml").write_text(textwrap.dedent(METHODOLOGY), encoding="utf-8")
-    (folder / "city.toml").write_text(textwrap.dedent(CONFIG), encoding="utf-8")
-    store = Store(folder / "store.duckdb")
-    ingest_city(folder / "city.toml", store)
-    score_store(store, folder / "methodology.toml", draws=50)
-    return store
+from tests.fixtures.city import run_cli
+from tests.fixtures.town import (  # noqa: F401
+    COUNTS,
+    HOSTILE,
+    POPULATION,
+    STEP,
+    X0,
+    Y0,
+    build_city,
+    cell,
+    incident_point,
+)
 
 
 @pytest.fixture(scope="module")

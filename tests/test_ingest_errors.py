@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 import shapely
 
-from tests.conftest import SmallCity, file_digest, grid_city, run_cli
+from tests.fixtures.city import SmallCity, file_digest, grid_city, run_cli
 
 
 def _ingest_ok(city: SmallCity, capsys: pytest.CaptureFixture[str]) -> str | None:

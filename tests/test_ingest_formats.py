@@ -12,7 +12,7 @@ import pytest
 
 from citygeo.ingest import ingest_city
 from citygeo.store import Store
-from tests.conftest import SmallCity, grid_city
+from tests.fixtures.city import SmallCity, grid_city
 
 
 def _swap(city: SmallCity, old: str, new: str) -> None:

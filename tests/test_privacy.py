@@ -10,8 +10,8 @@ from citygeo.ingest import ingest_city
 from citygeo.service.city import read_scores
 from citygeo.service.scoring import score_store
 from citygeo.store import Store
-from tests.conftest import SmallCity, cell_centre
-from tests.test_score_cli import METHODOLOGY
+from tests.fixtures.city import SmallCity, cell_centre
+from tests.fixtures.methodologies import SMALL_CITY as METHODOLOGY
 
 
 def _city_with_counts(city: SmallCity, counts: dict[int, int]) -> pd.DataFrame:

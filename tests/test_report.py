@@ -14,8 +14,8 @@ from citygeo.outputs.svg import neighbours_of
 from citygeo.service.city import load
 from citygeo.service.profile import Profile, profile
 from citygeo.store import Store
-from tests.conftest import run_cli
-from tests.test_export import HOSTILE, build_city
+from tests.fixtures.city import run_cli
+from tests.fixtures.town import HOSTILE, build_city
 
 ESCAPED = "&lt;img src=x onerror=alert(1)&gt;"
 

@@ -2,56 +2,15 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from citygeo.schema import SCORE_COLUMNS
 from citygeo.store import Store
-from tests.conftest import SmallCity, file_digest, run_cli
+from tests.fixtures.city import SmallCity, file_digest, run_cli
+from tests.fixtures.methodologies import SMALL_CITY
 
-METHODOLOGY = """
-version = "t.1"
-note = "test"
-normalisation = "minmax"
-aggregation = "arithmetic"
-min_count = 5
-
-[[domains]]
-id = "hardship"
-label = "Hardship"
-index = "risk"
-weight = 1.0
-
-[[domains]]
-id = "tensions"
-label = "Tensions"
-index = "risk"
-weight = 1.0
-
-[[domains]]
-id = "resources"
-label = "Resources"
-index = "protective"
-weight = 1.0
-
-[[measures]]
-id = "unemployed_pct"
-domain = "hardship"
-direction = "risk"
-
-[[measures]]
-id = "hate_rate"
-domain = "tensions"
-direction = "risk"
-from = "incidents"
-categories = ["hate_crime", "hate_incident"]
-per = 1000
-denominator = "population"
-
-[[measures]]
-id = "income"
-domain = "resources"
-direction = "protective"
-"""
+METHODOLOGY = SMALL_CITY
 
 
 @pytest.fixture
@@ -147,3 +106,26 @@ def test_an_ingest_during_scoring_is_scored_not_overwritten(ingested: SmallCity)
     assert scores.loc["N1", "raw__unemployed_pct"] == 100.0  # the new data was scored
     assert store.query("SELECT value FROM indicator_values WHERE nid = 'N1' "
                        "AND indicator = 'unemployed_pct'")["value"].tolist() == [100.0]
+
+
+def test_one_specification_per_version(ingested: SmallCity, capsys: pytest.CaptureFixture[str]) -> None:
+    """A different specification under a saved version is refused (exit 2, store unchanged);
+    the same specification again changes no score; a new version is saved beside the old."""
+    assert _score(ingested, capsys)[0] == 0
+    before = file_digest(ingested.store)
+    ingested.write("heavier.toml", METHODOLOGY.replace('id = "tensions"\nlabel = "Tensions"\nindex = "risk"\n'
+                                                       'weight = 1.0', 'id = "tensions"\nlabel = "Tensions"\n'
+                                                       'index = "risk"\nweight = 2.0'))
+    code, _, err = _score(ingested, capsys, "heavier.toml")
+    assert code == 2 and "Traceback" not in err
+    assert "version t.1 is already saved with a different specification" in err and "tensions" in err
+    assert file_digest(ingested.store) == before
+    scores_before = Store(ingested.store).query("SELECT * EXCLUDE (methodology_sha256) FROM scores ORDER BY nid")
+    assert _score(ingested, capsys)[0] == 0  # the same specification again
+    pd.testing.assert_frame_equal(
+        Store(ingested.store).query("SELECT * EXCLUDE (methodology_sha256) FROM scores ORDER BY nid"),
+        scores_before)
+    ingested.write("v2.toml", (ingested.folder / "heavier.toml").read_text().replace('"t.1"', '"t.2"'))
+    assert _score(ingested, capsys, "v2.toml")[0] == 0
+    saved = Store(ingested.store).query("SELECT version FROM methodologies ORDER BY version")["version"]
+    assert saved.tolist() == ["t.1", "t.2"]

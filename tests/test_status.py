@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
-from tests.conftest import SmallCity, run_cli
+from tests.fixtures.city import SmallCity, run_cli
 
 
 def test_status_lists_counts_and_overdue_sources(small_city: SmallCity,
@@ -14,7 +16,8 @@ def test_status_lists_counts_and_overdue_sources(small_city: SmallCity,
     code, out, err = run_cli(["status", "--store", str(small_city.store), "--as-of", "2025-06-01"], capsys)
     assert code == 0, err
     assert "Test Town (a fictional demo city" in out
-    assert "incidents" in out and "45" in out
+    counts = dict(re.findall(r"^  (\w+)\s+([\d,]+)$", out, flags=re.M))
+    assert counts["incidents"] == "45" and counts["neighbourhoods"] == "9"  # 1 + 2 + … + 9 incidents
     assert "not scored yet" in out
     # census: collected 2024-03 + P1Y → due 2025-03-01, 92 days overdue on 2025-06-01;
     # police: collected 2024-12 + P1Y → due 2025-12-01, not yet due.

@@ -9,7 +9,7 @@ import pytest
 
 from citygeo.errors import StoreError
 from citygeo.store import Store, append_rows, connect, quote_ident
-from tests.conftest import file_digest
+from tests.fixtures.city import file_digest
 
 
 def test_spatial_extension_loads_offline(tmp_path: Path) -> None:

@@ -11,10 +11,10 @@ import pytest
 from citygeo.errors import InputError
 from citygeo.rules.survey import (
     ESTIMATE_COLUMNS,
-    representativeness,
-    representativeness_summary,
     estimate_survey,
     is_unreliable,
+    representativeness,
+    representativeness_summary,
     weighted_estimates,
 )
 

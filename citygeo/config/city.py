@@ -64,6 +64,7 @@ class IndicatorsSpec(_Spec):
     columns: list[str] | None = None
     source: str | None = None
     sheet: str | int | None = None
+    na_values: list[str] = Field(default_factory=list)
 
 
 class PointsSpec(_Spec):
@@ -76,6 +77,8 @@ class PointsSpec(_Spec):
     crs: str | None = None
     id: str | None = None
     date: str | None = None
+    date_format: str | None = None
+    duplicate_ids: Literal["error", "count_once"] = "error"
     category: str | None = None
     name: str | None = None
     formal: str | None = None
@@ -92,6 +95,10 @@ class PointsSpec(_Spec):
             raise ValueError("`x`/`y` coordinates need `crs` (for example crs = \"EPSG:32633\")")
         if self.kind == "incidents" and is_csv and not self.date:
             raise ValueError("incidents need a `date` column")
+        if self.date_format and not self.date:
+            raise ValueError("`date_format` needs the `date` column it describes")
+        if self.duplicate_ids == "count_once" and not self.id:
+            raise ValueError("`duplicate_ids = \"count_once\"` needs the `id` column")
         return self
 
 
@@ -109,6 +116,7 @@ class SurveySpec(_Spec):
 class OnlineSpec(_Spec):
     path: Path
     source: str | None = None
+    date_format: str | None = None
 
 
 class RegistersSpec(_Spec):
@@ -116,6 +124,7 @@ class RegistersSpec(_Spec):
     consultations: Path | None = None
     source: str | None = None
     consultations_source: str | None = None
+    consultations_date_format: str | None = None
 
 
 class SourceSpec(_Spec):

@@ -23,6 +23,7 @@ from citygeo.ingest import history
 from citygeo.ingest.boundaries import read_boundaries
 from citygeo.ingest.community import read_consultations, read_online, read_stakeholders, read_survey
 from citygeo.ingest.indicators import read_indicators
+from citygeo.ingest.outlines import write_outlines
 from citygeo.ingest.points import ingest_points
 from citygeo.ingest.readers import read_table
 from citygeo.ingest.vintages import BoundaryChange, record_vintage
@@ -149,7 +150,9 @@ def _read_frames(config: CityConfig, warnings: list[str]) -> _CityFrames:
     if config.registers and config.registers.stakeholders:
         frames.stakeholders = read_stakeholders(config.registers.stakeholders, known, warnings)
     if config.registers and config.registers.consultations:
-        frames.consultations = read_consultations(config.registers.consultations, known, warnings)
+        frames.consultations = read_consultations(
+            config.registers.consultations, known, warnings,
+            config.registers.consultations_date_format)
     return frames
 
 
@@ -196,6 +199,7 @@ def _write_vintage(con: Connection, config: CityConfig, frames: _CityFrames,
     hoods = pd.DataFrame(frames.neighbourhoods.drop(columns="geometry"))
     hoods["geom_wkb"] = shapely.to_wkb(frames.neighbourhoods.geometry.to_numpy())
     replace_table(con, "neighbourhoods", hoods, geometry={"geom": "geom_wkb"})
+    write_outlines(con, frames.neighbourhoods)
     return change
 
 

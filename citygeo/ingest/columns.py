@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from datetime import date, datetime
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from citygeo.errors import InputError, format_problems
-from citygeo.ingest.readers import row_label
+from citygeo.ingest.readers import iso_text, row_label
 
 _DECIMAL_COMMA = re.compile(r"^\s*[-+]?\d{1,3}(\.\d{3})*,\d+\s*$|^\s*[-+]?\d+,\d+\s*$")
 _NA_TEXT = {"nan", "na", "n/a", "null", "none", "-", ".."}
@@ -22,8 +24,17 @@ def is_missing(value: object) -> bool:
 
 
 def cell_text(value: object) -> str | None:
-    """A cell as stripped text, or None when it holds no value."""
-    return None if is_missing(value) else str(value).strip()
+    """A cell as stripped text, or None when it holds no value.
+
+    A date or timestamp (an Excel date cell, a GeoPackage date field) becomes ISO text:
+    ``2020-03-04`` at midnight, else ``2020-03-04 10:30:00``, which the date reading of
+    :mod:`citygeo.ingest.dates` reads without ambiguity.
+    """
+    if is_missing(value):
+        return None
+    if isinstance(value, (datetime, date)):
+        return iso_text(value)
+    return str(value).strip()
 
 
 def text_series(series: pd.Series) -> pd.Series:
@@ -81,11 +92,14 @@ def match_codes(codes: pd.Series, known: set[str]) -> tuple[list[str], dict[str,
 
 
 def parse_numbers(frame: pd.DataFrame, column: str, path: Path, problems: list[str],
-                  warnings: list[str]) -> pd.Series:
+                  warnings: list[str], na_values: Sequence[str] = ()) -> pd.Series:
     """Parse a text column as numbers; each unparseable cell becomes a problem naming its row.
 
-    Empty cells and the usual "not available" markers become missing values. A column
-    written entirely with decimal commas (``12,5``) is read as such, with a warning.
+    Empty cells and the usual "not available" markers become missing values, and so do the
+    publisher's missing-value codes ``na_values`` (see :func:`na_mask`). A column written
+    entirely with decimal commas (``12,5``) is read as such, with a warning. Rows are named
+    by the frame's index labels (its data rows as read, so a frame with rows left out still
+    names the right lines).
     """
     text = text_series(frame[column])
     values = pd.to_numeric(text, errors="coerce")
@@ -97,26 +111,48 @@ def parse_numbers(frame: pd.DataFrame, column: str, path: Path, problems: list[s
         values = pd.to_numeric(converted, errors="coerce")
         warnings.append(f"{path.name}: column {column!r} uses decimal commas; read 12,5 as 12.5")
         bad = text.notna() & values.isna()
-    for idx in np.flatnonzero(bad.to_numpy())[:20]:
-        problems.append(f"{row_label(path, int(idx))}, column {column!r}: "
-                        f"{text.iloc[idx]!r} is not a number")
-    if bad.sum() > 20:
-        problems.append(f"… and {int(bad.sum()) - 20} more non-numbers in column {column!r}")
+    coded = na_mask(text, values, na_values)
+    values = values.where(~coded)
+    bad &= ~coded
+    labels = text.index[bad.to_numpy()]
+    for label in labels[:20]:
+        problems.append(f"{row_label(path, int(label))}, column {column!r}: "
+                        f"{text[label]!r} is not a number")
+    if len(labels) > 20:
+        problems.append(f"… and {len(labels) - 20} more non-numbers in column {column!r}")
     infinite = np.isinf(values.to_numpy(dtype=float, na_value=np.nan))
-    for idx in np.flatnonzero(infinite)[:5]:
-        problems.append(f"{row_label(path, int(idx))}, column {column!r}: "
-                        f"{text.iloc[idx]!r} is infinite")
+    for label in text.index[infinite][:5]:
+        problems.append(f"{row_label(path, int(label))}, column {column!r}: "
+                        f"{text[label]!r} is infinite")
     return values.astype(float)
 
 
-def is_numeric_column(series: pd.Series) -> bool:
+def na_mask(text: pd.Series, values: pd.Series, na_values: Sequence[str]) -> pd.Series:
+    """Which cells hold one of the publisher's missing-value codes ``na_values``.
+
+    A cell matches when its text, trimmed, equals a code exactly (``"-999"``, ``"x"``), or
+    when it is a number equal to a code that is a number (``"-999.0"`` and ``"-999.00"``
+    match ``"-999"``; ``"-999.5"`` does not).
+    """
+    if not na_values:
+        return pd.Series(False, index=text.index)
+    codes = {str(c).strip() for c in na_values}
+    numbers = {float(c) for c in codes if _is_number(c)}
+    by_text = text.isin(codes)
+    by_number = values.isin(numbers) if numbers else pd.Series(False, index=text.index)
+    return (by_text | by_number).fillna(False).astype(bool)
+
+
+def is_numeric_column(series: pd.Series, na_values: Sequence[str] = ()) -> bool:
     """True when most non-empty cells (at least half) parse as numbers.
 
     A column with a few typos still counts as numeric, so its bad cells are reported rather
-    than the whole column being silently skipped.
+    than the whole column being silently skipped. Cells holding one of ``na_values`` (as
+    text) are left out of the count, like empty cells.
     """
+    codes = {str(c).strip() for c in na_values}
     text = series.dropna().map(lambda v: str(v).strip()).astype(object)
-    text = text[(text != "") & ~text.str.lower().isin(_NA_TEXT)]
+    text = text[(text != "") & ~text.str.lower().isin(_NA_TEXT) & ~text.isin(codes)]
     if text.empty:
         return False
     numeric = text.map(lambda v: bool(_DECIMAL_COMMA.match(v)) or _is_number(v))
@@ -157,17 +193,44 @@ def parse_bool(value: object) -> bool | None:
     return _BOOL.get(str(value).strip().lower())
 
 
-DATE_FORMATS = ("%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%d/%m/%Y", "%d.%m.%Y",
-                "%Y/%m/%d", "%d-%m-%Y", "%Y%m%d")
+_TOTAL_EXAMPLES = 5
 
 
-def parse_dates(series: pd.Series) -> pd.Series:
-    """Parse dates in the formats of DATE_FORMATS (day before month); NaT where none fits."""
-    text = text_series(series)
-    result = pd.Series(pd.NaT, index=series.index, dtype="datetime64[ns]")
-    for fmt in DATE_FORMATS:
-        todo = result.isna() & text.notna()
-        if not todo.any():
-            break
-        result[todo] = pd.to_datetime(text[todo], format=fmt, errors="coerce")
-    return result
+def rows_with_codes(frame: pd.DataFrame, codes: pd.Series, id_column: str, path: Path,
+                    warnings: list[str]) -> pd.Series:
+    """Which rows have a code; the others (often a city or district total) are left out.
+
+    Not an error: each row left out is named in ``warnings`` with what it holds (its first
+    cell of text that is not a number), e.g. ``line 79: no code in column 'GEOID', name
+    "CHICAGO" — a city total? left out``; many such rows make one line with a count and
+    examples. Returns a boolean mask over ``frame``'s rows.
+    """
+    empty = codes.isna().to_numpy()
+    if not empty.any():
+        return pd.Series(True, index=frame.index)
+    others = [c for c in frame.columns if c != id_column]
+    labels = frame.index[empty]
+    held = [(row_label(path, int(label)), _row_holds(frame.loc[label, others]))
+            for label in labels[:_TOTAL_EXAMPLES]]
+    if len(labels) == 1:
+        line, holds = held[0]
+        warnings.append(f"{path.name}, {line}: no code in column {id_column!r}, {holds} — "
+                        "a city total? left out")
+    else:
+        shown = "; ".join(f"{line}: {holds}" for line, holds in held)
+        extra = len(labels) - _TOTAL_EXAMPLES
+        more = f" and {extra:,} more" if extra > 0 else ""
+        warnings.append(f"{path.name}: {len(labels):,} rows have no code in column {id_column!r} "
+                        f"and were left out (city or district totals?): {shown}{more}")
+    return pd.Series(~empty, index=frame.index)
+
+
+def _row_holds(row: pd.Series) -> str:
+    """What a row holds, in a few words: its first text that is not a number."""
+    for column, value in row.items():
+        text = cell_text(value)
+        if text and not _is_number(text) and text.lower() not in _NA_TEXT:
+            return f'{column} "{text}"'
+    if any(cell_text(v) for v in row):
+        return "only numbers"
+    return "an empty row"

@@ -10,8 +10,10 @@ import pandas as pd
 
 from citygeo.config import OnlineSpec, SurveySpec
 from citygeo.errors import InputError
-from citygeo.ingest.columns import (as_codes, text_series, match_codes, parse_dates, parse_numbers,
-                                    raise_problems, require_columns, require_rows, split_list)
+from citygeo.ingest.columns import (as_codes, match_codes, parse_numbers, raise_problems,
+                                    require_columns, require_rows, rows_with_codes, split_list,
+                                    text_series)
+from citygeo.ingest.dates import DateColumn, read_date_column
 from citygeo.ingest.readers import read_table, row_label
 
 log = logging.getLogger(__name__)
@@ -27,17 +29,19 @@ def read_survey(spec: SurveySpec, known: set[str], warnings: list[str]) -> pd.Da
     require_rows(frame, path, "survey")
     problems: list[str] = []
     codes = as_codes(frame[spec.id])
+    keep = rows_with_codes(frame, codes, spec.id, path, warnings)
+    frame, codes = frame[keep], codes[keep]
     years = (parse_numbers(frame, year_col, path, problems, warnings) if year_col
              else pd.Series(float(spec.year), index=frame.index))
     weights = (parse_numbers(frame, spec.weight, path, problems, warnings) if spec.weight
                else pd.Series(1.0, index=frame.index))
-    for idx in np.flatnonzero(((weights <= 0) | weights.isna()).to_numpy())[:10]:
-        problems.append(f"{row_label(path, int(idx))}, column {spec.weight!r}: "
-                        f"weight {frame[spec.weight].iloc[idx]!r} must be a positive number")
+    for label in frame.index[((weights <= 0) | weights.isna()).to_numpy()][:10]:
+        problems.append(f"{row_label(path, int(label))}, column {spec.weight!r}: "
+                        f"weight {frame[spec.weight][label]!r} must be a positive number")
     items = {item: parse_numbers(frame, item, path, problems, warnings) for item in spec.items}
     raise_problems(path, "survey", problems)
     ids = (frame[spec.respondent].astype(str) if spec.respondent
-           else pd.Series([f"r{i + 1}" for i in range(len(frame))], index=frame.index))
+           else pd.Series([f"r{i + 1}" for i in frame.index], index=frame.index))
     wide = pd.DataFrame({"response_id": ids, "nid": codes, "year": years.astype("int64"),
                          "weight": weights,
                          **{g: text_series(frame[g])
@@ -55,12 +59,9 @@ def read_online(spec: OnlineSpec, known: set[str], warnings: list[str]) -> pd.Da
     require_columns(frame, ["period", "nid", "platform", "category", "count"], path, "online signals")
     require_rows(frame, path, "online signals")
     problems: list[str] = []
-    months = text_series(frame["period"])
-    periods = parse_dates(pd.Series([f"{v}-01" if v and len(v) == 7 else v for v in months],
-                                    index=frame.index, dtype=object))
-    for idx in np.flatnonzero(periods.isna().to_numpy())[:10]:
-        problems.append(f"{row_label(path, int(idx))}, column 'period': "
-                        f"{frame['period'].iloc[idx]!r} is not a month (YYYY-MM) or a date")
+    column = DateColumn(path, "period", section="[online]", months="expected")
+    periods, _ = read_date_column(frame, column, spec.date_format, problems, warnings,
+                                  what="a month (YYYY-MM) or a date")
     counts = parse_numbers(frame, "count", path, problems, warnings)
     for idx in np.flatnonzero(((counts < 0) | (counts % 1 != 0)).to_numpy())[:10]:
         problems.append(f"{row_label(path, int(idx))}, column 'count': "
@@ -95,16 +96,21 @@ def read_stakeholders(path: Path, known: set[str], warnings: list[str]) -> pd.Da
     })
 
 
-def read_consultations(path: Path, known: set[str], warnings: list[str]) -> pd.DataFrame:
-    """The listening log: when and how which neighbourhoods and groups were heard."""
+def read_consultations(path: Path, known: set[str], warnings: list[str],
+                       date_format: str | None = None) -> pd.DataFrame:
+    """The listening log: when and how which neighbourhoods and groups were heard.
+
+    ``date_format`` is ``[registers] consultations_date_format``; without it the format of
+    the ``date`` column is inferred (:mod:`citygeo.ingest.dates`). A month-only date is
+    stored as the month's first day (with a warning).
+    """
     frame = read_table(path, "consultations", warnings=warnings, key_column="date")
     require_columns(frame, ["date", "format"], path, "consultations")
     require_rows(frame, path, "consultations")
     problems: list[str] = []
-    dates = parse_dates(frame["date"])
-    for idx in np.flatnonzero(dates.isna().to_numpy())[:10]:
-        problems.append(f"{row_label(path, int(idx))}, column 'date': "
-                        f"{frame['date'].iloc[idx]!r} is not a date")
+    column = DateColumn(path, "date", key="consultations_date_format", section="[registers]",
+                        months="first-day")
+    dates, _ = read_date_column(frame, column, date_format, problems, warnings)
     participants = (parse_numbers(frame, "participants", path, problems, warnings)
                     if "participants" in frame else pd.Series(np.nan, index=frame.index))
     raise_problems(path, "consultations", problems)

@@ -36,9 +36,12 @@ import shapely
 from citygeo.config import PointsSpec
 from citygeo.errors import CRSError, InputError, StoreError, format_problems
 from citygeo.ingest.cells import CellGrid, cell_grid
-from citygeo.ingest.columns import DATE_FORMATS, text_series
+from citygeo.ingest.columns import text_series
+from citygeo.ingest.dates import (DateColumn, DateReading, bad_dates_problem, groups_from_rows,
+                                  infer_reading, reading_from_format, sql_date, summary_sql,
+                                  undated_problem)
 from citygeo.ingest.readers import read_vector, require_file, sniff_text
-from citygeo.store import Connection, DatabaseError, quote_ident
+from citygeo.store import Connection, DatabaseError, ensure_columns, quote_ident
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +53,8 @@ _PTS = "__citygeo_points"
 _CELLS = "__citygeo_cells"
 _CELL_FRAME = "__citygeo_cells_frame"
 _ASSIGN = "__citygeo_assign"
+_MERGED = "__citygeo_merged"
+_EXAMPLES = 5
 _FUTURE_GRACE_DAYS = 1
 
 
@@ -62,6 +67,7 @@ class PointsResult:
     rows: int
     assigned: int
     outside: int
+    merged: int = 0
 
 
 def ingest_points(con: Connection, spec: PointsSpec, source_id: str | None,
@@ -81,21 +87,24 @@ def ingest_points(con: Connection, spec: PointsSpec, source_id: str | None,
             grid_job = pool.submit(cell_grid, shapely.from_wkb([wkb for _, wkb in polygons]))
             _parse(con, spec, warnings)
             grid = grid_job.result()
-        base = _validate(con, spec, warnings, today or pd.Timestamp.today().normalize())
+        reading = _date_reading(con, spec, warnings)
+        base = _validate(con, spec, warnings, today or pd.Timestamp.today().normalize(), reading)
     finally:
         _drop_raw(con)
     _load_cells(con, grid, [nid for nid, _ in polygons])
     if spec.x and spec.crs and not _is_vector(spec):
         base = _transform(con, spec)
+    merged = _merge_repeated_ids(con, spec, warnings)
     _assign(con, grid)
-    assigned, outside, total = _insert(con, spec, source_id, grid, base)
+    assigned, outside, total = _insert(con, spec, source_id, grid, base, reading)
     if outside:
         warnings.append(f"{spec.path.name}: {outside:,} of {total:,} points fall in no "
                         "neighbourhood; they are kept in the store without a neighbourhood")
     log.info("assigned %d %s to neighbourhoods; %d outside (%s)", assigned, spec.kind, outside, spec.path)
     con.execute(f"DROP TABLE IF EXISTS {_PARSED}; DROP TABLE IF EXISTS {_PTS}; "
-                f"DROP TABLE IF EXISTS {_CELLS}; DROP TABLE IF EXISTS {_ASSIGN}")
-    return PointsResult(spec.path, spec.kind, total, assigned, outside)
+                f"DROP TABLE IF EXISTS {_CELLS}; DROP TABLE IF EXISTS {_ASSIGN}; "
+                f"DROP TABLE IF EXISTS {_MERGED}")
+    return PointsResult(spec.path, spec.kind, total, assigned, outside, merged)
 
 
 def _stage_csv(con: Connection, spec: PointsSpec, warnings: list[str]) -> None:
@@ -218,8 +227,9 @@ def _coordinate_expr(column: str) -> str:
 def _parse(con: Connection, spec: PointsSpec, warnings: list[str]) -> None:
     """Read the file once (in parallel) into the parsed table: text columns, parsed values.
 
-    Kept as text: the columns the insert reads (id, category, name, formal, themes).
-    Coordinates and the date are kept parsed only: ``__x``, ``__y`` and ``__date`` are NULL
+    Kept as text: the columns the insert reads (id, category, name, formal, themes), and the
+    date as ``__date_text`` (trimmed; NULL when empty), parsed once its format is known
+    (:func:`_date_reading`). Coordinates are kept parsed only: ``__x`` and ``__y`` are NULL
     where the text does not parse (or is not a finite number). ``__commas`` says which
     coordinate text holds a comma (bit 1: x, bit 2: y); DuckDB's DOUBLE cast accepts no
     comma, so these are exactly the values the plain cast rejects and the decimal-comma
@@ -230,7 +240,7 @@ def _parse(con: Connection, spec: PointsSpec, warnings: list[str]) -> None:
             if c]
     typed = [f"{_coordinate_expr(xcol)} AS __x", f"{_coordinate_expr(ycol)} AS __y"]
     if spec.kind == "incidents" and spec.date:
-        typed.append(f"{_date_expr(spec.date)} AS __date")
+        typed.append(f"NULLIF(trim({quote_ident(spec.date)}), '') AS __date_text")
     if not _is_vector(spec):
         xcomma, ycomma = (f"coalesce(contains({quote_ident(c)}, ','), false)::UTINYINT"
                           for c in (xcol, ycol))
@@ -248,27 +258,54 @@ def _drop_raw(con: Connection) -> None:
         con.unregister(_FRAME)
 
 
-def _validate(con: Connection, spec: PointsSpec, warnings: list[str], today: pd.Timestamp) -> int:
+def _date_column(spec: PointsSpec) -> DateColumn:
+    return DateColumn(spec.path, str(spec.date),
+                      section=f"this [[points]] entry ({spec.path.name})")
+
+
+def _date_reading(con: Connection, spec: PointsSpec, warnings: list[str]) -> DateReading | None:
+    """How to read the date column: ``date_format``, or the format all its values prove.
+
+    The inference reads one summary row per shape of value, computed in DuckDB over the
+    distinct values (:func:`citygeo.ingest.dates.summary_sql`). None for undated points."""
+    if spec.kind != "incidents" or not spec.date:
+        return None
+    column = _date_column(spec)
+    if spec.date_format:
+        return reading_from_format(spec.date_format, column)
+    sql = summary_sql(_PARSED, "__date_text")
+    reading = infer_reading(groups_from_rows(con.execute(sql).fetchall()), column)
+    if reading.note:
+        warnings.append(reading.note)
+    log.info("%s: dates of column %r %s", spec.path, spec.date, reading.described)
+    return reading
+
+
+def _validate(con: Connection, spec: PointsSpec, warnings: list[str], today: pd.Timestamp,
+              reading: DateReading | None) -> int:
     """Check every row in one scan of the parsed table; name the bad lines and values.
 
     Returns the ``rowid`` of the first record: record ``i`` of the file has ``rowid`` base + i
     (rowids count up from a base, which is not 0 for a table made inside a transaction; that
     they are contiguous is checked here)."""
-    dated = spec.kind == "incidents" and bool(spec.date)
+    dated = reading is not None
     limit = (today + pd.Timedelta(days=_FUTURE_GRACE_DAYS)).date()
+    date = sql_date("__date_text", reading) if reading else "NULL::DATE"
     clauses = ["min(rowid)", "max(rowid)", "count(*)",
                "count(*) FILTER (NOT coalesce(isfinite(__x), false))",
                "count(*) FILTER (NOT coalesce(isfinite(__y), false))",
                "count(*) FILTER (abs(__x) > 180 OR abs(__y) > 90)"]
-    clauses += (["count(*) FILTER (__date IS NULL)", "count(*) FILTER (__date > $limit)",
-                 "min(rowid) FILTER (__date > $limit)"] if dated else ["0", "0", "NULL"])
+    clauses += (["count(*) FILTER (__date_text IS NULL)",
+                 f"count(*) FILTER (__date_text IS NOT NULL AND {date} IS NULL)",
+                 f"count(*) FILTER ({date} > $limit)", f"min(rowid) FILTER ({date} > $limit)"]
+                if dated else ["0", "0", "0", "NULL"])
     clauses += (["0", "0"] if _is_vector(spec) else
                 ["count(*) FILTER (__commas & 1 = 1)", "count(*) FILTER (__commas & 2 = 2)"])
     select = ", ".join(clauses)
     counts = con.execute(f"SELECT {select} FROM {_PARSED}",
                          {"limit": limit} if dated else {}).fetchone()
-    base, last, total, bad_x, bad_y, out_of_range, bad_dates, future, first_future, comma_x, \
-        comma_y = counts
+    base, last, total, bad_x, bad_y, out_of_range, undated, bad_dates, future, first_future, \
+        comma_x, comma_y = counts
     for column, commas in zip(_coordinate_columns(spec), (comma_x, comma_y)):
         if commas:
             warnings.append(f"{spec.path.name}: column {column!r} uses decimal commas; "
@@ -293,14 +330,12 @@ def _validate(con: Connection, spec: PointsSpec, warnings: list[str], today: pd.
         found.append((lambda line, x, y: f"{word} {line}: ({x}, {y}) is not a longitude/latitude "
                       "pair; projected coordinates need `x`, `y` and `crs` in the config",
                       [xname, yname], _rowids(con, "abs(__x) > 180 OR abs(__y) > 90", 10)))
-    if dated and bad_dates:
-        found.append((lambda line, value: f"{word} {line}, column {spec.date!r}: {value!r} is not "
-                      "a date (use YYYY-MM-DD; DD/MM/YYYY and DD.MM.YYYY are read too)",
-                      [str(spec.date)], _rowids(con, "__date IS NULL", 20)))
-    elif dated and future:
+    if dated and not (bad_dates or undated) and future:
         warnings.append(f"{spec.path.name}: {future} incidents are dated in the future "
                         f"(first on line {first_future + first}); check the date column")
     problems = _quote_lines(con, found, base, first)
+    if reading is not None:
+        problems += _date_problems(con, spec, reading, first, undated, bad_dates)
     if spec.id:
         problems += _duplicate_ids(con, spec, first)
     if problems:
@@ -333,26 +368,101 @@ def _quote_lines(con: Connection, found: list[tuple[Callable[..., str], list[str
             for message, columns, rowids in found for rowid in rowids]
 
 
-def _duplicate_ids(con: Connection, spec: PointsSpec, first: int) -> list[str]:
-    """Ids given more than once: find them with a plain count first (no per-id line lists)."""
+def _date_problems(con: Connection, spec: PointsSpec, reading: DateReading, first: int,
+                   undated: int, bad: int) -> list[str]:
+    """One line for the rows with no date and one for the dates that do not parse."""
+    column = _date_column(spec)
+    word = _line_word(spec)
+    problems = []
+    if undated:
+        rowids = _rowids(con, "__date_text IS NULL", _EXAMPLES)
+        problems.append(undated_problem(column, undated, [f"{word} {r + first}" for r in rowids]))
+    if bad:
+        date = sql_date("__date_text", reading)
+        rows = con.execute(f"SELECT rowid, __date_text FROM {_PARSED} WHERE __date_text IS NOT "
+                           f"NULL AND {date} IS NULL ORDER BY rowid LIMIT ?",
+                           [_EXAMPLES]).fetchall()
+        problems.append(bad_dates_problem(column, reading, bad,
+                                          [(f"{word} {r + first}", v) for r, v in rows]))
+    return problems
+
+
+def _id_keys(spec: PointsSpec) -> tuple[str, str]:
+    """SQL for the id and the category of a parsed row, as the insert stores them."""
     assert spec.id
-    ident = quote_ident(spec.id)
-    dups = [r[0] for r in con.execute(f"SELECT {ident} FROM {_PARSED} GROUP BY 1 "
-                                      "HAVING count(*) > 1 ORDER BY 1 LIMIT 10").fetchall()]
+    ident = f"NULLIF(trim({quote_ident(spec.id)}), '')"
+    category = (f"coalesce(NULLIF(trim({quote_ident(spec.category)}), ''), 'unspecified')"
+                if spec.category else "'incident'")
+    return ident, category
+
+
+def _duplicate_ids(con: Connection, spec: PointsSpec, first: int) -> list[str]:
+    """Ids given to more than one row, in one problem line with examples.
+
+    With ``duplicate_ids = "count_once"`` only rows without an id are a problem (more than
+    one of them): rows sharing an id are merged later (:func:`_merge_repeated_ids`)."""
+    ident, _ = _id_keys(spec)
+    once = spec.duplicate_ids == "count_once"
+    where = "__id IS NULL" if once else "true"
+    dups, ids = con.execute(
+        f"SELECT count(*), list(__id ORDER BY __id NULLS FIRST)[1:5] FROM (SELECT {ident} AS "
+        f"__id FROM {_PARSED} GROUP BY 1 HAVING count(*) > 1) WHERE {where}").fetchone()
     if not dups:
         return []
-    named = [d for d in dups if d is not None]
-    rows = con.execute(f"SELECT {ident}, list(rowid + ? ORDER BY rowid)[1:5] FROM {_PARSED} "
-                       f"WHERE list_contains(?::VARCHAR[], {ident}) OR ({ident} IS NULL AND ?) "
-                       "GROUP BY 1 ORDER BY 1", [first, named, None in dups]).fetchall()
-    return [f"column {spec.id!r}: id {value!r} appears more than once ({_line_word(spec)}s "
-            f"{', '.join(map(str, lines))}); each record needs a unique id"
-            for value, lines in rows]
+    rows = con.execute(f"SELECT {ident} AS __id, list(rowid + ? ORDER BY rowid)[1:5] "
+                       f"FROM {_PARSED} WHERE list_contains(?::VARCHAR[], {ident}) "
+                       f"OR ({ident} IS NULL AND ?) GROUP BY 1 ORDER BY 1 NULLS FIRST",
+                       [first, [i for i in ids if i is not None], None in ids]).fetchall()
+    word = _line_word(spec)
+    named = "; ".join(f"{'an empty id' if value is None else f'id {value!r}'} appears more "
+                      f"than once ({word}s {', '.join(map(str, lines))})" for value, lines in rows)
+    column = f"column {spec.id!r}"
+    if once:
+        return [(f"{column}: rows without an id cannot be told apart: {named}; give each "
+                 "record an id")]
+    count = f"{dups:,} ids are" if dups > 1 else "1 id is"
+    return [(f"{column}: {count} given to more than one row: {named}. If such rows are one "
+             "incident recorded once per offence or victim, set duplicate_ids = \"count_once\" "
+             f"on this [[points]] entry ({spec.path.name}): rows sharing an id and a category "
+             "then count as one incident; otherwise give each record its own id")]
 
 
-def _date_expr(column: str, alias: str = "") -> str:
-    formats = ", ".join(f"'{f}'" for f in DATE_FORMATS)
-    return f"CAST(try_strptime(trim({alias}{quote_ident(column)}), [{formats}]) AS DATE)"
+def _merge_repeated_ids(con: Connection, spec: PointsSpec, warnings: list[str]) -> int:
+    """With ``duplicate_ids = "count_once"``: rows sharing an id and a category are one incident.
+
+    The first row of each (by line) is kept; the others' rowids go to the merged table, which
+    the insert leaves out. Runs on the final parsed table (after any transform). The report
+    says how many rows were merged, how many of them differ in date or place from the row
+    kept, and how many ids stay several incidents because their rows differ in category.
+    Returns the number of rows merged."""
+    if spec.duplicate_ids != "count_once":
+        return 0
+    ident, category = _id_keys(spec)
+    date = "__date_text" if spec.kind == "incidents" and spec.date else "NULL"
+    window = f"PARTITION BY {ident}, {category} ORDER BY rowid"
+    differs = " OR ".join(f"{c} IS DISTINCT FROM first_value({c}) OVER ({window})"
+                          for c in (date, "__x", "__y"))
+    select = (f"SELECT __row, __differs FROM (SELECT rowid AS __row, row_number() OVER "
+              f"({window}) AS __k, ({differs}) AS __differs FROM {_PARSED} "
+              f"WHERE {ident} IS NOT NULL) WHERE __k > 1")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {_MERGED} AS {select}")
+    merged, differ = con.execute(f"SELECT count(*), count(*) FILTER (__differs) "
+                                 f"FROM {_MERGED}").fetchone()
+    split = con.execute(f"SELECT count(*) FROM (SELECT {ident} FROM {_PARSED} WHERE {ident} IS "
+                        f"NOT NULL GROUP BY 1 HAVING count(DISTINCT {category}) > 1)").fetchone()[0]
+    name = spec.path.name
+    if merged:
+        detail = (f"; {differ:,} of them differ in date or place from the row kept"
+                  if differ else "")
+        rows = f"{merged:,} rows repeat" if merged > 1 else "1 row repeats"
+        warnings.append(f"{name}: {rows} the id and category of an earlier row and "
+                        "were counted once (duplicate_ids = \"count_once\": the first row by "
+                        f"line is kept){detail}")
+    if split:
+        ids = f"{split:,} ids are" if split > 1 else "1 id is"
+        warnings.append(f"{name}: {ids} shared by rows of different categories; those rows "
+                        "stay separate incidents, one per category")
+    return int(merged)
 
 
 def _polygons(con: Connection) -> list[tuple[str, bytes]]:
@@ -432,15 +542,18 @@ def _text(column: str | None, default: str = "NULL") -> str:
     return f"NULLIF(trim(p.{quote_ident(column)}), '')" if column else default
 
 
-def _row_columns(spec: PointsSpec, base: int) -> dict[str, str]:
+def _row_columns(spec: PointsSpec, base: int, reading: DateReading | None) -> dict[str, str]:
     """Column of ``incidents`` or ``assets`` → SQL expression over the parsed row ``p``.
 
-    ``base`` is the ``rowid`` of the file's first record (see :func:`_validate`)."""
+    ``base`` is the ``rowid`` of the file's first record (see :func:`_validate`); ``reading``
+    says how to read the date (None: undated)."""
     line = f"(p.rowid + {_first_line(spec) - int(base)})"
     ident = _text(spec.id, f"'{_sql_text(spec.path.stem)}:' || {line}")
     if spec.kind == "incidents":
         category = _text(spec.category, "'incident'")
-        return {"incident_id": ident, "occurred_on": "p.__date" if spec.date else "NULL::DATE",
+        date, precision = ((sql_date("p.__date_text", reading), f"'{reading.precision}'")
+                           if reading is not None else ("NULL::DATE", "NULL::VARCHAR"))
+        return {"incident_id": ident, "occurred_on": date, "date_precision": precision,
                 "category": f"coalesce({category}, 'unspecified')"}
     formal = (f"CASE lower(trim(p.{quote_ident(spec.formal)})) WHEN 'true' THEN true "
               "WHEN 'yes' THEN true WHEN '1' THEN true WHEN 'formal' THEN true "
@@ -453,24 +566,29 @@ def _row_columns(spec: PointsSpec, base: int) -> dict[str, str]:
 
 
 def _insert(con: Connection, spec: PointsSpec, source_id: str | None, grid: CellGrid,
-            base: int) -> tuple[int, int, int]:
+            base: int, reading: DateReading | None) -> tuple[int, int, int]:
     """Insert the parsed rows with their neighbourhood; return (assigned, outside, total).
 
     A point's ``nid`` is its grid cell's answer if the cell is decided, else the join's
-    (NULL when it lies in no neighbourhood). No ORDER BY: row order is no contract. The counts
-    are taken from the table before and after; if no point landed in a neighbourhood the
-    error is raised here (the writer then rolls the whole ingest back)."""
+    (NULL when it lies in no neighbourhood). Rows merged into an earlier one
+    (``duplicate_ids = "count_once"``) are left out. No ORDER BY: row order is no contract.
+    The counts are taken from the table before and after; if no point landed in a
+    neighbourhood the error is raised here (the writer then rolls the whole ingest back)."""
     table = quote_ident(spec.kind)
+    if spec.kind == "incidents":  # a store written before incidents had a date precision
+        ensure_columns(con, "incidents", {"date_precision": "VARCHAR DEFAULT 'day'"})
     before, assigned_before = con.execute(f"SELECT count(*), count(nid) FROM {table}").fetchone()
-    columns = _row_columns(spec, base)
+    columns = _row_columns(spec, base, reading)
     names = ", ".join(quote_ident(c) for c in columns)
     values = ", ".join(columns.values())
+    extra = (f"ANTI JOIN {_MERGED} m ON m.__row = p.rowid"
+             if spec.duplicate_ids == "count_once" else "")
     with _one_thread(con):
         con.execute(f"INSERT INTO {table} ({names}, geom, nid, source_id) "
                     f"SELECT {values}, ST_Point(p.__x, p.__y), coalesce(c.nid, a.nid), ? "
                     f"FROM {_PARSED} p LEFT JOIN {_CELLS} c ON c.cell = "
                     f"{grid.sql_cell('p.__x', 'p.__y')} "
-                    f"LEFT JOIN {_ASSIGN} a ON a.__row = p.rowid", [source_id])
+                    f"LEFT JOIN {_ASSIGN} a ON a.__row = p.rowid {extra}", [source_id])
     after, assigned_after = con.execute(f"SELECT count(*), count(nid) FROM {table}").fetchone()
     total, assigned = after - before, assigned_after - assigned_before
     if assigned == 0:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import logging
 import warnings as pywarnings
+from datetime import date, datetime, time
 from pathlib import Path
 
 import geopandas as gpd
@@ -113,7 +114,11 @@ def read_table(path: Path, what: str, sheet: str | int | None = None,
             frame = frame.astype(object).where(frame.notna(), None)
             frame = frame.apply(lambda col: col.map(_as_text))
         elif suffix in {".xlsx", ".xls"}:
-            frame = pd.read_excel(path, sheet_name=sheet or 0, dtype=str)
+            # As typed cells, then text: a date cell becomes ISO text (2020-03-04), never
+            # "2020-03-04 00:00:00" or a serial number, so it is read as the date it is.
+            frame = pd.read_excel(path, sheet_name=sheet or 0, dtype=object)
+            frame = frame.astype(object).where(frame.notna(), None)
+            frame = frame.apply(lambda col: col.map(_as_text))
         else:
             encoding, delimiter = sniff_text(path)
             if encoding == "cp1252":
@@ -151,12 +156,28 @@ def _header_below(frame: pd.DataFrame, path: Path, key_column: str) -> None:
 
 
 def _as_text(value: object) -> object:
-    """A code or value read from a typed file, as text: 7 and 7.0 both become "7"."""
+    """A code or value read from a typed file, as text: 7 and 7.0 both become "7".
+
+    A date or timestamp becomes ISO text (``2020-03-04``; with `` 10:30:00`` when it has a
+    time of day), which the date reading takes as the date it is."""
     if value is None:
         return None
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
+    if isinstance(value, (date, datetime)):
+        return iso_text(value)
     return str(value)
+
+
+def iso_text(value: date) -> str:
+    """A date as ``YYYY-MM-DD``; a timestamp as that plus `` HH:MM:SS`` unless at midnight.
+
+    A timestamp with a time zone keeps its wall-clock time (the date as written)."""
+    if isinstance(value, datetime):
+        if value.time() == time(0):
+            return value.date().isoformat()
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    return value.isoformat()
 
 
 def row_label(path: Path, index: int) -> str:

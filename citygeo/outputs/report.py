@@ -33,7 +33,9 @@ from citygeo.words import (
     HOTSPOT_WORDS,
     TYPOLOGY_WORDS,
     fewer_than,
+    not_scored,
     rank_text,
+    scored_indices,
     shown_value,
     survey_value,
 )
@@ -118,16 +120,20 @@ def _header(prof: Profile, city: CityData, shapes: gpd.GeoDataFrame) -> str:
 
 def _scores_section(prof: Profile, city: CityData, shapes: gpd.GeoDataFrame) -> str:
     row = prof.row or {}
-    lines = [["Risk score", f"{shown_value(row.get('risk_score'))} / 100",
+    indices = scored_indices(prof.methodology)
+    lines = [["Risk score", f"{shown_value(row.get('risk_score'))} / 100" if "risk" in indices
+              else _e(not_scored("risk")),
               _e(rank_text(row.get("risk_rank"), prof.scored, row.get("risk_rank_p05"),  # type: ignore[arg-type]
                            row.get("risk_rank_p95"))), shown_value(row.get("risk_decile"), digits=0)],
-             ["Protective score", f"{shown_value(row.get('protective_score'))} / 100",
+             ["Protective score", f"{shown_value(row.get('protective_score'))} / 100"
+              if "protective" in indices else _e(not_scored("protective")),
               _e(rank_text(row.get("protective_rank"), prof.scored)),  # type: ignore[arg-type]
               shown_value(row.get("protective_decile"), digits=0)]]
     parts = ["<h2>Scores</h2>",
              _table(["Index", "Score", "Rank (5–95% interval over weight uncertainty)", "Decile"],
                     lines, {1, 3})]
-    typology = TYPOLOGY_WORDS.get(str(row.get("typology")), "–")
+    typology = TYPOLOGY_WORDS.get(str(row.get("typology")),
+                                  "not scored: it needs both indices" if len(indices) < 2 else "–")
     hotspot = HOTSPOT_WORDS.get(str(row.get("hotspot")), "not in a cluster")
     parts.append(f"<p>Typology: <b>{_e(typology)}</b> · hot spot (Local Moran's I): "
                  f"<b>{_e(hotspot)}</b>. Rank 1 = highest risk / most protection; "

@@ -34,6 +34,9 @@ from citygeo.service.map import (
     asset_points,
 )
 from citygeo.words import (
+    hotspot_method,
+    not_scored,
+    scored_indices,
     compared_with_city,
     groups_not_heard,
     last_consulted,
@@ -157,7 +160,8 @@ def profile(city: CityData, nid: str | None, year: int | None = None, *, as_of: 
         ranked={int(y): int(n) for y, n in all_scores.groupby("year")["risk_rank"].count().items()}
         if years else {})
     prof.notes = (quality_notes(list(row.get("flags") or []), methodology,  # type: ignore[call-overload]
-                                public=city.public) if row else ["This neighbourhood has no scores yet."])
+                                public=city.public) + [hotspot_method(methodology)]
+                  if row else ["This neighbourhood has no scores yet."])
     prof.headline = headline(prof)
     return prof
 
@@ -399,7 +403,10 @@ def headline(p: Profile) -> str:
         return f"{p.name} has no scores yet."
     r = p.row
     risk = r.get("risk_score")
-    if risk is None or np.isnan(float(risk)):  # type: ignore[arg-type]
+    indices = scored_indices(p.methodology)
+    if "risk" not in indices:
+        text = f"risk {not_scored('risk')}"
+    elif risk is None or np.isnan(float(risk)):  # type: ignore[arg-type]
         text = "risk: no index (a whole domain is missing)"
     else:
         text = f"risk {float(risk):.0f}/100, " + rank_text(float(r["risk_rank"]), p.scored,  # type: ignore[arg-type]
@@ -412,7 +419,9 @@ def headline(p: Profile) -> str:
         text += "; driven by " + " and ".join(f"{lab.lower()} ({words})" for lab, words in
                                               zip(top["label"], top["comparison"], strict=True))
     protective = r.get("protective_score")
-    if protective is not None and not np.isnan(float(protective)):  # type: ignore[arg-type]
+    if "protective" not in indices:
+        text += f"; protective factors {not_scored('protective')}"
+    elif protective is not None and not np.isnan(float(protective)):  # type: ignore[arg-type]
         text += f"; protective {float(protective):.0f}/100"  # type: ignore[arg-type]
     if not p.mechanisms.empty:
         kinds = p.mechanisms["kind"].value_counts()

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from citygeo.errors import InputError, StoreError
+from citygeo.errors import ConfigError, InputError, StoreError
 from citygeo.rules.privacy import (
     atom_counts,
     category_atoms,
@@ -37,6 +37,7 @@ from citygeo.scoring import (
     validate_against,
 )
 from citygeo.scoring.measures import available_years
+from citygeo.scoring.methodology import version_conflict
 from citygeo.service.city import settings
 from citygeo.store import Store, reads, writes
 
@@ -204,17 +205,18 @@ def score_methodology(exact: ScoringInputs, methodology: Methodology,
     scored without Monte Carlo; districts with at most 200 draws.
     """
     inputs = protected_inputs(exact, methodology)
-    protect = {"protect_small_counts": True, "seed": seed}
-    scores = with_exact_rates(score_city(inputs, methodology, years, draws=draws, **protect),
-                              exact, methodology)
+    scores = with_exact_rates(score_city(inputs, methodology, years, draws=draws, seed=seed,
+                                         protect_small_counts=True), exact, methodology)
     groups = sorted(set(inputs.indicator_values["grp"].unique()) - {DEFAULT_GROUP})
-    by_group = [with_exact_rates(score_city(inputs, methodology, years, group=g, draws=0, **protect),
-                                 exact, methodology, g) for g in groups]
+    by_group = [with_exact_rates(score_city(inputs, methodology, years, group=g, draws=0, seed=seed,
+                                            protect_small_counts=True), exact, methodology, g)
+                for g in groups]
     scores = pd.concat([scores, *by_group], ignore_index=True)
     districts = None
     if inputs.neighbourhoods["district"].notna().any():
         districts = with_exact_rates(
-            score_districts(inputs, methodology, years, draws=min(draws, 200), **protect),
+            score_districts(inputs, methodology, years, draws=min(draws, 200), seed=seed,
+                            protect_small_counts=True),
             district_inputs(exact), methodology,
             marks=district_inputs(marked_inputs(exact, methodology)))
     return scores, districts
@@ -236,6 +238,11 @@ def save_scores(store: Store, methodology: Methodology, scores: pd.DataFrame,
     with store.writer() as con:
         if read_version is not None and store.version() != read_version:
             raise _StoreChanged
+        history = reads.methodology_history(con).iloc[::-1]  # oldest first
+        problem = version_conflict(zip(history["version"], history["sha256"], history["spec"],
+                                       strict=True), methodology)
+        if problem:
+            raise ConfigError(problem)
         writes.write_scores(con, methodology, scores, note)
         if districts is not None:
             writes.replace_score_rows(con, "district_scores", districts, methodology_sha256(methodology))

@@ -50,8 +50,9 @@ def extension_directory() -> Path:
 
 def connect(path: Path | str, *, read_only: bool = False) -> Connection:
     """Open a DuckDB connection with the spatial extension loaded offline."""
-    config = {"extension_directory": str(extension_directory()), "autoinstall_known_extensions": False,
-              "autoload_known_extensions": False}
+    config: dict[str, str | bool | int | float | list[str]] = {
+        "extension_directory": str(extension_directory()), "autoinstall_known_extensions": False,
+        "autoload_known_extensions": False}
     try:
         con = duckdb.connect(str(path), read_only=read_only, config=config)
     except duckdb.Error as err:

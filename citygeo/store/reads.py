@@ -239,6 +239,31 @@ def incident_hex_counts(con: Connection, size_m: float, metres_per_degree_lon: f
         FROM h GROUP BY ALL ORDER BY q, r""", params).df()
 
 
+def display_outlines(con: Connection) -> pd.DataFrame:
+    """The stored display outlines by code: ``nid, district, geometry`` (GeoJSON text) and the
+    box ``xmin, ymin, xmax, ymax`` (empty for a store written before they were stored)."""
+    if "display_outlines" not in table_names(con):
+        return pd.DataFrame(columns=["nid", "district", "geometry", "xmin", "ymin", "xmax", "ymax"])
+    return _frame(con, "SELECT * FROM display_outlines ORDER BY nid")
+
+
+def district_outlines(con: Connection) -> pd.DataFrame:
+    """The stored district outlines: ``district, geometry`` (GeoJSON text), by name."""
+    if "district_outlines" not in table_names(con):
+        return pd.DataFrame(columns=["district", "geometry"])
+    return _frame(con, "SELECT * FROM district_outlines ORDER BY district")
+
+
+def city_bounds(con: Connection) -> tuple[float, float, float, float] | None:
+    """The neighbourhoods' extent (min lon, min lat, max lon, max lat)."""
+    if "neighbourhoods" not in table_names(con):
+        return None
+    row = con.execute("SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM "
+                      "(SELECT ST_Extent_Agg(geom) AS e FROM neighbourhoods)").fetchone()
+    return None if row is None or row[0] is None else (float(row[0]), float(row[1]),
+                                                       float(row[2]), float(row[3]))
+
+
 # -- history by source and year, boundary vintages (the annual update) -------------------------
 # Year-keyed tables, the SQL of a row's year, and the source id of rows without one.
 YEAR_OF: dict[str, str] = {

@@ -68,10 +68,18 @@ def city_settings(path: str, version: tuple[int, int]) -> CitySettings:
 
 @st.cache_resource(show_spinner=False, max_entries=4)
 def display_geometry(path: str, version: tuple[int, int]) -> Outlines:
-    """Neighbourhood outlines simplified for display, once per store (shared and read-only:
-    ``cache_data`` would unpickle a copy on every rerun, seconds for 35,000 neighbourhoods)."""
+    """Neighbourhood outlines simplified for display, as the ingest stored them (shared and
+    read-only: ``cache_data`` would unpickle a copy on every rerun). A store written before the
+    outlines were stored gets them computed here once."""
     with Store(path).reader() as con:
-        frame = reads.neighbourhoods(con, geometry=True)
+        stored = reads.display_outlines(con)
+        bounds = reads.city_bounds(con)
+        if stored.empty:
+            frame = reads.neighbourhoods(con, geometry=True)
+    if not stored.empty and bounds is not None:
+        return Outlines(stored["nid"].tolist(), stored["district"].tolist(),
+                        [orjson.loads(g) for g in stored["geometry"]], None, bounds,
+                        stored[["xmin", "ymin", "xmax", "ymax"]].to_numpy().tolist())
     shapes = gpd.GeoDataFrame(frame, geometry=shapely.from_wkb(frame.pop("geom_wkb").to_numpy()),
                               crs="EPSG:4326")
     return display_outlines(shapes)
@@ -79,9 +87,23 @@ def display_geometry(path: str, version: tuple[int, int]) -> Outlines:
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def district_geometry(path: str, version: tuple[int, int]) -> dict[str, list[object]]:
-    """District outlines merged from the display outlines: ``{"names": […], "features": […]}``."""
-    names, geometries = district_outlines(display_geometry(path, version))
+    """District outlines (stored by the ingest): ``{"names": […], "features": […]}``."""
+    with Store(path).reader() as con:
+        stored = reads.district_outlines(con)
+    if not stored.empty:
+        names, geometries = stored["district"].tolist(), [orjson.loads(g) for g in stored["geometry"]]
+    else:
+        outlines = display_geometry(path, version)
+        names, geometries = district_outlines(outlines if outlines.shapes is not None else
+                                              _recomputed(path))
     return {"names": list(names), "features": [{"type": "Feature", "geometry": g} for g in geometries]}
+
+
+def _recomputed(path: str) -> Outlines:
+    with Store(path).reader() as con:
+        frame = reads.neighbourhoods(con, geometry=True)
+    return display_outlines(gpd.GeoDataFrame(
+        frame, geometry=shapely.from_wkb(frame.pop("geom_wkb").to_numpy()), crs="EPSG:4326"))
 
 
 @st.cache_data(show_spinner=False, max_entries=32)

@@ -10,11 +10,11 @@ import pytest
 import shapely
 
 from citygeo.store import Store
-from tests.conftest import BASE_CONFIG, SmallCity, cell_centre, grid_city
-from tests.test_score_cli import METHODOLOGY
+from tests.fixtures.city import BASE_CONFIG, SmallCity, cell_centre, grid_city
+from tests.fixtures.methodologies import small_methodology
 
 # One incident category only, so every year holds every category the methodology names.
-ANNUAL_METHODOLOGY = METHODOLOGY.replace('["hate_crime", "hate_incident"]', '["hate_crime"]')
+ANNUAL_METHODOLOGY = small_methodology("t.1", "test", categories=("hate_crime",))
 
 
 def deliver(city: SmallCity, year: int, *, boundaries: str = "boundaries.geojson",

@@ -10,7 +10,7 @@ from citygeo.scoring import change_table
 from citygeo.service.city import read_scores
 from citygeo.store import Store
 from tests.annual.conftest import deliver, split_boundaries
-from tests.conftest import SmallCity, run_cli
+from tests.fixtures.city import SmallCity, run_cli
 
 
 def _run(args: list[str], capsys: pytest.CaptureFixture[str]) -> str:

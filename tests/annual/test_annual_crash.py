@@ -11,7 +11,7 @@ import pytest
 
 from citygeo.store import Store
 from tests.annual.conftest import contents, deliver
-from tests.conftest import SmallCity, run_cli
+from tests.fixtures.city import SmallCity, run_cli
 from tests.robustness.processes import start
 
 

@@ -6,7 +6,7 @@ import pytest
 
 from citygeo.store import Store
 from tests.annual.conftest import contents, deliver
-from tests.conftest import SmallCity, file_digest, run_cli
+from tests.fixtures.city import SmallCity, file_digest, run_cli
 
 
 def _ingest(city: SmallCity, capsys: pytest.CaptureFixture[str], *extra: str) -> str:

@@ -14,8 +14,8 @@ from citygeo.service.scoring import score_store
 from citygeo.store import Store
 from tests.browser.conftest import Dashboard, start_dashboard
 from tests.browser.helpers import MAP, painted_colours
-from tests.conftest import BASE_CONFIG, grid_city
-from tests.test_score_cli import METHODOLOGY
+from tests.fixtures.city import BASE_CONFIG, grid_city
+from tests.fixtures.methodologies import SMALL_CITY as METHODOLOGY
 
 pytestmark = pytest.mark.browser
 

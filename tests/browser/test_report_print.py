@@ -15,7 +15,7 @@ import pytest
 from citygeo.outputs.report import render_profile_html
 from citygeo.settings import REPO_ROOT
 from citygeo.store import Store
-from tests.test_export import HOSTILE, build_city
+from tests.fixtures.town import HOSTILE, build_city
 
 pytestmark = pytest.mark.browser
 

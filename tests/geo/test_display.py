@@ -35,3 +35,25 @@ def test_district_outlines_merge_the_neighbourhoods_of_each_district() -> None:
     assert names == ["East"]
     merged = shapely.geometry.shape(geometries[0])
     assert merged.geom_type == "Polygon" and merged.area == pytest.approx(0.0002, rel=1e-3)
+
+
+def test_the_stored_outlines_are_those_the_page_computed(demo_store) -> None:  # type: ignore[no-untyped-def]
+    """The ingest stores the display outlines once; read back, they are the same vertices as
+    computing them from the neighbourhoods (what the first map request did before)."""
+    import orjson
+
+    from citygeo.store import Store, reads
+
+    with Store(demo_store).reader() as con:
+        stored = reads.display_outlines(con)
+        districts = reads.district_outlines(con)
+        frame = reads.neighbourhoods(con, geometry=True)
+    shapes = gpd.GeoDataFrame(frame, geometry=shapely.from_wkb(frame.pop("geom_wkb").to_numpy()),
+                              crs="EPSG:4326")
+    computed = display_outlines(shapes)
+    assert stored["nid"].tolist() == computed.nids == sorted(computed.nids)
+    assert [orjson.loads(g) for g in stored["geometry"]] == computed.geometries
+    assert stored[["xmin", "ymin", "xmax", "ymax"]].to_numpy().tolist() == computed.boxes
+    names, geometries = district_outlines(computed)
+    assert districts["district"].tolist() == names and len(names) == 8
+    assert [orjson.loads(g) for g in districts["geometry"]] == geometries

@@ -18,7 +18,8 @@ import pandas as pd
 from citygeo.ingest import ingest_city
 from citygeo.service.scoring import score_store
 from citygeo.store import Store
-from tests.conftest import BASE_CONFIG, SmallCity, cell_centre, grid_city
+from tests.fixtures.city import BASE_CONFIG, SmallCity, cell_centre, grid_city
+from tests.fixtures.methodologies import ROBUST
 
 EXTRA_CONFIG = """
 [survey]
@@ -42,49 +43,7 @@ consultations = "consultations.csv"
 path = "methodology.toml"
 """
 
-METHODOLOGY = """
-version = "robust.1"
-note = "robustness tests"
-normalisation = "minmax"
-aggregation = "arithmetic"
-min_count = 5
-min_sample = 2
-
-[[domains]]
-id = "hardship"
-index = "risk"
-weight = 1.0
-
-[[domains]]
-id = "tensions"
-index = "risk"
-weight = 1.0
-
-[[domains]]
-id = "trust"
-index = "protective"
-weight = 1.0
-
-[[measures]]
-id = "unemployed_pct"
-domain = "hardship"
-direction = "risk"
-
-[[measures]]
-id = "hate_rate"
-domain = "tensions"
-direction = "risk"
-from = "incidents"
-categories = ["hate_crime", "hate_incident"]
-per = 1000
-denominator = "population"
-
-[[measures]]
-id = "trust_local_gov"
-domain = "trust"
-direction = "protective"
-from = "survey"
-"""
+METHODOLOGY = ROBUST
 
 
 def write_full_city(folder: Path, size: int = 3) -> SmallCity:

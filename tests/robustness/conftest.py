@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import SmallCity
+from tests.fixtures.city import SmallCity
 from tests.robustness.city import Baseline, build_baseline, write_full_city
 
 

@@ -19,8 +19,8 @@ import openpyxl
 import pandas as pd
 import shapely
 
+from tests.fixtures.city import ORIGIN, SmallCity, grid_city
 from tests.robustness.processes import PlainStore as Store
-from tests.conftest import ORIGIN, STEP, SmallCity, grid_city
 
 Breaker = Callable[[SmallCity], None]
 Check = Callable[[Store], None]
@@ -280,10 +280,18 @@ def _mixed_dates(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def _expect_all_dates(day: str) -> Check:
+def _all_dates(day: str) -> Callable[[pd.DataFrame], pd.DataFrame]:
+    def edit(frame: pd.DataFrame) -> pd.DataFrame:
+        frame["date"] = day
+        return frame
+    return edit
+
+
+def _expect_dates(days: list[str]) -> Check:
     def check(store: Store) -> None:
-        got = store.query("SELECT DISTINCT CAST(occurred_on AS VARCHAR) AS d FROM incidents")
-        assert list(got["d"]) == [day]
+        got = store.query("SELECT DISTINCT CAST(occurred_on AS VARCHAR) AS d FROM incidents "
+                          "ORDER BY d")
+        assert list(got["d"]) == days
     return check
 
 
@@ -470,8 +478,32 @@ CASES: list[Case] = [
                                 "B-N5N6": "N5"})),
     Case("pts-duplicate-ids", _edit_csv("incidents.csv", _set("incident_id", 5, "I1-0")), "fails",
          ("incidents.csv", "column 'incident_id'", "'I1-0' appears more than once", "lines 2, 7")),
-    Case("pts-dates-several-formats", _edit_csv("incidents.csv", _mixed_dates), "loads", (),
-         _expect_all_dates("2024-05-01")),
+    # Several ways of writing dates in one column: refused (01/05/2024 could be 1 May or 5
+    # January), asking for date_format; never read day-first by assumption.
+    Case("pts-dates-several-formats", _edit_csv("incidents.csv", _mixed_dates), "fails",
+         ("incidents.csv", "column 'date'", "different ways", "'01/05/2024'", "date_format")),
+    Case("pts-dates-all-ambiguous", _edit_csv("incidents.csv", _all_dates("03/04/2024")),
+         "fails", ("incidents.csv", "column 'date'", "'03/04/2024'", "day-first or month-first",
+                   'date_format = "%d/%m/%Y"', 'date_format = "%m/%d/%Y"')),
+    Case("pts-dates-month-first-proved",
+         lambda c: (_edit_csv("incidents.csv", _all_dates("05/01/2024"))(c),
+                    _edit_csv("incidents.csv", _set("date", 3, "05/13/2024"))(c)), "loads",
+         ("incidents.csv", "month-first", "%m/%d/%Y", "decided by 1 value whose second field"),
+         _expect_dates(["2024-05-01", "2024-05-13"])),
+    Case("pts-date-format-unknown-directive",
+         _config('date = "date"', 'date = "date"\ndate_format = "%d/%Q/%Y"'), "fails",
+         ("incidents.csv", "column 'date'", "date_format = '%d/%Q/%Y'", "unknown directive",
+          "%Q")),
+    Case("pts-date-format-not-fitting",
+         _config('date = "date"', 'date = "date"\ndate_format = "%d/%m/%Y"'), "fails",
+         ("incidents.csv", "column 'date'", "45 values are not a date", "do not match",
+          'date_format = "%d/%m/%Y"', "line 2: '2024-05-01'")),
+    Case("pts-repeated-ids-count-once",
+         lambda c: (_config('category = "category"',
+                            'category = "category"\nduplicate_ids = "count_once"')(c),
+                    _edit_csv("incidents.csv", _set("incident_id", 3, "I1-0"))(c)), "loads",
+         ("incidents.csv", "1 row repeats the id and category of an earlier row",
+          "counted once"), _expect_count("incidents", 44)),
     Case("pts-dates-in-future", _edit_csv("incidents.csv", _set("date", 3, "2999-01-01")), "loads",
          ("incidents.csv", "1 incidents are dated in the future", "line 5")),
     Case("pts-date-unparseable", _edit_csv("incidents.csv", _set("date", 2, "May 2024")), "fails",
@@ -504,8 +536,15 @@ CASES: list[Case] = [
     Case("stakeholders-empty-file", _write("stakeholders.csv", b""), "fails",
          ("stakeholders.csv", "stakeholders file is empty")),
     Case("consultations-dates-several-formats",
-         _edit_csv("consultations.csv", _set("date", 1, "15.06.2024")), "loads", (),
-         _expect_consultation_dates(["2024-03-01", "2024-06-15"])),
+         _edit_csv("consultations.csv", _set("date", 1, "15.06.2024")), "fails",
+         ("consultations.csv", "column 'date'", "2 different ways", "'15.06.2024'",
+          "consultations_date_format")),
+    Case("consultations-date-format",
+         lambda c: (_edit_csv("consultations.csv", _set("date", 0, "01.03.2024"))(c),
+                    _edit_csv("consultations.csv", _set("date", 1, "15.06.2024"))(c),
+                    _config("[registers]",
+                            '[registers]\nconsultations_date_format = "%d.%m.%Y"')(c)),
+         "loads", (), _expect_consultation_dates(["2024-03-01", "2024-06-15"])),
     Case("consultations-bad-date", _edit_csv("consultations.csv", _set("date", 0, "spring")),
          "fails", ("consultations.csv", "line 2", "'date'", "'spring' is not a date")),
     # config

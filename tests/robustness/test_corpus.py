@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import SmallCity, file_digest, run_cli
+from tests.fixtures.city import SmallCity, file_digest, run_cli
 from tests.robustness.city import Baseline, write_full_city
 from tests.robustness.corpus import CASES, Case, command_args
 from tests.robustness.processes import PlainStore, start

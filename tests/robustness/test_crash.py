@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import random
 import signal
-import subprocess
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.conftest import SmallCity
+from tests.fixtures.city import SmallCity
 from tests.robustness.city import Baseline
 from tests.robustness.processes import REPO, fingerprint, start
 

@@ -29,14 +29,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from citygeo.ingest import ingest_city
 from citygeo.outputs.export import write_export
 from citygeo.outputs.formats import FORMATS
-from citygeo.ingest import ingest_city
 from citygeo.outputs.report import render_profile_html
 from citygeo.service.city import read_scores
 from citygeo.service.scoring import score_store
 from citygeo.store import Store
-from tests.conftest import BASE_CONFIG, cell_centre, grid_city
+from tests.fixtures.city import BASE_CONFIG, cell_centre, grid_city
 
 CATEGORIES = ("hate_crime", "hate_incident")
 MEASURES = {"all_rate": CATEGORIES, "crime_rate": ("hate_crime",), "incident_rate": ("hate_incident",)}
