@@ -9,7 +9,7 @@ import pytest
 from citygeo.scoring import change_table
 from citygeo.service.city import read_scores
 from citygeo.store import Store
-from tests.annual.conftest import deliver, split_boundaries
+from tests.fixtures.annual import deliver, split_boundaries
 from tests.fixtures.city import SmallCity, run_cli
 
 

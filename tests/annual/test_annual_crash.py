@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from citygeo.store import Store
-from tests.annual.conftest import contents, deliver
+from tests.fixtures.annual import contents, deliver
 from tests.fixtures.city import SmallCity, run_cli
 from tests.robustness.processes import start
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from citygeo.store import Store
-from tests.annual.conftest import contents, deliver
+from tests.fixtures.annual import contents, deliver
 from tests.fixtures.city import SmallCity, file_digest, run_cli
 
 
