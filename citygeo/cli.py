@@ -74,35 +74,37 @@ def demo(store: StoreOption = None) -> None:
     _print_report(report, target)
 
 
-@app.command()
+_INGEST_HELP = (
+    "Validate and load every source of a city (all or nothing).\n\n"
+    "The files add to the store's history: a source's rows are replaced only for the years its "
+    "new files hold, every other year stays (the annual update). Use --rebuild to start from "
+    "scratch, and `citygeo remove --source S --year Y` to withdraw one source-year.")
+_REMOVE_HELP = (
+    "Remove one source's data of one year on purpose (a withdrawn file; all or nothing).\n\n"
+    "Every other source and year stays. Scores already made for that year are kept until the "
+    "year is scored again (`citygeo score --year Y`).")
+
+
+@app.command(help=_INGEST_HELP)
 def ingest(config: Annotated[Path, typer.Argument(help="The city's TOML config.")],
            store: StoreOption = None,
            rebuild: Annotated[bool, typer.Option(
                "--rebuild", help="Rebuild the city from scratch: drop everything the store "
                "holds (every year, every score) and load only these files.")] = False) -> None:
-    """Validate and load every source of a city (all or nothing).
-
-    The files add to the store's history: a source's rows are replaced only for the years
-    its new files hold, every other year stays (the annual update). Use --rebuild to start
-    from scratch, and `citygeo remove --source S --year Y` to withdraw one source-year.
-    """
+    """Validate and load every source of a city (all or nothing); see ``_INGEST_HELP``."""
     target = Store(resolve_store_path(store))
     with _progress() as progress:
         report = ingest_city(config, target, progress=progress, rebuild=rebuild)
     _print_report(report, target)
 
 
-@app.command()
+@app.command(help=_REMOVE_HELP)
 def remove(source: Annotated[str, typer.Option(help="The source id (as in [sources.ID], or "
                                                     "the section name for a section without "
                                                     "a source).")],
            year: Annotated[int, typer.Option(help="The year to remove.")],
            store: StoreOption = None) -> None:
-    """Remove one source's data of one year on purpose (a withdrawn file; all or nothing).
-
-    Every other source and year stays. Scores already made for that year are kept until the
-    year is scored again (`citygeo score --year Y`).
-    """
+    """Remove one source-year on purpose; see ``_REMOVE_HELP``."""
     from citygeo.ingest.history import remove_source_year
 
     target = Store(resolve_store_path(store))
