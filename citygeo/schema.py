@@ -17,24 +17,26 @@ TABLES: dict[str, str] = {
     "indicators": """
         indicator VARCHAR PRIMARY KEY, label VARCHAR, unit VARCHAR, source_id VARCHAR""",
     "indicator_values": """
-        nid VARCHAR, indicator VARCHAR, year INTEGER, grp VARCHAR DEFAULT 'all', value DOUBLE""",
+        nid VARCHAR, indicator VARCHAR, year INTEGER, grp VARCHAR DEFAULT 'all', value DOUBLE,
+        source_id VARCHAR""",
     "incidents": """
         incident_id VARCHAR, occurred_on DATE, category VARCHAR, geom GEOMETRY, nid VARCHAR,
         source_id VARCHAR, date_precision VARCHAR DEFAULT 'day'""",  # 'day' | 'month'
     "assets": """
         asset_id VARCHAR, kind VARCHAR, name VARCHAR, formal BOOLEAN, themes VARCHAR[],
-        geom GEOMETRY, nid VARCHAR, source_id VARCHAR""",
+        geom GEOMETRY, nid VARCHAR, source_id VARCHAR, confirmed_on DATE""",
     "stakeholders": """
         stakeholder_id VARCHAR, name VARCHAR, sector VARCHAR, themes VARCHAR[],
-        serves VARCHAR[], contact VARCHAR""",
+        serves VARCHAR[], contact VARCHAR, source_id VARCHAR, confirmed_on DATE""",
     "survey_responses": """
         response_id VARCHAR, nid VARCHAR, year INTEGER, weight DOUBLE, item VARCHAR,
-        value DOUBLE""",  # + one VARCHAR column per survey group column of the city config
+        value DOUBLE, source_id VARCHAR""",  # + one VARCHAR column per survey group column of the city config
     "online_signals": """
-        period DATE, nid VARCHAR, platform VARCHAR, category VARCHAR, count BIGINT""",
+        period DATE, nid VARCHAR, platform VARCHAR, category VARCHAR, count BIGINT,
+        source_id VARCHAR""",
     "consultations": """
         date DATE, nid VARCHAR[], format VARCHAR, groups VARCHAR[], participants INTEGER,
-        themes VARCHAR[], summary VARCHAR""",
+        themes VARCHAR[], summary VARCHAR, source_id VARCHAR""",
     "sources": """
         source_id VARCHAR PRIMARY KEY, name VARCHAR, owner VARCHAR, licence VARCHAR,
         collected VARCHAR, refresh VARCHAR, method VARCHAR, known_biases VARCHAR,
@@ -46,6 +48,15 @@ TABLES: dict[str, str] = {
         ingested_at TIMESTAMP, city VARCHAR, config_path VARCHAR, report JSON""",
     "city": """
         key VARCHAR PRIMARY KEY, value VARCHAR""",
+    # Every boundary file the city was ingested with (the annual update): one row per
+    # neighbourhood and vintage; ``neighbourhoods`` is the current vintage.
+    "boundary_vintages": """
+        vintage VARCHAR, first_year INTEGER, file VARCHAR, nid VARCHAR, name VARCHAR,
+        district VARCHAR, population DOUBLE, area_km2 DOUBLE, geom GEOMETRY""",
+    # Crosswalks between vintages (``[boundaries] crosswalk``): share of old code in new code.
+    "boundary_crosswalks": """
+        from_vintage VARCHAR, to_vintage VARCHAR, from_nid VARCHAR, to_nid VARCHAR,
+        weight DOUBLE""",
     # Outlines for display, computed once when the boundaries are written (citygeo.geo.display):
     # GeoJSON geometries, simplified with borders kept shared and rounded to 5 decimals.
     "display_outlines": """

@@ -53,6 +53,7 @@ class BoundariesSpec(_Spec):
     source_crs: str | None = None
     layer: str | None = None
     source: str | None = None
+    crosswalk: Path | None = None   # old code → new code after a boundary change (annual update)
 
 
 class _Geography(_Spec):
@@ -288,7 +289,8 @@ def _resolve_paths(config: CityConfig) -> CityConfig:
                             "move the file there or set `allow_outside_paths = true` in [city]")
         return spec.model_copy(update={field: resolved})
 
-    update: dict[str, Any] = {"boundaries": fix(config.boundaries, "path", "boundaries.path")}
+    boundaries = fix(config.boundaries, "path", "boundaries.path")
+    update: dict[str, Any] = {"boundaries": fix(boundaries, "crosswalk", "boundaries.crosswalk")}
     update["indicators"] = [_fix_all(fix, s, f"indicators[{i}]", ("path", "geography", "crosswalk"))
                             for i, s in enumerate(config.indicators)]
     update["points"] = [fix(s, "path", f"points[{i}].path") for i, s in enumerate(config.points)]

@@ -6,6 +6,10 @@ sha256), or with methodologies whose scoring content is identical (they differ o
 changed ("methodology 2025.1 → 2026.1 changed: weights of hardship 1 → 2; …"), when the
 methodologies are given (keyed by sha256), or just that the fingerprints differ.
 
+Two years scored on different boundary vintages (``boundary_vintage``) are not comparable
+either, and the reason says so, unless a crosswalk carried the earlier year to the current
+boundaries (its rows then carry the current vintage).
+
 Note that with a relative normalisation (minmax, zscore, percentile, rank) a score
 change also reflects other neighbourhoods' change; only ``goalposts`` keeps one fixed
 scale across years. The ``scale`` column says which applies; rank change is the
@@ -76,6 +80,7 @@ def change_table(
     ``scores`` holds score rows (``score_city`` output) of both years.
     """
     cols = ["nid", "name", "risk_score", "risk_rank", "protective_score", "protective_rank", "methodology_sha256"]
+    cols += [c for c in ("boundary_vintage",) if c in scores.columns]
     before = scores.loc[scores["year"] == from_year, cols].set_index("nid")
     after = scores.loc[scores["year"] == to_year, cols].set_index("nid")
     table = before.merge(after, how="outer", left_index=True, right_index=True, suffixes=("_from", "_to"))
@@ -88,8 +93,27 @@ def change_table(
             out[f"{index}_{what}_to"] = table[f"{index}_{what}_to"]
             out[f"{index}_{what}_change"] = table[f"{index}_{what}_to"] - table[f"{index}_{what}_from"]
     comparable, reason, scale = _comparability(table, methodologies or {})
+    if "boundary_vintage_from" in table.columns:
+        comparable, reason = _boundaries(table, comparable, reason, from_year, to_year)
     out["comparable"], out["reason"], out["scale"] = comparable, reason, scale
     return out.reset_index()
+
+
+def _boundaries(table: pd.DataFrame, comparable: list[bool], reasons: list[str], from_year: int,
+                to_year: int) -> tuple[list[bool], list[str]]:
+    """Years scored on different boundary vintages are not comparable (DESIGN.md §2)."""
+    out_ok, out_reason = [], []
+    for ok, reason, a, b in zip(comparable, reasons, table["boundary_vintage_from"],
+                                table["boundary_vintage_to"], strict=True):
+        if isinstance(a, str) and isinstance(b, str) and a != b:
+            why = (f"the neighbourhood boundaries changed between {from_year} and {to_year} "
+                   f"(boundary file {a} → {b}) and no crosswalk links the old and new codes")
+            out_ok.append(False)
+            out_reason.append(f"{why}; {reason}" if reason else why)
+        else:
+            out_ok.append(ok)
+            out_reason.append(reason)
+    return out_ok, out_reason
 
 
 def _comparability(table: pd.DataFrame, methodologies: Mapping[str, Methodology]) -> tuple[list[bool], list[str], list[str]]:

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from citygeo.errors import ConfigError, StoreError
+from citygeo.errors import ConfigError, InputError, StoreError
 from citygeo.rules.privacy import (
     atom_counts,
     category_atoms,
@@ -36,6 +36,7 @@ from citygeo.scoring import (
     survey_statistics,
     validate_against,
 )
+from citygeo.scoring.measures import available_years
 from citygeo.scoring.methodology import version_conflict
 from citygeo.service.city import settings
 from citygeo.store import Store, reads, writes
@@ -67,16 +68,24 @@ def scoring_inputs(store: Store, methodology: Methodology) -> ScoringInputs:
         responses = reads.survey_responses(con)
         coverage = reads.coverage(con)
         sources = reads.measure_sources(con) if not coverage.empty else None
+    return _inputs(hoods, values, incidents, assets, responses, methodology,
+                   not_covered(coverage, sources))
+
+
+def _inputs(hoods: pd.DataFrame, values: pd.DataFrame, incidents: pd.DataFrame,
+            assets: pd.DataFrame, responses: pd.DataFrame, methodology: Methodology,
+            uncovered: pd.DataFrame | None = None) -> ScoringInputs:
     shapes = gpd.GeoDataFrame(hoods.drop(columns="geom_wkb"),
                               geometry=shapely.from_wkb(hoods["geom_wkb"].to_numpy()), crs="EPSG:4326")
-    groups = [c for c in responses.columns if c not in {"nid", "year", "weight", "item", "value"}]
+    groups = [c for c in responses.columns
+              if c not in {"nid", "year", "weight", "item", "value", "source_id"}]
+    responses = responses.drop(columns=["source_id"], errors="ignore")
     survey = (estimate_survey(responses, groups, survey_statistics(methodology))
               if not responses.empty else None)
     return ScoringInputs(
         neighbourhoods=pd.DataFrame(hoods.drop(columns="geom_wkb")),
         indicator_values=values, incident_counts=incidents, asset_counts=assets,
-        survey_estimates=survey, weights=queen_weights(shapes, "nid"),
-        not_covered=not_covered(coverage, sources))
+        survey_estimates=survey, weights=queen_weights(shapes, "nid"), not_covered=uncovered)
 
 
 
@@ -95,6 +104,65 @@ def not_covered(coverage: pd.DataFrame, sources: pd.DataFrame | None) -> pd.Data
     via = (whole.merge(sources, on="source_id")[["nid", "kind", "item"]]
            if sources is not None else direct.iloc[:0])
     return pd.concat([direct, via], ignore_index=True).drop_duplicates(ignore_index=True)
+
+
+def vintage_inputs(store: Store, methodology: Methodology, vintage: str,
+                   carried: bool) -> ScoringInputs:
+    """The inputs of years on an earlier boundary vintage.
+
+    Not ``carried``: on that vintage's own neighbourhoods (incidents and mechanisms counted
+    where they lie). ``carried``: on the current neighbourhoods, the old codes' indicator
+    values and survey responses carried through the crosswalk (see :func:`carry`).
+    """
+    with store.reader() as con:
+        current = reads.vintage_ids(con)[-1]
+        values = reads.indicator_values(con)
+        responses = reads.survey_responses(con)
+        if carried:
+            hoods = reads.neighbourhoods(con, geometry=True)
+            incidents = reads.incident_counts_in_vintage(con, None)
+            assets = reads.asset_counts(con)
+            links = reads.crosswalk(con, vintage, current)
+        else:
+            hoods = reads.vintage_neighbourhoods(con, vintage)
+            incidents = reads.incident_counts_in_vintage(con, vintage)
+            assets = reads.asset_counts_in_vintage(con, vintage)
+        coverage = reads.coverage(con)
+        sources = reads.measure_sources(con) if not coverage.empty else None
+    if carried:
+        values, responses = carry(values, responses, links, set(hoods["nid"]))
+    return _inputs(hoods, values, incidents, assets, responses, methodology,
+                   not_covered(coverage, sources))
+
+
+def carry(values: pd.DataFrame, responses: pd.DataFrame, links: pd.DataFrame,
+          new_codes: set[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Carry old codes' inputs to new codes through a crosswalk (``from_nid, to_nid, weight``).
+
+    An indicator value of a new code is the ``weight``-weighted mean of its old codes' values
+    (a rate of a neighbourhood split in two stays the same in both halves), except
+    ``population``, which is split by share (Σ weight × value). A survey response of an old
+    code counts in each new code it goes to, with its weight multiplied by the share. Codes
+    the crosswalk does not list are carried unchanged when the new boundaries have them.
+    """
+    linked = set(links["from_nid"])
+    same = values[~values["nid"].isin(linked) & values["nid"].isin(new_codes)]
+    moved = values.merge(links, left_on="nid", right_on="from_nid")
+    moved["wv"] = moved["weight"] * moved["value"]
+    keys = ["to_nid", "indicator", "year", "grp"]
+    sums = moved.groupby(keys, as_index=False, dropna=False)[["wv", "weight"]].sum()
+    extensive = sums["indicator"] == "population"
+    sums["value"] = sums["wv"].where(extensive, sums["wv"] / sums["weight"])
+    carried = sums.rename(columns={"to_nid": "nid"})[["nid", "indicator", "year", "grp", "value"]]
+    values = pd.concat([same[carried.columns], carried], ignore_index=True)
+    if responses.empty:
+        return values, responses
+    kept = responses[~responses["nid"].isin(linked) & responses["nid"].isin(new_codes)]
+    split = responses.merge(links, left_on="nid", right_on="from_nid")
+    split["weight_x"] = split["weight_x"] * split["weight_y"]
+    split = split.drop(columns=["nid", "from_nid", "weight_y"]).rename(
+        columns={"to_nid": "nid", "weight_x": "weight"})
+    return values, pd.concat([kept, split[kept.columns]], ignore_index=True)
 
 
 def with_exact_rates(scores: pd.DataFrame, inputs: ScoringInputs, methodology: Methodology,
@@ -223,9 +291,10 @@ def score_store(store: Store, methodology_file: Path | str | None = None,
         read_version = store.version()
         exact = scoring_inputs(store, methodology)
         validate_against(methodology, *available_names(exact))
+        wanted = held_years(exact, methodology, years)
         if progress:
             progress(0, 2, "scoring")
-        scores, districts = score_methodology(exact, methodology, years, draws=draws, seed=seed)
+        scores, districts = _score_by_vintage(store, exact, methodology, wanted, draws, seed)
         if progress:
             progress(1, 2, "writing scores")
         try:
@@ -236,6 +305,68 @@ def score_store(store: Store, methodology_file: Path | str | None = None,
         return scores
     raise StoreError(f"{store.path}: the store kept changing while it was being scored (another "
                      "`citygeo ingest` or `citygeo score` running?); run `citygeo score` again when it is done.")
+
+
+def held_years(exact: ScoringInputs, methodology: Methodology,
+               years: list[int] | None) -> list[int]:
+    """The years to score: ``years`` (each must be held), or every year with data."""
+    held = available_years(exact, methodology)
+    if not years:
+        return held
+    missing = sorted(set(years) - set(held))
+    if missing:
+        raise InputError(f"the store holds no data for {', '.join(map(str, missing))} from every "
+                         f"source methodology {methodology.version} uses; years held: "
+                         f"{', '.join(map(str, held))}. Ingest that year's files first "
+                         "(`citygeo status` lists the years held by source).")
+    return sorted(set(years))
+
+
+def year_vintages(store: Store, years: list[int]) -> list[tuple[str | None, bool, list[int]]]:
+    """Years grouped by the boundaries they are scored on: ``(vintage, carried, years)``.
+
+    A year is on the latest vintage whose first year is not after it. ``vintage`` is None
+    for the current boundaries; an earlier vintage linked to the current one by a crosswalk
+    is ``carried`` to the current boundaries.
+    """
+    with store.reader() as con:
+        table = reads.vintages(con)
+        linked = {v for v in table["vintage"] if not reads.crosswalk(
+            con, v, table["vintage"].iloc[-1]).empty} if len(table) > 1 else set()
+    if len(table) < 2:
+        return [(None, False, years)]
+    groups: dict[tuple[str | None, bool], list[int]] = {}
+    current = str(table["vintage"].iloc[-1])
+    for year in years:
+        earlier = table[table["first_year"] <= year]
+        vintage = str((earlier if not earlier.empty else table)["vintage"].iloc[-1])
+        key = (None, False) if vintage == current else (vintage, vintage in linked)
+        groups.setdefault(key, []).append(year)
+    return [(v, c, ys) for (v, c), ys in groups.items()]
+
+
+def _score_by_vintage(store: Store, exact: ScoringInputs, methodology: Methodology,
+                      years: list[int], draws: int, seed: int
+                      ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """Score each group of years on its boundaries; rows say which (``boundary_vintage``)."""
+    with store.reader() as con:
+        ids = reads.vintage_ids(con)
+    parts, district_parts = [], []
+    for vintage, carried, group in year_vintages(store, years):
+        inputs = exact if vintage is None else vintage_inputs(store, methodology, vintage, carried)
+        scores, districts = score_methodology(inputs, methodology, group, draws=draws, seed=seed)
+        on = ids[-1] if ids and (vintage is None or carried) else vintage
+        for frame in (scores, districts):
+            if frame is not None:
+                frame["boundary_vintage"] = on
+                frame["carried_from_vintage"] = vintage if carried else None
+        parts.append(scores)
+        if districts is not None:
+            district_parts.append(districts)
+    scores = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+    districts = (pd.concat(district_parts, ignore_index=True) if len(district_parts) > 1
+                 else (district_parts[0] if district_parts else None))
+    return scores, districts
 
 
 def available_names(inputs: ScoringInputs) -> tuple[set[str], set[str], set[str], set[str]]:
