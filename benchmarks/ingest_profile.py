@@ -66,6 +66,7 @@ def profile_ingest(folder: Path) -> None:
     steps = [(ingest, "read_boundaries", "boundaries: read + validate (GeoPackage, pandas)"),
              (boundaries, "_warn_overlaps", "  of which the overlap check"),
              (ingest, "_write_frames", "boundaries: write neighbourhoods etc. to the store"),
+             (ingest, "write_outlines", "  of which display + district outlines (outlines.py)"),
              (ingest, "ingest_points", "incidents: whole ingest_points"),
              (points, "_stage_csv", "  sniff encoding + view over read_csv (text)"),
              (points, "_polygons", "  read the polygons back as WKB"),
