@@ -6,7 +6,8 @@ Run from the repository root, after ``benchmarks/ingest.py`` has generated the c
     PYTHONPATH=. python benchmarks/ingest_profile.py --small    # 500 x 50,000
 
 Three parts, each in this one process, one after the other (no code of citygeo is changed:
-the steps are timed by wrapping the functions ``ingest_city`` calls):
+the steps are timed by wrapping the functions ``ingest_city`` calls; ``--workdir`` names
+another folder made by ``benchmarks/ingest.py``):
 
 1. ``ingest_city`` on the benchmark config into a fresh store, every step's wall and CPU time
    (process CPU, all threads). The grid runs in a worker thread while DuckDB reads the file,
@@ -58,20 +59,24 @@ def wrap(module: Any, name: str, label: str) -> None:
 
 def profile_ingest(folder: Path) -> None:
     """Part 1: ``ingest_city`` with every step timed."""
-    from citygeo import ingest
-    from citygeo.ingest import points
+    from citygeo.ingest import boundaries, points
+    from citygeo.ingest import city as ingest
     from citygeo.store import Store
 
     steps = [(ingest, "read_boundaries", "boundaries: read + validate (GeoPackage, pandas)"),
+             (boundaries, "_warn_overlaps", "  of which the overlap check"),
              (ingest, "_write_frames", "boundaries: write neighbourhoods etc. to the store"),
+             (ingest, "write_outlines", "  of which display + district outlines (outlines.py)"),
              (ingest, "ingest_points", "incidents: whole ingest_points"),
              (points, "_stage_csv", "  sniff encoding + view over read_csv (text)"),
              (points, "_polygons", "  read the polygons back as WKB"),
              (points, "cell_grid", "  grid: classify cells (worker thread, overlaps the read)"),
-             (points, "_parse", "  read + parse the CSV (all_varchar, casts) into a temp table"),
+             (points, "_parse_typed", "  typed read of the CSV (coordinates as DOUBLE)"),
+             (points, "_parse", "  text read + parse of the CSV (all_varchar, casts)"),
              (points, "_validate", "  validation scan + duplicate ids"),
              (points, "_load_cells", "  upload the decided cells"),
-             (points, "_assign", "  assignment: anti-join + spatial join of undecided points"),
+             (points, "_assign", "  assignment: undecided points, GEOS prepared polygons"),
+             (points, "assign_points", "    of which GEOS (points R-tree, prepared polygons)"),
              (points, "_insert", "  insert into incidents (one thread)"),
              (ingest, "_counts", "counts of what was loaded")]
     for module, name, label in steps:
@@ -145,8 +150,9 @@ def main() -> None:
     parser.add_argument("--small", action="store_true", help="500 x 50,000 instead of 5,000 x 1 M")
     parser.add_argument("--repeat", type=int, default=3, help="runs of each CSV read")
     parser.add_argument("--only", choices=list(PARTS), action="append", help="run only these parts")
+    parser.add_argument("--workdir", type=Path, help="where benchmarks/ingest.py put the city")
     args = parser.parse_args()
-    folder = Path(f"/tmp/citygeo-bench-{'small' if args.small else 'default'}")
+    folder = args.workdir or Path(f"/tmp/citygeo-bench-{'small' if args.small else 'default'}")
     if not (folder / "city.toml").is_file():
         raise SystemExit(f"no city in {folder}: run benchmarks/ingest.py first")
     print(f"load average before: {os.getloadavg()}", flush=True)

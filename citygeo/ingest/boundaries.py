@@ -65,12 +65,13 @@ def load_boundaries(frame: gpd.GeoDataFrame, spec: BoundariesSpec, *,
     result = result.to_crs(WGS84)
     _check_lonlat(result, path)
     crs = _projected_crs(projected_crs) if projected_crs else result.estimate_utm_crs().to_string()
-    result["area_km2"] = result.to_crs(crs).area.to_numpy() / 1e6
+    projected = result.geometry.to_crs(crs).to_numpy()
+    result["area_km2"] = shapely.area(projected) / 1e6
     zero = result["area_km2"] <= 1e-9
     if zero.any():
         raise InputError(format_problems(f"{path}: neighbourhoods with zero area:",
                                          [f"{n}" for n in result.loc[zero, "nid"]]))
-    _warn_overlaps(result, crs, path, warnings)
+    _warn_overlaps(result, projected, path, warnings)
     log.info("read %d neighbourhoods from %s", len(result), path)
     return result[["nid", "name", "district", "population", "area_km2", "geometry"]]
 
@@ -153,16 +154,22 @@ def _check_lonlat(frame: gpd.GeoDataFrame, path: Path) -> None:
                        "the file's CRS (or source_crs) is probably wrong.")
 
 
-def _warn_overlaps(frame: gpd.GeoDataFrame, crs: str, path: Path, warnings: list[str]) -> None:
-    projected = frame.to_crs(crs)
-    tree = shapely.STRtree(projected.geometry.to_numpy())
-    left, right = tree.query(projected.geometry.to_numpy(), predicate="overlaps")
-    within_l, within_r = tree.query(projected.geometry.to_numpy(), predicate="contains")
+def _warn_overlaps(frame: gpd.GeoDataFrame, geoms: np.ndarray, path: Path,
+                   warnings: list[str]) -> None:
+    """Warn about pairs of neighbourhoods that overlap by more than 1 m² (``geoms``: projected).
+
+    A valid polygonal coverage (``shapely.coverage_is_valid``: no two interiors intersect,
+    shared edges match) has no overlaps at all, so the two pairwise queries run only when the
+    coverage check fails; it takes a fraction of their time (benchmarks/README.md)."""
+    if shapely.coverage_is_valid(geoms):
+        return
+    tree = shapely.STRtree(geoms)
+    left, right = tree.query(geoms, predicate="overlaps")
+    within_l, within_r = tree.query(geoms, predicate="contains")
     pairs = {(a, b) for a, b in zip(left, right, strict=True) if a < b}
     pairs |= {(a, b) for a, b in zip(within_l, within_r, strict=True) if a != b}
     if not pairs:
         return
-    geoms = projected.geometry.to_numpy()
     reported = []
     for a, b in sorted(pairs):
         overlap = shapely.area(shapely.intersection(geoms[a], geoms[b]))

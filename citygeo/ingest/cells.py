@@ -183,3 +183,43 @@ def _group_codes(polygons: np.ndarray, flat: np.ndarray, count: int, x0: float, 
     first[group] = polygon
     codes[1:][one] = first[one]
     return codes
+
+
+ASSIGN_CHUNK = 1 << 21
+"""Points per batch in :func:`assign_points` (bounds the shapely points held at once)."""
+
+
+def assign_points(polygons: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Index of the first polygon each point ``(x, y)`` intersects; :data:`EMPTY` for none.
+
+    Exact GEOS predicates on prepared polygons, as ``geopandas.sjoin`` probes them: the points
+    of a batch go into an R-tree and each polygon asks it for the points it intersects
+    (boundary included). A point on a border shared by several polygons, or in an overlap,
+    gets the smallest index: with polygons in code order, the smallest code wins.
+
+    Parameters
+    ----------
+    polygons
+        The neighbourhoods (shapely); prepared in place.
+    x, y
+        Point coordinates in the polygons' CRS (finite).
+
+    Returns
+    -------
+    numpy.ndarray
+        One ``int64`` per point: a polygon index, or :data:`EMPTY`.
+    """
+    polygons = np.asarray(polygons, dtype=object)
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    none = np.iinfo(np.int64).max
+    found = np.full(len(x), none, dtype=np.int64)
+    if len(polygons) == 0 or len(x) == 0:
+        return np.full(len(x), EMPTY, dtype=np.int64)
+    shapely.prepare(polygons)
+    for start in range(0, len(x), ASSIGN_CHUNK):
+        stop = min(start + ASSIGN_CHUNK, len(x))
+        tree = shapely.STRtree(shapely.points(x[start:stop], y[start:stop]))
+        polygon, point = tree.query(polygons, predicate="intersects")
+        np.minimum.at(found, point + start, polygon)
+    found[found == none] = EMPTY
+    return found

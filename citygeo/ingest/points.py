@@ -1,11 +1,12 @@
 """Incidents and assets: read points, validate them, assign them to neighbourhoods in DuckDB.
 
-Point-in-polygon assignment runs in DuckDB, never in a Python loop, in two parts:
+Point-in-polygon assignment is vectorised, never a Python loop, in two parts:
 
 1. A grid pre-filter (:mod:`citygeo.ingest.cells`): points in a cell that lies wholly in the
-   interior of one neighbourhood (or in none) get its answer by an integer hash join.
-2. Every other point (near a border, or where neighbourhoods overlap) goes through a DuckDB
-   spatial join (``ST_Intersects`` with the R-tree ``SPATIAL_JOIN`` operator).
+   interior of one neighbourhood (or in none) get its answer by an integer hash join in DuckDB.
+2. Every other point (near a border, or where neighbourhoods overlap) is fetched as arrays and
+   tested exactly by GEOS on prepared polygons (:func:`citygeo.ingest.cells.assign_points`,
+   ``intersects``: a point on a border is in both neighbourhoods).
 
 A point on a border shared by two neighbourhoods goes to the one whose code (``nid``) sorts
 first, so assignment is deterministic; the grid never decides such points.
@@ -15,7 +16,9 @@ The file is read once, in parallel, into a table of the parsed values (no line n
 single ordered scan, so row ``rowid`` is record ``rowid`` of the file (DuckDB preserves
 insertion order for a one-table ``SELECT``): line ``rowid + 2`` of a CSV (after the header),
 feature ``rowid + 1`` of a vector file. The raw text of a bad value is read again, with line
-numbers, only when a message needs it.
+numbers, only when a message needs it. A CSV is read with its coordinates typed as numbers
+first (:func:`_parse_typed`); if any value is not one, it is read again as text
+(:func:`_parse`), which words every message.
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ import shapely
 
 from citygeo.config import PointsSpec
 from citygeo.errors import CRSError, InputError, StoreError, format_problems
-from citygeo.ingest.cells import CellGrid, cell_grid
+from citygeo.ingest.cells import EMPTY, CellGrid, assign_points, cell_grid
 from citygeo.ingest.columns import text_series
 from citygeo.ingest.dates import (DateColumn, DateReading, bad_dates_problem, groups_from_rows,
                                   infer_reading, reading_from_format, sql_date, summary_sql,
@@ -53,8 +56,13 @@ _PTS = "__citygeo_points"
 _CELLS = "__citygeo_cells"
 _CELL_FRAME = "__citygeo_cells_frame"
 _ASSIGN = "__citygeo_assign"
+_ASSIGN_FRAME = "__citygeo_assign_frame"
 _MERGED = "__citygeo_merged"
+_REJECTS = "__citygeo_rejects"
+_REJECT_SCANS = "__citygeo_reject_scans"
 _EXAMPLES = 5
+TYPED_READ = True
+"""Read a CSV's coordinates as numbers first (:func:`_parse_typed`); False: always as text."""
 _FUTURE_GRACE_DAYS = 1
 
 
@@ -74,8 +82,9 @@ def ingest_points(con: Connection, spec: PointsSpec, source_id: str | None,
                   warnings: list[str], *, today: pd.Timestamp | None = None) -> PointsResult:
     """Load one points file into ``incidents`` or ``assets`` (neighbourhoods must be loaded)."""
     require_file(spec.path, spec.kind)
+    encoding = None
     if spec.path.suffix.lower() in _CSV_SUFFIXES:
-        _stage_csv(con, spec, warnings)
+        encoding = _stage_csv(con, spec, warnings)
     else:
         _stage_vector(con, spec, warnings)
     try:
@@ -84,8 +93,10 @@ def ingest_points(con: Connection, spec: PointsSpec, source_id: str | None,
         with ThreadPoolExecutor(max_workers=1) as pool:
             # The grid (Python, one core) is computed while DuckDB reads the file.
             polygons = _polygons(con)
-            grid_job = pool.submit(cell_grid, shapely.from_wkb([wkb for _, wkb in polygons]))
-            _parse(con, spec, warnings)
+            shapes = shapely.from_wkb([wkb for _, wkb in polygons])
+            grid_job = pool.submit(cell_grid, shapes)
+            if not (encoding and TYPED_READ and _parse_typed(con, spec, encoding)):
+                _parse(con, spec, warnings)
             grid = grid_job.result()
         reading = _date_reading(con, spec, warnings)
         base = _validate(con, spec, warnings, today or pd.Timestamp.today().normalize(), reading)
@@ -95,7 +106,7 @@ def ingest_points(con: Connection, spec: PointsSpec, source_id: str | None,
     if spec.x and spec.crs and not _is_vector(spec):
         base = _transform(con, spec)
     merged = _merge_repeated_ids(con, spec, warnings)
-    _assign(con, grid)
+    _assign(con, grid, shapes, [nid for nid, _ in polygons])
     assigned, outside, total = _insert(con, spec, source_id, grid, base, reading)
     if outside:
         warnings.append(f"{spec.path.name}: {outside:,} of {total:,} points fall in no "
@@ -107,7 +118,8 @@ def ingest_points(con: Connection, spec: PointsSpec, source_id: str | None,
     return PointsResult(spec.path, spec.kind, total, assigned, outside, merged)
 
 
-def _stage_csv(con: Connection, spec: PointsSpec, warnings: list[str]) -> None:
+def _stage_csv(con: Connection, spec: PointsSpec, warnings: list[str]) -> str:
+    """The text view of the CSV; returns the encoding DuckDB reads it with."""
     encoding, _ = sniff_text(spec.path)
     duck_encoding = {"utf-16": "utf-16", "cp1252": "latin-1"}.get(encoding, "utf-8")
     if encoding == "cp1252":
@@ -121,6 +133,7 @@ def _stage_csv(con: Connection, spec: PointsSpec, warnings: list[str]) -> None:
         con.execute(f"CREATE OR REPLACE TEMP VIEW {_RAW} AS SELECT * FROM {source}")
     except DatabaseError as err:
         raise InputError(f"{spec.path}: cannot read this {spec.kind} CSV: {err}") from err
+    return duck_encoding
 
 
 def _csv_source(path: str, encoding: str) -> str:
@@ -250,6 +263,56 @@ def _parse(con: Connection, spec: PointsSpec, warnings: list[str]) -> None:
         con.execute(f"CREATE OR REPLACE TEMP TABLE {_PARSED} AS SELECT {select} FROM {_RAW}")
     except DatabaseError as err:
         raise InputError(f"{spec.path}: cannot read this {spec.kind} CSV: {err}") from err
+
+
+def _parse_typed(con: Connection, spec: PointsSpec, encoding: str) -> bool:
+    """The fast path of :func:`_parse`: DuckDB reads the coordinates as ``DOUBLE`` itself.
+
+    Every other column is read as text, as in the text path. A value the reader cannot take
+    as a number (a decimal comma, a word, a ragged line...) is set aside by ``store_rejects``
+    instead of failing (a failed statement would abort the writer's transaction); if any
+    was, the typed table is dropped and False returned: the text path then reads the file
+    and words every message exactly as before. A value the reader does take is the number
+    the text path's cast gives (both are DuckDB's parser; surrounding blanks are skipped, a
+    number holds no comma, so ``__commas`` is 0). Returns True when the parsed table is built.
+    """
+    xcol, ycol = _coordinate_columns(spec)
+    kept = [c for c in dict.fromkeys([spec.id, spec.category, spec.name, spec.formal, spec.themes])
+            if c]
+    types = ", ".join(f"'{_sql_text(c)}': 'DOUBLE'" for c in dict.fromkeys([xcol, ycol]))
+    typed = [f"{quote_ident(xcol)} AS __x", f"{quote_ident(ycol)} AS __y"]
+    if spec.kind == "incidents" and spec.date:
+        typed.append(f"NULLIF(trim({quote_ident(spec.date)}), '') AS __date_text")
+    typed.append("0::UTINYINT AS __commas")
+    select = ", ".join([*(quote_ident(c) for c in kept), *typed])
+    source = (f"read_csv('{_sql_text(str(spec.path))}', header = true, "
+              f"encoding = '{_sql_text(encoding)}', auto_type_candidates = ['VARCHAR'], "
+              f"types = {{{types}}}, store_rejects = true, rejects_table = '{_REJECTS}', "
+              f"rejects_scan = '{_REJECT_SCANS}')")
+    _drop_rejects(con)
+    try:  # errors at bind time (e.g. another reading of the header) leave the transaction usable
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {_PARSED} AS SELECT {select} FROM {source}")
+    except DatabaseError as err:
+        try:
+            con.execute("SELECT 1")
+        except DatabaseError:  # failed while reading: the transaction is lost, stop here
+            raise InputError(f"{spec.path}: cannot read this {spec.kind} CSV: {err}") from err
+        _drop_rejects(con)
+        log.debug("%s: typed read refused; reading as text", spec.path, exc_info=True)
+        return False
+    try:
+        rejected = con.execute(f"SELECT count(*) FROM {_REJECTS}").fetchone()[0]
+    finally:
+        _drop_rejects(con)
+    if rejected:
+        con.execute(f"DROP TABLE {_PARSED}")
+        log.info("%s: %d values not read as numbers; reading as text", spec.path, rejected)
+        return False
+    return True
+
+
+def _drop_rejects(con: Connection) -> None:
+    con.execute(f"DROP TABLE IF EXISTS {_REJECTS}; DROP TABLE IF EXISTS {_REJECT_SCANS}")
 
 
 def _drop_raw(con: Connection) -> None:
@@ -514,15 +577,26 @@ def _transform(con: Connection, spec: PointsSpec) -> int:
     return int(base)
 
 
-def _assign(con: Connection, grid: CellGrid) -> None:
+def _assign(con: Connection, grid: CellGrid, shapes: np.ndarray, nids: list[str]) -> None:
     """``(rowid, smallest nid)`` of each point the grid leaves undecided that lies in a
-    neighbourhood."""
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {_ASSIGN} AS "
-                f"SELECT u.__row, min(n.nid) AS nid FROM (SELECT p.rowid AS __row, p.__x, p.__y "
-                f"FROM {_PARSED} p ANTI JOIN {_CELLS} c ON c.cell = "
-                f"{grid.sql_cell('p.__x', 'p.__y')}) u "
-                "JOIN neighbourhoods n ON ST_Intersects(n.geom, ST_Point(u.__x, u.__y)) "
-                "GROUP BY u.__row")
+    neighbourhood (``shapes[i]`` is the polygon of ``nids[i]``, in ``nid`` order).
+
+    The undecided points are fetched as arrays and tested by GEOS on prepared polygons
+    (:func:`citygeo.ingest.cells.assign_points`); DuckDB's ``SPATIAL_JOIN`` tests the full
+    polygon for every candidate and took 3-5 times as long (benchmarks/README.md)."""
+    rows = con.execute(f"SELECT p.rowid AS __row, p.__x, p.__y FROM {_PARSED} p ANTI JOIN "
+                       f"{_CELLS} c ON c.cell = {grid.sql_cell('p.__x', 'p.__y')}").fetchnumpy()
+    codes = assign_points(shapes, rows["__x"], rows["__y"])
+    inside = codes != EMPTY
+    frame = pd.DataFrame({"__row": np.asarray(rows["__row"])[inside],
+                          "nid": pd.array(np.asarray(nids, dtype=object)[codes[inside]],
+                                          dtype="string")})
+    con.register(_ASSIGN_FRAME, frame)
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {_ASSIGN} AS SELECT __row, nid "
+                    f"FROM {_ASSIGN_FRAME}")
+    finally:
+        con.unregister(_ASSIGN_FRAME)
 
 
 def _outside_everywhere(con: Connection, spec: PointsSpec, total: int) -> InputError:

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from citygeo.errors import StoreError
-from citygeo.scoring.methodology import Methodology, canonical_json, methodology_sha256
 from citygeo.store.database import Connection, DatabaseError, quote_ident
+
+if TYPE_CHECKING:  # the scoring package (esda, libpysal) loads only where scores are written
+    from citygeo.scoring.methodology import Methodology
 
 
 def replace_table(con: Connection, table: str, frame: pd.DataFrame,
@@ -74,6 +77,8 @@ def _sql_type(series: pd.Series) -> str:
 def write_scores(con: Connection, methodology: Methodology, scores: pd.DataFrame,
                  note: str | None = None) -> None:
     """Record the methodology and replace its score rows for the years in ``scores``."""
+    from citygeo.scoring.methodology import canonical_json, methodology_sha256
+
     sha = methodology_sha256(methodology)
     con.execute("DELETE FROM methodologies WHERE sha256 = ?", [sha])
     con.execute("INSERT INTO methodologies VALUES (?, ?, ?, ?, ?)",
