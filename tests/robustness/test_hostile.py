@@ -76,7 +76,7 @@ def test_points_file_name_with_quotes_becomes_ids(full_city: SmallCity,
 
 # What may be interpolated into SQL text: quoted identifiers, the modules' own constants and
 # SQL fragments they build from constants and quoted identifiers (never raw user text).
-_SAFE = re.compile(r"^(quote_ident\(.*\)|_RAW|_PTS|_PARSED|_CELLS|_ASSIGN|_MERGED|_CELL_FRAME|xy\[[01]\]|grid\.sql_cell\(.*\)|_CURRENT_METHODOLOGIES|_FRAME|source|names|values|parsed|"
+_SAFE = re.compile(r"^(quote_ident\(.*\)|_RAW|_PTS|_PARSED|_CELLS|_ASSIGN|_ASSIGN_FRAME|_REJECTS|_REJECT_SCANS|_MERGED|_CELL_FRAME|xy\[[01]\]|grid\.sql_cell\(.*\)|_CURRENT_METHODOLOGIES|_FRAME|source|names|values|parsed|"
                    r"table|view|col|xcol|ycol|geom|ident|date|"
                    r"category|formal|themes|select|where|clauses|columns|extra|sqltype|"
                    r"_date_expr\(.*\)|_text\(.*\)|', '\.join\((cols|exprs|select)\)|"
