@@ -63,22 +63,24 @@ def profile_ingest(folder: Path) -> None:
     from citygeo.ingest import city as ingest
     from citygeo.store import Store
 
-    steps = [(ingest, "read_boundaries", "boundaries: read + validate (GeoPackage, pandas)"),
-             (boundaries, "_warn_overlaps", "  of which the overlap check"),
-             (ingest, "_write_frames", "boundaries: write neighbourhoods etc. to the store"),
-             (ingest, "write_outlines", "  of which display + district outlines (outlines.py)"),
-             (ingest, "ingest_points", "incidents: whole ingest_points"),
-             (points, "_stage_csv", "  sniff encoding + view over read_csv (text)"),
-             (points, "_polygons", "  read the polygons back as WKB"),
-             (points, "cell_grid", "  grid: classify cells (worker thread, overlaps the read)"),
-             (points, "_parse_typed", "  typed read of the CSV (coordinates as DOUBLE)"),
-             (points, "_parse", "  text read + parse of the CSV (all_varchar, casts)"),
-             (points, "_validate", "  validation scan + duplicate ids"),
-             (points, "_load_cells", "  upload the decided cells"),
-             (points, "_assign", "  assignment: undecided points, GEOS prepared polygons"),
-             (points, "assign_points", "    of which GEOS (points R-tree, prepared polygons)"),
-             (points, "_insert", "  insert into incidents (one thread)"),
-             (ingest, "_counts", "counts of what was loaded")]
+    steps = [
+        (ingest, "read_boundaries", "boundaries: read + validate (GeoPackage, pandas)"),
+        (boundaries, "_warn_overlaps", "  of which the overlap check"),
+        (ingest, "_write_frames", "boundaries: write neighbourhoods etc. to the store"),
+        (ingest, "write_outlines", "  of which display + district outlines (outlines.py)"),
+        (ingest, "ingest_points", "incidents: whole ingest_points"),
+        (points, "_stage_csv", "  sniff encoding + view over read_csv (text)"),
+        (points, "_polygons", "  read the polygons back as WKB"),
+        (points, "cell_grid", "  grid: classify cells (worker thread, overlaps the read)"),
+        (points, "_parse_typed", "  typed read of the CSV (coordinates as DOUBLE)"),
+        (points, "_parse", "  text read + parse of the CSV (all_varchar, casts)"),
+        (points, "_validate", "  validation scan + duplicate ids"),
+        (points, "_load_cells", "  upload the decided cells"),
+        (points, "_assign", "  assignment: undecided points, GEOS prepared polygons"),
+        (points, "assign_points", "    of which GEOS (points R-tree, prepared polygons)"),
+        (points, "_insert", "  insert into incidents (one thread)"),
+        (ingest, "_counts", "counts of what was loaded"),
+    ]
     for module, name, label in steps:
         wrap(module, name, label)
     store_path = folder / "store_profile.duckdb"
@@ -96,10 +98,12 @@ def profile_reads(folder: Path, repeat: int) -> None:
 
     spec = load_city_config(folder / "city.toml").points[0]
     csv = str(spec.path).replace("'", "''")
-    typed = (f"CREATE OR REPLACE TEMP TABLE typed AS SELECT incident_id, category, lon AS __x, "
-             f"lat AS __y, date AS __date FROM read_csv('{csv}', header = true, columns = "
-             "{'incident_id': 'VARCHAR', 'date': 'DATE', 'category': 'VARCHAR', "
-             "'lon': 'DOUBLE', 'lat': 'DOUBLE'})")
+    typed = (
+        f"CREATE OR REPLACE TEMP TABLE typed AS SELECT incident_id, category, lon AS __x, "
+        f"lat AS __y, date AS __date FROM read_csv('{csv}', header = true, columns = "
+        "{'incident_id': 'VARCHAR', 'date': 'DATE', 'category': 'VARCHAR', "
+        "'lon': 'DOUBLE', 'lat': 'DOUBLE'})"
+    )
     scratch = folder / "scratch_reads.duckdb"
     scratch.unlink(missing_ok=True)
     con = connect(str(scratch))
@@ -133,16 +137,20 @@ def profile_script(folder: Path) -> None:
     with timed("script: read_csv(engine='pyarrow')"):
         table = pd.read_csv(folder / "incidents.csv", engine="pyarrow")
     with timed("script: points_from_xy"):
-        pts = gpd.GeoDataFrame(table, geometry=gpd.points_from_xy(table["lon"], table["lat"]),
-                               crs=hoods.crs)
+        pts = gpd.GeoDataFrame(
+            table, geometry=gpd.points_from_xy(table["lon"], table["lat"]), crs=hoods.crs
+        )
     with timed("script: sjoin(within, how=left)"):
         joined = gpd.sjoin(pts, hoods, predicate="within", how="left")
     with timed("script: to_parquet"):
         joined.drop(columns="index_right").to_parquet(folder / "script_profile.parquet")
 
 
-PARTS: dict[str, Callable[..., None]] = {"ingest": profile_ingest, "reads": profile_reads,
-                                        "script": profile_script}
+PARTS: dict[str, Callable[..., None]] = {
+    "ingest": profile_ingest,
+    "reads": profile_reads,
+    "script": profile_script,
+}
 
 
 def main() -> None:

@@ -114,10 +114,19 @@ def count_column(measure_id: str) -> str:
     """The column holding the events or assets a measure is built on (``n__<measure id>``)."""
     return f"n__{measure_id}"
 
+
 # The tables whose rows an ingest report and `citygeo status` count.
 COUNTED_TABLES: tuple[str, ...] = (
-    "neighbourhoods", "indicator_values", "incidents", "assets", "stakeholders",
-    "survey_responses", "online_signals", "consultations", "sources")
+    "neighbourhoods",
+    "indicator_values",
+    "incidents",
+    "assets",
+    "stakeholders",
+    "survey_responses",
+    "online_signals",
+    "consultations",
+    "sources",
+)
 
 
 def is_missing(value: object) -> bool:

@@ -14,14 +14,22 @@ from tests.fixtures.city import SmallCity, run_cli
 from tests.fixtures.methodologies import PROTECTIVE_ONLY, RISK_ONLY
 
 
-@pytest.mark.parametrize("text,scored,missing", [(RISK_ONLY, "risk", "protective"),
-                                                 (PROTECTIVE_ONLY, "protective", "risk")])
-def test_one_index_scores_end_to_end(small_city: SmallCity, capsys: pytest.CaptureFixture[str],
-                                     text: str, scored: str, missing: str) -> None:
-    assert run_cli(["ingest", str(small_city.config), "--store", str(small_city.store)], capsys)[0] == 0
+@pytest.mark.parametrize(
+    "text,scored,missing",
+    [(RISK_ONLY, "risk", "protective"), (PROTECTIVE_ONLY, "protective", "risk")],
+)
+def test_one_index_scores_end_to_end(
+    small_city: SmallCity, capsys: pytest.CaptureFixture[str], text: str, scored: str, missing: str
+) -> None:
+    assert (
+        run_cli(["ingest", str(small_city.config), "--store", str(small_city.store)], capsys)[0]
+        == 0
+    )
     method = small_city.write("one.toml", text)
-    code, _, err = run_cli(["score", "--store", str(small_city.store), "--methodology", str(method),
-                            "--draws", "20"], capsys)
+    code, _, err = run_cli(
+        ["score", "--store", str(small_city.store), "--methodology", str(method), "--draws", "20"],
+        capsys,
+    )
     assert code == 0, err
     store = Store(small_city.store)
     scores = read_scores(store)
@@ -31,8 +39,12 @@ def test_one_index_scores_end_to_end(small_city: SmallCity, capsys: pytest.Captu
     if missing == "risk":
         assert scores["risk_rank_p05"].isna().all()
     out = small_city.folder / "one.gpkg"
-    assert run_cli(["export", "--format", "gpkg", "--out", str(out), "--store", str(store.path)],
-                   capsys)[0] == 0
+    assert (
+        run_cli(
+            ["export", "--format", "gpkg", "--out", str(out), "--store", str(store.path)], capsys
+        )[0]
+        == 0
+    )
     exported = gpd.read_file(out)
     assert exported[f"{missing}_score"].isna().all() and exported[f"{scored}_score"].notna().all()
     p = profile(load(store), "N5")

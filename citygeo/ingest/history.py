@@ -24,6 +24,7 @@ from citygeo.store.reads import DEFAULT_SOURCE, YEAR_OF, held_years
 # Registers: current state per source, keyed by their id column.
 REGISTER_ID: dict[str, str] = {"assets": "asset_id", "stakeholders": "stakeholder_id"}
 
+
 def _kept(table: str) -> str:
     return f"__kept_{table}"
 
@@ -36,10 +37,14 @@ def migrate(con: Connection) -> None:
             continue
         ensure_columns(con, table, {"source_id": "VARCHAR"})
         if table == "indicator_values":
-            con.execute("UPDATE indicator_values v SET source_id = i.source_id FROM indicators i "
-                        "WHERE v.source_id IS NULL AND i.indicator = v.indicator")
-        con.execute(f"UPDATE {quote_ident(table)} SET source_id = ? WHERE source_id IS NULL",
-                    [DEFAULT_SOURCE[table]])
+            con.execute(
+                "UPDATE indicator_values v SET source_id = i.source_id FROM indicators i "
+                "WHERE v.source_id IS NULL AND i.indicator = v.indicator"
+            )
+        con.execute(
+            f"UPDATE {quote_ident(table)} SET source_id = ? WHERE source_id IS NULL",
+            [DEFAULT_SOURCE[table]],
+        )
     for table in REGISTER_ID:
         ensure_columns(con, table, {"confirmed_on": "DATE"})
     ensure_columns(con, "sources", {"collected_config": "VARCHAR"})
@@ -53,21 +58,26 @@ def follow_history(con: Connection, warnings: list[str] | None = None) -> None:
     for _, source, year, _ in held_years(con):
         newest[source] = max(year, newest.get(source, year))
     for source_id, configured, stored in con.execute(
-            "SELECT source_id, collected_config, collected FROM sources ORDER BY 1").fetchall():
+        "SELECT source_id, collected_config, collected FROM sources ORDER BY 1"
+    ).fetchall():
         value = collected_with_history(configured, newest.get(source_id))
         if value != stored:
             con.execute("UPDATE sources SET collected = ? WHERE source_id = ?", [value, source_id])
         if warnings is not None and value != (configured or ""):
             said = f"the config says {configured}" if configured else "the config gives none"
-            warnings.append(f"source {source_id!r}: collected taken as {value}, the newest year "
-                            f"ingested for it ({said}); set [sources.{source_id}] collected to "
-                            "a later date to be more precise")
+            warnings.append(
+                f"source {source_id!r}: collected taken as {value}, the newest year "
+                f"ingested for it ({said}); set [sources.{source_id}] collected to "
+                "a later date to be more precise"
+            )
 
 
 def set_aside(con: Connection, table: str) -> None:
     """Move every row of ``table`` to a temporary table (the new rows are written next)."""
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {quote_ident(_kept(table))} AS "
-                f"SELECT * FROM {quote_ident(table)}")
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {quote_ident(_kept(table))} AS "
+        f"SELECT * FROM {quote_ident(table)}"
+    )
     con.execute(f"DELETE FROM {quote_ident(table)}")
 
 
@@ -77,25 +87,35 @@ def restore(con: Connection, table: str, default_source: str | None = None) -> l
     Year-keyed tables keep every (source, year) the new rows do not hold; registers keep
     every source the new rows do not hold. New rows without a source get ``default_source``.
     """
-    con.execute(f"UPDATE {quote_ident(table)} SET source_id = ? WHERE source_id IS NULL",
-                [default_source or DEFAULT_SOURCE[table]])
+    con.execute(
+        f"UPDATE {quote_ident(table)} SET source_id = ? WHERE source_id IS NULL",
+        [default_source or DEFAULT_SOURCE[table]],
+    )
     dropped: list[str] = []
     if table in YEAR_OF:
         # constant fragments only (the year of a row, from YEAR_OF); names are quoted
-        where = (f"NOT EXISTS (SELECT 1 FROM {quote_ident(table)} n WHERE n.source_id IS NOT "
-                 f"DISTINCT FROM k.source_id AND {_on('n', YEAR_OF[table])} IS NOT DISTINCT FROM "
-                 f"{_on('k', YEAR_OF[table])})")
+        where = (
+            f"NOT EXISTS (SELECT 1 FROM {quote_ident(table)} n WHERE n.source_id IS NOT "
+            f"DISTINCT FROM k.source_id AND {_on('n', YEAR_OF[table])} IS NOT DISTINCT FROM "
+            f"{_on('k', YEAR_OF[table])})"
+        )
     else:
-        dropped = [f"{row[0]} (source {row[1]}, last confirmed {row[2]})" for row in con.execute(
-            f"SELECT k.{quote_ident(REGISTER_ID[table])}, k.source_id, k.confirmed_on "
-            f"FROM {quote_ident(_kept(table))} k "
-            f"WHERE k.source_id IN (SELECT source_id FROM {quote_ident(table)}) "
-            f"AND k.{quote_ident(REGISTER_ID[table])} NOT IN "
-            f"(SELECT {quote_ident(REGISTER_ID[table])} FROM {quote_ident(table)} "
-            f"WHERE {quote_ident(REGISTER_ID[table])} IS NOT NULL) ORDER BY 1").fetchall()]
+        dropped = [
+            f"{row[0]} (source {row[1]}, last confirmed {row[2]})"
+            for row in con.execute(
+                f"SELECT k.{quote_ident(REGISTER_ID[table])}, k.source_id, k.confirmed_on "
+                f"FROM {quote_ident(_kept(table))} k "
+                f"WHERE k.source_id IN (SELECT source_id FROM {quote_ident(table)}) "
+                f"AND k.{quote_ident(REGISTER_ID[table])} NOT IN "
+                f"(SELECT {quote_ident(REGISTER_ID[table])} FROM {quote_ident(table)} "
+                f"WHERE {quote_ident(REGISTER_ID[table])} IS NOT NULL) ORDER BY 1"
+            ).fetchall()
+        ]
         where = f"k.source_id NOT IN (SELECT DISTINCT source_id FROM {quote_ident(table)})"
-    con.execute(f"INSERT INTO {quote_ident(table)} BY NAME SELECT * FROM "
-                f"{quote_ident(_kept(table))} k WHERE {where}")
+    con.execute(
+        f"INSERT INTO {quote_ident(table)} BY NAME SELECT * FROM "
+        f"{quote_ident(_kept(table))} k WHERE {where}"
+    )
     con.execute(f"DROP TABLE {quote_ident(_kept(table))}")
     return dropped
 
@@ -110,13 +130,18 @@ def _on(alias: str, expression: str) -> str:
 
 def confirm(con: Connection, table: str, today: date) -> None:
     """Date the rows a register delivered in this ingest (those not dated yet)."""
-    con.execute(f"UPDATE {quote_ident(table)} SET confirmed_on = ? WHERE confirmed_on IS NULL",
-                [today])
+    con.execute(
+        f"UPDATE {quote_ident(table)} SET confirmed_on = ? WHERE confirmed_on IS NULL", [today]
+    )
 
 
 def _tables(con: Connection) -> set[str]:
-    return {r[0] for r in con.execute(
-        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'").fetchall()}
+    return {
+        r[0]
+        for r in con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'"
+        ).fetchall()
+    }
 
 
 @dataclass(frozen=True)
@@ -134,12 +159,16 @@ def remove_source_year(con: Connection, source_id: str, year: int) -> Removed:
     held = held_years(con)
     sources = sorted({s for _, s, _, _ in held})
     if source_id not in sources:
-        raise InputError(f"the store holds no source {source_id!r}; sources with yearly data: "
-                         f"{', '.join(sources) or 'none'}. Pass one of them to --source.")
+        raise InputError(
+            f"the store holds no source {source_id!r}; sources with yearly data: "
+            f"{', '.join(sources) or 'none'}. Pass one of them to --source."
+        )
     years = sorted({y for _, s, y, _ in held if s == source_id})
     if year not in years:
-        raise InputError(f"source {source_id!r} holds no data for {year}; its years: "
-                         f"{', '.join(map(str, years))}. Pass one of them to --year.")
+        raise InputError(
+            f"source {source_id!r} holds no data for {year}; its years: "
+            f"{', '.join(map(str, years))}. Pass one of them to --year."
+        )
     rows: dict[str, int] = {}
     for table, s, y, n in held:
         if s == source_id and y == year:
@@ -152,9 +181,10 @@ def remove_source_year(con: Connection, source_id: str, year: int) -> Removed:
 
 def clear_store(con: Connection) -> None:
     """Drop every table (``--rebuild``): the ingest then writes the city from scratch."""
-    for (table,) in con.execute("SELECT table_name FROM information_schema.tables "
-                                "WHERE table_schema = 'main' AND table_type = 'BASE TABLE'"
-                                ).fetchall():
+    for (table,) in con.execute(
+        "SELECT table_name FROM information_schema.tables "
+        "WHERE table_schema = 'main' AND table_type = 'BASE TABLE'"
+    ).fetchall():
         con.execute(f"DROP TABLE {quote_ident(table)}")
 
 

@@ -90,8 +90,14 @@ class PointsResult:
     merged: int = 0
 
 
-def ingest_points(con: Connection, spec: PointsSpec, source_id: str | None,
-                  warnings: list[str], *, today: pd.Timestamp | None = None) -> PointsResult:
+def ingest_points(
+    con: Connection,
+    spec: PointsSpec,
+    source_id: str | None,
+    warnings: list[str],
+    *,
+    today: pd.Timestamp | None = None,
+) -> PointsResult:
     """Load one points file into ``incidents`` or ``assets`` (neighbourhoods must be loaded)."""
     require_file(spec.path, spec.kind)
     encoding = None
@@ -121,12 +127,18 @@ def ingest_points(con: Connection, spec: PointsSpec, source_id: str | None,
     _assign(con, grid, shapes, [nid for nid, _ in polygons])
     assigned, outside, total = _insert(con, spec, source_id, grid, base, reading)
     if outside:
-        warnings.append(f"{spec.path.name}: {outside:,} of {total:,} points fall in no "
-                        "neighbourhood; they are kept in the store without a neighbourhood")
-    log.info("assigned %d %s to neighbourhoods; %d outside (%s)", assigned, spec.kind, outside, spec.path)
-    con.execute(f"DROP TABLE IF EXISTS {_PARSED}; DROP TABLE IF EXISTS {_PTS}; "
-                f"DROP TABLE IF EXISTS {_CELLS}; DROP TABLE IF EXISTS {_ASSIGN}; "
-                f"DROP TABLE IF EXISTS {_MERGED}")
+        warnings.append(
+            f"{spec.path.name}: {outside:,} of {total:,} points fall in no "
+            "neighbourhood; they are kept in the store without a neighbourhood"
+        )
+    log.info(
+        "assigned %d %s to neighbourhoods; %d outside (%s)", assigned, spec.kind, outside, spec.path
+    )
+    con.execute(
+        f"DROP TABLE IF EXISTS {_PARSED}; DROP TABLE IF EXISTS {_PTS}; "
+        f"DROP TABLE IF EXISTS {_CELLS}; DROP TABLE IF EXISTS {_ASSIGN}; "
+        f"DROP TABLE IF EXISTS {_MERGED}"
+    )
     return PointsResult(spec.path, spec.kind, total, assigned, outside, merged)
 
 
@@ -135,8 +147,10 @@ def _stage_csv(con: Connection, spec: PointsSpec, warnings: list[str]) -> str:
     encoding, _ = sniff_text(spec.path)
     duck_encoding = {"utf-16": "utf-16", "cp1252": "latin-1"}.get(encoding, "utf-8")
     if encoding == "cp1252":
-        warnings.append(f"{spec.path.name}: not UTF-8; read as Windows-1252 (Latin-1). Check "
-                        "accented letters, or save the file as UTF-8.")
+        warnings.append(
+            f"{spec.path.name}: not UTF-8; read as Windows-1252 (Latin-1). Check "
+            "accented letters, or save the file as UTF-8."
+        )
     # A view (views take no parameters: the path is an escaped SQL string literal); the file
     # is read by _parse, in parallel, keeping only the named columns, and read again only
     # for the text of bad values in messages.
@@ -150,15 +164,19 @@ def _stage_csv(con: Connection, spec: PointsSpec, warnings: list[str]) -> str:
 
 def _csv_source(path: str, encoding: str) -> str:
     """``read_csv(...)`` over ``path`` with every value as text (literals escaped)."""
-    return (f"read_csv('{_sql_text(path)}', all_varchar = true, header = true, "
-            f"encoding = '{_sql_text(encoding)}')")
+    return (
+        f"read_csv('{_sql_text(path)}', all_varchar = true, header = true, "
+        f"encoding = '{_sql_text(encoding)}')"
+    )
 
 
 def _stage_vector(con: Connection, spec: PointsSpec, warnings: list[str]) -> None:
     frame = read_vector(spec.path, spec.kind, layer=spec.layer, warnings=warnings)
     if frame.crs is None and not spec.crs:
-        raise CRSError(f"{spec.path}: the points file carries no CRS; add `crs = \"EPSG:…\"` "
-                       "to this [[points]] entry.")
+        raise CRSError(
+            f'{spec.path}: the points file carries no CRS; add `crs = "EPSG:…"` '
+            "to this [[points]] entry."
+        )
     if frame.crs is None:
         frame = frame.set_crs(spec.crs)
     bad = ~frame.geometry.geom_type.isin(["Point"]) | frame.geometry.is_empty
@@ -166,8 +184,9 @@ def _stage_vector(con: Connection, spec: PointsSpec, warnings: list[str]) -> Non
         rows = ", ".join(str(i + 1) for i in bad.to_numpy().nonzero()[0][:10])
         raise InputError(f"{spec.path}: features {rows} are not single points.")
     frame = frame.to_crs("EPSG:4326")
-    table = pd.DataFrame({c: text_series(frame[c])
-                          for c in frame.columns if c != frame.geometry.name})
+    table = pd.DataFrame(
+        {c: text_series(frame[c]) for c in frame.columns if c != frame.geometry.name}
+    )
     table["__lon"] = frame.geometry.x.map(repr)
     table["__lat"] = frame.geometry.y.map(repr)
     con.register(_FRAME, table)
@@ -176,10 +195,6 @@ def _stage_vector(con: Connection, spec: PointsSpec, warnings: list[str]) -> Non
 
 def _columns(con: Connection) -> list[str]:
     return [r[0] for r in con.execute(f"DESCRIBE {_RAW}").fetchall()]
-
-
-
-
 
 
 def _require(columns: list[str], spec: PointsSpec) -> None:
@@ -191,16 +206,10 @@ def _require(columns: list[str], spec: PointsSpec) -> None:
         if not _is_vector(spec):
             _raise_if_ragged(spec)
         have = ", ".join(c for c in columns if not c.startswith("__"))
-        raise InputError(f"{spec.path}: the {spec.kind} file has no column "
-                         f"{', '.join(repr(c) for c in missing)} (columns found: {have}).")
-
-
-
-
-
-
-
-
+        raise InputError(
+            f"{spec.path}: the {spec.kind} file has no column "
+            f"{', '.join(repr(c) for c in missing)} (columns found: {have})."
+        )
 
 
 def _coordinate_expr(column: str) -> str:
@@ -208,8 +217,10 @@ def _coordinate_expr(column: str) -> str:
 
     NaN and infinity parse too; validation rejects them (``isfinite``)."""
     col = quote_ident(column)
-    return (f"coalesce(TRY_CAST(trim({col}) AS DOUBLE), "
-            f"TRY_CAST(replace(trim({col}), ',', '.') AS DOUBLE))")
+    return (
+        f"coalesce(TRY_CAST(trim({col}) AS DOUBLE), "
+        f"TRY_CAST(replace(trim({col}), ',', '.') AS DOUBLE))"
+    )
 
 
 def _parse(con: Connection, spec: PointsSpec, warnings: list[str]) -> None:
@@ -224,14 +235,16 @@ def _parse(con: Connection, spec: PointsSpec, warnings: list[str]) -> None:
     reading may accept. Row ``rowid`` is record ``rowid`` of the file (see the module notes).
     """
     xcol, ycol = _coordinate_columns(spec)
-    kept = [c for c in dict.fromkeys([spec.id, spec.category, spec.name, spec.formal, spec.themes])
-            if c]
+    kept = [
+        c for c in dict.fromkeys([spec.id, spec.category, spec.name, spec.formal, spec.themes]) if c
+    ]
     typed = [f"{_coordinate_expr(xcol)} AS __x", f"{_coordinate_expr(ycol)} AS __y"]
     if spec.kind == "incidents" and spec.date:
         typed.append(f"NULLIF(trim({quote_ident(spec.date)}), '') AS __date_text")
     if not _is_vector(spec):
-        xcomma, ycomma = (f"coalesce(contains({quote_ident(c)}, ','), false)::UTINYINT"
-                          for c in (xcol, ycol))
+        xcomma, ycomma = (
+            f"coalesce(contains({quote_ident(c)}, ','), false)::UTINYINT" for c in (xcol, ycol)
+        )
         typed.append(f"({xcomma} + 2 * {ycomma}) AS __commas")
     select = ", ".join([*(quote_ident(c) for c in kept), *typed])
     try:
@@ -252,18 +265,21 @@ def _parse_typed(con: Connection, spec: PointsSpec, encoding: str) -> bool:
     number holds no comma, so ``__commas`` is 0). Returns True when the parsed table is built.
     """
     xcol, ycol = _coordinate_columns(spec)
-    kept = [c for c in dict.fromkeys([spec.id, spec.category, spec.name, spec.formal, spec.themes])
-            if c]
+    kept = [
+        c for c in dict.fromkeys([spec.id, spec.category, spec.name, spec.formal, spec.themes]) if c
+    ]
     types = ", ".join(f"'{_sql_text(c)}': 'DOUBLE'" for c in dict.fromkeys([xcol, ycol]))
     typed = [f"{quote_ident(xcol)} AS __x", f"{quote_ident(ycol)} AS __y"]
     if spec.kind == "incidents" and spec.date:
         typed.append(f"NULLIF(trim({quote_ident(spec.date)}), '') AS __date_text")
     typed.append("0::UTINYINT AS __commas")
     select = ", ".join([*(quote_ident(c) for c in kept), *typed])
-    source = (f"read_csv('{_sql_text(str(spec.path))}', header = true, "
-              f"encoding = '{_sql_text(encoding)}', auto_type_candidates = ['VARCHAR'], "
-              f"types = {{{types}}}, store_rejects = true, rejects_table = '{_REJECTS}', "
-              f"rejects_scan = '{_REJECT_SCANS}')")
+    source = (
+        f"read_csv('{_sql_text(str(spec.path))}', header = true, "
+        f"encoding = '{_sql_text(encoding)}', auto_type_candidates = ['VARCHAR'], "
+        f"types = {{{types}}}, store_rejects = true, rejects_table = '{_REJECTS}', "
+        f"rejects_scan = '{_REJECT_SCANS}')"
+    )
     _drop_rejects(con)
     try:  # errors at bind time (e.g. another reading of the header) leave the transaction usable
         con.execute(f"CREATE OR REPLACE TEMP TABLE {_PARSED} AS SELECT {select} FROM {source}")
@@ -296,8 +312,6 @@ def _drop_raw(con: Connection) -> None:
         con.unregister(_FRAME)
 
 
-
-
 def _date_reading(con: Connection, spec: PointsSpec, warnings: list[str]) -> DateReading | None:
     """How to read the date column: ``date_format``, or the format all its values prove.
 
@@ -316,20 +330,6 @@ def _date_reading(con: Connection, spec: PointsSpec, warnings: list[str]) -> Dat
     return reading
 
 
-
-
-
-
-
-
-
-
-
-
-
-
-
-
 def _polygons(con: Connection) -> list[tuple[str, bytes]]:
     """``(nid, WKB)`` of every loaded neighbourhood, in ``nid`` order."""
     rows = con.execute("SELECT nid, ST_AsWKB(geom) FROM neighbourhoods ORDER BY nid").fetchall()
@@ -341,20 +341,32 @@ def _load_cells(con: Connection, grid: CellGrid, nids: list[str]) -> None:
 
     ``nid`` is NULL for an empty cell; cell -1 (outside the grid) is empty too. Cells that
     are not listed are left to the spatial join."""
-    frame = pd.DataFrame({"cell": np.append(grid.cells, -1).astype(np.int32),
-                          "code": np.append(grid.codes, -1).astype(np.int32)})
-    codes = pd.DataFrame({"code": np.arange(len(nids), dtype=np.int32),
-                          "nid": pd.array(nids, dtype="string")})
+    frame = pd.DataFrame(
+        {
+            "cell": np.append(grid.cells, -1).astype(np.int32),
+            "code": np.append(grid.codes, -1).astype(np.int32),
+        }
+    )
+    codes = pd.DataFrame(
+        {"code": np.arange(len(nids), dtype=np.int32), "nid": pd.array(nids, dtype="string")}
+    )
     con.register(_CELL_FRAME, frame)
     con.register(_CELL_FRAME + "_nids", codes)
     try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {_CELLS} AS SELECT c.cell, h.nid "
-                    f"FROM {_CELL_FRAME} c LEFT JOIN {_CELL_FRAME}_nids h USING (code)")
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {_CELLS} AS SELECT c.cell, h.nid "
+            f"FROM {_CELL_FRAME} c LEFT JOIN {_CELL_FRAME}_nids h USING (code)"
+        )
     finally:
         con.unregister(_CELL_FRAME)
         con.unregister(_CELL_FRAME + "_nids")
-    log.debug("grid pre-filter: %d x %d cells of %.6f, %d decided", grid.nx, grid.ny, grid.size,
-              len(grid.cells))
+    log.debug(
+        "grid pre-filter: %d x %d cells of %.6f, %d decided",
+        grid.nx,
+        grid.ny,
+        grid.size,
+        len(grid.cells),
+    )
 
 
 def _transform(con: Connection, spec: PointsSpec) -> int:
@@ -366,16 +378,21 @@ def _transform(con: Connection, spec: PointsSpec) -> int:
     except pyproj.exceptions.CRSError as err:
         raise CRSError(f"[points] crs {spec.crs!r} is not a known CRS: {err}") from err
     geom = "ST_Transform(ST_Point(__x, __y), $crs, 'EPSG:4326', always_xy := true)"
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {_PTS} AS SELECT * EXCLUDE (__g) REPLACE ("
-                f"ST_X(__g) AS __x, ST_Y(__g) AS __y) "
-                f"FROM (SELECT *, {geom} AS __g FROM {_PARSED})",
-                {"crs": crs})
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {_PTS} AS SELECT * EXCLUDE (__g) REPLACE ("
+        f"ST_X(__g) AS __x, ST_Y(__g) AS __y) "
+        f"FROM (SELECT *, {geom} AS __g FROM {_PARSED})",
+        {"crs": crs},
+    )
     con.execute(f"DROP TABLE {_PARSED}; ALTER TABLE {_PTS} RENAME TO {_PARSED}")
-    base, last, total = con.execute(f"SELECT min(rowid), max(rowid), count(*) "
-                                    f"FROM {_PARSED}").fetchone()
+    base, last, total = con.execute(
+        f"SELECT min(rowid), max(rowid), count(*) FROM {_PARSED}"
+    ).fetchone()
     if last - base + 1 != total:  # as in _validate
-        raise StoreError(f"{spec.path}: cannot number the records read (row ids {base}-{last} "
-                         f"for {total} rows); please report this as a bug in citygeo.")
+        raise StoreError(
+            f"{spec.path}: cannot number the records read (row ids {base}-{last} "
+            f"for {total} rows); please report this as a bug in citygeo."
+        )
     return int(base)
 
 
@@ -386,21 +403,25 @@ def _assign(con: Connection, grid: CellGrid, shapes: np.ndarray, nids: list[str]
     The undecided points are fetched as arrays and tested by GEOS on prepared polygons
     (:func:`citygeo.ingest.cells.assign_points`); DuckDB's ``SPATIAL_JOIN`` tests the full
     polygon for every candidate and took 3-5 times as long (benchmarks/README.md)."""
-    rows = con.execute(f"SELECT p.rowid AS __row, p.__x, p.__y FROM {_PARSED} p ANTI JOIN "
-                       f"{_CELLS} c ON c.cell = {grid.sql_cell('p.__x', 'p.__y')}").fetchnumpy()
+    rows = con.execute(
+        f"SELECT p.rowid AS __row, p.__x, p.__y FROM {_PARSED} p ANTI JOIN "
+        f"{_CELLS} c ON c.cell = {grid.sql_cell('p.__x', 'p.__y')}"
+    ).fetchnumpy()
     codes = assign_points(shapes, rows["__x"], rows["__y"])
     inside = codes != EMPTY
-    frame = pd.DataFrame({"__row": np.asarray(rows["__row"])[inside],
-                          "nid": pd.array(np.asarray(nids, dtype=object)[codes[inside]],
-                                          dtype="string")})
+    frame = pd.DataFrame(
+        {
+            "__row": np.asarray(rows["__row"])[inside],
+            "nid": pd.array(np.asarray(nids, dtype=object)[codes[inside]], dtype="string"),
+        }
+    )
     con.register(_ASSIGN_FRAME, frame)
     try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {_ASSIGN} AS SELECT __row, nid "
-                    f"FROM {_ASSIGN_FRAME}")
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {_ASSIGN} AS SELECT __row, nid FROM {_ASSIGN_FRAME}"
+        )
     finally:
         con.unregister(_ASSIGN_FRAME)
-
-
 
 
 def _text(column: str | None, default: str = "NULL") -> str:
@@ -416,22 +437,52 @@ def _row_columns(spec: PointsSpec, base: int, reading: DateReading | None) -> di
     ident = _text(spec.id, f"'{_sql_text(spec.path.stem)}:' || {line}")
     if spec.kind == "incidents":
         category = _text(spec.category, "'incident'")
-        date, precision = ((sql_date("p.__date_text", reading), f"'{reading.precision}'")
-                           if reading is not None else ("NULL::DATE", "NULL::VARCHAR"))
-        return {"incident_id": ident, "occurred_on": date, "date_precision": precision,
-                "category": f"coalesce({category}, 'unspecified')"}
-    formal = (f"CASE lower(trim(p.{quote_ident(spec.formal)})) WHEN 'true' THEN true "
-              "WHEN 'yes' THEN true WHEN '1' THEN true WHEN 'formal' THEN true "
-              "WHEN 'false' THEN false WHEN 'no' THEN false WHEN '0' THEN false "
-              "WHEN 'informal' THEN false ELSE NULL END") if spec.formal else "NULL::BOOLEAN"
-    themes = (f"list_filter(list_transform(string_split(regexp_replace(coalesce(p.{quote_ident(spec.themes)}, ''), "
-              "'[,|]', ';', 'g'), ';'), x -> trim(x)), x -> x <> '')") if spec.themes else "[]::VARCHAR[]"
-    return {"asset_id": ident, "kind": f"coalesce({_text(spec.category)}, 'unspecified')",
-            "name": _text(spec.name, "NULL::VARCHAR"), "formal": formal, "themes": themes}
+        date, precision = (
+            (sql_date("p.__date_text", reading), f"'{reading.precision}'")
+            if reading is not None
+            else ("NULL::DATE", "NULL::VARCHAR")
+        )
+        return {
+            "incident_id": ident,
+            "occurred_on": date,
+            "date_precision": precision,
+            "category": f"coalesce({category}, 'unspecified')",
+        }
+    formal = (
+        (
+            f"CASE lower(trim(p.{quote_ident(spec.formal)})) WHEN 'true' THEN true "
+            "WHEN 'yes' THEN true WHEN '1' THEN true WHEN 'formal' THEN true "
+            "WHEN 'false' THEN false WHEN 'no' THEN false WHEN '0' THEN false "
+            "WHEN 'informal' THEN false ELSE NULL END"
+        )
+        if spec.formal
+        else "NULL::BOOLEAN"
+    )
+    themes = (
+        (
+            f"list_filter(list_transform(string_split(regexp_replace(coalesce(p.{quote_ident(spec.themes)}, ''), "
+            "'[,|]', ';', 'g'), ';'), x -> trim(x)), x -> x <> '')"
+        )
+        if spec.themes
+        else "[]::VARCHAR[]"
+    )
+    return {
+        "asset_id": ident,
+        "kind": f"coalesce({_text(spec.category)}, 'unspecified')",
+        "name": _text(spec.name, "NULL::VARCHAR"),
+        "formal": formal,
+        "themes": themes,
+    }
 
 
-def _insert(con: Connection, spec: PointsSpec, source_id: str | None, grid: CellGrid,
-            base: int, reading: DateReading | None) -> tuple[int, int, int]:
+def _insert(
+    con: Connection,
+    spec: PointsSpec,
+    source_id: str | None,
+    grid: CellGrid,
+    base: int,
+    reading: DateReading | None,
+) -> tuple[int, int, int]:
     """Insert the parsed rows with their neighbourhood; return (assigned, outside, total).
 
     A point's ``nid`` is its grid cell's answer if the cell is decided, else the join's
@@ -446,14 +497,18 @@ def _insert(con: Connection, spec: PointsSpec, source_id: str | None, grid: Cell
     columns = _row_columns(spec, base, reading)
     names = ", ".join(quote_ident(c) for c in columns)
     values = ", ".join(columns.values())
-    extra = (f"ANTI JOIN {_MERGED} m ON m.__row = p.rowid"
-             if spec.duplicate_ids == "count_once" else "")
+    extra = (
+        f"ANTI JOIN {_MERGED} m ON m.__row = p.rowid" if spec.duplicate_ids == "count_once" else ""
+    )
     with _one_thread(con):
-        con.execute(f"INSERT INTO {table} ({names}, geom, nid, source_id) "
-                    f"SELECT {values}, ST_Point(p.__x, p.__y), coalesce(c.nid, a.nid), ? "
-                    f"FROM {_PARSED} p LEFT JOIN {_CELLS} c ON c.cell = "
-                    f"{grid.sql_cell('p.__x', 'p.__y')} "
-                    f"LEFT JOIN {_ASSIGN} a ON a.__row = p.rowid {extra}", [source_id])
+        con.execute(
+            f"INSERT INTO {table} ({names}, geom, nid, source_id) "
+            f"SELECT {values}, ST_Point(p.__x, p.__y), coalesce(c.nid, a.nid), ? "
+            f"FROM {_PARSED} p LEFT JOIN {_CELLS} c ON c.cell = "
+            f"{grid.sql_cell('p.__x', 'p.__y')} "
+            f"LEFT JOIN {_ASSIGN} a ON a.__row = p.rowid {extra}",
+            [source_id],
+        )
     after, assigned_after = con.execute(f"SELECT count(*), count(nid) FROM {table}").fetchone()
     total, assigned = after - before, assigned_after - assigned_before
     if assigned == 0:

@@ -33,7 +33,7 @@ class BoundaryChange:
     first_year: int
     added: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
-    redrawn: dict[str, float] = field(default_factory=dict)   # code → area change (% of old)
+    redrawn: dict[str, float] = field(default_factory=dict)  # code → area change (% of old)
     crosswalk_rows: int = 0
 
     @property
@@ -42,19 +42,35 @@ class BoundaryChange:
 
     def sentence(self) -> str:
         """The ingest report's line about the change."""
-        parts = [f"{len(self.added)} added ({_few(self.added)})" if self.added else "",
-                 f"{len(self.removed)} removed ({_few(self.removed)})" if self.removed else "",
-                 (f"{len(self.redrawn)} redrawn (" + _few([f"{k}: outline changed by "
-                  f"{v:.1f}% of its area" for k, v in self.redrawn.items()]) + ")")
-                 if self.redrawn else ""]
+        parts = [
+            f"{len(self.added)} added ({_few(self.added)})" if self.added else "",
+            f"{len(self.removed)} removed ({_few(self.removed)})" if self.removed else "",
+            (
+                f"{len(self.redrawn)} redrawn ("
+                + _few(
+                    [
+                        f"{k}: outline changed by {v:.1f}% of its area"
+                        for k, v in self.redrawn.items()
+                    ]
+                )
+                + ")"
+            )
+            if self.redrawn
+            else "",
+        ]
         what = "; ".join(p for p in parts if p) or "outlines changed by less than 1% of any area"
-        tail = (f"the crosswalk links the codes ({self.crosswalk_rows} rows): earlier years are "
-                "carried to the new boundaries when they are scored" if self.crosswalk_rows else
-                "earlier years keep the boundaries they were scored on, and change over time "
-                "across the two boundary sets is not comparable; set [boundaries] crosswalk "
-                "(a CSV with columns from, to, weight) to compare them")
-        return (f"the boundaries changed (vintage {self.previous} → {self.vintage}, from "
-                f"{self.first_year}): {what}. {tail}.")
+        tail = (
+            f"the crosswalk links the codes ({self.crosswalk_rows} rows): earlier years are "
+            "carried to the new boundaries when they are scored"
+            if self.crosswalk_rows
+            else "earlier years keep the boundaries they were scored on, and change over time "
+            "across the two boundary sets is not comparable; set [boundaries] crosswalk "
+            "(a CSV with columns from, to, weight) to compare them"
+        )
+        return (
+            f"the boundaries changed (vintage {self.previous} → {self.vintage}, from "
+            f"{self.first_year}): {what}. {tail}."
+        )
 
 
 def _few(items: list[str], limit: int = 8) -> str:
@@ -71,8 +87,14 @@ def vintage_id(hoods: gpd.GeoDataFrame) -> str:
     return digest.hexdigest()[:12]
 
 
-def record_vintage(con: Connection, hoods: gpd.GeoDataFrame, file: Path, first_year: int,
-                   crs: str, crosswalk: Path | None) -> BoundaryChange:
+def record_vintage(
+    con: Connection,
+    hoods: gpd.GeoDataFrame,
+    file: Path,
+    first_year: int,
+    crs: str,
+    crosswalk: Path | None,
+) -> BoundaryChange:
     """Keep ``hoods`` as a vintage (if new) and say how it differs from the previous one."""
     vintage = vintage_id(hoods)
     previous = _previous(con, first_year)
@@ -94,8 +116,10 @@ def record_vintage(con: Connection, hoods: gpd.GeoDataFrame, file: Path, first_y
     if crosswalk is not None:
         table = read_crosswalk(crosswalk, set(old["nid"]), set(hoods["nid"]))
         table["from_vintage"], table["to_vintage"] = previous[0], vintage
-        con.execute("DELETE FROM boundary_crosswalks WHERE from_vintage = ? AND to_vintage = ?",
-                    [previous[0], vintage])
+        con.execute(
+            "DELETE FROM boundary_crosswalks WHERE from_vintage = ? AND to_vintage = ?",
+            [previous[0], vintage],
+        )
         append_rows(con, "boundary_crosswalks", table)
         change.crosswalk_rows = len(table)
     return change
@@ -106,9 +130,11 @@ def _previous(con: Connection, first_year: int) -> tuple[str, gpd.GeoDataFrame] 
     current = reads.neighbourhoods(con, geometry=True)
     if current.empty:
         return None
-    shapes = gpd.GeoDataFrame(current.drop(columns="geom_wkb"),
-                              geometry=shapely.from_wkb(current["geom_wkb"].to_numpy()),
-                              crs="EPSG:4326")
+    shapes = gpd.GeoDataFrame(
+        current.drop(columns="geom_wkb"),
+        geometry=shapely.from_wkb(current["geom_wkb"].to_numpy()),
+        crs="EPSG:4326",
+    )
     vintage = vintage_id(shapes)
     if vintage not in set(reads.vintage_ids(con)):
         years = [y for *_, y, _ in reads.held_years(con)]
@@ -122,14 +148,18 @@ def _previous(con: Connection, first_year: int) -> tuple[str, gpd.GeoDataFrame] 
 
 def _redrawn(old: gpd.GeoDataFrame, new: gpd.GeoDataFrame, crs: str) -> dict[str, float]:
     both = old[["nid", "geometry"]].merge(
-        pd.DataFrame(new[["nid", "geometry"]]), on="nid", suffixes=("_old", "_new"))
+        pd.DataFrame(new[["nid", "geometry"]]), on="nid", suffixes=("_old", "_new")
+    )
     if both.empty:
         return {}
     a = gpd.GeoSeries(both["geometry_old"].to_numpy(), crs="EPSG:4326").to_crs(crs)
     b = gpd.GeoSeries(both["geometry_new"].to_numpy(), crs="EPSG:4326").to_crs(crs)
     moved = a.symmetric_difference(b).area.to_numpy() / a.area.to_numpy()
-    return {str(nid): round(100 * float(share), 1)
-            for nid, share in zip(both["nid"], moved, strict=True) if share > REDRAWN_TOLERANCE}
+    return {
+        str(nid): round(100 * float(share), 1)
+        for nid, share in zip(both["nid"], moved, strict=True)
+        if share > REDRAWN_TOLERANCE
+    }
 
 
 def read_crosswalk(path: Path, old: set[str], new: set[str]) -> pd.DataFrame:
@@ -137,25 +167,34 @@ def read_crosswalk(path: Path, old: set[str], new: set[str]) -> pd.DataFrame:
     table = read_table(path, "crosswalk")
     missing = [c for c in ("from", "to", "weight") if c not in table.columns]
     if missing:
-        raise InputError(f"{path}: the crosswalk needs columns from, to, weight (missing: "
-                         f"{', '.join(missing)}; found: {', '.join(map(str, table.columns))}).")
-    frame = pd.DataFrame({"from_nid": table["from"].astype(str).str.strip(),
-                          "to_nid": table["to"].astype(str).str.strip(),
-                          "weight": pd.to_numeric(table["weight"], errors="coerce")})
+        raise InputError(
+            f"{path}: the crosswalk needs columns from, to, weight (missing: "
+            f"{', '.join(missing)}; found: {', '.join(map(str, table.columns))})."
+        )
+    frame = pd.DataFrame(
+        {
+            "from_nid": table["from"].astype(str).str.strip(),
+            "to_nid": table["to"].astype(str).str.strip(),
+            "weight": pd.to_numeric(table["weight"], errors="coerce"),
+        }
+    )
     problems = []
     for column, known, what in (("from_nid", old, "the previous"), ("to_nid", new, "the new")):
         unknown = sorted(set(frame[column]) - known)
         if unknown:
-            problems.append(f"{len(unknown)} codes in column {column[:-4]!r} are not in {what} "
-                            f"boundaries ({_few(unknown, 5)})")
+            problems.append(
+                f"{len(unknown)} codes in column {column[:-4]!r} are not in {what} "
+                f"boundaries ({_few(unknown, 5)})"
+            )
     bad = frame.index[~frame["weight"].between(0, 1, inclusive="right")].tolist()
     if bad:
-        problems.append(f"{len(bad)} rows have a weight that is not a share in (0, 1] (rows "
-                        f"{_few([str(i + 2) for i in bad], 5)})")
+        problems.append(
+            f"{len(bad)} rows have a weight that is not a share in (0, 1] (rows "
+            f"{_few([str(i + 2) for i in bad], 5)})"
+        )
     if problems:
         raise InputError(f"{path}: " + "; ".join(problems) + ". Fix the crosswalk file.")
     return frame
 
 
-__all__ = ["REDRAWN_TOLERANCE", "BoundaryChange", "read_crosswalk", "record_vintage",
-           "vintage_id"]
+__all__ = ["REDRAWN_TOLERANCE", "BoundaryChange", "read_crosswalk", "record_vintage", "vintage_id"]

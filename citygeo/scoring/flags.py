@@ -14,6 +14,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pandas as pd
 
@@ -25,7 +27,9 @@ from citygeo.scoring.methodology import Methodology
 __all__ = ["build_flags"]
 
 
-def build_flags(prepared: Prepared, methodology: Methodology, domains: np.ndarray) -> list[list[str]]:
+def build_flags(
+    prepared: Prepared, methodology: Methodology, domains: np.ndarray
+) -> list[list[str]]:
     """One list of flag codes per row of ``prepared`` (``domains``: rows × domains)."""
     table = prepared.table
     raw = table.raw.to_numpy(dtype=float)
@@ -88,7 +92,7 @@ def _lists(hits: np.ndarray, codes: np.ndarray) -> list[list[str]]:
     rows, columns = np.nonzero(hits)  # row-major: each row's codes together, in column order
     flat = codes[columns].tolist()
     bounds = np.searchsorted(rows, np.arange(hits.shape[0] + 1)).tolist()
-    return [flat[start:stop] for start, stop in zip(bounds[:-1], bounds[1:])]
+    return [flat[start:stop] for start, stop in itertools.pairwise(bounds)]
 
 
 def flag_counts(flags: pd.Series) -> pd.Series:

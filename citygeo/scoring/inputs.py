@@ -43,5 +43,5 @@ class ScoringInputs:
     incident_counts: pd.DataFrame
     asset_counts: pd.DataFrame
     survey_estimates: pd.DataFrame | None = None
-    weights: "W | None" = None
+    weights: W | None = None
     not_covered: pd.DataFrame | None = None

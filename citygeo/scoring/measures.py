@@ -117,8 +117,12 @@ def _year_set(years: pd.Series) -> set[int]:
 
 
 def build_measures(
-    inputs: ScoringInputs, methodology: Methodology, years: list[int], group: str = DEFAULT_GROUP,
-    *, protect_small_counts: bool = False,
+    inputs: ScoringInputs,
+    methodology: Methodology,
+    years: list[int],
+    group: str = DEFAULT_GROUP,
+    *,
+    protect_small_counts: bool = False,
 ) -> MeasureTable:
     """Compute every raw measure of ``methodology`` for ``years`` (see module notes).
 
@@ -132,9 +136,19 @@ def build_measures(
     rows = _row_frame(hoods, years)
     keys = _RowKeys(rows, years)
     sources = {m.source for m in methodology.measures}
-    indicators = _Keyed(keys, inputs.indicator_values, ("indicator", "grp")) if "indicator" in sources else None
-    incidents = _Keyed(keys, inputs.incident_counts, ("category",)) if "incidents" in sources else None
-    assets = _Keyed(keys, inputs.asset_counts, ("kind", "theme"), yearly=False) if "assets" in sources else None
+    indicators = (
+        _Keyed(keys, inputs.indicator_values, ("indicator", "grp"))
+        if "indicator" in sources
+        else None
+    )
+    incidents = (
+        _Keyed(keys, inputs.incident_counts, ("category",)) if "incidents" in sources else None
+    )
+    assets = (
+        _Keyed(keys, inputs.asset_counts, ("kind", "theme"), yearly=False)
+        if "assets" in sources
+        else None
+    )
     survey = _survey_keyed(keys, inputs.survey_estimates, methodology)
     raw: dict[str, np.ndarray] = {}
     counts: dict[str, np.ndarray] = {}
@@ -165,8 +179,9 @@ def build_measures(
     )
 
 
-def _not_covered(keys: _RowKeys, frame: pd.DataFrame | None,
-                 methodology: Methodology) -> pd.DataFrame | None:
+def _not_covered(
+    keys: _RowKeys, frame: pd.DataFrame | None, methodology: Methodology
+) -> pd.DataFrame | None:
     """Per measure, the rows whose neighbourhood a source of the measure does not cover."""
     if frame is None or frame.empty:
         return None
@@ -234,20 +249,30 @@ def _lookup_table(values: np.ndarray, fill: object) -> np.ndarray:
 class _Keyed:
     """A long input frame with row positions and factorised key columns, computed once."""
 
-    def __init__(self, keys: _RowKeys, frame: pd.DataFrame, columns: tuple[str, ...], yearly: bool = True) -> None:
+    def __init__(
+        self, keys: _RowKeys, frame: pd.DataFrame, columns: tuple[str, ...], yearly: bool = True
+    ) -> None:
         self.keys, self.frame = keys, frame
-        self.pos = keys.positions(frame["nid"], frame["year"]) if yearly else keys.nid_positions(frame["nid"])
+        self.pos = (
+            keys.positions(frame["nid"], frame["year"])
+            if yearly
+            else keys.nid_positions(frame["nid"])
+        )
         self.codes: dict[str, tuple[np.ndarray, pd.Index]] = {}
         self.numbers: dict[str, np.ndarray] = {}
         for column in columns:
-            values = frame[column] if column in frame else pd.Series(DEFAULT_GROUP, index=frame.index)
+            values = (
+                frame[column] if column in frame else pd.Series(DEFAULT_GROUP, index=frame.index)
+            )
             codes, uniques = pd.factorize(values, use_na_sentinel=True)
             self.codes[column] = (codes, pd.Index(uniques))
         self.years_present = _year_set(frame["year"]) if yearly else set()
 
     def numeric(self, column: str) -> np.ndarray:
         if column not in self.numbers:
-            self.numbers[column] = pd.to_numeric(self.frame[column], errors="coerce").to_numpy(dtype=float)
+            self.numbers[column] = pd.to_numeric(self.frame[column], errors="coerce").to_numpy(
+                dtype=float
+            )
         return self.numbers[column]
 
     def mask(self, column: str, wanted: tuple[object, ...] | list[object]) -> np.ndarray:
@@ -285,7 +310,9 @@ class _Keyed:
 
 
 def _indicator(indicators: _Keyed, m: Measure, group: str) -> np.ndarray:
-    selected = indicators.group_mask(indicators.mask("indicator", [m.indicator_name]), m.group or group)
+    selected = indicators.group_mask(
+        indicators.mask("indicator", [m.indicator_name]), m.group or group
+    )
     return indicators.values_at_rows(selected, "value", f"indicator {m.indicator_name!r}")
 
 
@@ -296,8 +323,9 @@ def _denominator(rows: pd.DataFrame, m: Measure) -> np.ndarray:
     return np.where(base > 0, base, np.nan)
 
 
-def _incident_rate(rows: pd.DataFrame, incidents: _Keyed, m: Measure,
-                   protect_below: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+def _incident_rate(
+    rows: pd.DataFrame, incidents: _Keyed, m: Measure, protect_below: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     exact = incidents.summed_at_rows(incidents.mask("category", list(m.categories or ())))
     exact = np.where(rows["year"].isin(incidents.years_present).to_numpy(), exact, np.nan)
     events = exact
@@ -344,12 +372,16 @@ def _asset_rate(rows: pd.DataFrame, assets: _Keyed, m: Measure) -> tuple[np.ndar
     return count / _denominator(rows, m) * scale, count
 
 
-def _survey_keyed(keys: _RowKeys, survey: pd.DataFrame | None, methodology: Methodology) -> _Keyed | None:
+def _survey_keyed(
+    keys: _RowKeys, survey: pd.DataFrame | None, methodology: Methodology
+) -> _Keyed | None:
     if not any(m.source == "survey" for m in methodology.measures):
         return None
     if survey is None:
         first = next(m.id for m in methodology.measures if m.source == "survey")
-        raise InputError(f"measure {first!r} comes from the survey, but no survey estimates were given")
+        raise InputError(
+            f"measure {first!r} comes from the survey, but no survey estimates were given"
+        )
     return _Keyed(keys, survey, ("item", "grp", "statistic"))
 
 
@@ -364,7 +396,9 @@ def _survey(survey: _Keyed, m: Measure, group: str) -> tuple[np.ndarray, np.ndar
         )
     selected = survey.group_mask(selected, group)
     what = f"survey item {m.survey_item!r}"
-    return survey.values_at_rows(selected, "estimate", what), survey.values_at_rows(selected, "n_eff", what)
+    return survey.values_at_rows(selected, "estimate", what), survey.values_at_rows(
+        selected, "n_eff", what
+    )
 
 
 def survey_statistics(methodology: Methodology) -> tuple[str, ...]:

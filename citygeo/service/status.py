@@ -21,13 +21,13 @@ class StoreStatus:
     settings: CitySettings
     counts: dict[str, int]
     indicator_years: list[int]
-    scored: pd.DataFrame          # the current methodology per scored year
+    scored: pd.DataFrame  # the current methodology per scored year
     last_ingest: Any
     last_ingest_warnings: int
-    freshness: pd.DataFrame       # the sources overdue for review on ``as_of``
+    freshness: pd.DataFrame  # the sources overdue for review on ``as_of``
     held: dict[str, dict[str, list[int]]] = field(default_factory=dict)  # source → table → years
     scored_all: pd.DataFrame = field(default_factory=pd.DataFrame)  # every year × methodology
-    vintages: pd.DataFrame = field(default_factory=pd.DataFrame)    # the boundary vintages
+    vintages: pd.DataFrame = field(default_factory=pd.DataFrame)  # the boundary vintages
 
 
 def store_status(store: Store, as_of: date) -> StoreStatus:
@@ -46,6 +46,15 @@ def store_status(store: Store, as_of: date) -> StoreStatus:
     by_source: dict[str, dict[str, list[int]]] = {}
     for table, source, year, _ in held:
         by_source.setdefault(source, {}).setdefault(table, []).append(year)
-    return StoreStatus(settings, counts, years, scored, when,
-                       len((report or {}).get("warnings", [])), overdue, by_source, scored_all,
-                       vintages)
+    return StoreStatus(
+        settings,
+        counts,
+        years,
+        scored,
+        when,
+        len((report or {}).get("warnings", [])),
+        overdue,
+        by_source,
+        scored_all,
+        vintages,
+    )

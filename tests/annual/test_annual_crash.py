@@ -35,10 +35,12 @@ def _kill_mid_write(args: list[str], cwd: Path, store: Path, delay: float) -> bo
 
 
 def test_killed_second_delivery_leaves_the_first_year_as_it_was(
-        small_city: SmallCity, capsys: pytest.CaptureFixture[str]) -> None:
+    small_city: SmallCity, capsys: pytest.CaptureFixture[str]
+) -> None:
     deliver(small_city, 2024)
-    code, _, err = run_cli(["ingest", str(small_city.config), "--store", str(small_city.store)],
-                           capsys)
+    code, _, err = run_cli(
+        ["ingest", str(small_city.config), "--store", str(small_city.store)], capsys
+    )
     assert code == 0, err
     first = small_city.store.read_bytes()
     deliver(small_city, 2025)
@@ -47,7 +49,9 @@ def test_killed_second_delivery_leaves_the_first_year_as_it_was(
     for delay in (0.0, 0.05, 0.2):
         if _kill_mid_write(args, small_city.folder, small_city.store, delay):
             killed += 1
-            assert small_city.store.read_bytes() == first, f"kill at write+{delay}s changed the store"
+            assert small_city.store.read_bytes() == first, (
+                f"kill at write+{delay}s changed the store"
+            )
     assert killed >= 1, "no kill landed in the middle of the write"
     store = Store(small_city.store)
     assert store.query("SELECT DISTINCT year FROM indicator_values")["year"].tolist() == [2024]

@@ -10,13 +10,16 @@ from tests.fixtures.city import SmallCity, file_digest, run_cli
 
 
 def _ingest(city: SmallCity, capsys: pytest.CaptureFixture[str], *extra: str) -> str:
-    code, out, err = run_cli(["ingest", str(city.config), "--store", str(city.store), *extra],
-                             capsys)
+    code, out, err = run_cli(
+        ["ingest", str(city.config), "--store", str(city.store), *extra], capsys
+    )
     assert code == 0, err
     return out
 
 
-def _score(city: SmallCity, capsys: pytest.CaptureFixture[str], *extra: str) -> tuple[int, str, str]:
+def _score(
+    city: SmallCity, capsys: pytest.CaptureFixture[str], *extra: str
+) -> tuple[int, str, str]:
     return run_cli(["score", "--store", str(city.store), "--draws", "20", *extra], capsys)
 
 
@@ -41,20 +44,26 @@ def test_second_delivery_keeps_the_first_years_inputs_and_scores(two_years: Smal
     assert _years(store, "indicator_values") == [2024, 2025]
     assert _years(store, "incidents", "year(occurred_on)") == [2024, 2025]
     # 2024's rows are exactly the first delivery's: 9 × 2 indicators, 1 + 2 + … + 9 incidents.
-    values = store.query("SELECT year, count(*) AS n, sum(value) AS s FROM indicator_values "
-                         "WHERE indicator = 'unemployed_pct' GROUP BY year ORDER BY year")
-    assert values["s"].tolist() == [45.0, 90.0]          # 1..9, then 2 × 1..9
-    incidents = store.query("SELECT year(occurred_on) AS y, count(*) AS n FROM incidents "
-                            "GROUP BY y ORDER BY y")
-    assert incidents["n"].tolist() == [45, 54]           # Σ i, then Σ (i + 1)
-    assert set(store.query("SELECT DISTINCT source_id FROM indicator_values")["source_id"]) == {"census"}
+    values = store.query(
+        "SELECT year, count(*) AS n, sum(value) AS s FROM indicator_values "
+        "WHERE indicator = 'unemployed_pct' GROUP BY year ORDER BY year"
+    )
+    assert values["s"].tolist() == [45.0, 90.0]  # 1..9, then 2 × 1..9
+    incidents = store.query(
+        "SELECT year(occurred_on) AS y, count(*) AS n FROM incidents GROUP BY y ORDER BY y"
+    )
+    assert incidents["n"].tolist() == [45, 54]  # Σ i, then Σ (i + 1)
+    assert set(store.query("SELECT DISTINCT source_id FROM indicator_values")["source_id"]) == {
+        "census"
+    }
     scored = store.query("SELECT DISTINCT year FROM scores ORDER BY year")["year"].tolist()
     assert scored == [2024, 2025]
 
 
 def test_status_lists_every_year_held_and_scored(two_years: SmallCity, capsys) -> None:
-    code, out, _ = run_cli(["status", "--store", str(two_years.store), "--as-of", "2025-06-01"],
-                           capsys)
+    code, out, _ = run_cli(
+        ["status", "--store", str(two_years.store), "--as-of", "2025-06-01"], capsys
+    )
     assert code == 0
     assert "census           indicator_values 2024, 2025" in out
     assert "police           incidents 2024, 2025" in out
@@ -63,15 +72,27 @@ def test_status_lists_every_year_held_and_scored(two_years: SmallCity, capsys) -
 
 def test_rescoring_the_first_year_with_a_new_methodology(two_years: SmallCity, capsys) -> None:
     text = (two_years.folder / "methodology.toml").read_text()
-    two_years.write("methodology2.toml", text.replace('version = "t.1"', 'version = "t.2"')
-                    .replace("weight = 1.0", "weight = 2.0", 1))
-    code, out, err = _score(two_years, capsys, "--year", "2024", "--methodology",
-                            str(two_years.folder / "methodology2.toml"))
+    two_years.write(
+        "methodology2.toml",
+        text.replace('version = "t.1"', 'version = "t.2"').replace(
+            "weight = 1.0", "weight = 2.0", 1
+        ),
+    )
+    code, out, err = _score(
+        two_years,
+        capsys,
+        "--year",
+        "2024",
+        "--methodology",
+        str(two_years.folder / "methodology2.toml"),
+    )
     assert code == 0, err
     assert "scored 9 neighbourhoods × 1 years with methodology t.2" in out
     store = Store(two_years.store)
-    rows = store.query("SELECT s.year, m.version FROM scores s JOIN methodologies m "
-                       "ON m.sha256 = s.methodology_sha256 WHERE grp = 'all' GROUP BY ALL ORDER BY ALL")
+    rows = store.query(
+        "SELECT s.year, m.version FROM scores s JOIN methodologies m "
+        "ON m.sha256 = s.methodology_sha256 WHERE grp = 'all' GROUP BY ALL ORDER BY ALL"
+    )
     assert rows.values.tolist() == [[2024, "t.1"], [2024, "t.2"], [2025, "t.1"]]
     _, status, _ = run_cli(["status", "--store", str(two_years.store)], capsys)
     assert "t.1 (sha256" in status and "2024 (superseded), 2025" in status
@@ -95,15 +116,18 @@ def test_a_year_not_held_is_exit_2_listing_the_held_years(two_years: SmallCity, 
 
 def test_removing_a_source_year_on_purpose(two_years: SmallCity, capsys) -> None:
     store = Store(two_years.store)
-    code, out, err = run_cli(["remove", "--store", str(store.path), "--source", "police",
-                              "--year", "2024"], capsys)
+    code, out, err = run_cli(
+        ["remove", "--store", str(store.path), "--source", "police", "--year", "2024"], capsys
+    )
     assert code == 0, err
     assert "removed police 2024: 45 from incidents" in out
     assert _years(store, "incidents", "year(occurred_on)") == [2025]
-    assert _years(store, "indicator_values") == [2024, 2025]     # other sources untouched
+    assert _years(store, "indicator_values") == [2024, 2025]  # other sources untouched
     digest = file_digest(store.path)
-    for args, words in ((["--source", "nope", "--year", "2024"], "no source 'nope'"),
-                        (["--source", "police", "--year", "2024"], "holds no data for 2024")):
+    for args, words in (
+        (["--source", "nope", "--year", "2024"], "no source 'nope'"),
+        (["--source", "police", "--year", "2024"], "holds no data for 2024"),
+    ):
         code, _, err = run_cli(["remove", "--store", str(store.path), *args], capsys)
         assert code == 2 and words in err and "Traceback" not in err
         assert file_digest(store.path) == digest
