@@ -35,11 +35,11 @@ import shapely
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from citygeo.scoring import parse_methodology  # noqa: E402
-from citygeo.service.scoring import save_scores  # noqa: E402
-from citygeo.store import Store, append_rows  # noqa: E402
+from citygeo.scoring import parse_methodology
+from citygeo.service.scoring import save_scores
+from citygeo.store import Store, append_rows
 
-NAIVE_APP = '''
+NAIVE_APP = """
 import json, os, pandas as pd, pydeck as pdk, streamlit as st
 st.set_page_config(layout="wide")
 frame = pd.read_parquet(os.environ["BENCH_VALUES"])
@@ -56,7 +56,7 @@ b = frame.attrs
 st.pydeck_chart(pdk.Deck(layers=[layer], map_provider=None, initial_view_state=pdk.ViewState(
     longitude=float(os.environ["BENCH_LON"]), latitude=float(os.environ["BENCH_LAT"]), zoom=float(os.environ["BENCH_ZOOM"])),
     tooltip={"text": "{nid}: {value}"}), height=580)
-'''
+"""
 
 
 # -- synthetic cities ---------------------------------------------------------------------------
@@ -71,42 +71,82 @@ def synthetic_city(n: int, seed: int = 7) -> gpd.GeoDataFrame:
     cells = shapely.intersection(cells, box)
     cells = shapely.segmentize(cells, side / np.sqrt(n) / 14)
     coords = shapely.get_coordinates(cells)
-    inner = (coords[:, 0] > x0 + 1e-9) & (coords[:, 0] < x0 + side - 1e-9) & \
-            (coords[:, 1] > y0 + 1e-9) & (coords[:, 1] < y0 + side - 1e-9)
+    inner = (
+        (coords[:, 0] > x0 + 1e-9)
+        & (coords[:, 0] < x0 + side - 1e-9)
+        & (coords[:, 1] > y0 + 1e-9)
+        & (coords[:, 1] < y0 + side - 1e-9)
+    )
     key = np.round(coords * 1e7).astype(np.int64)
     noise = np.sin(key[:, 0] * 12.9898 + key[:, 1] * 78.233) * 43758.5453
     amp = side / np.sqrt(n) / 60
     coords[:, 0] += inner * amp * np.sin(noise)
     coords[:, 1] += inner * amp * np.cos(noise * 1.3)
     cells = shapely.make_valid(shapely.set_coordinates(cells, coords))
-    order = np.argsort(shapely.get_y(shapely.centroid(cells)) * 1e3 + shapely.get_x(shapely.centroid(cells)))
+    order = np.argsort(
+        shapely.get_y(shapely.centroid(cells)) * 1e3 + shapely.get_x(shapely.centroid(cells))
+    )
     cells = cells[order]
     codes = [f"S{i:05d}" for i in range(n)]
     district = (np.arange(n) * 20 // n).astype(int)
-    return gpd.GeoDataFrame({"nid": codes, "name": [f"Synthetic {i}" for i in range(n)],
-                             "district": [f"District {d + 1:02d}" for d in district],
-                             "population": rng.integers(800, 9000, n).astype(float)}, geometry=cells, crs="EPSG:4326")
+    return gpd.GeoDataFrame(
+        {
+            "nid": codes,
+            "name": [f"Synthetic {i}" for i in range(n)],
+            "district": [f"District {d + 1:02d}" for d in district],
+            "population": rng.integers(800, 9000, n).astype(float),
+        },
+        geometry=cells,
+        crs="EPSG:4326",
+    )
 
 
 def build_store(city: gpd.GeoDataFrame, path: Path) -> None:
     """A store holding the synthetic city and one year of made-up scores (fictional: flagged so)."""
     rng = np.random.default_rng(1)
     n = len(city)
-    methodology = parse_methodology({
-        "version": "bench", "domains": [{"id": "a", "index": "risk"}, {"id": "p", "index": "protective"}],
-        "measures": [{"id": "x", "domain": "a", "direction": "risk"}, {"id": "q", "domain": "p", "direction": "protective"}]})
+    methodology = parse_methodology(
+        {
+            "version": "bench",
+            "domains": [{"id": "a", "index": "risk"}, {"id": "p", "index": "protective"}],
+            "measures": [
+                {"id": "x", "domain": "a", "direction": "risk"},
+                {"id": "q", "domain": "p", "direction": "protective"},
+            ],
+        }
+    )
     risk = np.clip(rng.normal(50, 20, n) + np.linspace(-20, 20, n), 0, 100)
     prot = np.clip(rng.normal(50, 20, n), 0, 100)
     rank = pd.Series(risk).rank(ascending=False, method="min").astype(int)
-    scores = pd.DataFrame({
-        "nid": city["nid"], "name": city["name"], "year": 2026, "methodology_version": "bench",
-        "methodology_sha256": "", "risk_score": risk, "risk_rank": rank, "risk_decile": (rank - 1) * 10 // n + 1,
-        "protective_score": prot, "protective_rank": pd.Series(prot).rank(ascending=False, method="min").astype(int),
-        "protective_decile": 1, "typology": np.where(risk > 50, "priority", "resilient"),
-        "risk_rank_p05": np.maximum(rank - 3, 1), "risk_rank_p95": rank + 3, "hotspot": "none",
-        "flags": [[] for _ in range(n)], "grp": "all", "domain__a": risk, "domain__p": prot,
-        "measure__x": risk, "measure__q": prot, "raw__x": risk / 10, "raw__q": prot / 10})
+    scores = pd.DataFrame(
+        {
+            "nid": city["nid"],
+            "name": city["name"],
+            "year": 2026,
+            "methodology_version": "bench",
+            "methodology_sha256": "",
+            "risk_score": risk,
+            "risk_rank": rank,
+            "risk_decile": (rank - 1) * 10 // n + 1,
+            "protective_score": prot,
+            "protective_rank": pd.Series(prot).rank(ascending=False, method="min").astype(int),
+            "protective_decile": 1,
+            "typology": np.where(risk > 50, "priority", "resilient"),
+            "risk_rank_p05": np.maximum(rank - 3, 1),
+            "risk_rank_p95": rank + 3,
+            "hotspot": "none",
+            "flags": [[] for _ in range(n)],
+            "grp": "all",
+            "domain__a": risk,
+            "domain__p": prot,
+            "measure__x": risk,
+            "measure__q": prot,
+            "raw__x": risk / 10,
+            "raw__q": prot / 10,
+        }
+    )
     from citygeo.scoring import methodology_sha256
+
     scores["methodology_sha256"] = methodology_sha256(methodology)
     frame = pd.DataFrame(city.drop(columns="geometry"))
     frame["area_km2"] = 1.0
@@ -115,17 +155,44 @@ def build_store(city: gpd.GeoDataFrame, path: Path) -> None:
     names = sorted(city["district"].unique())
     d_risk = np.clip(rng.normal(50, 20, len(names)), 0, 100)
     d_rank = pd.Series(d_risk).rank(ascending=False, method="min").astype(int)
-    districts = pd.DataFrame({
-        "nid": names, "name": names, "year": 2026, "methodology_version": "bench", "risk_score": d_risk,
-        "risk_rank": d_rank, "risk_decile": 1, "protective_score": 100 - d_risk, "protective_rank": d_rank[::-1].to_numpy(),
-        "protective_decile": 1, "typology": "priority", "risk_rank_p05": d_rank, "risk_rank_p95": d_rank, "hotspot": "none",
-        "flags": [[] for _ in names], "grp": "all", "domain__a": d_risk, "domain__p": 100 - d_risk,
-        "measure__x": d_risk, "measure__q": 100 - d_risk, "raw__x": d_risk / 10, "raw__q": (100 - d_risk) / 10})
+    districts = pd.DataFrame(
+        {
+            "nid": names,
+            "name": names,
+            "year": 2026,
+            "methodology_version": "bench",
+            "risk_score": d_risk,
+            "risk_rank": d_rank,
+            "risk_decile": 1,
+            "protective_score": 100 - d_risk,
+            "protective_rank": d_rank[::-1].to_numpy(),
+            "protective_decile": 1,
+            "typology": "priority",
+            "risk_rank_p05": d_rank,
+            "risk_rank_p95": d_rank,
+            "hotspot": "none",
+            "flags": [[] for _ in names],
+            "grp": "all",
+            "domain__a": d_risk,
+            "domain__p": 100 - d_risk,
+            "measure__x": d_risk,
+            "measure__q": 100 - d_risk,
+            "raw__x": d_risk / 10,
+            "raw__q": (100 - d_risk) / 10,
+        }
+    )
     with Store(path).writer() as con:
         append_rows(con, "neighbourhoods", frame, {"geom": "geom_wkb"})
-        con.execute("INSERT INTO city VALUES ('name', 'Synthetic benchmark city'), ('fictional', 'True')")
-    save_scores(Store(path), methodology, scores, districts.assign(methodology_sha256=scores["methodology_sha256"].iloc[0]),
-                "benchmark")
+        con.execute(
+            "INSERT INTO city VALUES ('name', 'Synthetic benchmark city'), ('fictional', 'True')"
+        )
+    save_scores(
+        Store(path),
+        methodology,
+        scores,
+        districts.assign(methodology_sha256=scores["methodology_sha256"].iloc[0]),
+        "benchmark",
+    )
 
 
 # -- bytes -------------------------------------------------------------------------------------
@@ -136,8 +203,10 @@ def naive_bytes(city: gpd.GeoDataFrame) -> tuple[int, dict[str, object]]:
     geo = orjson.loads(city[["nid", "geometry"]].to_json(drop_id=True))
     for f in geo["features"]:
         f["properties"].update({"value": 50.123456, "fill": [252, 141, 89]})
-    deck = pdk.Deck(layers=[pdk.Layer("GeoJsonLayer", geo, id="n", get_fill_color="properties.fill")],
-                    map_provider=None)
+    deck = pdk.Deck(
+        layers=[pdk.Layer("GeoJsonLayer", geo, id="n", get_fill_color="properties.fill")],
+        map_provider=None,
+    )
     return len(deck.to_json().encode()), geo
 
 
@@ -161,7 +230,9 @@ def our_bytes(store: Path) -> tuple[int, int, int]:
     city = load(Store(store), mode=Mode.PUBLIC)
     year = int(city.current["year"].max())
     methodology = current_methodology(city, year)
-    if len(city.neighbourhoods) > 8000:  # the map page opens on the districts above 8,000 neighbourhoods
+    if (
+        len(city.neighbourhoods) > 8000
+    ):  # the map page opens on the districts above 8,000 neighbourhoods
         table = map_table(district_scores(city, year), "risk_score", None, methodology)
         url = ui_data.district_map_file(*key, Mode.PUBLIC, year, "all")
         layer_id, stroked = "districts", True
@@ -171,9 +242,16 @@ def our_bytes(store: Path) -> tuple[int, int, int]:
         layer_id, stroked = "neighbourhoods", len(table) <= 2000
     fills, _, _ = components.colours_for(table["value"], "risk_score", "quantiles", methodology)
     body = (ui_data.STATIC_DIR / url.rsplit("/", 1)[1]).read_bytes()
-    layer = choropleth_layer(url, layer_id, colours=dict(zip(table["nid"], fills, strict=True)), trigger="risk_score",
-                             stroked=stroked)
-    message = deck([layer], list(ui_data.display_geometry(*key).bounds), "{name} ({nid})\nRisk: {v0}\n{r0}").to_json()
+    layer = choropleth_layer(
+        url,
+        layer_id,
+        colours=dict(zip(table["nid"], fills, strict=True)),
+        trigger="risk_score",
+        stroked=stroked,
+    )
+    message = deck(
+        [layer], list(ui_data.display_geometry(*key).bounds), "{name} ({nid})\nRisk: {v0}\n{r0}"
+    ).to_json()
     return len(body), len(gzip.compress(body, 6)), len(message.encode())
 
 
@@ -183,10 +261,26 @@ def start(script: Path, env: dict[str, str], log: Path) -> tuple[subprocess.Pope
     from tests.browser.conftest import _free_port
 
     port = _free_port()
-    cmd = [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(port),
-           "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"]
-    proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **env}, stdout=log.open("wb"), stderr=subprocess.STDOUT)
+    cmd = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(script),
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+    ]
+    proc = subprocess.Popen(
+        cmd, cwd=ROOT, env={**os.environ, **env}, stdout=log.open("wb"), stderr=subprocess.STDOUT
+    )
     import urllib.request
+
     for _ in range(200):
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2):
@@ -201,12 +295,14 @@ def _shot(page: object) -> np.ndarray:
     from PIL import Image
 
     from tests.browser.helpers import MAP
+
     raw = page.locator(MAP).first.screenshot(timeout=240_000)  # type: ignore[attr-defined]
     return np.asarray(Image.open(io.BytesIO(raw)).convert("RGB")).astype(int)
 
 
 def _painted(page: object, timeout: float = 240) -> np.ndarray:
     from tests.browser.helpers import MAP, distinct_fill_colours
+
     page.wait_for_selector(f"{MAP} canvas", timeout=timeout * 1000)  # type: ignore[attr-defined]
     page.mouse.move(5, 5)  # type: ignore[attr-defined]
     deadline = time.monotonic() + timeout
@@ -255,35 +351,58 @@ def time_page(browser: object, url: str, change_to: str) -> tuple[float, float]:
         context.close()
 
 
-def browser_rows(sizes: list[int], stores: dict[int, Path], cities: dict[int, gpd.GeoDataFrame],
-                 work: Path) -> list[dict[str, object]]:
+def browser_rows(
+    sizes: list[int], stores: dict[int, Path], cities: dict[int, gpd.GeoDataFrame], work: Path
+) -> list[dict[str, object]]:
     from playwright.sync_api import sync_playwright
 
     from tests.browser.conftest import CHROMIUM, LAUNCH_ARGS
+
     (work / "naive_app.py").write_text(NAIVE_APP)
     rows = []
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
         for n in sizes:
-            proc, url = start(ROOT / "app.py", {"CITYGEO_STORE": str(stores[n])}, work / f"ours-{n}.log")
+            proc, url = start(
+                ROOT / "app.py", {"CITYGEO_STORE": str(stores[n])}, work / f"ours-{n}.log"
+            )
             try:
                 ours = time_page(browser, url + "/?measure=risk_score", "Protective index (0–100)")
-                ours_warm = time_page(browser, url + "/?measure=risk_score", "Protective index (0–100)")
+                ours_warm = time_page(
+                    browser, url + "/?measure=risk_score", "Protective index (0–100)"
+                )
             finally:
                 proc.terminate()
                 proc.wait()
-            row: dict[str, object] = {"n": n, "ours_first_cold": ours[0], "ours_first": ours_warm[0],
-                                      "ours_change": ours_warm[1]}
+            row: dict[str, object] = {
+                "n": n,
+                "ours_first_cold": ours[0],
+                "ours_first": ours_warm[0],
+                "ours_change": ours_warm[1],
+            }
             if n <= 5000:
                 city = cities[n]
                 geo_path, values_path = work / f"naive-{n}.geojson", work / f"naive-{n}.parquet"
                 geo_path.write_text(city[["nid", "geometry"]].to_json(drop_id=True))
-                pd.DataFrame({"risk_score": np.linspace(0, 100, n), "protective_score": np.linspace(100, 0, n)}).to_parquet(values_path)
+                pd.DataFrame(
+                    {
+                        "risk_score": np.linspace(0, 100, n),
+                        "protective_score": np.linspace(100, 0, n),
+                    }
+                ).to_parquet(values_path)
                 minx, miny, maxx, maxy = city.total_bounds
                 zoom = np.log2(360 / max(maxx - minx, (maxy - miny) * 1.5)) + 0.6
-                proc, url = start(work / "naive_app.py", {"BENCH_GEOJSON": str(geo_path), "BENCH_VALUES": str(values_path),
-                                                          "BENCH_LON": str((minx + maxx) / 2), "BENCH_LAT": str((miny + maxy) / 2),
-                                                          "BENCH_ZOOM": str(zoom)}, work / f"naive-{n}.log")
+                proc, url = start(
+                    work / "naive_app.py",
+                    {
+                        "BENCH_GEOJSON": str(geo_path),
+                        "BENCH_VALUES": str(values_path),
+                        "BENCH_LON": str((minx + maxx) / 2),
+                        "BENCH_LAT": str((miny + maxy) / 2),
+                        "BENCH_ZOOM": str(zoom),
+                    },
+                    work / f"naive-{n}.log",
+                )
                 try:
                     naive = time_page(browser, url + "/", "protective_score")
                 except Exception as err:  # noqa: BLE001 - a benchmark reports a failed measurement and goes on
@@ -303,8 +422,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--large", action="store_true", help="also the 35,000-neighbourhood city")
     parser.add_argument("--no-browser", action="store_true", help="bytes only")
-    parser.add_argument("--sizes", type=lambda text: [int(n) for n in text.split(",")],
-                        help="comma-separated city sizes (default 150,5000; --large adds 35000)")
+    parser.add_argument(
+        "--sizes",
+        type=lambda text: [int(n) for n in text.split(",")],
+        help="comma-separated city sizes (default 150,5000; --large adds 35000)",
+    )
     args = parser.parse_args()
     sizes = args.sizes or [150, 5000] + ([35000] if args.large else [])
     work = Path(tempfile.mkdtemp(prefix="citygeo-bench-"))
@@ -319,25 +441,43 @@ def main() -> None:
         t1 = time.perf_counter()
         raw, gz, msg = our_bytes(stores[n])
         prep = time.perf_counter() - t1
-        rows.append({"n": n, "vertices": int(shapely.get_num_coordinates(city.geometry.to_numpy()).sum()),
-                     "naive_bytes": naive, "static_raw": raw, "static_gzip": gz, "message": msg,
-                     "ratio": naive / (gz + msg), "prepare_s": prep})
-        print(f"{n:>6} neighbourhoods ({rows[-1]['vertices']:,} vertices, built in {time.perf_counter() - t:.1f} s): "
-              f"naive chart message {naive / 1e6:,.1f} MB; ours {msg / 1e3:.1f} KB message + static file "
-              f"{raw / 1e6:,.2f} MB ({gz / 1e6:,.2f} MB gzipped) = {naive / (gz + msg):,.0f}× less; a field change "
-              f"sends the message only ({naive / msg:,.0f}× less than the naive page's); "
-              f"simplify + write once per store {prep:.1f} s", flush=True)
+        rows.append(
+            {
+                "n": n,
+                "vertices": int(shapely.get_num_coordinates(city.geometry.to_numpy()).sum()),
+                "naive_bytes": naive,
+                "static_raw": raw,
+                "static_gzip": gz,
+                "message": msg,
+                "ratio": naive / (gz + msg),
+                "prepare_s": prep,
+            }
+        )
+        print(
+            f"{n:>6} neighbourhoods ({rows[-1]['vertices']:,} vertices, built in {time.perf_counter() - t:.1f} s): "
+            f"naive chart message {naive / 1e6:,.1f} MB; ours {msg / 1e3:.1f} KB message + static file "
+            f"{raw / 1e6:,.2f} MB ({gz / 1e6:,.2f} MB gzipped) = {naive / (gz + msg):,.0f}× less; a field change "
+            f"sends the message only ({naive / msg:,.0f}× less than the naive page's); "
+            f"simplify + write once per store {prep:.1f} s",
+            flush=True,
+        )
     if not args.no_browser:
         timings = browser_rows(sizes, stores, cities, work)
         base = next((t for t in timings if t["n"] == 150), timings[0])
-        print("\nheadless Chromium (software WebGL), seconds; ratios vs the 150 city and vs the naive page")
+        print(
+            "\nheadless Chromium (software WebGL), seconds; ratios vs the 150 city and vs the naive page"
+        )
         for t in timings:
-            line = (f"{t['n']:>6}: ours first paint {t['ours_first']:.1f} s (cold server {t['ours_first_cold']:.1f} s; "
-                    f"{t['ours_first'] / base['ours_first']:.1f}× the 150 city), measure change → repaint "
-                    f"{t['ours_change']:.1f} s ({t['ours_change'] / base['ours_change']:.1f}×)")
+            line = (
+                f"{t['n']:>6}: ours first paint {t['ours_first']:.1f} s (cold server {t['ours_first_cold']:.1f} s; "
+                f"{t['ours_first'] / base['ours_first']:.1f}× the 150 city), measure change → repaint "
+                f"{t['ours_change']:.1f} s ({t['ours_change'] / base['ours_change']:.1f}×)"
+            )
             if "naive_first" in t:
-                line += (f"; naive first paint {t['naive_first']:.1f} s (ours {t['ours_first'] / t['naive_first']:.2f}×), "
-                         f"naive change {t['naive_change']:.1f} s (ours {t['ours_change'] / t['naive_change']:.2f}×)")
+                line += (
+                    f"; naive first paint {t['naive_first']:.1f} s (ours {t['ours_first'] / t['naive_first']:.2f}×), "
+                    f"naive change {t['naive_change']:.1f} s (ours {t['ours_change'] / t['naive_change']:.2f}×)"
+                )
             print(line, flush=True)
     shutil.rmtree(work, ignore_errors=True)
 

@@ -35,28 +35,35 @@ def synthetic_city(n: int, seed: int = 20261128) -> gpd.GeoDataFrame:
     cols = int(np.ceil(np.sqrt(n)))
     step = 0.004
     ix, iy = np.arange(n) % cols, np.arange(n) // cols
-    centres = shapely.points(-25.0 + ix * step + rng.uniform(-1e-4, 1e-4, n),
-                             -40.0 + iy * step + rng.uniform(-1e-4, 1e-4, n))
+    centres = shapely.points(
+        -25.0 + ix * step + rng.uniform(-1e-4, 1e-4, n),
+        -40.0 + iy * step + rng.uniform(-1e-4, 1e-4, n),
+    )
     polygons = shapely.buffer(centres, step * 0.45, quad_segs=8)  # 33 vertices each
     risk, prot = rng.uniform(0, 100, n), rng.uniform(0, 100, n)
-    flags_pool = np.array(["", "missing:income", "suppressed:hate_rate", "extreme:unemployed_pct"],
-                          dtype=object)
-    frame = pd.DataFrame({
-        "nid": [f"N{i:05d}" for i in range(n)],
-        "name": [f"Neighbourhood {i}" for i in range(n)],
-        "year": 2026,
-        "methodology_version": "2026.1",
-        "methodology_sha256": "ab" * 32,
-        "risk_score": risk, "risk_rank": pd.Series(risk).rank(ascending=False).astype(int),
-        "risk_decile": rng.integers(1, 11, n), "protective_score": prot,
-        "protective_rank": pd.Series(prot).rank(ascending=False).astype(int),
-        "protective_decile": rng.integers(1, 11, n),
-        "typology": rng.choice(["priority", "watch", "strengthen", "resilient"], n),
-        "risk_rank_p05": rng.integers(1, n, n).astype(float),
-        "risk_rank_p95": rng.integers(1, n, n).astype(float),
-        "hotspot": rng.choice(["high-high", "low-low", "none"], n),
-        "flags": [[f for f in rng.choice(flags_pool, 2) if f] for _ in range(n)],
-    })
+    flags_pool = np.array(
+        ["", "missing:income", "suppressed:hate_rate", "extreme:unemployed_pct"], dtype=object
+    )
+    frame = pd.DataFrame(
+        {
+            "nid": [f"N{i:05d}" for i in range(n)],
+            "name": [f"Neighbourhood {i}" for i in range(n)],
+            "year": 2026,
+            "methodology_version": "2026.1",
+            "methodology_sha256": "ab" * 32,
+            "risk_score": risk,
+            "risk_rank": pd.Series(risk).rank(ascending=False).astype(int),
+            "risk_decile": rng.integers(1, 11, n),
+            "protective_score": prot,
+            "protective_rank": pd.Series(prot).rank(ascending=False).astype(int),
+            "protective_decile": rng.integers(1, 11, n),
+            "typology": rng.choice(["priority", "watch", "strengthen", "resilient"], n),
+            "risk_rank_p05": rng.integers(1, n, n).astype(float),
+            "risk_rank_p95": rng.integers(1, n, n).astype(float),
+            "hotspot": rng.choice(["high-high", "low-low", "none"], n),
+            "flags": [[f for f in rng.choice(flags_pool, 2) if f] for _ in range(n)],
+        }
+    )
     for d in range(DOMAINS):
         frame[f"domain__d{d}"] = rng.uniform(0, 100, n)
     for m in range(MEASURES):
@@ -90,21 +97,36 @@ def main() -> None:
     args = parser.parse_args()
     n = 2_500 if args.small else 35_000
     frame = synthetic_city(n)
-    print(f"{n:,} neighbourhoods × {frame.shape[1] - 1} attribute columns, "
-          f"{int(shapely.get_num_coordinates(frame.geometry.to_numpy()).sum()):,} vertices")
-    print(f"{'format':<9}{'citygeo s':>11}{'baseline s':>12}{'ratio':>8}{'citygeo MB':>12}"
-          f"{'baseline MB':>13}   baseline")
-    names = {"geojson": "to_file(GeoJSON)", "gpkg": "to_file(GPKG)", "parquet": "to_parquet",
-             "csv": "DataFrame.to_csv (no geometry)"}
+    print(
+        f"{n:,} neighbourhoods × {frame.shape[1] - 1} attribute columns, "
+        f"{int(shapely.get_num_coordinates(frame.geometry.to_numpy()).sum()):,} vertices"
+    )
+    print(
+        f"{'format':<9}{'citygeo s':>11}{'baseline s':>12}{'ratio':>8}{'citygeo MB':>12}"
+        f"{'baseline MB':>13}   baseline"
+    )
+    names = {
+        "geojson": "to_file(GeoJSON)",
+        "gpkg": "to_file(GPKG)",
+        "parquet": "to_parquet",
+        "csv": "DataFrame.to_csv (no geometry)",
+    }
     with tempfile.TemporaryDirectory(prefix="citygeo-bench-") as folder:
-        for fmt, ext in (("geojson", ".geojson"), ("gpkg", ".gpkg"), ("parquet", ".parquet"),
-                         ("csv", ".csv")):
+        for fmt, ext in (
+            ("geojson", ".geojson"),
+            ("gpkg", ".gpkg"),
+            ("parquet", ".parquet"),
+            ("csv", ".csv"),
+        ):
             mine, theirs = Path(folder) / f"mine{ext}", Path(folder) / f"base{ext}"
-            ours = timed(lambda: write_frame(frame, fmt, mine, force=True))
-            base = timed(lambda: baseline(frame, fmt, theirs))
-            print(f"{fmt:<9}{ours:>11.2f}{base:>12.2f}{ours / base:>7.2f}×"
-                  f"{mine.stat().st_size / 2**20:>12.1f}{theirs.stat().st_size / 2**20:>13.1f}   "
-                  f"{names[fmt]}", flush=True)
+            ours = timed(lambda fmt=fmt, mine=mine: write_frame(frame, fmt, mine, force=True))
+            base = timed(lambda fmt=fmt, theirs=theirs: baseline(frame, fmt, theirs))
+            print(
+                f"{fmt:<9}{ours:>11.2f}{base:>12.2f}{ours / base:>7.2f}×"
+                f"{mine.stat().st_size / 2**20:>12.1f}{theirs.stat().st_size / 2**20:>13.1f}   "
+                f"{names[fmt]}",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

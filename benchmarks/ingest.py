@@ -85,11 +85,15 @@ class Size:
     points: int
 
 
-SIZES = {"small": Size("small", 500, 50_000), "default": Size("default", 5_000, 1_000_000),
-         "large": Size("large", 35_000, 10_000_000)}
+SIZES = {
+    "small": Size("small", 500, 50_000),
+    "default": Size("default", 5_000, 1_000_000),
+    "large": Size("large", 35_000, 10_000_000),
+}
 
 
 # -- generating the city -------------------------------------------------------------------------
+
 
 def outline(rng: np.random.Generator) -> Any:
     """A wobbly ellipse around ``CENTRE`` (the city limits)."""
@@ -97,8 +101,12 @@ def outline(rng: np.random.Generator) -> Any:
 
     theta = np.linspace(0, 2 * np.pi, 721)[:-1]
     phase = rng.uniform(0, 2 * np.pi, 3)
-    radius = (1 + 0.08 * np.sin(3 * theta + phase[0]) + 0.05 * np.sin(5 * theta + phase[1])
-              + 0.02 * np.sin(11 * theta + phase[2]))
+    radius = (
+        1
+        + 0.08 * np.sin(3 * theta + phase[0])
+        + 0.05 * np.sin(5 * theta + phase[1])
+        + 0.02 * np.sin(11 * theta + phase[2])
+    )
     xs = CENTRE[0] + HALF[0] * 0.88 * radius * np.cos(theta)
     ys = CENTRE[1] + HALF[1] * 0.88 * radius * np.sin(theta)
     return shapely.Polygon(np.column_stack([xs, ys]))
@@ -145,23 +153,33 @@ def neighbourhoods(rng: np.random.Generator, limits: Any, count: int) -> Any:
     import shapely
 
     points = seeds(rng, limits, count)
-    cells = shapely.get_parts(shapely.voronoi_polygons(shapely.multipoints(points),
-                                                       extend_to=limits, ordered=True))
+    cells = shapely.get_parts(
+        shapely.voronoi_polygons(shapely.multipoints(points), extend_to=limits, ordered=True)
+    )
     cells = shapely.intersection(cells, limits)
     cell = float(np.sqrt(limits.area / len(points)))  # typical neighbourhood width
     cells = shapely.segmentize(cells, cell / 25)
     cells = shapely.transform(cells, lambda c: np.round(c, 9))  # shared vertices stay identical
     cells = shapely.transform(cells, lambda c: displace(c, cell))
     cells = cells[~shapely.is_empty(cells)]
-    order = np.lexsort((shapely.get_x(shapely.centroid(cells)),
-                        -np.round(shapely.get_y(shapely.centroid(cells)), 2)))
+    order = np.lexsort(
+        (
+            shapely.get_x(shapely.centroid(cells)),
+            -np.round(shapely.get_y(shapely.centroid(cells)), 2),
+        )
+    )
     cells = cells[order]
     codes = [f"N{i:05d}" for i in range(1, len(cells) + 1)]
-    return gpd.GeoDataFrame({"code": codes, "name": [f"Neighbourhood {c[1:]}" for c in codes],
-                             "district": [f"D{int(i * 20 / len(cells)) + 1:02d}"
-                                          for i in range(len(cells))],
-                             "pop": rng.integers(300, 9000, len(cells))},
-                            geometry=cells, crs="EPSG:4326")
+    return gpd.GeoDataFrame(
+        {
+            "code": codes,
+            "name": [f"Neighbourhood {c[1:]}" for c in codes],
+            "district": [f"D{int(i * 20 / len(cells)) + 1:02d}" for i in range(len(cells))],
+            "pop": rng.integers(300, 9000, len(cells)),
+        },
+        geometry=cells,
+        crs="EPSG:4326",
+    )
 
 
 def incident_points(rng: np.random.Generator, limits: Any, count: int) -> pd.DataFrame:
@@ -175,10 +193,15 @@ def incident_points(rng: np.random.Generator, limits: Any, count: int) -> pd.Dat
     xy = np.where(kind < 0.55, clustered, np.where(kind < 0.985, spread, stray))
     days = rng.integers(0, 3 * 365, count)
     dates = (np.datetime64("2023-01-01") + days.astype("timedelta64[D]")).astype(str)
-    return pd.DataFrame({"incident_id": np.char.add("I", np.arange(1, count + 1).astype(str)),
-                         "date": dates,
-                         "category": np.array(CATEGORIES)[rng.integers(0, len(CATEGORIES), count)],
-                         "lon": np.round(xy[:, 0], 7), "lat": np.round(xy[:, 1], 7)})
+    return pd.DataFrame(
+        {
+            "incident_id": np.char.add("I", np.arange(1, count + 1).astype(str)),
+            "date": dates,
+            "category": np.array(CATEGORIES)[rng.integers(0, len(CATEGORIES), count)],
+            "lon": np.round(xy[:, 0], 7),
+            "lat": np.round(xy[:, 1], 7),
+        }
+    )
 
 
 CITY_TOML = """\
@@ -231,17 +254,22 @@ def generate(folder: Path, size: Size, seed: int) -> None:
     table = incident_points(rng, limits, size.points)
     con = duckdb.connect()
     con.register("incidents", table)
-    con.execute(f"COPY (SELECT * FROM incidents) TO '{folder / 'incidents.csv'}' (HEADER, DELIMITER ',')")
+    con.execute(
+        f"COPY (SELECT * FROM incidents) TO '{folder / 'incidents.csv'}' (HEADER, DELIMITER ',')"
+    )
     con.close()
     (folder / "city.toml").write_text(CITY_TOML.format(size=size.name, points=POINTS_TOML))
     (folder / "city_nopoints.toml").write_text(CITY_TOML.format(size=size.name, points=""))
     vertices = int(sum(len(g.exterior.coords) for g in hoods.geometry))
     manifest.write_text(json.dumps(wanted))
-    print(f"generated {len(hoods):,} neighbourhoods ({vertices / len(hoods):.0f} vertices each on "
-          f"average) and {len(table):,} incidents in {time.perf_counter() - started:.0f} s")
+    print(
+        f"generated {len(hoods):,} neighbourhoods ({vertices / len(hoods):.0f} vertices each on "
+        f"average) and {len(table):,} incidents in {time.perf_counter() - started:.0f} s"
+    )
 
 
 # -- the measured steps (each in a fresh process) --------------------------------------------
+
 
 def _rss_now_mb() -> float:
     pages = int(Path("/proc/self/statm").read_text().split()[1])
@@ -263,7 +291,7 @@ def step_citygeo(folder: Path, with_points: bool) -> dict[str, Any]:
     of ``ingest_city`` (the store committed, checkpointed, fsynced and swapped in), so it
     also carries the small commit of the boundaries: a conservative figure.
     """
-    import citygeo.ingest as ingest
+    from citygeo import ingest
     from citygeo.store import Store
 
     store_path = folder / ("store.duckdb" if with_points else "store_nopoints.duckdb")
@@ -282,15 +310,20 @@ def step_citygeo(folder: Path, with_points: bool) -> dict[str, Any]:
     started, cpu = time.perf_counter(), time.process_time()
     report = ingest.ingest_city(config, Store(store_path))
     ended, cpu_ended = time.perf_counter(), time.process_time()
-    result: dict[str, Any] = {"seconds": ended - started, "cpu": cpu_ended - cpu,
-                              "rss_before_mb": before, "peak_mb": _peak_mb(),
-                              "store_mb": store_path.stat().st_size / 2**20,
-                              "citygeo": str(Path(ingest.__file__).parent.parent)}
+    result: dict[str, Any] = {
+        "seconds": ended - started,
+        "cpu": cpu_ended - cpu,
+        "rss_before_mb": before,
+        "peak_mb": _peak_mb(),
+        "store_mb": store_path.stat().st_size / 2**20,
+        "citygeo": str(Path(ingest.__file__).parent.parent),
+    }
     if with_points:
         result["incident_seconds"] = ended - marks[0][0]
         result["incident_cpu"] = cpu_ended - marks[0][1]
-        counts = Store(store_path).query("SELECT nid, count(*) AS n FROM incidents "
-                                         "WHERE nid IS NOT NULL GROUP BY nid")
+        counts = Store(store_path).query(
+            "SELECT nid, count(*) AS n FROM incidents WHERE nid IS NOT NULL GROUP BY nid"
+        )
         counts.to_parquet(folder / "counts-citygeo.parquet")
         result["rows"] = report.points[0]["rows"]
         result["assigned"] = report.points[0]["assigned"]
@@ -312,30 +345,51 @@ def step_duckdb_join(folder: Path) -> dict[str, Any]:
 
     hoods = _hoods_frame(folder)
     con = connect(":memory:")
-    con.register("hoods_frame", pd.DataFrame({"nid": hoods["nid"].to_numpy(dtype=object),
-                                              "wkb": shapely.to_wkb(hoods.geometry.to_numpy())}))
+    con.register(
+        "hoods_frame",
+        pd.DataFrame(
+            {
+                "nid": hoods["nid"].to_numpy(dtype=object),
+                "wkb": shapely.to_wkb(hoods.geometry.to_numpy()),
+            }
+        ),
+    )
     con.execute("CREATE TABLE hoods AS SELECT nid, ST_GeomFromWKB(wkb) AS geom FROM hoods_frame")
     con.unregister("hoods_frame")
     del hoods
-    con.execute("CREATE TABLE pts AS SELECT incident_id, ST_Point(lon, lat) AS geom FROM "
-                "read_csv(?, header = true, columns = {'incident_id': 'VARCHAR', 'date': 'VARCHAR', "
-                "'category': 'VARCHAR', 'lon': 'DOUBLE', 'lat': 'DOUBLE'})",
-                [str(folder / "incidents.csv")])
+    con.execute(
+        "CREATE TABLE pts AS SELECT incident_id, ST_Point(lon, lat) AS geom FROM "
+        "read_csv(?, header = true, columns = {'incident_id': 'VARCHAR', 'date': 'VARCHAR', "
+        "'category': 'VARCHAR', 'lon': 'DOUBLE', 'lat': 'DOUBLE'})",
+        [str(folder / "incidents.csv")],
+    )
     rows = con.execute("SELECT count(*) FROM pts").fetchone()[0]
     before = _rss_now_mb()
     started, cpu = time.perf_counter(), time.process_time()
-    matched = con.execute("SELECT count(*) FROM pts p JOIN hoods n "
-                          "ON ST_Intersects(n.geom, p.geom)").fetchone()[0]
+    matched = con.execute(
+        "SELECT count(*) FROM pts p JOIN hoods n ON ST_Intersects(n.geom, p.geom)"
+    ).fetchone()[0]
     seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     peak = _peak_mb()
-    plan = "\n".join(r[1] for r in con.execute(
-        "EXPLAIN SELECT count(*) FROM pts p JOIN hoods n ON ST_Intersects(n.geom, p.geom)").fetchall())
+    plan = "\n".join(
+        r[1]
+        for r in con.execute(
+            "EXPLAIN SELECT count(*) FROM pts p JOIN hoods n ON ST_Intersects(n.geom, p.geom)"
+        ).fetchall()
+    )
     csv = str(folder / "incidents.csv").replace("'", "''")
     con.execute(f"CREATE VIEW incidents AS SELECT * FROM read_csv('{csv}', header = true)")
     counts = con.execute(PIP_COUNTS_SQL).df()  # the statement SedonaDB runs, word for word
     counts.to_parquet(folder / "counts-duckdb.parquet")
-    return {"seconds": seconds, "cpu": cpu, "rows": rows, "matched": matched, "rss_before_mb": before,
-            "peak_mb": peak, "spatial_join_operator": "SPATIAL_JOIN" in plan}
+    return {
+        "seconds": seconds,
+        "cpu": cpu,
+        "rows": rows,
+        "matched": matched,
+        "rss_before_mb": before,
+        "peak_mb": peak,
+        "spatial_join_operator": "SPATIAL_JOIN" in plan,
+    }
 
 
 def step_geopandas_sjoin(folder: Path) -> dict[str, Any]:
@@ -343,19 +397,34 @@ def step_geopandas_sjoin(folder: Path) -> dict[str, Any]:
     import geopandas as gpd
 
     hoods = _hoods_frame(folder)
-    table = pd.read_csv(folder / "incidents.csv", usecols=["incident_id", "lon", "lat"],
-                        dtype={"incident_id": str, "lon": float, "lat": float}, engine="pyarrow")
-    points = gpd.GeoDataFrame({"incident_id": table["incident_id"]},
-                              geometry=gpd.points_from_xy(table["lon"], table["lat"]), crs="EPSG:4326")
+    table = pd.read_csv(
+        folder / "incidents.csv",
+        usecols=["incident_id", "lon", "lat"],
+        dtype={"incident_id": str, "lon": float, "lat": float},
+        engine="pyarrow",
+    )
+    points = gpd.GeoDataFrame(
+        {"incident_id": table["incident_id"]},
+        geometry=gpd.points_from_xy(table["lon"], table["lat"]),
+        crs="EPSG:4326",
+    )
     del table
     before = _rss_now_mb()
     started, cpu = time.perf_counter(), time.process_time()
     joined = gpd.sjoin(points, hoods, predicate="within")
     seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     peak = _peak_mb()
-    joined.groupby("nid").size().rename("n").reset_index().to_parquet(folder / "counts-geopandas.parquet")
-    return {"seconds": seconds, "cpu": cpu, "rows": len(points), "matched": len(joined),
-            "rss_before_mb": before, "peak_mb": peak}
+    joined.groupby("nid").size().rename("n").reset_index().to_parquet(
+        folder / "counts-geopandas.parquet"
+    )
+    return {
+        "seconds": seconds,
+        "cpu": cpu,
+        "rows": len(points),
+        "matched": len(joined),
+        "rss_before_mb": before,
+        "peak_mb": peak,
+    }
 
 
 def step_analyst_script(folder: Path) -> dict[str, Any]:
@@ -367,8 +436,9 @@ def step_analyst_script(folder: Path) -> dict[str, Any]:
 
     hoods = gpd.read_file(folder / "neighbourhoods.gpkg")[["code", "geometry"]]
     table = pd.read_csv(folder / "incidents.csv", engine="pyarrow")
-    points = gpd.GeoDataFrame(table, geometry=gpd.points_from_xy(table["lon"], table["lat"]),
-                              crs=hoods.crs)
+    points = gpd.GeoDataFrame(
+        table, geometry=gpd.points_from_xy(table["lon"], table["lat"]), crs=hoods.crs
+    )
     joined = gpd.sjoin(points, hoods, predicate="within", how="left")
     joined.drop(columns="index_right").to_parquet(folder / "script.parquet")
     return {"rows": len(table), "matched": int(joined["code"].notna().sum())}
@@ -384,8 +454,9 @@ def step_sedonadb(folder: Path) -> dict[str, Any]:
 
     sd = sedonadb.connect()
     sd.read_pyogrio(str(folder / "neighbourhoods.gpkg")).to_view("hoods_file")
-    sd.sql("SELECT code AS nid, ST_GeomFromWKB(ST_AsBinary(geom)) AS geom "
-           "FROM hoods_file").to_view("hoods")
+    sd.sql("SELECT code AS nid, ST_GeomFromWKB(ST_AsBinary(geom)) AS geom FROM hoods_file").to_view(
+        "hoods"
+    )
     sd.read.csv(str(folder / "incidents.csv")).to_view("incidents")
     out = folder / "sedonadb.parquet"
     sd.sql(PIP_SQL).to_parquet(str(out), single_file_output=True)
@@ -404,10 +475,19 @@ RUNNERS: dict[str, Callable[[Path], dict[str, Any]]] = {
 
 def run_step(name: str, folder: Path) -> dict[str, Any]:
     """Run one step in a fresh interpreter that imports this checkout's ``citygeo``."""
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
-        [str(ROOT)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p])}
-    done = subprocess.run([sys.executable, __file__, "--step", name, "--workdir", str(folder)],
-                          env=env, capture_output=True, text=True, check=False)
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(
+            [str(ROOT)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+        ),
+    }
+    done = subprocess.run(
+        [sys.executable, __file__, "--step", name, "--workdir", str(folder)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if done.returncode != 0:
         raise SystemExit(f"step {name} failed:\n{done.stderr}")
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -419,22 +499,38 @@ def run_whole(name: str, folder: Path) -> dict[str, Any]:
         store = folder / "store_cli.duckdb"
         for leftover in (store, store.with_name(store.name + ".wal")):
             leftover.unlink(missing_ok=True)
-        command = [sys.executable, "-m", "citygeo", "ingest", str(folder / "city.toml"),
-                   "--store", str(store)]
+        command = [
+            sys.executable,
+            "-m",
+            "citygeo",
+            "ingest",
+            str(folder / "city.toml"),
+            "--store",
+            str(store),
+        ]
     else:
         command = [sys.executable, __file__, "--step", name, "--workdir", str(folder)]
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
-        [str(ROOT)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p])}
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(
+            [str(ROOT)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+        ),
+    }
     started = time.perf_counter()
-    child = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True)
+    child = subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     _, status, usage = os.wait4(child.pid, 0)
     seconds = time.perf_counter() - started
     out, err = child.stdout.read(), child.stderr.read()  # type: ignore[union-attr]
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"{name} failed:\n{out}\n{err}")
-    return {"seconds": seconds, "cpu": usage.ru_utime + usage.ru_stime,
-            "peak_mb": usage.ru_maxrss / 1024, "load": os.getloadavg()[0]}
+    return {
+        "seconds": seconds,
+        "cpu": usage.ru_utime + usage.ru_stime,
+        "peak_mb": usage.ru_maxrss / 1024,
+        "load": os.getloadavg()[0],
+    }
 
 
 def whole_counts(folder: Path) -> None:
@@ -442,53 +538,74 @@ def whole_counts(folder: Path) -> None:
     from citygeo.store import Store
 
     cli = Store(folder / "store_cli.duckdb").query(
-        "SELECT nid, count(*) AS n FROM incidents WHERE nid IS NOT NULL GROUP BY nid")
+        "SELECT nid, count(*) AS n FROM incidents WHERE nid IS NOT NULL GROUP BY nid"
+    )
     cli.to_parquet(folder / "counts-citygeo-cli.parquet")
     script = pd.read_parquet(folder / "script.parquet", columns=["code"])
     script.groupby("code").size().rename("n").rename_axis("nid").reset_index().to_parquet(
-        folder / "counts-script.parquet")
+        folder / "counts-script.parquet"
+    )
     sedona = pd.read_parquet(folder / "sedonadb.parquet", columns=["nid"])
     sedona.groupby("nid").size().rename("n").reset_index().to_parquet(
-        folder / "counts-sedonadb.parquet")
+        folder / "counts-sedonadb.parquet"
+    )
 
 
 def report_whole(size: Size, results: dict[str, dict[str, Any]], folder: Path) -> bool:
     """Print the three whole jobs side by side, with ratios against the analyst's script."""
     script = results["analyst-script"]["seconds"]
-    print(f"\n== whole jobs, {size.hoods:,} neighbourhoods x {size.points:,} incidents, from the "
-          "files on disk (interpreter start and imports included) ==")
+    print(
+        f"\n== whole jobs, {size.hoods:,} neighbourhoods x {size.points:,} incidents, from the "
+        "files on disk (interpreter start and imports included) =="
+    )
     print(f"{'':<16}{'wall s':>9}{'CPU s':>9}{'peak MB':>9}{'script / it':>13}{'load 1 min':>12}")
     for name in WHOLE:
         r = results[name]
-        print(f"{name:<16}{r['seconds']:>9.2f}{r['cpu']:>9.2f}{r['peak_mb']:>9,.0f}"
-              f"{script / r['seconds']:>12.2f}x{r['load']:>12.1f}")
+        print(
+            f"{name:<16}{r['seconds']:>9.2f}{r['cpu']:>9.2f}{r['peak_mb']:>9,.0f}"
+            f"{script / r['seconds']:>12.2f}x{r['load']:>12.1f}"
+        )
     ratio = script / results["citygeo-cli"]["seconds"]
-    print(f"citygeo ingest is {ratio:.2f}x as fast as the analyst's script (target >= "
-          f"{TARGET_VS_SCRIPT}: {'met' if ratio >= TARGET_VS_SCRIPT else 'MISSED'}); "
-          f"SedonaDB {script / results['sedonadb']['seconds']:.2f}x")
+    print(
+        f"citygeo ingest is {ratio:.2f}x as fast as the analyst's script (target >= "
+        f"{TARGET_VS_SCRIPT}: {'met' if ratio >= TARGET_VS_SCRIPT else 'MISSED'}); "
+        f"SedonaDB {script / results['sedonadb']['seconds']:.2f}x"
+    )
     whole_counts(folder)
-    frames = {name: pd.read_parquet(folder / f"counts-{name}.parquet").set_index("nid")["n"]
-              for name in ("citygeo-cli", "script", "sedonadb", "duckdb")
-              if (folder / f"counts-{name}.parquet").is_file()}
+    frames = {
+        name: pd.read_parquet(folder / f"counts-{name}.parquet").set_index("nid")["n"]
+        for name in ("citygeo-cli", "script", "sedonadb", "duckdb")
+        if (folder / f"counts-{name}.parquet").is_file()
+    }
     table = pd.DataFrame(frames).fillna(0).astype(int)
     differ = table[(table.nunique(axis=1) > 1)]
-    print(f"agreement ({', '.join(frames)}): " + (
-        f"counts identical in all {len(table):,} neighbourhoods" if differ.empty
-        else f"{len(differ)} neighbourhoods differ, e.g.\n{differ.head(10)}"))
+    print(
+        f"agreement ({', '.join(frames)}): "
+        + (
+            f"counts identical in all {len(table):,} neighbourhoods"
+            if differ.empty
+            else f"{len(differ)} neighbourhoods differ, e.g.\n{differ.head(10)}"
+        )
+    )
     return differ.empty
 
 
 # -- the report ------------------------------------------------------------------------------
 
+
 def agreement(folder: Path) -> tuple[bool, str]:
     """Do the three methods put the same number of incidents in every neighbourhood?"""
-    frames = {name: pd.read_parquet(folder / f"counts-{name}.parquet").set_index("nid")["n"]
-              for name in ("citygeo", "duckdb", "geopandas")}
+    frames = {
+        name: pd.read_parquet(folder / f"counts-{name}.parquet").set_index("nid")["n"]
+        for name in ("citygeo", "duckdb", "geopandas")
+    }
     table = pd.DataFrame(frames).fillna(0).astype(int)
     differ = table[(table["citygeo"] != table["duckdb"]) | (table["citygeo"] != table["geopandas"])]
-    text = (f"{len(table):,} neighbourhoods with incidents; "
-            + ("counts per neighbourhood identical in all three" if differ.empty
-               else f"{len(differ)} neighbourhoods differ, e.g.\n{differ.head(10)}"))
+    text = f"{len(table):,} neighbourhoods with incidents; " + (
+        "counts per neighbourhood identical in all three"
+        if differ.empty
+        else f"{len(differ)} neighbourhoods differ, e.g.\n{differ.head(10)}"
+    )
     return differ.empty, text
 
 
@@ -497,40 +614,66 @@ def report(size: Size, results: dict[str, dict[str, Any]], folder: Path) -> None
     full, base = results["citygeo"], results["citygeo-nopoints"]
     join, sjoin = results["duckdb-join"], results["geopandas-sjoin"]
     rows = full["rows"]
-    rates = {"citygeo": rows / full["incident_seconds"], "duckdb": join["rows"] / join["seconds"],
-             "geopandas": sjoin["rows"] / sjoin["seconds"]}
-    print(f"\n== {size.name}: {size.hoods:,} neighbourhoods x {rows:,} incidents "
-          f"(citygeo from {full['citygeo']}) ==")
+    rates = {
+        "citygeo": rows / full["incident_seconds"],
+        "duckdb": join["rows"] / join["seconds"],
+        "geopandas": sjoin["rows"] / sjoin["seconds"],
+    }
+    print(
+        f"\n== {size.name}: {size.hoods:,} neighbourhoods x {rows:,} incidents "
+        f"(citygeo from {full['citygeo']}) =="
+    )
     print("rows/s = input points per second of wall time; cpu = process CPU time (all threads)")
-    print(f"1. citygeo end-to-end incident ingest  {rates['citygeo']:>12,.0f} rows/s   "
-          f"({full['incident_seconds']:.2f} s, cpu {full['incident_cpu']:.2f} s: from the start "
-          "of ingest_points, CSV on disk, to the store committed and swapped in)")
+    print(
+        f"1. citygeo end-to-end incident ingest  {rates['citygeo']:>12,.0f} rows/s   "
+        f"({full['incident_seconds']:.2f} s, cpu {full['incident_cpu']:.2f} s: from the start "
+        "of ingest_points, CSV on disk, to the store committed and swapped in)"
+    )
     difference = full["seconds"] - base["seconds"]
-    print(f"   cross-check: ingest_city with points {full['seconds']:.2f} s - without "
-          f"{base['seconds']:.2f} s = {difference:.2f} s")
-    print(f"2. bare DuckDB spatial join            {rates['duckdb']:>12,.0f} rows/s   "
-          f"({join['seconds']:.2f} s, cpu {join['cpu']:.2f} s, {join['matched']:,} matches, "
-          f"SPATIAL_JOIN operator: {join['spatial_join_operator']})")
-    print(f"3. geopandas.sjoin(within)             {rates['geopandas']:>12,.0f} rows/s   "
-          f"({sjoin['seconds']:.2f} s, cpu {sjoin['cpu']:.2f} s, {sjoin['matched']:,} matches)")
-    print("4. peak RSS: " + "; ".join(
-        f"{name} {results[name]['peak_mb']:,.0f} MB (before the timed part "
-        f"{results[name]['rss_before_mb']:,.0f} MB)" for name in STEPS))
+    print(
+        f"   cross-check: ingest_city with points {full['seconds']:.2f} s - without "
+        f"{base['seconds']:.2f} s = {difference:.2f} s"
+    )
+    print(
+        f"2. bare DuckDB spatial join            {rates['duckdb']:>12,.0f} rows/s   "
+        f"({join['seconds']:.2f} s, cpu {join['cpu']:.2f} s, {join['matched']:,} matches, "
+        f"SPATIAL_JOIN operator: {join['spatial_join_operator']})"
+    )
+    print(
+        f"3. geopandas.sjoin(within)             {rates['geopandas']:>12,.0f} rows/s   "
+        f"({sjoin['seconds']:.2f} s, cpu {sjoin['cpu']:.2f} s, {sjoin['matched']:,} matches)"
+    )
+    print(
+        "4. peak RSS: "
+        + "; ".join(
+            f"{name} {results[name]['peak_mb']:,.0f} MB (before the timed part "
+            f"{results[name]['rss_before_mb']:,.0f} MB)"
+            for name in STEPS
+        )
+    )
     vs_join = rates["citygeo"] / rates["duckdb"]
     vs_sjoin = rates["citygeo"] / rates["geopandas"]
     peak_gb = full["peak_mb"] / 1024
-    print(f"5. citygeo / bare join  = {vs_join:.2f}  (target >= {TARGET_VS_JOIN}: "
-          f"{'met' if vs_join >= TARGET_VS_JOIN else 'MISSED'})")
-    print(f"   citygeo / sjoin      = {vs_sjoin:.2f}  (target >= {TARGET_VS_SJOIN}: "
-          f"{'met' if vs_sjoin >= TARGET_VS_SJOIN else 'MISSED'})")
-    print(f"   citygeo peak memory  = {peak_gb:.2f} GB  (target < {TARGET_PEAK_GB} GB for --large: "
-          f"{'met' if peak_gb < TARGET_PEAK_GB else 'MISSED'})")
+    print(
+        f"5. citygeo / bare join  = {vs_join:.2f}  (target >= {TARGET_VS_JOIN}: "
+        f"{'met' if vs_join >= TARGET_VS_JOIN else 'MISSED'})"
+    )
+    print(
+        f"   citygeo / sjoin      = {vs_sjoin:.2f}  (target >= {TARGET_VS_SJOIN}: "
+        f"{'met' if vs_sjoin >= TARGET_VS_SJOIN else 'MISSED'})"
+    )
+    print(
+        f"   citygeo peak memory  = {peak_gb:.2f} GB  (target < {TARGET_PEAK_GB} GB for --large: "
+        f"{'met' if peak_gb < TARGET_PEAK_GB else 'MISSED'})"
+    )
     print(f"   store file: {full['store_mb']:,.0f} MB")
     same, text = agreement(folder)
     print(f"6. agreement: {text}")
     if join["matched"] != full["assigned"]:
-        print(f"   note: the bare join matched {join['matched']:,} pairs, citygeo assigned "
-              f"{full['assigned']:,} points (a point on a shared border matches twice)")
+        print(
+            f"   note: the bare join matched {join['matched']:,} pairs, citygeo assigned "
+            f"{full['assigned']:,} points (a point on a shared border matches twice)"
+        )
     if not same:
         raise SystemExit(1)
 
@@ -539,31 +682,65 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     group = parser.add_mutually_exclusive_group()
     group.add_argument("--small", action="store_true", help="500 neighbourhoods x 50,000 points")
-    group.add_argument("--large", action="store_true", help="35,000 neighbourhoods x 10,000,000 points")
+    group.add_argument(
+        "--large", action="store_true", help="35,000 neighbourhoods x 10,000,000 points"
+    )
     parser.add_argument("--seed", type=int, default=20260214)
-    parser.add_argument("--repeat", type=int, default=1,
-                        help="run every step this many times; keep the fastest (default 1)")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="run every step this many times; keep the fastest (default 1)",
+    )
     parser.add_argument("--workdir", type=Path, help="where the city and the stores go")
-    parser.add_argument("--whole", action="store_true",
-                        help="also time the whole CLI, the analyst's script and SedonaDB")
-    parser.add_argument("--whole-only", action="store_true",
-                        help="only the whole CLI, the analyst's script and SedonaDB")
+    parser.add_argument(
+        "--whole",
+        action="store_true",
+        help="also time the whole CLI, the analyst's script and SedonaDB",
+    )
+    parser.add_argument(
+        "--whole-only",
+        action="store_true",
+        help="only the whole CLI, the analyst's script and SedonaDB",
+    )
     parser.add_argument("--step", choices=list(RUNNERS), help=argparse.SUPPRESS)
+    parser.add_argument("--generate-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     size = SIZES["small" if args.small else "large" if args.large else "default"]
     folder = args.workdir or Path(f"/tmp/citygeo-bench-{size.name}")
     if args.step:
         print(json.dumps(RUNNERS[args.step](folder)))
         return
-    generate(folder, size, args.seed)
+    if args.generate_only:
+        generate(folder, size, args.seed)
+        return
+    # In a child process: a process forked from a parent that built 10 M points in memory
+    # reports the parent's peak RSS as its own (Linux keeps the high-water mark over exec).
+    subprocess.run(
+        [
+            sys.executable,
+            __file__,
+            "--generate-only",
+            "--seed",
+            str(args.seed),
+            "--workdir",
+            str(folder),
+            *(["--small"] if args.small else []),
+            *(["--large"] if args.large else []),
+        ],
+        check=True,
+    )
     results: dict[str, dict[str, Any]] = {}
     if args.whole or args.whole_only:
         print(f"whole jobs; load average before {os.getloadavg()}", flush=True)
         for _ in range(args.repeat):
             for name in WHOLE:
                 run = run_whole(name, folder)
-                print(f"  {name}: {run['seconds']:.2f} s (cpu {run['cpu']:.2f} s), "
-                      f"peak {run['peak_mb']:,.0f} MB, load {run['load']:.1f}", flush=True)
+                print(
+                    f"  {name}: {run['seconds']:.2f} s (cpu {run['cpu']:.2f} s), "
+                    f"peak {run['peak_mb']:,.0f} MB, load {run['load']:.1f}",
+                    flush=True,
+                )
                 best = results.get(name)
                 results[name] = run if best is None or run["seconds"] < best["seconds"] else best
         if args.whole_only:
@@ -574,15 +751,22 @@ def main(argv: list[str] | None = None) -> None:
     for _ in range(args.repeat):
         for name in STEPS:  # one at a time: the machine is shared, and peaks must not mix
             run = run_step(name, folder)
-            print(f"  {name}: {run['seconds']:.2f} s (cpu {run['cpu']:.2f} s), "
-                  f"peak {run['peak_mb']:,.0f} MB", flush=True)
+            print(
+                f"  {name}: {run['seconds']:.2f} s (cpu {run['cpu']:.2f} s), "
+                f"peak {run['peak_mb']:,.0f} MB",
+                flush=True,
+            )
             key = "incident_seconds" if name == "citygeo" else "seconds"
             best = results.get(name)
             peak = max(run["peak_mb"], best["peak_mb"] if best else 0.0)
-            results[name] = {**(run if best is None or run[key] < best[key] else best),
-                             "peak_mb": peak}
-    print(f"{os.cpu_count()} cores; load average now {os.getloadavg()[0]:.1f}; "
-          f"fastest of {args.repeat} run(s) per step, largest peak")
+            results[name] = {
+                **(run if best is None or run[key] < best[key] else best),
+                "peak_mb": peak,
+            }
+    print(
+        f"{os.cpu_count()} cores; load average now {os.getloadavg()[0]:.1f}; "
+        f"fastest of {args.repeat} run(s) per step, largest peak"
+    )
     report(size, results, folder)
     if whole and not report_whole(size, whole, folder):
         raise SystemExit(1)

@@ -6,7 +6,8 @@ Run from the repository root, after ``benchmarks/ingest.py`` has generated the c
     PYTHONPATH=. python benchmarks/ingest_profile.py --small    # 500 x 50,000
 
 Three parts, each in this one process, one after the other (no code of citygeo is changed:
-the steps are timed by wrapping the functions ``ingest_city`` calls):
+the steps are timed by wrapping the functions ``ingest_city`` calls; ``--workdir`` names
+another folder made by ``benchmarks/ingest.py``):
 
 1. ``ingest_city`` on the benchmark config into a fresh store, every step's wall and CPU time
    (process CPU, all threads). The grid runs in a worker thread while DuckDB reads the file,
@@ -58,22 +59,28 @@ def wrap(module: Any, name: str, label: str) -> None:
 
 def profile_ingest(folder: Path) -> None:
     """Part 1: ``ingest_city`` with every step timed."""
-    from citygeo import ingest
-    from citygeo.ingest import points
+    from citygeo.ingest import boundaries, points
+    from citygeo.ingest import city as ingest
     from citygeo.store import Store
 
-    steps = [(ingest, "read_boundaries", "boundaries: read + validate (GeoPackage, pandas)"),
-             (ingest, "_write_frames", "boundaries: write neighbourhoods etc. to the store"),
-             (ingest, "ingest_points", "incidents: whole ingest_points"),
-             (points, "_stage_csv", "  sniff encoding + view over read_csv (text)"),
-             (points, "_polygons", "  read the polygons back as WKB"),
-             (points, "cell_grid", "  grid: classify cells (worker thread, overlaps the read)"),
-             (points, "_parse", "  read + parse the CSV (all_varchar, casts) into a temp table"),
-             (points, "_validate", "  validation scan + duplicate ids"),
-             (points, "_load_cells", "  upload the decided cells"),
-             (points, "_assign", "  assignment: anti-join + spatial join of undecided points"),
-             (points, "_insert", "  insert into incidents (one thread)"),
-             (ingest, "_counts", "counts of what was loaded")]
+    steps = [
+        (ingest, "read_boundaries", "boundaries: read + validate (GeoPackage, pandas)"),
+        (boundaries, "_warn_overlaps", "  of which the overlap check"),
+        (ingest, "_write_frames", "boundaries: write neighbourhoods etc. to the store"),
+        (ingest, "write_outlines", "  of which display + district outlines (outlines.py)"),
+        (ingest, "ingest_points", "incidents: whole ingest_points"),
+        (points, "_stage_csv", "  sniff encoding + view over read_csv (text)"),
+        (points, "_polygons", "  read the polygons back as WKB"),
+        (points, "cell_grid", "  grid: classify cells (worker thread, overlaps the read)"),
+        (points, "_parse_typed", "  typed read of the CSV (coordinates as DOUBLE)"),
+        (points, "_parse", "  text read + parse of the CSV (all_varchar, casts)"),
+        (points, "_validate", "  validation scan + duplicate ids"),
+        (points, "_load_cells", "  upload the decided cells"),
+        (points, "_assign", "  assignment: undecided points, GEOS prepared polygons"),
+        (points, "assign_points", "    of which GEOS (points R-tree, prepared polygons)"),
+        (points, "_insert", "  insert into incidents (one thread)"),
+        (ingest, "_counts", "counts of what was loaded"),
+    ]
     for module, name, label in steps:
         wrap(module, name, label)
     store_path = folder / "store_profile.duckdb"
@@ -91,10 +98,12 @@ def profile_reads(folder: Path, repeat: int) -> None:
 
     spec = load_city_config(folder / "city.toml").points[0]
     csv = str(spec.path).replace("'", "''")
-    typed = (f"CREATE OR REPLACE TEMP TABLE typed AS SELECT incident_id, category, lon AS __x, "
-             f"lat AS __y, date AS __date FROM read_csv('{csv}', header = true, columns = "
-             "{'incident_id': 'VARCHAR', 'date': 'DATE', 'category': 'VARCHAR', "
-             "'lon': 'DOUBLE', 'lat': 'DOUBLE'})")
+    typed = (
+        f"CREATE OR REPLACE TEMP TABLE typed AS SELECT incident_id, category, lon AS __x, "
+        f"lat AS __y, date AS __date FROM read_csv('{csv}', header = true, columns = "
+        "{'incident_id': 'VARCHAR', 'date': 'DATE', 'category': 'VARCHAR', "
+        "'lon': 'DOUBLE', 'lat': 'DOUBLE'})"
+    )
     scratch = folder / "scratch_reads.duckdb"
     scratch.unlink(missing_ok=True)
     con = connect(str(scratch))
@@ -128,16 +137,20 @@ def profile_script(folder: Path) -> None:
     with timed("script: read_csv(engine='pyarrow')"):
         table = pd.read_csv(folder / "incidents.csv", engine="pyarrow")
     with timed("script: points_from_xy"):
-        pts = gpd.GeoDataFrame(table, geometry=gpd.points_from_xy(table["lon"], table["lat"]),
-                               crs=hoods.crs)
+        pts = gpd.GeoDataFrame(
+            table, geometry=gpd.points_from_xy(table["lon"], table["lat"]), crs=hoods.crs
+        )
     with timed("script: sjoin(within, how=left)"):
         joined = gpd.sjoin(pts, hoods, predicate="within", how="left")
     with timed("script: to_parquet"):
         joined.drop(columns="index_right").to_parquet(folder / "script_profile.parquet")
 
 
-PARTS: dict[str, Callable[..., None]] = {"ingest": profile_ingest, "reads": profile_reads,
-                                        "script": profile_script}
+PARTS: dict[str, Callable[..., None]] = {
+    "ingest": profile_ingest,
+    "reads": profile_reads,
+    "script": profile_script,
+}
 
 
 def main() -> None:
@@ -145,8 +158,9 @@ def main() -> None:
     parser.add_argument("--small", action="store_true", help="500 x 50,000 instead of 5,000 x 1 M")
     parser.add_argument("--repeat", type=int, default=3, help="runs of each CSV read")
     parser.add_argument("--only", choices=list(PARTS), action="append", help="run only these parts")
+    parser.add_argument("--workdir", type=Path, help="where benchmarks/ingest.py put the city")
     args = parser.parse_args()
-    folder = Path(f"/tmp/citygeo-bench-{'small' if args.small else 'default'}")
+    folder = args.workdir or Path(f"/tmp/citygeo-bench-{'small' if args.small else 'default'}")
     if not (folder / "city.toml").is_file():
         raise SystemExit(f"no city in {folder}: run benchmarks/ingest.py first")
     print(f"load average before: {os.getloadavg()}", flush=True)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import logging
-from datetime import date
 import os
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -24,6 +24,8 @@ from citygeo.store import Store
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from citygeo.service.status import StoreStatus
 
 app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, no_args_is_help=True,
                   help="Map a city's neighbourhoods for the prevention of hate, extremism and "
@@ -72,14 +74,46 @@ def demo(store: StoreOption = None) -> None:
     _print_report(report, target)
 
 
-@app.command()
+_INGEST_HELP = (
+    "Validate and load every source of a city (all or nothing).\n\n"
+    "The files add to the store's history: a source's rows are replaced only for the years its "
+    "new files hold, every other year stays (the annual update). Use --rebuild to start from "
+    "scratch, and `citygeo remove --source S --year Y` to withdraw one source-year.")
+_REMOVE_HELP = (
+    "Remove one source's data of one year on purpose (a withdrawn file; all or nothing).\n\n"
+    "Every other source and year stays. Scores already made for that year are kept until the "
+    "year is scored again (`citygeo score --year Y`).")
+
+
+@app.command(help=_INGEST_HELP)
 def ingest(config: Annotated[Path, typer.Argument(help="The city's TOML config.")],
-           store: StoreOption = None) -> None:
-    """Validate and load every source of a city (all or nothing)."""
+           store: StoreOption = None,
+           rebuild: Annotated[bool, typer.Option(
+               "--rebuild", help="Rebuild the city from scratch: drop everything the store "
+               "holds (every year, every score) and load only these files.")] = False) -> None:
+    """Validate and load every source of a city (all or nothing); see ``_INGEST_HELP``."""
     target = Store(resolve_store_path(store))
     with _progress() as progress:
-        report = ingest_city(config, target, progress=progress)
+        report = ingest_city(config, target, progress=progress, rebuild=rebuild)
     _print_report(report, target)
+
+
+@app.command(help=_REMOVE_HELP)
+def remove(source: Annotated[str, typer.Option(help="The source id (as in [sources.ID], or "
+                                                    "the section name for a section without "
+                                                    "a source).")],
+           year: Annotated[int, typer.Option(help="The year to remove.")],
+           store: StoreOption = None) -> None:
+    """Remove one source-year on purpose; see ``_REMOVE_HELP``."""
+    from citygeo.ingest.history import remove_source_year
+
+    target = Store(resolve_store_path(store))
+    if not target.exists():
+        raise CitygeoError(f"There is no store at {target.path}; run `citygeo ingest CITY.toml` first.")
+    with target.writer() as con:
+        removed = remove_source_year(con, source, year)
+    rows = ", ".join(f"{n:,} from {t}" for t, n in removed.rows.items())
+    console.print(f"removed {source} {year}: {rows} → {target.path}", markup=False)
 
 
 @app.command()
@@ -112,7 +146,7 @@ def score(store: StoreOption = None,
             console.print(f"  #{int(row.protective_rank):<3} {row.name} ({row.nid}): protective "
                           f"{row.protective_score:.0f}/100", markup=False)
         return
-    for row in latest.nsmallest(5, "risk_rank").itertuples():
+    for row in latest.dropna(subset=["risk_rank"]).nsmallest(5, "risk_rank").itertuples():
         console.print(f"  #{int(row.risk_rank):<3} {row.name} ({row.nid}): risk {row.risk_score:.0f}/100, "
                       f"likely rank {int(row.risk_rank_p05)}–{int(row.risk_rank_p95)}", markup=False)
 
@@ -138,16 +172,33 @@ def status(store: StoreOption = None,
     for table, n in info.counts.items():
         console.print(f"  {table:<18} {n:>10,}")
     console.print(f"  indicator years: {', '.join(map(str, info.indicator_years)) or 'none'}")
-    scored = info.scored
-    if scored.empty:
-        console.print("  not scored yet: run `citygeo score`", markup=False)
-    for row in scored.itertuples():
-        console.print(f"  {row.year} scored with methodology {row.version} "
-                      f"(sha256 {row.methodology_sha256[:12]}…)", markup=False)
+    _print_history(info)
     if info.last_ingest is not None:
         console.print(f"  last ingest {info.last_ingest:%Y-%m-%d %H:%M} UTC, "
                       f"{info.last_ingest_warnings} warnings")
     _print_freshness(info.freshness, day)
+
+
+def _print_history(info: StoreStatus) -> None:
+    """Every year held (by source) and every year scored (by methodology)."""
+    console.print("  years held, by source:")
+    for source, tables in info.held.items():
+        text = "; ".join(f"{t} {', '.join(map(str, ys))}" for t, ys in tables.items())
+        console.print(f"    {source:<16} {text}", markup=False)
+    if not info.held:
+        console.print("    none", markup=False)
+    for row in info.vintages.itertuples():
+        console.print(f"  boundaries {row.vintage} from {row.first_year}: {row.neighbourhoods} "
+                      f"neighbourhoods ({row.file or 'file not recorded'})", markup=False)
+    if info.scored_all.empty:
+        console.print("  not scored yet: run `citygeo score`", markup=False)
+        return
+    console.print("  years scored, by methodology:")
+    for (version, sha), part in info.scored_all.groupby(["version", "methodology_sha256"],
+                                                        sort=False):
+        years = ", ".join(f"{y}{'' if c else ' (superseded)'}"
+                          for y, c in zip(part["year"], part["current"], strict=True))
+        console.print(f"    {version} (sha256 {sha[:12]}…): {years}", markup=False)
 
 
 def _print_freshness(freshness: pd.DataFrame, day: date) -> None:

@@ -7,6 +7,7 @@ import math
 import pandas as pd
 
 DEFAULT_GROUP = "all"
+COVERED_SHARE = 0.5  # a neighbourhood is covered by a source when at least half of it is
 
 # DuckDB DDL for the store (DESIGN.md §2 — contract for table names).
 TABLES: dict[str, str] = {
@@ -16,24 +17,26 @@ TABLES: dict[str, str] = {
     "indicators": """
         indicator VARCHAR PRIMARY KEY, label VARCHAR, unit VARCHAR, source_id VARCHAR""",
     "indicator_values": """
-        nid VARCHAR, indicator VARCHAR, year INTEGER, grp VARCHAR DEFAULT 'all', value DOUBLE""",
+        nid VARCHAR, indicator VARCHAR, year INTEGER, grp VARCHAR DEFAULT 'all', value DOUBLE,
+        source_id VARCHAR""",
     "incidents": """
         incident_id VARCHAR, occurred_on DATE, category VARCHAR, geom GEOMETRY, nid VARCHAR,
         source_id VARCHAR, date_precision VARCHAR DEFAULT 'day'""",  # 'day' | 'month'
     "assets": """
         asset_id VARCHAR, kind VARCHAR, name VARCHAR, formal BOOLEAN, themes VARCHAR[],
-        geom GEOMETRY, nid VARCHAR, source_id VARCHAR""",
+        geom GEOMETRY, nid VARCHAR, source_id VARCHAR, confirmed_on DATE""",
     "stakeholders": """
         stakeholder_id VARCHAR, name VARCHAR, sector VARCHAR, themes VARCHAR[],
-        serves VARCHAR[], contact VARCHAR""",
+        serves VARCHAR[], contact VARCHAR, source_id VARCHAR, confirmed_on DATE""",
     "survey_responses": """
         response_id VARCHAR, nid VARCHAR, year INTEGER, weight DOUBLE, item VARCHAR,
-        value DOUBLE""",  # + one VARCHAR column per survey group column of the city config
+        value DOUBLE, source_id VARCHAR""",  # + one VARCHAR column per survey group column of the city config
     "online_signals": """
-        period DATE, nid VARCHAR, platform VARCHAR, category VARCHAR, count BIGINT""",
+        period DATE, nid VARCHAR, platform VARCHAR, category VARCHAR, count BIGINT,
+        source_id VARCHAR""",
     "consultations": """
         date DATE, nid VARCHAR[], format VARCHAR, groups VARCHAR[], participants INTEGER,
-        themes VARCHAR[], summary VARCHAR""",
+        themes VARCHAR[], summary VARCHAR, source_id VARCHAR""",
     "sources": """
         source_id VARCHAR PRIMARY KEY, name VARCHAR, owner VARCHAR, licence VARCHAR,
         collected VARCHAR, refresh VARCHAR, method VARCHAR, known_biases VARCHAR,
@@ -45,6 +48,15 @@ TABLES: dict[str, str] = {
         ingested_at TIMESTAMP, city VARCHAR, config_path VARCHAR, report JSON""",
     "city": """
         key VARCHAR PRIMARY KEY, value VARCHAR""",
+    # Every boundary file the city was ingested with (the annual update): one row per
+    # neighbourhood and vintage; ``neighbourhoods`` is the current vintage.
+    "boundary_vintages": """
+        vintage VARCHAR, first_year INTEGER, file VARCHAR, nid VARCHAR, name VARCHAR,
+        district VARCHAR, population DOUBLE, area_km2 DOUBLE, geom GEOMETRY""",
+    # Crosswalks between vintages (``[boundaries] crosswalk``): share of old code in new code.
+    "boundary_crosswalks": """
+        from_vintage VARCHAR, to_vintage VARCHAR, from_nid VARCHAR, to_nid VARCHAR,
+        weight DOUBLE""",
     # Outlines for display, computed once when the boundaries are written (citygeo.geo.display):
     # GeoJSON geometries, simplified with borders kept shared and rounded to 5 decimals.
     "display_outlines": """
@@ -52,6 +64,14 @@ TABLES: dict[str, str] = {
         xmax DOUBLE, ymax DOUBLE""",
     "district_outlines": """
         district VARCHAR PRIMARY KEY, geometry VARCHAR""",
+    # incidents already counted per neighbourhood, period and category ([[counts]])
+    "incident_counts": """
+        nid VARCHAR, period DATE, period_kind VARCHAR, category VARCHAR, count DOUBLE,
+        source_id VARCHAR""",
+    # the share of each neighbourhood a source (kind 'source'), an apportioned indicator
+    # ('indicator', item = its name) or apportioned counts ('category') cover
+    "coverage": """
+        source_id VARCHAR, kind VARCHAR, item VARCHAR, nid VARCHAR, share DOUBLE""",
 }
 
 # The columns every score row carries, in order (DESIGN.md §5 — contract).
@@ -94,10 +114,19 @@ def count_column(measure_id: str) -> str:
     """The column holding the events or assets a measure is built on (``n__<measure id>``)."""
     return f"n__{measure_id}"
 
+
 # The tables whose rows an ingest report and `citygeo status` count.
 COUNTED_TABLES: tuple[str, ...] = (
-    "neighbourhoods", "indicator_values", "incidents", "assets", "stakeholders",
-    "survey_responses", "online_signals", "consultations", "sources")
+    "neighbourhoods",
+    "indicator_values",
+    "incidents",
+    "assets",
+    "stakeholders",
+    "survey_responses",
+    "online_signals",
+    "consultations",
+    "sources",
+)
 
 
 def is_missing(value: object) -> bool:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -96,20 +96,30 @@ def domain_label(methodology: Methodology | None, domain_id: str) -> str:
     return d.label if d and d.label else domain_id.replace("_", " ")
 
 
+def not_covered_by(measure_id: str, covered_by: Mapping[str, str] | None) -> str:
+    """"not covered by Metropolitan Police (police.uk)"."""
+    source = (covered_by or {}).get(measure_id)
+    return (_("not covered by {source}").format(source=isolate(source)) if source else
+            _("not covered by its source"))
+
+
 def _limits(methodology: Methodology | None) -> tuple[int, str]:
     min_count = methodology.min_count if methodology else 5
     min_sample = methodology.min_sample if methodology else 30
     return min_count, format_number(min_sample, 0 if float(min_sample).is_integer() else 1)
 
 
-def withheld_reason(flags: Sequence[str], measure_id: str,
-                    methodology: Methodology | None) -> str | None:
-    """Plain words for why a measure's value is not shown, or None."""
+def withheld_reason(flags: Sequence[str], measure_id: str, methodology: Methodology | None,
+                    covered_by: Mapping[str, str] | None = None) -> str | None:
+    """Plain words for why a measure's value is not shown, or None (``covered_by``: measure id
+    → the name of the source whose coverage leaves the neighbourhood out)."""
     min_count, min_sample = _limits(methodology)
     if f"suppressed:{measure_id}" in flags:
         return _("fewer than {n} events: value withheld").format(n=whole(min_count))
     if f"unreliable:{measure_id}" in flags:
         return _("survey sample under {n}: value withheld").format(n=min_sample)
+    if f"not_covered:{measure_id}" in flags:
+        return not_covered_by(measure_id, covered_by)
     if f"missing:{measure_id}" in flags:
         return no_data()
     return None
@@ -170,7 +180,8 @@ def months_ago(when: pd.Timestamp, today: dt.date | None = None) -> str:
     return ngettext("{n} month ago", "{n} months ago", months).format(n=whole(months))
 
 
-def flag_sentence(flag: str, methodology: Methodology | None, *, public: bool = True) -> str:
+def flag_sentence(flag: str, methodology: Methodology | None, *, public: bool = True,
+                  covered_by: Mapping[str, str] | None = None) -> str:
     """One flag of a score row in plain words (the profile's and the printout's notes)."""
     code, _sep, what = str(flag).partition(":")
     label = isolate(measure_label(methodology, what))
@@ -188,6 +199,10 @@ def flag_sentence(flag: str, methodology: Methodology | None, *, public: bool = 
     if code == "missing":
         return _("{measure}: no data this year — its domain is scored from the other "
                  "measures.").format(measure=label)
+    if code == "not_covered":
+        return _("{measure}: {coverage} — this neighbourhood lies outside the area that source "
+                 "covers, so the value is unknown (not zero) and left out of the "
+                 "score.").format(measure=label, coverage=not_covered_by(what, covered_by))
     if code == "missing_domain":
         return _("{domain}: no data for the whole domain — no index can be "
                  "computed.").format(domain=isolate(domain_label(methodology, what)))
@@ -197,9 +212,9 @@ def flag_sentence(flag: str, methodology: Methodology | None, *, public: bool = 
 
 
 def quality_notes(flags: Sequence[str], methodology: Methodology | None, *,
-                  public: bool = True) -> list[str]:
+                  public: bool = True, covered_by: Mapping[str, str] | None = None) -> list[str]:
     """A score row's flags in plain words."""
-    return [flag_sentence(f, methodology, public=public) for f in flags]
+    return [flag_sentence(f, methodology, public=public, covered_by=covered_by) for f in flags]
 
 
 RATIO_LIMIT = 10.0  # above this, "× the city median" says more about a tiny median than the place
@@ -243,12 +258,6 @@ def scored_indices(methodology: Methodology | None) -> set[str]:
     published indices) leaves the protective index not scored, and the other way round."""
     return {d.index for d in methodology.domains} if methodology else {"risk", "protective"}
 
-
-def not_scored(index: str) -> str:
-    """Why an index has no value under this methodology, in plain words."""
-    text = (_("not scored: this methodology has no risk domain") if index == "risk" else
-            _("not scored: this methodology has no protective domain"))
-    return text
 
 
 def hotspot_method(methodology: Methodology | None) -> str:
@@ -326,8 +335,14 @@ def normalised_reads_as(index: str) -> str:
             _("0–100, higher = more protection"))
 
 
-def index_not_scored(index: str) -> str:
+def not_scored(index: str) -> str:
     """What a page says for an index the methodology leaves out (a risk-only or protective-only
-    one), as a sentence of its own."""
+    one): "risk index not scored (this methodology has no risk domains)"."""
+    return (_("risk index not scored (this methodology has no risk domains)") if index == "risk"
+            else _("protective index not scored (this methodology has no protective domains)"))
+
+
+def index_not_scored(index: str) -> str:
+    """The same, as a sentence of its own (capitalised)."""
     return (_("Risk index not scored (this methodology has no risk domains)") if index == "risk"
             else _("Protective index not scored (this methodology has no protective domains)"))

@@ -43,7 +43,11 @@ def test_assignment_agrees_with_geopandas_sjoin(demo_store: Path) -> None:
     joined = gpd.sjoin(points, hoods[["code", "geometry"]], predicate="within", how="left")
     assert not joined.index.duplicated().any()
     expected = joined.set_index("incident_id")["code"]
-    ours = Store(demo_store).query("SELECT incident_id, nid FROM incidents").set_index("incident_id")["nid"]
+    ours = (
+        Store(demo_store)
+        .query("SELECT incident_id, nid FROM incidents")
+        .set_index("incident_id")["nid"]
+    )
     assert len(ours) == len(expected) == 19_945
     ours = ours.loc[expected.index]
     both_outside = ours.isna() & expected.isna()

@@ -4,6 +4,7 @@ known incident counts, the --force rule, no partial files, the sidecar."""
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import math
 import re
@@ -56,8 +57,13 @@ def town(tmp_path_factory: pytest.TempPathFactory) -> Store:
 def read_back(path: Path, fmt: str) -> pd.DataFrame:
     """Read an export with pyogrio (GDAL), the way a GIS team would."""
     if fmt == "csv":
-        return pyogrio.read_dataframe(path, X_POSSIBLE_NAMES="label_lon", Y_POSSIBLE_NAMES="label_lat",
-                                      KEEP_GEOM_COLUMNS="YES", AUTODETECT_TYPE="YES")
+        return pyogrio.read_dataframe(
+            path,
+            X_POSSIBLE_NAMES="label_lon",
+            Y_POSSIBLE_NAMES="label_lat",
+            KEEP_GEOM_COLUMNS="YES",
+            AUTODETECT_TYPE="YES",
+        )
     if fmt == "parquet":
         return gpd.read_parquet(path)
     return pyogrio.read_dataframe(path)
@@ -65,7 +71,9 @@ def read_back(path: Path, fmt: str) -> pd.DataFrame:
 
 def flags_of(value: object, fmt: str) -> list[str]:
     if fmt in ("gpkg", "csv"):
-        text = "" if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
+        text = (
+            "" if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
+        )
         return text.split(FLAG_SEPARATOR) if text else []
     return [] if value is None else [str(v) for v in value]
 
@@ -82,16 +90,18 @@ def same_value(a: object, b: object) -> bool:
 
 @pytest.mark.parametrize("fmt", list(FORMATS))
 def test_every_format_reads_back_with_the_same_rows_columns_values_and_geometry(
-        town: Store, tmp_path: Path, fmt: str) -> None:
+    town: Store, tmp_path: Path, fmt: str
+) -> None:
     expected = scores_frame(town)
     out = write_export(town, fmt, tmp_path / f"town{get_writer(fmt).extension}")
     got = read_back(out, fmt)
 
     columns = [c for c in expected.columns if c != "geometry"]
-    assert list(columns[:len(SCORE_COLUMNS)]) == list(SCORE_COLUMNS)
+    assert list(columns[: len(SCORE_COLUMNS)]) == list(SCORE_COLUMNS)
     extra = {"csv": ["label_lon", "label_lat"], "geojson": ["id"]}.get(fmt, [])
     assert [c for c in got.columns if c != "geometry"] == (
-        columns + extra if fmt != "geojson" else ["id"] + columns)
+        columns + extra if fmt != "geojson" else ["id"] + columns
+    )
     assert len(got) == len(expected) == 5
     got = got.sort_values(["nid", "year"]).reset_index(drop=True)
     for column in columns:
@@ -124,7 +134,7 @@ def test_geojson_is_rfc7946(town: Store, tmp_path: Path) -> None:
     assert [f["id"] for f in doc["features"]] == [f["properties"]["nid"] for f in doc["features"]]
 
     def signed_area(ring: list[list[float]]) -> float:  # shoelace: > 0 counter-clockwise
-        return sum(x0 * y1 - x1 * y0 for (x0, y0), (x1, y1) in zip(ring, ring[1:])) / 2
+        return sum(x0 * y1 - x1 * y0 for (x0, y0), (x1, y1) in itertools.pairwise(ring)) / 2
 
     holes = 0
     for feature in doc["features"]:
@@ -140,9 +150,14 @@ def test_geojson_is_rfc7946(town: Store, tmp_path: Path) -> None:
             assert -180 <= lon <= 180 and -90 <= lat <= 90
     assert holes == 1  # N5's hole survived
     # Precision by inspecting the text: every number inside "coordinates" has ≤ 6 decimals.
-    numbers = [n for block in re.findall(r'"coordinates":(\[[^A-Za-z]*?\]\]\])', text)
-               for n in re.findall(r"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?", block)]
-    assert len(numbers) == 2 * sum(len(r) for f in doc["features"] for r in f["geometry"]["coordinates"])
+    numbers = [
+        n
+        for block in re.findall(r'"coordinates":(\[[^A-Za-z]*?\]\]\])', text)
+        for n in re.findall(r"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?", block)
+    ]
+    assert len(numbers) == 2 * sum(
+        len(r) for f in doc["features"] for r in f["geometry"]["coordinates"]
+    )
     assert all(-Decimal(n).as_tuple().exponent <= 6 for n in numbers)
     # and the input really had more: rounding happened
     assert any(-Decimal(repr(x)).as_tuple().exponent > 6 for x in cell(1).exterior.coords[0])
@@ -170,7 +185,9 @@ def by_nid(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 @pytest.mark.parametrize("fmt", list(FORMATS))
-def test_public_mode_withholds_exactly_the_1_and_the_4(town: Store, tmp_path: Path, fmt: str) -> None:
+def test_public_mode_withholds_exactly_the_1_and_the_4(
+    town: Store, tmp_path: Path, fmt: str
+) -> None:
     out = write_export(town, fmt, tmp_path / f"public{get_writer(fmt).extension}")
     got = by_nid(read_back(out, fmt))
     for nid in ("N2", "N3"):  # 1 and 4 events: null and flagged
@@ -193,8 +210,11 @@ def test_public_mode_withholds_exactly_the_1_and_the_4(town: Store, tmp_path: Pa
 
 @pytest.mark.parametrize("fmt", ["geojson", "gpkg"])
 def test_analyst_mode_writes_the_small_counts_and_is_marked_sensitive(
-        town: Store, tmp_path: Path, fmt: str) -> None:
-    out = write_export(town, fmt, tmp_path / f"town.analyst{get_writer(fmt).extension}", mode="analyst")
+    town: Store, tmp_path: Path, fmt: str
+) -> None:
+    out = write_export(
+        town, fmt, tmp_path / f"town.analyst{get_writer(fmt).extension}", mode="analyst"
+    )
     got = by_nid(read_back(out, fmt))
     assert got.loc["N2", "raw__hate_rate"] == pytest.approx(1 / 2000 * 1000)
     assert got.loc["N3", "raw__hate_rate"] == pytest.approx(4 / 3000 * 1000)
@@ -209,7 +229,9 @@ def test_analyst_mode_writes_the_small_counts_and_is_marked_sensitive(
         assert pyogrio.read_info(out)["layer_metadata"]["citygeo_sensitive"] == "True"
 
 
-def test_the_export_writes_what_the_one_reader_of_scores_returns(town: Store, tmp_path: Path) -> None:
+def test_the_export_writes_what_the_one_reader_of_scores_returns(
+    town: Store, tmp_path: Path
+) -> None:
     """The export reads the current scores through the service's reader (privacy applied
     there): the file holds exactly those values, in public and in analyst mode."""
     for mode in ("public", "analyst"):
@@ -220,21 +242,49 @@ def test_the_export_writes_what_the_one_reader_of_scores_returns(town: Store, tm
             pd.testing.assert_series_equal(written[column], expected[column], check_names=False)
         assert [list(f) for f in written["flags"]] == [list(f) for f in expected["flags"]]
     public = read_scores(town)
-    assert public.filter(like="raw__").isna().to_numpy().sum() > read_scores(
-        town, mode="analyst").filter(like="raw__").isna().to_numpy().sum()  # something is withheld
+    assert (
+        public.filter(like="raw__").isna().to_numpy().sum()
+        > read_scores(town, mode="analyst").filter(like="raw__").isna().to_numpy().sum()
+    )  # something is withheld
 
 
-def test_incident_points_only_in_analyst_mode(town: Store, tmp_path: Path,
-                                              capsys: pytest.CaptureFixture[str]) -> None:
+def test_incident_points_only_in_analyst_mode(
+    town: Store, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "incidents.gpkg"
     with pytest.raises(InputError, match="never exported in public mode"):
         write_export(town, "gpkg", out, layer="incidents")
-    code, _, err = run_cli(["export", "--format", "gpkg", "--out", str(out), "--store",
-                            str(town.path), "--layer", "incidents"], capsys)
+    code, _, err = run_cli(
+        [
+            "export",
+            "--format",
+            "gpkg",
+            "--out",
+            str(out),
+            "--store",
+            str(town.path),
+            "--layer",
+            "incidents",
+        ],
+        capsys,
+    )
     assert code == 2 and "never exported in public mode" in err
     assert not out.exists() and list(tmp_path.iterdir()) == []
-    code, _, err = run_cli(["export", "--format", "gpkg", "--out", str(out), "--store",
-                            str(town.path), "--layer", "incidents", "--analyst"], capsys)
+    code, _, err = run_cli(
+        [
+            "export",
+            "--format",
+            "gpkg",
+            "--out",
+            str(out),
+            "--store",
+            str(town.path),
+            "--layer",
+            "incidents",
+            "--analyst",
+        ],
+        capsys,
+    )
     assert code == 0 and "sensitive" in err
     points = pyogrio.read_dataframe(out)
     assert len(points) == sum(COUNTS.values()) == 22
@@ -244,18 +294,22 @@ def test_incident_points_only_in_analyst_mode(town: Store, tmp_path: Path,
 
 
 # -- files -------------------------------------------------------------------------------
-def test_existing_file_needs_force(town: Store, tmp_path: Path,
-                                   capsys: pytest.CaptureFixture[str]) -> None:
+def test_existing_file_needs_force(
+    town: Store, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "town.csv"
     out.write_text("keep me")
     with pytest.raises(InputError, match="already exists; pass --force"):
         write_export(town, "csv", out)
-    code, _, err = run_cli(["export", "--format", "csv", "--out", str(out), "--store",
-                            str(town.path)], capsys)
+    code, _, err = run_cli(
+        ["export", "--format", "csv", "--out", str(out), "--store", str(town.path)], capsys
+    )
     assert code == 2 and "--force" in err
     assert out.read_text() == "keep me"
-    code, _, _ = run_cli(["export", "--format", "csv", "--out", str(out), "--store",
-                          str(town.path), "--force"], capsys)
+    code, _, _ = run_cli(
+        ["export", "--format", "csv", "--out", str(out), "--store", str(town.path), "--force"],
+        capsys,
+    )
     assert code == 0 and out.read_text().startswith("nid,name,year,")
     # the sidecar counts too
     out2 = tmp_path / "other.csv"
@@ -264,8 +318,9 @@ def test_existing_file_needs_force(town: Store, tmp_path: Path,
         write_export(town, "csv", out2)
 
 
-def test_failed_export_leaves_no_partial_file(town: Store, tmp_path: Path,
-                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failed_export_leaves_no_partial_file(
+    town: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr("citygeo.outputs.formats.CHUNK_ROWS", 2)  # several chunks for 5 rows
     calls = {"n": 0}
     original = GeoJSONWriter._features
@@ -275,6 +330,7 @@ def test_failed_export_leaves_no_partial_file(town: Store, tmp_path: Path,
         if calls["n"] == 2:
             raise OSError("disk full (simulated)")
         return original(*args)  # type: ignore[arg-type]
+
     monkeypatch.setattr(GeoJSONWriter, "_features", staticmethod(failing))
     out = tmp_path / "town.geojson"
     with pytest.raises(OSError, match="disk full"):
@@ -285,11 +341,14 @@ def test_failed_export_leaves_no_partial_file(town: Store, tmp_path: Path,
     calls["n"] = 0
     with pytest.raises(OSError, match="disk full"):
         write_export(town, "geojson", out, force=True)
-    assert out.read_text() == "old" and sorted(p.name for p in tmp_path.iterdir()) == ["town.geojson"]
+    assert out.read_text() == "old" and sorted(p.name for p in tmp_path.iterdir()) == [
+        "town.geojson"
+    ]
 
 
-def test_progress_is_reported_per_chunk(town: Store, tmp_path: Path,
-                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_progress_is_reported_per_chunk(
+    town: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr("citygeo.outputs.formats.CHUNK_ROWS", 2)
     seen: list[tuple[int, int]] = []
     write_export(town, "gpkg", tmp_path / "t.gpkg", progress=lambda d, t, _: seen.append((d, t)))
@@ -306,9 +365,12 @@ def test_sidecar_describes_methodology_sources_and_rule(town: Store, tmp_path: P
     assert methodology["sha256"] == stored["sha256"].iloc[0]
     assert methodology["spec"] == json.loads(stored["spec"].iloc[0])
     assert methodology["years"] == [2024] and meta["years"] == [2024]
-    assert {s["source_id"]: (s["owner"], s["licence"], s["known_biases"]) for s in meta["sources"]} == {
+    assert {
+        s["source_id"]: (s["owner"], s["licence"], s["known_biases"]) for s in meta["sources"]
+    } == {
         "census": ("Statistics office", "OGL", "undercounts recent arrivals"),
-        "police": ("Police", "Restricted", "under-reporting")}
+        "police": ("Police", "Restricted", "under-reporting"),
+    }
     assert meta["suppression"]["min_count"] == 5 and meta["suppression"]["min_sample"] == 30
     assert "min_count" in meta["suppression"]["public_withholds"]
     assert meta["city"]["fictional"] is True and meta["city"]["name"] == "Test Town"
@@ -316,42 +378,77 @@ def test_sidecar_describes_methodology_sources_and_rule(town: Store, tmp_path: P
     assert pd.Timestamp(meta["generated_at"]).tzinfo is not None
     assert meta["file"] == "town.parquet" and meta["rows"] == 5
     assert meta["flags_encoding"].startswith("list<string>")
-    assert meta["columns"][:len(SCORE_COLUMNS)] == list(SCORE_COLUMNS)
+    assert meta["columns"][: len(SCORE_COLUMNS)] == list(SCORE_COLUMNS)
     import pyarrow.parquet as pq
+
     assert b"geo" in pq.read_schema(out).metadata  # GeoParquet metadata
 
 
-def test_year_without_scores_is_a_clear_error(town: Store, tmp_path: Path,
-                                              capsys: pytest.CaptureFixture[str]) -> None:
+def test_year_without_scores_is_a_clear_error(
+    town: Store, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     with pytest.raises(StoreError, match="no scores for 1999; scored years: 2024"):
         write_export(town, "csv", tmp_path / "x.csv", year=1999)
-    code, _, err = run_cli(["export", "--format", "csv", "--out", str(tmp_path / "x.csv"),
-                            "--store", str(town.path), "--year", "1999"], capsys)
+    code, _, err = run_cli(
+        [
+            "export",
+            "--format",
+            "csv",
+            "--out",
+            str(tmp_path / "x.csv"),
+            "--store",
+            str(town.path),
+            "--year",
+            "1999",
+        ],
+        capsys,
+    )
     assert code == 2 and "scored years: 2024" in err and "Traceback" not in err
 
 
-def test_unknown_format_lists_the_valid_ones(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+def test_unknown_format_lists_the_valid_ones(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     with pytest.raises(InputError, match="valid formats: geojson, gpkg, parquet, csv"):
         get_writer("shp")
     code, _, err = run_cli(["export", "--format", "shp", "--out", str(tmp_path / "x.shp")], capsys)
     assert code == 2 and "valid formats" in err
 
 
-def test_default_name_marks_analyst_files(town: Store, tmp_path: Path,
-                                          monkeypatch: pytest.MonkeyPatch,
-                                          capsys: pytest.CaptureFixture[str]) -> None:
+def test_default_name_marks_analyst_files(
+    town: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert default_export_name("Port Averlane", "gpkg", year=2026) == "port-averlane-2026.gpkg"
-    assert default_export_name("Port Averlane", "gpkg", mode="analyst") == \
-        "port-averlane-all-years.analyst.gpkg"
-    assert default_export_name("X", "csv", year=2024, mode="analyst", layer="incidents") == \
-        "x-2024-incidents.analyst.csv"
+    assert (
+        default_export_name("Port Averlane", "gpkg", mode="analyst")
+        == "port-averlane-all-years.analyst.gpkg"
+    )
+    assert (
+        default_export_name("X", "csv", year=2024, mode="analyst", layer="incidents")
+        == "x-2024-incidents.analyst.csv"
+    )
     monkeypatch.chdir(tmp_path)
-    code, _, _ = run_cli(["export", "--format", "geojson", "--store", str(town.path), "--analyst"], capsys)
+    code, _, _ = run_cli(
+        ["export", "--format", "geojson", "--store", str(town.path), "--analyst"], capsys
+    )
     assert code == 0
     assert sorted(p.name for p in tmp_path.iterdir()) == [
-        "test-town-all-years.analyst.geojson", "test-town-all-years.analyst.geojson.meta.json"]
-    code, _, _ = run_cli(["export", "--format", "geojson", "--store", str(town.path), "--analyst",
-                          "--out", "mine.geojson"], capsys)
+        "test-town-all-years.analyst.geojson",
+        "test-town-all-years.analyst.geojson.meta.json",
+    ]
+    code, _, _ = run_cli(
+        [
+            "export",
+            "--format",
+            "geojson",
+            "--store",
+            str(town.path),
+            "--analyst",
+            "--out",
+            "mine.geojson",
+        ],
+        capsys,
+    )
     assert code == 0 and (tmp_path / "mine.geojson").exists()  # an explicit --out is used as given
 
 
@@ -364,6 +461,11 @@ def test_export_bytes_for_a_download_button(town: Store) -> None:
     data, name, mime = export_bytes(town, "csv", mode="analyst", with_sidecar=True)
     assert (name, mime) == ("test-town-all-years.analyst.csv.zip", "application/zip")
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        assert sorted(archive.namelist()) == ["test-town-all-years.analyst.csv",
-                                              "test-town-all-years.analyst.csv.meta.json"]
-        assert json.loads(archive.read("test-town-all-years.analyst.csv.meta.json"))["sensitive"] is True
+        assert sorted(archive.namelist()) == [
+            "test-town-all-years.analyst.csv",
+            "test-town-all-years.analyst.csv.meta.json",
+        ]
+        assert (
+            json.loads(archive.read("test-town-all-years.analyst.csv.meta.json"))["sensitive"]
+            is True
+        )

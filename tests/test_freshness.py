@@ -91,7 +91,13 @@ def test_overdue_sources_known_answers() -> None:
     as_of = dt.date(2024, 9, 1)
     result = overdue_sources(sources, as_of)
     assert list(result.columns) == [
-        "source_id", "name", "collected", "refresh", "due", "overdue", "days_overdue",
+        "source_id",
+        "name",
+        "collected",
+        "refresh",
+        "due",
+        "overdue",
+        "days_overdue",
     ]
     by_id = result.set_index("source_id")
     # census: due 2022-03-01; 2022-03-01 -> 2024-09-01 is 365 + 366 (2024 leap, Feb 29

@@ -19,9 +19,13 @@ def _swap(city: SmallCity, old: str, new: str) -> None:
     city.config.write_text(city.config.read_text().replace(old, new))
 
 
-@pytest.mark.parametrize("suffix,driver", [(".geojson", "GeoJSON"), (".gpkg", "GPKG"),
-                                           (".shp", "ESRI Shapefile"), (".parquet", None)])
-def test_boundary_formats_round_trip(small_city: SmallCity, suffix: str, driver: str | None) -> None:
+@pytest.mark.parametrize(
+    "suffix,driver",
+    [(".geojson", "GeoJSON"), (".gpkg", "GPKG"), (".shp", "ESRI Shapefile"), (".parquet", None)],
+)
+def test_boundary_formats_round_trip(
+    small_city: SmallCity, suffix: str, driver: str | None
+) -> None:
     source = grid_city().to_crs("EPSG:32726")  # a projected CRS: ingest must reproject to WGS 84
     path = small_city.folder / f"bounds{suffix}"
     if driver:
@@ -47,13 +51,17 @@ def test_boundary_formats_round_trip(small_city: SmallCity, suffix: str, driver:
 def test_indicator_formats_round_trip(small_city: SmallCity, suffix: str) -> None:
     frame = pd.read_csv(small_city.folder / "indicators.csv", dtype={"area_code": str})
     path = small_city.folder / f"table{suffix}"
-    {".csv": lambda: frame.to_csv(path, index=False), ".xlsx": lambda: frame.to_excel(path, index=False),
-     ".parquet": lambda: frame.to_parquet(path)}[suffix]()
+    {
+        ".csv": lambda: frame.to_csv(path, index=False),
+        ".xlsx": lambda: frame.to_excel(path, index=False),
+        ".parquet": lambda: frame.to_parquet(path),
+    }[suffix]()
     _swap(small_city, 'path = "indicators.csv"', f'path = "table{suffix}"')
     store = Store(small_city.store)
     ingest_city(small_city.config, store)
-    values = store.query("SELECT nid, indicator, year, grp, value FROM indicator_values "
-                         "ORDER BY indicator, nid")
+    values = store.query(
+        "SELECT nid, indicator, year, grp, value FROM indicator_values ORDER BY indicator, nid"
+    )
     assert set(values["indicator"]) == {"unemployed_pct", "income"}
     unemployed = values[values["indicator"] == "unemployed_pct"].set_index("nid")["value"]
     assert unemployed.to_dict() == {f"N{i}": float(i) for i in range(1, 10)}
@@ -66,15 +74,22 @@ def test_codes_are_text_and_never_matched_loosely(small_city: SmallCity) -> None
     city.loc[8, "code"] = "7"  # one plain numeric code
     city.loc[6, "code"] = "070"
     city.to_file(small_city.folder / "boundaries.geojson", driver="GeoJSON")
-    table = pd.DataFrame({"area_code": ["001", "002", "003", "4", "005", "006", "070", "008"],
-                          "unemployed_pct": range(8)})
+    table = pd.DataFrame(
+        {
+            "area_code": ["001", "002", "003", "4", "005", "006", "070", "008"],
+            "unemployed_pct": range(8),
+        }
+    )
     table.to_csv(small_city.folder / "indicators.csv", index=False)
     typed = pd.DataFrame({"code": [7], "income": [123.0]})  # 7 stored as a number in a typed file
     typed.to_parquet(small_city.folder / "typed.parquet")
-    small_city.config.write_text(small_city.config.read_text() + (
-        '\n[[indicators]]\npath = "typed.parquet"\nid = "code"\nyear = 2024\n'))
+    small_city.config.write_text(
+        small_city.config.read_text()
+        + ('\n[[indicators]]\npath = "typed.parquet"\nid = "code"\nyear = 2024\n')
+    )
     (small_city.folder / "incidents.csv").write_text(
-        "incident_id,date,category,lon,lat\nI1,2024-01-01,hate_crime,-29.995,-44.995\n")
+        "incident_id,date,category,lon,lat\nI1,2024-01-01,hate_crime,-29.995,-44.995\n"
+    )
     store = Store(small_city.store)
     report = ingest_city(small_city.config, store)
     values = store.query("SELECT nid, value FROM indicator_values").set_index("nid")["value"]
@@ -95,7 +110,8 @@ def test_columbus_without_crs(tmp_path: Path) -> None:
     (folder / "city.toml").write_text(
         '[city]\nname = "Columbus, Ohio (1980 sample shipped with libpysal)"\nprojected_crs = "EPSG:3857"\n'
         '[boundaries]\npath = "columbus.shp"\nid = "POLYID"\nsource_crs = "EPSG:4326"\n'
-        '[[indicators]]\npath = "columbus.csv"\nid = "POLYID"\nyear = 1980\n')
+        '[[indicators]]\npath = "columbus.csv"\nid = "POLYID"\nyear = 1980\n'
+    )
     store = Store(tmp_path / "columbus.duckdb")
     report = ingest_city(folder / "city.toml", store)
     assert report.counts["neighbourhoods"] == 49
@@ -112,8 +128,9 @@ def test_reingest_is_idempotent(small_city: SmallCity) -> None:
     snapshot = store.query("SELECT incident_id, nid FROM incidents ORDER BY incident_id")
     second = ingest_city(small_city.config, store)
     assert first.counts == second.counts
-    pd.testing.assert_frame_equal(snapshot, store.query(
-        "SELECT incident_id, nid FROM incidents ORDER BY incident_id"))
+    pd.testing.assert_frame_equal(
+        snapshot, store.query("SELECT incident_id, nid FROM incidents ORDER BY incident_id")
+    )
 
 
 def test_points_assigned_and_outside_reported(small_city: SmallCity) -> None:
@@ -132,7 +149,8 @@ def test_points_assigned_and_outside_reported(small_city: SmallCity) -> None:
 def test_point_on_shared_border_goes_to_first_code(small_city: SmallCity) -> None:
     # x = -29.99 is the border between N1 and N2; the point belongs to exactly one of them.
     (small_city.folder / "incidents.csv").write_text(
-        "incident_id,date,category,lon,lat\nB1,2024-01-01,hate_crime,-29.99,-44.995\n")
+        "incident_id,date,category,lon,lat\nB1,2024-01-01,hate_crime,-29.99,-44.995\n"
+    )
     store = Store(small_city.store)
     ingest_city(small_city.config, store)
     assert store.query("SELECT nid FROM incidents")["nid"].tolist() == ["N1"]

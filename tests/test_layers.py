@@ -9,12 +9,27 @@ import citygeo
 
 PACKAGE = Path(citygeo.__file__).parent
 LAYERS = {
-    "errors": 0, "schema": 0, "settings": 0, "i18n": 0,
-    "config": 1, "scoring": 1, "rules": 1, "demo": 1, "geo": 1, "words": 1,
-    "demo.files": 2, "demo.__init__": 2, "demo.__main__": 2,  # the demo's writer; what exposes it
-    "store": 2, "ingest": 2,
-    "service": 3, "outputs": 3,
-    "cli": 4, "ui": 4, "__main__": 4, "__init__": 0,
+    "errors": 0,
+    "schema": 0,
+    "settings": 0,
+    "i18n": 0,
+    "config": 1,
+    "scoring": 1,
+    "rules": 1,
+    "demo": 1,
+    "geo": 1,
+    "words": 1,
+    "demo.files": 2,
+    "demo.__init__": 2,
+    "demo.__main__": 2,  # the demo's writer; what exposes it
+    "store": 2,
+    "ingest": 2,
+    "service": 3,
+    "outputs": 3,
+    "cli": 4,
+    "ui": 4,
+    "__main__": 4,
+    "__init__": 0,
 }
 
 
@@ -40,10 +55,18 @@ def test_imports_respect_layers() -> None:
         own = _layer(module)
         for node in ast.walk(ast.parse(path.read_text())):
             names = []
-            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("citygeo."):
+            if (
+                isinstance(node, ast.ImportFrom)
+                and node.module
+                and node.module.startswith("citygeo.")
+            ):
                 names = [node.module.removeprefix("citygeo.")]
             elif isinstance(node, ast.Import):
-                names = [a.name.removeprefix("citygeo.") for a in node.names if a.name.startswith("citygeo.")]
+                names = [
+                    a.name.removeprefix("citygeo.")
+                    for a in node.names
+                    if a.name.startswith("citygeo.")
+                ]
             for name in map(_imported, names):
                 if _layer(name) > own:
                     problems.append(f"{module} (layer {own}) imports {name} (layer {_layer(name)})")
@@ -53,9 +76,17 @@ def test_imports_respect_layers() -> None:
 def test_only_store_imports_duckdb_and_only_ui_imports_streamlit() -> None:
     for path in PACKAGE.rglob("*.py"):
         tree = ast.parse(path.read_text())
-        imported = {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
-        imported |= {n.module.split(".")[0] for n in ast.walk(tree)
-                     if isinstance(n, ast.ImportFrom) and n.module}
+        imported = {
+            a.name.split(".")[0]
+            for n in ast.walk(tree)
+            if isinstance(n, ast.Import)
+            for a in n.names
+        }
+        imported |= {
+            n.module.split(".")[0]
+            for n in ast.walk(tree)
+            if isinstance(n, ast.ImportFrom) and n.module
+        }
         rel = path.relative_to(PACKAGE).as_posix()
         if "duckdb" in imported:
             assert rel.startswith("store/"), f"{rel} imports duckdb"
@@ -76,6 +107,9 @@ def test_the_service_never_reads_back_from_the_outputs() -> None:
 
 
 def test_no_module_is_over_500_lines() -> None:
-    long = {path.relative_to(PACKAGE).as_posix(): n for path in PACKAGE.rglob("*.py")
-            if (n := len(path.read_text().splitlines())) > 500}
+    long = {
+        path.relative_to(PACKAGE).as_posix(): n
+        for path in PACKAGE.rglob("*.py")
+        if (n := len(path.read_text().splitlines())) > 500
+    }
     assert long == {}, long

@@ -59,8 +59,11 @@ def tiny_city() -> gpd.GeoDataFrame:
         "N4": shapely.Polygon([at(2, 0), at(3, 0), at(3, 2), at(1, 2), at(1, 1), at(2, 1)]),
         "N5": shapely.Polygon(outer.exterior.coords, [hole.exterior.coords]),
     }
-    return gpd.GeoDataFrame({"code": list(shapes), "name": list(shapes)},
-                            geometry=list(shapes.values()), crs="EPSG:4326")
+    return gpd.GeoDataFrame(
+        {"code": list(shapes), "name": list(shapes)},
+        geometry=list(shapes.values()),
+        crs="EPSG:4326",
+    )
 
 
 # (label, x, y in units, expected nid or None, decided by the grid?)
@@ -97,7 +100,8 @@ def write_city(folder: Path, hoods: gpd.GeoDataFrame, points: pd.DataFrame) -> P
     hoods.to_file(folder / "boundaries.gpkg", driver="GPKG")
     points.to_csv(folder / "incidents.csv", index=False)
     config = folder / "city.toml"
-    config.write_text(textwrap.dedent("""
+    config.write_text(
+        textwrap.dedent("""
         [city]
         name = "Assignment Test Town"
         fictional = true
@@ -119,14 +123,22 @@ def write_city(folder: Path, hoods: gpd.GeoDataFrame, points: pd.DataFrame) -> P
 
         [sources.police]
         name = "Test police records"
-        """).lstrip(), encoding="utf-8")
+        """).lstrip(),
+        encoding="utf-8",
+    )
     return config
 
 
 def incidents(xy: np.ndarray, prefix: str = "P") -> pd.DataFrame:
-    return pd.DataFrame({"incident_id": [f"{prefix}{i}" for i in range(len(xy))],
-                         "date": "2024-05-01", "category": "hate_crime",
-                         "lon": xy[:, 0], "lat": xy[:, 1]})
+    return pd.DataFrame(
+        {
+            "incident_id": [f"{prefix}{i}" for i in range(len(xy))],
+            "date": "2024-05-01",
+            "category": "hate_crime",
+            "lon": xy[:, 0],
+            "lat": xy[:, 1],
+        }
+    )
 
 
 def assigned(store: Store) -> pd.Series:
@@ -170,7 +182,9 @@ def voronoi_city(rng: np.random.Generator, count: int) -> gpd.GeoDataFrame:
     limits = shapely.Point(*centre).buffer(0.3, quad_segs=32)
     seeds = centre + rng.uniform(-0.3, 0.3, (count * 2, 2))
     seeds = seeds[shapely.contains_xy(limits, seeds[:, 0], seeds[:, 1])][:count]
-    cells = shapely.get_parts(shapely.voronoi_polygons(shapely.multipoints(seeds), extend_to=limits))
+    cells = shapely.get_parts(
+        shapely.voronoi_polygons(shapely.multipoints(seeds), extend_to=limits)
+    )
     cells = shapely.segmentize(shapely.intersection(cells, limits), 0.004)
     cells = cells[~shapely.is_empty(cells)]
     codes = [f"V{i:04d}" for i in rng.permutation(len(cells))]  # code order unrelated to place
@@ -179,8 +193,9 @@ def voronoi_city(rng: np.random.Generator, count: int) -> gpd.GeoDataFrame:
 
 def expected_by_sjoin(hoods: gpd.GeoDataFrame, points: pd.DataFrame) -> pd.Series:
     """geopandas.sjoin(intersects), then the smallest nid where a point touches several."""
-    frame = gpd.GeoDataFrame(points[["incident_id"]],
-                             geometry=gpd.points_from_xy(points["lon"], points["lat"]), crs=4326)
+    frame = gpd.GeoDataFrame(
+        points[["incident_id"]], geometry=gpd.points_from_xy(points["lon"], points["lat"]), crs=4326
+    )
     joined = gpd.sjoin(frame, hoods[["nid", "geometry"]], predicate="intersects", how="left")
     return joined.groupby("incident_id")["nid"].min().reindex(points["incident_id"])
 
@@ -193,8 +208,9 @@ def test_random_points_agree_with_sjoin(tmp_path: Path, seed: int) -> None:
     vertices = shapely.get_coordinates(hoods.geometry.to_numpy())
     on_borders = vertices[rng.choice(len(vertices), 2_000, replace=False)]
     grid = cell_grid(hoods.geometry.to_numpy())
-    lines = np.column_stack([grid.x0 + grid.size * rng.integers(0, grid.nx, 1_000),
-                             rng.uniform(-40.3, -39.7, 1_000)])  # exactly on grid lines
+    lines = np.column_stack(
+        [grid.x0 + grid.size * rng.integers(0, grid.nx, 1_000), rng.uniform(-40.3, -39.7, 1_000)]
+    )  # exactly on grid lines
     points = incidents(np.concatenate([spread, on_borders, lines]))
     store = Store(tmp_path / "store.duckdb")
     ingest_city(write_city(tmp_path / "city", hoods, points), store)
@@ -215,9 +231,13 @@ def test_every_decided_cell_is_exact() -> None:
     grid = cell_grid(polygons)
     j, i = np.divmod(grid.cells, grid.nx)
     tiny = grid.size * 1e-6  # widen each cell a little: rounding may push a point across
-    boxes = shapely.box(grid.x0 + i * grid.size - tiny, grid.y0 + j * grid.size - tiny,
-                        grid.x0 + (i + 1) * grid.size + tiny, grid.y0 + (j + 1) * grid.size + tiny)
-    cell, polygon = shapely.STRtree(polygons).query(boxes, predicate="intersects")
+    boxes = shapely.box(
+        grid.x0 + i * grid.size - tiny,
+        grid.y0 + j * grid.size - tiny,
+        grid.x0 + (i + 1) * grid.size + tiny,
+        grid.y0 + (j + 1) * grid.size + tiny,
+    )
+    cell, _polygon = shapely.STRtree(polygons).query(boxes, predicate="intersects")
     touching = np.bincount(cell, minlength=len(boxes))
     inside = grid.codes >= 0
     assert (touching[~inside] == 0).all()  # empty cells meet no neighbourhood
@@ -228,8 +248,11 @@ def test_every_decided_cell_is_exact() -> None:
 
 
 def test_overlapping_neighbourhoods_are_left_to_the_join(tmp_path: Path) -> None:
-    hoods = gpd.GeoDataFrame({"code": ["B", "A"], "name": ["B", "A"]},
-                             geometry=[ubox(0, 0, 2, 2), ubox(1, 0, 3, 2)], crs="EPSG:4326")
+    hoods = gpd.GeoDataFrame(
+        {"code": ["B", "A"], "name": ["B", "A"]},
+        geometry=[ubox(0, 0, 2, 2), ubox(1, 0, 3, 2)],
+        crs="EPSG:4326",
+    )
     grid = cell_grid(hoods.sort_values("code").geometry.to_numpy())
     middle = grid.cell_ids(*(np.array([v]) for v in at(1.5, 1)))[0]
     assert middle not in set(grid.cells.tolist())  # covered twice: not decided
@@ -269,12 +292,21 @@ def test_line_numbers_and_default_ids_over_several_row_groups(tmp_path: Path) ->
     config = write_city(tmp_path / "good", hoods, good)
     config.write_text(config.read_text().replace('id = "incident_id"\n', ""))
     report = ingest_city(config, store)
-    assert report.points[0] == {"kind": "incidents", "file": "incidents.csv", "rows": n,
-                                "assigned": n, "outside": 0}
-    rows = store.query("SELECT incident_id, nid, category FROM incidents WHERE incident_id IN "
-                       "('incidents:2', 'incidents:9', 'incidents:130002', 'incidents:150001') "
-                       "ORDER BY incident_id")
-    assert rows.values.tolist() == [["incidents:130002", "N1", "hate_crime"],
-                                    ["incidents:150001", "N3", "hate_crime"],
-                                    ["incidents:2", "N3", "hate_crime"],
-                                    ["incidents:9", "N3", "two\nlines"]]
+    assert report.points[0] == {
+        "kind": "incidents",
+        "file": "incidents.csv",
+        "rows": n,
+        "assigned": n,
+        "outside": 0,
+    }
+    rows = store.query(
+        "SELECT incident_id, nid, category FROM incidents WHERE incident_id IN "
+        "('incidents:2', 'incidents:9', 'incidents:130002', 'incidents:150001') "
+        "ORDER BY incident_id"
+    )
+    assert rows.values.tolist() == [
+        ["incidents:130002", "N1", "hate_crime"],
+        ["incidents:150001", "N3", "hate_crime"],
+        ["incidents:2", "N3", "hate_crime"],
+        ["incidents:9", "N3", "two\nlines"],
+    ]

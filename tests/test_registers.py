@@ -160,7 +160,11 @@ def test_not_heard_in_twelve_months() -> None:
     # Everyone was heard at city level and as women on 2025-01-10. Youth: N1 heard on the
     # cut-off day (2024-06-15) counts; N3's youth last heard 2023-03-20; the rest never.
     assert list(zip(stale["nid"], stale["grp"], strict=True)) == [
-        ("N2", "youth"), ("N4", "youth"), ("N5", "youth"), ("N6", "youth"), ("N7", "youth"),
+        ("N2", "youth"),
+        ("N4", "youth"),
+        ("N5", "youth"),
+        ("N6", "youth"),
+        ("N7", "youth"),
         ("N3", "youth"),
     ]
     n3 = stale.iloc[-1]

@@ -67,7 +67,9 @@ def test_drivers_add_up_to_the_risk_score(town: Store) -> None:
         drivers = p.drivers.set_index("measure")
         assert set(drivers.index) == {"hate_rate", "unemployed_pct"}
         assert drivers["contribution"].notna().all()
-        assert drivers["contribution"].to_numpy() == pytest.approx(0.5 * drivers["normalised"].to_numpy(), abs=1e-9)
+        assert drivers["contribution"].to_numpy() == pytest.approx(
+            0.5 * drivers["normalised"].to_numpy(), abs=1e-9
+        )
         assert drivers["contribution"].sum() == pytest.approx(float(p.row["risk_score"]), abs=1e-9)  # type: ignore[index, arg-type]
     # by hand: unemployed 4, 9, 6, 12, 7 → minmax over 4..12; N4 is the maximum → 100 → 50 points
     n4 = _profile(town, "N4", mode="analyst").drivers.set_index("measure")
@@ -94,9 +96,17 @@ def test_the_printout_holds_what_the_page_shows(town: Store) -> None:
     page (survey, consultation, mechanisms and partners) and the measures against the median."""
     p = _profile(town, "N4")
     page = render_profile_html(town, "N4")
-    for heading in ("Scores", "What drives the risk score", "Each measure against the city median",
-                    "Trend over the years", "Survey results", "Consultation",
-                    "Mechanisms and partners serving it", "Data-quality notes and caveats", "Sources"):
+    for heading in (
+        "Scores",
+        "What drives the risk score",
+        "Each measure against the city median",
+        "Trend over the years",
+        "Survey results",
+        "Consultation",
+        "Mechanisms and partners serving it",
+        "Data-quality notes and caveats",
+        "Sources",
+    ):
         assert f"<h2>{heading}</h2>" in page
     assert p.headline in page.replace("&#x27;", "'")
     assert p.consultation_text in page
@@ -111,18 +121,21 @@ def test_fictional_notice_only_for_fictional_cities(town: Store, tmp_path: Path)
     assert "Fictional city." not in render_profile_html(copy, "N1")
 
 
-def test_unknown_nid_is_a_clear_error(town: Store, tmp_path: Path,
-                                      capsys: pytest.CaptureFixture[str]) -> None:
+def test_unknown_nid_is_a_clear_error(
+    town: Store, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     with pytest.raises(InputError, match="No neighbourhood has the code 'N99'"):
         render_profile_html(town, "N99")
     out = tmp_path / "p.html"
-    code, _, err = run_cli(["report", "--nid", "N99", "--out", str(out), "--store", str(town.path)],
-                           capsys)
+    code, _, err = run_cli(
+        ["report", "--nid", "N99", "--out", str(out), "--store", str(town.path)], capsys
+    )
     assert code == 2 and "N99" in err and "Traceback" not in err and not out.exists()
 
 
 def test_cli_report_writes_the_page_and_needs_force_to_replace(
-        town: Store, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    town: Store, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "n4.html"
     args = ["report", "--nid", "N4", "--out", str(out), "--store", str(town.path)]
     code, _, _ = run_cli(args, capsys)

@@ -15,12 +15,18 @@ from tests.fixtures.city import file_digest
 def test_spatial_extension_loads_offline(tmp_path: Path) -> None:
     con = connect(tmp_path / "x.duckdb")
     try:
-        row = con.execute("SELECT extension_name, loaded, install_path FROM duckdb_extensions() "
-                          "WHERE extension_name = 'spatial'").fetchone()
+        row = con.execute(
+            "SELECT extension_name, loaded, install_path FROM duckdb_extensions() "
+            "WHERE extension_name = 'spatial'"
+        ).fetchone()
         assert row[1] is True
         assert "duckdb_ext" in row[2]
-        assert con.execute("SELECT ST_Area(ST_GeomFromText('POLYGON((0 0,2 0,2 2,0 2,0 0))'))"
-                           ).fetchone()[0] == 4.0
+        assert (
+            con.execute(
+                "SELECT ST_Area(ST_GeomFromText('POLYGON((0 0,2 0,2 2,0 2,0 0))'))"
+            ).fetchone()[0]
+            == 4.0
+        )
     finally:
         con.close()
 

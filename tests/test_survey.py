@@ -172,7 +172,11 @@ def test_the_scoring_estimate_is_the_display_estimate() -> None:
     responses = _hand_case()
     shown = weighted_estimates(responses, groups=["gender"])
     shown = shown[shown["nid"].notna()].set_index(["nid", "year", "item", "grp"]).sort_index()
-    scored = estimate_survey(responses, ["gender"]).set_index(["nid", "year", "item", "grp"]).sort_index()
+    scored = (
+        estimate_survey(responses, ["gender"])
+        .set_index(["nid", "year", "item", "grp"])
+        .sort_index()
+    )
     pd.testing.assert_series_equal(scored["estimate"], shown["estimate"], check_index_type=False)
     pd.testing.assert_series_equal(scored["n_eff"], shown["n_eff"], check_index_type=False)
     assert list(map(tuple, scored.index)) == list(map(tuple, shown.index))
@@ -220,7 +224,10 @@ def _rep_case() -> tuple[pd.DataFrame, pd.DataFrame]:
 def test_representativeness_flags_a_known_under_represented_group() -> None:
     responses, population = _rep_case()
     rep = representativeness(
-        responses, population, ["age_band"], weighted=False,
+        responses,
+        population,
+        ["age_band"],
+        weighted=False,
         categories={"age_band": ["16-24", "25-64", "65+"]},
     )
     rep = rep.set_index("grp")

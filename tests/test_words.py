@@ -14,15 +14,25 @@ def test_plain_words() -> None:
     assert words.rank_text(7, 152, 4, 11) == "rank 7 of 152 (likely between 4 and 11)"
     assert words.rank_text(7, 152) == "rank 7 of 152"
     assert words.rank_text(np.nan, 152) == "not ranked"
-    assert words.shown_value(np.nan, "fewer than 5 events: value withheld") == "fewer than 5 events: value withheld"
+    assert (
+        words.shown_value(np.nan, "fewer than 5 events: value withheld")
+        == "fewer than 5 events: value withheld"
+    )
     assert words.shown_value(None) == "no data" and words.shown_value(1234.56) == "1,234.6"
     assert words.shown_value(None, categorical=True) == "no index"
 
 
 def test_flags_in_words() -> None:
-    assert words.flag_sentence("suppressed:hate_rate", None).startswith("hate rate: fewer than 5 incidents")
-    assert "withheld in public outputs" in words.flag_sentence("suppressed:hate_rate", None, public=False)
+    assert words.flag_sentence("suppressed:hate_rate", None).startswith(
+        "hate rate: fewer than 5 incidents"
+    )
+    assert "withheld in public outputs" in words.flag_sentence(
+        "suppressed:hate_rate", None, public=False
+    )
     assert words.flag_sentence("missing:x", None).startswith("x: no data this year")
     assert words.flag_sentence("odd", None) == "odd"
     assert words.compared_with_city(3.0, 1.5, 2.0, 80.0) == "2.0× the city median"
-    assert words.compared_with_city(3.0, 0.0, np.nan, 80.0) == "higher than 80% of neighbourhoods; city median 0"
+    assert (
+        words.compared_with_city(3.0, 0.0, np.nan, 80.0)
+        == "higher than 80% of neighbourhoods; city median 0"
+    )

@@ -1,33 +1,33 @@
 """The city configuration (DESIGN.md §3): one TOML file, validated into frozen objects."""
 
 from citygeo.config.city import (
+    BoundariesSpec,
+    CityConfig,
     CitySettings,
     CitySpec,
-    BoundariesSpec,
     IndicatorsSpec,
-    PointsSpec,
-    SurveySpec,
+    MethodologyRef,
     OnlineSpec,
+    PointsSpec,
     RegistersSpec,
     SourceSpec,
-    MethodologyRef,
-    CityConfig,
+    SurveySpec,
     load_city_config,
     projected_crs_problem,
 )
 
 __all__ = [
+    "BoundariesSpec",
+    "CityConfig",
     "CitySettings",
     "CitySpec",
-    "BoundariesSpec",
     "IndicatorsSpec",
-    "PointsSpec",
-    "SurveySpec",
+    "MethodologyRef",
     "OnlineSpec",
+    "PointsSpec",
     "RegistersSpec",
     "SourceSpec",
-    "MethodologyRef",
-    "CityConfig",
+    "SurveySpec",
     "load_city_config",
     "projected_crs_problem",
 ]

@@ -54,9 +54,42 @@ class BoundariesSpec(_Spec):
     source_crs: str | None = None
     layer: str | None = None
     source: str | None = None
+    crosswalk: Path | None = None   # old code → new code after a boundary change (annual update)
 
 
-class IndicatorsSpec(_Spec):
+class _Geography(_Spec):
+    """Keys of a table keyed by another set of areas (DESIGN.md §3 "Real-world inputs")."""
+
+    geography: Path | None = None
+    geography_id: str | None = None
+    apportion: Literal["area", "population"] = "area"
+    geography_population: str | None = None
+    geography_layer: str | None = None
+    extensive: list[str] = Field(default_factory=list)
+    crosswalk: Path | None = None
+
+    @model_validator(mode="after")
+    def _geography_keys(self) -> _Geography:
+        if self.geography and self.crosswalk:
+            raise ValueError("give either `geography` (a polygon file) or `crosswalk` (a table "
+                             "from, to, weight), not both")
+        if self.geography and not self.geography_id:
+            raise ValueError("`geography` needs `geography_id`: the column of the geography file "
+                             "that holds the codes this table is keyed by")
+        if self.apportion == "population" and not self.geography_population:
+            raise ValueError("apportion = \"population\" needs `geography_population`: the column "
+                             "(of the geography file or of this table) with each area's population")
+        if self.apportion == "population" and not self.geography:
+            raise ValueError("apportion = \"population\" needs `geography` (a polygon file)")
+        return self
+
+    @property
+    def apportioned(self) -> bool:
+        """Whether the table is keyed by other areas than the neighbourhoods."""
+        return bool(self.geography or self.crosswalk)
+
+
+class IndicatorsSpec(_Geography):
     path: Path
     id: str
     year: int | str
@@ -65,6 +98,19 @@ class IndicatorsSpec(_Spec):
     source: str | None = None
     sheet: str | int | None = None
     na_values: list[str] = Field(default_factory=list)
+
+
+class CountsSpec(_Geography):
+    """Incidents already counted per area, period and category (``[[counts]]``)."""
+
+    path: Path
+    id: str
+    period: str
+    count: str
+    category: str | None = None
+    date_format: str | None = None
+    source: str | None = None
+    sheet: str | int | None = None
 
 
 class PointsSpec(_Spec):
@@ -135,7 +181,22 @@ class SourceSpec(_Spec):
     refresh: str = ""
     method: str = ""
     known_biases: str = ""
-    coverage: str = ""
+    coverage: str | list[str] = ""
+
+    @property
+    def coverage_file(self) -> Path | None:
+        """The polygon file ``coverage`` names (a text ending in a vector file suffix), or None."""
+        if isinstance(self.coverage, str) and Path(self.coverage).suffix.lower() in COVERAGE_SUFFIXES:
+            return Path(self.coverage)
+        return None
+
+    @property
+    def coverage_areas(self) -> list[str]:
+        """The districts or neighbourhood codes ``coverage`` lists (empty: not a list)."""
+        return list(self.coverage) if isinstance(self.coverage, list) else []
+
+
+COVERAGE_SUFFIXES = {".geojson", ".json", ".gpkg", ".shp", ".parquet", ".geoparquet", ".fgb"}
 
 
 class MethodologyRef(_Spec):
@@ -150,6 +211,7 @@ class CityConfig(_Spec):
     boundaries: BoundariesSpec
     indicators: list[IndicatorsSpec] = Field(default_factory=list)
     points: list[PointsSpec] = Field(default_factory=list)
+    counts: list[CountsSpec] = Field(default_factory=list)
     survey: SurveySpec | None = None
     online: OnlineSpec | None = None
     registers: RegistersSpec | None = None
@@ -162,6 +224,7 @@ class CityConfig(_Spec):
         refs: list[tuple[str, str | None]] = [("boundaries", self.boundaries.source)]
         refs += [(f"indicators[{i}] ({s.path.name})", s.source) for i, s in enumerate(self.indicators)]
         refs += [(f"points[{i}] ({s.kind})", s.source) for i, s in enumerate(self.points)]
+        refs += [(f"counts[{i}] ({s.path.name})", s.source) for i, s in enumerate(self.counts)]
         if self.survey:
             refs.append(("survey", self.survey.source))
         if self.online:
@@ -227,9 +290,16 @@ def _resolve_paths(config: CityConfig) -> CityConfig:
                             "move the file there or set `allow_outside_paths = true` in [city]")
         return spec.model_copy(update={field: resolved})
 
-    update: dict[str, Any] = {"boundaries": fix(config.boundaries, "path", "boundaries.path")}
-    update["indicators"] = [fix(s, "path", f"indicators[{i}].path") for i, s in enumerate(config.indicators)]
+    boundaries = fix(config.boundaries, "path", "boundaries.path")
+    update: dict[str, Any] = {"boundaries": fix(boundaries, "crosswalk", "boundaries.crosswalk")}
+    update["indicators"] = [_fix_all(fix, s, f"indicators[{i}]", ("path", "geography", "crosswalk"))
+                            for i, s in enumerate(config.indicators)]
     update["points"] = [fix(s, "path", f"points[{i}].path") for i, s in enumerate(config.points)]
+    update["counts"] = [_fix_all(fix, s, f"counts[{i}]", ("path", "geography", "crosswalk"))
+                        for i, s in enumerate(config.counts)]
+    update["sources"] = {key: (source.model_copy(update={"coverage": str(fix(
+        _CoveragePath(path=source.coverage_file), "path", f"sources.{key}.coverage").path)})
+        if source.coverage_file else source) for key, source in config.sources.items()}
     if config.survey:
         update["survey"] = fix(config.survey, "path", "survey.path")
     if config.online:
@@ -244,6 +314,16 @@ def _resolve_paths(config: CityConfig) -> CityConfig:
     if problems:
         raise ConfigError(format_problems(f"{config.config_path}: paths are not allowed:", problems))
     return config.model_copy(update=update)
+
+
+class _CoveragePath(_Spec):
+    path: Path
+
+
+def _fix_all(fix: Any, spec: Any, where: str, fields: tuple[str, ...]) -> Any:
+    for name in fields:
+        spec = fix(spec, name, f"{where}.{name}")
+    return spec
 
 
 def _check(config: CityConfig) -> None:

@@ -30,11 +30,25 @@ _ASSET_LABELS: dict[str, tuple[str, ...]] = {
     "community_centre": ("Community Centre", "Neighbourhood Hall", "Community Hub"),
     "library": ("Library",),
     "place_of_worship": (
-        "Parish Church", "Mosque", "Gurdwara", "Synagogue", "Methodist Chapel",
-        "Hindu Temple", "Buddhist Centre", "Pentecostal Church", "Catholic Church",
+        "Parish Church",
+        "Mosque",
+        "Gurdwara",
+        "Synagogue",
+        "Methodist Chapel",
+        "Hindu Temple",
+        "Buddhist Centre",
+        "Pentecostal Church",
+        "Catholic Church",
     ),
-    "sports_club": ("Football Club", "Boxing Club", "Rowing Club", "Cricket Club",
-                    "Netball Club", "Athletic Club", "Basketball Club"),
+    "sports_club": (
+        "Football Club",
+        "Boxing Club",
+        "Rowing Club",
+        "Cricket Club",
+        "Netball Club",
+        "Athletic Club",
+        "Basketball Club",
+    ),
     "peace_committee": ("Peace Committee",),
     "residents_association": ("Residents' Association", "Tenants & Residents Group"),
     "parenting_network": ("Parents' Network", "Mums & Dads Circle"),
@@ -98,9 +112,17 @@ def assets_table(rng: np.random.Generator, nb: Neighbourhoods, loc: Locator) -> 
                 name, suffix = f"{nb.names[home]} {label} ({suffix})", suffix + 1
             used.add(name)
             formal = rng.uniform() < (0.3 if kind in INFORMAL_KINDS else 0.95)
-            rows.append({"kind": kind, "name": name, "formal": "true" if formal else "false",
-                         "themes": pick_themes(rng, _ASSET_THEMES[kind]),
-                         "lon": xy[0], "lat": xy[1], "_code": nb.codes[home]})
+            rows.append(
+                {
+                    "kind": kind,
+                    "name": name,
+                    "formal": "true" if formal else "false",
+                    "themes": pick_themes(rng, _ASSET_THEMES[kind]),
+                    "lon": xy[0],
+                    "lat": xy[1],
+                    "_code": nb.codes[home],
+                }
+            )
             placed += 1
     table = pd.DataFrame(rows).sort_values(["_code", "kind", "name"], ignore_index=True)
     table.insert(0, "asset_id", [f"A{i + 1:04d}" for i in range(len(table))])

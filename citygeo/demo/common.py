@@ -35,8 +35,15 @@ SYNTHETIC_NOTE = (
     "by `python -m citygeo.demo` and describes no real place or person."
 )
 THEMES: tuple[str, ...] = (
-    "youth", "women", "interfaith", "education", "sport",
-    "mental_health", "employment", "safety", "culture",
+    "youth",
+    "women",
+    "interfaith",
+    "education",
+    "sport",
+    "mental_health",
+    "employment",
+    "safety",
+    "culture",
 )
 DISTRICTS: dict[str, str] = {  # compass sector -> district name
     "centre": "Old Harbour",

@@ -32,52 +32,95 @@ log = logging.getLogger(__name__)
 
 
 _SOURCES: tuple[dict[str, str], ...] = (
-    {"id": "census", "name": "Annual population and housing estimates (fictional)",
-     "owner": "Port Averlane Statistics Office (fictional)", "licence": "Open data (fictional)",
-     "collected": "2026-03", "refresh": "P1Y", "method": "census-based small-area estimates",
-     "known_biases": "undercounts recent arrivals and people in temporary housing",
-     "coverage": "all 150 neighbourhoods, 2024-2026"},
-    {"id": "labour-survey", "name": "Small-area labour market estimates (fictional)",
-     "owner": "Port Averlane Statistics Office (fictional)", "licence": "Open data (fictional)",
-     "collected": "2026-06", "refresh": "P1Y", "method": "survey-based model estimates by age band",
-     "known_biases": "wide margins for small neighbourhoods; 65+ rates unstable",
-     "coverage": "all 150 neighbourhoods, 2024-2026, four age bands"},
-    {"id": "police", "name": "Recorded hate crimes and incidents (fictional)",
-     "owner": "Averlane Police (fictional)", "licence": "Restricted: analyst use only",
-     "collected": "2026-10", "refresh": "P3M",
-     "method": "recorded crime and incident reports, geocoded",
-     "known_biases": "under-reporting, especially by recent arrivals; a few records mis-geocoded",
-     "coverage": "2024-01-01 to 2026-10-31, whole city"},
-    {"id": "asset-register", "name": "Register of community mechanisms and facilities (fictional)",
-     "owner": "City Council Cohesion & Equalities Unit (fictional)",
-     "licence": "Open data (fictional)",
-     "collected": "2024-09", "refresh": "P1Y", "method": "partner returns and desk research",
-     "known_biases": "informal groups under-recorded; not updated since September 2024",
-     "coverage": "whole city"},
-    {"id": "resilience-survey", "name": "Community resilience survey (fictional)",
-     "owner": "City Council Public Health (fictional)", "licence": "Restricted: aggregate use only",
-     "collected": "2026-05", "refresh": "P1Y",
-     "method": "address-based sample, weighted by age band",
-     "known_biases": "16-24 under-represented in several neighbourhoods; "
-                     "small samples in ten a year",
-     "coverage": "all 150 neighbourhoods, 2025 and 2026"},
-    {"id": "online-monitoring", "name": "Online harms monitoring (fictional)",
-     "owner": "Averlane Online Safety Partnership (fictional)", "licence": "Restricted",
-     "collected": "2026-11", "refresh": "P1M",
-     "method": "automated classifier on public posts, geolocated where possible",
-     "known_biases": "classifier errors; only the 30 most populous neighbourhoods geolocated",
-     "coverage": "2024-01 to 2026-10, monthly"},
-    {"id": "partner-register", "name": "Partner and stakeholder register (fictional)",
-     "owner": "City Council Community Safety Team (fictional)",
-     "licence": "Internal: contacts must not be published", "collected": "2026-06",
-     "refresh": "P1Y", "method": "maintained by the prevention coordinator",
-     "known_biases": "partners the council already works with are over-represented",
-     "coverage": "whole city"},
-    {"id": "listening-log", "name": "Consultation and listening log (fictional)",
-     "owner": "City Council Community Engagement (fictional)", "licence": "Internal",
-     "collected": "2026-11", "refresh": "P3M", "method": "log of consultation events",
-     "known_biases": "records events, not the views of people who did not attend",
-     "coverage": "2024-02 to 2026-11"},
+    {
+        "id": "census",
+        "name": "Annual population and housing estimates (fictional)",
+        "owner": "Port Averlane Statistics Office (fictional)",
+        "licence": "Open data (fictional)",
+        "collected": "2026-03",
+        "refresh": "P1Y",
+        "method": "census-based small-area estimates",
+        "known_biases": "undercounts recent arrivals and people in temporary housing",
+        "coverage": "all 150 neighbourhoods, 2024-2026",
+    },
+    {
+        "id": "labour-survey",
+        "name": "Small-area labour market estimates (fictional)",
+        "owner": "Port Averlane Statistics Office (fictional)",
+        "licence": "Open data (fictional)",
+        "collected": "2026-06",
+        "refresh": "P1Y",
+        "method": "survey-based model estimates by age band",
+        "known_biases": "wide margins for small neighbourhoods; 65+ rates unstable",
+        "coverage": "all 150 neighbourhoods, 2024-2026, four age bands",
+    },
+    {
+        "id": "police",
+        "name": "Recorded hate crimes and incidents (fictional)",
+        "owner": "Averlane Police (fictional)",
+        "licence": "Restricted: analyst use only",
+        "collected": "2026-10",
+        "refresh": "P3M",
+        "method": "recorded crime and incident reports, geocoded",
+        "known_biases": "under-reporting, especially by recent arrivals; a few records mis-geocoded",
+        "coverage": "2024-01-01 to 2026-10-31, whole city",
+    },
+    {
+        "id": "asset-register",
+        "name": "Register of community mechanisms and facilities (fictional)",
+        "owner": "City Council Cohesion & Equalities Unit (fictional)",
+        "licence": "Open data (fictional)",
+        "collected": "2024-09",
+        "refresh": "P1Y",
+        "method": "partner returns and desk research",
+        "known_biases": "informal groups under-recorded; not updated since September 2024",
+        "coverage": "whole city",
+    },
+    {
+        "id": "resilience-survey",
+        "name": "Community resilience survey (fictional)",
+        "owner": "City Council Public Health (fictional)",
+        "licence": "Restricted: aggregate use only",
+        "collected": "2026-05",
+        "refresh": "P1Y",
+        "method": "address-based sample, weighted by age band",
+        "known_biases": "16-24 under-represented in several neighbourhoods; "
+        "small samples in ten a year",
+        "coverage": "all 150 neighbourhoods, 2025 and 2026",
+    },
+    {
+        "id": "online-monitoring",
+        "name": "Online harms monitoring (fictional)",
+        "owner": "Averlane Online Safety Partnership (fictional)",
+        "licence": "Restricted",
+        "collected": "2026-11",
+        "refresh": "P1M",
+        "method": "automated classifier on public posts, geolocated where possible",
+        "known_biases": "classifier errors; only the 30 most populous neighbourhoods geolocated",
+        "coverage": "2024-01 to 2026-10, monthly",
+    },
+    {
+        "id": "partner-register",
+        "name": "Partner and stakeholder register (fictional)",
+        "owner": "City Council Community Safety Team (fictional)",
+        "licence": "Internal: contacts must not be published",
+        "collected": "2026-06",
+        "refresh": "P1Y",
+        "method": "maintained by the prevention coordinator",
+        "known_biases": "partners the council already works with are over-represented",
+        "coverage": "whole city",
+    },
+    {
+        "id": "listening-log",
+        "name": "Consultation and listening log (fictional)",
+        "owner": "City Council Community Engagement (fictional)",
+        "licence": "Internal",
+        "collected": "2026-11",
+        "refresh": "P3M",
+        "method": "log of consultation events",
+        "known_biases": "records events, not the views of people who did not attend",
+        "coverage": "2024-02 to 2026-11",
+    },
 )
 
 
@@ -169,8 +212,16 @@ consultations_source = "listening-log"
 """
     for src in _SOURCES:
         text += f"\n[sources.{src['id']}]\n"
-        for key in ("name", "owner", "licence", "collected", "refresh", "method",
-                    "known_biases", "coverage"):
+        for key in (
+            "name",
+            "owner",
+            "licence",
+            "collected",
+            "refresh",
+            "method",
+            "known_biases",
+            "coverage",
+        ):
             text += f"{key} = {_toml_str(src[key])}\n"
     text += '\n[methodology]\npath = "methodology.toml"\n'
     return text
@@ -194,21 +245,21 @@ match their generator. Do not edit them by hand: change `citygeo/demo.py` and re
 Files (paths relative to this folder):
 
 - `city.toml`: the city configuration (DESIGN.md §3).
-- `boundaries/neighbourhoods.geojson`: {counts['neighbourhoods']} neighbourhoods in 8
+- `boundaries/neighbourhoods.geojson`: {counts["neighbourhoods"]} neighbourhoods in 8
   districts (`code`, `name`, `district`, `pop`).
 - `indicators/socioeconomic.csv`: indicators per neighbourhood and year, 2024-2026; two
   2026 `poor_health_pct` values are missing on purpose.
 - `indicators/population_groups.csv`: residents aged 16+ and unemployment by age band.
 - `indicators/labels.csv`: plain-English label and unit of each indicator column.
-- `points/incidents.csv`: {counts['incidents']:,} incidents, 2024-01-01 to 2026-10-31;
+- `points/incidents.csv`: {counts["incidents"]:,} incidents, 2024-01-01 to 2026-10-31;
   about 25 fall outside the city (mis-geocoded) on purpose.
-- `points/assets.csv`: {counts['assets']} community mechanisms and facilities.
-- `survey/responses.csv`: {counts['responses']:,} weighted survey responses, 2025 and 2026.
+- `points/assets.csv`: {counts["assets"]} community mechanisms and facilities.
+- `survey/responses.csv`: {counts["responses"]:,} weighted survey responses, 2025 and 2026.
 - `online/signals.csv`: monthly online-signal counts; rows with an empty `nid` are
   signals placed only at city level (not a total of the neighbourhood rows).
-- `registers/stakeholders.csv`: {counts['stakeholders']} partners; the `contact` column
+- `registers/stakeholders.csv`: {counts["stakeholders"]} partners; the `contact` column
   is sensitive and must not be published.
-- `registers/consultations.csv`: {counts['consultations']} consultation events; an empty
+- `registers/consultations.csv`: {counts["consultations"]} consultation events; an empty
   `nid` means city-wide.
 - `methodology.toml` is written by hand, not by the generator.
 
@@ -280,12 +331,21 @@ def generate(out_dir: Path, seed: int = SEED) -> dict[str, Path]:
     _write_csv(stakeholders, paths["stakeholders"])
     _write_csv(consultations, paths["consultations"])
     _write_text(paths["city"], city_toml())
-    counts = {"neighbourhoods": len(nb.codes), "incidents": len(incidents), "assets": len(assets),
-              "responses": len(responses), "stakeholders": len(stakeholders),
-              "consultations": len(consultations)}
+    counts = {
+        "neighbourhoods": len(nb.codes),
+        "incidents": len(incidents),
+        "assets": len(assets),
+        "responses": len(responses),
+        "stakeholders": len(stakeholders),
+        "consultations": len(consultations),
+    }
     _write_text(paths["readme"], readme_text(counts, seed))
-    log.info("wrote the fictional demo city %s to %s (%s)", CITY_NAME, out_dir,
-             ", ".join(f"{v:,} {k}" for k, v in counts.items()))
+    log.info(
+        "wrote the fictional demo city %s to %s (%s)",
+        CITY_NAME,
+        out_dir,
+        ", ".join(f"{v:,} {k}" for k, v in counts.items()),
+    )
     return paths
 
 
@@ -306,8 +366,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         prog="python -m citygeo.demo",
         description=f"Generate the fictional demo city {CITY_NAME} (synthetic data).",
     )
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT,
-                        help="folder to write into (default: the repository's data/ folder)")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=DEFAULT_OUT,
+        help="folder to write into (default: the repository's data/ folder)",
+    )
     parser.add_argument("--seed", type=int, default=SEED, help=f"random seed (default {SEED})")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")

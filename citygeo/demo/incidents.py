@@ -47,8 +47,13 @@ _HOTSPOTS = (  # centre km, sd km, events, active from, category mix
         0.50,
         1100,
         "2025-03",  # emerging, affluent north-west (stickers and leaflets)
-        {"extremist_propaganda": 0.35, "hate_incident": 0.30, "targeted_vandalism": 0.20,
-         "hate_crime": 0.13, "intercommunal_violence": 0.02},
+        {
+            "extremist_propaganda": 0.35,
+            "hate_incident": 0.30,
+            "targeted_vandalism": 0.20,
+            "hate_crime": 0.13,
+            "intercommunal_violence": 0.02,
+        },
     ),
 )
 _EVENT_MIX = {
@@ -96,8 +101,13 @@ def incidents_table(rng: np.random.Generator, nb: Neighbourhoods, loc: Locator) 
     intensity = nb.pop * np.exp(0.55 * nb.deprivation)
     per_nb = rng.multinomial(N_BACKGROUND, intensity / intensity.sum())
     xy = np.vstack([sample_in_polygon(rng, loc, i, int(k)) for i, k in enumerate(per_nb) if k])
-    parts.append((xy, sample_dates(rng, _month_weights(), len(xy)),
-                  _categories(rng, _BACKGROUND_MIX, len(xy))))
+    parts.append(
+        (
+            xy,
+            sample_dates(rng, _month_weights(), len(xy)),
+            _categories(rng, _BACKGROUND_MIX, len(xy)),
+        )
+    )
     for centre, sd, k, active_from, mix in _HOTSPOTS:
         xy = sample_gaussian(rng, centre, sd, k, loc)
         dates = sample_dates(rng, _month_weights(active_from), k)

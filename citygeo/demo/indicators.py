@@ -90,7 +90,11 @@ def socioeconomic_table(rng: np.random.Generator, nb: Neighbourhoods) -> pd.Data
                         8.0 + 2.0 * d + 0.15 * r + noise("ph", 1.1, 0.4), 2.0, 25.0
                     ),
                     "service_access": np.clip(
-                        88.0 - 6.5 * r - 2.5 * d + 5.0 * access_field + 0.6 * t
+                        88.0
+                        - 6.5 * r
+                        - 2.5 * d
+                        + 5.0 * access_field
+                        + 0.6 * t
                         + noise("sa", 4.0, 1.0),
                         5.0,
                         100.0,
@@ -163,8 +167,11 @@ LABELS: tuple[tuple[str, str, str], ...] = (
     ("no_qualifications_pct", "Adults with no qualifications", "%"),
     ("overcrowded_pct", "Overcrowded households", "%"),
     ("poor_health_pct", "Residents in bad or very bad health", "%"),
-    ("service_access", "Access to services within 15 minutes (health, education, transport)",
-     "index 0–100"),
+    (
+        "service_access",
+        "Access to services within 15 minutes (health, education, transport)",
+        "index 0–100",
+    ),
     ("residential_turnover_pct", "Residents who moved in during the last year", "%"),
     ("population", "Residents aged 16+ (by age band)", "people"),
 )

@@ -36,8 +36,16 @@ def online_table(rng: np.random.Generator, nb: Neighbourhoods) -> pd.DataFrame:
             for category, cf in _ONLINE_CATEGORIES.items():
                 lam = base * pf * cf * trend * boost
                 counts = rng.poisson(lam)
-                rows.append(pd.DataFrame({"period": months.astype(str), "nid": nid,
-                                          "platform": platform, "category": category,
-                                          "count": counts}))
+                rows.append(
+                    pd.DataFrame(
+                        {
+                            "period": months.astype(str),
+                            "nid": nid,
+                            "platform": platform,
+                            "category": category,
+                            "count": counts,
+                        }
+                    )
+                )
     table = pd.concat(rows, ignore_index=True)
     return table.sort_values(["period", "nid", "platform", "category"], ignore_index=True)

@@ -10,8 +10,14 @@ from citygeo.demo.assets import asset_gap_neighbourhoods
 from citygeo.demo.common import DISTRICTS, THEMES, Neighbourhoods, pick_themes
 
 GROUPS: tuple[str, ...] = (
-    "youth", "women", "older_people", "faith_communities",
-    "recent_arrivals", "lgbtq", "disabled_people", "parents",
+    "youth",
+    "women",
+    "older_people",
+    "faith_communities",
+    "recent_arrivals",
+    "lgbtq",
+    "disabled_people",
+    "parents",
 )
 
 
@@ -21,8 +27,12 @@ _STAKEHOLDERS: tuple[tuple[str, str, str, str], ...] = (
     ("Port Averlane City Council - Youth Services", "municipality", "youth;education", "all"),
     ("Port Averlane City Council - Housing Department", "municipality", "safety", "all"),
     ("Port Averlane City Council - Public Health", "municipality", "mental_health", "all"),
-    ("Port Averlane City Council - Cohesion & Equalities Unit", "municipality",
-     "interfaith;culture", "all"),
+    (
+        "Port Averlane City Council - Cohesion & Equalities Unit",
+        "municipality",
+        "interfaith;culture",
+        "all",
+    ),
     ("Port Averlane City Council - Employment & Skills", "municipality", "employment", "all"),
     ("{district} District Office", "municipality", "safety", "district"),
     ("{district} District Office", "municipality", "safety", "district"),
@@ -115,8 +125,15 @@ def stakeholders_table(rng: np.random.Generator, nb: Neighbourhoods) -> pd.DataF
         else:
             near = _nearby(nb, home, float(rng.uniform(0.8, 1.6)), gaps) or [nb.codes[home]]
             serves = ";".join(sorted(near))
-        rows.append({"name": name, "sector": sector, "themes": pick_themes(rng, base.split(";"), 1),
-                     "serves": serves, "contact": f"{_slug(name)}@example.org"})
+        rows.append(
+            {
+                "name": name,
+                "sector": sector,
+                "themes": pick_themes(rng, base.split(";"), 1),
+                "serves": serves,
+                "contact": f"{_slug(name)}@example.org",
+            }
+        )
     table = pd.DataFrame(rows).sort_values(["sector", "name"], ignore_index=True)
     table.insert(0, "stakeholder_id", [f"S{i + 1:03d}" for i in range(len(table))])
     return table
@@ -137,9 +154,14 @@ _SUMMARIES = (
     "Young people and parents linked {a} to {b} and asked for safe spaces.",
 )
 _THEME_WORDS = {
-    "youth": "youth provision", "women": "women's safety", "interfaith": "relations between faiths",
-    "education": "schools", "sport": "sport and leisure", "mental_health": "mental health",
-    "employment": "jobs and training", "safety": "feeling safe in public spaces",
+    "youth": "youth provision",
+    "women": "women's safety",
+    "interfaith": "relations between faiths",
+    "education": "schools",
+    "sport": "sport and leisure",
+    "mental_health": "mental health",
+    "employment": "jobs and training",
+    "safety": "feeling safe in public spaces",
     "culture": "local events and culture",
 }
 N_CONSULTATIONS = 90
@@ -166,16 +188,25 @@ def consultations_table(rng: np.random.Generator, nb: Neighbourhoods) -> pd.Data
             codes = _nearby(nb, home, float(rng.uniform(0.5, 2.0)), never)[:6]
             nid = ";".join(sorted(codes))
         allowed = [g for g in GROUPS if g not in HARD_TO_HEAR or str(date) < HARD_TO_HEAR_UNTIL]
-        groups = sorted(rng.choice(allowed, size=int(rng.integers(1, 4)), replace=False),
-                        key=GROUPS.index)
+        groups = sorted(
+            rng.choice(allowed, size=int(rng.integers(1, 4)), replace=False), key=GROUPS.index
+        )
         themes = pick_themes(rng, [], 2) or str(rng.choice(THEMES))
         words = [_THEME_WORDS[t] for t in themes.split(";")]
         summary = _SUMMARIES[int(rng.integers(len(_SUMMARIES)))].format(
             a=words[0], b=words[-1] if len(words) > 1 else "local services"
         )
         low, high = _FORMAT_SIZE[fmt]
-        rows.append({"date": str(date), "nid": nid, "format": fmt, "groups": ";".join(groups),
-                     "participants": int(rng.integers(low, high + 1)), "themes": themes,
-                     "summary": summary})
+        rows.append(
+            {
+                "date": str(date),
+                "nid": nid,
+                "format": fmt,
+                "groups": ";".join(groups),
+                "participants": int(rng.integers(low, high + 1)),
+                "themes": themes,
+                "summary": summary,
+            }
+        )
     table = pd.DataFrame(rows)
     return table.sort_values(["date", "nid", "format"], ignore_index=True, kind="stable")

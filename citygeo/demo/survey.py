@@ -37,12 +37,26 @@ def survey_table(
         small = rng.choice(n, size=10, replace=False)
         size[small] = rng.integers(12, 29, size=10)
         size = np.where(np.isin(np.arange(n), small), size, np.maximum(size, 36))
-        band_pop = groups[groups["year"] == year].pivot(
-            index="area_code", columns="age_band", values="population"
-        ).loc[nb.codes, list(AGE_BANDS)].to_numpy(dtype=float)
+        band_pop = (
+            groups[groups["year"] == year]
+            .pivot(index="area_code", columns="age_band", values="population")
+            .loc[nb.codes, list(AGE_BANDS)]
+            .to_numpy(dtype=float)
+        )
         for i in range(n):
-            frames.append(_respondents(rng, i, year, int(size[i]), band_pop[i], i in youth_shy,
-                                       i == event, nb, pressure))
+            frames.append(
+                _respondents(
+                    rng,
+                    i,
+                    year,
+                    int(size[i]),
+                    band_pop[i],
+                    i in youth_shy,
+                    i == event,
+                    nb,
+                    pressure,
+                )
+            )
     table = pd.concat(frames, ignore_index=True)
     table = table.sort_values(["year", "nid", "age_band", "gender", "_order"], ignore_index=True)
     table.insert(0, "response_id", [f"R{i + 1:06d}" for i in range(len(table))])
@@ -50,8 +64,15 @@ def survey_table(
 
 
 def _respondents(
-    rng: np.random.Generator, i: int, year: int, k: int, band_pop: np.ndarray,
-    youth_shy: bool, hit_by_event: bool, nb: Neighbourhoods, pressure: np.ndarray,
+    rng: np.random.Generator,
+    i: int,
+    year: int,
+    k: int,
+    band_pop: np.ndarray,
+    youth_shy: bool,
+    hit_by_event: bool,
+    nb: Neighbourhoods,
+    pressure: np.ndarray,
 ) -> pd.DataFrame:
     """``k`` respondents of neighbourhood ``i``: age band by population share × response
     propensity, weights that re-balance the age bands (clipped to 0.4-3.0), answers from

@@ -32,6 +32,10 @@ def hex_ring(q: int, r: int, size_m: float, latitude: float) -> list[list[float]
     ring = []
     for k in range(7):
         angle = math.radians(60 * (k % 6) - 30)
-        ring.append([round((cx + size_m * math.cos(angle)) / kx, 5),
-                     round((cy + size_m * math.sin(angle)) / ky, 5)])
+        ring.append(
+            [
+                round((cx + size_m * math.cos(angle)) / kx, 5),
+                round((cy + size_m * math.sin(angle)) / ky, 5),
+            ]
+        )
     return ring

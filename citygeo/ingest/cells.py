@@ -67,11 +67,12 @@ class CellGrid:
         Points outside the grid lie in no neighbourhood: the grid covers every polygon."""
         x0, y0, size = repr(self.x0), repr(self.y0), repr(self.size)
         x1, y1 = repr(self.x0 + self.nx * self.size), repr(self.y0 + self.ny * self.size)
-        return (f"CASE WHEN {x} >= {x0} AND {x} < {x1} AND {y} >= {y0} AND {y} < {y1} "
-                f"THEN least(CAST(floor(({y} - {y0}) / {size}) AS BIGINT), {self.ny - 1}) * {self.nx}"
-                f" + least(CAST(floor(({x} - {x0}) / {size}) AS BIGINT), {self.nx - 1}) "
-                "ELSE -1 END")
-
+        return (
+            f"CASE WHEN {x} >= {x0} AND {x} < {x1} AND {y} >= {y0} AND {y} < {y1} "
+            f"THEN least(CAST(floor(({y} - {y0}) / {size}) AS BIGINT), {self.ny - 1}) * {self.nx}"
+            f" + least(CAST(floor(({x} - {x0}) / {size}) AS BIGINT), {self.nx - 1}) "
+            "ELSE -1 END"
+        )
 
     def cell_ids(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """The cell id of each point, as :meth:`sql_cell` computes it (-1 outside the grid)."""
@@ -81,8 +82,12 @@ class CellGrid:
         with np.errstate(invalid="ignore"):
             i = np.minimum(np.floor((x - self.x0) / self.size), self.nx - 1)
             j = np.minimum(np.floor((y - self.y0) / self.size), self.ny - 1)
-        return np.where(inside, np.where(inside, j, 0).astype(np.int64) * self.nx
-                        + np.where(inside, i, 0).astype(np.int64), -1)
+        return np.where(
+            inside,
+            np.where(inside, j, 0).astype(np.int64) * self.nx
+            + np.where(inside, i, 0).astype(np.int64),
+            -1,
+        )
 
 
 def cell_grid(polygons: np.ndarray, target_cells: int | None = None) -> CellGrid:
@@ -130,8 +135,9 @@ def _layout(bounds: np.ndarray, target: int) -> tuple[float, float, float, int, 
     return x0, y0, size, nx, ny
 
 
-def _border_cells(polygons: np.ndarray, x0: float, y0: float, size: float, nx: int, ny: int,
-                  margin: float) -> np.ndarray:
+def _border_cells(
+    polygons: np.ndarray, x0: float, y0: float, size: float, nx: int, ny: int, margin: float
+) -> np.ndarray:
     """A flat boolean mask of the cells that a border comes within ``margin`` of."""
     rings = shapely.get_rings(shapely.get_parts(polygons))
     coords, ring = shapely.get_coordinates(rings, return_index=True)
@@ -167,8 +173,9 @@ def _pieces(start: np.ndarray, end: np.ndarray, longest: float) -> tuple[np.ndar
     return first, last
 
 
-def _group_codes(polygons: np.ndarray, flat: np.ndarray, count: int, x0: float, y0: float,
-                 size: float, nx: int) -> np.ndarray:
+def _group_codes(
+    polygons: np.ndarray, flat: np.ndarray, count: int, x0: float, y0: float, size: float, nx: int
+) -> np.ndarray:
     """Code of each group of non-border cells (index 0, the border cells, is unused)."""
     member = np.zeros(count + 1, dtype=np.int64)
     member[flat] = np.arange(flat.size)  # any cell of each group
@@ -183,3 +190,43 @@ def _group_codes(polygons: np.ndarray, flat: np.ndarray, count: int, x0: float, 
     first[group] = polygon
     codes[1:][one] = first[one]
     return codes
+
+
+ASSIGN_CHUNK = 1 << 21
+"""Points per batch in :func:`assign_points` (bounds the shapely points held at once)."""
+
+
+def assign_points(polygons: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Index of the first polygon each point ``(x, y)`` intersects; :data:`EMPTY` for none.
+
+    Exact GEOS predicates on prepared polygons, as ``geopandas.sjoin`` probes them: the points
+    of a batch go into an R-tree and each polygon asks it for the points it intersects
+    (boundary included). A point on a border shared by several polygons, or in an overlap,
+    gets the smallest index: with polygons in code order, the smallest code wins.
+
+    Parameters
+    ----------
+    polygons
+        The neighbourhoods (shapely); prepared in place.
+    x, y
+        Point coordinates in the polygons' CRS (finite).
+
+    Returns
+    -------
+    numpy.ndarray
+        One ``int64`` per point: a polygon index, or :data:`EMPTY`.
+    """
+    polygons = np.asarray(polygons, dtype=object)
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    none = np.iinfo(np.int64).max
+    found = np.full(len(x), none, dtype=np.int64)
+    if len(polygons) == 0 or len(x) == 0:
+        return np.full(len(x), EMPTY, dtype=np.int64)
+    shapely.prepare(polygons)
+    for start in range(0, len(x), ASSIGN_CHUNK):
+        stop = min(start + ASSIGN_CHUNK, len(x))
+        tree = shapely.STRtree(shapely.points(x[start:stop], y[start:stop]))
+        polygon, point = tree.query(polygons, predicate="intersects")
+        np.minimum.at(found, point + start, polygon)
+    found[found == none] = EMPTY
+    return found

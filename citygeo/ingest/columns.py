@@ -19,8 +19,12 @@ _NA_TEXT = {"nan", "na", "n/a", "null", "none", "-", ".."}
 
 def is_missing(value: object) -> bool:
     """None, NaN, pd.NA and NaT are all "no value"."""
-    return value is None or value is pd.NA or value is pd.NaT or (
-        isinstance(value, float) and np.isnan(value))
+    return (
+        value is None
+        or value is pd.NA
+        or value is pd.NaT
+        or (isinstance(value, float) and np.isnan(value))
+    )
 
 
 def cell_text(value: object) -> str | None:
@@ -49,9 +53,11 @@ def require_columns(frame: pd.DataFrame, columns: list[str | None], path: Path, 
     missing = [c for c in columns if c and c not in frame.columns]
     if missing:
         have = ", ".join(map(str, frame.columns))
-        raise InputError(f"{path}: the {what} file has no column "
-                         f"{', '.join(repr(c) for c in missing)} (columns found: {have}). "
-                         "Fix the column name in the city config or in the file.")
+        raise InputError(
+            f"{path}: the {what} file has no column "
+            f"{', '.join(repr(c) for c in missing)} (columns found: {have}). "
+            "Fix the column name in the city config or in the file."
+        )
 
 
 def require_rows(frame: pd.DataFrame, path: Path, what: str) -> None:
@@ -61,8 +67,9 @@ def require_rows(frame: pd.DataFrame, path: Path, what: str) -> None:
 
 def as_codes(series: pd.Series) -> pd.Series:
     """Neighbourhood codes as text, exactly as written (no stripping of zeros or spaces)."""
-    return pd.Series([None if is_missing(v) else _code_text(v) for v in series],
-                     index=series.index, dtype=object)
+    return pd.Series(
+        [None if is_missing(v) else _code_text(v) for v in series], index=series.index, dtype=object
+    )
 
 
 def _code_text(value: object) -> str:
@@ -91,8 +98,14 @@ def match_codes(codes: pd.Series, known: set[str]) -> tuple[list[str], dict[str,
     return unmatched, hints
 
 
-def parse_numbers(frame: pd.DataFrame, column: str, path: Path, problems: list[str],
-                  warnings: list[str], na_values: Sequence[str] = ()) -> pd.Series:
+def parse_numbers(
+    frame: pd.DataFrame,
+    column: str,
+    path: Path,
+    problems: list[str],
+    warnings: list[str],
+    na_values: Sequence[str] = (),
+) -> pd.Series:
     """Parse a text column as numbers; each unparseable cell becomes a problem naming its row.
 
     Empty cells and the usual "not available" markers become missing values, and so do the
@@ -105,9 +118,18 @@ def parse_numbers(frame: pd.DataFrame, column: str, path: Path, problems: list[s
     values = pd.to_numeric(text, errors="coerce")
     bad = text.notna() & values.isna()
     if bad.any() and text[bad].map(lambda v: bool(_DECIMAL_COMMA.match(v))).all():
-        converted = pd.Series([None if v is None else v.replace(".", "").replace(",", ".")
-                               if _DECIMAL_COMMA.match(v) else v for v in text],
-                              index=text.index, dtype=object)
+        converted = pd.Series(
+            [
+                None
+                if v is None
+                else v.replace(".", "").replace(",", ".")
+                if _DECIMAL_COMMA.match(v)
+                else v
+                for v in text
+            ],
+            index=text.index,
+            dtype=object,
+        )
         values = pd.to_numeric(converted, errors="coerce")
         warnings.append(f"{path.name}: column {column!r} uses decimal commas; read 12,5 as 12.5")
         bad = text.notna() & values.isna()
@@ -116,14 +138,16 @@ def parse_numbers(frame: pd.DataFrame, column: str, path: Path, problems: list[s
     bad &= ~coded
     labels = text.index[bad.to_numpy()]
     for label in labels[:20]:
-        problems.append(f"{row_label(path, int(label))}, column {column!r}: "
-                        f"{text[label]!r} is not a number")
+        problems.append(
+            f"{row_label(path, int(label))}, column {column!r}: {text[label]!r} is not a number"
+        )
     if len(labels) > 20:
         problems.append(f"… and {len(labels) - 20} more non-numbers in column {column!r}")
     infinite = np.isinf(values.to_numpy(dtype=float, na_value=np.nan))
     for label in text.index[infinite][:5]:
-        problems.append(f"{row_label(path, int(label))}, column {column!r}: "
-                        f"{text[label]!r} is infinite")
+        problems.append(
+            f"{row_label(path, int(label))}, column {column!r}: {text[label]!r} is infinite"
+        )
     return values.astype(float)
 
 
@@ -183,8 +207,20 @@ def raise_problems(path: Path, what: str, problems: list[str]) -> None:
         raise InputError(format_problems(f"{path}: the {what} file has problems:", problems))
 
 
-_BOOL = {"true": True, "t": True, "yes": True, "y": True, "1": True, "formal": True,
-         "false": False, "f": False, "no": False, "n": False, "0": False, "informal": False}
+_BOOL = {
+    "true": True,
+    "t": True,
+    "yes": True,
+    "y": True,
+    "1": True,
+    "formal": True,
+    "false": False,
+    "f": False,
+    "no": False,
+    "n": False,
+    "0": False,
+    "informal": False,
+}
 
 
 def parse_bool(value: object) -> bool | None:
@@ -196,8 +232,9 @@ def parse_bool(value: object) -> bool | None:
 _TOTAL_EXAMPLES = 5
 
 
-def rows_with_codes(frame: pd.DataFrame, codes: pd.Series, id_column: str, path: Path,
-                    warnings: list[str]) -> pd.Series:
+def rows_with_codes(
+    frame: pd.DataFrame, codes: pd.Series, id_column: str, path: Path, warnings: list[str]
+) -> pd.Series:
     """Which rows have a code; the others (often a city or district total) are left out.
 
     Not an error: each row left out is named in ``warnings`` with what it holds (its first
@@ -210,18 +247,24 @@ def rows_with_codes(frame: pd.DataFrame, codes: pd.Series, id_column: str, path:
         return pd.Series(True, index=frame.index)
     others = [c for c in frame.columns if c != id_column]
     labels = frame.index[empty]
-    held = [(row_label(path, int(label)), _row_holds(frame.loc[label, others]))
-            for label in labels[:_TOTAL_EXAMPLES]]
+    held = [
+        (row_label(path, int(label)), _row_holds(frame.loc[label, others]))
+        for label in labels[:_TOTAL_EXAMPLES]
+    ]
     if len(labels) == 1:
         line, holds = held[0]
-        warnings.append(f"{path.name}, {line}: no code in column {id_column!r}, {holds} — "
-                        "a city total? left out")
+        warnings.append(
+            f"{path.name}, {line}: no code in column {id_column!r}, {holds} — "
+            "a city total? left out"
+        )
     else:
         shown = "; ".join(f"{line}: {holds}" for line, holds in held)
         extra = len(labels) - _TOTAL_EXAMPLES
         more = f" and {extra:,} more" if extra > 0 else ""
-        warnings.append(f"{path.name}: {len(labels):,} rows have no code in column {id_column!r} "
-                        f"and were left out (city or district totals?): {shown}{more}")
+        warnings.append(
+            f"{path.name}: {len(labels):,} rows have no code in column {id_column!r} "
+            f"and were left out (city or district totals?): {shown}{more}"
+        )
     return pd.Series(~empty, index=frame.index)
 
 

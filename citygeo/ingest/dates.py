@@ -46,8 +46,10 @@ Precision = Literal["day", "month"]
 MonthNote = Literal["marked", "first-day", "expected"]
 
 # One pattern for DuckDB (RE2) and Python: fields a s1 b [s2 c] [ts h:mi[:sec[.frac]] [sp ap]]
-PATTERN = (r"^(\d{1,4})([-/.])(\d{1,2})(?:([-/.])(\d{1,4}))?"
-           r"(?:(T| )(\d{1,2}):(\d{2})(?::(\d{2})(\.\d{1,6})?)?( ?)([AaPp][Mm])?)?$")
+PATTERN = (
+    r"^(\d{1,4})([-/.])(\d{1,2})(?:([-/.])(\d{1,4}))?"
+    r"(?:(T| )(\d{1,2}):(\d{2})(?::(\d{2})(\.\d{1,6})?)?( ?)([AaPp][Mm])?)?$"
+)
 GROUPS = ("a", "s1", "b", "s2", "c", "ts", "h", "mi", "sec", "frac", "sp", "ap")
 _REGEX = re.compile(PATTERN)
 
@@ -59,14 +61,14 @@ _EXAMPLES = 5
 class Features(NamedTuple):
     """What decides a value's shape (its digits aside)."""
 
-    first_digits: int        # digits of the first field (4: a year)
+    first_digits: int  # digits of the first field (4: a year)
     sep1: str
-    sep2: str                # "" when the value has two fields only (YYYY-MM)
-    last_digits: int         # digits of the third field (0 when there is none)
-    time_sep: str            # "T" or " " before a time, "" when there is no time
+    sep2: str  # "" when the value has two fields only (YYYY-MM)
+    last_digits: int  # digits of the third field (0 when there is none)
+    time_sep: str  # "T" or " " before a time, "" when there is no time
     seconds: bool
     fraction: bool
-    ampm_space: str | None   # None: no AM/PM (24-hour); else the text between time and AM/PM
+    ampm_space: str | None  # None: no AM/PM (24-hour); else the text between time and AM/PM
 
 
 @dataclass(frozen=True)
@@ -75,8 +77,8 @@ class ValueGroup:
 
     features: Features | None
     rows: int
-    day_first_rows: int      # first field above 12, second 12 or less
-    month_first_rows: int    # second field above 12, first 12 or less
+    day_first_rows: int  # first field above 12, second 12 or less
+    month_first_rows: int  # second field above 12, first 12 or less
     example: str
     day_first_example: str | None = None
     month_first_example: str | None = None
@@ -129,6 +131,7 @@ class DateReading:
 
 # -- a configured date_format ------------------------------------------------------------------
 
+
 def reading_from_format(fmt: str, column: DateColumn) -> DateReading:
     """The reading of a configured ``date_format``; ConfigError for a format that cannot work.
 
@@ -140,25 +143,38 @@ def reading_from_format(fmt: str, column: DateColumn) -> DateReading:
     problem = ""
     if unknown or rest.endswith("%"):
         shown = ", ".join(f"%{d}" for d in unknown) or "a lone %"
-        problem = (f"has an unknown directive ({shown}); use the strftime directives "
-                   "%Y %y %m %b %B %d %j %H %I %p %M %S %f %a %A")
+        problem = (
+            f"has an unknown directive ({shown}); use the strftime directives "
+            "%Y %y %m %b %B %d %j %H %I %p %M %S %f %a %A"
+        )
     elif not {"Y", "y"} & set(directives):
         problem = "has no year (%Y or %y)"
     elif not {"m", "b", "B", "j"} & set(directives):
         problem = "has no month (%m, %b or %B)"
     if problem:
-        raise ConfigError(f"{column.where}: {column.key} = {fmt!r} {problem}. Fix "
-                          f"{column.key} in {column.section}.")
+        raise ConfigError(
+            f"{column.where}: {column.key} = {fmt!r} {problem}. Fix "
+            f"{column.key} in {column.section}."
+        )
     month_only = not {"d", "j"} & set(directives)
     return DateReading((fmt,), "month" if month_only else "day", given=True)
 
 
 # -- summarising the values ----------------------------------------------------------------------
 
+
 def _features(match: re.Match[str]) -> Features:
     g = dict(zip(GROUPS, match.groups(default=""), strict=True))
-    return Features(len(g["a"]), g["s1"], g["s2"], len(g["c"]), g["ts"], g["sec"] != "",
-                    g["frac"] != "", g["sp"] if g["ap"] else None)
+    return Features(
+        len(g["a"]),
+        g["s1"],
+        g["s2"],
+        len(g["c"]),
+        g["ts"],
+        g["sec"] != "",
+        g["frac"] != "",
+        g["sp"] if g["ap"] else None,
+    )
 
 
 def summarise_values(texts: Iterable[str | None]) -> list[ValueGroup]:
@@ -202,7 +218,8 @@ def summary_sql(table: str, column: str) -> str:
         "m.frac <> '', CASE WHEN m.ap = '' THEN NULL ELSE m.sp END, sum(n), "
         f"coalesce(sum(n) FILTER ({day_first}), 0), coalesce(sum(n) FILTER ({month_first}), 0), "
         f"arg_min(t, r), arg_min(t, r) FILTER ({day_first}), "
-        f"arg_min(t, r) FILTER ({month_first}) FROM g GROUP BY ALL")
+        f"arg_min(t, r) FILTER ({month_first}) FROM g GROUP BY ALL"
+    )
 
 
 def groups_from_rows(rows: Iterable[Sequence[object]]) -> list[ValueGroup]:
@@ -217,6 +234,7 @@ def groups_from_rows(rows: Iterable[Sequence[object]]) -> list[ValueGroup]:
 
 # -- deciding ------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class _Shape:
     """A date shape: ``order`` is "ymd", "ym" or "?" (day and month, order to be decided)."""
@@ -225,9 +243,12 @@ class _Shape:
     sep: str
 
     def formats(self, order: str, features: Features) -> str:
-        date = {"ymd": f"%Y{self.sep}%m{self.sep}%d", "ym": "%Y-%m",
-                "dmy": f"%d{self.sep}%m{self.sep}%Y",
-                "mdy": f"%m{self.sep}%d{self.sep}%Y"}[order]
+        date = {
+            "ymd": f"%Y{self.sep}%m{self.sep}%d",
+            "ym": "%Y-%m",
+            "dmy": f"%d{self.sep}%m{self.sep}%Y",
+            "mdy": f"%m{self.sep}%d{self.sep}%Y",
+        }[order]
         return date + _time_format(features)
 
     @property
@@ -282,12 +303,14 @@ def infer_reading(groups: Sequence[ValueGroup], column: DateColumn) -> DateReadi
     shape, members = next(iter(by_shape.items()))
     members = sorted(members, key=lambda g: -g.rows)
     order, note = _order(shape, members, column)
-    formats = tuple(dict.fromkeys(shape.formats(order, g.features) for g in members
-                                  if g.features is not None))
+    formats = tuple(
+        dict.fromkeys(shape.formats(order, g.features) for g in members if g.features is not None)
+    )
     precision: Precision = "month" if order == "ym" else "day"
     if precision == "month" and column.months != "expected":
-        note = ("values are months (YYYY-MM): each is stored as the first day of its month"
-                + (", marked as a month" if column.months == "marked" else ""))
+        note = "values are months (YYYY-MM): each is stored as the first day of its month" + (
+            ", marked as a month" if column.months == "marked" else ""
+        )
     if note:
         note = f"{column.path.name}, column {column.column!r}: {note}"
         if len(formats) > 1:
@@ -299,19 +322,25 @@ def _no_known_shape(groups: Sequence[ValueGroup], column: DateColumn) -> DateRea
     if not groups:  # an empty column: nothing to read; every row is reported as undated
         return DateReading(("%Y-%m-%d",))
     example = max(groups, key=lambda g: g.rows).example
-    raise InputError(f"{column.where}: no value is a date citygeo can read on its own (e.g. "
-                     f"{example!r}); {column.ask(['…'])}, the strftime format of the values "
-                     "(for example %d %B %Y for '4 March 2020').")
+    raise InputError(
+        f"{column.where}: no value is a date citygeo can read on its own (e.g. "
+        f"{example!r}); {column.ask(['…'])}, the strftime format of the values "
+        "(for example %d %B %Y for '4 March 2020')."
+    )
 
 
 def _mixed(by_shape: dict[_Shape, list[ValueGroup]], column: DateColumn) -> InputError:
-    parts = sorted(((sum(g.rows for g in gs), s, gs[0].example) for s, gs in by_shape.items()),
-                   key=lambda p: -p[0])
+    parts = sorted(
+        ((sum(g.rows for g in gs), s, gs[0].example) for s, gs in by_shape.items()),
+        key=lambda p: -p[0],
+    )
     listed = "; ".join(f"{n:,} like {example!r} ({shape.label})" for n, shape, example in parts)
-    return InputError(f"{column.where}: the dates are written in {len(parts)} different ways: "
-                      f"{listed}. citygeo does not guess which is meant: write the column in "
-                      f"one format, or {column.ask(['…'])} (the values that do not fit it are "
-                      "then listed).")
+    return InputError(
+        f"{column.where}: the dates are written in {len(parts)} different ways: "
+        f"{listed}. citygeo does not guess which is meant: write the column in "
+        f"one format, or {column.ask(['…'])} (the values that do not fit it are "
+        "then listed)."
+    )
 
 
 def _order(shape: _Shape, members: list[ValueGroup], column: DateColumn) -> tuple[str, str | None]:
@@ -321,8 +350,11 @@ def _order(shape: _Shape, members: list[ValueGroup], column: DateColumn) -> tupl
     rows = sum(g.rows for g in members)
     day_first = sum(g.day_first_rows for g in members)
     month_first = sum(g.month_first_rows for g in members)
-    candidates = [shape.formats(o, members[0].features) for o in ("dmy", "mdy")
-                  if members[0].features is not None]
+    candidates = [
+        shape.formats(o, members[0].features)
+        for o in ("dmy", "mdy")
+        if members[0].features is not None
+    ]
     ask = column.ask(candidates, ["day first", "month first"])
     if day_first and month_first:
         day_ex = next(g.day_first_example for g in members if g.day_first_example)
@@ -331,28 +363,38 @@ def _order(shape: _Shape, members: list[ValueGroup], column: DateColumn) -> tupl
             f"{column.where}: the dates disagree: {day_first:,} values can only be day-first "
             f"(a first field above 12, e.g. {day_ex!r}) and {month_first:,} only month-first "
             f"(a second field above 12, e.g. {month_ex!r}). Check the file, then {ask}; "
-            "the values that do not fit are then listed.")
+            "the values that do not fit are then listed."
+        )
     if not day_first and not month_first:
         example = members[0].example
         raise InputError(
             f"{column.where}: every date could be day-first or month-first (both fields are "
             f"12 or less in all {rows:,} values, e.g. {example!r}), so citygeo cannot tell "
-            f"which is meant; {ask}.")
+            f"which is meant; {ask}."
+        )
     order = "dmy" if day_first else "mdy"
     proof = day_first or month_first
     field = "first" if day_first else "second"
     time = _time_words(members)
-    fmt = ", ".join(dict.fromkeys(shape.formats(order, g.features) for g in members
-                                  if g.features is not None))
+    fmt = ", ".join(
+        dict.fromkeys(shape.formats(order, g.features) for g in members if g.features is not None)
+    )
     word = "day-first" if day_first else "month-first"
     values = f"{proof:,} values" if proof > 1 else "1 value"
-    return order, (f"dates read as {word}{time} ({fmt}), decided by {values} whose "
-                   f"{field} field is above 12")
+    return order, (
+        f"dates read as {word}{time} ({fmt}), decided by {values} whose {field} field is above 12"
+    )
 
 
 def _time_words(members: list[ValueGroup]) -> str:
-    kinds = {None if not g.features or not g.features.time_sep
-             else "12-hour" if g.features.ampm_space is not None else "24-hour" for g in members}
+    kinds = {
+        None
+        if not g.features or not g.features.time_sep
+        else "12-hour"
+        if g.features.ampm_space is not None
+        else "24-hour"
+        for g in members
+    }
     named = sorted(k for k in kinds if k)
     if not named:
         return ""
@@ -360,6 +402,7 @@ def _time_words(members: list[ValueGroup]) -> str:
 
 
 # -- parsing and reporting ----------------------------------------------------------------------
+
 
 def parse_text(text: str | None, reading: DateReading) -> datetime | None:
     """One value by the reading's formats (Python's strptime); None when none fits."""
@@ -377,8 +420,11 @@ def parse_series(texts: pd.Series, reading: DateReading) -> pd.Series:
     """Parse stripped text cells (None = empty); NaT where empty or where no format fits."""
     parsed = {t: parse_text(t, reading) for t in texts.dropna().unique()}
     values = [parsed.get(t) if t is not None else None for t in texts]
-    return pd.Series(pd.to_datetime(pd.Series(values, dtype=object)).to_numpy(),
-                     index=texts.index, dtype="datetime64[ns]")
+    return pd.Series(
+        pd.to_datetime(pd.Series(values, dtype=object)).to_numpy(),
+        index=texts.index,
+        dtype="datetime64[ns]",
+    )
 
 
 def sql_date(column: str, reading: DateReading) -> str:
@@ -387,33 +433,46 @@ def sql_date(column: str, reading: DateReading) -> str:
     return f"CAST(try_strptime({column}, [{formats}]) AS DATE)"
 
 
-def bad_dates_problem(column: DateColumn, reading: DateReading, count: int,
-                      examples: Sequence[tuple[str, str]], what: str = "a date") -> str:
+def bad_dates_problem(
+    column: DateColumn,
+    reading: DateReading,
+    count: int,
+    examples: Sequence[tuple[str, str]],
+    what: str = "a date",
+) -> str:
     """One problem line for ``count`` values that the reading cannot parse.
 
     ``examples`` are ``(line label, value)`` pairs, e.g. ``("line 8", "May 2024")``.
     """
-    hint = (f"they do not match {reading.described}" if reading.given else
-            f"{reading.described}; if the column uses another format, {column.ask(['…'])}")
+    hint = (
+        f"they do not match {reading.described}"
+        if reading.given
+        else f"{reading.described}; if the column uses another format, {column.ask(['…'])}"
+    )
     if count == 1:
         label, value = examples[0]
         return f"{label}, column {column.column!r}: {value!r} is not {what} ({hint})"
     shown = ", ".join(f"{label}: {value!r}" for label, value in examples[:_EXAMPLES])
     more = f" and {count - _EXAMPLES:,} more" if count > _EXAMPLES else ""
-    return (f"column {column.column!r}: {count:,} values are not {what} ({hint}): "
-            f"{shown}{more}")
+    return f"column {column.column!r}: {count:,} values are not {what} ({hint}): {shown}{more}"
 
 
 def undated_problem(column: DateColumn, count: int, labels: Sequence[str]) -> str:
     """One problem line for ``count`` rows with an empty date cell."""
-    shown = ", ".join(labels[:_EXAMPLES]) + (f" and {count - _EXAMPLES:,} more"
-                                             if count > _EXAMPLES else "")
+    shown = ", ".join(labels[:_EXAMPLES]) + (
+        f" and {count - _EXAMPLES:,} more" if count > _EXAMPLES else ""
+    )
     return f"column {column.column!r}: {count:,} rows have no date ({shown})"
 
 
-def read_date_column(frame: pd.DataFrame, column: DateColumn, date_format: str | None,
-                     problems: list[str], warnings: list[str],
-                     what: str = "a date") -> tuple[pd.Series, DateReading]:
+def read_date_column(
+    frame: pd.DataFrame,
+    column: DateColumn,
+    date_format: str | None,
+    problems: list[str],
+    warnings: list[str],
+    what: str = "a date",
+) -> tuple[pd.Series, DateReading]:
     """Read a date column of a text frame (from :func:`~citygeo.ingest.readers.read_table`).
 
     Returns the dates (NaT where a cell is empty or does not parse; both are added to
@@ -421,15 +480,20 @@ def read_date_column(frame: pd.DataFrame, column: DateColumn, date_format: str |
     inferred is added to ``warnings``. The frame's index labels are its data rows.
     """
     texts = text_series(frame[column.column])
-    reading = (reading_from_format(date_format, column) if date_format
-               else infer_reading(summarise_values(texts), column))
+    reading = (
+        reading_from_format(date_format, column)
+        if date_format
+        else infer_reading(summarise_values(texts), column)
+    )
     if reading.note:
         warnings.append(reading.note)
     dates = parse_series(texts, reading)
     bad = (texts.notna() & dates.isna()).to_numpy()
     if bad.any():
-        examples = [(row_label(column.path, int(label)), str(texts[label]))
-                    for label in texts.index[bad][:_EXAMPLES]]
+        examples = [
+            (row_label(column.path, int(label)), str(texts[label]))
+            for label in texts.index[bad][:_EXAMPLES]
+        ]
         problems.append(bad_dates_problem(column, reading, int(bad.sum()), examples, what))
     empty = texts.isna().to_numpy()
     if empty.any():

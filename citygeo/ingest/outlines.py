@@ -18,10 +18,23 @@ def write_outlines(con: Connection, neighbourhoods: gpd.GeoDataFrame) -> None:
     ordered = neighbourhoods.sort_values("nid", kind="stable").reset_index(drop=True)
     outlines = display_outlines(ordered)
     boxes = pd.DataFrame(outlines.boxes, columns=["xmin", "ymin", "xmax", "ymax"])
-    replace_table(con, "display_outlines", pd.DataFrame({
-        "nid": outlines.nids, "district": outlines.districts,
-        "geometry": [orjson.dumps(g).decode() for g in outlines.geometries]}).join(boxes))
+    replace_table(
+        con,
+        "display_outlines",
+        pd.DataFrame(
+            {
+                "nid": outlines.nids,
+                "district": outlines.districts,
+                "geometry": [orjson.dumps(g).decode() for g in outlines.geometries],
+            }
+        ).join(boxes),
+    )
     names, geometries = district_outlines(outlines)
-    replace_table(con, "district_outlines", pd.DataFrame(
-        {"district": names, "geometry": [orjson.dumps(g).decode() for g in geometries]},
-        columns=["district", "geometry"]))
+    replace_table(
+        con,
+        "district_outlines",
+        pd.DataFrame(
+            {"district": names, "geometry": [orjson.dumps(g).decode() for g in geometries]},
+            columns=["district", "geometry"],
+        ),
+    )

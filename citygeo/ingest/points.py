@@ -1,11 +1,12 @@
 """Incidents and assets: read points, validate them, assign them to neighbourhoods in DuckDB.
 
-Point-in-polygon assignment runs in DuckDB, never in a Python loop, in two parts:
+Point-in-polygon assignment is vectorised, never a Python loop, in two parts:
 
 1. A grid pre-filter (:mod:`citygeo.ingest.cells`): points in a cell that lies wholly in the
-   interior of one neighbourhood (or in none) get its answer by an integer hash join.
-2. Every other point (near a border, or where neighbourhoods overlap) goes through a DuckDB
-   spatial join (``ST_Intersects`` with the R-tree ``SPATIAL_JOIN`` operator).
+   interior of one neighbourhood (or in none) get its answer by an integer hash join in DuckDB.
+2. Every other point (near a border, or where neighbourhoods overlap) is fetched as arrays and
+   tested exactly by GEOS on prepared polygons (:func:`citygeo.ingest.cells.assign_points`,
+   ``intersects``: a point on a border is in both neighbourhoods).
 
 A point on a border shared by two neighbourhoods goes to the one whose code (``nid``) sorts
 first, so assignment is deterministic; the grid never decides such points.
@@ -15,15 +16,16 @@ The file is read once, in parallel, into a table of the parsed values (no line n
 single ordered scan, so row ``rowid`` is record ``rowid`` of the file (DuckDB preserves
 insertion order for a one-table ``SELECT``): line ``rowid + 2`` of a CSV (after the header),
 feature ``rowid + 1`` of a vector file. The raw text of a bad value is read again, with line
-numbers, only when a message needs it.
+numbers, only when a message needs it. A CSV is read with its coordinates typed as numbers
+first (:func:`_parse_typed`); if any value is not one, it is read again as text
+(:func:`_parse`), which words every message.
 """
 
 from __future__ import annotations
 
 import contextlib
-import csv
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,28 +36,46 @@ import pyproj
 import shapely
 
 from citygeo.config import PointsSpec
-from citygeo.errors import CRSError, InputError, StoreError, format_problems
-from citygeo.ingest.cells import CellGrid, cell_grid
+from citygeo.errors import CRSError, InputError, StoreError
+from citygeo.ingest.cells import EMPTY, CellGrid, assign_points, cell_grid
 from citygeo.ingest.columns import text_series
-from citygeo.ingest.dates import (DateColumn, DateReading, bad_dates_problem, groups_from_rows,
-                                  infer_reading, reading_from_format, sql_date, summary_sql,
-                                  undated_problem)
+from citygeo.ingest.dates import (
+    DateReading,
+    groups_from_rows,
+    infer_reading,
+    reading_from_format,
+    sql_date,
+    summary_sql,
+)
+from citygeo.ingest.point_checks import (
+    _CSV_SUFFIXES,
+    _MERGED,
+    _PARSED,
+    _RAW,
+    _coordinate_columns,
+    _date_column,
+    _first_line,
+    _is_vector,
+    _merge_repeated_ids,
+    _outside_everywhere,
+    _raise_if_ragged,
+    _validate,
+)
 from citygeo.ingest.readers import read_vector, require_file, sniff_text
 from citygeo.store import Connection, DatabaseError, ensure_columns, quote_ident
 
 log = logging.getLogger(__name__)
 
-_CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
-_RAW = "__citygeo_points_raw"
 _FRAME = "__citygeo_points_frame"
-_PARSED = "__citygeo_points_parsed"
 _PTS = "__citygeo_points"
 _CELLS = "__citygeo_cells"
 _CELL_FRAME = "__citygeo_cells_frame"
 _ASSIGN = "__citygeo_assign"
-_MERGED = "__citygeo_merged"
-_EXAMPLES = 5
-_FUTURE_GRACE_DAYS = 1
+_ASSIGN_FRAME = "__citygeo_assign_frame"
+_REJECTS = "__citygeo_rejects"
+_REJECT_SCANS = "__citygeo_reject_scans"
+TYPED_READ = True
+"""Read a CSV's coordinates as numbers first (:func:`_parse_typed`); False: always as text."""
 
 
 @dataclass(frozen=True)
@@ -70,12 +90,19 @@ class PointsResult:
     merged: int = 0
 
 
-def ingest_points(con: Connection, spec: PointsSpec, source_id: str | None,
-                  warnings: list[str], *, today: pd.Timestamp | None = None) -> PointsResult:
+def ingest_points(
+    con: Connection,
+    spec: PointsSpec,
+    source_id: str | None,
+    warnings: list[str],
+    *,
+    today: pd.Timestamp | None = None,
+) -> PointsResult:
     """Load one points file into ``incidents`` or ``assets`` (neighbourhoods must be loaded)."""
     require_file(spec.path, spec.kind)
+    encoding = None
     if spec.path.suffix.lower() in _CSV_SUFFIXES:
-        _stage_csv(con, spec, warnings)
+        encoding = _stage_csv(con, spec, warnings)
     else:
         _stage_vector(con, spec, warnings)
     try:
@@ -84,8 +111,10 @@ def ingest_points(con: Connection, spec: PointsSpec, source_id: str | None,
         with ThreadPoolExecutor(max_workers=1) as pool:
             # The grid (Python, one core) is computed while DuckDB reads the file.
             polygons = _polygons(con)
-            grid_job = pool.submit(cell_grid, shapely.from_wkb([wkb for _, wkb in polygons]))
-            _parse(con, spec, warnings)
+            shapes = shapely.from_wkb([wkb for _, wkb in polygons])
+            grid_job = pool.submit(cell_grid, shapes)
+            if not (encoding and TYPED_READ and _parse_typed(con, spec, encoding)):
+                _parse(con, spec, warnings)
             grid = grid_job.result()
         reading = _date_reading(con, spec, warnings)
         base = _validate(con, spec, warnings, today or pd.Timestamp.today().normalize(), reading)
@@ -95,24 +124,33 @@ def ingest_points(con: Connection, spec: PointsSpec, source_id: str | None,
     if spec.x and spec.crs and not _is_vector(spec):
         base = _transform(con, spec)
     merged = _merge_repeated_ids(con, spec, warnings)
-    _assign(con, grid)
+    _assign(con, grid, shapes, [nid for nid, _ in polygons])
     assigned, outside, total = _insert(con, spec, source_id, grid, base, reading)
     if outside:
-        warnings.append(f"{spec.path.name}: {outside:,} of {total:,} points fall in no "
-                        "neighbourhood; they are kept in the store without a neighbourhood")
-    log.info("assigned %d %s to neighbourhoods; %d outside (%s)", assigned, spec.kind, outside, spec.path)
-    con.execute(f"DROP TABLE IF EXISTS {_PARSED}; DROP TABLE IF EXISTS {_PTS}; "
-                f"DROP TABLE IF EXISTS {_CELLS}; DROP TABLE IF EXISTS {_ASSIGN}; "
-                f"DROP TABLE IF EXISTS {_MERGED}")
+        warnings.append(
+            f"{spec.path.name}: {outside:,} of {total:,} points fall in no "
+            "neighbourhood; they are kept in the store without a neighbourhood"
+        )
+    log.info(
+        "assigned %d %s to neighbourhoods; %d outside (%s)", assigned, spec.kind, outside, spec.path
+    )
+    con.execute(
+        f"DROP TABLE IF EXISTS {_PARSED}; DROP TABLE IF EXISTS {_PTS}; "
+        f"DROP TABLE IF EXISTS {_CELLS}; DROP TABLE IF EXISTS {_ASSIGN}; "
+        f"DROP TABLE IF EXISTS {_MERGED}"
+    )
     return PointsResult(spec.path, spec.kind, total, assigned, outside, merged)
 
 
-def _stage_csv(con: Connection, spec: PointsSpec, warnings: list[str]) -> None:
+def _stage_csv(con: Connection, spec: PointsSpec, warnings: list[str]) -> str:
+    """The text view of the CSV; returns the encoding DuckDB reads it with."""
     encoding, _ = sniff_text(spec.path)
     duck_encoding = {"utf-16": "utf-16", "cp1252": "latin-1"}.get(encoding, "utf-8")
     if encoding == "cp1252":
-        warnings.append(f"{spec.path.name}: not UTF-8; read as Windows-1252 (Latin-1). Check "
-                        "accented letters, or save the file as UTF-8.")
+        warnings.append(
+            f"{spec.path.name}: not UTF-8; read as Windows-1252 (Latin-1). Check "
+            "accented letters, or save the file as UTF-8."
+        )
     # A view (views take no parameters: the path is an escaped SQL string literal); the file
     # is read by _parse, in parallel, keeping only the named columns, and read again only
     # for the text of bad values in messages.
@@ -121,19 +159,24 @@ def _stage_csv(con: Connection, spec: PointsSpec, warnings: list[str]) -> None:
         con.execute(f"CREATE OR REPLACE TEMP VIEW {_RAW} AS SELECT * FROM {source}")
     except DatabaseError as err:
         raise InputError(f"{spec.path}: cannot read this {spec.kind} CSV: {err}") from err
+    return duck_encoding
 
 
 def _csv_source(path: str, encoding: str) -> str:
     """``read_csv(...)`` over ``path`` with every value as text (literals escaped)."""
-    return (f"read_csv('{_sql_text(path)}', all_varchar = true, header = true, "
-            f"encoding = '{_sql_text(encoding)}')")
+    return (
+        f"read_csv('{_sql_text(path)}', all_varchar = true, header = true, "
+        f"encoding = '{_sql_text(encoding)}')"
+    )
 
 
 def _stage_vector(con: Connection, spec: PointsSpec, warnings: list[str]) -> None:
     frame = read_vector(spec.path, spec.kind, layer=spec.layer, warnings=warnings)
     if frame.crs is None and not spec.crs:
-        raise CRSError(f"{spec.path}: the points file carries no CRS; add `crs = \"EPSG:…\"` "
-                       "to this [[points]] entry.")
+        raise CRSError(
+            f'{spec.path}: the points file carries no CRS; add `crs = "EPSG:…"` '
+            "to this [[points]] entry."
+        )
     if frame.crs is None:
         frame = frame.set_crs(spec.crs)
     bad = ~frame.geometry.geom_type.isin(["Point"]) | frame.geometry.is_empty
@@ -141,8 +184,9 @@ def _stage_vector(con: Connection, spec: PointsSpec, warnings: list[str]) -> Non
         rows = ", ".join(str(i + 1) for i in bad.to_numpy().nonzero()[0][:10])
         raise InputError(f"{spec.path}: features {rows} are not single points.")
     frame = frame.to_crs("EPSG:4326")
-    table = pd.DataFrame({c: text_series(frame[c])
-                          for c in frame.columns if c != frame.geometry.name})
+    table = pd.DataFrame(
+        {c: text_series(frame[c]) for c in frame.columns if c != frame.geometry.name}
+    )
     table["__lon"] = frame.geometry.x.map(repr)
     table["__lat"] = frame.geometry.y.map(repr)
     con.register(_FRAME, table)
@@ -151,16 +195,6 @@ def _stage_vector(con: Connection, spec: PointsSpec, warnings: list[str]) -> Non
 
 def _columns(con: Connection) -> list[str]:
     return [r[0] for r in con.execute(f"DESCRIBE {_RAW}").fetchall()]
-
-
-def _is_vector(spec: PointsSpec) -> bool:
-    return spec.path.suffix.lower() not in _CSV_SUFFIXES
-
-
-def _coordinate_columns(spec: PointsSpec) -> tuple[str, str]:
-    if _is_vector(spec):
-        return "__lon", "__lat"
-    return (spec.lon, spec.lat) if spec.lon and spec.lat else (spec.x or "", spec.y or "")
 
 
 def _require(columns: list[str], spec: PointsSpec) -> None:
@@ -172,47 +206,10 @@ def _require(columns: list[str], spec: PointsSpec) -> None:
         if not _is_vector(spec):
             _raise_if_ragged(spec)
         have = ", ".join(c for c in columns if not c.startswith("__"))
-        raise InputError(f"{spec.path}: the {spec.kind} file has no column "
-                         f"{', '.join(repr(c) for c in missing)} (columns found: {have}).")
-
-
-_MAX_RAGGED = 5
-
-
-def _raise_if_ragged(spec: PointsSpec) -> None:
-    """Name the lines whose number of fields differs from the header's.
-
-    A row with more fields than the header makes DuckDB's sniffer read the whole file as one
-    column, so the wanted columns look missing; the real problem is the row. Runs only on the
-    error path (it reads the file with Python's csv module).
-    """
-    encoding, delimiter = sniff_text(spec.path)
-    delimiter = delimiter if delimiter in ",;\t|" else ","
-    with spec.path.open(newline="", encoding=encoding, errors="replace") as fh:
-        reader = csv.reader(fh, delimiter=delimiter)
-        header = next(reader, [])
-        if len(header) < 2:
-            return
-        bad: list[str] = []
-        for row in reader:
-            if row and len(row) != len(header):
-                bad.append(f"line {reader.line_num} has {len(row)} fields")
-                if len(bad) == _MAX_RAGGED:
-                    break
-    if bad:
-        raise InputError(format_problems(
-            f"{spec.path}: the header has {len(header)} fields ({delimiter!r}-separated) but some rows "
-            f"do not; every row needs the same number of fields (a value that contains {delimiter!r} "
-            "needs quotes):", [f"{b} (header: {len(header)})" for b in bad]))
-
-
-def _line_word(spec: PointsSpec) -> str:
-    return "feature" if _is_vector(spec) else "line"
-
-
-def _first_line(spec: PointsSpec) -> int:
-    """Line (or feature) number of the first record."""
-    return 1 if _is_vector(spec) else 2
+        raise InputError(
+            f"{spec.path}: the {spec.kind} file has no column "
+            f"{', '.join(repr(c) for c in missing)} (columns found: {have})."
+        )
 
 
 def _coordinate_expr(column: str) -> str:
@@ -220,8 +217,10 @@ def _coordinate_expr(column: str) -> str:
 
     NaN and infinity parse too; validation rejects them (``isfinite``)."""
     col = quote_ident(column)
-    return (f"coalesce(TRY_CAST(trim({col}) AS DOUBLE), "
-            f"TRY_CAST(replace(trim({col}), ',', '.') AS DOUBLE))")
+    return (
+        f"coalesce(TRY_CAST(trim({col}) AS DOUBLE), "
+        f"TRY_CAST(replace(trim({col}), ',', '.') AS DOUBLE))"
+    )
 
 
 def _parse(con: Connection, spec: PointsSpec, warnings: list[str]) -> None:
@@ -236,14 +235,16 @@ def _parse(con: Connection, spec: PointsSpec, warnings: list[str]) -> None:
     reading may accept. Row ``rowid`` is record ``rowid`` of the file (see the module notes).
     """
     xcol, ycol = _coordinate_columns(spec)
-    kept = [c for c in dict.fromkeys([spec.id, spec.category, spec.name, spec.formal, spec.themes])
-            if c]
+    kept = [
+        c for c in dict.fromkeys([spec.id, spec.category, spec.name, spec.formal, spec.themes]) if c
+    ]
     typed = [f"{_coordinate_expr(xcol)} AS __x", f"{_coordinate_expr(ycol)} AS __y"]
     if spec.kind == "incidents" and spec.date:
         typed.append(f"NULLIF(trim({quote_ident(spec.date)}), '') AS __date_text")
     if not _is_vector(spec):
-        xcomma, ycomma = (f"coalesce(contains({quote_ident(c)}, ','), false)::UTINYINT"
-                          for c in (xcol, ycol))
+        xcomma, ycomma = (
+            f"coalesce(contains({quote_ident(c)}, ','), false)::UTINYINT" for c in (xcol, ycol)
+        )
         typed.append(f"({xcomma} + 2 * {ycomma}) AS __commas")
     select = ", ".join([*(quote_ident(c) for c in kept), *typed])
     try:
@@ -252,15 +253,63 @@ def _parse(con: Connection, spec: PointsSpec, warnings: list[str]) -> None:
         raise InputError(f"{spec.path}: cannot read this {spec.kind} CSV: {err}") from err
 
 
+def _parse_typed(con: Connection, spec: PointsSpec, encoding: str) -> bool:
+    """The fast path of :func:`_parse`: DuckDB reads the coordinates as ``DOUBLE`` itself.
+
+    Every other column is read as text, as in the text path. A value the reader cannot take
+    as a number (a decimal comma, a word, a ragged line...) is set aside by ``store_rejects``
+    instead of failing (a failed statement would abort the writer's transaction); if any
+    was, the typed table is dropped and False returned: the text path then reads the file
+    and words every message exactly as before. A value the reader does take is the number
+    the text path's cast gives (both are DuckDB's parser; surrounding blanks are skipped, a
+    number holds no comma, so ``__commas`` is 0). Returns True when the parsed table is built.
+    """
+    xcol, ycol = _coordinate_columns(spec)
+    kept = [
+        c for c in dict.fromkeys([spec.id, spec.category, spec.name, spec.formal, spec.themes]) if c
+    ]
+    types = ", ".join(f"'{_sql_text(c)}': 'DOUBLE'" for c in dict.fromkeys([xcol, ycol]))
+    typed = [f"{quote_ident(xcol)} AS __x", f"{quote_ident(ycol)} AS __y"]
+    if spec.kind == "incidents" and spec.date:
+        typed.append(f"NULLIF(trim({quote_ident(spec.date)}), '') AS __date_text")
+    typed.append("0::UTINYINT AS __commas")
+    select = ", ".join([*(quote_ident(c) for c in kept), *typed])
+    source = (
+        f"read_csv('{_sql_text(str(spec.path))}', header = true, "
+        f"encoding = '{_sql_text(encoding)}', auto_type_candidates = ['VARCHAR'], "
+        f"types = {{{types}}}, store_rejects = true, rejects_table = '{_REJECTS}', "
+        f"rejects_scan = '{_REJECT_SCANS}')"
+    )
+    _drop_rejects(con)
+    try:  # errors at bind time (e.g. another reading of the header) leave the transaction usable
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {_PARSED} AS SELECT {select} FROM {source}")
+    except DatabaseError as err:
+        try:
+            con.execute("SELECT 1")
+        except DatabaseError:  # failed while reading: the transaction is lost, stop here
+            raise InputError(f"{spec.path}: cannot read this {spec.kind} CSV: {err}") from err
+        _drop_rejects(con)
+        log.debug("%s: typed read refused; reading as text", spec.path, exc_info=True)
+        return False
+    try:
+        rejected = con.execute(f"SELECT count(*) FROM {_REJECTS}").fetchone()[0]
+    finally:
+        _drop_rejects(con)
+    if rejected:
+        con.execute(f"DROP TABLE {_PARSED}")
+        log.info("%s: %d values not read as numbers; reading as text", spec.path, rejected)
+        return False
+    return True
+
+
+def _drop_rejects(con: Connection) -> None:
+    con.execute(f"DROP TABLE IF EXISTS {_REJECTS}; DROP TABLE IF EXISTS {_REJECT_SCANS}")
+
+
 def _drop_raw(con: Connection) -> None:
     con.execute(f"DROP VIEW IF EXISTS {_RAW}")
     with contextlib.suppress(DatabaseError):
         con.unregister(_FRAME)
-
-
-def _date_column(spec: PointsSpec) -> DateColumn:
-    return DateColumn(spec.path, str(spec.date),
-                      section=f"this [[points]] entry ({spec.path.name})")
 
 
 def _date_reading(con: Connection, spec: PointsSpec, warnings: list[str]) -> DateReading | None:
@@ -281,190 +330,6 @@ def _date_reading(con: Connection, spec: PointsSpec, warnings: list[str]) -> Dat
     return reading
 
 
-def _validate(con: Connection, spec: PointsSpec, warnings: list[str], today: pd.Timestamp,
-              reading: DateReading | None) -> int:
-    """Check every row in one scan of the parsed table; name the bad lines and values.
-
-    Returns the ``rowid`` of the first record: record ``i`` of the file has ``rowid`` base + i
-    (rowids count up from a base, which is not 0 for a table made inside a transaction; that
-    they are contiguous is checked here)."""
-    dated = reading is not None
-    limit = (today + pd.Timedelta(days=_FUTURE_GRACE_DAYS)).date()
-    date = sql_date("__date_text", reading) if reading else "NULL::DATE"
-    clauses = ["min(rowid)", "max(rowid)", "count(*)",
-               "count(*) FILTER (NOT coalesce(isfinite(__x), false))",
-               "count(*) FILTER (NOT coalesce(isfinite(__y), false))",
-               "count(*) FILTER (abs(__x) > 180 OR abs(__y) > 90)"]
-    clauses += (["count(*) FILTER (__date_text IS NULL)",
-                 f"count(*) FILTER (__date_text IS NOT NULL AND {date} IS NULL)",
-                 f"count(*) FILTER ({date} > $limit)", f"min(rowid) FILTER ({date} > $limit)"]
-                if dated else ["0", "0", "0", "NULL"])
-    clauses += (["0", "0"] if _is_vector(spec) else
-                ["count(*) FILTER (__commas & 1 = 1)", "count(*) FILTER (__commas & 2 = 2)"])
-    select = ", ".join(clauses)
-    counts = con.execute(f"SELECT {select} FROM {_PARSED}",
-                         {"limit": limit} if dated else {}).fetchone()
-    base, last, total, bad_x, bad_y, out_of_range, undated, bad_dates, future, first_future, \
-        comma_x, comma_y = counts
-    for column, commas in zip(_coordinate_columns(spec), (comma_x, comma_y)):
-        if commas:
-            warnings.append(f"{spec.path.name}: column {column!r} uses decimal commas; "
-                            "read -29,995 as -29.995")
-    if total == 0:
-        raise InputError(f"{spec.path}: the {spec.kind} file has a header but no rows.")
-    if last - base + 1 != total:  # never seen; line numbers would be wrong, so stop
-        raise StoreError(f"{spec.path}: cannot number the records read (row ids {base}-{last} "
-                         f"for {total} rows); please report this as a bug in citygeo.")
-    first = _first_line(spec) - base  # line of record rowid r = r + first
-    word = _line_word(spec)
-    xname, yname = _coordinate_columns(spec)
-    # (message maker, raw columns it quotes, rowids) for each kind of problem, in order
-    found: list[tuple[Callable[..., str], list[str], list[int]]] = []
-    for column, parsed, bad in ((xname, "__x", bad_x), (yname, "__y", bad_y)):
-        if bad:
-            col = quote_ident(column)
-            found.append((lambda line, value, col=col: f"{word} {line}, column {col}: {value!r} "
-                          "is not a coordinate", [column],
-                          _rowids(con, f"NOT coalesce(isfinite({parsed}), false)", 20)))
-    if not spec.x and not (bad_x or bad_y) and out_of_range:
-        found.append((lambda line, x, y: f"{word} {line}: ({x}, {y}) is not a longitude/latitude "
-                      "pair; projected coordinates need `x`, `y` and `crs` in the config",
-                      [xname, yname], _rowids(con, "abs(__x) > 180 OR abs(__y) > 90", 10)))
-    if dated and not (bad_dates or undated) and future:
-        warnings.append(f"{spec.path.name}: {future} incidents are dated in the future "
-                        f"(first on line {first_future + first}); check the date column")
-    problems = _quote_lines(con, found, base, first)
-    if reading is not None:
-        problems += _date_problems(con, spec, reading, first, undated, bad_dates)
-    if spec.id:
-        problems += _duplicate_ids(con, spec, first)
-    if problems:
-        raise InputError(format_problems(f"{spec.path}: the {spec.kind} file has problems:",
-                                         problems))
-    return base
-
-
-def _rowids(con: Connection, where: str, limit: int) -> list[int]:
-    """The first ``limit`` rowids of the parsed table where ``where`` (module-made SQL) holds."""
-    return [r[0] for r in con.execute(f"SELECT rowid FROM {_PARSED} WHERE {where} "
-                                      "ORDER BY rowid LIMIT ?", [limit]).fetchall()]
-
-
-def _quote_lines(con: Connection, found: list[tuple[Callable[..., str], list[str], list[int]]],
-                 base: int, first: int) -> list[str]:
-    """The messages for ``found``, with the raw text of the named lines read again from the file.
-
-    One ordered (single-threaded) read of the file, only when there is something to report."""
-    if not found:
-        return []
-    wanted = sorted({rowid - base for _, _, rowids in found for rowid in rowids})
-    names = list(dict.fromkeys(c for _, columns, _ in found for c in columns))
-    cols = [quote_ident(c) for c in names]
-    rows = con.execute(f"SELECT __row, {', '.join(cols)} FROM (SELECT row_number() OVER () - 1 "
-                       f"AS __row, {', '.join(cols)} FROM {_RAW}) WHERE list_contains(?::BIGINT[], "
-                       "__row)", [wanted]).fetchall()
-    text = {row[0] + base: dict(zip(names, row[1:])) for row in rows}
-    return [message(rowid + first, *(text[rowid][c] for c in columns))
-            for message, columns, rowids in found for rowid in rowids]
-
-
-def _date_problems(con: Connection, spec: PointsSpec, reading: DateReading, first: int,
-                   undated: int, bad: int) -> list[str]:
-    """One line for the rows with no date and one for the dates that do not parse."""
-    column = _date_column(spec)
-    word = _line_word(spec)
-    problems = []
-    if undated:
-        rowids = _rowids(con, "__date_text IS NULL", _EXAMPLES)
-        problems.append(undated_problem(column, undated, [f"{word} {r + first}" for r in rowids]))
-    if bad:
-        date = sql_date("__date_text", reading)
-        rows = con.execute(f"SELECT rowid, __date_text FROM {_PARSED} WHERE __date_text IS NOT "
-                           f"NULL AND {date} IS NULL ORDER BY rowid LIMIT ?",
-                           [_EXAMPLES]).fetchall()
-        problems.append(bad_dates_problem(column, reading, bad,
-                                          [(f"{word} {r + first}", v) for r, v in rows]))
-    return problems
-
-
-def _id_keys(spec: PointsSpec) -> tuple[str, str]:
-    """SQL for the id and the category of a parsed row, as the insert stores them."""
-    assert spec.id
-    ident = f"NULLIF(trim({quote_ident(spec.id)}), '')"
-    category = (f"coalesce(NULLIF(trim({quote_ident(spec.category)}), ''), 'unspecified')"
-                if spec.category else "'incident'")
-    return ident, category
-
-
-def _duplicate_ids(con: Connection, spec: PointsSpec, first: int) -> list[str]:
-    """Ids given to more than one row, in one problem line with examples.
-
-    With ``duplicate_ids = "count_once"`` only rows without an id are a problem (more than
-    one of them): rows sharing an id are merged later (:func:`_merge_repeated_ids`)."""
-    ident, _ = _id_keys(spec)
-    once = spec.duplicate_ids == "count_once"
-    where = "__id IS NULL" if once else "true"
-    dups, ids = con.execute(
-        f"SELECT count(*), list(__id ORDER BY __id NULLS FIRST)[1:5] FROM (SELECT {ident} AS "
-        f"__id FROM {_PARSED} GROUP BY 1 HAVING count(*) > 1) WHERE {where}").fetchone()
-    if not dups:
-        return []
-    rows = con.execute(f"SELECT {ident} AS __id, list(rowid + ? ORDER BY rowid)[1:5] "
-                       f"FROM {_PARSED} WHERE list_contains(?::VARCHAR[], {ident}) "
-                       f"OR ({ident} IS NULL AND ?) GROUP BY 1 ORDER BY 1 NULLS FIRST",
-                       [first, [i for i in ids if i is not None], None in ids]).fetchall()
-    word = _line_word(spec)
-    named = "; ".join(f"{'an empty id' if value is None else f'id {value!r}'} appears more "
-                      f"than once ({word}s {', '.join(map(str, lines))})" for value, lines in rows)
-    column = f"column {spec.id!r}"
-    if once:
-        return [(f"{column}: rows without an id cannot be told apart: {named}; give each "
-                 "record an id")]
-    count = f"{dups:,} ids are" if dups > 1 else "1 id is"
-    return [(f"{column}: {count} given to more than one row: {named}. If such rows are one "
-             "incident recorded once per offence or victim, set duplicate_ids = \"count_once\" "
-             f"on this [[points]] entry ({spec.path.name}): rows sharing an id and a category "
-             "then count as one incident; otherwise give each record its own id")]
-
-
-def _merge_repeated_ids(con: Connection, spec: PointsSpec, warnings: list[str]) -> int:
-    """With ``duplicate_ids = "count_once"``: rows sharing an id and a category are one incident.
-
-    The first row of each (by line) is kept; the others' rowids go to the merged table, which
-    the insert leaves out. Runs on the final parsed table (after any transform). The report
-    says how many rows were merged, how many of them differ in date or place from the row
-    kept, and how many ids stay several incidents because their rows differ in category.
-    Returns the number of rows merged."""
-    if spec.duplicate_ids != "count_once":
-        return 0
-    ident, category = _id_keys(spec)
-    date = "__date_text" if spec.kind == "incidents" and spec.date else "NULL"
-    window = f"PARTITION BY {ident}, {category} ORDER BY rowid"
-    differs = " OR ".join(f"{c} IS DISTINCT FROM first_value({c}) OVER ({window})"
-                          for c in (date, "__x", "__y"))
-    select = (f"SELECT __row, __differs FROM (SELECT rowid AS __row, row_number() OVER "
-              f"({window}) AS __k, ({differs}) AS __differs FROM {_PARSED} "
-              f"WHERE {ident} IS NOT NULL) WHERE __k > 1")
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {_MERGED} AS {select}")
-    merged, differ = con.execute(f"SELECT count(*), count(*) FILTER (__differs) "
-                                 f"FROM {_MERGED}").fetchone()
-    split = con.execute(f"SELECT count(*) FROM (SELECT {ident} FROM {_PARSED} WHERE {ident} IS "
-                        f"NOT NULL GROUP BY 1 HAVING count(DISTINCT {category}) > 1)").fetchone()[0]
-    name = spec.path.name
-    if merged:
-        detail = (f"; {differ:,} of them differ in date or place from the row kept"
-                  if differ else "")
-        rows = f"{merged:,} rows repeat" if merged > 1 else "1 row repeats"
-        warnings.append(f"{name}: {rows} the id and category of an earlier row and "
-                        "were counted once (duplicate_ids = \"count_once\": the first row by "
-                        f"line is kept){detail}")
-    if split:
-        ids = f"{split:,} ids are" if split > 1 else "1 id is"
-        warnings.append(f"{name}: {ids} shared by rows of different categories; those rows "
-                        "stay separate incidents, one per category")
-    return int(merged)
-
-
 def _polygons(con: Connection) -> list[tuple[str, bytes]]:
     """``(nid, WKB)`` of every loaded neighbourhood, in ``nid`` order."""
     rows = con.execute("SELECT nid, ST_AsWKB(geom) FROM neighbourhoods ORDER BY nid").fetchall()
@@ -476,20 +341,32 @@ def _load_cells(con: Connection, grid: CellGrid, nids: list[str]) -> None:
 
     ``nid`` is NULL for an empty cell; cell -1 (outside the grid) is empty too. Cells that
     are not listed are left to the spatial join."""
-    frame = pd.DataFrame({"cell": np.append(grid.cells, -1).astype(np.int32),
-                          "code": np.append(grid.codes, -1).astype(np.int32)})
-    codes = pd.DataFrame({"code": np.arange(len(nids), dtype=np.int32),
-                          "nid": pd.array(nids, dtype="string")})
+    frame = pd.DataFrame(
+        {
+            "cell": np.append(grid.cells, -1).astype(np.int32),
+            "code": np.append(grid.codes, -1).astype(np.int32),
+        }
+    )
+    codes = pd.DataFrame(
+        {"code": np.arange(len(nids), dtype=np.int32), "nid": pd.array(nids, dtype="string")}
+    )
     con.register(_CELL_FRAME, frame)
     con.register(_CELL_FRAME + "_nids", codes)
     try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {_CELLS} AS SELECT c.cell, h.nid "
-                    f"FROM {_CELL_FRAME} c LEFT JOIN {_CELL_FRAME}_nids h USING (code)")
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {_CELLS} AS SELECT c.cell, h.nid "
+            f"FROM {_CELL_FRAME} c LEFT JOIN {_CELL_FRAME}_nids h USING (code)"
+        )
     finally:
         con.unregister(_CELL_FRAME)
         con.unregister(_CELL_FRAME + "_nids")
-    log.debug("grid pre-filter: %d x %d cells of %.6f, %d decided", grid.nx, grid.ny, grid.size,
-              len(grid.cells))
+    log.debug(
+        "grid pre-filter: %d x %d cells of %.6f, %d decided",
+        grid.nx,
+        grid.ny,
+        grid.size,
+        len(grid.cells),
+    )
 
 
 def _transform(con: Connection, spec: PointsSpec) -> int:
@@ -501,41 +378,50 @@ def _transform(con: Connection, spec: PointsSpec) -> int:
     except pyproj.exceptions.CRSError as err:
         raise CRSError(f"[points] crs {spec.crs!r} is not a known CRS: {err}") from err
     geom = "ST_Transform(ST_Point(__x, __y), $crs, 'EPSG:4326', always_xy := true)"
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {_PTS} AS SELECT * EXCLUDE (__g) REPLACE ("
-                f"ST_X(__g) AS __x, ST_Y(__g) AS __y) "
-                f"FROM (SELECT *, {geom} AS __g FROM {_PARSED})",
-                {"crs": crs})
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {_PTS} AS SELECT * EXCLUDE (__g) REPLACE ("
+        f"ST_X(__g) AS __x, ST_Y(__g) AS __y) "
+        f"FROM (SELECT *, {geom} AS __g FROM {_PARSED})",
+        {"crs": crs},
+    )
     con.execute(f"DROP TABLE {_PARSED}; ALTER TABLE {_PTS} RENAME TO {_PARSED}")
-    base, last, total = con.execute(f"SELECT min(rowid), max(rowid), count(*) "
-                                    f"FROM {_PARSED}").fetchone()
+    base, last, total = con.execute(
+        f"SELECT min(rowid), max(rowid), count(*) FROM {_PARSED}"
+    ).fetchone()
     if last - base + 1 != total:  # as in _validate
-        raise StoreError(f"{spec.path}: cannot number the records read (row ids {base}-{last} "
-                         f"for {total} rows); please report this as a bug in citygeo.")
+        raise StoreError(
+            f"{spec.path}: cannot number the records read (row ids {base}-{last} "
+            f"for {total} rows); please report this as a bug in citygeo."
+        )
     return int(base)
 
 
-def _assign(con: Connection, grid: CellGrid) -> None:
+def _assign(con: Connection, grid: CellGrid, shapes: np.ndarray, nids: list[str]) -> None:
     """``(rowid, smallest nid)`` of each point the grid leaves undecided that lies in a
-    neighbourhood."""
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {_ASSIGN} AS "
-                f"SELECT u.__row, min(n.nid) AS nid FROM (SELECT p.rowid AS __row, p.__x, p.__y "
-                f"FROM {_PARSED} p ANTI JOIN {_CELLS} c ON c.cell = "
-                f"{grid.sql_cell('p.__x', 'p.__y')}) u "
-                "JOIN neighbourhoods n ON ST_Intersects(n.geom, ST_Point(u.__x, u.__y)) "
-                "GROUP BY u.__row")
+    neighbourhood (``shapes[i]`` is the polygon of ``nids[i]``, in ``nid`` order).
 
-
-def _outside_everywhere(con: Connection, spec: PointsSpec, total: int) -> InputError:
-    """The error for a file whose points all miss the city, with the lon/lat-swap hint."""
-    swapped = con.execute(
-        f"SELECT count(*) FROM (SELECT DISTINCT p.rowid FROM {_PARSED} p JOIN neighbourhoods n "
-        "ON ST_Intersects(n.geom, ST_Point(p.__y, p.__x)))").fetchone()[0]
-    hint = (f" Swapping longitude and latitude would put {swapped:,} inside: are the lon/lat "
-            "columns the wrong way round?" if swapped else
-            " Check the coordinate columns and their CRS (lon/lat swapped? projected "
-            "coordinates given as lon/lat?).")
-    return InputError(f"{spec.path}: all {total:,} {spec.kind} points fall outside every "
-                      f"neighbourhood.{hint}")
+    The undecided points are fetched as arrays and tested by GEOS on prepared polygons
+    (:func:`citygeo.ingest.cells.assign_points`); DuckDB's ``SPATIAL_JOIN`` tests the full
+    polygon for every candidate and took 3-5 times as long (benchmarks/README.md)."""
+    rows = con.execute(
+        f"SELECT p.rowid AS __row, p.__x, p.__y FROM {_PARSED} p ANTI JOIN "
+        f"{_CELLS} c ON c.cell = {grid.sql_cell('p.__x', 'p.__y')}"
+    ).fetchnumpy()
+    codes = assign_points(shapes, rows["__x"], rows["__y"])
+    inside = codes != EMPTY
+    frame = pd.DataFrame(
+        {
+            "__row": np.asarray(rows["__row"])[inside],
+            "nid": pd.array(np.asarray(nids, dtype=object)[codes[inside]], dtype="string"),
+        }
+    )
+    con.register(_ASSIGN_FRAME, frame)
+    try:
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {_ASSIGN} AS SELECT __row, nid FROM {_ASSIGN_FRAME}"
+        )
+    finally:
+        con.unregister(_ASSIGN_FRAME)
 
 
 def _text(column: str | None, default: str = "NULL") -> str:
@@ -551,22 +437,52 @@ def _row_columns(spec: PointsSpec, base: int, reading: DateReading | None) -> di
     ident = _text(spec.id, f"'{_sql_text(spec.path.stem)}:' || {line}")
     if spec.kind == "incidents":
         category = _text(spec.category, "'incident'")
-        date, precision = ((sql_date("p.__date_text", reading), f"'{reading.precision}'")
-                           if reading is not None else ("NULL::DATE", "NULL::VARCHAR"))
-        return {"incident_id": ident, "occurred_on": date, "date_precision": precision,
-                "category": f"coalesce({category}, 'unspecified')"}
-    formal = (f"CASE lower(trim(p.{quote_ident(spec.formal)})) WHEN 'true' THEN true "
-              "WHEN 'yes' THEN true WHEN '1' THEN true WHEN 'formal' THEN true "
-              "WHEN 'false' THEN false WHEN 'no' THEN false WHEN '0' THEN false "
-              "WHEN 'informal' THEN false ELSE NULL END") if spec.formal else "NULL::BOOLEAN"
-    themes = (f"list_filter(list_transform(string_split(regexp_replace(coalesce(p.{quote_ident(spec.themes)}, ''), "
-              "'[,|]', ';', 'g'), ';'), x -> trim(x)), x -> x <> '')") if spec.themes else "[]::VARCHAR[]"
-    return {"asset_id": ident, "kind": f"coalesce({_text(spec.category)}, 'unspecified')",
-            "name": _text(spec.name, "NULL::VARCHAR"), "formal": formal, "themes": themes}
+        date, precision = (
+            (sql_date("p.__date_text", reading), f"'{reading.precision}'")
+            if reading is not None
+            else ("NULL::DATE", "NULL::VARCHAR")
+        )
+        return {
+            "incident_id": ident,
+            "occurred_on": date,
+            "date_precision": precision,
+            "category": f"coalesce({category}, 'unspecified')",
+        }
+    formal = (
+        (
+            f"CASE lower(trim(p.{quote_ident(spec.formal)})) WHEN 'true' THEN true "
+            "WHEN 'yes' THEN true WHEN '1' THEN true WHEN 'formal' THEN true "
+            "WHEN 'false' THEN false WHEN 'no' THEN false WHEN '0' THEN false "
+            "WHEN 'informal' THEN false ELSE NULL END"
+        )
+        if spec.formal
+        else "NULL::BOOLEAN"
+    )
+    themes = (
+        (
+            f"list_filter(list_transform(string_split(regexp_replace(coalesce(p.{quote_ident(spec.themes)}, ''), "
+            "'[,|]', ';', 'g'), ';'), x -> trim(x)), x -> x <> '')"
+        )
+        if spec.themes
+        else "[]::VARCHAR[]"
+    )
+    return {
+        "asset_id": ident,
+        "kind": f"coalesce({_text(spec.category)}, 'unspecified')",
+        "name": _text(spec.name, "NULL::VARCHAR"),
+        "formal": formal,
+        "themes": themes,
+    }
 
 
-def _insert(con: Connection, spec: PointsSpec, source_id: str | None, grid: CellGrid,
-            base: int, reading: DateReading | None) -> tuple[int, int, int]:
+def _insert(
+    con: Connection,
+    spec: PointsSpec,
+    source_id: str | None,
+    grid: CellGrid,
+    base: int,
+    reading: DateReading | None,
+) -> tuple[int, int, int]:
     """Insert the parsed rows with their neighbourhood; return (assigned, outside, total).
 
     A point's ``nid`` is its grid cell's answer if the cell is decided, else the join's
@@ -581,14 +497,18 @@ def _insert(con: Connection, spec: PointsSpec, source_id: str | None, grid: Cell
     columns = _row_columns(spec, base, reading)
     names = ", ".join(quote_ident(c) for c in columns)
     values = ", ".join(columns.values())
-    extra = (f"ANTI JOIN {_MERGED} m ON m.__row = p.rowid"
-             if spec.duplicate_ids == "count_once" else "")
+    extra = (
+        f"ANTI JOIN {_MERGED} m ON m.__row = p.rowid" if spec.duplicate_ids == "count_once" else ""
+    )
     with _one_thread(con):
-        con.execute(f"INSERT INTO {table} ({names}, geom, nid, source_id) "
-                    f"SELECT {values}, ST_Point(p.__x, p.__y), coalesce(c.nid, a.nid), ? "
-                    f"FROM {_PARSED} p LEFT JOIN {_CELLS} c ON c.cell = "
-                    f"{grid.sql_cell('p.__x', 'p.__y')} "
-                    f"LEFT JOIN {_ASSIGN} a ON a.__row = p.rowid {extra}", [source_id])
+        con.execute(
+            f"INSERT INTO {table} ({names}, geom, nid, source_id) "
+            f"SELECT {values}, ST_Point(p.__x, p.__y), coalesce(c.nid, a.nid), ? "
+            f"FROM {_PARSED} p LEFT JOIN {_CELLS} c ON c.cell = "
+            f"{grid.sql_cell('p.__x', 'p.__y')} "
+            f"LEFT JOIN {_ASSIGN} a ON a.__row = p.rowid {extra}",
+            [source_id],
+        )
     after, assigned_after = con.execute(f"SELECT count(*), count(nid) FROM {table}").fetchone()
     total, assigned = after - before, assigned_after - assigned_before
     if assigned == 0:

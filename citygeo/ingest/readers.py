@@ -24,16 +24,19 @@ TABLE_SUFFIXES = {".csv", ".txt", ".tsv", ".xlsx", ".xls", ".parquet"}
 def require_file(path: Path, what: str) -> None:
     """Raise InputError unless ``path`` is an existing, non-empty file."""
     if not path.exists():
-        raise InputError(f"{path}: {what} file not found. Check the path in the city config "
-                         "(paths are relative to the config file).")
+        raise InputError(
+            f"{path}: {what} file not found. Check the path in the city config "
+            "(paths are relative to the config file)."
+        )
     if path.is_dir():
         raise InputError(f"{path}: is a folder, expected a {what} file.")
     if path.stat().st_size == 0:
         raise InputError(f"{path}: the {what} file is empty.")
 
 
-def read_vector(path: Path, what: str, layer: str | None = None,
-                warnings: list[str] | None = None) -> gpd.GeoDataFrame:
+def read_vector(
+    path: Path, what: str, layer: str | None = None, warnings: list[str] | None = None
+) -> gpd.GeoDataFrame:
     """Read a vector file (GeoJSON, GeoPackage, Shapefile, GeoParquet, …).
 
     What GDAL or pyogrio had to guess or repair while reading (an unclosed ring, a column
@@ -45,12 +48,18 @@ def read_vector(path: Path, what: str, layer: str | None = None,
         if suffix in {".parquet", ".geoparquet"}:
             return gpd.read_parquet(path)
         return _read_ogr(path, layer, warnings if warnings is not None else [])
-    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError,
-            pyogrio.errors.FieldError, pyogrio.errors.GeometryError) as err:
+    except (
+        pyogrio.errors.DataSourceError,
+        pyogrio.errors.DataLayerError,
+        pyogrio.errors.FieldError,
+        pyogrio.errors.GeometryError,
+    ) as err:
         raise InputError(f"{path}: cannot read this {what} file: {err}") from err
     except (ValueError, OSError) as err:
-        raise InputError(f"{path}: cannot read this {what} file ({type(err).__name__}: {err}). "
-                         "Supported: GeoJSON, GeoPackage, Shapefile, GeoParquet.") from err
+        raise InputError(
+            f"{path}: cannot read this {what} file ({type(err).__name__}: {err}). "
+            "Supported: GeoJSON, GeoPackage, Shapefile, GeoParquet."
+        ) from err
 
 
 def _read_ogr(path: Path, layer: str | None, warnings: list[str]) -> gpd.GeoDataFrame:
@@ -61,13 +70,17 @@ def _read_ogr(path: Path, layer: str | None, warnings: list[str]) -> gpd.GeoData
             frame = gpd.read_file(path, layer=layer, engine="pyogrio")
         except shapely.errors.GEOSException as err:
             frame = gpd.read_file(path, layer=layer, engine="pyogrio", on_invalid="fix")
-            warnings.append(f"{path.name}: some geometries are malformed as written ({err}); "
-                            "they were repaired on reading (for example an unclosed ring was "
-                            "closed): check them")
+            warnings.append(
+                f"{path.name}: some geometries are malformed as written ({err}); "
+                "they were repaired on reading (for example an unclosed ring was "
+                "closed): check them"
+            )
     seen: set[str] = set()
     for item in caught:
         text = str(item.message)
-        if text not in seen and not issubclass(item.category, (DeprecationWarning, ResourceWarning)):
+        if text not in seen and not issubclass(
+            item.category, (DeprecationWarning, ResourceWarning)
+        ):
             seen.add(text)
             warnings.append(f"{path.name}: {text}")
     return frame
@@ -97,8 +110,13 @@ def sniff_text(path: Path) -> tuple[str, str]:
     return encoding, delimiter
 
 
-def read_table(path: Path, what: str, sheet: str | int | None = None,
-               warnings: list[str] | None = None, key_column: str | None = None) -> pd.DataFrame:
+def read_table(
+    path: Path,
+    what: str,
+    sheet: str | int | None = None,
+    warnings: list[str] | None = None,
+    key_column: str | None = None,
+) -> pd.DataFrame:
     """Read a CSV, XLSX or Parquet table with every column as text (no type guessing).
 
     Empty cells become missing values. Column names are stripped of surrounding spaces.
@@ -124,12 +142,26 @@ def read_table(path: Path, what: str, sheet: str | int | None = None,
             if encoding == "cp1252":
                 log.warning("%s is not UTF-8; read it as Windows-1252 (Latin-1)", path)
                 if warnings is not None:
-                    warnings.append(f"{path.name}: not UTF-8; read as Windows-1252 (Latin-1). "
-                                    "Check accented letters, or save the file as UTF-8.")
-            frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""],
-                                encoding=encoding, sep=delimiter, skipinitialspace=True)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError,
-            OSError) as err:
+                    warnings.append(
+                        f"{path.name}: not UTF-8; read as Windows-1252 (Latin-1). "
+                        "Check accented letters, or save the file as UTF-8."
+                    )
+            frame = pd.read_csv(
+                path,
+                dtype=str,
+                keep_default_na=False,
+                na_values=[""],
+                encoding=encoding,
+                sep=delimiter,
+                skipinitialspace=True,
+            )
+    except (
+        pd.errors.ParserError,
+        pd.errors.EmptyDataError,
+        UnicodeDecodeError,
+        ValueError,
+        OSError,
+    ) as err:
         raise InputError(f"{path}: cannot read this {what} table: {err}") from err
     frame.columns = [str(c).strip() for c in frame.columns]
     if key_column and key_column not in frame.columns:
@@ -137,9 +169,11 @@ def read_table(path: Path, what: str, sheet: str | int | None = None,
     if any(c.startswith("Unnamed:") for c in frame.columns) and len(frame.columns) > 1:
         unnamed = [c for c in frame.columns if c.startswith("Unnamed:")]
         if len(unnamed) >= len(frame.columns) / 2:
-            raise InputError(f"{path}: the header row has {len(unnamed)} empty column names; "
-                             "is the first row a title or a merged header? Put the column "
-                             "names on the first row.")
+            raise InputError(
+                f"{path}: the header row has {len(unnamed)} empty column names; "
+                "is the first row a title or a merged header? Put the column "
+                "names on the first row."
+            )
     return frame.astype(object).where(frame.notna(), None)
 
 
@@ -152,7 +186,8 @@ def _header_below(frame: pd.DataFrame, path: Path, key_column: str) -> None:
             raise InputError(
                 f"{path}: the column names (with {key_column!r}) are on row {index + 2}, not on "
                 f"row 1; row 1 holds {first!r}, a title or a merged header. Delete the "
-                f"row{'s' if index else ''} above the column names.")
+                f"row{'s' if index else ''} above the column names."
+            )
 
 
 def _as_text(value: object) -> object:

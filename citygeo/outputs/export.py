@@ -55,7 +55,7 @@ import json
 import logging
 import tempfile
 import zipfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -91,8 +91,8 @@ PUBLIC_WITHHOLDS = (
     "values built on 1 to min_count − 1 events (flag suppressed:<measure>) and survey "
     "estimates with an effective sample under min_sample (flag unreliable:<measure>) are "
     "null — raw__, measure__ and n__ columns — and keep their flag; incident points and "
-    "stakeholder contact details are not exported")
-
+    "stakeholder contact details are not exported"
+)
 
 
 # -- reading what is exported -------------------------------------------------------------
@@ -113,15 +113,19 @@ def _scores_frame(con: Connection, store: Store, year: int | None, mode: Mode) -
     merged = scores.merge(hoods, on="nid", how="left", validate="many_to_one")
     missing = merged.loc[merged["geometry"].isna(), "nid"].unique().tolist()
     if missing:
-        raise StoreError(f"Scores name neighbourhoods the store has no polygon for: "
-                         f"{', '.join(missing[:10])}; re-run `citygeo ingest` and `citygeo score`.")
-    frame = gpd.GeoDataFrame(merged[score_columns(merged)], geometry=merged["geometry"].to_numpy(),
-                             crs="EPSG:4326")
+        raise StoreError(
+            f"Scores name neighbourhoods the store has no polygon for: "
+            f"{', '.join(missing[:10])}; re-run `citygeo ingest` and `citygeo score`."
+        )
+    frame = gpd.GeoDataFrame(
+        merged[score_columns(merged)], geometry=merged["geometry"].to_numpy(), crs="EPSG:4326"
+    )
     return frame.reset_index(drop=True)
 
 
-def scores_frame(store: Store, year: int | None = None, *,
-                 mode: Mode | str = Mode.PUBLIC) -> gpd.GeoDataFrame:
+def scores_frame(
+    store: Store, year: int | None = None, *, mode: Mode | str = Mode.PUBLIC
+) -> gpd.GeoDataFrame:
     """The scores layer as exported: one row per neighbourhood and year, with its polygon."""
     with store.reader() as con:
         return _scores_frame(con, store, year, parse_mode(mode))
@@ -129,9 +133,11 @@ def scores_frame(store: Store, year: int | None = None, *,
 
 def _refuse_public_incidents(mode: Mode, layer: str = "incidents") -> None:
     if layer == "incidents" and mode is not Mode.ANALYST:
-        raise InputError("Incident points are sensitive and are never exported in public mode "
-                         "(DESIGN.md §6). Use --analyst to export them for analysts, or export "
-                         "the scores layer, which aggregates them by neighbourhood.")
+        raise InputError(
+            "Incident points are sensitive and are never exported in public mode "
+            "(DESIGN.md §6). Use --analyst to export them for analysts, or export "
+            "the scores layer, which aggregates them by neighbourhood."
+        )
 
 
 def _incidents_frame(con: Connection, year: int | None, mode: Mode) -> gpd.GeoDataFrame:
@@ -142,44 +148,58 @@ def _incidents_frame(con: Connection, year: int | None, mode: Mode) -> gpd.GeoDa
     return gpd.GeoDataFrame(frame, geometry=geoms, crs="EPSG:4326")
 
 
-def incidents_frame(store: Store, year: int | None = None, *,
-                    mode: Mode | str = Mode.PUBLIC) -> gpd.GeoDataFrame:
+def incidents_frame(
+    store: Store, year: int | None = None, *, mode: Mode | str = Mode.PUBLIC
+) -> gpd.GeoDataFrame:
     """The incident points (analyst mode only: they never leave the store in public mode)."""
     _refuse_public_incidents(parse_mode(mode))
     with store.reader() as con:
         return _incidents_frame(con, year, parse_mode(mode))
 
 
-def export_metadata(store: Store, frame: gpd.GeoDataFrame, *, year: int | None, mode: Mode | str,
-                    layer: str) -> dict[str, Any]:
+def export_metadata(
+    store: Store, frame: gpd.GeoDataFrame, *, year: int | None, mode: Mode | str, layer: str
+) -> dict[str, Any]:
     """The sidecar's content (schema in the module docstring; ``schema`` versions it)."""
     with store.reader() as con:
         return _export_metadata(con, frame, year=year, mode=parse_mode(mode), layer=layer)
 
 
-def _export_metadata(con: Connection, frame: gpd.GeoDataFrame, *, year: int | None, mode: Mode,
-                     layer: str) -> dict[str, Any]:
+def _export_metadata(
+    con: Connection, frame: gpd.GeoDataFrame, *, year: int | None, mode: Mode, layer: str
+) -> dict[str, Any]:
     city = CitySettings.model_validate(reads.city_settings(con))
-    methodologies = reads.current_methodologies(con).rename(columns={"methodology_sha256": "sha256"})
+    methodologies = reads.current_methodologies(con).rename(
+        columns={"methodology_sha256": "sha256"}
+    )
     if year is not None:
         methodologies = methodologies[methodologies["year"] == year]
     used: list[dict[str, Any]] = []
     for sha, rows in methodologies.groupby("sha256", sort=False):
         first = rows.iloc[0]
-        used.append({"version": str(first["version"]), "sha256": str(sha),
-                     "years": [int(y) for y in rows["year"]], "note": first["note"],
-                     "created_at": pd.Timestamp(first["created_at"]).isoformat(),
-                     "spec": json.loads(first["spec"])})
+        used.append(
+            {
+                "version": str(first["version"]),
+                "sha256": str(sha),
+                "years": [int(y) for y in rows["year"]],
+                "note": first["note"],
+                "created_at": pd.Timestamp(first["created_at"]).isoformat(),
+                "spec": json.loads(first["spec"]),
+            }
+        )
     latest = used[-1]["spec"] if used else {}
     sources = reads.register(con, "sources")
-    years = sorted({int(y) for y in frame["year"]}) if "year" in frame and len(frame) else (
-        [year] if year is not None else [])
+    years = (
+        sorted({int(y) for y in frame["year"]})
+        if "year" in frame and len(frame)
+        else ([year] if year is not None else [])
+    )
     return {
         "schema": SIDECAR_SCHEMA,
         "layer": layer,
         "mode": mode.value,
         "sensitive": mode is Mode.ANALYST,
-        "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "citygeo_version": __version__,
         "city": {"name": city.name, "fictional": city.fictional, "description": city.description},
         "years": years,
@@ -202,13 +222,25 @@ def _withheld_count(frame: pd.DataFrame) -> int:
     """How many (row, measure) pairs carry a withheld flag (suppressed: / unreliable:)."""
     if "flags" not in frame:
         return 0
-    return int(sum(sum(1 for f in flags_list(flags) if f.startswith(("suppressed:", "unreliable:")))
-                   for flags in frame["flags"]))
+    return int(
+        sum(
+            sum(1 for f in flags_list(flags) if f.startswith(("suppressed:", "unreliable:")))
+            for flags in frame["flags"]
+        )
+    )
 
 
-def write_export(store: Store, fmt: str, out: Path | str, *, year: int | None = None,
-                 mode: Mode | str = Mode.PUBLIC, layer: str = "scores", force: bool = False,
-                 progress: Progress | None = None) -> Path:
+def write_export(
+    store: Store,
+    fmt: str,
+    out: Path | str,
+    *,
+    year: int | None = None,
+    mode: Mode | str = Mode.PUBLIC,
+    layer: str = "scores",
+    force: bool = False,
+    progress: Progress | None = None,
+) -> Path:
     """Export the current scores (or, analyst only, the incident points) and a sidecar.
 
     Parameters
@@ -245,29 +277,41 @@ def write_export(store: Store, fmt: str, out: Path | str, *, year: int | None = 
         check_free(target, force)
     _refuse_public_incidents(mode, layer)
     with store.reader() as con:
-        frame = (_scores_frame(con, store, year, mode) if layer == "scores"
-                 else _incidents_frame(con, year, mode))
+        frame = (
+            _scores_frame(con, store, year, mode)
+            if layer == "scores"
+            else _incidents_frame(con, year, mode)
+        )
         metadata = _export_metadata(con, frame, year=year, mode=mode, layer=layer)
-    path = write_frame(frame, writer.name, out, layer=layer, metadata=metadata, force=force,
-                       progress=progress)
+    path = write_frame(
+        frame, writer.name, out, layer=layer, metadata=metadata, force=force, progress=progress
+    )
     log.info("exported %d %s rows (%s, %s mode) to %s", len(frame), layer, writer.name, mode, path)
     return path
 
 
-def export_bytes(store: Store, fmt: str, *, year: int | None = None,
-                 mode: Mode | str = Mode.PUBLIC,
-                 layer: str = "scores", with_sidecar: bool = False) -> tuple[bytes, str, str]:
+def export_bytes(
+    store: Store,
+    fmt: str,
+    *,
+    year: int | None = None,
+    mode: Mode | str = Mode.PUBLIC,
+    layer: str = "scores",
+    with_sidecar: bool = False,
+) -> tuple[bytes, str, str]:
     """The export as bytes for a download button: ``(data, file name, MIME type)``.
 
     The same :func:`write_export` runs into a temporary folder. With ``with_sidecar`` the
     result is a ZIP holding the file and its ``.meta.json``.
     """
     writer = get_writer(fmt)
-    name = default_export_name(settings(store).name or "city", writer.name, year=year,
-                               mode=parse_mode(mode), layer=layer)
+    name = default_export_name(
+        settings(store).name or "city", writer.name, year=year, mode=parse_mode(mode), layer=layer
+    )
     with tempfile.TemporaryDirectory(prefix="citygeo-export-") as folder:
-        path = write_export(store, writer.name, Path(folder) / name, year=year, mode=mode,
-                            layer=layer)
+        path = write_export(
+            store, writer.name, Path(folder) / name, year=year, mode=mode, layer=layer
+        )
         data = path.read_bytes()
         if not with_sidecar:
             return data, name, writer.mime
@@ -278,5 +322,12 @@ def export_bytes(store: Store, fmt: str, *, year: int | None = None,
         return buffer.getvalue(), name + ".zip", "application/zip"
 
 
-__all__ = ["LAYERS", "export_bytes", "export_metadata", "incidents_frame", "score_columns",
-           "scores_frame", "write_export"]
+__all__ = [
+    "LAYERS",
+    "export_bytes",
+    "export_metadata",
+    "incidents_frame",
+    "score_columns",
+    "scores_frame",
+    "write_export",
+]

@@ -35,8 +35,9 @@ SIDECAR_SUFFIX = ".meta.json"
 
 
 # -- geometry ----------------------------------------------------------------------------
-def rfc7946_geometries(geoms: np.ndarray | gpd.GeoSeries,
-                       decimals: int = COORDINATE_DECIMALS) -> np.ndarray:
+def rfc7946_geometries(
+    geoms: np.ndarray | gpd.GeoSeries, decimals: int = COORDINATE_DECIMALS
+) -> np.ndarray:
     """Geometries rounded to ``decimals``, valid, exterior rings counter-clockwise.
 
     Rounding can make a polygon invalid (a vertex lands on an edge, a thin part
@@ -47,20 +48,25 @@ def rfc7946_geometries(geoms: np.ndarray | gpd.GeoSeries,
     rounded = shapely.transform(values, lambda xy: np.round(xy, decimals))
     broken = ~shapely.is_valid(rounded) & ~shapely.is_missing(rounded)
     if broken.any():
-        grid = 10.0 ** -decimals
+        grid = 10.0**-decimals
         fixed = shapely.set_precision(values[broken], grid)
         still = ~shapely.is_valid(fixed)
         if still.any():
             fixed[still] = shapely.set_precision(
-                shapely.make_valid(fixed[still], method="structure", keep_collapsed=False), grid)
+                shapely.make_valid(fixed[still], method="structure", keep_collapsed=False), grid
+            )
         rounded[broken] = fixed
-        log.info("rounding to %d decimals made %d geometries invalid; repaired", decimals,
-                 int(broken.sum()))
+        log.info(
+            "rounding to %d decimals made %d geometries invalid; repaired",
+            decimals,
+            int(broken.sum()),
+        )
     return shapely.orient_polygons(rounded, exterior_cw=False)
 
 
-def label_points(geoms: np.ndarray | gpd.GeoSeries,
-                 decimals: int = COORDINATE_DECIMALS) -> tuple[np.ndarray, np.ndarray]:
+def label_points(
+    geoms: np.ndarray | gpd.GeoSeries, decimals: int = COORDINATE_DECIMALS
+) -> tuple[np.ndarray, np.ndarray]:
     """lon, lat of a point inside each geometry (``representative_point``), rounded."""
     points = shapely.point_on_surface(np.asarray(geoms, dtype=object))
     xy = shapely.get_coordinates(points)
@@ -98,8 +104,15 @@ class Writer:
     flags_encoding: ClassVar[str] = ""
     geometry_encoding: ClassVar[str] = ""
 
-    def write(self, frame: gpd.GeoDataFrame, path: Path, *, layer: str, metadata: dict[str, Any],
-              progress: Progress | None = None) -> None:
+    def write(
+        self,
+        frame: gpd.GeoDataFrame,
+        path: Path,
+        *,
+        layer: str,
+        metadata: dict[str, Any],
+        progress: Progress | None = None,
+    ) -> None:
         raise NotImplementedError
 
     @staticmethod
@@ -115,16 +128,31 @@ class GeoJSONWriter(Writer):
     extension = ".geojson"
     mime = "application/geo+json"
     flags_encoding = "JSON array of strings (empty array = no flags)"
-    geometry_encoding = "RFC 7946: WGS 84 lon/lat, 6 decimals, exterior rings counter-clockwise, no crs member"
+    geometry_encoding = (
+        "RFC 7946: WGS 84 lon/lat, 6 decimals, exterior rings counter-clockwise, no crs member"
+    )
 
-    def write(self, frame: gpd.GeoDataFrame, path: Path, *, layer: str, metadata: dict[str, Any],
-              progress: Progress | None = None) -> None:
+    def write(
+        self,
+        frame: gpd.GeoDataFrame,
+        path: Path,
+        *,
+        layer: str,
+        metadata: dict[str, Any],
+        progress: Progress | None = None,
+    ) -> None:
         total = len(frame)
         columns = [c for c in frame.columns if c != frame.geometry.name]
         key = "nid" if "nid" in columns and layer == "scores" else columns[0]
-        head = {"type": "FeatureCollection", "name": layer,
-                "citygeo": {k: metadata[k] for k in ("mode", "sensitive", "generated_at",
-                                                      "citygeo_version") if k in metadata}}
+        head = {
+            "type": "FeatureCollection",
+            "name": layer,
+            "citygeo": {
+                k: metadata[k]
+                for k in ("mode", "sensitive", "generated_at", "citygeo_version")
+                if k in metadata
+            },
+        }
         with open(path, "wb") as out:
             out.write(orjson.dumps(head)[:-1] + b',"features":[\n')
             for start, stop in _chunks(total):
@@ -138,12 +166,21 @@ class GeoJSONWriter(Writer):
     def _features(block: pd.DataFrame, geoms: np.ndarray, key: str, continued: bool) -> bytes:
         names = [str(c) for c in block.columns]
         columns = [_json_values(block[c]) for c in block.columns]
-        geometries = [None if g is None else orjson.Fragment(g)
-                      for g in shapely.to_geojson(geoms).tolist()]
+        geometries = [
+            None if g is None else orjson.Fragment(g) for g in shapely.to_geojson(geoms).tolist()
+        ]
         keys = columns[names.index(key)]
-        parts = [orjson.dumps({"type": "Feature", "id": ident, "properties": dict(zip(names, row)),
-                               "geometry": geometry})
-                 for ident, row, geometry in zip(keys, zip(*columns), geometries, strict=True)]
+        parts = [
+            orjson.dumps(
+                {
+                    "type": "Feature",
+                    "id": ident,
+                    "properties": dict(zip(names, row)),
+                    "geometry": geometry,
+                }
+            )
+            for ident, row, geometry in zip(keys, zip(*columns), geometries, strict=True)
+        ]
         text = b",\n".join(parts)
         return (b",\n" + text) if continued and parts else text
 
@@ -181,18 +218,35 @@ class GeoPackageWriter(Writer):
     flags_encoding = f"text: codes joined by '{FLAG_SEPARATOR}' (empty string = no flags)"
     geometry_encoding = "EPSG:4326, full precision, exterior rings counter-clockwise"
 
-    def write(self, frame: gpd.GeoDataFrame, path: Path, *, layer: str, metadata: dict[str, Any],
-              progress: Progress | None = None) -> None:
+    def write(
+        self,
+        frame: gpd.GeoDataFrame,
+        path: Path,
+        *,
+        layer: str,
+        metadata: dict[str, Any],
+        progress: Progress | None = None,
+    ) -> None:
         total = len(frame)
         table = _with_text_flags(frame)
-        table = table.set_geometry(shapely.orient_polygons(table.geometry.to_numpy(), exterior_cw=False),
-                                   crs=frame.crs)
-        tags = {f"citygeo_{k}": str(metadata[k]) for k in ("mode", "sensitive", "generated_at",
-                                                           "citygeo_version") if k in metadata}
+        table = table.set_geometry(
+            shapely.orient_polygons(table.geometry.to_numpy(), exterior_cw=False), crs=frame.crs
+        )
+        tags = {
+            f"citygeo_{k}": str(metadata[k])
+            for k in ("mode", "sensitive", "generated_at", "citygeo_version")
+            if k in metadata
+        }
         for start, stop in _chunks(total):
-            pyogrio.write_dataframe(table.iloc[start:stop], path, layer=layer, driver=self.driver,
-                                    append=start > 0, promote_to_multi=False,
-                                    layer_metadata=tags if start == 0 else None)
+            pyogrio.write_dataframe(
+                table.iloc[start:stop],
+                path,
+                layer=layer,
+                driver=self.driver,
+                append=start > 0,
+                promote_to_multi=False,
+                layer_metadata=tags if start == 0 else None,
+            )
             self._report(progress, stop, total, f"writing GeoPackage ({stop:,}/{total:,})")
 
 
@@ -203,20 +257,31 @@ class GeoParquetWriter(Writer):
     extension = ".parquet"
     mime = "application/vnd.apache.parquet"
     flags_encoding = "list<string> column (empty list = no flags)"
-    geometry_encoding = "GeoParquet WKB, EPSG:4326, full precision, exterior rings counter-clockwise"
+    geometry_encoding = (
+        "GeoParquet WKB, EPSG:4326, full precision, exterior rings counter-clockwise"
+    )
 
-    def write(self, frame: gpd.GeoDataFrame, path: Path, *, layer: str, metadata: dict[str, Any],
-              progress: Progress | None = None) -> None:
+    def write(
+        self,
+        frame: gpd.GeoDataFrame,
+        path: Path,
+        *,
+        layer: str,
+        metadata: dict[str, Any],
+        progress: Progress | None = None,
+    ) -> None:
         # One call: GeoParquet's ``geo`` metadata (bbox, geometry types) covers the whole
         # file, and writing 35,000 polygons takes well under a second (benchmarks/export.py).
         table = frame.copy()
         if "flags" in table:
             table["flags"] = [flags_list(f) for f in table["flags"]]
-        table = table.set_geometry(shapely.orient_polygons(table.geometry.to_numpy(), exterior_cw=False),
-                                   crs=frame.crs)
+        table = table.set_geometry(
+            shapely.orient_polygons(table.geometry.to_numpy(), exterior_cw=False), crs=frame.crs
+        )
         self._report(progress, 0, len(frame), "writing GeoParquet")
-        table.to_parquet(path, index=False, compression="zstd", schema_version="1.1.0",
-                         write_covering_bbox=False)
+        table.to_parquet(
+            path, index=False, compression="zstd", schema_version="1.1.0", write_covering_bbox=False
+        )
         self._report(progress, len(frame), len(frame), "writing GeoParquet")
 
 
@@ -227,19 +292,29 @@ class CSVWriter(Writer):
     extension = ".csv"
     mime = "text/csv"
     flags_encoding = f"text: codes joined by '{FLAG_SEPARATOR}' (empty = no flags)"
-    geometry_encoding = ("no geometry; label_lon, label_lat: a point inside each polygon "
-                         "(representative_point), WGS 84, 6 decimals")
+    geometry_encoding = (
+        "no geometry; label_lon, label_lat: a point inside each polygon "
+        "(representative_point), WGS 84, 6 decimals"
+    )
 
-    def write(self, frame: gpd.GeoDataFrame, path: Path, *, layer: str, metadata: dict[str, Any],
-              progress: Progress | None = None) -> None:
+    def write(
+        self,
+        frame: gpd.GeoDataFrame,
+        path: Path,
+        *,
+        layer: str,
+        metadata: dict[str, Any],
+        progress: Progress | None = None,
+    ) -> None:
         total = len(frame)
         table = pd.DataFrame(_with_text_flags(frame).drop(columns=frame.geometry.name))
         lon, lat = label_points(frame.geometry.to_numpy())
         table["label_lon"], table["label_lat"] = lon, lat
         with open(path, "w", encoding="utf-8", newline="") as out:
             for start, stop in _chunks(total):
-                table.iloc[start:stop].to_csv(out, index=False, header=start == 0,
-                                              float_format=None, lineterminator="\n")
+                table.iloc[start:stop].to_csv(
+                    out, index=False, header=start == 0, float_format=None, lineterminator="\n"
+                )
                 self._report(progress, stop, total, f"writing CSV ({stop:,}/{total:,})")
 
 
@@ -252,7 +327,8 @@ def _with_text_flags(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 
 FORMATS: dict[str, type[Writer]] = {
-    cls.name: cls for cls in (GeoJSONWriter, GeoPackageWriter, GeoParquetWriter, CSVWriter)}
+    cls.name: cls for cls in (GeoJSONWriter, GeoPackageWriter, GeoParquetWriter, CSVWriter)
+}
 
 
 def get_writer(fmt: str) -> Writer:
@@ -260,8 +336,9 @@ def get_writer(fmt: str) -> Writer:
     try:
         return FORMATS[str(fmt).lower()]()
     except KeyError:
-        raise InputError(f"Unknown export format {fmt!r}; valid formats: "
-                         f"{', '.join(FORMATS)}.") from None
+        raise InputError(
+            f"Unknown export format {fmt!r}; valid formats: {', '.join(FORMATS)}."
+        ) from None
 
 
 # -- files -------------------------------------------------------------------------------
@@ -275,8 +352,9 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "city"
 
 
-def default_export_name(city: str, fmt: str, *, year: int | None = None, mode: str = Mode.PUBLIC,
-                        layer: str = "scores") -> str:
+def default_export_name(
+    city: str, fmt: str, *, year: int | None = None, mode: str = Mode.PUBLIC, layer: str = "scores"
+) -> str:
     """``<city>-<year|all-years>[-incidents][.analyst].<ext>`` (e.g. ``port-averlane-2026.analyst.gpkg``)."""
     writer = get_writer(fmt)
     parts = [_slug(city), str(year) if year is not None else "all-years"]
@@ -288,14 +366,17 @@ def default_export_name(city: str, fmt: str, *, year: int | None = None, mode: s
 
 def check_free(target: Path, force: bool) -> None:
     if target.exists() and not force:
-        raise InputError(f"{target} already exists; pass --force to replace it (or choose "
-                         "another --out).")
+        raise InputError(
+            f"{target} already exists; pass --force to replace it (or choose another --out)."
+        )
 
 
 def _temporary_name(out: Path) -> Path:
     """An unused name in ``out``'s folder (same file system, so ``os.replace`` is atomic)."""
     if not out.parent.is_dir():
-        raise InputError(f"The folder {out.parent} does not exist; create it or choose another --out.")
+        raise InputError(
+            f"The folder {out.parent} does not exist; create it or choose another --out."
+        )
     fd, name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".part" + out.suffix, dir=out.parent)
     os.close(fd)
     tmp = Path(name)
@@ -330,9 +411,16 @@ def atomic_path(out: Path | str, *, force: bool = False) -> Iterator[Path]:
         _remove(tmp)
 
 
-def write_frame(frame: gpd.GeoDataFrame, fmt: str, out: Path | str, *, layer: str = "scores",
-                metadata: dict[str, Any] | None = None, force: bool = False,
-                progress: Progress | None = None) -> Path:
+def write_frame(
+    frame: gpd.GeoDataFrame,
+    fmt: str,
+    out: Path | str,
+    *,
+    layer: str = "scores",
+    metadata: dict[str, Any] | None = None,
+    force: bool = False,
+    progress: Progress | None = None,
+) -> Path:
     """Write a GeoDataFrame with one of :data:`FORMATS`, atomically, and its sidecar
     ``<out>.meta.json`` when ``metadata`` is given. Returns ``out``.
 
@@ -352,12 +440,17 @@ def write_frame(frame: gpd.GeoDataFrame, fmt: str, out: Path | str, *, layer: st
     try:
         writer.write(frame, data_tmp, layer=layer, metadata=meta, progress=progress)
         if metadata is not None:
-            meta.update(file=out.name, format=writer.name, rows=len(frame),
-                        flags_encoding=writer.flags_encoding,
-                        geometry_encoding=writer.geometry_encoding)
+            meta.update(
+                file=out.name,
+                format=writer.name,
+                rows=len(frame),
+                flags_encoding=writer.flags_encoding,
+                geometry_encoding=writer.geometry_encoding,
+            )
             meta_tmp = _temporary_name(sidecar)
-            meta_tmp.write_bytes(orjson.dumps(meta, option=orjson.OPT_INDENT_2
-                                              | orjson.OPT_SERIALIZE_NUMPY) + b"\n")
+            meta_tmp.write_bytes(
+                orjson.dumps(meta, option=orjson.OPT_INDENT_2 | orjson.OPT_SERIALIZE_NUMPY) + b"\n"
+            )
         os.replace(data_tmp, out)
         if meta_tmp is not None:
             os.replace(meta_tmp, sidecar)

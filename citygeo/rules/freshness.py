@@ -20,12 +20,13 @@ from citygeo.errors import ConfigError, format_problems
 
 __all__ = [
     "Duration",
-    "parse_duration",
-    "parse_collected",
-    "shift_months",
     "add_duration",
+    "collected_with_history",
     "due_date",
     "overdue_sources",
+    "parse_collected",
+    "parse_duration",
+    "shift_months",
 ]
 
 _DURATION = re.compile(r"P(?:([0-9]+)Y)?(?:([0-9]+)M)?(?:([0-9]+)W)?(?:([0-9]+)D)?")
@@ -203,3 +204,21 @@ def overdue_sources(sources: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
 
 
 _OVERDUE_COLUMNS = ("source_id", "name", "collected", "refresh", "due", "overdue", "days_overdue")
+
+
+def collected_with_history(configured: str | None, newest_year: int | None) -> str:
+    """A source's ``collected`` date once the store holds its history (the annual update).
+
+    The newest year ingested for the source (written ``"YYYY"``: 1 January of that year, so
+    never fresher than it could be), unless the config's ``collected`` says otherwise — a
+    configured date on or after that 1 January is kept as given (it is more precise). Without
+    either, ``""``.
+
+    >>> collected_with_history("2024-12", 2025), collected_with_history("2025-06", 2025)
+    ('2025', '2025-06')
+    """
+    if newest_year is None:
+        return configured or ""
+    if configured and parse_collected(configured) >= dt.date(newest_year, 1, 1):
+        return configured
+    return f"{newest_year:04d}"

@@ -25,11 +25,11 @@ from citygeo.errors import InputError
 from citygeo.schema import DEFAULT_GROUP
 
 __all__ = [
-    "monthly_series",
-    "monthly_incidents",
+    "best_lag",
     "detect_spikes",
     "lagged_correlation",
-    "best_lag",
+    "monthly_incidents",
+    "monthly_series",
     "online_rates",
 ]
 

@@ -29,7 +29,7 @@ def withheld_measures(flags: Iterable[str]) -> list[str]:
     for flag in flags:
         for prefix in WITHHELD_PREFIXES:
             if flag.startswith(prefix):
-                out.append(flag[len(prefix):])
+                out.append(flag[len(prefix) :])
     return out
 
 
@@ -41,13 +41,18 @@ def public_scores(scores: pd.DataFrame) -> pd.DataFrame:
     frame = scores.reset_index(drop=True)
     if "flags" not in frame or frame.empty:
         return frame.copy()
-    exploded = frame["flags"].map(lambda f: list(f) if isinstance(f, (list, tuple, np.ndarray)) else [])
+    exploded = frame["flags"].map(
+        lambda f: list(f) if isinstance(f, (list, tuple, np.ndarray)) else []
+    )
     exploded = exploded.explode().dropna().astype(str)
     withheld = exploded[exploded.str.startswith(WITHHELD_PREFIXES)].str.split(":", n=1).str[1]
     frame = frame.copy()
     for measure, rows in withheld.groupby(withheld):
-        columns = [c for c in (raw_column(measure), measure_column(measure), count_column(measure))
-                   if c in frame.columns]
+        columns = [
+            c
+            for c in (raw_column(measure), measure_column(measure), count_column(measure))
+            if c in frame.columns
+        ]
         frame.loc[rows.index.unique(), columns] = np.nan
     return frame
 
@@ -109,8 +114,9 @@ def small_cell_marks(counts: pd.DataFrame, min_count: int) -> pd.DataFrame:
     return counts.assign(count=((values > 0) & (values < min_count)).astype(float))
 
 
-def flag_small_cells(scores: pd.DataFrame, measures: Iterable[str],
-                     contains_small: pd.DataFrame) -> pd.DataFrame:
+def flag_small_cells(
+    scores: pd.DataFrame, measures: Iterable[str], contains_small: pd.DataFrame
+) -> pd.DataFrame:
     """Add ``suppressed:<measure>`` to the rows whose measure contains a small cell.
 
     ``contains_small`` has one boolean column per measure, aligned with ``scores``' rows.

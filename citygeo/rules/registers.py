@@ -30,18 +30,26 @@ from citygeo.schema import DEFAULT_GROUP
 
 __all__ = [
     "COVERAGE_COLUMNS",
-    "register_coverage",
     "gap_list",
-    "partners_serving",
     "last_heard",
     "not_heard",
+    "partners_serving",
+    "register_coverage",
 ]
 
 log = logging.getLogger(__name__)
 
 COVERAGE_COLUMNS: tuple[str, ...] = (
-    "nid", "theme", "mechanisms", "formal", "informal", "partners", "population",
-    "mechanisms_per_1000", "partners_per_1000", "total_per_1000",
+    "nid",
+    "theme",
+    "mechanisms",
+    "formal",
+    "informal",
+    "partners",
+    "population",
+    "mechanisms_per_1000",
+    "partners_per_1000",
+    "total_per_1000",
 )
 
 
@@ -89,7 +97,8 @@ def _partner_rows(stakeholders: pd.DataFrame, codes: list[str]) -> pd.DataFrame:
     if unknown:
         log.warning(
             "stakeholders serve %d unknown neighbourhood code(s), e.g. %s; ignored",
-            len(unknown), sorted(unknown)[:3],
+            len(unknown),
+            sorted(unknown)[:3],
         )
     return pd.DataFrame(rows, columns=["stakeholder_id", "nid", "theme"]).drop_duplicates()
 

@@ -40,18 +40,35 @@ __all__ = [
     "REPRESENTATIVENESS_COLUMNS",
     "estimate_survey",
     "is_unreliable",
-    "weighted_estimates",
     "representativeness",
     "representativeness_summary",
+    "weighted_estimates",
 ]
 
 ESTIMATE_COLUMNS: tuple[str, ...] = (
-    "nid", "year", "item", "grp_var", "grp", "estimate", "se",
-    "ci_low", "ci_high", "n", "n_eff", "unreliable",
+    "nid",
+    "year",
+    "item",
+    "grp_var",
+    "grp",
+    "estimate",
+    "se",
+    "ci_low",
+    "ci_high",
+    "n",
+    "n_eff",
+    "unreliable",
 )
 REPRESENTATIVENESS_COLUMNS: tuple[str, ...] = (
-    "nid", "year", "grp_var", "grp", "sample_share", "population_share", "ratio",
-    "under_represented", "population_year",
+    "nid",
+    "year",
+    "grp_var",
+    "grp",
+    "sample_share",
+    "population_share",
+    "ratio",
+    "under_represented",
+    "population_year",
 )
 _RESPONSE_COLUMNS = ("response_id", "nid", "year", "weight", "item", "value")
 # n_eff is a ratio of float sums: 30 equal weights of 0.1 give 29.999999999999996.
@@ -85,7 +102,9 @@ def _check_responses(responses: pd.DataFrame, groups: Sequence[str]) -> None:
         raise InputError(format_problems("Survey responses cannot be used:", problems))
 
 
-def is_unreliable(n_eff: np.ndarray | pd.Series | float, min_sample: float) -> np.ndarray | pd.Series | bool:
+def is_unreliable(
+    n_eff: np.ndarray | pd.Series | float, min_sample: float
+) -> np.ndarray | pd.Series | bool:
     """Whether an estimate's effective sample is under ``min_sample`` (the one rule, used by
     the scoring flags and by every page that shows a survey result)."""
     return n_eff < min_sample * (1 - _THRESHOLD_SLACK)
@@ -197,7 +216,8 @@ def weighted_estimates(
 
 
 def estimate_survey(
-    responses: pd.DataFrame, group_columns: Sequence[str] | None = None,
+    responses: pd.DataFrame,
+    group_columns: Sequence[str] | None = None,
     statistics: Sequence[str] = ("mean",),
 ) -> pd.DataFrame:
     """The survey estimates the scoring engine reads: one per neighbourhood, year, item, group
@@ -227,11 +247,19 @@ def estimate_survey(
         grp = DEFAULT_GROUP if column is None else base[column].astype("string")
         part = base.assign(grp=grp).dropna(subset=["grp"])
         for statistic in statistics:
-            target = part if statistic == "mean" else part.assign(
-                value=(part["value"] >= float(statistic.partition(":")[2])).astype(float))
+            target = (
+                part
+                if statistic == "mean"
+                else part.assign(
+                    value=(part["value"] >= float(statistic.partition(":")[2])).astype(float)
+                )
+            )
             cells = _cell_sums(target, ["nid", "year", "item", "grp"]).reset_index()
-            frames.append(cells.assign(statistic=statistic)[
-                ["nid", "year", "item", "grp", "statistic", "estimate", "n_eff", "n"]])
+            frames.append(
+                cells.assign(statistic=statistic)[
+                    ["nid", "year", "item", "grp", "statistic", "estimate", "n_eff", "n"]
+                ]
+            )
     return pd.concat(frames, ignore_index=True)
 
 

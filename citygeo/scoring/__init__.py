@@ -11,6 +11,7 @@ change (no normalisation is redone).
 
 from __future__ import annotations
 
+from citygeo.schema import count_column
 from citygeo.scoring.change import change_table, compare_methodologies
 from citygeo.scoring.coherence import CoherenceReport, coherence_report
 from citygeo.scoring.districts import district_inputs, score_districts
@@ -28,7 +29,6 @@ from citygeo.scoring.methodology import (
     validate_against,
 )
 from citygeo.scoring.robustness import rank_intervals, unstable_neighbourhoods
-from citygeo.schema import count_column
 from citygeo.scoring.score import score_city, score_prepared
 
 __all__ = [

@@ -55,7 +55,9 @@ def cronbach_alpha(items: np.ndarray) -> float:
     return float(k / (k - 1) * (1.0 - complete.var(axis=0, ddof=1).sum() / total))
 
 
-def coherence_report(scores: pd.DataFrame, methodology: Methodology, year: int | None = None) -> CoherenceReport:
+def coherence_report(
+    scores: pd.DataFrame, methodology: Methodology, year: int | None = None
+) -> CoherenceReport:
     """Coherence tables for ``year`` (default: the latest year in ``scores``)."""
     year = int(scores["year"].max()) if year is None else year
     frame = scores.loc[scores["year"] == year]
@@ -77,7 +79,15 @@ def _correlations(frame: pd.DataFrame, methodology: Methodology) -> pd.DataFrame
             r = float(matrix.iloc[a, b])
             same = domain_of[ids[a]] == domain_of[ids[b]]
             flag = "redundant" if abs(r) > REDUNDANT_R else ("suspect" if same and r < 0 else "")
-            records.append({"measure_a": ids[a], "measure_b": ids[b], "r": r, "same_domain": same, "flag": flag})
+            records.append(
+                {
+                    "measure_a": ids[a],
+                    "measure_b": ids[b],
+                    "r": r,
+                    "same_domain": same,
+                    "flag": flag,
+                }
+            )
     return pd.DataFrame(records, columns=["measure_a", "measure_b", "r", "same_domain", "flag"])
 
 
@@ -102,7 +112,15 @@ def _effective_weights(frame: pd.DataFrame, methodology: Methodology) -> pd.Data
             for m in measures:
                 nominal = m.weight / measure_total * domain.weight / domain_total
                 r = frame[measure_column(m.id)].astype(float).corr(target)
-                records.append({"index": index, "domain": domain.id, "measure": m.id, "nominal": nominal, "r": r})
+                records.append(
+                    {
+                        "index": index,
+                        "domain": domain.id,
+                        "measure": m.id,
+                        "nominal": nominal,
+                        "r": r,
+                    }
+                )
     table = pd.DataFrame(records)
     squared = table["r"] ** 2
     table["effective"] = squared / squared.groupby(table["index"]).transform("sum")
@@ -110,5 +128,9 @@ def _effective_weights(frame: pd.DataFrame, methodology: Methodology) -> pd.Data
 
 
 def _outliers(frame: pd.DataFrame, methodology: Methodology, year: int) -> pd.DataFrame:
-    ids = [m.id for m in methodology.measures if is_outlying(frame[raw_column(m.id)].to_numpy(dtype=float))]
+    ids = [
+        m.id
+        for m in methodology.measures
+        if is_outlying(frame[raw_column(m.id)].to_numpy(dtype=float))
+    ]
     return pd.DataFrame({"year": year, "measure": ids}, columns=["year", "measure"])

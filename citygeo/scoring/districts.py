@@ -49,7 +49,17 @@ def district_inputs(inputs: ScoringInputs) -> ScoringInputs:
         if inputs.survey_estimates is None
         else _weighted_survey(inputs.survey_estimates, district_of),
         weights=None,
+        not_covered=_uncovered_districts(inputs.not_covered, district_of),
     )
+
+
+def _uncovered_districts(frame: pd.DataFrame | None, district_of: pd.Series) -> pd.DataFrame | None:
+    """A district is not covered for an item when one of its neighbourhoods is not (its total
+    would leave that neighbourhood's events out)."""
+    if frame is None:
+        return None
+    keyed = frame.assign(nid=frame["nid"].map(district_of)).dropna(subset=["nid"])
+    return pd.DataFrame(keyed.drop_duplicates(["nid", "kind", "item"]).reset_index(drop=True))
 
 
 def _summed(frame: pd.DataFrame, district_of: pd.Series, keys: list[str]) -> pd.DataFrame:
@@ -57,7 +67,9 @@ def _summed(frame: pd.DataFrame, district_of: pd.Series, keys: list[str]) -> pd.
     return keyed.groupby(["nid", *keys], as_index=False, dropna=False)["count"].sum()
 
 
-def _weighted_indicators(values: pd.DataFrame, district_of: pd.Series, population: pd.Series) -> pd.DataFrame:
+def _weighted_indicators(
+    values: pd.DataFrame, district_of: pd.Series, population: pd.Series
+) -> pd.DataFrame:
     keyed = values.assign(weight=values["nid"].map(population), nid=values["nid"].map(district_of))
     keyed = keyed.dropna(subset=["nid", "value", "weight"])
     keyed = keyed.assign(weighted=keyed["value"] * keyed["weight"])
@@ -68,12 +80,16 @@ def _weighted_indicators(values: pd.DataFrame, district_of: pd.Series, populatio
 
 
 def _weighted_survey(survey: pd.DataFrame, district_of: pd.Series) -> pd.DataFrame:
-    keyed = survey.assign(nid=survey["nid"].map(district_of)).dropna(subset=["nid", "estimate", "n_eff"])
+    keyed = survey.assign(nid=survey["nid"].map(district_of)).dropna(
+        subset=["nid", "estimate", "n_eff"]
+    )
     keyed = keyed.assign(weighted=keyed["estimate"] * keyed["n_eff"])
     keys = ["nid", "year", "item", "grp"] + (["statistic"] if "statistic" in keyed else [])
     summed = keyed.groupby(keys, as_index=False)[["weighted", "n_eff"]].sum()
     summed = summed.loc[summed["n_eff"] > 0]
-    return summed.assign(estimate=summed["weighted"] / summed["n_eff"])[[*keys, "estimate", "n_eff"]]
+    return summed.assign(estimate=summed["weighted"] / summed["n_eff"])[
+        [*keys, "estimate", "n_eff"]
+    ]
 
 
 def score_districts(
@@ -91,5 +107,11 @@ def score_districts(
     """
     from citygeo.scoring.score import score_city  # imported late: score imports engine, not us
 
-    return score_city(district_inputs(inputs), methodology, years, draws=draws, seed=seed,
-                      protect_small_counts=protect_small_counts)
+    return score_city(
+        district_inputs(inputs),
+        methodology,
+        years,
+        draws=draws,
+        seed=seed,
+        protect_small_counts=protect_small_counts,
+    )

@@ -112,7 +112,9 @@ class Prepared:
     normalised: np.ndarray
     treatments: pd.DataFrame
     year_rows: dict[int, np.ndarray]
-    _oriented: dict[tuple[object, ...], np.ndarray] = field(default_factory=dict, repr=False, compare=False)
+    _oriented: dict[tuple[object, ...], np.ndarray] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     @property
     def measure_ids(self) -> list[str]:
@@ -148,8 +150,9 @@ def prepare(
     years = sorted(int(y) for y in (years or available_years(inputs, methodology)))
     goal = methodology.goalposts_year if methodology.normalisation == "goalposts" else None
     built_years = sorted(set(years) | ({goal} if goal is not None else set()))
-    table = build_measures(inputs, methodology, built_years, group,
-                           protect_small_counts=protect_small_counts)
+    table = build_measures(
+        inputs, methodology, built_years, group, protect_small_counts=protect_small_counts
+    )
     values, treatments = _treat(table, methodology)
     normalised = _normalise(table, values, methodology, goal)
     keep = table.rows["year"].isin(years).to_numpy()
@@ -163,7 +166,10 @@ def _subset(table: MeasureTable, keep: np.ndarray) -> MeasureTable:
     def cut(frame: pd.DataFrame) -> pd.DataFrame:
         return frame.loc[keep].reset_index(drop=True)
 
-    return MeasureTable(cut(table.rows), cut(table.raw), cut(table.counts), cut(table.n_eff))
+    covered = None if table.not_covered is None else cut(table.not_covered)
+    return MeasureTable(
+        cut(table.rows), cut(table.raw), cut(table.counts), cut(table.n_eff), covered
+    )
 
 
 def _treat(table: MeasureTable, methodology: Methodology) -> tuple[np.ndarray, pd.DataFrame]:
@@ -211,12 +217,12 @@ def oriented_measures(prepared: Prepared, methodology: Methodology) -> np.ndarra
     by_id = {m.id: m for m in methodology.measures}
     flipped = np.flatnonzero([methodology.inverted(by_id[i]) for i in prepared.measure_ids])
     key = (methodology.normalisation, *(int(j) for j in flipped))
-    if key not in prepared._oriented:  # noqa: SLF001 - the cache belongs to this module
+    if key not in prepared._oriented:
         out = _orient(prepared, methodology, flipped)
         out.flags.writeable = False
-        prepared._oriented.clear()  # noqa: SLF001 - keep one: it is as large as the data
-        prepared._oriented[key] = out  # noqa: SLF001
-    return prepared._oriented[key]  # noqa: SLF001
+        prepared._oriented.clear()
+        prepared._oriented[key] = out
+    return prepared._oriented[key]
 
 
 def _orient(prepared: Prepared, methodology: Methodology, flipped: np.ndarray) -> np.ndarray:
@@ -380,7 +386,9 @@ def deciles(ranks: np.ndarray, year_rows: dict[int, np.ndarray]) -> np.ndarray:
     return out
 
 
-def typology(risk: np.ndarray, protective: np.ndarray, year_rows: dict[int, np.ndarray]) -> np.ndarray:
+def typology(
+    risk: np.ndarray, protective: np.ndarray, year_rows: dict[int, np.ndarray]
+) -> np.ndarray:
     """priority / watch / strengthen / resilient against the city medians of each year."""
     labels = np.array([None, "strengthen", "resilient", "priority", "watch"], dtype=object)
     codes = np.zeros(len(risk), dtype=np.intp)  # 0 = no typology

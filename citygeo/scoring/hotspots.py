@@ -22,7 +22,7 @@ import esda
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from libpysal.weights import W, Queen, w_subset
+from libpysal.weights import Queen, W, w_subset
 
 __all__ = [
     "CORRECTIONS",
@@ -47,13 +47,19 @@ def queen_weights(gdf: gpd.GeoDataFrame, id_col: str = "nid") -> W:
     """Queen contiguity weights with ids taken from ``gdf[id_col]`` (islands allowed)."""
     weights = Queen.from_dataframe(gdf, ids=id_col, use_index=False, silence_warnings=True)
     if weights.islands:
-        log.info("%d neighbourhoods have no neighbour (islands): %s", len(weights.islands), weights.islands[:10])
+        log.info(
+            "%d neighbourhoods have no neighbour (islands): %s",
+            len(weights.islands),
+            weights.islands[:10],
+        )
     return weights
 
 
 def global_moran(values: np.ndarray, w: W, permutations: int = 0) -> float:
     """Global Moran's I of ``values`` (in ``w.id_order``) with row-standardised ``w``."""
-    moran = esda.Moran(np.asarray(values, dtype=float), w, transformation="r", permutations=permutations)
+    moran = esda.Moran(
+        np.asarray(values, dtype=float), w, transformation="r", permutations=permutations
+    )
     return float(moran.I)
 
 
@@ -107,15 +113,22 @@ def local_moran_classes(
             category=DeprecationWarning,
         )
         # esda 2.9's parallel path stacks the workers' results with numpy's deprecated alias.
-        warnings.filterwarnings("ignore", message="`row_stack` alias is deprecated",
-                                category=DeprecationWarning)
+        warnings.filterwarnings(
+            "ignore", message="`row_stack` alias is deprecated", category=DeprecationWarning
+        )
         local = esda.Moran_Local(
-            y, sub, transformation="r", permutations=permutations, seed=seed,
-            n_jobs=_worker_count(len(usable), workers), keep_simulations=False,
+            y,
+            sub,
+            transformation="r",
+            permutations=permutations,
+            seed=seed,
+            n_jobs=_worker_count(len(usable), workers),
+            keep_simulations=False,
         )
     classes = np.array([QUADRANT_CLASSES[q] for q in local.q], dtype=object)
-    out.loc[usable] = np.where(local.p_sim < significance_cutoff(local.p_sim, alpha, correction),
-                               classes, "none")
+    out.loc[usable] = np.where(
+        local.p_sim < significance_cutoff(local.p_sim, alpha, correction), classes, "none"
+    )
     return out
 
 
@@ -136,6 +149,8 @@ def significance_cutoff(
         return alpha / max(1, len(p_values))
     valid = ", ".join(CORRECTIONS)
     raise ValueError(f"hotspot_correction {correction!r} is not known; valid: {valid}")
+
+
 def _worker_count(units: int, workers: int | None) -> int:
     """How many processes run the permutations for ``units`` neighbourhoods."""
     if workers is not None:

@@ -32,6 +32,10 @@ class ScoringInputs:
         :func:`citygeo.scoring.measures.estimate_survey`).
     weights : libpysal W or None
         Queen contiguity with ids = nid (for hot spots); None = no hot-spot analysis.
+    not_covered : DataFrame or None
+        ``nid, kind, item``: the neighbourhoods a source does not cover, for an indicator
+        (``kind = "indicator"``, item = its name) or an incident category (``"category"``).
+        A measure built on one is missing there (never zero), flagged ``not_covered:``.
     """
 
     neighbourhoods: pd.DataFrame
@@ -39,4 +43,5 @@ class ScoringInputs:
     incident_counts: pd.DataFrame
     asset_counts: pd.DataFrame
     survey_estimates: pd.DataFrame | None = None
-    weights: "W | None" = None
+    weights: W | None = None
+    not_covered: pd.DataFrame | None = None

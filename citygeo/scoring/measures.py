@@ -61,12 +61,16 @@ class MeasureTable:
         One column per incident/asset measure: the number of events/assets behind it.
     n_eff : DataFrame
         One column per survey measure: the effective sample size of the estimate.
+    not_covered : DataFrame or None
+        One bool column per measure: True where a source the measure is built on does not
+        cover the neighbourhood (the raw value is then NaN); None = covered everywhere.
     """
 
     rows: pd.DataFrame
     raw: pd.DataFrame
     counts: pd.DataFrame
     n_eff: pd.DataFrame
+    not_covered: pd.DataFrame | None = None
 
     def to_long(self) -> pd.DataFrame:
         """``nid, year, measure, value, n, n_eff`` — one row per neighbourhood, year, measure."""
@@ -113,8 +117,12 @@ def _year_set(years: pd.Series) -> set[int]:
 
 
 def build_measures(
-    inputs: ScoringInputs, methodology: Methodology, years: list[int], group: str = DEFAULT_GROUP,
-    *, protect_small_counts: bool = False,
+    inputs: ScoringInputs,
+    methodology: Methodology,
+    years: list[int],
+    group: str = DEFAULT_GROUP,
+    *,
+    protect_small_counts: bool = False,
 ) -> MeasureTable:
     """Compute every raw measure of ``methodology`` for ``years`` (see module notes).
 
@@ -128,9 +136,19 @@ def build_measures(
     rows = _row_frame(hoods, years)
     keys = _RowKeys(rows, years)
     sources = {m.source for m in methodology.measures}
-    indicators = _Keyed(keys, inputs.indicator_values, ("indicator", "grp")) if "indicator" in sources else None
-    incidents = _Keyed(keys, inputs.incident_counts, ("category",)) if "incidents" in sources else None
-    assets = _Keyed(keys, inputs.asset_counts, ("kind", "theme"), yearly=False) if "assets" in sources else None
+    indicators = (
+        _Keyed(keys, inputs.indicator_values, ("indicator", "grp"))
+        if "indicator" in sources
+        else None
+    )
+    incidents = (
+        _Keyed(keys, inputs.incident_counts, ("category",)) if "incidents" in sources else None
+    )
+    assets = (
+        _Keyed(keys, inputs.asset_counts, ("kind", "theme"), yearly=False)
+        if "assets" in sources
+        else None
+    )
     survey = _survey_keyed(keys, inputs.survey_estimates, methodology)
     raw: dict[str, np.ndarray] = {}
     counts: dict[str, np.ndarray] = {}
@@ -145,12 +163,40 @@ def build_measures(
         elif survey is not None:
             raw[measure.id], n_eff[measure.id] = _survey(survey, measure, group)
     index = rows.index
+    uncovered = _not_covered(keys, inputs.not_covered, methodology)
+    if uncovered is not None:
+        for measure_id in uncovered.columns:
+            outside = uncovered[measure_id].to_numpy()
+            raw[measure_id] = np.where(outside, np.nan, raw[measure_id])
+            if measure_id in counts:
+                counts[measure_id] = np.where(outside, np.nan, counts[measure_id])
     return MeasureTable(
         rows=rows,
         raw=pd.DataFrame(raw, index=index, columns=[m.id for m in methodology.measures]),
         counts=pd.DataFrame(counts, index=index),
         n_eff=pd.DataFrame(n_eff, index=index),
+        not_covered=None if uncovered is None else uncovered.set_axis(index),
     )
+
+
+def _not_covered(
+    keys: _RowKeys, frame: pd.DataFrame | None, methodology: Methodology
+) -> pd.DataFrame | None:
+    """Per measure, the rows whose neighbourhood a source of the measure does not cover."""
+    if frame is None or frame.empty:
+        return None
+    columns = {}
+    for m in methodology.measures:
+        if m.source == "indicator":
+            wanted = frame[(frame["kind"] == "indicator") & (frame["item"] == m.indicator_name)]
+        elif m.source == "incidents":
+            wanted = frame[(frame["kind"] == "category") & frame["item"].isin(m.categories or ())]
+        else:
+            continue
+        hit = np.zeros(len(keys.nids) + 1, dtype=bool)
+        hit[keys.nid_positions(wanted["nid"])] = True
+        columns[m.id] = np.tile(hit[:-1], len(keys.years))
+    return pd.DataFrame(columns) if columns else None
 
 
 def _check_columns(frame: pd.DataFrame, needed: tuple[str, ...], what: str) -> None:
@@ -203,20 +249,30 @@ def _lookup_table(values: np.ndarray, fill: object) -> np.ndarray:
 class _Keyed:
     """A long input frame with row positions and factorised key columns, computed once."""
 
-    def __init__(self, keys: _RowKeys, frame: pd.DataFrame, columns: tuple[str, ...], yearly: bool = True) -> None:
+    def __init__(
+        self, keys: _RowKeys, frame: pd.DataFrame, columns: tuple[str, ...], yearly: bool = True
+    ) -> None:
         self.keys, self.frame = keys, frame
-        self.pos = keys.positions(frame["nid"], frame["year"]) if yearly else keys.nid_positions(frame["nid"])
+        self.pos = (
+            keys.positions(frame["nid"], frame["year"])
+            if yearly
+            else keys.nid_positions(frame["nid"])
+        )
         self.codes: dict[str, tuple[np.ndarray, pd.Index]] = {}
         self.numbers: dict[str, np.ndarray] = {}
         for column in columns:
-            values = frame[column] if column in frame else pd.Series(DEFAULT_GROUP, index=frame.index)
+            values = (
+                frame[column] if column in frame else pd.Series(DEFAULT_GROUP, index=frame.index)
+            )
             codes, uniques = pd.factorize(values, use_na_sentinel=True)
             self.codes[column] = (codes, pd.Index(uniques))
         self.years_present = _year_set(frame["year"]) if yearly else set()
 
     def numeric(self, column: str) -> np.ndarray:
         if column not in self.numbers:
-            self.numbers[column] = pd.to_numeric(self.frame[column], errors="coerce").to_numpy(dtype=float)
+            self.numbers[column] = pd.to_numeric(self.frame[column], errors="coerce").to_numpy(
+                dtype=float
+            )
         return self.numbers[column]
 
     def mask(self, column: str, wanted: tuple[object, ...] | list[object]) -> np.ndarray:
@@ -254,7 +310,9 @@ class _Keyed:
 
 
 def _indicator(indicators: _Keyed, m: Measure, group: str) -> np.ndarray:
-    selected = indicators.group_mask(indicators.mask("indicator", [m.indicator_name]), m.group or group)
+    selected = indicators.group_mask(
+        indicators.mask("indicator", [m.indicator_name]), m.group or group
+    )
     return indicators.values_at_rows(selected, "value", f"indicator {m.indicator_name!r}")
 
 
@@ -265,8 +323,9 @@ def _denominator(rows: pd.DataFrame, m: Measure) -> np.ndarray:
     return np.where(base > 0, base, np.nan)
 
 
-def _incident_rate(rows: pd.DataFrame, incidents: _Keyed, m: Measure,
-                   protect_below: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+def _incident_rate(
+    rows: pd.DataFrame, incidents: _Keyed, m: Measure, protect_below: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     exact = incidents.summed_at_rows(incidents.mask("category", list(m.categories or ())))
     exact = np.where(rows["year"].isin(incidents.years_present).to_numpy(), exact, np.nan)
     events = exact
@@ -313,12 +372,16 @@ def _asset_rate(rows: pd.DataFrame, assets: _Keyed, m: Measure) -> tuple[np.ndar
     return count / _denominator(rows, m) * scale, count
 
 
-def _survey_keyed(keys: _RowKeys, survey: pd.DataFrame | None, methodology: Methodology) -> _Keyed | None:
+def _survey_keyed(
+    keys: _RowKeys, survey: pd.DataFrame | None, methodology: Methodology
+) -> _Keyed | None:
     if not any(m.source == "survey" for m in methodology.measures):
         return None
     if survey is None:
         first = next(m.id for m in methodology.measures if m.source == "survey")
-        raise InputError(f"measure {first!r} comes from the survey, but no survey estimates were given")
+        raise InputError(
+            f"measure {first!r} comes from the survey, but no survey estimates were given"
+        )
     return _Keyed(keys, survey, ("item", "grp", "statistic"))
 
 
@@ -333,7 +396,9 @@ def _survey(survey: _Keyed, m: Measure, group: str) -> tuple[np.ndarray, np.ndar
         )
     selected = survey.group_mask(selected, group)
     what = f"survey item {m.survey_item!r}"
-    return survey.values_at_rows(selected, "estimate", what), survey.values_at_rows(selected, "n_eff", what)
+    return survey.values_at_rows(selected, "estimate", what), survey.values_at_rows(
+        selected, "n_eff", what
+    )
 
 
 def survey_statistics(methodology: Methodology) -> tuple[str, ...]:

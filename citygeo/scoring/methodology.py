@@ -267,7 +267,10 @@ def _structure_problems(m: Methodology) -> list[str]:
 
 def _duplicate_ids(m: Methodology) -> list[str]:
     problems = []
-    for what, ids in (("domain", [d.id for d in m.domains]), ("measure", [x.id for x in m.measures])):
+    for what, ids in (
+        ("domain", [d.id for d in m.domains]),
+        ("measure", [x.id for x in m.measures]),
+    ):
         repeated = sorted({i for i in ids if ids.count(i) > 1})
         if repeated:
             problems.append(f"{what} ids are repeated: {', '.join(repeated)}")
@@ -289,8 +292,10 @@ def load_methodology(path: str | Path) -> Methodology:
     except OSError as err:
         raise ConfigError(f"{path}: cannot read the methodology file ({err.strerror})") from err
     except UnicodeDecodeError as err:
-        raise ConfigError(f"{path}: not UTF-8 text ({err.reason} at byte {err.start}); save the "
-                          "methodology file as UTF-8.") from err
+        raise ConfigError(
+            f"{path}: not UTF-8 text ({err.reason} at byte {err.start}); save the "
+            "methodology file as UTF-8."
+        ) from err
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
@@ -335,7 +340,9 @@ def validate_against(
         for name in names:
             if name not in pool:
                 known = ", ".join(sorted(pool)) or "none"
-                problems.append(f"measure {measure.id!r}: {what} {name!r} is not in the data (known: {known})")
+                problems.append(
+                    f"measure {measure.id!r}: {what} {name!r} is not in the data (known: {known})"
+                )
 
     for m in methodology.measures:
         if m.source == "indicator":
@@ -407,7 +414,7 @@ def version_conflict(
     return (
         f"methodology version {methodology.version} is already saved with a different "
         f"specification (sha256 {old_sha[:12]}){several}: {differences}. One version names one "
-        f"specification: set a new version = \"...\" in the methodology file to save this one, "
+        f'specification: set a new version = "..." in the methodology file to save this one, '
         f"or keep the saved specification unchanged."
     )
 

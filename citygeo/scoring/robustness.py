@@ -67,7 +67,10 @@ def rank_intervals(
                 if progress is not None:
                     progress(done, len(prepared.year_rows))
     return pd.DataFrame(
-        {"risk_rank_p05": pd.array(p05, dtype="Int64"), "risk_rank_p95": pd.array(p95, dtype="Int64")}
+        {
+            "risk_rank_p05": pd.array(p05, dtype="Int64"),
+            "risk_rank_p95": pd.array(p95, dtype="Int64"),
+        }
     )
 
 
@@ -160,7 +163,9 @@ def _year_ranks(
         if linear:
             negated = _linear_negated_scores(base, factors, values, complete, part, methodology)
         else:
-            negated = np.ascontiguousarray(-_draw_scores(base, factors, values, aggregation, part, methodology).T)
+            negated = np.ascontiguousarray(
+                -_draw_scores(base, factors, values, aggregation, part, methodology).T
+            )
         _ordinal_ranks(negated, ranks[part], pool)
     return ranks
 
@@ -205,7 +210,9 @@ def _linear_negated_scores(
     out[:, complete] = negated @ values[complete].T
     partial = ~complete
     aggregation = get_aggregation(methodology.aggregation)
-    out[:, partial] = -_draw_scores(base, factors, values[partial], aggregation, draws_slice, methodology).T
+    out[:, partial] = -_draw_scores(
+        base, factors, values[partial], aggregation, draws_slice, methodology
+    ).T
     return out
 
 

@@ -13,7 +13,14 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from citygeo.schema import count_column, DEFAULT_GROUP, SCORE_COLUMNS, domain_column, measure_column, raw_column
+from citygeo.schema import (
+    DEFAULT_GROUP,
+    SCORE_COLUMNS,
+    count_column,
+    domain_column,
+    measure_column,
+    raw_column,
+)
 from citygeo.scoring.engine import Prepared, oriented_measures, prepare, recompute
 from citygeo.scoring.flags import build_flags
 from citygeo.scoring.hotspots import local_moran_classes
@@ -87,10 +94,17 @@ def score_prepared(
     columns["risk_rank_p05"] = intervals["risk_rank_p05"].to_numpy()
     columns["risk_rank_p95"] = intervals["risk_rank_p95"].to_numpy()
     columns["hotspot"] = _hotspots(core, prepared, methodology, weights, seed)
-    columns["flags"] = pd.Series(build_flags(prepared, methodology, domains), index=core.index, dtype=object)
+    columns["flags"] = pd.Series(
+        build_flags(prepared, methodology, domains), index=core.index, dtype=object
+    )
     columns["grp"] = np.full(n, prepared.group, dtype=object)
     columns.update(_measure_columns(prepared, methodology))
-    order = [*SCORE_COLUMNS, "grp", *domain_cols, *(c for c in columns if c.startswith(("measure__", "raw__", "n__")))]
+    order = [
+        *SCORE_COLUMNS,
+        "grp",
+        *domain_cols,
+        *(c for c in columns if c.startswith(("measure__", "raw__", "n__"))),
+    ]
     ordered = pd.DataFrame({name: columns[name] for name in order}, index=core.index)
     log.info("scored %d neighbourhood-years with methodology %s", len(ordered), methodology.version)
     return ordered

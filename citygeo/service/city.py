@@ -28,20 +28,33 @@ def parse_mode(mode: str | Mode) -> Mode:
     try:
         return Mode(mode)
     except ValueError as err:
-        raise InputError(f"Unknown mode {mode!r}; valid modes: "
-                         f"{', '.join(m.value for m in Mode)}.") from err
+        raise InputError(
+            f"Unknown mode {mode!r}; valid modes: {', '.join(m.value for m in Mode)}."
+        ) from err
 
 
-def current_scores(con: Connection, *, mode: Mode = Mode.PUBLIC, table: str = "scores",
-                   grp: str | None = DEFAULT_GROUP, year: int | None = None) -> pd.DataFrame:
+def current_scores(
+    con: Connection,
+    *,
+    mode: Mode = Mode.PUBLIC,
+    table: str = "scores",
+    grp: str | None = DEFAULT_GROUP,
+    year: int | None = None,
+) -> pd.DataFrame:
     """The current score rows (``scores`` or ``district_scores``) of one group (None = every
     group) and year (None = every year); public mode nulls every withheld value, keeping its flag."""
     frame = reads.current_score_rows(con, table, grp=grp, year=year)
     return public_scores(frame) if parse_mode(mode) is Mode.PUBLIC and not frame.empty else frame
 
 
-def read_scores(store: Store, year: int | None = None, *, mode: Mode | str = Mode.PUBLIC,
-                grp: str | None = DEFAULT_GROUP, table: str = "scores") -> pd.DataFrame:
+def read_scores(
+    store: Store,
+    year: int | None = None,
+    *,
+    mode: Mode | str = Mode.PUBLIC,
+    grp: str | None = DEFAULT_GROUP,
+    table: str = "scores",
+) -> pd.DataFrame:
     """The current scores of ``store`` (:func:`current_scores` in one read).
 
     Raises
@@ -58,12 +71,16 @@ def require_scores(con: Connection, store: Store, year: int | None) -> pd.DataFr
     """The current methodology per scored year; StoreError when nothing (or not ``year``) is scored."""
     current = reads.current_methodologies(con)
     if current.empty:
-        raise StoreError(f"The store {store.path} holds no scores; run `citygeo score "
-                         f"--store {store.path}` first.")
+        raise StoreError(
+            f"The store {store.path} holds no scores; run `citygeo score "
+            f"--store {store.path}` first."
+        )
     if year is not None and year not in set(current["year"].astype(int)):
         scored = ", ".join(str(y) for y in current["year"])
-        raise StoreError(f"The store {store.path} has no scores for {year}; scored years: "
-                         f"{scored}. Pass one of them with --year, or none for all.")
+        raise StoreError(
+            f"The store {store.path} has no scores for {year}; scored years: "
+            f"{scored}. Pass one of them with --year, or none for all."
+        )
     return current
 
 
@@ -105,8 +122,11 @@ class CityData:
 
 
 _REGISTERS = ("assets", "stakeholders", "consultations", "online_signals", "sources")
-_LIST_COLUMNS = {"assets": ("themes",), "stakeholders": ("themes", "serves"),
-                 "consultations": ("nid", "groups", "themes")}
+_LIST_COLUMNS = {
+    "assets": ("themes",),
+    "stakeholders": ("themes", "serves"),
+    "consultations": ("nid", "groups", "themes"),
+}
 
 
 def load(store: Store, *, mode: Mode | str | None = None) -> CityData:
@@ -115,10 +135,17 @@ def load(store: Store, *, mode: Mode | str | None = None) -> CityData:
     ``mode`` defaults to the city's own (public unless its config sets ``analyst_mode``).
     """
     if not store.exists():
-        return CityData(str(store.path), parse_mode(mode or Mode.PUBLIC), CitySettings(),
-                        pd.DataFrame(columns=list(reads.NEIGHBOURHOOD_COLUMNS)), pd.DataFrame(),
-                        pd.DataFrame(columns=["year", "methodology_sha256", "version", "created_at"]),
-                        {}, pd.DataFrame(columns=["version", "sha256", "note", "created_at"]), {})
+        return CityData(
+            str(store.path),
+            parse_mode(mode or Mode.PUBLIC),
+            CitySettings(),
+            pd.DataFrame(columns=list(reads.NEIGHBOURHOOD_COLUMNS)),
+            pd.DataFrame(),
+            pd.DataFrame(columns=["year", "methodology_sha256", "version", "created_at"]),
+            {},
+            pd.DataFrame(columns=["version", "sha256", "note", "created_at"]),
+            {},
+        )
     with store.reader() as con:
         city = CitySettings.model_validate(reads.city_settings(con))
         chosen = parse_mode(mode or city.mode)
@@ -126,15 +153,27 @@ def load(store: Store, *, mode: Mode | str | None = None) -> CityData:
         tables = {name: reads.register(con, name) for name in _REGISTERS}
         tables["survey_responses"] = reads.survey_responses(con, with_ids=True)
         tables["population"] = reads.population_values(con)
+        tables["covered_sources"] = reads.covered_sources(con)
         when, report = reads.last_ingest(con)
         data = CityData(
-            str(store.path), chosen, city, reads.neighbourhoods(con),
+            str(store.path),
+            chosen,
+            city,
+            reads.neighbourhoods(con),
             current_scores(con, mode=chosen, grp=None),
-            reads.current_methodologies(con)[["year", "methodology_sha256", "version", "created_at"]],
-            {sha: parse_methodology(json.loads(spec), f"methodology {sha[:8]}")
-             for sha, spec in zip(history["sha256"], history["spec"], strict=True)},
-            history.drop(columns="spec"), tables, when, report,
-            current_scores(con, mode=chosen, table="district_scores", grp=None))
+            reads.current_methodologies(con)[
+                ["year", "methodology_sha256", "version", "created_at"]
+            ],
+            {
+                sha: parse_methodology(json.loads(spec), f"methodology {sha[:8]}")
+                for sha, spec in zip(history["sha256"], history["spec"], strict=True)
+            },
+            history.drop(columns="spec"),
+            tables,
+            when,
+            report,
+            current_scores(con, mode=chosen, table="district_scores", grp=None),
+        )
     for name, columns in _LIST_COLUMNS.items():
         frame = data.tables[name]
         for col in columns:
@@ -156,6 +195,29 @@ def current_methodology(city: CityData, year: int | None = None) -> Methodology 
     return city.methodologies.get(str(row["methodology_sha256"].iloc[0]))
 
 
+def covered_by(city: CityData, methodology: Methodology | None) -> dict[str, str]:
+    """Measure id → the name(s) of the source(s) with a coverage it is built on, for the words
+    "not covered by <source>"; measures of city-wide sources are not in it."""
+    given = city.table("covered_sources")
+    if methodology is None or given.empty:
+        return {}
+    out = {}
+    for m in methodology.measures:
+        if m.source == "indicator":
+            names = given.loc[
+                (given["kind"] == "indicator") & (given["item"] == m.indicator_name), "name"
+            ]
+        elif m.source == "incidents":
+            names = given.loc[
+                (given["kind"] == "category") & given["item"].isin(m.categories or ()), "name"
+            ]
+        else:
+            continue
+        if not names.empty:
+            out[m.id] = " and ".join(dict.fromkeys(str(n) for n in names))
+    return out
+
+
 def score_years(city: CityData) -> list[int]:
     """Scored years, newest first."""
     return sorted((int(y) for y in city.current["year"]), reverse=True)
@@ -173,7 +235,9 @@ def scores(city: CityData, year: int | None = None, grp: str = DEFAULT_GROUP) ->
     return _one_group(city.scores, year, grp)
 
 
-def district_scores(city: CityData, year: int | None = None, grp: str = DEFAULT_GROUP) -> pd.DataFrame:
+def district_scores(
+    city: CityData, year: int | None = None, grp: str = DEFAULT_GROUP
+) -> pd.DataFrame:
     """Current district scores of one group (and year); ``nid`` is the district's name."""
     return _one_group(city.districts, year, grp)
 
@@ -182,7 +246,11 @@ def in_district(city: CityData, frame: pd.DataFrame, district: str | None) -> pd
     """The rows of ``frame`` (keyed by ``nid``) in ``district``; all of them for None."""
     if district is None:
         return frame
-    return frame[frame["nid"].isin(city.neighbourhoods.loc[city.neighbourhoods["district"] == district, "nid"])]
+    return frame[
+        frame["nid"].isin(
+            city.neighbourhoods.loc[city.neighbourhoods["district"] == district, "nid"]
+        )
+    ]
 
 
 def _one_group(frame: pd.DataFrame, year: int | None, grp: str) -> pd.DataFrame:
@@ -202,4 +270,3 @@ def _as_list(value: object) -> list[str]:
 
 def empty_frame(columns: list[str]) -> pd.DataFrame:
     return pd.DataFrame(columns=columns)
-

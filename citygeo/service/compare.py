@@ -13,10 +13,13 @@ from citygeo.schema import domain_column, raw_column
 from citygeo.scoring import Methodology, change_table
 from citygeo.service.city import (
     CityData,
+    covered_by,
     current_methodology,
     scores,
 )
 from citygeo.words import (
+    measure_label,
+    not_covered_by,
     rank_text,
     risk_change,
 )
@@ -83,6 +86,11 @@ def compare(city: CityData, nids: Sequence[str], year: int | None = None) -> pd.
         for m in methodology.measures:
             if raw_column(m.id) in now:
                 table[raw_column(m.id)] = now[raw_column(m.id)].to_numpy(dtype=float, na_value=np.nan)
+        sources = covered_by(city, methodology)
+        table["not_covered"] = ["; ".join(
+            f"{measure_label(methodology, m.id)}: {not_covered_by(m.id, sources)}"
+            for m in methodology.measures if f"not_covered:{m.id}" in list(flags or []))
+            for flags in now["flags"]]
     table.attrs["year"] = year
     return table
 

@@ -16,13 +16,17 @@ def demo_config_path() -> Path:
     """The bundled fictional city's config file."""
     path = demo_data_dir() / "city.toml"
     if not path.is_file():
-        raise StoreError(f"The demo city's files are missing ({path}). Run citygeo from a clone of "
-                         "the repository (pip install -e .) or regenerate them with "
-                         "`python -m citygeo.demo`.")
+        raise StoreError(
+            f"The demo city's files are missing ({path}). Run citygeo from a clone of "
+            "the repository (pip install -e .) or regenerate them with "
+            "`python -m citygeo.demo`."
+        )
     return path
 
 
-def build_demo(store: Store, *, progress: Progress | None = None, draws: int = 1000) -> IngestReport:
+def build_demo(
+    store: Store, *, progress: Progress | None = None, draws: int = 1000
+) -> IngestReport:
     """Ingest and score the bundled fictional demo city."""
     report = ingest_city(demo_config_path(), store, progress=progress)
     score_store(store, draws=draws, progress=progress)

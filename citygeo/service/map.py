@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -50,11 +50,14 @@ def map_fields(methodology: Methodology | None) -> dict[str, str]:
 
 
 def map_table(frame: pd.DataFrame, column: str, hoods: pd.DataFrame | None = None,
-              methodology: Methodology | None = None) -> pd.DataFrame:
+              methodology: Methodology | None = None,
+              covered_by: Mapping[str, str] | None = None) -> pd.DataFrame:
     """One year's values of ``column`` per neighbourhood, with rank and (risk) rank interval.
 
-    Returns ``nid, name, district, value, rank, rank_p05, rank_p95, shown, note`` where
-    ``shown`` is the value as text (numbers to 1 decimal; the reason when withheld).
+    Returns ``nid, name, district, value, rank, rank_p05, rank_p95, shown, note, not_covered``
+    where ``shown`` is the value as text (numbers to 1 decimal; the reason when withheld:
+    "not covered by <source>" outside a source's coverage, see ``service.city.covered_by``)
+    and ``not_covered`` is True there (the map's own class: grey, hatched, its legend entry).
     """
     out = frame[["nid", "name"]].copy()
     if hoods is not None and "district" in hoods:
@@ -74,15 +77,18 @@ def map_table(frame: pd.DataFrame, column: str, hoods: pd.DataFrame | None = Non
     out["rank_p05"] = frame["risk_rank_p05"].to_numpy(dtype=float, na_value=np.nan) if interval else np.nan
     out["rank_p95"] = frame["risk_rank_p95"].to_numpy(dtype=float, na_value=np.nan) if interval else np.nan
     measure = column.split("__", 1)[1] if column.startswith(("raw__", "measure__")) else None
-    notes = [withheld_reason(list(f), measure, methodology) if measure else None for f in frame["flags"]]
+    notes = [withheld_reason(list(f), measure, methodology, covered_by) if measure else None
+             for f in frame["flags"]]
     out["note"] = notes
+    out["not_covered"] = [bool(measure) and f"not_covered:{measure}" in list(f) for f in frame["flags"]]
     out["shown"] = [shown_value(v, n, categorical=categorical) for v, n in zip(out["value"], notes, strict=True)]
     return out.reset_index(drop=True)
 
 
 
 def map_tooltips(frame: pd.DataFrame, fields: Sequence[str],
-                 methodology: Methodology | None = None) -> pd.DataFrame:
+                 methodology: Methodology | None = None,
+                 covered_by: Mapping[str, str] | None = None) -> pd.DataFrame:
     """The tooltip words of every map field at once, so the browser holds them with the outlines.
 
     Returns ``nid`` plus, for the ``i``-th field, ``v{i}`` (the value as shown, or why it is
@@ -91,7 +97,7 @@ def map_tooltips(frame: pd.DataFrame, fields: Sequence[str],
     """
     out: dict[str, object] = {"nid": frame["nid"].to_numpy()}
     for i, column in enumerate(fields):
-        table = map_table(frame, column, None, methodology)
+        table = map_table(frame, column, None, methodology, covered_by)
         n = int(table["rank"].notna().sum())
         out[f"v{i}"] = table["shown"].to_numpy()
         out[f"r{i}"] = ["" if np.isnan(r) else rank_text(r, n, a, b) for r, a, b in
@@ -137,7 +143,8 @@ def column_labels(methodology: Methodology | None) -> dict[str, str]:
               "protective_score": _("Protective (0–100)"), "protective_rank": _("Protective rank"),
               "typology": _("Typology"), "hotspot": _("Hot spot"),
               "risk_change": _("Risk change since previous year"), "risk_rank_p05": _("Rank (5%)"),
-              "risk_rank_p95": _("Rank (95%)"), "grp": _("Group")}
+              "risk_rank_p95": _("Rank (95%)"), "grp": _("Group"),
+              "not_covered": _("Not covered by a source (value unknown, not zero)")}
     if methodology is not None:
         for d in methodology.domains:
             labels[domain_column(d.id)] = _("{name} (0–100)").format(name=d.label or d.id)

@@ -26,6 +26,7 @@ from citygeo.schema import DEFAULT_GROUP, domain_column, is_missing, measure_col
 from citygeo.scoring import Methodology, change_table
 from citygeo.service.city import (
     CityData,
+    covered_by,
     current_methodology,
     empty_frame,
     score_groups,
@@ -37,8 +38,6 @@ from citygeo.service.map import (
 from citygeo.words import (
     clauses,
     hotspot_method,
-    not_scored,
-    scored_indices,
     compared_with_city,
     count_of,
     groups_not_heard,
@@ -47,6 +46,7 @@ from citygeo.words import (
     measure_label,
     months_ago,
     normalised_reads_as,
+    not_scored,
     quality_notes,
     rank_text,
     reads_as,
@@ -149,7 +149,8 @@ def profile(city: CityData, nid: str | None, year: int | None = None, *, as_of: 
     mine = this_year[this_year["nid"] == nid]
     row = mine.iloc[0].to_dict() if not mine.empty else None
     drivers = driver_table(row, methodology) if row and methodology else empty_frame(["label", "contribution"])
-    versus = versus_median(this_year, row, methodology) if row and methodology else empty_frame(["label"])
+    versus = (versus_median(this_year, row, methodology, covered_by(city, methodology))
+              if row and methodology else empty_frame(["label"]))
     survey, hidden = survey_results(city, nid, year, methodology)
     mechanisms = asset_points(city)
     mechanisms = mechanisms[mechanisms["nid"] == nid].drop(columns=["lon", "lat", "nid"])
@@ -166,7 +167,8 @@ def profile(city: CityData, nid: str | None, year: int | None = None, *, as_of: 
         ranked={int(y): int(n) for y, n in all_scores.groupby("year")["risk_rank"].count().items()}
         if years else {})
     prof.notes = (quality_notes(list(row.get("flags") or []), methodology,  # type: ignore[call-overload]
-                                public=city.public) + [hotspot_method(methodology)]
+                                public=city.public, covered_by=covered_by(city, methodology))
+                  + [hotspot_method(methodology)]
                   if row else [_("This neighbourhood has no scores yet.")])
     prof.headline = headline(prof)
     return prof
@@ -221,7 +223,8 @@ def driver_table(row: dict[str, object], methodology: Methodology, index: str = 
 
 
 def versus_median(year_scores: pd.DataFrame, row: dict[str, object] | None,
-                  methodology: Methodology | None) -> pd.DataFrame:
+                  methodology: Methodology | None,
+                  covered_by: dict[str, str] | None = None) -> pd.DataFrame:
     """Each measure's raw value against the city median that year.
 
     ``measure, label, direction, value, median, ratio, percentile, comparison, reads_as, note``:
@@ -250,7 +253,7 @@ def versus_median(year_scores: pd.DataFrame, row: dict[str, object] | None,
                      "value": value, "median": median, "ratio": ratio, "percentile": share,
                      "comparison": compared_with_city(value, median, ratio, share),
                      "reads_as": reads_as(m.direction),
-                     "note": withheld_reason(flags, m.id, methodology) or ""})
+                     "note": withheld_reason(flags, m.id, methodology, covered_by) or ""})
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -379,8 +382,9 @@ def partners_for(city: CityData, nids: Sequence[str]) -> pd.DataFrame:
     ``nid, stakeholder_id, name, sector, themes, city_wide`` (True = serves every neighbourhood)."""
     stakeholders = _stakeholders(city)
     serving = partners_serving(stakeholders, list(nids))
-    wide = (set(city_wide(stakeholders, city.neighbourhoods["nid"].astype(str).tolist())["stakeholder_id"])
-            if not stakeholders.empty else set())
+    if serving.empty:
+        return empty_frame(["nid", "stakeholder_id", "name", "sector", "themes", "city_wide"])
+    wide = set(city_wide(stakeholders, city.neighbourhoods["nid"].astype(str).tolist())["stakeholder_id"])
     serving["city_wide"] = serving["stakeholder_id"].isin(wide)
     return serving.sort_values(["nid", "city_wide", "name"], ignore_index=True)
 
@@ -427,9 +431,8 @@ def headline(p: Profile) -> str:
         return _("{name} has no scores yet.").format(name=isolate(p.name))
     r = p.row
     risk = r.get("risk_score")
-    indices = scored_indices(p.methodology)
-    if "risk" not in indices:
-        parts = [_("risk {reason}").format(reason=not_scored("risk"))]
+    if p.methodology is not None and not p.methodology.scores("risk"):
+        parts = [not_scored("risk")]
     elif risk is None or np.isnan(float(risk)):  # type: ignore[arg-type]
         parts = [_("risk: no index (a whole domain is missing)")]
     else:
@@ -447,8 +450,8 @@ def headline(p: Profile) -> str:
         parts.append(_("driven by {first} and {second}").format(first=drivers[0], second=drivers[1])
                       if len(drivers) == 2 else _("driven by {first}").format(first=drivers[0]))
     protective = r.get("protective_score")
-    if "protective" not in indices:
-        parts.append(_("protective factors {reason}").format(reason=not_scored("protective")))
+    if p.methodology is not None and not p.methodology.scores("protective"):
+        parts.append(not_scored("protective"))
     elif protective is not None and not np.isnan(float(protective)):  # type: ignore[arg-type]
         parts.append(_("protective {score}/100").format(score=whole(protective)))  # type: ignore[arg-type]
     if not p.mechanisms.empty:

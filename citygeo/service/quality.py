@@ -31,23 +31,49 @@ class DataQuality:
     representativeness: pd.DataFrame
 
 
-
 def data_quality(city: CityData, as_of: dt.date) -> DataQuality:
     """Source catalogue with freshness, the last ingest report, suppression counts, representativeness."""
-    sources = city.table("sources") if not city.table("sources").empty else empty_frame(
-        ["source_id", "name", "owner", "licence", "collected", "refresh", "method", "known_biases", "coverage"])
-    fresh = overdue_sources(sources, as_of) if not sources.empty else empty_frame(["source_id", "due", "overdue", "days_overdue"])
+    sources = (
+        city.table("sources")
+        if not city.table("sources").empty
+        else empty_frame(
+            [
+                "source_id",
+                "name",
+                "owner",
+                "licence",
+                "collected",
+                "refresh",
+                "method",
+                "known_biases",
+                "coverage",
+            ]
+        )
+    )
+    fresh = (
+        overdue_sources(sources, as_of)
+        if not sources.empty
+        else empty_frame(["source_id", "due", "overdue", "days_overdue"])
+    )
     if not sources.empty:
-        sources = sources.merge(fresh[["source_id", "due", "overdue", "days_overdue"]], on="source_id", how="left")
+        sources = sources.merge(
+            fresh[["source_id", "due", "overdue", "days_overdue"]], on="source_id", how="left"
+        )
     report, when = city.ingest_report, city.ingested_at
     suppressed = unreliable = 0
     current = scores(city)
     for flags in current.get("flags", []):
         suppressed += sum(1 for f in flags if str(f).startswith("suppressed:"))
         unreliable += sum(1 for f in flags if str(f).startswith("unreliable:"))
-    return DataQuality(sources, fresh[fresh["overdue"]] if not fresh.empty else fresh, report, when,
-                       suppressed, unreliable, _representativeness(city))
-
+    return DataQuality(
+        sources,
+        fresh[fresh["overdue"]] if not fresh.empty else fresh,
+        report,
+        when,
+        suppressed,
+        unreliable,
+        _representativeness(city),
+    )
 
 
 def _representativeness(city: CityData) -> pd.DataFrame:
@@ -58,4 +84,3 @@ def _representativeness(city: CityData) -> pd.DataFrame:
     rep = representativeness(responses, population, groups)
     summary = representativeness_summary(rep)
     return summary[summary["under_represented"].map(len) > 0].reset_index(drop=True)
-

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from citygeo.errors import ConfigError, StoreError
+from citygeo.errors import ConfigError, InputError, StoreError
 from citygeo.rules.privacy import (
     atom_counts,
     category_atoms,
@@ -21,7 +21,7 @@ from citygeo.rules.privacy import (
     protected_cells,
     small_cell_marks,
 )
-from citygeo.schema import DEFAULT_GROUP, count_column, raw_column
+from citygeo.schema import COVERED_SHARE, DEFAULT_GROUP, count_column, raw_column
 from citygeo.scoring import (
     Methodology,
     ScoringInputs,
@@ -36,6 +36,7 @@ from citygeo.scoring import (
     survey_statistics,
     validate_against,
 )
+from citygeo.scoring.measures import available_years
 from citygeo.scoring.methodology import version_conflict
 from citygeo.service.city import settings
 from citygeo.store import Store, reads, writes
@@ -52,8 +53,10 @@ def methodology_path_for(store: Store, override: Path | str | None = None) -> Pa
         return Path(override)
     configured = settings(store).methodology_path
     if not configured:
-        raise StoreError("No methodology given and the city config has no [methodology] path; "
-                         "pass --methodology FILE.")
+        raise StoreError(
+            "No methodology given and the city config has no [methodology] path; "
+            "pass --methodology FILE."
+        )
     return Path(configured)
 
 
@@ -65,20 +68,140 @@ def scoring_inputs(store: Store, methodology: Methodology) -> ScoringInputs:
         incidents = reads.incident_counts(con)
         assets = reads.asset_counts(con)
         responses = reads.survey_responses(con)
-    shapes = gpd.GeoDataFrame(hoods.drop(columns="geom_wkb"),
-                              geometry=shapely.from_wkb(hoods["geom_wkb"].to_numpy()), crs="EPSG:4326")
-    groups = [c for c in responses.columns if c not in {"nid", "year", "weight", "item", "value"}]
-    survey = (estimate_survey(responses, groups, survey_statistics(methodology))
-              if not responses.empty else None)
+        coverage = reads.coverage(con)
+        sources = reads.measure_sources(con) if not coverage.empty else None
+    return _inputs(
+        hoods, values, incidents, assets, responses, methodology, not_covered(coverage, sources)
+    )
+
+
+def _inputs(
+    hoods: pd.DataFrame,
+    values: pd.DataFrame,
+    incidents: pd.DataFrame,
+    assets: pd.DataFrame,
+    responses: pd.DataFrame,
+    methodology: Methodology,
+    uncovered: pd.DataFrame | None = None,
+) -> ScoringInputs:
+    shapes = gpd.GeoDataFrame(
+        hoods.drop(columns="geom_wkb"),
+        geometry=shapely.from_wkb(hoods["geom_wkb"].to_numpy()),
+        crs="EPSG:4326",
+    )
+    groups = [
+        c
+        for c in responses.columns
+        if c not in {"nid", "year", "weight", "item", "value", "source_id"}
+    ]
+    responses = responses.drop(columns=["source_id"], errors="ignore")
+    survey = (
+        estimate_survey(responses, groups, survey_statistics(methodology))
+        if not responses.empty
+        else None
+    )
     return ScoringInputs(
         neighbourhoods=pd.DataFrame(hoods.drop(columns="geom_wkb")),
-        indicator_values=values, incident_counts=incidents, asset_counts=assets,
-        survey_estimates=survey, weights=queen_weights(shapes, "nid"))
+        indicator_values=values,
+        incident_counts=incidents,
+        asset_counts=assets,
+        survey_estimates=survey,
+        weights=queen_weights(shapes, "nid"),
+        not_covered=uncovered,
+    )
 
 
-def with_exact_rates(scores: pd.DataFrame, inputs: ScoringInputs, methodology: Methodology,
-                     group: str = DEFAULT_GROUP, *,
-                     marks: ScoringInputs | None = None) -> pd.DataFrame:
+def not_covered(coverage: pd.DataFrame, sources: pd.DataFrame | None) -> pd.DataFrame | None:
+    """``nid, kind, item`` a source does not cover (under half of the neighbourhood covered).
+
+    Rows of a source's own coverage apply to every indicator and incident category that
+    source gives (``sources``: ``kind, item, source_id``); rows of an apportioned table apply
+    to its item only. None when every source covers the whole city.
+    """
+    below = coverage[pd.to_numeric(coverage["share"]) < COVERED_SHARE]
+    if below.empty:
+        return None
+    direct = below.loc[below["kind"] != "source", ["nid", "kind", "item"]]
+    whole = below.loc[below["kind"] == "source", ["source_id", "nid"]]
+    via = (
+        whole.merge(sources, on="source_id")[["nid", "kind", "item"]]
+        if sources is not None
+        else direct.iloc[:0]
+    )
+    return pd.concat([direct, via], ignore_index=True).drop_duplicates(ignore_index=True)
+
+
+def vintage_inputs(
+    store: Store, methodology: Methodology, vintage: str, carried: bool
+) -> ScoringInputs:
+    """The inputs of years on an earlier boundary vintage.
+
+    Not ``carried``: on that vintage's own neighbourhoods (incidents and mechanisms counted
+    where they lie). ``carried``: on the current neighbourhoods, the old codes' indicator
+    values and survey responses carried through the crosswalk (see :func:`carry`).
+    """
+    with store.reader() as con:
+        current = reads.vintage_ids(con)[-1]
+        values = reads.indicator_values(con)
+        responses = reads.survey_responses(con)
+        if carried:
+            hoods = reads.neighbourhoods(con, geometry=True)
+            incidents = reads.incident_counts_in_vintage(con, None)
+            assets = reads.asset_counts(con)
+            links = reads.crosswalk(con, vintage, current)
+        else:
+            hoods = reads.vintage_neighbourhoods(con, vintage)
+            incidents = reads.incident_counts_in_vintage(con, vintage)
+            assets = reads.asset_counts_in_vintage(con, vintage)
+        coverage = reads.coverage(con)
+        sources = reads.measure_sources(con) if not coverage.empty else None
+    if carried:
+        values, responses = carry(values, responses, links, set(hoods["nid"]))
+    return _inputs(
+        hoods, values, incidents, assets, responses, methodology, not_covered(coverage, sources)
+    )
+
+
+def carry(
+    values: pd.DataFrame, responses: pd.DataFrame, links: pd.DataFrame, new_codes: set[str]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Carry old codes' inputs to new codes through a crosswalk (``from_nid, to_nid, weight``).
+
+    An indicator value of a new code is the ``weight``-weighted mean of its old codes' values
+    (a rate of a neighbourhood split in two stays the same in both halves), except
+    ``population``, which is split by share (Σ weight × value). A survey response of an old
+    code counts in each new code it goes to, with its weight multiplied by the share. Codes
+    the crosswalk does not list are carried unchanged when the new boundaries have them.
+    """
+    linked = set(links["from_nid"])
+    same = values[~values["nid"].isin(linked) & values["nid"].isin(new_codes)]
+    moved = values.merge(links, left_on="nid", right_on="from_nid")
+    moved["wv"] = moved["weight"] * moved["value"]
+    keys = ["to_nid", "indicator", "year", "grp"]
+    sums = moved.groupby(keys, as_index=False, dropna=False)[["wv", "weight"]].sum()
+    extensive = sums["indicator"] == "population"
+    sums["value"] = sums["wv"].where(extensive, sums["wv"] / sums["weight"])
+    carried = sums.rename(columns={"to_nid": "nid"})[["nid", "indicator", "year", "grp", "value"]]
+    values = pd.concat([same[carried.columns], carried], ignore_index=True)
+    if responses.empty:
+        return values, responses
+    kept = responses[~responses["nid"].isin(linked) & responses["nid"].isin(new_codes)]
+    split = responses.merge(links, left_on="nid", right_on="from_nid")
+    split["weight_x"] = split["weight_x"] * split["weight_y"]
+    split = split.drop(columns=["nid", "from_nid", "weight_y"]).rename(
+        columns={"to_nid": "nid", "weight_x": "weight"}
+    )
+    return values, pd.concat([kept, split[kept.columns]], ignore_index=True)
+
+
+def with_exact_rates(
+    scores: pd.DataFrame,
+    inputs: ScoringInputs,
+    methodology: Methodology,
+    group: str = DEFAULT_GROUP,
+    *,
+    marks: ScoringInputs | None = None,
+) -> pd.DataFrame:
     """Put the exact rates and counts of incident measures back into ``raw__``/``n__`` for analysts,
     and flag ``suppressed:<measure>`` every value that contains a cell of 1 to ``min_count − 1``.
 
@@ -99,40 +222,50 @@ def with_exact_rates(scores: pd.DataFrame, inputs: ScoringInputs, methodology: M
         marks = marked_inputs(inputs, methodology)
     marked = build_measures(marks, methodology, years, group)
     keys = pd.MultiIndex.from_frame(table.rows[["nid", "year"]].astype({"year": "int64"}))
-    position = keys.get_indexer(pd.MultiIndex.from_frame(
-        scores[["nid", "year"]].astype({"year": "int64"})))
+    position = keys.get_indexer(
+        pd.MultiIndex.from_frame(scores[["nid", "year"]].astype({"year": "int64"}))
+    )
     frame = scores.copy()
     contains_small = {}
     for measure in incident_measures:
         frame[raw_column(measure)] = table.raw[measure].to_numpy()[position]
         if count_column(measure) in frame:
             frame[count_column(measure)] = table.counts[measure].to_numpy(dtype=float)[position]
-        contains_small[measure] = np.nan_to_num(
-            marked.counts[measure].to_numpy(dtype=float)[position]) > 0
+        contains_small[measure] = (
+            np.nan_to_num(marked.counts[measure].to_numpy(dtype=float)[position]) > 0
+        )
     return flag_small_cells(frame, incident_measures, pd.DataFrame(contains_small))
 
 
 def _cells(inputs: ScoringInputs, methodology: Methodology) -> pd.DataFrame:
-    atoms = category_atoms(m.categories or () for m in methodology.measures
-                           if m.source == "incidents")
+    atoms = category_atoms(
+        m.categories or () for m in methodology.measures if m.source == "incidents"
+    )
     return atom_counts(inputs.incident_counts, atoms)
 
 
 def marked_inputs(inputs: ScoringInputs, methodology: Methodology) -> ScoringInputs:
     """The inputs with each small incident cell counted 1, every other cell 0."""
-    return replace(inputs, incident_counts=small_cell_marks(_cells(inputs, methodology),
-                                                            methodology.min_count))
+    return replace(
+        inputs, incident_counts=small_cell_marks(_cells(inputs, methodology), methodology.min_count)
+    )
 
 
 def protected_inputs(inputs: ScoringInputs, methodology: Methodology) -> ScoringInputs:
     """The inputs with small incident cells protected (see ``privacy.protected_cells``)."""
-    return replace(inputs, incident_counts=protected_cells(_cells(inputs, methodology),
-                                                           methodology.min_count))
+    return replace(
+        inputs, incident_counts=protected_cells(_cells(inputs, methodology), methodology.min_count)
+    )
 
 
-def score_methodology(exact: ScoringInputs, methodology: Methodology,
-                      years: list[int] | None = None, *, draws: int = 1000,
-                      seed: int = 12345) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+def score_methodology(
+    exact: ScoringInputs,
+    methodology: Methodology,
+    years: list[int] | None = None,
+    *,
+    draws: int = 1000,
+    seed: int = 12345,
+) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """Neighbourhood scores (all + each group) and district scores of one methodology.
 
     Scores are computed from protected cells (privacy.py: every incident cell of 1 to
@@ -141,20 +274,39 @@ def score_methodology(exact: ScoringInputs, methodology: Methodology,
     scored without Monte Carlo; districts with at most 200 draws.
     """
     inputs = protected_inputs(exact, methodology)
-    scores = with_exact_rates(score_city(inputs, methodology, years, draws=draws, seed=seed,
-                                         protect_small_counts=True), exact, methodology)
+    scores = with_exact_rates(
+        score_city(inputs, methodology, years, draws=draws, seed=seed, protect_small_counts=True),
+        exact,
+        methodology,
+    )
     groups = sorted(set(inputs.indicator_values["grp"].unique()) - {DEFAULT_GROUP})
-    by_group = [with_exact_rates(score_city(inputs, methodology, years, group=g, draws=0, seed=seed,
-                                            protect_small_counts=True), exact, methodology, g)
-                for g in groups]
+    by_group = [
+        with_exact_rates(
+            score_city(
+                inputs, methodology, years, group=g, draws=0, seed=seed, protect_small_counts=True
+            ),
+            exact,
+            methodology,
+            g,
+        )
+        for g in groups
+    ]
     scores = pd.concat([scores, *by_group], ignore_index=True)
     districts = None
     if inputs.neighbourhoods["district"].notna().any():
         districts = with_exact_rates(
-            score_districts(inputs, methodology, years, draws=min(draws, 200), seed=seed,
-                            protect_small_counts=True),
-            district_inputs(exact), methodology,
-            marks=district_inputs(marked_inputs(exact, methodology)))
+            score_districts(
+                inputs,
+                methodology,
+                years,
+                draws=min(draws, 200),
+                seed=seed,
+                protect_small_counts=True,
+            ),
+            district_inputs(exact),
+            methodology,
+            marks=district_inputs(marked_inputs(exact, methodology)),
+        )
     return scores, districts
 
 
@@ -162,9 +314,15 @@ class _StoreChanged(Exception):
     """The store was replaced (another ingest or score) after the inputs were read."""
 
 
-def save_scores(store: Store, methodology: Methodology, scores: pd.DataFrame,
-                districts: pd.DataFrame | None, note: str | None = None, *,
-                read_version: tuple[int, int] | None = None) -> None:
+def save_scores(
+    store: Store,
+    methodology: Methodology,
+    scores: pd.DataFrame,
+    districts: pd.DataFrame | None,
+    note: str | None = None,
+    *,
+    read_version: tuple[int, int] | None = None,
+) -> None:
     """Write one methodology's scores (and district scores) in one unit of work.
 
     With ``read_version`` (the store's version when the inputs were read), nothing is written
@@ -175,21 +333,31 @@ def save_scores(store: Store, methodology: Methodology, scores: pd.DataFrame,
         if read_version is not None and store.version() != read_version:
             raise _StoreChanged
         history = reads.methodology_history(con).iloc[::-1]  # oldest first
-        problem = version_conflict(zip(history["version"], history["sha256"], history["spec"],
-                                       strict=True), methodology)
+        problem = version_conflict(
+            zip(history["version"], history["sha256"], history["spec"], strict=True), methodology
+        )
         if problem:
             raise ConfigError(problem)
         writes.write_scores(con, methodology, scores, note)
         if districts is not None:
-            writes.replace_score_rows(con, "district_scores", districts, methodology_sha256(methodology))
+            writes.replace_score_rows(
+                con, "district_scores", districts, methodology_sha256(methodology)
+            )
 
 
 _SCORE_ATTEMPTS = 3
 
 
-def score_store(store: Store, methodology_file: Path | str | None = None,
-                years: list[int] | None = None, *, draws: int = 1000, seed: int = 12345,
-                note: str | None = None, progress: Progress | None = None) -> pd.DataFrame:
+def score_store(
+    store: Store,
+    methodology_file: Path | str | None = None,
+    years: list[int] | None = None,
+    *,
+    draws: int = 1000,
+    seed: int = 12345,
+    note: str | None = None,
+    progress: Progress | None = None,
+) -> pd.DataFrame:
     """Score a city with a methodology file and write ``scores`` and ``methodologies``.
 
     Idempotent: rows of the same methodology and years are replaced, never duplicated. If
@@ -202,25 +370,111 @@ def score_store(store: Store, methodology_file: Path | str | None = None,
         read_version = store.version()
         exact = scoring_inputs(store, methodology)
         validate_against(methodology, *available_names(exact))
+        wanted = held_years(exact, methodology, years)
         if progress:
             progress(0, 2, "scoring")
-        scores, districts = score_methodology(exact, methodology, years, draws=draws, seed=seed)
+        scores, districts = _score_by_vintage(store, exact, methodology, wanted, draws, seed)
         if progress:
             progress(1, 2, "writing scores")
         try:
             save_scores(store, methodology, scores, districts, note, read_version=read_version)
         except _StoreChanged:
-            log.info("the store changed while scoring (attempt %d); scoring the new data", attempt + 1)
+            log.info(
+                "the store changed while scoring (attempt %d); scoring the new data", attempt + 1
+            )
             continue
         return scores
-    raise StoreError(f"{store.path}: the store kept changing while it was being scored (another "
-                     "`citygeo ingest` or `citygeo score` running?); run `citygeo score` again when it is done.")
+    raise StoreError(
+        f"{store.path}: the store kept changing while it was being scored (another "
+        "`citygeo ingest` or `citygeo score` running?); run `citygeo score` again when it is done."
+    )
+
+
+def held_years(
+    exact: ScoringInputs, methodology: Methodology, years: list[int] | None
+) -> list[int]:
+    """The years to score: ``years`` (each must be held), or every year with data."""
+    held = available_years(exact, methodology)
+    if not years:
+        return held
+    missing = sorted(set(years) - set(held))
+    if missing:
+        raise InputError(
+            f"the store holds no data for {', '.join(map(str, missing))} from every "
+            f"source methodology {methodology.version} uses; years held: "
+            f"{', '.join(map(str, held))}. Ingest that year's files first "
+            "(`citygeo status` lists the years held by source)."
+        )
+    return sorted(set(years))
+
+
+def year_vintages(store: Store, years: list[int]) -> list[tuple[str | None, bool, list[int]]]:
+    """Years grouped by the boundaries they are scored on: ``(vintage, carried, years)``.
+
+    A year is on the latest vintage whose first year is not after it. ``vintage`` is None
+    for the current boundaries; an earlier vintage linked to the current one by a crosswalk
+    is ``carried`` to the current boundaries.
+    """
+    with store.reader() as con:
+        table = reads.vintages(con)
+        linked = (
+            {
+                v
+                for v in table["vintage"]
+                if not reads.crosswalk(con, v, table["vintage"].iloc[-1]).empty
+            }
+            if len(table) > 1
+            else set()
+        )
+    if len(table) < 2:
+        return [(None, False, years)]
+    groups: dict[tuple[str | None, bool], list[int]] = {}
+    current = str(table["vintage"].iloc[-1])
+    for year in years:
+        earlier = table[table["first_year"] <= year]
+        vintage = str((earlier if not earlier.empty else table)["vintage"].iloc[-1])
+        key = (None, False) if vintage == current else (vintage, vintage in linked)
+        groups.setdefault(key, []).append(year)
+    return [(v, c, ys) for (v, c), ys in groups.items()]
+
+
+def _score_by_vintage(
+    store: Store,
+    exact: ScoringInputs,
+    methodology: Methodology,
+    years: list[int],
+    draws: int,
+    seed: int,
+) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """Score each group of years on its boundaries; rows say which (``boundary_vintage``)."""
+    with store.reader() as con:
+        ids = reads.vintage_ids(con)
+    parts, district_parts = [], []
+    for vintage, carried, group in year_vintages(store, years):
+        inputs = exact if vintage is None else vintage_inputs(store, methodology, vintage, carried)
+        scores, districts = score_methodology(inputs, methodology, group, draws=draws, seed=seed)
+        on = ids[-1] if ids and (vintage is None or carried) else vintage
+        for frame in (scores, districts):
+            if frame is not None:
+                frame["boundary_vintage"] = on
+                frame["carried_from_vintage"] = vintage if carried else None
+        parts.append(scores)
+        if districts is not None:
+            district_parts.append(districts)
+    scores = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+    districts = (
+        pd.concat(district_parts, ignore_index=True)
+        if len(district_parts) > 1
+        else (district_parts[0] if district_parts else None)
+    )
+    return scores, districts
 
 
 def available_names(inputs: ScoringInputs) -> tuple[set[str], set[str], set[str], set[str]]:
     survey = inputs.survey_estimates
-    return (set(inputs.indicator_values["indicator"].unique()),
-            set(inputs.incident_counts["category"].unique()), set(inputs.asset_counts["kind"].unique()),
-            set(survey["item"].unique()) if survey is not None else set())
-
-
+    return (
+        set(inputs.indicator_values["indicator"].unique()),
+        set(inputs.incident_counts["category"].unique()),
+        set(inputs.asset_counts["kind"].unique()),
+        set(survey["item"].unique()) if survey is not None else set(),
+    )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -21,10 +21,13 @@ class StoreStatus:
     settings: CitySettings
     counts: dict[str, int]
     indicator_years: list[int]
-    scored: pd.DataFrame          # the current methodology per scored year
+    scored: pd.DataFrame  # the current methodology per scored year
     last_ingest: Any
     last_ingest_warnings: int
-    freshness: pd.DataFrame       # the sources overdue for review on ``as_of``
+    freshness: pd.DataFrame  # the sources overdue for review on ``as_of``
+    held: dict[str, dict[str, list[int]]] = field(default_factory=dict)  # source → table → years
+    scored_all: pd.DataFrame = field(default_factory=pd.DataFrame)  # every year × methodology
+    vintages: pd.DataFrame = field(default_factory=pd.DataFrame)  # the boundary vintages
 
 
 def store_status(store: Store, as_of: date) -> StoreStatus:
@@ -36,6 +39,22 @@ def store_status(store: Store, as_of: date) -> StoreStatus:
         scored = reads.current_methodologies(con)
         when, report = reads.last_ingest(con)
         sources = reads.register(con, "sources")
+        held = reads.held_years(con)
+        scored_all = reads.scored_years(con)
+        vintages = reads.vintages(con)
     overdue = overdue_sources(sources, as_of) if not sources.empty else pd.DataFrame()
-    return StoreStatus(settings, counts, years, scored, when,
-                       len((report or {}).get("warnings", [])), overdue)
+    by_source: dict[str, dict[str, list[int]]] = {}
+    for table, source, year, _ in held:
+        by_source.setdefault(source, {}).setdefault(table, []).append(year)
+    return StoreStatus(
+        settings,
+        counts,
+        years,
+        scored,
+        when,
+        len((report or {}).get("warnings", [])),
+        overdue,
+        by_source,
+        scored_all,
+        vintages,
+    )

@@ -19,6 +19,17 @@ from citygeo.store.database import (
 )
 from citygeo.store.writes import append_rows, ensure_columns, replace_table
 
-__all__ = ["Connection", "DatabaseError", "Store", "append_rows", "connect", "create_schema",
-           "ensure_columns", "extension_directory", "quote_ident", "reads", "replace_table",
-           "writes"]
+__all__ = [
+    "Connection",
+    "DatabaseError",
+    "Store",
+    "append_rows",
+    "connect",
+    "create_schema",
+    "ensure_columns",
+    "extension_directory",
+    "quote_ident",
+    "reads",
+    "replace_table",
+    "writes",
+]

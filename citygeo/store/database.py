@@ -51,8 +51,10 @@ def extension_directory() -> Path:
 def connect(path: Path | str, *, read_only: bool = False) -> Connection:
     """Open a DuckDB connection with the spatial extension loaded offline."""
     config: dict[str, str | bool | int | float | list[str]] = {
-        "extension_directory": str(extension_directory()), "autoinstall_known_extensions": False,
-        "autoload_known_extensions": False}
+        "extension_directory": str(extension_directory()),
+        "autoinstall_known_extensions": False,
+        "autoload_known_extensions": False,
+    }
     try:
         con = duckdb.connect(str(path), read_only=read_only, config=config)
     except duckdb.Error as err:
@@ -133,8 +135,13 @@ class Store:
             return 0
         return int(self.query(f"SELECT count(*) AS n FROM {quote_ident(table)}")["n"].iloc[0])
 
-    def read_table(self, table: str, columns: Sequence[str] | None = None,
-                   where: str = "", params: Sequence[Any] | None = None) -> pd.DataFrame:
+    def read_table(
+        self,
+        table: str,
+        columns: Sequence[str] | None = None,
+        where: str = "",
+        params: Sequence[Any] | None = None,
+    ) -> pd.DataFrame:
         """Read a table (geometry columns come back as WKB bytes named ``<col>_wkb``)."""
         with self.reader() as con:
             return _read_table(con, table, columns, where, params)
@@ -211,11 +218,18 @@ class Store:
             pass
 
 
-def _read_table(con: Connection, table: str, columns: Sequence[str] | None,
-                where: str, params: Sequence[Any] | None) -> pd.DataFrame:
+def _read_table(
+    con: Connection,
+    table: str,
+    columns: Sequence[str] | None,
+    where: str,
+    params: Sequence[Any] | None,
+) -> pd.DataFrame:
     info = con.execute(
         "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ? "
-        "ORDER BY ordinal_position", [table]).fetchall()
+        "ORDER BY ordinal_position",
+        [table],
+    ).fetchall()
     if not info:
         raise StoreError(f"The store has no table {table!r}; was the city ingested?")
     types = dict(info)
@@ -232,7 +246,9 @@ def _read_table(con: Connection, table: str, columns: Sequence[str] | None,
     frame = con.execute(sql, params or []).df()
     for col in wanted:
         if types[col] == "GEOMETRY":
-            frame[col + "_wkb"] = frame[col + "_wkb"].map(lambda b: bytes(b) if b is not None else None)
+            frame[col + "_wkb"] = frame[col + "_wkb"].map(
+                lambda b: bytes(b) if b is not None else None
+            )
     return frame
 
 
@@ -262,5 +278,12 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-__all__ = ["Connection", "DatabaseError", "Store", "connect", "create_schema",
-           "extension_directory", "quote_ident"]
+__all__ = [
+    "Connection",
+    "DatabaseError",
+    "Store",
+    "connect",
+    "create_schema",
+    "extension_directory",
+    "quote_ident",
+]

@@ -10,7 +10,6 @@ import pandas as pd
 
 from citygeo.store.database import Connection, quote_ident
 
-
 # -- which scores are current ------------------------------------------------------------------
 # One rule, used by the service layer, the dashboard and the exports: for each year, the scores
 # of the methodology saved most recently among those that scored that year.
@@ -18,12 +17,22 @@ _CURRENT_METHODOLOGIES = (
     "SELECT s.year, s.methodology_sha256, m.version, CAST(m.spec AS VARCHAR) AS spec, m.note, "
     "m.created_at FROM (SELECT DISTINCT year, methodology_sha256 FROM scores) s "
     "JOIN methodologies m ON m.sha256 = s.methodology_sha256 "
-    "QUALIFY row_number() OVER (PARTITION BY s.year ORDER BY m.created_at DESC) = 1")
-CURRENT_METHODOLOGY_COLUMNS = ["year", "methodology_sha256", "version", "spec", "note", "created_at"]
+    "QUALIFY row_number() OVER (PARTITION BY s.year ORDER BY m.created_at DESC) = 1"
+)
+CURRENT_METHODOLOGY_COLUMNS = [
+    "year",
+    "methodology_sha256",
+    "version",
+    "spec",
+    "note",
+    "created_at",
+]
 
 
 def _has_tables(con: Connection, *names: str) -> bool:
-    have = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    have = {
+        r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
+    }
     return set(names) <= have
 
 
@@ -34,8 +43,9 @@ def current_methodologies(con: Connection) -> pd.DataFrame:
     return con.execute(f"{_CURRENT_METHODOLOGIES} ORDER BY s.year").df()
 
 
-def current_score_rows(con: Connection, table: str = "scores", *, grp: str | None = None,
-                       year: int | None = None) -> pd.DataFrame:
+def current_score_rows(
+    con: Connection, table: str = "scores", *, grp: str | None = None, year: int | None = None
+) -> pd.DataFrame:
     """The rows of ``table`` (``scores`` or ``district_scores``) scored with each year's
     current methodology, optionally of one group and one year; ``flags`` as lists of str."""
     if not _has_tables(con, "scores", "methodologies", table):
@@ -52,16 +62,17 @@ def current_score_rows(con: Connection, table: str = "scores", *, grp: str | Non
     frame = con.execute(
         f"SELECT t.* FROM {quote_ident(table)} t JOIN ({_CURRENT_METHODOLOGIES}) c "
         f"USING (year, methodology_sha256) WHERE {where} ORDER BY t.grp, t.year, t.nid",
-        params).df()
+        params,
+    ).df()
     frame["flags"] = frame["flags"].map(lambda f: [str(x) for x in f] if f is not None else [])
     return frame
 
 
-
-
 def table_names(con: Connection) -> set[str]:
     """The tables the store holds."""
-    return {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    return {
+        r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
+    }
 
 
 def _frame(con: Connection, sql: str, params: list[Any] | None = None) -> pd.DataFrame:
@@ -72,7 +83,9 @@ def city_settings(con: Connection) -> dict[str, Any]:
     """The ``[city]`` settings the last ingest recorded, as stored (JSON values)."""
     if "city" not in table_names(con):
         return {}
-    return {str(k): _json_value(v) for k, v in con.execute("SELECT key, value FROM city").fetchall()}
+    return {
+        str(k): _json_value(v) for k, v in con.execute("SELECT key, value FROM city").fetchall()
+    }
 
 
 def _json_value(text: str | None) -> Any:
@@ -93,8 +106,9 @@ def neighbourhoods(con: Connection, *, geometry: bool = False) -> pd.DataFrame:
     if "neighbourhoods" not in table_names(con):
         return pd.DataFrame(columns=list(NEIGHBOURHOOD_COLUMNS))
     extra = ", ST_AsWKB(geom) AS geom_wkb" if geometry else ""
-    frame = _frame(con, f"SELECT {', '.join(NEIGHBOURHOOD_COLUMNS)}{extra} "
-                   "FROM neighbourhoods ORDER BY nid")
+    frame = _frame(
+        con, f"SELECT {', '.join(NEIGHBOURHOOD_COLUMNS)}{extra} FROM neighbourhoods ORDER BY nid"
+    )
     if geometry:
         frame["geom_wkb"] = [bytes(b) if b is not None else None for b in frame["geom_wkb"]]
     return frame
@@ -103,32 +117,101 @@ def neighbourhoods(con: Connection, *, geometry: bool = False) -> pd.DataFrame:
 def indicator_values(con: Connection, *, labelled: bool = False) -> pd.DataFrame:
     """``nid, indicator, year, grp, value`` (+ ``label, unit`` when ``labelled``)."""
     if labelled:
-        return _frame(con, "SELECT v.nid, v.indicator, v.year, v.grp, v.value, "
-                      "coalesce(i.label, v.indicator) AS label, i.unit "
-                      "FROM indicator_values v LEFT JOIN indicators i USING (indicator)")
+        return _frame(
+            con,
+            "SELECT v.nid, v.indicator, v.year, v.grp, v.value, "
+            "coalesce(i.label, v.indicator) AS label, i.unit "
+            "FROM indicator_values v LEFT JOIN indicators i USING (indicator)",
+        )
     return _frame(con, "SELECT nid, indicator, year, grp, value FROM indicator_values")
 
 
 def incident_counts(con: Connection) -> pd.DataFrame:
-    """Incidents per neighbourhood, year and category: ``nid, year, category, count``."""
-    return _frame(con, "SELECT nid, CAST(year(occurred_on) AS INTEGER) AS year, category, "
-                  "count(*) AS count FROM incidents WHERE nid IS NOT NULL AND occurred_on IS NOT NULL "
-                  "GROUP BY ALL")
+    """Incidents per neighbourhood, year and category: ``nid, year, category, count`` — the
+    points and the counts tables (``incident_counts``) together."""
+    points = (
+        "SELECT nid, CAST(year(occurred_on) AS INTEGER) AS year, category, "
+        "count(*) AS count FROM incidents WHERE nid IS NOT NULL AND occurred_on IS NOT NULL "
+        "GROUP BY ALL"
+    )
+    if not _has_tables(con, "incident_counts"):
+        return _frame(con, points)
+    return _frame(
+        con,
+        f"SELECT nid, year, category, sum(count) AS count FROM ({points} UNION ALL "
+        "SELECT nid, CAST(year(period) AS INTEGER), category, sum(count) "
+        "FROM incident_counts GROUP BY ALL) GROUP BY ALL",
+    )
+
+
+def coverage(con: Connection) -> pd.DataFrame:
+    """The coverage rows: ``source_id, kind, item, nid, share`` (none: every source covers all)."""
+    if not _has_tables(con, "coverage"):
+        return pd.DataFrame(columns=["source_id", "kind", "item", "nid", "share"])
+    return _frame(con, "SELECT source_id, kind, item, nid, share FROM coverage")
+
+
+def covered_sources(con: Connection) -> pd.DataFrame:
+    """The names of the sources with a coverage, per indicator and incident category they
+    give: ``kind, item, name`` (kind ``indicator`` or ``category``)."""
+    if not _has_tables(con, "coverage"):
+        return pd.DataFrame(columns=["kind", "item", "name"])
+    given = measure_sources(con)
+    con.register("__citygeo_given", given)
+    try:
+        return _frame(
+            con,
+            "SELECT DISTINCT g.kind, g.item, coalesce(s.name, g.source_id) AS name "
+            "FROM __citygeo_given g JOIN (SELECT DISTINCT source_id FROM coverage "
+            "WHERE kind = 'source') c USING (source_id) LEFT JOIN sources s USING (source_id) "
+            "UNION SELECT DISTINCT c.kind, c.item, coalesce(s.name, c.source_id, 'its source') "
+            "FROM coverage c LEFT JOIN sources s USING (source_id) WHERE c.kind <> 'source' "
+            "ORDER BY 1, 2, 3",
+        )
+    finally:
+        con.unregister("__citygeo_given")
+
+
+def measure_sources(con: Connection) -> pd.DataFrame:
+    """Which source gives each indicator and incident category: ``kind, item, source_id``
+    (kind ``indicator`` or ``category``)."""
+    counted = (
+        "UNION SELECT DISTINCT 'category', category, source_id FROM incident_counts"
+        if _has_tables(con, "incident_counts")
+        else ""
+    )
+    return _frame(
+        con,
+        "SELECT 'indicator' AS kind, indicator AS item, source_id FROM indicators "
+        "UNION SELECT DISTINCT 'category', category, source_id FROM incidents "
+        f"{counted}",
+    )
 
 
 def asset_counts(con: Connection) -> pd.DataFrame:
     """Mechanisms per neighbourhood, kind and theme (one row per theme): ``nid, kind, theme, count``."""
-    return _frame(con, "SELECT nid, kind, theme, count(*) AS count FROM ("
-                  "  SELECT nid, kind, unnest(CASE WHEN len(themes) = 0 THEN [NULL] ELSE themes END)"
-                  "  AS theme FROM assets WHERE nid IS NOT NULL) GROUP BY ALL")
+    return _frame(
+        con,
+        "SELECT nid, kind, theme, count(*) AS count FROM ("
+        "  SELECT nid, kind, unnest(CASE WHEN len(themes) = 0 THEN [NULL] ELSE themes END)"
+        "  AS theme FROM assets WHERE nid IS NOT NULL) GROUP BY ALL",
+    )
 
 
 def survey_responses(con: Connection, *, with_ids: bool = False) -> pd.DataFrame:
     """Survey microdata, with the response ids only when asked (scoring does not need them);
     through Arrow: ``.df()`` is ~3× slower on text."""
     if "survey_responses" not in table_names(con):
-        return pd.DataFrame(columns=[*(["response_id"] if with_ids else []),
-                                     "nid", "year", "weight", "item", "value"])
+        return pd.DataFrame(
+            columns=[
+                *(["response_id"] if with_ids else []),
+                "nid",
+                "year",
+                "weight",
+                "item",
+                "value",
+            ]
+        )
     columns = "*" if with_ids else "* EXCLUDE (response_id)"
     return con.execute(f"SELECT {columns} FROM survey_responses").arrow().read_all().to_pandas()
 
@@ -137,13 +220,16 @@ def methodology_history(con: Connection) -> pd.DataFrame:
     """Every saved methodology version, newest first: ``version, sha256, note, created_at, spec``."""
     if "methodologies" not in table_names(con):
         return pd.DataFrame(columns=["version", "sha256", "note", "created_at", "spec"])
-    return _frame(con, "SELECT version, sha256, note, created_at, CAST(spec AS VARCHAR) AS spec "
-                  "FROM methodologies ORDER BY created_at DESC")
+    return _frame(
+        con,
+        "SELECT version, sha256, note, created_at, CAST(spec AS VARCHAR) AS spec "
+        "FROM methodologies ORDER BY created_at DESC",
+    )
 
 
 _REGISTER_SQL = {
     "assets": "SELECT asset_id, kind, name, formal, themes, ST_X(geom) AS lon, ST_Y(geom) AS lat, nid "
-              "FROM assets ORDER BY asset_id",
+    "FROM assets ORDER BY asset_id",
     "stakeholders": "SELECT * FROM stakeholders ORDER BY stakeholder_id",
     "consultations": "SELECT * FROM consultations ORDER BY date",
     "online_signals": "SELECT period, nid, platform, category, count FROM online_signals",
@@ -160,32 +246,42 @@ def register(con: Connection, name: str) -> pd.DataFrame:
 
 def population_values(con: Connection) -> pd.DataFrame:
     """The ``population`` indicator per neighbourhood, year and group (for representativeness)."""
-    return _frame(con, "SELECT nid, indicator, year, grp, value FROM indicator_values "
-                  "WHERE indicator = 'population'")
+    return _frame(
+        con,
+        "SELECT nid, indicator, year, grp, value FROM indicator_values "
+        "WHERE indicator = 'population'",
+    )
 
 
 def last_ingest(con: Connection) -> tuple[Any, dict[str, Any] | None]:
     """When the last ingest ran and its report (None, None before any)."""
     if "ingest_reports" not in table_names(con):
         return None, None
-    row = con.execute("SELECT ingested_at, CAST(report AS VARCHAR) FROM ingest_reports "
-                      "ORDER BY ingested_at DESC LIMIT 1").fetchone()
+    row = con.execute(
+        "SELECT ingested_at, CAST(report AS VARCHAR) FROM ingest_reports "
+        "ORDER BY ingested_at DESC LIMIT 1"
+    ).fetchone()
     return (row[0], json.loads(row[1])) if row else (None, None)
 
 
 def table_counts(con: Connection, tables: Sequence[str]) -> dict[str, int]:
     """Rows per table, for the tables the store holds."""
     have = table_names(con)
-    return {t: int(con.execute(f"SELECT count(*) FROM {quote_ident(t)}").fetchone()[0])  # type: ignore[index]
-            for t in tables if t in have}
+    return {
+        t: int(con.execute(f"SELECT count(*) FROM {quote_ident(t)}").fetchone()[0])  # type: ignore[index]
+        for t in tables
+        if t in have
+    }
 
 
 def indicator_years(con: Connection) -> list[int]:
     """The years the indicator values cover."""
     if "indicator_values" not in table_names(con):
         return []
-    return [int(r[0]) for r in con.execute(
-        "SELECT DISTINCT year FROM indicator_values ORDER BY year").fetchall()]
+    return [
+        int(r[0])
+        for r in con.execute("SELECT DISTINCT year FROM indicator_values ORDER BY year").fetchall()
+    ]
 
 
 INCIDENT_COLUMNS = ("incident_id", "occurred_on", "category", "nid", "source_id")
@@ -194,8 +290,12 @@ INCIDENT_COLUMNS = ("incident_id", "occurred_on", "category", "nid", "source_id"
 def incident_points(con: Connection, year: int | None = None) -> pd.DataFrame:
     """The incident points (sensitive: analyst exports only) with ``geom_wkb`` bytes."""
     where, params = ("WHERE year(occurred_on) = ?", [year]) if year is not None else ("", [])
-    frame = _frame(con, f"SELECT {', '.join(INCIDENT_COLUMNS)}, ST_AsWKB(geom) AS geom_wkb "
-                   f"FROM incidents {where} ORDER BY occurred_on, incident_id", params)
+    frame = _frame(
+        con,
+        f"SELECT {', '.join(INCIDENT_COLUMNS)}, ST_AsWKB(geom) AS geom_wkb "
+        f"FROM incidents {where} ORDER BY occurred_on, incident_id",
+        params,
+    )
     frame["geom_wkb"] = [bytes(b) if b is not None else None for b in frame["geom_wkb"]]
     return frame
 
@@ -204,14 +304,22 @@ def centre_latitude(con: Connection) -> float | None:
     """The latitude at the middle of the neighbourhoods' extent (None without neighbourhoods)."""
     if "neighbourhoods" not in table_names(con):
         return None
-    row = con.execute("SELECT (ST_YMin(ST_Extent_Agg(geom)) + ST_YMax(ST_Extent_Agg(geom))) / 2 "
-                      "FROM neighbourhoods").fetchone()
+    row = con.execute(
+        "SELECT (ST_YMin(ST_Extent_Agg(geom)) + ST_YMax(ST_Extent_Agg(geom))) / 2 "
+        "FROM neighbourhoods"
+    ).fetchone()
     return None if row is None or row[0] is None else float(row[0])
 
 
-def incident_hex_counts(con: Connection, size_m: float, metres_per_degree_lon: float,
-                        metres_per_degree_lat: float, *, year: int | None = None,
-                        categories: Sequence[str] | None = None) -> pd.DataFrame:
+def incident_hex_counts(
+    con: Connection,
+    size_m: float,
+    metres_per_degree_lon: float,
+    metres_per_degree_lat: float,
+    *,
+    year: int | None = None,
+    categories: Sequence[str] | None = None,
+) -> pd.DataFrame:
     """Incidents counted per pointy-topped hexagon of circumradius ``size_m`` (axial ``q, r``).
 
     Counted in DuckDB, so no point leaves the store: each point goes to the hexagon whose
@@ -219,7 +327,11 @@ def incident_hex_counts(con: Connection, size_m: float, metres_per_degree_lon: f
     degree. Only incidents of ``year`` and of ``categories`` (None = every one) are counted.
     """
     conditions = ["geom IS NOT NULL"]
-    params: dict[str, Any] = {"size": size_m, "kx": metres_per_degree_lon, "ky": metres_per_degree_lat}
+    params: dict[str, Any] = {
+        "size": size_m,
+        "kx": metres_per_degree_lon,
+        "ky": metres_per_degree_lat,
+    }
     if year is not None:
         conditions.append("year(occurred_on) = $year")
         params["year"] = year
@@ -227,7 +339,8 @@ def incident_hex_counts(con: Connection, size_m: float, metres_per_degree_lon: f
         conditions.append("list_contains($categories, category)")
         params["categories"] = list(categories)
     where = " AND ".join(conditions)  # constant fragments; values go in as parameters
-    return con.execute(f"""
+    return con.execute(
+        f"""
         WITH p AS (SELECT ST_X(geom) * $kx / $size AS x, ST_Y(geom) * $ky / $size AS y
                    FROM incidents WHERE {where}),
         f AS (SELECT sqrt(3) / 3 * x - y / 3 AS q, 2 / 3 * y AS r FROM p),
@@ -237,7 +350,9 @@ def incident_hex_counts(con: Connection, size_m: float, metres_per_degree_lon: f
                      CASE WHEN NOT (dq > dr AND dq > ds) AND dr > ds THEN -rq - rs ELSE rr END AS hr
               FROM d)
         SELECT CAST(hq AS BIGINT) AS q, CAST(hr AS BIGINT) AS r, count(*) AS count
-        FROM h GROUP BY ALL ORDER BY q, r""", params).df()
+        FROM h GROUP BY ALL ORDER BY q, r""",
+        params,
+    ).df()
 
 
 def display_outlines(con: Connection) -> pd.DataFrame:
@@ -259,7 +374,173 @@ def city_bounds(con: Connection) -> tuple[float, float, float, float] | None:
     """The neighbourhoods' extent (min lon, min lat, max lon, max lat)."""
     if "neighbourhoods" not in table_names(con):
         return None
-    row = con.execute("SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM "
-                      "(SELECT ST_Extent_Agg(geom) AS e FROM neighbourhoods)").fetchone()
-    return None if row is None or row[0] is None else (float(row[0]), float(row[1]),
-                                                       float(row[2]), float(row[3]))
+    row = con.execute(
+        "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM "
+        "(SELECT ST_Extent_Agg(geom) AS e FROM neighbourhoods)"
+    ).fetchone()
+    return (
+        None
+        if row is None or row[0] is None
+        else (float(row[0]), float(row[1]), float(row[2]), float(row[3]))
+    )
+
+
+# -- history by source and year, boundary vintages (the annual update) -------------------------
+# Year-keyed tables, the SQL of a row's year, and the source id of rows without one.
+YEAR_OF: dict[str, str] = {
+    "indicator_values": "year",
+    "incidents": "CAST(year(occurred_on) AS INTEGER)",
+    "survey_responses": "year",
+    "online_signals": "CAST(year(period) AS INTEGER)",
+    "consultations": "CAST(year(date) AS INTEGER)",
+}
+DEFAULT_SOURCE: dict[str, str] = {
+    "indicator_values": "indicators",
+    "incidents": "incidents",
+    "assets": "assets",
+    "survey_responses": "survey",
+    "online_signals": "online",
+    "stakeholders": "stakeholders",
+    "consultations": "consultations",
+}
+
+
+def _columns_of(con: Connection, table: str) -> set[str]:
+    return {
+        r[0]
+        for r in con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = ?", [table]
+        ).fetchall()
+    }
+
+
+def held_years(con: Connection) -> list[tuple[str, str, int, int]]:
+    """Every ``(table, source_id, year, rows)`` the store holds, ordered by table, source, year."""
+    have = table_names(con)
+    out: list[tuple[str, str, int, int]] = []
+    for table, select in YEAR_OF.items():  # constant fragments: the year of a row
+        if table not in have:
+            continue
+        source = "source_id" if "source_id" in _columns_of(con, table) else "NULL"
+        out += [
+            (table, str(s), int(y), int(n))
+            for s, y, n in con.execute(
+                f"SELECT coalesce({source}, ?) AS s, {select} AS y, count(*) FROM {quote_ident(table)} "
+                "WHERE y IS NOT NULL GROUP BY ALL ORDER BY 1, 2",
+                [DEFAULT_SOURCE[table]],
+            ).fetchall()
+        ]
+    return out
+
+
+def scored_years(con: Connection) -> pd.DataFrame:
+    """Every (year, methodology) with scores: ``year, version, methodology_sha256, current``."""
+    columns = ["year", "version", "methodology_sha256", "current"]
+    if not _has_tables(con, "scores", "methodologies"):
+        return pd.DataFrame(columns=columns)
+    return _frame(
+        con,
+        "SELECT s.year, m.version, s.methodology_sha256, "
+        "coalesce(c.methodology_sha256 IS NOT NULL, FALSE) AS current FROM "
+        "(SELECT DISTINCT year, methodology_sha256 FROM scores) s JOIN methodologies m "
+        f"ON m.sha256 = s.methodology_sha256 LEFT JOIN ({_CURRENT_METHODOLOGIES}) c "
+        "USING (year, methodology_sha256) ORDER BY s.year, m.created_at",
+    )
+
+
+def vintage_ids(con: Connection) -> list[str]:
+    """The boundary vintages held, oldest first."""
+    if "boundary_vintages" not in table_names(con):
+        return []
+    return [
+        r[0]
+        for r in con.execute(
+            "SELECT vintage, min(first_year) AS y FROM boundary_vintages "
+            "GROUP BY vintage ORDER BY y, vintage"
+        ).fetchall()
+    ]
+
+
+def vintage_first_year(con: Connection, vintage: str) -> int:
+    """The first year of a boundary vintage."""
+    row = con.execute(
+        "SELECT min(first_year) FROM boundary_vintages WHERE vintage = ?", [vintage]
+    ).fetchone()
+    return int(row[0])  # type: ignore[index]
+
+
+def vintages(con: Connection) -> pd.DataFrame:
+    """``vintage, first_year, file, neighbourhoods`` per boundary vintage, oldest first."""
+    if "boundary_vintages" not in table_names(con):
+        return pd.DataFrame(columns=["vintage", "first_year", "file", "neighbourhoods"])
+    return _frame(
+        con,
+        "SELECT vintage, min(first_year) AS first_year, any_value(file) AS file, "
+        "count(*) AS neighbourhoods FROM boundary_vintages GROUP BY vintage "
+        "ORDER BY first_year, vintage",
+    )
+
+
+def vintage_neighbourhoods(con: Connection, vintage: str) -> pd.DataFrame:
+    """The neighbourhoods of one vintage, like :func:`neighbourhoods` with ``geometry``."""
+    frame = _frame(
+        con,
+        f"SELECT {', '.join(NEIGHBOURHOOD_COLUMNS)}, ST_AsWKB(geom) AS geom_wkb "
+        "FROM boundary_vintages WHERE vintage = ? ORDER BY nid",
+        [vintage],
+    )
+    frame["geom_wkb"] = [bytes(b) if b is not None else None for b in frame["geom_wkb"]]
+    return frame
+
+
+def crosswalk(con: Connection, from_vintage: str, to_vintage: str) -> pd.DataFrame:
+    """``from_nid, to_nid, weight`` linking two vintages (empty when none was given)."""
+    if "boundary_crosswalks" not in table_names(con):
+        return pd.DataFrame(columns=["from_nid", "to_nid", "weight"])
+    return _frame(
+        con,
+        "SELECT from_nid, to_nid, weight FROM boundary_crosswalks "
+        "WHERE from_vintage = ? AND to_vintage = ? ORDER BY 1, 2",
+        [from_vintage, to_vintage],
+    )
+
+
+def incident_counts_in_vintage(con: Connection, vintage: str | None) -> pd.DataFrame:
+    """Incidents counted per neighbourhood of a vintage (None: the current ones), by where they
+    lie: ``nid, year, category, count``."""
+    table, where = (
+        ("boundary_vintages", "AND n.vintage = ?")
+        if vintage is not None
+        else ("neighbourhoods", "")
+    )
+    return _frame(
+        con,
+        "SELECT n.nid, CAST(year(i.occurred_on) AS INTEGER) AS year, i.category, "
+        f"count(*) AS count FROM incidents i JOIN {table} n ON ST_Contains(n.geom, i.geom) "
+        f"WHERE i.occurred_on IS NOT NULL {where} GROUP BY ALL",
+        [vintage] if vintage is not None else [],
+    )
+
+
+def asset_counts_in_vintage(con: Connection, vintage: str) -> pd.DataFrame:
+    """Like :func:`asset_counts`, each mechanism counted in the vintage's neighbourhood it lies in."""
+    return _frame(
+        con,
+        "SELECT nid, kind, theme, count(*) AS count FROM ("
+        "  SELECT n.nid, a.kind, unnest(CASE WHEN len(a.themes) = 0 THEN [NULL] "
+        "  ELSE a.themes END) AS theme FROM assets a JOIN boundary_vintages n "
+        "  ON ST_Contains(n.geom, a.geom) WHERE n.vintage = ?) GROUP BY ALL",
+        [vintage],
+    )
+
+
+def table_columns(con: Connection, table: str) -> list[str]:
+    """A table's columns in order (temporary tables included)."""
+    return [
+        r[0]
+        for r in con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
+            "ORDER BY ordinal_position",
+            [table],
+        ).fetchall()
+    ]

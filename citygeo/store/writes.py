@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from citygeo.errors import StoreError
-from citygeo.scoring.methodology import Methodology, canonical_json, methodology_sha256
 from citygeo.store.database import Connection, DatabaseError, quote_ident
 
+if TYPE_CHECKING:  # the scoring package (esda, libpysal) loads only where scores are written
+    from citygeo.scoring.methodology import Methodology
 
-def replace_table(con: Connection, table: str, frame: pd.DataFrame,
-                  geometry: dict[str, str] | None = None) -> None:
+
+def replace_table(
+    con: Connection, table: str, frame: pd.DataFrame, geometry: dict[str, str] | None = None
+) -> None:
     """Replace the rows of ``table`` with ``frame`` (column names matched by name).
 
     ``geometry`` maps a table column to the frame column holding its WKB bytes.
@@ -22,8 +26,9 @@ def replace_table(con: Connection, table: str, frame: pd.DataFrame,
     append_rows(con, table, frame, geometry)
 
 
-def append_rows(con: Connection, table: str, frame: pd.DataFrame,
-                geometry: dict[str, str] | None = None) -> None:
+def append_rows(
+    con: Connection, table: str, frame: pd.DataFrame, geometry: dict[str, str] | None = None
+) -> None:
     """Insert ``frame`` into ``table``; geometry columns are built from WKB bytes."""
     if frame.empty:
         return
@@ -40,8 +45,10 @@ def append_rows(con: Connection, table: str, frame: pd.DataFrame,
             else:
                 cols.append(quote_ident(col))
                 exprs.append(quote_ident(col))
-        con.execute(f"INSERT INTO {quote_ident(table)} ({', '.join(cols)}) "
-                    f"SELECT {', '.join(exprs)} FROM {quote_ident(view)}")
+        con.execute(
+            f"INSERT INTO {quote_ident(table)} ({', '.join(cols)}) "
+            f"SELECT {', '.join(exprs)} FROM {quote_ident(view)}"
+        )
     except DatabaseError as err:
         raise StoreError(f"Could not write table {table!r}: {err}") from err
     finally:
@@ -50,13 +57,17 @@ def append_rows(con: Connection, table: str, frame: pd.DataFrame,
 
 def ensure_columns(con: Connection, table: str, columns: dict[str, str]) -> None:
     """Add any missing columns (name → DuckDB type) to ``table``."""
-    have = {r[0] for r in con.execute(
-        "SELECT column_name FROM information_schema.columns WHERE table_name = ?", [table]).fetchall()}
+    have = {
+        r[0]
+        for r in con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = ?", [table]
+        ).fetchall()
+    }
     for name, sqltype in columns.items():
         if name not in have:
-            con.execute(f"ALTER TABLE {quote_ident(table)} ADD COLUMN {quote_ident(name)} {sqltype}")
-
-
+            con.execute(
+                f"ALTER TABLE {quote_ident(table)} ADD COLUMN {quote_ident(name)} {sqltype}"
+            )
 
 
 def _sql_type(series: pd.Series) -> str:
@@ -71,15 +82,24 @@ def _sql_type(series: pd.Series) -> str:
     return "VARCHAR"
 
 
-def write_scores(con: Connection, methodology: Methodology, scores: pd.DataFrame,
-                 note: str | None = None) -> None:
+def write_scores(
+    con: Connection, methodology: Methodology, scores: pd.DataFrame, note: str | None = None
+) -> None:
     """Record the methodology and replace its score rows for the years in ``scores``."""
+    from citygeo.scoring.methodology import canonical_json, methodology_sha256
+
     sha = methodology_sha256(methodology)
     con.execute("DELETE FROM methodologies WHERE sha256 = ?", [sha])
-    con.execute("INSERT INTO methodologies VALUES (?, ?, ?, ?, ?)",
-                [methodology.version, sha, canonical_json(methodology),
-                 note if note is not None else methodology.note,
-                 datetime.now(timezone.utc).replace(tzinfo=None)])
+    con.execute(
+        "INSERT INTO methodologies VALUES (?, ?, ?, ?, ?)",
+        [
+            methodology.version,
+            sha,
+            canonical_json(methodology),
+            note if note is not None else methodology.note,
+            datetime.now(UTC).replace(tzinfo=None),
+        ],
+    )
     replace_score_rows(con, "scores", scores, sha)
 
 
@@ -87,12 +107,17 @@ def replace_score_rows(con: Connection, table: str, scores: pd.DataFrame, sha: s
     """Replace the rows of one methodology and its years in a scores-like table."""
     frame = scores.copy()
     frame["flags"] = frame["flags"].map(
-        lambda f: [str(x) for x in f] if isinstance(f, (list, tuple, np.ndarray)) else [])
+        lambda f: [str(x) for x in f] if isinstance(f, (list, tuple, np.ndarray)) else []
+    )
     columns = {str(c): _sql_type(frame[c]) for c in frame.columns}
-    con.execute(f"CREATE TABLE IF NOT EXISTS {quote_ident(table)} (nid VARCHAR, year INTEGER, "
-                "grp VARCHAR, methodology_sha256 VARCHAR)")
+    con.execute(
+        f"CREATE TABLE IF NOT EXISTS {quote_ident(table)} (nid VARCHAR, year INTEGER, "
+        "grp VARCHAR, methodology_sha256 VARCHAR)"
+    )
     ensure_columns(con, table, columns)
     years = sorted(int(y) for y in frame["year"].unique())
-    con.execute(f"DELETE FROM {quote_ident(table)} WHERE methodology_sha256 = ? "
-                "AND list_contains(?, year)", [sha, years])
+    con.execute(
+        f"DELETE FROM {quote_ident(table)} WHERE methodology_sha256 = ? AND list_contains(?, year)",
+        [sha, years],
+    )
     append_rows(con, table, frame)

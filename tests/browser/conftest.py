@@ -20,10 +20,17 @@ import pytest
 from citygeo.settings import REPO_ROOT
 
 CHROMIUM = "/usr/bin/chromium"
-LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-               "--disable-component-update", "--disable-sync", "--no-first-run",
-               "--enable-unsafe-swiftshader",
-               "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"]
+LAUNCH_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--enable-unsafe-swiftshader",
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+]
 
 
 def _require_or_skip(reason: str) -> None:
@@ -53,7 +60,9 @@ def _free_port() -> int:
 
 
 class Dashboard:
-    def __init__(self, url: str, process: subprocess.Popen[bytes], log: Path, handle: object) -> None:
+    def __init__(
+        self, url: str, process: subprocess.Popen[bytes], log: Path, handle: object
+    ) -> None:
         self.url = url
         self.process = process
         self.log = log
@@ -74,9 +83,21 @@ def start_dashboard(store: Path, workdir: Path) -> Dashboard:
     port = _free_port()
     log = workdir / "streamlit.log"
     env = {**os.environ, "CITYGEO_STORE": str(store)}
-    cmd = [sys.executable, "-m", "streamlit", "run", str(REPO_ROOT / "app.py"),
-           "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true",
-           "--browser.gatherUsageStats", "false"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(REPO_ROOT / "app.py"),
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+    ]
     handle = log.open("wb")
     process = subprocess.Popen(cmd, cwd=REPO_ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
@@ -117,6 +138,7 @@ def page(browser: object, dashboard: Dashboard) -> Iterator[object]:
         else:
             outside.append(url)
             route.abort()  # type: ignore[attr-defined]
+
     context.route("**/*", guard)
     page = context.new_page()
     yield page

@@ -30,24 +30,44 @@ def hostile_dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dash
     city.loc[0, "name"] = f"{IMG}Cell one"
     city.loc[1, "name"] = f"Cell two {SCRIPT}"
     city.to_file(folder / "boundaries.geojson", driver="GeoJSON")
-    pd.DataFrame({"area_code": [f"N{i}" for i in range(1, 10)],
-                  "unemployed_pct": [float(i) for i in range(1, 10)],
-                  "income": [30000 - 1000 * i for i in range(1, 10)]}).to_csv(
-        folder / "indicators.csv", index=False)
-    pd.DataFrame({"indicator": ["unemployed_pct", "income"],
-                  "label": [f"Unemployment {IMG}", f"Income {SCRIPT}"], "unit": ["%", "€"]}).to_csv(
-        folder / "labels.csv", index=False)
-    rows = [{"incident_id": f"I{i}-{k}", "date": "2024-05-01",
-             "category": "hate_crime" if k % 2 else "hate_incident",
-             "lon": -30.0 + ((i - 1) % 3 + 0.5) * 0.01, "lat": -45.0 + ((i - 1) // 3 + 0.5) * 0.01}
-            for i in range(1, 10) for k in range(3 * i)]
+    pd.DataFrame(
+        {
+            "area_code": [f"N{i}" for i in range(1, 10)],
+            "unemployed_pct": [float(i) for i in range(1, 10)],
+            "income": [30000 - 1000 * i for i in range(1, 10)],
+        }
+    ).to_csv(folder / "indicators.csv", index=False)
+    pd.DataFrame(
+        {
+            "indicator": ["unemployed_pct", "income"],
+            "label": [f"Unemployment {IMG}", f"Income {SCRIPT}"],
+            "unit": ["%", "€"],
+        }
+    ).to_csv(folder / "labels.csv", index=False)
+    rows = [
+        {
+            "incident_id": f"I{i}-{k}",
+            "date": "2024-05-01",
+            "category": "hate_crime" if k % 2 else "hate_incident",
+            "lon": -30.0 + ((i - 1) % 3 + 0.5) * 0.01,
+            "lat": -45.0 + ((i - 1) // 3 + 0.5) * 0.01,
+        }
+        for i in range(1, 10)
+        for k in range(3 * i)
+    ]
     pd.DataFrame(rows).to_csv(folder / "incidents.csv", index=False)
-    config = BASE_CONFIG.replace('name = "Test Town"', f'name = "Test Town {IMG}"'.replace('"window', "'window").replace('1">', "1'>"))
+    config = BASE_CONFIG.replace(
+        'name = "Test Town"',
+        f'name = "Test Town {IMG}"'.replace('"window', "'window").replace('1">', "1'>"),
+    )
     config = 'indicator_labels = "labels.csv"\n' + config
-    config = config.replace('owner = "Police"', f'owner = "Police"\nknown_biases = "under-reporting {SCRIPT}"')
+    config = config.replace(
+        'owner = "Police"', f'owner = "Police"\nknown_biases = "under-reporting {SCRIPT}"'
+    )
     (folder / "city.toml").write_text(config)
     methodology = METHODOLOGY.replace('note = "test"', f'note = "why: {SCRIPT}"').replace(
-        'label = "Hardship"', "label = \"Hardship <img src=x onerror='window.__xss=3'>\"")
+        'label = "Hardship"', "label = \"Hardship <img src=x onerror='window.__xss=3'>\""
+    )
     (folder / "methodology.toml").write_text(methodology)
     store = Store(folder / "store.duckdb")
     ingest_city(folder / "city.toml", store)
@@ -74,18 +94,22 @@ def _no_injection(page: object) -> None:
     assert page.locator('img[src="x"]').count() == 0  # type: ignore[attr-defined]
 
 
-@pytest.mark.parametrize("path,literal", [
-    ("/profile?nid=N1", "<img src=x"),
-    ("/profile?nid=N2", "</script><script>"),
-    ("/compare?nids=N1,N2,N3", "<img src=x"),
-    ("/methodology", "<img src=x"),
-    ("/data", "fictional city"),  # sources are in a canvas-drawn table: check no injection
-    ("/registers", "fictional city"),
-    ("/export", "fictional city"),
-    ("/", "<img src=x"),
-])
-def test_pages_render_hostile_text_as_text(browser: object, hostile_dashboard: Dashboard,
-                                           path: str, literal: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "path,literal",
+    [
+        ("/profile?nid=N1", "<img src=x"),
+        ("/profile?nid=N2", "</script><script>"),
+        ("/compare?nids=N1,N2,N3", "<img src=x"),
+        ("/methodology", "<img src=x"),
+        ("/data", "fictional city"),  # sources are in a canvas-drawn table: check no injection
+        ("/registers", "fictional city"),
+        ("/export", "fictional city"),
+        ("/", "<img src=x"),
+    ],
+)
+def test_pages_render_hostile_text_as_text(
+    browser: object, hostile_dashboard: Dashboard, path: str, literal: str, tmp_path: Path
+) -> None:
     context = browser.new_context(viewport={"width": 1400, "height": 1000})  # type: ignore[attr-defined]
     page = context.new_page()
     dialogs: list[str] = []
@@ -101,7 +125,9 @@ def test_pages_render_hostile_text_as_text(browser: object, hostile_dashboard: D
         context.close()
 
 
-def test_map_tooltip_shows_hostile_name_as_text(browser: object, hostile_dashboard: Dashboard) -> None:
+def test_map_tooltip_shows_hostile_name_as_text(
+    browser: object, hostile_dashboard: Dashboard
+) -> None:
     context = browser.new_context(viewport={"width": 1400, "height": 1000})  # type: ignore[attr-defined]
     page = context.new_page()
     try:

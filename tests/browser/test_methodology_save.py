@@ -22,7 +22,9 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
-def own_dashboard(demo_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dashboard]:
+def own_dashboard(
+    demo_store: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Dashboard]:
     folder = tmp_path_factory.mktemp("methodology")
     copy = folder / "demo-copy.duckdb"
     shutil.copy2(demo_store, copy)
@@ -39,7 +41,8 @@ def _map_pixels(page: object) -> np.ndarray:
 
 
 def test_a_saved_weight_changes_the_map_and_marks_years_not_comparable(
-        browser: object, own_dashboard: Dashboard, tmp_path: Path) -> None:
+    browser: object, own_dashboard: Dashboard, tmp_path: Path
+) -> None:
     context = browser.new_context(viewport={"width": 1400, "height": 1000})  # type: ignore[attr-defined]
     page = context.new_page()
     try:
@@ -47,14 +50,20 @@ def test_a_saved_weight_changes_the_map_and_marks_years_not_comparable(
         before = _map_pixels(page)
         page.goto(own_dashboard.url + "/methodology")
         _wait_text(page, "No risk rank moves with these settings.")
-        slider = page.locator('[data-testid="stSlider"]').filter(has_text="Hate, extremism").get_by_role("slider")
+        slider = (
+            page.locator('[data-testid="stSlider"]')
+            .filter(has_text="Hate, extremism")
+            .get_by_role("slider")
+        )
         slider.focus()
         page.keyboard.press("End")  # tensions weight 1.5 → 3
         body = _wait_text(page, "neighbourhoods change rank; the largest move is")
         move = re.search(r"the largest move is .*?, (N\d+): rank (\d+) → (\d+)\.", body)
         assert move, body[:2000]
         nid, new_rank = move.group(1), int(move.group(3))
-        page.get_by_label("Note: why this version differs from the last one").fill("Tensions count double (test)")
+        page.get_by_label("Note: why this version differs from the last one").fill(
+            "Tensions count double (test)"
+        )
         page.get_by_role("button", name="Save new version").click()
         _wait_text(page, "Saved version 2025.2 for 2026.", timeout=180)
         full_screenshot(page, str(tmp_path / "methodology-saved.png"))
@@ -68,7 +77,10 @@ def test_a_saved_weight_changes_the_map_and_marks_years_not_comparable(
         page.goto(own_dashboard.url + f"/profile?nid={nid}")
         body = _wait_text(page, "Trend over the years")
         assert f"{new_rank} of 150" in body
-        body = _wait_text(page, "not comparable, because methodology 2025.1 → 2025.2 changed: weights of tensions 1.5 → 3")
+        body = _wait_text(
+            page,
+            "not comparable, because methodology 2025.1 → 2025.2 changed: weights of tensions 1.5 → 3",
+        )
         full_screenshot(page, str(tmp_path / "profile-not-comparable.png"))
     finally:
         context.close()

@@ -83,7 +83,7 @@ def test_map_with_overlays(page: object, dashboard: object, tmp_path: Path) -> N
 
 def test_geojson_download_completes(page: object, dashboard: object, tmp_path: Path) -> None:
     page.goto(dashboard.url + "/export")  # type: ignore[attr-defined]
-    _wait_text(page, "sidecar")
+    _wait_text(page, "description file")
     with page.expect_download(timeout=120_000) as info:  # type: ignore[attr-defined]
         page.get_by_role("button", name=re.compile(r"Download .*\.geojson")).click()  # type: ignore[attr-defined]
     target = tmp_path / info.value.suggested_filename

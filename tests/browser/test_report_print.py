@@ -22,21 +22,24 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(scope="module")
 def town(tmp_path_factory: pytest.TempPathFactory) -> Store:
-    return build_city(tmp_path_factory.mktemp("print-town"),
-                      names={"N3": HOSTILE, "N4": "Kestrel Yard"})
+    return build_city(
+        tmp_path_factory.mktemp("print-town"), names={"N3": HOSTILE, "N4": "Kestrel Yard"}
+    )
 
 
 # -- a small, honest PDF text reader (pypdf is not installed) -------------------------------
 def _objects(pdf: bytes) -> dict[int, tuple[bytes, bytes | None]]:
     """Object number → (dictionary text, decompressed stream or None)."""
     out: dict[int, tuple[bytes, bytes | None]] = {}
-    for match in re.finditer(rb"(\d+) 0 obj\s*(.*?)endobj", pdf, re.S):
+    for match in re.finditer(rb"(\d+) 0 obj\s*(.*?)endobj", pdf, re.DOTALL):
         body = match.group(2)
         stream = None
-        head = re.match(rb"(.*?)stream\r?\n", body, re.S)
+        head = re.match(rb"(.*?)stream\r?\n", body, re.DOTALL)
         if head:
-            data = body[head.end():body.rindex(b"endstream")]
-            stream = zlib.decompressobj().decompress(data) if b"FlateDecode" in head.group(1) else data
+            data = body[head.end() : body.rindex(b"endstream")]
+            stream = (
+                zlib.decompressobj().decompress(data) if b"FlateDecode" in head.group(1) else data
+            )
             body = head.group(1)
         out[int(match.group(1))] = (body, stream)
     return out
@@ -45,11 +48,13 @@ def _objects(pdf: bytes) -> dict[int, tuple[bytes, bytes | None]]:
 def _cmap(stream: bytes) -> dict[int, str]:
     """A ToUnicode CMap: glyph code → text."""
     table: dict[int, str] = {}
-    for block in re.findall(rb"beginbfchar(.*?)endbfchar", stream, re.S):
+    for block in re.findall(rb"beginbfchar(.*?)endbfchar", stream, re.DOTALL):
         for src, dst in re.findall(rb"<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]+)>", block):
             table[int(src, 16)] = bytes.fromhex(dst.decode()).decode("utf-16-be")
-    for block in re.findall(rb"beginbfrange(.*?)endbfrange", stream, re.S):
-        for lo, hi, dst in re.findall(rb"<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]+)>", block):
+    for block in re.findall(rb"beginbfrange(.*?)endbfrange", stream, re.DOTALL):
+        for lo, hi, dst in re.findall(
+            rb"<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]+)>", block
+        ):
             start = int.from_bytes(bytes.fromhex(dst.decode()), "big")
             for offset, code in enumerate(range(int(lo, 16), int(hi, 16) + 1)):
                 table[code] = chr(start + offset)
@@ -74,12 +79,14 @@ def pdf_text(pdf: bytes) -> str:
         if stream is None or b"BT" not in stream:
             continue
         font: dict[int, str] = {}
-        for token in re.finditer(rb"/(F\d+) [\d.]+ Tf|<([0-9A-Fa-f]*)>|(T[jJ]|Td|TD|T\*|ET)", stream):
+        for token in re.finditer(
+            rb"/(F\d+) [\d.]+ Tf|<([0-9A-Fa-f]*)>|(T[jJ]|Td|TD|T\*|ET)", stream
+        ):
             if token.group(1):
                 font = maps.get(names.get(token.group(1), -1), {})
             elif token.group(2) is not None:
                 hexed = token.group(2).decode()
-                text += [font.get(int(hexed[i:i + 4], 16), "?") for i in range(0, len(hexed), 4)]
+                text += [font.get(int(hexed[i : i + 4], 16), "?") for i in range(0, len(hexed), 4)]
             elif token.group(3) == b"ET":
                 text.append("\n")
     return "".join(text)
@@ -89,7 +96,9 @@ def page_count(pdf: bytes) -> int:
     return len(re.findall(rb"/Type\s*/Page(?![s\w])", pdf))
 
 
-def test_profile_renders_in_chromium_without_running_injected_markup(browser: object, town: Store) -> None:
+def test_profile_renders_in_chromium_without_running_injected_markup(
+    browser: object, town: Store
+) -> None:
     html_text = render_profile_html(town, "N3")
     context = browser.new_context(viewport={"width": 900, "height": 1200})  # type: ignore[attr-defined]
     requests: list[str] = []
@@ -112,7 +121,9 @@ def test_profile_renders_in_chromium_without_running_injected_markup(browser: ob
         context.close()
 
 
-def test_profile_prints_to_pdf_through_chromium(browser: object, town: Store, tmp_path: Path) -> None:
+def test_profile_prints_to_pdf_through_chromium(
+    browser: object, town: Store, tmp_path: Path
+) -> None:
     context = browser.new_context()  # type: ignore[attr-defined]
     page = context.new_page()
     try:
@@ -123,8 +134,10 @@ def test_profile_prints_to_pdf_through_chromium(browser: object, town: Store, tm
     assert pdf.startswith(b"%PDF-")
     assert page_count(pdf) >= 1
     # A4 from the page's own @page rule: 595 × 842 points
-    sizes = {tuple(round(float(v)) for v in m) for m in
-             re.findall(rb"/MediaBox \[0 0 ([\d.]+) ([\d.]+)\]", pdf)}
+    sizes = {
+        tuple(round(float(v)) for v in m)
+        for m in re.findall(rb"/MediaBox \[0 0 ([\d.]+) ([\d.]+)\]", pdf)
+    }
     assert sizes == {(595, 842)}
     text = pdf_text(pdf)
     squeezed = re.sub(r"\s+", "", text)
@@ -137,10 +150,27 @@ def test_cli_pdf_option(browser: object, town: Store, tmp_path: Path) -> None:
     """`citygeo report --pdf` in its own process (Playwright's sync API cannot nest inside
     the session's browser fixture, which is requested for its skip/fail rule)."""
     out = tmp_path / "n2.html"
-    result = subprocess.run([sys.executable, "-m", "citygeo", "report", "--nid", "N2", "--out",
-                             str(out), "--store", str(town.path), "--pdf"],
-                            cwd=REPO_ROOT, env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "citygeo",
+            "report",
+            "--nid",
+            "N2",
+            "--out",
+            str(out),
+            "--store",
+            str(town.path),
+            "--pdf",
+        ],
+        check=False,
+        cwd=REPO_ROOT,
+        env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     pdf = out.with_suffix(".pdf").read_bytes()
     text = re.sub(r"\s+", "", pdf_text(pdf))

@@ -25,7 +25,8 @@ def test_assets(
     assert informal.index[0] in demo.INFORMAL_KINDS
     assert all(set(t.split(";")) <= set(demo.THEMES) for t in assets.themes)
     points = gpd.GeoDataFrame(
-        assets, geometry=gpd.points_from_xy(assets.lon.astype(float), assets.lat.astype(float)),
+        assets,
+        geometry=gpd.points_from_xy(assets.lon.astype(float), assets.lat.astype(float)),
         crs=4326,
     ).sjoin(neighbourhoods[["code", "geometry"]], predicate="within", how="left")
     assert points.code.notna().all()  # all inside the city

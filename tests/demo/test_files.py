@@ -26,8 +26,18 @@ def test_committed_data_is_exactly_the_generator_output(
 ) -> None:
     tmp = generated["city"].parent
     assert set(generated) == {
-        "boundaries", "socioeconomic", "population_groups", "labels", "incidents", "assets",
-        "survey", "online", "stakeholders", "consultations", "city", "readme",
+        "boundaries",
+        "socioeconomic",
+        "population_groups",
+        "labels",
+        "incidents",
+        "assets",
+        "survey",
+        "online",
+        "stakeholders",
+        "consultations",
+        "city",
+        "readme",
     }
     for path in generated.values():
         committed = data_dir / path.relative_to(tmp)
@@ -62,11 +72,19 @@ def test_city_toml_follows_the_contract(data_dir: Path) -> None:
     assert "synthetic" in city["description"].lower()
     assert city["projected_crs"] == "EPSG:32727"
     assert config["boundaries"] == {
-        "path": "boundaries/neighbourhoods.geojson", "id": "code", "name": "name",
-        "district": "district", "population": "pop",
+        "path": "boundaries/neighbourhoods.geojson",
+        "id": "code",
+        "name": "name",
+        "district": "district",
+        "population": "pop",
     }
-    paths = [config["boundaries"]["path"], config["survey"]["path"], config["online"]["path"],
-             config["registers"]["stakeholders"], config["registers"]["consultations"]]
+    paths = [
+        config["boundaries"]["path"],
+        config["survey"]["path"],
+        config["online"]["path"],
+        config["registers"]["stakeholders"],
+        config["registers"]["consultations"],
+    ]
     paths += [i["path"] for i in config["indicators"]] + [p["path"] for p in config["points"]]
     assert all((data_dir / p).is_file() for p in paths)
     assert [i.get("group") for i in config["indicators"]] == [None, "age_band"]
@@ -74,20 +92,28 @@ def test_city_toml_follows_the_contract(data_dir: Path) -> None:
     assert incidents["kind"] == "incidents" and incidents["id"] == "incident_id"
     assert assets["kind"] == "assets" and assets["category"] == "kind"
     assert config["survey"]["items"] == [
-        "trust_local_gov", "feel_safe", "experienced_hate", "trust_neighbours",
+        "trust_local_gov",
+        "feel_safe",
+        "experienced_hate",
+        "trust_neighbours",
     ]
     assert config["methodology"] == {"path": "methodology.toml"}
     used = {i["source"] for i in config["indicators"]} | {p["source"] for p in config["points"]}
-    used |= {config["survey"]["source"], config["online"]["source"],
-             config["registers"]["source"]}
+    used |= {config["survey"]["source"], config["online"]["source"], config["registers"]["source"]}
     assert used <= set(config["sources"])
 
 
 def test_only_the_asset_register_is_overdue(data_dir: Path) -> None:
     sources = tomllib.loads((data_dir / "city.toml").read_text(encoding="utf-8"))["sources"]
     assert set(sources) == {
-        "census", "labour-survey", "police", "asset-register", "resilience-survey",
-        "online-monitoring", "partner-register", "listening-log",
+        "census",
+        "labour-survey",
+        "police",
+        "asset-register",
+        "resilience-survey",
+        "online-monitoring",
+        "partner-register",
+        "listening-log",
     }
     months = {"P1Y": 12, "P3M": 3, "P1M": 1}
     today = 2026 * 12 + 11  # 2026-11-28, counted in months
@@ -112,9 +138,11 @@ def test_only_the_files_module_writes() -> None:
     writers = set()
     for path in Path(demo.__file__).parent.glob("*.py"):
         tree = ast.parse(path.read_text(encoding="utf-8"))
-        called = {node.func.attr if isinstance(node.func, ast.Attribute) else
-                  getattr(node.func, "id", "") for node in ast.walk(tree)
-                  if isinstance(node, ast.Call)}
+        called = {
+            node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Call)
+        }
         if called & writes:
             writers.add(path.name)
     assert writers == {"files.py"}

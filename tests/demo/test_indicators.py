@@ -18,8 +18,15 @@ YEARS = (2024, 2025, 2026)
 
 def test_socioeconomic_columns_and_the_two_health_gaps(socio: pd.DataFrame) -> None:
     assert list(socio.columns) == [
-        "area_code", "year", "unemployed_pct", "youth_unemployed_pct", "median_income",
-        "no_qualifications_pct", "overcrowded_pct", "poor_health_pct", "service_access",
+        "area_code",
+        "year",
+        "unemployed_pct",
+        "youth_unemployed_pct",
+        "median_income",
+        "no_qualifications_pct",
+        "overcrowded_pct",
+        "poor_health_pct",
+        "service_access",
         "residential_turnover_pct",
     ]
     assert len(socio) == 450 and sorted(socio.year.unique()) == list(YEARS)
@@ -31,8 +38,12 @@ def test_socioeconomic_columns_and_the_two_health_gaps(socio: pd.DataFrame) -> N
 
 def test_deprivation_indicators_move_together(socio: pd.DataFrame) -> None:
     corr = socio[socio.year == 2026].drop(columns=["area_code", "year"]).corr()
-    for column in ("youth_unemployed_pct", "no_qualifications_pct", "overcrowded_pct",
-                   "poor_health_pct"):
+    for column in (
+        "youth_unemployed_pct",
+        "no_qualifications_pct",
+        "overcrowded_pct",
+        "poor_health_pct",
+    ):
         assert corr.loc["unemployed_pct", column] > 0.6, column
     assert corr.loc["unemployed_pct", "median_income"] < -0.6
     # ... but not perfectly: every indicator keeps its own noise
@@ -76,8 +87,9 @@ def test_population_groups(socio: pd.DataFrame, data_dir: Path) -> None:
     assert list(groups.columns) == ["area_code", "year", "age_band", "population", "unemployed_pct"]
     assert len(groups) == 150 * 3 * 4
     assert set(groups.age_band) == {"16-24", "25-44", "45-64", "65+"}
-    rates = groups.pivot_table(index=["area_code", "year"], columns="age_band",
-                               values="unemployed_pct")
+    rates = groups.pivot_table(
+        index=["area_code", "year"], columns="age_band", values="unemployed_pct"
+    )
     assert (rates["16-24"] > 1.5 * rates["25-44"]).mean() > 0.9  # youth markedly higher
     youth = socio.set_index(["area_code", "year"]).youth_unemployed_pct
     assert np.allclose(rates["16-24"], youth.loc[rates.index])  # same figure in both files

@@ -14,12 +14,24 @@ from citygeo import demo
 def test_stakeholders(committed_csv: Callable[[str], pd.DataFrame]) -> None:
     stakeholders = committed_csv("registers/stakeholders.csv")
     assert list(stakeholders.columns) == [
-        "stakeholder_id", "name", "sector", "themes", "serves", "contact",
+        "stakeholder_id",
+        "name",
+        "sector",
+        "themes",
+        "serves",
+        "contact",
     ]
     assert 50 <= len(stakeholders) <= 70 and stakeholders.name.is_unique
     assert set(stakeholders.sector) == {
-        "municipality", "civil_society", "education", "health", "police", "faith", "youth",
-        "business", "media",
+        "municipality",
+        "civil_society",
+        "education",
+        "health",
+        "police",
+        "faith",
+        "youth",
+        "business",
+        "media",
     }
     assert stakeholders.contact.str.fullmatch(r"[a-z0-9.]+@example\.org").all()
     assert (stakeholders.serves == "all").sum() >= 10
@@ -30,7 +42,13 @@ def test_consultations_have_the_intended_gaps(
 ) -> None:
     log = committed_csv("registers/consultations.csv")
     assert list(log.columns) == [
-        "date", "nid", "format", "groups", "participants", "themes", "summary",
+        "date",
+        "nid",
+        "format",
+        "groups",
+        "participants",
+        "themes",
+        "summary",
     ]
     assert 80 <= len(log) <= 100
     assert log.date.min() >= "2024-02-01" and log.date.max() <= "2026-11-28"

@@ -12,8 +12,16 @@ import pandas as pd
 def test_survey(socio: pd.DataFrame, data_dir: Path) -> None:
     survey = pd.read_csv(data_dir / "survey" / "responses.csv")
     assert list(survey.columns) == [
-        "response_id", "nid", "year", "weight", "age_band", "gender", "trust_local_gov",
-        "feel_safe", "experienced_hate", "trust_neighbours",
+        "response_id",
+        "nid",
+        "year",
+        "weight",
+        "age_band",
+        "gender",
+        "trust_local_gov",
+        "feel_safe",
+        "experienced_hate",
+        "trust_neighbours",
     ]
     # ~48 a neighbourhood a year: enough that only ~10 fall under the 30 of min_sample
     assert 12_000 <= len(survey) <= 16_000 and survey.response_id.is_unique

@@ -11,10 +11,19 @@ from citygeo.geo.display import display_outlines, district_outlines, without_sma
 
 def test_slivers_between_neighbourhoods_are_closed_but_enclaves_kept() -> None:
     outer = [(0, 0), (10, 0), (10, 10), (0, 10)]
-    sliver = [(1, 1), (1.01, 1), (1.01, 1.5), (1, 1.5)]  # 0.005 units² left by borders that do not meet
+    sliver = [
+        (1, 1),
+        (1.01, 1),
+        (1.01, 1.5),
+        (1, 1.5),
+    ]  # 0.005 units² left by borders that do not meet
     enclave = [(5, 5), (7, 5), (7, 7), (5, 7)]  # 4 units²: another district inside this one
-    district = shapely.MultiPolygon([shapely.Polygon(outer, [sliver, enclave]),
-                                     shapely.Polygon([(20, 0), (21, 0), (21, 1)], [])])
+    district = shapely.MultiPolygon(
+        [
+            shapely.Polygon(outer, [sliver, enclave]),
+            shapely.Polygon([(20, 0), (21, 0), (21, 1)], []),
+        ]
+    )
     cleaned = without_small_holes(district, min_area=0.1)
     parts = shapely.get_parts(cleaned)
     assert len(parts) == 2
@@ -26,8 +35,11 @@ def test_slivers_between_neighbourhoods_are_closed_but_enclaves_kept() -> None:
 
 def test_district_outlines_merge_the_neighbourhoods_of_each_district() -> None:
     squares = [shapely.box(x, 0, x + 0.01, 0.01) for x in (0.0, 0.01, 0.02)]
-    frame = gpd.GeoDataFrame({"nid": ["A", "B", "C"], "district": ["East", "East", None]},
-                             geometry=squares, crs="EPSG:4326")
+    frame = gpd.GeoDataFrame(
+        {"nid": ["A", "B", "C"], "district": ["East", "East", None]},
+        geometry=squares,
+        crs="EPSG:4326",
+    )
     outlines = display_outlines(frame)
     assert outlines.nids == ["A", "B", "C"] and len(outlines.geometries) == 3
     assert outlines.bounds == pytest.approx((0.0, 0.0, 0.03, 0.01))
@@ -48,8 +60,9 @@ def test_the_stored_outlines_are_those_the_page_computed(demo_store) -> None:  #
         stored = reads.display_outlines(con)
         districts = reads.district_outlines(con)
         frame = reads.neighbourhoods(con, geometry=True)
-    shapes = gpd.GeoDataFrame(frame, geometry=shapely.from_wkb(frame.pop("geom_wkb").to_numpy()),
-                              crs="EPSG:4326")
+    shapes = gpd.GeoDataFrame(
+        frame, geometry=shapely.from_wkb(frame.pop("geom_wkb").to_numpy()), crs="EPSG:4326"
+    )
     computed = display_outlines(shapes)
     assert stored["nid"].tolist() == computed.nids == sorted(computed.nids)
     assert [orjson.loads(g) for g in stored["geometry"]] == computed.geometries

@@ -56,40 +56,85 @@ def write_full_city(folder: Path, size: int = 3) -> SmallCity:
     grid_city(size, size).to_file(folder / "boundaries.geojson", driver="GeoJSON")
     n = size * size
     codes = [f"N{i}" for i in range(1, n + 1)]
-    pd.DataFrame({"area_code": codes, "unemployed_pct": [float(i) for i in range(1, n + 1)],
-                  "income": [30000 - 1000 * i for i in range(1, n + 1)]}
-                 ).to_csv(folder / "indicators.csv", index=False)
+    pd.DataFrame(
+        {
+            "area_code": codes,
+            "unemployed_pct": [float(i) for i in range(1, n + 1)],
+            "income": [30000 - 1000 * i for i in range(1, n + 1)],
+        }
+    ).to_csv(folder / "indicators.csv", index=False)
     rows = []
     for i in range(1, n + 1):
         x, y = cell_centre(i, size)
         for k in range(i):
-            rows.append({"incident_id": f"I{i}-{k}", "date": "2024-05-01",
-                         "category": "hate_crime" if k % 2 == 0 else "hate_incident",
-                         "lon": round(x + 0.001 * (k % 3), 6), "lat": round(y, 6)})
+            rows.append(
+                {
+                    "incident_id": f"I{i}-{k}",
+                    "date": "2024-05-01",
+                    "category": "hate_crime" if k % 2 == 0 else "hate_incident",
+                    "lon": round(x + 0.001 * (k % 3), 6),
+                    "lat": round(y, 6),
+                }
+            )
     pd.DataFrame(rows).to_csv(folder / "incidents.csv", index=False)
-    survey = [{"response_id": f"R{i}-{k}", "nid": f"N{i}", "year": 2024, "weight": 1.0,
-               "age_band": "16-24" if k % 2 else "25+", "trust_local_gov": (i + k) % 5 + 1}
-              for i in range(1, n + 1) for k in range(3)]
+    survey = [
+        {
+            "response_id": f"R{i}-{k}",
+            "nid": f"N{i}",
+            "year": 2024,
+            "weight": 1.0,
+            "age_band": "16-24" if k % 2 else "25+",
+            "trust_local_gov": (i + k) % 5 + 1,
+        }
+        for i in range(1, n + 1)
+        for k in range(3)
+    ]
     pd.DataFrame(survey).to_csv(folder / "survey.csv", index=False)
-    online = [{"period": "2024-05", "nid": code, "platform": "forum", "category": "hate_speech",
-               "count": i} for i, code in enumerate(codes, 1)]
-    online.append({"period": "2024-05", "nid": "", "platform": "forum", "category": "hate_speech",
-                   "count": 50})
+    online = [
+        {
+            "period": "2024-05",
+            "nid": code,
+            "platform": "forum",
+            "category": "hate_speech",
+            "count": i,
+        }
+        for i, code in enumerate(codes, 1)
+    ]
+    online.append(
+        {
+            "period": "2024-05",
+            "nid": "",
+            "platform": "forum",
+            "category": "hate_speech",
+            "count": 50,
+        }
+    )
     pd.DataFrame(online).to_csv(folder / "online.csv", index=False)
     k = size - 1
-    pd.DataFrame({"stakeholder_id": ["S1", "S2", "S3"], "name": ["Youth service", "Faith forum",
-                                                                 "Sports club"],
-                  "sector": ["public", "civil society", "civil society"],
-                  "themes": ["youth", "faith; dialogue", "sport"], "serves": ["N1; N2", "all", "N3"],
-                  "contact": ["youth@example.org", "", ""]}
-                 ).head(k).to_csv(folder / "stakeholders.csv", index=False)
-    pd.DataFrame({"date": ["2024-03-01", "2024-06-15", "2024-07-01"],
-                  "format": ["meeting", "survey", "walk"], "nid": ["N1", "N5; N6", "N2"],
-                  "groups": ["youth", "women", "elders"], "participants": [12, 40, 8],
-                  "themes": ["trust", "safety", "space"],
-                  "summary": ["first meeting", "street survey", "walkabout"]}
-                 ).head(k).to_csv(folder / "consultations.csv", index=False)
-    (folder / "methodology.toml").write_text(textwrap.dedent(METHODOLOGY).lstrip(), encoding="utf-8")
+    pd.DataFrame(
+        {
+            "stakeholder_id": ["S1", "S2", "S3"],
+            "name": ["Youth service", "Faith forum", "Sports club"],
+            "sector": ["public", "civil society", "civil society"],
+            "themes": ["youth", "faith; dialogue", "sport"],
+            "serves": ["N1; N2", "all", "N3"],
+            "contact": ["youth@example.org", "", ""],
+        }
+    ).head(k).to_csv(folder / "stakeholders.csv", index=False)
+    pd.DataFrame(
+        {
+            "date": ["2024-03-01", "2024-06-15", "2024-07-01"],
+            "format": ["meeting", "survey", "walk"],
+            "nid": ["N1", "N5; N6", "N2"],
+            "groups": ["youth", "women", "elders"],
+            "participants": [12, 40, 8],
+            "themes": ["trust", "safety", "space"],
+            "summary": ["first meeting", "street survey", "walkabout"],
+        }
+    ).head(k).to_csv(folder / "consultations.csv", index=False)
+    (folder / "methodology.toml").write_text(
+        textwrap.dedent(METHODOLOGY).lstrip(), encoding="utf-8"
+    )
     config = folder / "city.toml"
     config.write_text(BASE_CONFIG.lstrip() + EXTRA_CONFIG, encoding="utf-8")
     return SmallCity(folder, config, folder.parent / "store.duckdb")

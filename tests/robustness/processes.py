@@ -33,16 +33,25 @@ def child_env() -> dict[str, str]:
 
 
 def start(args: list[str], cwd: Path) -> subprocess.Popen[str]:
-    return subprocess.Popen(citygeo_command(*args), cwd=cwd, env=child_env(), text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    return subprocess.Popen(
+        citygeo_command(*args),
+        cwd=cwd,
+        env=child_env(),
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
 
 
 @contextmanager
 def plain_reader(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-only connection without the spatial extension (checks need no geometry
     functions, and loading the extension costs half a second of CPU per connection)."""
-    con = duckdb.connect(str(path), read_only=True, config={"autoload_known_extensions": False,
-                                                            "autoinstall_known_extensions": False})
+    con = duckdb.connect(
+        str(path),
+        read_only=True,
+        config={"autoload_known_extensions": False, "autoinstall_known_extensions": False},
+    )
     try:
         yield con
     finally:
@@ -70,13 +79,22 @@ def fingerprint(path: Path) -> dict[str, tuple[int, str]]:
     """
     result: dict[str, tuple[int, str]] = {}
     with plain_reader(path) as con:
-        tables = [r[0] for r in con.execute(
-            "SELECT table_name FROM information_schema.tables ORDER BY 1").fetchall()]
+        tables = [
+            r[0]
+            for r in con.execute(
+                "SELECT table_name FROM information_schema.tables ORDER BY 1"
+            ).fetchall()
+        ]
         for table in tables:
-            columns = [r[0] for r in con.execute(
-                "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
-                "ORDER BY ordinal_position", [table]).fetchall()
-                if (table, r[0]) not in TIME_COLUMNS]
+            columns = [
+                r[0]
+                for r in con.execute(
+                    "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
+                    "ORDER BY ordinal_position",
+                    [table],
+                ).fetchall()
+                if (table, r[0]) not in TIME_COLUMNS
+            ]
             if table == "ingest_reports":
                 columns = []
             select = ", ".join(quote_ident(c) for c in columns) or "1 AS one"

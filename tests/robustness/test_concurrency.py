@@ -16,8 +16,15 @@ from citygeo.ingest import ingest_city
 from citygeo.store import Store, append_rows
 from tests.robustness.city import write_full_city
 
-TABLES = ("neighbourhoods", "indicator_values", "incidents", "survey_responses", "online_signals",
-          "stakeholders", "consultations")
+TABLES = (
+    "neighbourhoods",
+    "indicator_values",
+    "incidents",
+    "survey_responses",
+    "online_signals",
+    "stakeholders",
+    "consultations",
+)
 COUNT_ALL = "SELECT " + ", ".join(f"(SELECT count(*) FROM {t}) AS {t}" for t in TABLES)
 # By construction (tests/robustness/city.py): n cells, 2 indicators, i incidents in cell i,
 # 3 respondents × 1 item per cell, one online row per cell + one city-wide, size - 1 partners
@@ -55,8 +62,10 @@ def test_readers_see_whole_cities_while_ingests_swap_them(tmp_path: Path) -> Non
         except BaseException as err:  # noqa: BLE001 - reported by the main thread
             errors.append(err)
 
-    readers = [threading.Thread(target=read_loop, args=(fn,))
-               for fn in (_counts_one_query, _counts_one_reader)]
+    readers = [
+        threading.Thread(target=read_loop, args=(fn,))
+        for fn in (_counts_one_query, _counts_one_reader)
+    ]
     for thread in readers:
         thread.start()
     last = city_a
@@ -102,8 +111,13 @@ def test_concurrent_writers_are_serialised_and_lose_nothing(tmp_path: Path) -> N
         try:
             for k in range(2):
                 with store.writer() as con:
-                    append_rows(con, "sources", pd.DataFrame(
-                        {"source_id": [f"w{writer}-{k}"], "name": [f"writer {writer}"]}))
+                    append_rows(
+                        con,
+                        "sources",
+                        pd.DataFrame(
+                            {"source_id": [f"w{writer}-{k}"], "name": [f"writer {writer}"]}
+                        ),
+                    )
         except BaseException as err:  # noqa: BLE001 - reported by the main thread
             errors.append(err)
 

@@ -14,15 +14,25 @@ from tests.robustness.processes import PlainStore, start
 
 def test_corpus_is_broad() -> None:
     kinds = {case.id.split("-")[0] for case in CASES}
-    assert {"bnd", "ind", "pts", "survey", "online", "stakeholders", "consultations", "config",
-            "meth"} <= kinds
+    assert {
+        "bnd",
+        "ind",
+        "pts",
+        "survey",
+        "online",
+        "stakeholders",
+        "consultations",
+        "config",
+        "meth",
+    } <= kinds
     assert len(CASES) >= 30
     assert len({case.id for case in CASES}) == len(CASES)
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
-def test_bad_input(case: Case, full_city: SmallCity, baseline: Baseline,
-                   capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_input(
+    case: Case, full_city: SmallCity, baseline: Baseline, capsys: pytest.CaptureFixture[str]
+) -> None:
     baseline.install(full_city, scored=case.command == "score")
     case.breaks(full_city)
     before = file_digest(full_city.store)
@@ -42,8 +52,12 @@ def test_bad_input(case: Case, full_city: SmallCity, baseline: Baseline,
             case.check(PlainStore(full_city.store))
 
 
-SUBPROCESS_CASES = ["ind-overflow-1e400", "pts-duplicate-ids", "config-unknown-projected-crs",
-                    "bnd-mixed-geometry-types"]
+SUBPROCESS_CASES = [
+    "ind-overflow-1e400",
+    "pts-duplicate-ids",
+    "config-unknown-projected-crs",
+    "bnd-mixed-geometry-types",
+]
 
 
 def test_bad_input_in_real_processes(tmp_path: Path, baseline: Baseline) -> None:
@@ -54,8 +68,14 @@ def test_bad_input_in_real_processes(tmp_path: Path, baseline: Baseline) -> None
         city = write_full_city(tmp_path / name / "city")
         baseline.install(city)
         cases[name].breaks(city)
-        runs.append((cases[name], city, file_digest(city.store),
-                     start(command_args(cases[name], city), tmp_path)))
+        runs.append(
+            (
+                cases[name],
+                city,
+                file_digest(city.store),
+                start(command_args(cases[name], city), tmp_path),
+            )
+        )
     for case, city, before, proc in runs:  # all four run at once
         _, err = proc.communicate(timeout=300)
         assert proc.returncode == 2, err

@@ -26,10 +26,10 @@ SEED = 20250607
 
 @dataclass
 class Kill:
-    when: str            # "start+2.31s" or "write+0.12s"
-    mid_write: bool      # the run's working copy existed when it was killed
+    when: str  # "start+2.31s" or "write+0.12s"
+    mid_write: bool  # the run's working copy existed when it was killed
     returncode: int
-    outcome: str = ""    # "before" or "after"
+    outcome: str = ""  # "before" or "after"
 
 
 def _copies(store: Path) -> set[str]:
@@ -42,8 +42,11 @@ def _run_and_kill(args: list[str], cwd: Path, store: Path, delay: float, mark: s
     existing, inode = _copies(store), store.stat().st_ino
     proc = start(args, cwd)
     started = time.monotonic()
-    reached = {"start": lambda: True, "write": lambda: bool(_copies(store) - existing),
-               "swap": lambda: store.stat().st_ino != inode}[mark]
+    reached = {
+        "start": lambda: True,
+        "write": lambda: bool(_copies(store) - existing),
+        "swap": lambda: store.stat().st_ino != inode,
+    }[mark]
     while proc.poll() is None and not reached() and time.monotonic() - started < 120:
         time.sleep(0.005)
     time.sleep(delay)
@@ -57,8 +60,9 @@ def _run_and_kill(args: list[str], cwd: Path, store: Path, delay: float, mark: s
 State = dict[str, tuple[int, str]]
 
 
-def _chain(args: list[str], cwd: Path, store: Path, plan: list[tuple[float, str]]
-           ) -> tuple[list[Kill], State, list[tuple[State, State | None]]]:
+def _chain(
+    args: list[str], cwd: Path, store: Path, plan: list[tuple[float, str]]
+) -> tuple[list[Kill], State, list[tuple[State, State | None]]]:
     """Kill ``args`` per ``plan``, then let one run complete.
 
     Returns the kills, the tables after the complete run, and for each kill the tables
@@ -89,14 +93,16 @@ def _reports(tables: State) -> int:
     return tables.get("ingest_reports", (0, ""))[0]
 
 
-def _check(kills: list[Kill], final: State, states: list[tuple[State, State | None]],
-           ingest: bool) -> None:
+def _check(
+    kills: list[Kill], final: State, states: list[tuple[State, State | None]], ingest: bool
+) -> None:
     for kill, (before, after) in zip(kills, states, strict=True):
         if after is None:
             kill.outcome = "before (same bytes)"
             continue
         assert _without_reports(after) == _without_reports(final), (
-            f"kill at {kill.when} left a store that is neither the old one nor the complete run")
+            f"kill at {kill.when} left a store that is neither the old one nor the complete run"
+        )
         assert _reports(after) == _reports(before) + (1 if ingest else 0)
         kill.outcome = "after (complete)"
     assert any(k.mid_write and k.returncode == -signal.SIGKILL for k in kills), kills
@@ -104,7 +110,8 @@ def _check(kills: list[Kill], final: State, states: list[tuple[State, State | No
 
 
 def test_killed_ingest_and_score_leave_store_before_or_after(
-        tmp_path: Path, full_city: SmallCity, baseline: Baseline) -> None:
+    tmp_path: Path, full_city: SmallCity, baseline: Baseline
+) -> None:
     rng = random.Random(SEED)
     # Chain 1: ingest the demo city over a store holding the small city.
     ingest_store = tmp_path / "ingest" / "city.duckdb"
@@ -112,8 +119,11 @@ def test_killed_ingest_and_score_leave_store_before_or_after(
     ingest_store.write_bytes(baseline.ingested)
     ingest_args = ["ingest", str(REPO / "data" / "city.toml"), "--store", str(ingest_store)]
     # (delay, counted from): in the write, from the start, just after the swap.
-    ingest_plan = [(rng.uniform(0.0, 0.5), "write"), (rng.uniform(2.0, 6.0), "start"),
-                   (0.0, "swap")]
+    ingest_plan = [
+        (rng.uniform(0.0, 0.5), "write"),
+        (rng.uniform(2.0, 6.0), "start"),
+        (0.0, "swap"),
+    ]
     # Chain 2: score the small city (its methodology, seeded Monte Carlo).
     baseline.install(full_city)
     score_args = ["score", "--store", str(full_city.store), "--draws", "50"]
@@ -123,8 +133,10 @@ def test_killed_ingest_and_score_leave_store_before_or_after(
     def run(name: str, args: list[str], store: Path, plan: list[tuple[float, str]]) -> None:
         results[name] = _chain(args, tmp_path, store, plan)
 
-    threads = [threading.Thread(target=run, args=("ingest", ingest_args, ingest_store, ingest_plan)),
-               threading.Thread(target=run, args=("score", score_args, full_city.store, score_plan))]
+    threads = [
+        threading.Thread(target=run, args=("ingest", ingest_args, ingest_store, ingest_plan)),
+        threading.Thread(target=run, args=("score", score_args, full_city.store, score_plan)),
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:

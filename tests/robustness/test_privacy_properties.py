@@ -39,7 +39,11 @@ from citygeo.store import Store
 from tests.fixtures.city import BASE_CONFIG, cell_centre, grid_city
 
 CATEGORIES = ("hate_crime", "hate_incident")
-MEASURES = {"all_rate": CATEGORIES, "crime_rate": ("hate_crime",), "incident_rate": ("hate_incident",)}
+MEASURES = {
+    "all_rate": CATEGORIES,
+    "crime_rate": ("hate_crime",),
+    "incident_rate": ("hate_incident",),
+}
 CONTACT = "secret.contact@example.org"
 
 METHODOLOGY = """
@@ -72,7 +76,8 @@ direction = "risk"
 id = "income"
 domain = "resources"
 direction = "protective"
-""" + "".join(f"""
+""" + "".join(
+    f"""
 [[measures]]
 id = "{mid}"
 domain = "tensions"
@@ -81,7 +86,9 @@ from = "incidents"
 categories = {list(cats)!r}
 per = 1000
 denominator = "population"
-""".replace("'", '"') for mid, cats in MEASURES.items())
+""".replace("'", '"')
+    for mid, cats in MEASURES.items()
+)
 
 EXTRA = """
 [registers]
@@ -99,10 +106,15 @@ def cities(draw: st.DrawFn) -> dict[str, object]:
     small = st.integers(0, 6)
     count = st.one_of(small, small, small, st.integers(7, 15))
     return {
-        "rows": rows, "cols": cols, "min_count": draw(st.integers(3, 6)),
+        "rows": rows,
+        "cols": cols,
+        "min_count": draw(st.integers(3, 6)),
         "pops": draw(st.lists(st.integers(200, 5000), min_size=n, max_size=n)),
-        "counts": draw(st.lists(st.tuples(count, count), min_size=n, max_size=n).filter(
-            lambda c: sum(map(sum, c)) > 0)),  # an incidents file needs at least one row
+        "counts": draw(
+            st.lists(st.tuples(count, count), min_size=n, max_size=n).filter(
+                lambda c: sum(map(sum, c)) > 0
+            )
+        ),  # an incidents file needs at least one row
     }
 
 
@@ -113,23 +125,43 @@ def build(folder: Path, city: dict[str, object]) -> Store:
     grid: gpd.GeoDataFrame = grid_city(rows, cols)
     grid["pop"] = city["pops"]
     grid.to_file(folder / "boundaries.geojson", driver="GeoJSON")
-    pd.DataFrame({"area_code": [f"N{i}" for i in range(1, n + 1)],
-                  "unemployed_pct": [float(i) for i in range(1, n + 1)],
-                  "income": [30000 - 1000 * i for i in range(1, n + 1)]}
-                 ).to_csv(folder / "indicators.csv", index=False)
+    pd.DataFrame(
+        {
+            "area_code": [f"N{i}" for i in range(1, n + 1)],
+            "unemployed_pct": [float(i) for i in range(1, n + 1)],
+            "income": [30000 - 1000 * i for i in range(1, n + 1)],
+        }
+    ).to_csv(folder / "indicators.csv", index=False)
     records = []
     for i, pair in enumerate(city["counts"], 1):  # type: ignore[arg-type]
         x, y = cell_centre(i, cols)
         for category, k in zip(CATEGORIES, pair, strict=True):
-            records += [{"incident_id": f"INC-{i}-{category}-{j}", "date": "2024-05-01",
-                         "category": category, "lon": x, "lat": y} for j in range(k)]
-    pd.DataFrame(records, columns=["incident_id", "date", "category", "lon", "lat"]
-                 ).to_csv(folder / "incidents.csv", index=False)
-    pd.DataFrame({"stakeholder_id": ["S1"], "name": ["Youth service"], "sector": ["public"],
-                  "themes": ["youth"], "serves": ["all"], "contact": [CONTACT]}
-                 ).to_csv(folder / "stakeholders.csv", index=False)
+            records += [
+                {
+                    "incident_id": f"INC-{i}-{category}-{j}",
+                    "date": "2024-05-01",
+                    "category": category,
+                    "lon": x,
+                    "lat": y,
+                }
+                for j in range(k)
+            ]
+    pd.DataFrame(records, columns=["incident_id", "date", "category", "lon", "lat"]).to_csv(
+        folder / "incidents.csv", index=False
+    )
+    pd.DataFrame(
+        {
+            "stakeholder_id": ["S1"],
+            "name": ["Youth service"],
+            "sector": ["public"],
+            "themes": ["youth"],
+            "serves": ["all"],
+            "contact": [CONTACT],
+        }
+    ).to_csv(folder / "stakeholders.csv", index=False)
     (folder / "methodology.toml").write_text(
-        textwrap.dedent(METHODOLOGY.format(min_count=city["min_count"])).lstrip(), encoding="utf-8")
+        textwrap.dedent(METHODOLOGY.format(min_count=city["min_count"])).lstrip(), encoding="utf-8"
+    )
     config = folder / "city.toml"
     config.write_text(BASE_CONFIG.lstrip() + EXTRA, encoding="utf-8")
     store = Store(folder / "store.duckdb")
@@ -142,13 +174,23 @@ def public_outputs(store: Store, folder: Path, reports: int = 3) -> dict[str, pd
     """Every public output of the store: frames keyed by name, plus report texts."""
     out: dict[str, pd.DataFrame | str] = {
         "scores": read_scores(store).drop(columns=["methodology_sha256"]),
-        "districts": read_scores(store, table="district_scores").drop(columns=["methodology_sha256"]),
+        "districts": read_scores(store, table="district_scores").drop(
+            columns=["methodology_sha256"]
+        ),
     }
     for fmt in FORMATS:
-        path = folder / f"export.{ {'geojson': 'geojson', 'gpkg': 'gpkg', 'parquet': 'parquet', 'csv': 'csv'}[fmt] }"
+        path = (
+            folder
+            / f"export.{ {'geojson': 'geojson', 'gpkg': 'gpkg', 'parquet': 'parquet', 'csv': 'csv'}[fmt] }"
+        )
         write_export(store, fmt, path, mode="public", force=True)
-        frame = (pd.read_csv(path) if fmt == "csv" else
-                 gpd.read_parquet(path) if fmt == "parquet" else gpd.read_file(path))
+        frame = (
+            pd.read_csv(path)
+            if fmt == "csv"
+            else gpd.read_parquet(path)
+            if fmt == "parquet"
+            else gpd.read_file(path)
+        )
         out[f"export_{fmt}"] = pd.DataFrame(frame.drop(columns="geometry", errors="ignore"))
         raw = path.read_bytes()
         out[f"bytes_{fmt}"] = raw.decode("latin-1")
@@ -170,7 +212,9 @@ def _is_small(value: float, m: int) -> bool:
     return 0 < value < m
 
 
-def check_direct_and_difference(out: dict[str, pd.DataFrame | str], city: dict[str, object]) -> None:
+def check_direct_and_difference(
+    out: dict[str, pd.DataFrame | str], city: dict[str, object]
+) -> None:
     m = int(city["min_count"])  # type: ignore[arg-type]
     exact = _cell_counts(city)
     scores = out["scores"].set_index("nid")  # type: ignore[union-attr]
@@ -186,8 +230,9 @@ def check_direct_and_difference(out: dict[str, pd.DataFrame | str], city: dict[s
     for nid, values in exact.items():
         crime, incident = values["crime_rate"], values["incident_rate"]
         for mid, value in values.items():
-            contains_small = (_is_small(crime, m) and mid != "incident_rate") or \
-                             (_is_small(incident, m) and mid != "crime_rate")
+            contains_small = (_is_small(crime, m) and mid != "incident_rate") or (
+                _is_small(incident, m) and mid != "crime_rate"
+            )
             if contains_small:
                 assert f"suppressed:{mid}" in scores.loc[nid, "flags"], (nid, mid)
                 for prefix in ("raw__", "measure__", "n__"):
@@ -196,7 +241,12 @@ def check_direct_and_difference(out: dict[str, pd.DataFrame | str], city: dict[s
                     export = out[f"export_{fmt}"].set_index("nid")  # type: ignore[union-attr]
                     for prefix in ("raw__", "measure__", "n__"):
                         if f"{prefix}{mid}" in export:
-                            assert pd.isna(export.loc[nid, f"{prefix}{mid}"]), (fmt, nid, prefix, mid)
+                            assert pd.isna(export.loc[nid, f"{prefix}{mid}"]), (
+                                fmt,
+                                nid,
+                                prefix,
+                                mid,
+                            )
             else:  # never over-suppressed: a value without a small cell is shown exactly
                 assert scores.loc[nid, f"n__{mid}"] == value, (nid, mid)
         report = out.get(f"report_{nid}")
@@ -232,31 +282,44 @@ def _published(out: dict[str, pd.DataFrame | str]) -> dict[str, object]:
     keep: dict[str, object] = {}
     for name, value in out.items():
         if isinstance(value, pd.DataFrame):
-            keep[name] = value.drop(columns=[c for c in value if "created" in c or "exported" in c],
-                                    errors="ignore").reset_index(drop=True)
+            keep[name] = value.drop(
+                columns=[c for c in value if "created" in c or "exported" in c], errors="ignore"
+            ).reset_index(drop=True)
         elif name.startswith("report_"):
-            keep[name] = re.sub(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2})?(\.\d+)?", "<time>", value)
+            keep[name] = re.sub(
+                r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2})?(\.\d+)?", "<time>", value
+            )
     return keep
 
 
-SETTINGS = settings(max_examples=6, deadline=None, derandomize=True,
-                    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+SETTINGS = settings(
+    max_examples=6,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 
 
 @SETTINGS
 @given(city=cities())
 def test_no_small_value_is_revealed_directly_or_by_difference(
-        city: dict[str, object], tmp_path_factory: pytest.TempPathFactory) -> None:
+    city: dict[str, object], tmp_path_factory: pytest.TempPathFactory
+) -> None:
     folder = tmp_path_factory.mktemp("prop")
     store = build(folder / "city", city)
     check_direct_and_difference(public_outputs(store, folder), city)
 
 
-@settings(max_examples=4, deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=4,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(city=cities(), data=st.data())
 def test_changing_a_small_cell_changes_no_published_value(
-        city: dict[str, object], data: st.DataObject, tmp_path_factory: pytest.TempPathFactory) -> None:
+    city: dict[str, object], data: st.DataObject, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     m = int(city["min_count"])  # type: ignore[arg-type]
     counts = [list(p) for p in city["counts"]]  # type: ignore[union-attr]
     small = [(i, j) for i, pair in enumerate(counts) for j, v in enumerate(pair) if _is_small(v, m)]

@@ -22,7 +22,12 @@ def methodology_from(**overrides: object) -> Methodology:
         ],
         "measures": [
             {"id": "unemployed_pct", "domain": "hardship", "direction": "risk", "weight": 1.0},
-            {"id": "service_access", "domain": "hardship", "direction": "protective", "weight": 1.0},
+            {
+                "id": "service_access",
+                "domain": "hardship",
+                "direction": "protective",
+                "weight": 1.0,
+            },
             {
                 "id": "hate_rate",
                 "domain": "tensions",
@@ -37,7 +42,12 @@ def methodology_from(**overrides: object) -> Methodology:
                 "from": "assets",
                 "kinds": ["youth_centre"],
             },
-            {"id": "trust_local_gov", "domain": "trust", "direction": "protective", "from": "survey"},
+            {
+                "id": "trust_local_gov",
+                "domain": "trust",
+                "direction": "protective",
+                "from": "survey",
+            },
         ],
     }
     spec.update(overrides)
@@ -74,7 +84,12 @@ def tiny_inputs() -> ScoringInputs:
         }
     )
     assets = pd.DataFrame(
-        {"nid": ["A", "C", "C", "D"], "kind": ["youth_centre"] * 3 + ["library"], "theme": None, "count": [1, 2, 1, 5]}
+        {
+            "nid": ["A", "C", "C", "D"],
+            "kind": ["youth_centre"] * 3 + ["library"],
+            "theme": None,
+            "count": [1, 2, 1, 5],
+        }
     )
     survey = pd.DataFrame(
         {

@@ -24,12 +24,16 @@ def test_cronbach_alpha_known_cases() -> None:
 def test_coherence_report_on_tiny_city(tiny_inputs: ScoringInputs) -> None:
     m = methodology_from()
     report = coherence_report(score_city(tiny_inputs, m, draws=0), m)
-    pair = report.correlations.set_index(["measure_a", "measure_b"]).loc[("unemployed_pct", "service_access")]
+    pair = report.correlations.set_index(["measure_a", "measure_b"]).loc[
+        ("unemployed_pct", "service_access")
+    ]
     # oriented unemployed 0, 25, 50, 100 vs service access 0, 50, 100, 75
     expected = np.corrcoef([0, 25, 50, 100], [0, 50, 100, 75])[0, 1]
     assert pair["r"] == pytest.approx(expected) and bool(pair["same_domain"]) and pair["flag"] == ""
     hardship = report.alpha.set_index("domain").loc["hardship"]
-    assert hardship["alpha"] == pytest.approx(cronbach_alpha(np.array([[0, 0], [25, 50], [50, 100], [100, 75.0]])))
+    assert hardship["alpha"] == pytest.approx(
+        cronbach_alpha(np.array([[0, 0], [25, 50], [50, 100], [100, 75.0]]))
+    )
     weights = report.effective_weights.set_index("measure")
     assert weights.loc["unemployed_pct", "nominal"] == pytest.approx(0.25)
     assert weights.loc["hate_rate", "nominal"] == pytest.approx(0.5)
@@ -38,14 +42,31 @@ def test_coherence_report_on_tiny_city(tiny_inputs: ScoringInputs) -> None:
 
 
 def test_redundant_and_suspect_pairs(tiny_inputs: ScoringInputs) -> None:
-    scores = pd.DataFrame({
-        "year": 2024, "risk_score": [1.0, 2, 3, 4], "protective_score": [4.0, 3, 2, 1],
-        "measure__unemployed_pct": [1.0, 2, 3, 4], "measure__service_access": [4.0, 3, 2, 1.5],
-        "measure__hate_rate": [1.0, 2, 3, 4.1], "measure__youth_centres": [1.0, 2, 1, 2],
-        "measure__trust_local_gov": [2.0, 1, 2, 1],
-        **{f"raw__{k}": [1.0, 2, 3, 4] for k in ("unemployed_pct", "service_access", "hate_rate", "youth_centres", "trust_local_gov")},
-    })
-    flags = coherence_report(scores, methodology_from()).correlations.set_index(["measure_a", "measure_b"])["flag"]
+    scores = pd.DataFrame(
+        {
+            "year": 2024,
+            "risk_score": [1.0, 2, 3, 4],
+            "protective_score": [4.0, 3, 2, 1],
+            "measure__unemployed_pct": [1.0, 2, 3, 4],
+            "measure__service_access": [4.0, 3, 2, 1.5],
+            "measure__hate_rate": [1.0, 2, 3, 4.1],
+            "measure__youth_centres": [1.0, 2, 1, 2],
+            "measure__trust_local_gov": [2.0, 1, 2, 1],
+            **{
+                f"raw__{k}": [1.0, 2, 3, 4]
+                for k in (
+                    "unemployed_pct",
+                    "service_access",
+                    "hate_rate",
+                    "youth_centres",
+                    "trust_local_gov",
+                )
+            },
+        }
+    )
+    flags = coherence_report(scores, methodology_from()).correlations.set_index(
+        ["measure_a", "measure_b"]
+    )["flag"]
     assert flags[("unemployed_pct", "service_access")] == "redundant"  # r ≈ −0.99 (|r| > 0.9 wins)
     assert flags[("unemployed_pct", "hate_rate")] == "redundant"
 
@@ -64,7 +85,10 @@ def test_district_rates_come_from_sums_not_averages(tiny_inputs: ScoringInputs) 
     assert scores.loc["South", "raw__unemployed_pct"] == pytest.approx(46.0)
     # survey by n_eff: North (4·50 + 3·40) / 90; normalised and ranked among the 2 districts
     assert scores.loc["North", "raw__trust_local_gov"] == pytest.approx(320 / 90)
-    assert scores.loc["North", "measure__hate_rate"] == 100 and scores.loc["South", "measure__hate_rate"] == 0
+    assert (
+        scores.loc["North", "measure__hate_rate"] == 100
+        and scores.loc["South", "measure__hate_rate"] == 0
+    )
     # hardship North 0 / South 100 (unemployment 16.7 vs 46; service access 66.7 vs 20, inverted),
     # tensions North 100 / South 0 → both risk 50, tied at rank 1
     assert scores["risk_score"].tolist() == [50.0, 50.0] and scores["risk_rank"].tolist() == [1, 1]

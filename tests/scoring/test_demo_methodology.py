@@ -8,13 +8,33 @@ from citygeo.scoring import load_methodology, survey_statistics, validate_agains
 
 DEMO = Path(__file__).resolve().parents[2] / "data" / "methodology.toml"
 INDICATORS = {
-    "unemployed_pct", "youth_unemployed_pct", "median_income", "no_qualifications_pct",
-    "overcrowded_pct", "poor_health_pct", "service_access", "residential_turnover_pct",
+    "unemployed_pct",
+    "youth_unemployed_pct",
+    "median_income",
+    "no_qualifications_pct",
+    "overcrowded_pct",
+    "poor_health_pct",
+    "service_access",
+    "residential_turnover_pct",
 }
-CATEGORIES = {"hate_crime", "hate_incident", "extremist_propaganda", "intercommunal_violence", "targeted_vandalism"}
+CATEGORIES = {
+    "hate_crime",
+    "hate_incident",
+    "extremist_propaganda",
+    "intercommunal_violence",
+    "targeted_vandalism",
+}
 KINDS = {
-    "youth_centre", "community_centre", "library", "place_of_worship", "sports_club", "peace_committee",
-    "residents_association", "parenting_network", "interfaith_forum", "mentoring_scheme",
+    "youth_centre",
+    "community_centre",
+    "library",
+    "place_of_worship",
+    "sports_club",
+    "peace_committee",
+    "residents_association",
+    "parenting_network",
+    "interfaith_forum",
+    "mentoring_scheme",
 }
 ITEMS = {"trust_local_gov", "feel_safe", "experienced_hate", "trust_neighbours"}
 
@@ -31,7 +51,10 @@ def test_demo_methodology_uses_every_feature() -> None:
     assert {x.source for x in m.measures} == {"indicator", "incidents", "assets", "survey"}
     assert {d.index for d in m.domains} == {"risk", "protective"}
     assert any(x.smoothing == "empirical_bayes" for x in m.measures)
-    assert {x.denominator for x in m.measures if x.source == "incidents"} == {"population", "area_km2"}
+    assert {x.denominator for x in m.measures if x.source == "incidents"} == {
+        "population",
+        "area_km2",
+    }
     assert any(m.inverted(x) for x in m.measures)
     assert any(x.indicator != x.id for x in m.measures if x.source == "indicator")
     assert survey_statistics(m) == ("mean", "share_at_least:4")

@@ -39,7 +39,12 @@ def test_minmax_arithmetic_by_hand(tiny_inputs: ScoringInputs) -> None:
     np.testing.assert_allclose(scores["protective_score"], [200 / 3, 100 / 3, 200 / 3, 0])
     assert by_nid(scores, "protective_rank") == {"A": 1, "B": 3, "C": 1, "D": 4}  # tie → min
     # medians: risk 53.125, protection 50
-    assert by_nid(scores, "typology") == {"A": "resilient", "B": "priority", "C": "resilient", "D": "priority"}
+    assert by_nid(scores, "typology") == {
+        "A": "resilient",
+        "B": "priority",
+        "C": "resilient",
+        "D": "priority",
+    }
     assert by_nid(scores, "flags") == {
         "A": ["suppressed:hate_rate"],
         "B": ["extreme:hate_rate"],
@@ -52,26 +57,45 @@ def test_minmax_arithmetic_by_hand(tiny_inputs: ScoringInputs) -> None:
 
 def test_typology_covers_watch_and_strengthen(tiny_inputs: ScoringInputs) -> None:
     # make protection the mirror of trust only: A 100, B 66.7, C 33.3, D 0
-    m = methodology_from(domains=[
-        {"id": "hardship", "index": "risk"}, {"id": "tensions", "index": "risk", "weight": 0},
-        {"id": "mechanisms", "index": "protective", "weight": 0}, {"id": "trust", "index": "protective"},
-    ])
+    m = methodology_from(
+        domains=[
+            {"id": "hardship", "index": "risk"},
+            {"id": "tensions", "index": "risk", "weight": 0},
+            {"id": "mechanisms", "index": "protective", "weight": 0},
+            {"id": "trust", "index": "protective"},
+        ]
+    )
     scores = score_city(tiny_inputs, m, draws=0)
     # risk = hardship 0, 37.5, 75, 87.5 (median 56.25); protection median 50
-    assert by_nid(scores, "typology") == {"A": "resilient", "B": "resilient", "C": "priority", "D": "priority"}
+    assert by_nid(scores, "typology") == {
+        "A": "resilient",
+        "B": "resilient",
+        "C": "priority",
+        "D": "priority",
+    }
     # reversed trust direction: protection 0, 33.3, 66.7, 100
-    reversed_trust = methodology_from(domains=m.model_dump()["domains"], measures=[
-        *[x.model_dump(by_alias=True) for x in m.measures[:4]],
-        {"id": "trust_local_gov", "domain": "trust", "direction": "risk", "from": "survey"},
-    ])
+    reversed_trust = methodology_from(
+        domains=m.model_dump()["domains"],
+        measures=[
+            *[x.model_dump(by_alias=True) for x in m.measures[:4]],
+            {"id": "trust_local_gov", "domain": "trust", "direction": "risk", "from": "survey"},
+        ],
+    )
     scores = score_city(tiny_inputs, reversed_trust, draws=0)
-    assert by_nid(scores, "typology") == {"A": "strengthen", "B": "strengthen", "C": "watch", "D": "watch"}
+    assert by_nid(scores, "typology") == {
+        "A": "strengthen",
+        "B": "strengthen",
+        "C": "watch",
+        "D": "watch",
+    }
 
 
 def test_missing_measure_reweights_and_flags(tiny_inputs: ScoringInputs) -> None:
     values = tiny_inputs.indicator_values
     dropped = values.loc[~((values["nid"] == "B") & (values["indicator"] == "unemployed_pct"))]
-    scores = score_city(dataclasses.replace(tiny_inputs, indicator_values=dropped), methodology_from(), draws=0)
+    scores = score_city(
+        dataclasses.replace(tiny_inputs, indicator_values=dropped), methodology_from(), draws=0
+    )
     # unemployed over A, C, D: 10, 30, 50 → 0, 50, 100; B's hardship = its service access alone (50)
     np.testing.assert_allclose(scores["domain__hardship"], [0, 50, 75, 87.5])
     assert "missing:unemployed_pct" in by_nid(scores, "flags")["B"]
@@ -81,9 +105,15 @@ def test_missing_measure_reweights_and_flags(tiny_inputs: ScoringInputs) -> None
 def test_missing_domain_gives_no_index(tiny_inputs: ScoringInputs) -> None:
     survey = tiny_inputs.survey_estimates
     assert survey is not None
-    scores = score_city(dataclasses.replace(tiny_inputs, survey_estimates=survey.loc[survey["nid"] != "C"]), methodology_from(), draws=0)
+    scores = score_city(
+        dataclasses.replace(tiny_inputs, survey_estimates=survey.loc[survey["nid"] != "C"]),
+        methodology_from(),
+        draws=0,
+    )
     c = scores.set_index("nid").loc["C"]
-    assert np.isnan(c["protective_score"]) and pd.isna(c["protective_rank"]) and pd.isna(c["typology"])
+    assert (
+        np.isnan(c["protective_score"]) and pd.isna(c["protective_rank"]) and pd.isna(c["typology"])
+    )
     assert {"missing:trust_local_gov", "missing_domain:trust"} <= set(c["flags"])
     assert not np.isnan(c["risk_score"])
     # the other three are ranked among themselves: A 66.7, B 33.3, D 0
@@ -95,9 +125,14 @@ def test_zscore_index_is_rescaled_to_0_100(tiny_inputs: ScoringInputs) -> None:
     scores = score_city(tiny_inputs, methodology_from(normalisation="zscore"), draws=0)
     assert scores["risk_score"].min() == 0 and scores["risk_score"].max() == 100
     # unemployed 10, 20, 30, 50: mean 27.5, population sd sqrt(218.75)
-    np.testing.assert_allclose(scores["measure__unemployed_pct"], (np.array([10, 20, 30, 50]) - 27.5) / np.sqrt(218.75))
+    np.testing.assert_allclose(
+        scores["measure__unemployed_pct"], (np.array([10, 20, 30, 50]) - 27.5) / np.sqrt(218.75)
+    )
     # inversion of z is −z: service access 100, 50, 0, 25 (mean 43.75, sd sqrt(1367.1875))
-    np.testing.assert_allclose(scores["measure__service_access"], -(np.array([100, 50, 0, 25]) - 43.75) / np.sqrt(1367.1875))
+    np.testing.assert_allclose(
+        scores["measure__service_access"],
+        -(np.array([100, 50, 0, 25]) - 43.75) / np.sqrt(1367.1875),
+    )
 
 
 def test_geometric_domains(tiny_inputs: ScoringInputs) -> None:
@@ -109,9 +144,14 @@ def test_geometric_domains(tiny_inputs: ScoringInputs) -> None:
 
 def test_imd_exponential_known_points() -> None:
     c = 1 - np.exp(-100 / 23)
-    np.testing.assert_allclose(imd_exponential(np.array([1.0, 0.5, 0.25])), [100.0, -23 * np.log(1 - 0.5 * c), -23 * np.log(1 - 0.25 * c)])
+    np.testing.assert_allclose(
+        imd_exponential(np.array([1.0, 0.5, 0.25])),
+        [100.0, -23 * np.log(1 - 0.5 * c), -23 * np.log(1 - 0.25 * c)],
+    )
     assert imd_exponential(np.array([0.5]))[0] == pytest.approx(15.6472, abs=1e-3)
-    assert imd_exponential(np.array([0.9]))[0] == pytest.approx(-23 * np.log(0.1 + 0.9 * np.exp(-100 / 23)), rel=1e-12)
+    assert imd_exponential(np.array([0.9]))[0] == pytest.approx(
+        -23 * np.log(0.1 + 0.9 * np.exp(-100 / 23)), rel=1e-12
+    )
 
 
 def test_exponential_index_uses_domain_ranks(tiny_inputs: ScoringInputs) -> None:
@@ -134,10 +174,14 @@ def test_deciles_follow_imd_convention() -> None:
 def test_recompute_matches_full_scoring_after_weight_change(tiny_inputs: ScoringInputs) -> None:
     base = methodology_from()
     prepared = prepare(tiny_inputs, base)
-    heavier = methodology_from(domains=[
-        {"id": "hardship", "index": "risk", "weight": 3.0}, {"id": "tensions", "index": "risk"},
-        {"id": "mechanisms", "index": "protective"}, {"id": "trust", "index": "protective"},
-    ])
+    heavier = methodology_from(
+        domains=[
+            {"id": "hardship", "index": "risk", "weight": 3.0},
+            {"id": "tensions", "index": "risk"},
+            {"id": "mechanisms", "index": "protective"},
+            {"id": "trust", "index": "protective"},
+        ]
+    )
     fast = recompute(prepared, heavier)
     full = score_city(tiny_inputs, heavier, draws=0)
     np.testing.assert_allclose(fast["risk_score"], full["risk_score"])
@@ -148,15 +192,29 @@ def test_recompute_matches_full_scoring_after_weight_change(tiny_inputs: Scoring
 
 
 def test_group_uses_its_values_where_present(tiny_inputs: ScoringInputs) -> None:
-    youth = pd.DataFrame({"nid": ["A", "B", "C", "D"], "indicator": "unemployed_pct", "year": 2024, "grp": "16-24", "value": [40.0, 30.0, 20.0, 10.0]})
-    inputs = dataclasses.replace(tiny_inputs, indicator_values=pd.concat([tiny_inputs.indicator_values, youth]))
+    youth = pd.DataFrame(
+        {
+            "nid": ["A", "B", "C", "D"],
+            "indicator": "unemployed_pct",
+            "year": 2024,
+            "grp": "16-24",
+            "value": [40.0, 30.0, 20.0, 10.0],
+        }
+    )
+    inputs = dataclasses.replace(
+        tiny_inputs, indicator_values=pd.concat([tiny_inputs.indicator_values, youth])
+    )
     scores = score_city(inputs, methodology_from(), group="16-24", draws=0)
     np.testing.assert_allclose(scores["raw__unemployed_pct"], [40, 30, 20, 10])
-    np.testing.assert_allclose(scores["raw__service_access"], [100, 50, 0, 25])  # no group rows → "all"
+    np.testing.assert_allclose(
+        scores["raw__service_access"], [100, 50, 0, 25]
+    )  # no group rows → "all"
     assert set(scores["grp"]) == {"16-24"}
 
 
 def test_default_years_are_those_every_source_has(tiny_inputs: ScoringInputs) -> None:
     extra = tiny_inputs.incident_counts.assign(year=2023)
-    inputs = dataclasses.replace(tiny_inputs, incident_counts=pd.concat([tiny_inputs.incident_counts, extra]))
+    inputs = dataclasses.replace(
+        tiny_inputs, incident_counts=pd.concat([tiny_inputs.incident_counts, extra])
+    )
     assert set(score_city(inputs, methodology_from(), draws=0)["year"]) == {2024}

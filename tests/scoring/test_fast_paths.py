@@ -39,7 +39,13 @@ def test_typology_against_the_medians_of_each_year() -> None:
     years = {2024: np.arange(5), 2025: np.arange(5, 7)}
     # 2024 medians (of the four complete rows): risk 2.5, protective 2.5; 2025: risk 15, protective 1
     assert typology(risk, protective, years).tolist() == [
-        "resilient", "resilient", "priority", "priority", None, "strengthen", "priority",
+        "resilient",
+        "resilient",
+        "priority",
+        "priority",
+        None,
+        "strengthen",
+        "priority",
     ]
 
 
@@ -76,13 +82,20 @@ def _risk_parts(inputs: ScoringInputs) -> tuple[_RiskParts, np.ndarray]:
 def test_monte_carlo_draw_by_hand(tiny_inputs: ScoringInputs) -> None:
     base, rows = _risk_parts(tiny_inputs)
     m = methodology_from()
-    negated = _linear_negated_scores(base, FACTORS, base.values[rows], base.complete[rows], slice(None), m)
+    negated = _linear_negated_scores(
+        base, FACTORS, base.values[rows], base.complete[rows], slice(None), m
+    )
     # draw 0: hardship = (1.25·unemployed + 0.75·service) / 2, tensions = hate;
     # risk = (1.25·hardship + 0.75·tensions) / 2.  A: 0, 200/3 → 25;  B: 34.375, 100 → 58.984375;
     # C: 68.75, 0 → 42.96875;  D: 90.625, 200/3 → 81.640625.  Draw 1 = the plain scores.
-    expected = [[25.0, 58.984375, 42.96875, 81.640625], [100 / 3, 68.75, 37.5, (87.5 + 200 / 3) / 2]]
+    expected = [
+        [25.0, 58.984375, 42.96875, 81.640625],
+        [100 / 3, 68.75, 37.5, (87.5 + 200 / 3) / 2],
+    ]
     np.testing.assert_allclose(-negated, expected, rtol=0, atol=1e-12)
-    general = _draw_scores(base, FACTORS, base.values[rows], get_aggregation("arithmetic"), slice(None), m)
+    general = _draw_scores(
+        base, FACTORS, base.values[rows], get_aggregation("arithmetic"), slice(None), m
+    )
     np.testing.assert_allclose(general.T, expected, rtol=0, atol=1e-12)
 
 
@@ -92,7 +105,9 @@ def test_monte_carlo_draw_with_a_missing_measure_by_hand(tiny_inputs: ScoringInp
     base, rows = _risk_parts(dataclasses.replace(tiny_inputs, indicator_values=holed))
     assert base.complete.tolist() == [True, False, True, True]
     m = methodology_from()
-    negated = _linear_negated_scores(base, FACTORS, base.values[rows], base.complete[rows], slice(None), m)
+    negated = _linear_negated_scores(
+        base, FACTORS, base.values[rows], base.complete[rows], slice(None), m
+    )
     # unemployed 10, 30, 50 → 0, ·, 50, 100; B's hardship is its service access alone (50):
     # draw 0 risk B = (1.25·50 + 0.75·100) / 2 = 68.75; A, C, D as before (C, D now 50 → 0..100)
     np.testing.assert_allclose(-negated[0], [25.0, 68.75, 42.96875, 81.640625], rtol=0, atol=1e-12)

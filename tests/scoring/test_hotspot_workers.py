@@ -24,7 +24,9 @@ from citygeo.scoring.hotspots import (
 
 def columbus() -> tuple[pd.Series, object]:
     frame = gpd.read_file(examples.get_path("columbus.shp"))
-    return pd.Series(frame["CRIME"].to_numpy(), index=frame["POLYID"]), queen_weights(frame, "POLYID")
+    return pd.Series(frame["CRIME"].to_numpy(), index=frame["POLYID"]), queen_weights(
+        frame, "POLYID"
+    )
 
 
 def serial_esda(values: pd.Series, w: object, seed: int) -> pd.Series:
@@ -33,8 +35,14 @@ def serial_esda(values: pd.Series, w: object, seed: int) -> pd.Series:
     sub.transform = "r"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
-        local = esda.Moran_Local(values.loc[sub.id_order].to_numpy(dtype=float), sub,
-                                 transformation="r", permutations=999, seed=seed, n_jobs=1)
+        local = esda.Moran_Local(
+            values.loc[sub.id_order].to_numpy(dtype=float),
+            sub,
+            transformation="r",
+            permutations=999,
+            seed=seed,
+            n_jobs=1,
+        )
     labels = [QUADRANT_CLASSES[q] if p < 0.05 else "none" for q, p in zip(local.q, local.p_sim)]
     return pd.Series(labels, index=sub.id_order, dtype=object).loc[values.index]
 
@@ -52,14 +60,16 @@ def test_columbus_two_workers_give_the_same_classes_as_one() -> None:
 
 def test_grid_with_gaps_split_between_two_workers() -> None:
     side = 24
-    cells = gpd.GeoDataFrame({"nid": [f"N{i:03d}" for i in range(side * side)]},
-                             geometry=[box(x, y, x + 1, y + 1)
-                                       for y in range(side) for x in range(side)])
+    cells = gpd.GeoDataFrame(
+        {"nid": [f"N{i:03d}" for i in range(side * side)]},
+        geometry=[box(x, y, x + 1, y + 1) for y in range(side) for x in range(side)],
+    )
     w = queen_weights(cells)
     rng = np.random.default_rng(4)
     xs = np.tile(np.arange(side), side)
-    values = pd.Series(np.where(xs < side // 2, 3.0, 0.0) + rng.normal(0, 1.5, side * side),
-                       index=cells["nid"])
+    values = pd.Series(
+        np.where(xs < side // 2, 3.0, 0.0) + rng.normal(0, 1.5, side * side), index=cells["nid"]
+    )
     values.iloc[::17] = np.nan  # left out: the workers' halves are cut from the usable ones
     for seed in (1, 2):
         one = local_moran_classes(values, w, seed=seed, workers=1)

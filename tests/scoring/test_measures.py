@@ -43,7 +43,9 @@ def test_smoothed_measure_keeps_event_counts(tiny_inputs: ScoringInputs) -> None
     smoothed = methodology_from(measures=spec["measures"])
     table = build_measures(tiny_inputs, smoothed, [2024])
     np.testing.assert_allclose(table.counts["hate_rate"], [2, 6, 0, 8])
-    expected = empirical_bayes(np.array([2.0, 6, 0, 8]), np.array([1000.0, 2000, 1000, 4000])) * 1000
+    expected = (
+        empirical_bayes(np.array([2.0, 6, 0, 8]), np.array([1000.0, 2000, 1000, 4000])) * 1000
+    )
     np.testing.assert_allclose(table.raw["hate_rate"], expected)
 
 
@@ -52,16 +54,34 @@ def test_rates_per_area_and_years_without_data(tiny_inputs: ScoringInputs) -> No
     spec["measures"][2]["denominator"] = "area_km2"
     spec["measures"][2]["per"] = 1
     m = methodology_from(measures=spec["measures"])
-    inputs = dataclasses.replace(tiny_inputs, indicator_values=pd.concat([tiny_inputs.indicator_values, tiny_inputs.indicator_values.assign(year=2025)]))
+    inputs = dataclasses.replace(
+        tiny_inputs,
+        indicator_values=pd.concat(
+            [tiny_inputs.indicator_values, tiny_inputs.indicator_values.assign(year=2025)]
+        ),
+    )
     table = build_measures(inputs, m, [2024, 2025])
     rows_2024 = table.rows["year"] == 2024
-    np.testing.assert_allclose(table.raw.loc[rows_2024, "hate_rate"], [2, 6, 0, 4])  # D: 8 events on 2 km²
-    assert table.raw.loc[~rows_2024, "hate_rate"].isna().all()  # no incident rows at all for 2025: missing, not 0
-    np.testing.assert_allclose(table.raw.loc[~rows_2024, "youth_centres"], [1, 0, 3, 0])  # register has no year
+    np.testing.assert_allclose(
+        table.raw.loc[rows_2024, "hate_rate"], [2, 6, 0, 4]
+    )  # D: 8 events on 2 km²
+    assert (
+        table.raw.loc[~rows_2024, "hate_rate"].isna().all()
+    )  # no incident rows at all for 2025: missing, not 0
+    np.testing.assert_allclose(
+        table.raw.loc[~rows_2024, "youth_centres"], [1, 0, 3, 0]
+    )  # register has no year
 
 
 def test_asset_themes_filter(tiny_inputs: ScoringInputs) -> None:
-    assets = pd.DataFrame({"nid": ["A", "A", "B"], "kind": "youth_centre", "theme": ["sport", "arts", "sport"], "count": [1, 2, 4]})
+    assets = pd.DataFrame(
+        {
+            "nid": ["A", "A", "B"],
+            "kind": "youth_centre",
+            "theme": ["sport", "arts", "sport"],
+            "count": [1, 2, 4],
+        }
+    )
     spec = methodology_from().model_dump(by_alias=True)
     spec["measures"][3].update(themes=["arts"], denominator="none")
     m = methodology_from(measures=spec["measures"])
@@ -71,16 +91,29 @@ def test_asset_themes_filter(tiny_inputs: ScoringInputs) -> None:
 
 def test_duplicate_indicator_rows_are_an_input_error(tiny_inputs: ScoringInputs) -> None:
     doubled = pd.concat([tiny_inputs.indicator_values, tiny_inputs.indicator_values.head(1)])
-    with pytest.raises(InputError, match=r"indicator 'unemployed_pct': more than one value for \(nid, year\) \[\['A', 2024\]\]"):
-        build_measures(dataclasses.replace(tiny_inputs, indicator_values=doubled), methodology_from(), [2024])
+    with pytest.raises(
+        InputError,
+        match=r"indicator 'unemployed_pct': more than one value for \(nid, year\) \[\['A', 2024\]\]",
+    ):
+        build_measures(
+            dataclasses.replace(tiny_inputs, indicator_values=doubled), methodology_from(), [2024]
+        )
 
 
 def test_estimate_survey_weighted_mean_share_and_kish_n() -> None:
-    responses = pd.DataFrame({
-        "nid": "A", "year": 2024, "item": "trust_local_gov",
-        "value": [5.0, 4.0, 2.0, 1.0], "weight": [1.0, 1.0, 2.0, 0.0], "age_band": ["16-24", "16-24", "65+", "65+"],
-    })
-    out = estimate_survey(responses, ["age_band"], ("mean", "share_at_least:4")).set_index(["grp", "statistic"])
+    responses = pd.DataFrame(
+        {
+            "nid": "A",
+            "year": 2024,
+            "item": "trust_local_gov",
+            "value": [5.0, 4.0, 2.0, 1.0],
+            "weight": [1.0, 1.0, 2.0, 0.0],
+            "age_band": ["16-24", "16-24", "65+", "65+"],
+        }
+    )
+    out = estimate_survey(responses, ["age_band"], ("mean", "share_at_least:4")).set_index(
+        ["grp", "statistic"]
+    )
     # all: (5 + 4 + 4 + 0) / 4 = 3.25; share ≥ 4: 2 / 4; Kish n = 4² / (1 + 1 + 4) = 8/3
     assert out.loc[("all", "mean"), "estimate"] == pytest.approx(3.25)
     assert out.loc[("all", "share_at_least:4"), "estimate"] == pytest.approx(0.5)
@@ -92,10 +125,19 @@ def test_estimate_survey_weighted_mean_share_and_kish_n() -> None:
 def test_survey_transform_picks_statistic(tiny_inputs: ScoringInputs) -> None:
     survey = tiny_inputs.survey_estimates
     assert survey is not None
-    both = pd.concat([survey.assign(statistic="mean"), survey.assign(statistic="share_at_least:4", estimate=[0.9, 0.5, 0.2, 0.1])])
+    both = pd.concat(
+        [
+            survey.assign(statistic="mean"),
+            survey.assign(statistic="share_at_least:4", estimate=[0.9, 0.5, 0.2, 0.1]),
+        ]
+    )
     spec = methodology_from().model_dump(by_alias=True)
     spec["measures"][4]["transform"] = "share_at_least:4"
-    scores = score_city(dataclasses.replace(tiny_inputs, survey_estimates=both), methodology_from(measures=spec["measures"]), draws=0)
+    scores = score_city(
+        dataclasses.replace(tiny_inputs, survey_estimates=both),
+        methodology_from(measures=spec["measures"]),
+        draws=0,
+    )
     np.testing.assert_allclose(scores["raw__trust_local_gov"], [0.9, 0.5, 0.2, 0.1])
 
 
@@ -115,13 +157,37 @@ def test_outlier_heavy_tail_is_logged() -> None:
 
 
 def test_outliers_off_by_default_and_treated_on_request(tiny_inputs: ScoringInputs) -> None:
-    hoods = pd.DataFrame({"nid": [f"N{i}" for i in range(20)], "population": 1000.0, "area_km2": 1.0})
-    values = pd.DataFrame({"nid": hoods["nid"], "indicator": "unemployed_pct", "year": 2024, "grp": "all", "value": [*range(1, 20), 100.0]})
-    inputs = ScoringInputs(hoods, values, tiny_inputs.incident_counts.iloc[:0], tiny_inputs.asset_counts.iloc[:0])
-    spec = {"domains": [{"id": "h", "index": "risk"}, {"id": "p", "index": "protective"}],
-            "measures": [{"id": "unemployed_pct", "domain": "h", "direction": "risk"},
-                         {"id": "centres", "domain": "p", "direction": "protective", "from": "assets", "kinds": ["x"]}]}
+    hoods = pd.DataFrame(
+        {"nid": [f"N{i}" for i in range(20)], "population": 1000.0, "area_km2": 1.0}
+    )
+    values = pd.DataFrame(
+        {
+            "nid": hoods["nid"],
+            "indicator": "unemployed_pct",
+            "year": 2024,
+            "grp": "all",
+            "value": [*range(1, 20), 100.0],
+        }
+    )
+    inputs = ScoringInputs(
+        hoods, values, tiny_inputs.incident_counts.iloc[:0], tiny_inputs.asset_counts.iloc[:0]
+    )
+    spec = {
+        "domains": [{"id": "h", "index": "risk"}, {"id": "p", "index": "protective"}],
+        "measures": [
+            {"id": "unemployed_pct", "domain": "h", "direction": "risk"},
+            {
+                "id": "centres",
+                "domain": "p",
+                "direction": "protective",
+                "from": "assets",
+                "kinds": ["x"],
+            },
+        ],
+    }
     plain = score_city(inputs, methodology_from(**spec), draws=0)
     treated = score_city(inputs, methodology_from(**spec, outliers="treat"), draws=0)
     assert plain["measure__unemployed_pct"].iloc[18] == pytest.approx(18 / 99 * 100)
-    assert treated["measure__unemployed_pct"].iloc[18] == pytest.approx(100.0)  # 19 is the new maximum
+    assert treated["measure__unemployed_pct"].iloc[18] == pytest.approx(
+        100.0
+    )  # 19 is the new maximum

@@ -46,7 +46,9 @@ def test_goalposts_use_reference_bounds_and_clip() -> None:
     out = get_normalisation("goalposts").normalise(X, reference)
     # (x − 4) / 4 × 100, clipped: 2 → −50 → 0, 10 → 150 → 100
     np.testing.assert_allclose(out[:, 0], [0, 0, 0, 100, np.nan])
-    np.testing.assert_allclose(get_normalisation("goalposts").normalise(np.array([[6.0]]), reference), [[50.0]])
+    np.testing.assert_allclose(
+        get_normalisation("goalposts").normalise(np.array([[6.0]]), reference), [[50.0]]
+    )
 
 
 def test_constant_column_sits_in_the_middle() -> None:
@@ -76,5 +78,7 @@ def test_geometric_mean_of_shifted_scores() -> None:
     out = get_aggregation("geometric").aggregate(scores, weights)[:, 0]
     # sqrt(1 · 100) − 1 = 9; sqrt(4 · 16) − 1 = 7
     np.testing.assert_allclose(out, [9.0, 7.0])
-    weighted = get_aggregation("geometric").aggregate(np.array([[0.0, 99.0]]), np.array([[3.0], [1.0]]))
-    np.testing.assert_allclose(weighted[0, 0], 100 ** 0.25 - 1)
+    weighted = get_aggregation("geometric").aggregate(
+        np.array([[0.0, 99.0]]), np.array([[3.0], [1.0]])
+    )
+    np.testing.assert_allclose(weighted[0, 0], 100**0.25 - 1)

@@ -28,7 +28,9 @@ from .conftest import methodology_from
 
 def grid(side: int) -> gpd.GeoDataFrame:
     cells = [box(x, y, x + 1, y + 1) for y in range(side) for x in range(side)]
-    return gpd.GeoDataFrame({"nid": [f"N{i:02d}" for i in range(side * side)]}, geometry=cells, crs="EPSG:3857")
+    return gpd.GeoDataFrame(
+        {"nid": [f"N{i:02d}" for i in range(side * side)]}, geometry=cells, crs="EPSG:3857"
+    )
 
 
 def test_columbus_crime_moran_matches_published_value() -> None:
@@ -86,21 +88,32 @@ def test_monte_carlo_is_seeded_and_brackets_rank(tiny_inputs: ScoringInputs) -> 
 
 
 def test_unstable_means_wider_than_a_tenth_of_the_ranks() -> None:
-    frame = pd.DataFrame({
-        "nid": [f"N{i}" for i in range(30)], "year": 2024, "risk_rank": range(1, 31),
-        "risk_rank_p05": range(1, 31), "risk_rank_p95": [r + (4 if r in (5, 9) else 3) for r in range(1, 31)],
-    })
+    frame = pd.DataFrame(
+        {
+            "nid": [f"N{i}" for i in range(30)],
+            "year": 2024,
+            "risk_rank": range(1, 31),
+            "risk_rank_p05": range(1, 31),
+            "risk_rank_p95": [r + (4 if r in (5, 9) else 3) for r in range(1, 31)],
+        }
+    )
     unstable = unstable_neighbourhoods(frame)  # limit 0.1 × 30 = 3 ranks
     assert unstable["nid"].tolist() == ["N4", "N8"] and unstable["width"].tolist() == [4, 4]
 
 
 def test_change_comparable_and_not(tiny_inputs: ScoringInputs) -> None:
-    later = tiny_inputs.indicator_values.assign(year=2025, value=tiny_inputs.indicator_values["value"][::-1].to_numpy())
+    later = tiny_inputs.indicator_values.assign(
+        year=2025, value=tiny_inputs.indicator_values["value"][::-1].to_numpy()
+    )
     inputs = dataclasses.replace(
         tiny_inputs,
         indicator_values=pd.concat([tiny_inputs.indicator_values, later]),
-        incident_counts=pd.concat([tiny_inputs.incident_counts, tiny_inputs.incident_counts.assign(year=2025)]),
-        survey_estimates=pd.concat([tiny_inputs.survey_estimates, tiny_inputs.survey_estimates.assign(year=2025)]),
+        incident_counts=pd.concat(
+            [tiny_inputs.incident_counts, tiny_inputs.incident_counts.assign(year=2025)]
+        ),
+        survey_estimates=pd.concat(
+            [tiny_inputs.survey_estimates, tiny_inputs.survey_estimates.assign(year=2025)]
+        ),
     )
     m1 = methodology_from()
     same = score_city(inputs, m1, draws=0)
@@ -109,21 +122,34 @@ def test_change_comparable_and_not(tiny_inputs: ScoringInputs) -> None:
     a = table.set_index("nid").loc["A"]
     assert a["risk_rank_change"] == a["risk_rank_to"] - a["risk_rank_from"]
 
-    m2 = methodology_from(version="test.2", domains=[
-        {"id": "hardship", "index": "risk", "weight": 2.0}, {"id": "tensions", "index": "risk"},
-        {"id": "mechanisms", "index": "protective"}, {"id": "trust", "index": "protective"},
-    ])
-    mixed = pd.concat([score_city(inputs, m1, [2024], draws=0), score_city(inputs, m2, [2025], draws=0)])
+    m2 = methodology_from(
+        version="test.2",
+        domains=[
+            {"id": "hardship", "index": "risk", "weight": 2.0},
+            {"id": "tensions", "index": "risk"},
+            {"id": "mechanisms", "index": "protective"},
+            {"id": "trust", "index": "protective"},
+        ],
+    )
+    mixed = pd.concat(
+        [score_city(inputs, m1, [2024], draws=0), score_city(inputs, m2, [2025], draws=0)]
+    )
     shas = {methodology_sha256(m): m for m in (m1, m2)}
     table = change_table(mixed, 2024, 2025, shas)
     assert not table["comparable"].any()
-    assert table["reason"].iloc[0] == "methodology test.1 → test.2 changed: weights of hardship 1 → 2"
+    assert (
+        table["reason"].iloc[0] == "methodology test.1 → test.2 changed: weights of hardship 1 → 2"
+    )
     bare = change_table(mixed, 2024, 2025)
     assert bare["reason"].iloc[0].startswith("methodology changed (sha256 ")
 
 
 def test_only_version_and_note_changed_is_comparable() -> None:
-    ok, reason = compare_methodologies(methodology_from(), methodology_from(version="test.9", note="typo fixed"))
+    ok, reason = compare_methodologies(
+        methodology_from(), methodology_from(version="test.9", note="typo fixed")
+    )
     assert ok and reason == "methodology test.1 → test.9: only the version or note changed"
-    ok, reason = compare_methodologies(methodology_from(), methodology_from(version="b", normalisation="percentile"))
+    ok, reason = compare_methodologies(
+        methodology_from(), methodology_from(version="b", normalisation="percentile")
+    )
     assert not ok and reason == "methodology test.1 → b changed: normalisation minmax → percentile"

@@ -20,12 +20,20 @@ def city(demo_store: Path) -> CityData:
 @pytest.fixture()
 def four_measures() -> Methodology:
     """Two risk domains (weights 3 and 1) and a protective one; measure weights 1, 3, 1, 1."""
-    return parse_methodology({
-        "version": "t", "domains": [{"id": "a", "index": "risk", "weight": 3.0},
-                                    {"id": "b", "index": "risk", "weight": 1.0},
-                                    {"id": "p", "index": "protective", "weight": 1.0}],
-        "measures": [{"id": "x", "domain": "a", "direction": "risk", "weight": 1.0},
-                     {"id": "y", "domain": "a", "direction": "risk", "weight": 3.0},
-                     {"id": "z", "domain": "b", "direction": "risk", "weight": 1.0},
-                     {"id": "q", "domain": "p", "direction": "protective", "weight": 1.0}]},
-        "test")
+    return parse_methodology(
+        {
+            "version": "t",
+            "domains": [
+                {"id": "a", "index": "risk", "weight": 3.0},
+                {"id": "b", "index": "risk", "weight": 1.0},
+                {"id": "p", "index": "protective", "weight": 1.0},
+            ],
+            "measures": [
+                {"id": "x", "domain": "a", "direction": "risk", "weight": 1.0},
+                {"id": "y", "domain": "a", "direction": "risk", "weight": 3.0},
+                {"id": "z", "domain": "b", "direction": "risk", "weight": 1.0},
+                {"id": "q", "domain": "p", "direction": "protective", "weight": 1.0},
+            ],
+        },
+        "test",
+    )

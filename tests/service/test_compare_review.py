@@ -18,7 +18,9 @@ def test_rank_moves_and_reweighting(four_measures: Methodology) -> None:
     moves = rank_moves(saved, live)
     assert moves["nid"].tolist() == ["A", "C"] and moves["moved"].tolist() == [2, -2]
     m = reweighted(four_measures, domain_weights={"b": 2.0}, aggregation="geometric")
-    assert m.domain("b").weight == 2.0 and m.aggregation == "geometric" and m.domain("a").weight == 3.0
+    assert (
+        m.domain("b").weight == 2.0 and m.aggregation == "geometric" and m.domain("a").weight == 3.0
+    )
 
 
 def test_compare_and_parse_nids(city: CityData) -> None:

@@ -32,7 +32,9 @@ def test_drivers_are_weight_shares_times_values(four_measures: Methodology) -> N
     table = driver_table(row, m).set_index("measure")
     assert table.loc["x", "share"] == pytest.approx(0.1875)
     assert table.loc["y", "contribution"] == pytest.approx(45.0)
-    assert table["contribution"].sum() == pytest.approx(0.1875 * 40 + 45 + 5)  # the arithmetic risk score
+    assert table["contribution"].sum() == pytest.approx(
+        0.1875 * 40 + 45 + 5
+    )  # the arithmetic risk score
     assert list(table.index) == ["y", "x", "z"]
     # y missing: domain a re-weighted to x alone (share 3/4)
     table = driver_table({**row, "measure__y": np.nan}, m).set_index("measure")
@@ -42,11 +44,18 @@ def test_drivers_are_weight_shares_times_values(four_measures: Methodology) -> N
 def test_versus_median_never_makes_a_ratio_of_a_zero_or_tiny_median() -> None:
     """Most neighbourhoods have no incident: the median is 0 and "3112× the median" would say
     nothing. The comparison then says the share of neighbourhoods below and the median."""
-    m = parse_methodology({"version": "t", "domains": [{"id": "a", "index": "risk"},
-                                                       {"id": "p", "index": "protective"}],
-                           "measures": [{"id": "x", "domain": "a", "direction": "risk"},
-                                        {"id": "y", "domain": "a", "direction": "risk"},
-                                        {"id": "z", "domain": "p", "direction": "protective"}]}, "test")
+    m = parse_methodology(
+        {
+            "version": "t",
+            "domains": [{"id": "a", "index": "risk"}, {"id": "p", "index": "protective"}],
+            "measures": [
+                {"id": "x", "domain": "a", "direction": "risk"},
+                {"id": "y", "domain": "a", "direction": "risk"},
+                {"id": "z", "domain": "p", "direction": "protective"},
+            ],
+        },
+        "test",
+    )
     year = pd.DataFrame({"raw__x": [0.0, 0.0, 0.0, 0.0, 31.1], "raw__y": [1.0, 2.0, 4.0, 2.0, 3.0]})
     row = {"raw__x": 31.1, "raw__y": 4.0, "flags": []}
     table = versus_median(year, row, m).set_index("measure")
@@ -56,7 +65,12 @@ def test_versus_median_never_makes_a_ratio_of_a_zero_or_tiny_median() -> None:
     assert table.loc["y", "comparison"] == "2.0× the city median"
     # a tiny median: the ratio (311×) is over the limit, so the share is said instead
     tiny = year.assign(raw__x=[0.1, 0.1, 0.1, 0.1, 31.1])
-    assert versus_median(tiny, row, m).set_index("measure").loc["x", "comparison"].startswith("higher than 80%")
+    assert (
+        versus_median(tiny, row, m)
+        .set_index("measure")
+        .loc["x", "comparison"]
+        .startswith("higher than 80%")
+    )
 
 
 def test_profile_of_the_demo(demo_store: Path, city: CityData) -> None:
@@ -69,8 +83,10 @@ def test_profile_of_the_demo(demo_store: Path, city: CityData) -> None:
     assert withheld["contribution"].isna().all() and (withheld["share"] > 0).all()
     assert p.drivers["share"].sum() == pytest.approx(1.0)
     analyst = profile(load(Store(demo_store), mode="analyst"), "N017")
-    assert analyst.drivers["contribution"].sum() == pytest.approx(float(analyst.row["risk_score"]),  # type: ignore[index, arg-type]
-                                                                  abs=1e-6)
+    assert analyst.drivers["contribution"].sum() == pytest.approx(
+        float(analyst.row["risk_score"]),  # type: ignore[index, arg-type]
+        abs=1e-6,
+    )
     assert p.drivers_add_up and p.trend["comparable"].tolist() == [True]
     assert "contact" not in p.partners.columns
     assert all("fewer than 5 incidents" in n for n in p.notes if n.startswith("Intercommunal"))

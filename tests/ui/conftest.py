@@ -38,6 +38,7 @@ def _runner(store: Path, monkeypatch: pytest.MonkeyPatch) -> Run:
             at.switch_page(PAGES + page)
         at.run()
         return at
+
     return run
 
 

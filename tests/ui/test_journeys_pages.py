@@ -32,12 +32,23 @@ def test_profile_tables_are_drawn_whole_with_every_column(demo_app: Run) -> None
     assert not at.exception and not at.error
     assert not at.dataframe, "scrolling data grids hide rows and cut columns when printed"
     columns = [list(t.columns) for t in _tables(at)]
-    assert ["Measure", "Domain", "Share of the index", "Value (0–100)", "Reads as", "Points of risk"] in columns
+    assert [
+        "Measure",
+        "Domain",
+        "Share of the index",
+        "Value (0–100)",
+        "Reads as",
+        "Points of risk",
+    ] in columns
     assert ["Measure", "Value", "City median", "× median", "Reads as"] in columns
     partners = next(t for t in _tables(at) if "Partner" in t.columns)
-    assert len(partners) >= 1 and "Averlane Police - Hate Crime Unit" not in set(partners["Partner"])
-    assert any("city-wide partners" in m.value and "Hate Crime Unit" in m.value.replace("\\", "")
-               for m in at.markdown)
+    assert len(partners) >= 1 and "Averlane Police - Hate Crime Unit" not in set(
+        partners["Partner"]
+    )
+    assert any(
+        "city-wide partners" in m.value and "Hate Crime Unit" in m.value.replace("\\", "")
+        for m in at.markdown
+    )
     survey = next(t for t in _tables(at) if "95% interval" in t.columns)
     assert (survey["n"].astype(int) > 0).all()
     for table in _tables(at):
@@ -53,7 +64,10 @@ def test_compare_marks_worse_and_better_by_meaning(demo_store: Path) -> None:
     table = compare(city, ["N001", "N017", "N045"])
     marks = worse_and_better(table, current_methodology(city, table.attrs["year"]))
     risk, prot = table["risk_score"], table["protective_score"]
-    assert marks.loc[risk.idxmax(), "risk_score"] == "worse" and marks.loc[risk.idxmin(), "risk_score"] == "better"
+    assert (
+        marks.loc[risk.idxmax(), "risk_score"] == "worse"
+        and marks.loc[risk.idxmin(), "risk_score"] == "better"
+    )
     # the highest protection is the BEST value of its row, not the worst
     assert marks.loc[prot.idxmax(), "protective_score"] == "better"
     assert marks.loc[prot.idxmin(), "protective_score"] == "worse"
@@ -64,9 +78,22 @@ def test_rank_changes_read_in_words() -> None:
     assert rank_change(-2, 15) == "up 2 places, to 15th"
     assert rank_change(1, 22) == "down 1 place, to 22nd"
     assert rank_change(0, 13) == "same place, 13th"
-    assert risk_change(-4.44, 2, 11) == "risk 4.4 points lower; down 2 places, to 11th (rank 1 = highest risk)"
+    assert (
+        risk_change(-4.44, 2, 11)
+        == "risk 4.4 points lower; down 2 places, to 11th (rank 1 = highest risk)"
+    )
     assert [ordinal(n) for n in (1, 2, 3, 4, 11, 12, 13, 21, 101, 111)] == [
-        "1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "101st", "111th"]
+        "1st",
+        "2nd",
+        "3rd",
+        "4th",
+        "11th",
+        "12th",
+        "13th",
+        "21st",
+        "101st",
+        "111th",
+    ]
 
 
 def test_compare_page_says_rank_changes_in_words(demo_app: Run) -> None:
@@ -74,7 +101,9 @@ def test_compare_page_says_rank_changes_in_words(demo_app: Run) -> None:
     assert not at.exception and not at.error
     table = at.table[0].value
     change = table[table["What"].str.contains("hange", na=False)].iloc[0, 1:]
-    assert change.str.contains(r"^risk .*(?:places?|same place), (?:to )?\d+(?:st|nd|rd|th)", regex=True).all(), change
+    assert change.str.contains(
+        r"^risk .*(?:places?|same place), (?:to )?\d+(?:st|nd|rd|th)", regex=True
+    ).all(), change
     assert not table.astype(str).isin(["None", "nan", "–"]).any().any()
 
 
@@ -93,8 +122,10 @@ def test_compare_csv_is_rounded_dated_and_labelled(demo_store: Path) -> None:
 
 
 def _params(at: object) -> dict[str, str]:
-    return {k: at.query_params[k][0] if isinstance(at.query_params[k], list) else at.query_params[k]  # type: ignore[attr-defined]
-            for k in at.query_params}  # type: ignore[attr-defined]
+    return {
+        k: at.query_params[k][0] if isinstance(at.query_params[k], list) else at.query_params[k]  # type: ignore[attr-defined]
+        for k in at.query_params
+    }  # type: ignore[attr-defined]
 
 
 def test_every_map_choice_is_in_the_link(demo_app: Run) -> None:
@@ -130,32 +161,56 @@ def test_map_offers_a_neighbourhood_search(demo_app: Run) -> None:
 
 
 def test_city_wide_partners_are_told_apart_from_local_ones() -> None:
-    partners = pd.DataFrame({"stakeholder_id": ["S1", "S2", "S3"], "name": ["Police", "Paper", "Youth club"],
-                             "sector": ["police", "media", "youth"], "themes": [[], [], ["youth"]],
-                             "serves": [["all"], ["N1", "N2"], ["N2"]]})
+    partners = pd.DataFrame(
+        {
+            "stakeholder_id": ["S1", "S2", "S3"],
+            "name": ["Police", "Paper", "Youth club"],
+            "sector": ["police", "media", "youth"],
+            "themes": [[], [], ["youth"]],
+            "serves": [["all"], ["N1", "N2"], ["N2"]],
+        }
+    )
     assert list(city_wide(partners, ["N1", "N2"])["name"]) == ["Police", "Paper"]
     assert list(city_wide(partners, ["N1", "N2", "N3"])["name"]) == ["Police"]
 
 
 def test_not_heard_is_summarised_by_group_with_local_partners() -> None:
     when = pd.Timestamp("2025-03-10")
-    stale = pd.DataFrame({"nid": ["N1", "N2", "N1", "N3"], "name": ["One", "Two", "One", "Three"],
-                          "grp": ["lgbtq", "lgbtq", "parents", "lgbtq"],
-                          "last_heard": [pd.NaT, when, pd.Timestamp("2025-06-01"), pd.NaT],
-                          "months_since": [None, 20, 17, None]})
+    stale = pd.DataFrame(
+        {
+            "nid": ["N1", "N2", "N1", "N3"],
+            "name": ["One", "Two", "One", "Three"],
+            "grp": ["lgbtq", "lgbtq", "parents", "lgbtq"],
+            "last_heard": [pd.NaT, when, pd.Timestamp("2025-06-01"), pd.NaT],
+            "months_since": [None, 20, 17, None],
+        }
+    )
     summary = not_heard_by_group(stale)
     assert list(summary["group"]) == ["LGBTQ+ people", "parents"]
     assert list(summary["neighbourhoods"]) == [3, 1] and list(summary["never"]) == [2, 0]
     assert summary["since"].iloc[0] == "never in 2, else since March 2025"
     assert summary["since"].iloc[1] == "since June 2025 at the longest"
-    local = pd.DataFrame({"nid": ["N2", "N2"], "stakeholder_id": ["S3", "S4"], "name": ["Youth club", "Arts"],
-                          "sector": ["youth", "culture"], "themes": [[], []]})
+    local = pd.DataFrame(
+        {
+            "nid": ["N2", "N2"],
+            "stakeholder_id": ["S3", "S4"],
+            "name": ["Youth club", "Arts"],
+            "sector": ["youth", "culture"],
+            "themes": [[], []],
+        }
+    )
     rows = not_heard_in_group(stale, "lgbtq", local)
-    assert list(rows["local_partners"]) == ["none registered", "Arts, Youth club", "none registered"]
+    assert list(rows["local_partners"]) == [
+        "none registered",
+        "Arts, Youth club",
+        "none registered",
+    ]
     assert list(rows["last_heard"]) == ["never", "March 2025", "never"]
 
 
-def test_registers_page_summarises_not_heard_and_counts_local_partners(demo_app: Run, demo_store: Path) -> None:
+def test_registers_page_summarises_not_heard_and_counts_local_partners(
+    demo_app: Run, demo_store: Path
+) -> None:
     reg = registers(_city(demo_store), dt.date.today())
     everyone = len(_city(demo_store).neighbourhoods)
     assert len(reg.city_wide) > 0
@@ -170,19 +225,27 @@ def test_registers_page_summarises_not_heard_and_counts_local_partners(demo_app:
     at.selectbox(key="heard_grp").set_value("lgbtq").run()
     drill = _tables(at)[-1]
     assert "Local partners working there" in drill.columns
-    assert len(drill) == int(summary.loc[summary["Not heard"] == "LGBTQ+ people", "Neighbourhoods"].iloc[0])
+    assert len(drill) == int(
+        summary.loc[summary["Not heard"] == "LGBTQ+ people", "Neighbourhoods"].iloc[0]
+    )
     wide = set(reg.city_wide["name"])
-    assert not any(name in wide for cell in drill["Local partners working there"] for name in cell.split(", "))
+    assert not any(
+        name in wide for cell in drill["Local partners working there"] for name in cell.split(", ")
+    )
 
 
 def test_methodology_save_refreshes_refuses_a_changed_spec_and_skips_the_same(
-        demo_store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    demo_store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     copy = tmp_path / "demo.duckdb"
     shutil.copy2(demo_store, copy)
     run = _runner(copy, monkeypatch)
     at = run("methodology.py")
     assert "Current version **2025.1**" in _text(at)
-    assert any(s.value.startswith("Robustness of the ranks: saved version and your proposal") for s in at.subheader)
+    assert any(
+        s.value.startswith("Robustness of the ranks: saved version and your proposal")
+        for s in at.subheader
+    )
     assert any(m.value.startswith("Your proposal:") for m in at.markdown)
     slider = next(s for s in at.slider if s.key.startswith("w_"))
     before = slider.value
@@ -193,21 +256,28 @@ def test_methodology_save_refreshes_refuses_a_changed_spec_and_skips_the_same(
     assert any("Saved version 2025.2" in s.value for s in at.success)
     text = _text(at)
     assert "Current version **2025.2**" in text
-    assert next(s for s in at.slider if s.key == slider.key).value == before + 1.0  # the new current weights
+    assert (
+        next(s for s in at.slider if s.key == slider.key).value == before + 1.0
+    )  # the new current weights
     assert at.text_input(key="new_version").value == "2025.3"
     # a different specification under the existing version 2025.2: refused inline, naming it
     at.slider(key=slider.key).set_value(before).run()
     at.text_input(key="new_version").input("2025.2")
     at.text_area(key="note").input("test: one domain counts more")
     at.button[0].click().run()
-    assert at.error and "version 2025.2 is already saved with a different specification" in at.error[0].value
+    assert (
+        at.error
+        and "version 2025.2 is already saved with a different specification" in at.error[0].value
+    )
     assert "weights of" in at.error[0].value
     # the same specification again: a no-op, said so
     at.slider(key=slider.key).set_value(before + 1.0).run()
     at.text_input(key="new_version").input("2025.2")
     at.text_area(key="note").input("test: one domain counts more")
     at.button[0].click().run()
-    assert not at.error and any("already saved with exactly this specification" in i.value for i in at.info)
+    assert not at.error and any(
+        "already saved with exactly this specification" in i.value for i in at.info
+    )
 
 
 def _text(at: object) -> str:
@@ -228,7 +298,9 @@ def test_incident_hexagons_are_outlines_with_their_own_legend(demo_app: Run) -> 
     at = demo_app("map.py", hex="1")
     layers = json.loads(at.get("deck_gl_json_chart")[0].proto.json)["layers"]
     hexes = next(x for x in layers if x["id"] == "incident-hexagons")
-    assert hexes["filled"] is False and hexes["stroked"] is True  # the choropleth keeps its legend's colours
+    assert (
+        hexes["filled"] is False and hexes["stroked"] is True
+    )  # the choropleth keeps its legend's colours
     assert any("drawn as outlines over the colours" in m.value for m in at.markdown)
 
 
@@ -255,11 +327,28 @@ def risk_only_store(demo_store: Path, tmp_path_factory: pytest.TempPathFactory) 
     return path
 
 
-@pytest.mark.parametrize("page", ["map.py", "profile.py", "compare.py", "methodology.py", "data_quality.py",
-                                  "registers.py", "export.py"])
-def test_a_risk_only_methodology_says_not_scored(risk_only_store: Path, monkeypatch: pytest.MonkeyPatch,
-                                                page: str) -> None:
-    params = {"nid": "N017"} if page == "profile.py" else {"nids": "N001,N017"} if page == "compare.py" else {}
+@pytest.mark.parametrize(
+    "page",
+    [
+        "map.py",
+        "profile.py",
+        "compare.py",
+        "methodology.py",
+        "data_quality.py",
+        "registers.py",
+        "export.py",
+    ],
+)
+def test_a_risk_only_methodology_says_not_scored(
+    risk_only_store: Path, monkeypatch: pytest.MonkeyPatch, page: str
+) -> None:
+    params = (
+        {"nid": "N017"}
+        if page == "profile.py"
+        else {"nids": "N001,N017"}
+        if page == "compare.py"
+        else {}
+    )
     at = _runner(risk_only_store, monkeypatch)(page, **params)
     assert not at.exception, at.exception
     assert not at.error, [e.value for e in at.error]
@@ -276,7 +365,9 @@ def test_a_risk_only_methodology_says_not_scored(risk_only_store: Path, monkeypa
 
 
 def test_plain_words_with_the_technical_term_one_click_away(demo_app: Run) -> None:
-    assert plural("library", 2) == "libraries" and plural("place of worship", 2) == "places of worship"
+    assert (
+        plural("library", 2) == "libraries" and plural("place of worship", 2) == "places of worship"
+    )
     at = demo_app("map.py")
     legend = next(m.value for m in at.markdown if "darker colour = higher value" in m.value)
     plain = legend.split("<abbr")[0]
@@ -287,5 +378,7 @@ def test_plain_words_with_the_technical_term_one_click_away(demo_app: Run) -> No
     assert all("Cronbach" not in m.value for m in at.markdown)
     at = demo_app("export.py")
     assert not at.exception and not at.error
-    words = " ".join(c.value for c in at.caption) + " ".join(b.label for b in at.get("download_button"))
+    words = " ".join(c.value for c in at.caption) + " ".join(
+        b.label for b in at.get("download_button")
+    )
     assert "DESIGN.md" not in words and "sidecar" not in words

@@ -12,18 +12,36 @@ from citygeo.settings import REPO_ROOT
 from citygeo.store import Store
 from tests.ui.conftest import Run
 
-PAGES = ["map.py", "profile.py", "compare.py", "methodology.py", "data_quality.py", "registers.py", "export.py"]
+PAGES = [
+    "map.py",
+    "profile.py",
+    "compare.py",
+    "methodology.py",
+    "data_quality.py",
+    "registers.py",
+    "export.py",
+]
 
 
 def _text(at: object) -> str:
-    parts = [m.value for m in at.markdown] + [c.value for c in at.caption] + [t.value for t in at.title]  # type: ignore[attr-defined]
-    parts += [i.value for i in at.info] + [w.value for w in at.warning] + [s.value for s in at.subheader]  # type: ignore[attr-defined]
+    parts = (
+        [m.value for m in at.markdown] + [c.value for c in at.caption] + [t.value for t in at.title]
+    )  # type: ignore[attr-defined]
+    parts += (
+        [i.value for i in at.info] + [w.value for w in at.warning] + [s.value for s in at.subheader]
+    )  # type: ignore[attr-defined]
     return "\n".join(str(p) for p in parts)
 
 
 @pytest.mark.parametrize("page", PAGES)
 def test_page_renders_on_the_demo_city(demo_app: Run, page: str) -> None:
-    params = {"nid": "N017"} if page == "profile.py" else {"nids": "N001,N017,N045"} if page == "compare.py" else {}
+    params = (
+        {"nid": "N017"}
+        if page == "profile.py"
+        else {"nids": "N001,N017,N045"}
+        if page == "compare.py"
+        else {}
+    )
     at = demo_app(page, **params)
     assert not at.exception, at.exception
     assert not at.error, [e.value for e in at.error]
@@ -65,8 +83,14 @@ def test_profile_tells_the_officials_story(demo_app: Run) -> None:
     assert headline.startswith("risk 46/100, rank 13 of 150 (likely between 11 and 14); driven by ")
     assert "× the city median" in headline and "n = 51" in headline and "last consulted" in headline
     subheaders = [s.value for s in at.subheader]
-    for wanted in ("What drives the risk score", "Each measure against the city median", "Trend over the years",
-                   "Survey results", "Mechanisms and partners serving it", "Data-quality notes"):
+    for wanted in (
+        "What drives the risk score",
+        "Each measure against the city median",
+        "Trend over the years",
+        "Survey results",
+        "Mechanisms and partners serving it",
+        "Data-quality notes",
+    ):
         assert wanted in subheaders
 
 
@@ -108,8 +132,9 @@ def _static(url: str) -> dict:
     return json.loads((REPO_ROOT / "static" / url.rsplit("/", 1)[1]).read_text())
 
 
-def test_a_large_city_opens_on_its_districts(demo_app: Run, demo_store: Path,
-                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_large_city_opens_on_its_districts(
+    demo_app: Run, demo_store: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Above MAX_DRAWN neighbourhoods the map shows district scores first, then one district."""
     monkeypatch.setenv("CITYGEO_MAP_MAX_DRAWN", "100")  # the demo city has 150
     monkeypatch.setenv("CITYGEO_MAP_MAX_OUTLINED", "60")
@@ -118,9 +143,14 @@ def test_a_large_city_opens_on_its_districts(demo_app: Run, demo_store: Path,
     assert at.selectbox(key="district").value == "all districts (district scores)"
     layer = _layer(at)
     assert layer["id"] == "districts"
-    districts = Store(demo_store).query(
-        "SELECT nid, risk_score FROM district_scores WHERE grp = 'all' AND year = "
-        "(SELECT max(year) FROM district_scores)").set_index("nid")["risk_score"]
+    districts = (
+        Store(demo_store)
+        .query(
+            "SELECT nid, risk_score FROM district_scores WHERE grp = 'all' AND year = "
+            "(SELECT max(year) FROM district_scores)"
+        )
+        .set_index("nid")["risk_score"]
+    )
     assert sorted(layer["getFillColor"]["domain"]) == sorted(districts.index)
     features = _static(layer["data"])["features"]
     assert sorted(f["properties"]["name"] for f in features) == sorted(districts.index)
@@ -129,25 +159,39 @@ def test_a_large_city_opens_on_its_districts(demo_app: Run, demo_store: Path,
     assert shown == {d: f"{v:,.1f}" for d, v in districts.items()}
     assert "never averaged" in " ".join(c.value for c in at.caption)
 
-    chosen = sorted(districts.index)[0]
+    chosen = min(districts.index)
     at.selectbox(key="district").select(chosen).run()
     assert not at.exception
     layer = _layer(at)
-    members = Store(demo_store).query("SELECT nid FROM neighbourhoods WHERE district = ?", [chosen])["nid"]
-    assert layer["id"] == "neighbourhoods" and sorted(layer["getFillColor"]["domain"]) == sorted(members)
+    members = Store(demo_store).query(
+        "SELECT nid FROM neighbourhoods WHERE district = ?", [chosen]
+    )["nid"]
+    assert layer["id"] == "neighbourhoods" and sorted(layer["getFillColor"]["domain"]) == sorted(
+        members
+    )
     assert layer["stroked"] is False  # outlines are their own layer, drawn for 60 or fewer
     assert ("outlines" in _layer_ids(at)) is (len(members) <= 60)
 
 
-def test_outlines_are_left_out_of_a_crowded_map(demo_app: Run, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("CITYGEO_MAP_MAX_OUTLINED", "100")  # 150 drawn: no outlines, a district shows them
+def test_outlines_are_left_out_of_a_crowded_map(
+    demo_app: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(
+        "CITYGEO_MAP_MAX_OUTLINED", "100"
+    )  # 150 drawn: no outlines, a district shows them
     at = demo_app("map.py")
     assert not at.exception
     assert at.selectbox(key="district").value == "the whole city"
-    assert _layer_ids(at) == ["neighbourhoods", "hotspots"] and len(_layer(at)["getFillColor"]["domain"]) == 150
+    assert (
+        _layer_ids(at) == ["neighbourhoods", "hotspots"]
+        and len(_layer(at)["getFillColor"]["domain"]) == 150
+    )
     assert any("Outlines are drawn when 100 neighbourhoods or fewer" in c.value for c in at.caption)
     at.selectbox(key="district").select(at.selectbox(key="district").options[1]).run()
-    assert _layer_ids(at)[:2] == ["neighbourhoods", "outlines"] and len(_layer(at)["getFillColor"]["domain"]) < 150
+    assert (
+        _layer_ids(at)[:2] == ["neighbourhoods", "outlines"]
+        and len(_layer(at)["getFillColor"]["domain"]) < 150
+    )
 
 
 def test_a_field_change_keeps_the_map_file(demo_app: Run) -> None:
