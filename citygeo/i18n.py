@@ -29,8 +29,9 @@ SOURCE_LANGUAGE = "en"
 LANGUAGES: dict[str, str] = {"en": "English", "fr": "Français", "ar": "العربية"}
 RIGHT_TO_LEFT = frozenset({"ar"})
 
-_current: contextvars.ContextVar[str] = contextvars.ContextVar("citygeo_language",
-                                                               default=SOURCE_LANGUAGE)
+_current: contextvars.ContextVar[str] = contextvars.ContextVar(
+    "citygeo_language", default=SOURCE_LANGUAGE
+)
 
 
 def check_language(lang: str | None) -> str:
@@ -180,11 +181,22 @@ def extract() -> Catalog:
 
     with MAPPING.open(encoding="utf-8") as cfg:
         method_map, options_map = parse_mapping_cfg(cfg)
-    catalog = Catalog(project="citygeo", domain=DOMAIN, charset="utf-8",
-                      msgid_bugs_address="", copyright_holder="", fuzzy=False)
+    catalog = Catalog(
+        project="citygeo",
+        domain=DOMAIN,
+        charset="utf-8",
+        msgid_bugs_address="",
+        copyright_holder="",
+        fuzzy=False,
+    )
     for filename, lineno, message, comments, context in extract_from_dir(
-            REPO_DIR, method_map, options_map, keywords=KEYWORDS, comment_tags=COMMENT_TAGS,
-            strip_comment_tags=True):
+        REPO_DIR,
+        method_map,
+        options_map,
+        keywords=KEYWORDS,
+        comment_tags=COMMENT_TAGS,
+        strip_comment_tags=True,
+    ):
         catalog.add(message, None, [(filename, lineno)], auto_comments=comments, context=context)
     return catalog
 
@@ -194,8 +206,9 @@ def _write_po(path: Path, catalog: Catalog) -> None:
 
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("wb") as out:
-        write_po(out, catalog, width=100, sort_output=True, include_lineno=False,
-                 ignore_obsolete=True)
+        write_po(
+            out, catalog, width=100, sort_output=True, include_lineno=False, ignore_obsolete=True
+        )
 
 
 def read_catalog(path: Path, lang: str | None = None) -> Catalog:

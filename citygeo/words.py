@@ -30,22 +30,40 @@ from citygeo.i18n import (
 from citygeo.schema import is_missing
 from citygeo.scoring import Methodology
 
-INDEX_FIELDS = Words({"risk_score": N_("Risk index (0–100)"),
-                      "protective_score": N_("Protective index (0–100)"),
-                      "typology": N_("Typology (risk × protection)")})
+INDEX_FIELDS = Words(
+    {
+        "risk_score": N_("Risk index (0–100)"),
+        "protective_score": N_("Protective index (0–100)"),
+        "typology": N_("Typology (risk × protection)"),
+    }
+)
 
-TYPOLOGY_WORDS = Words({"priority": N_("priority (risk above median, protection below)"),
-                        "watch": N_("watch (both above the median)"),
-                        "strengthen": N_("strengthen (both below the median)"),
-                        "resilient": N_("resilient (risk below median, protection above)")})
+TYPOLOGY_WORDS = Words(
+    {
+        "priority": N_("priority (risk above median, protection below)"),
+        "watch": N_("watch (both above the median)"),
+        "strengthen": N_("strengthen (both below the median)"),
+        "resilient": N_("resilient (risk below median, protection above)"),
+    }
+)
 
-TYPOLOGY_NAMES = Words({"priority": N_("priority"), "watch": N_("watch"),
-                        "strengthen": N_("strengthen"), "resilient": N_("resilient")})
+TYPOLOGY_NAMES = Words(
+    {
+        "priority": N_("priority"),
+        "watch": N_("watch"),
+        "strengthen": N_("strengthen"),
+        "resilient": N_("resilient"),
+    }
+)
 
-HOTSPOT_WORDS = Words({"high-high": N_("high-risk cluster (high-high)"),
-                       "low-low": N_("low-risk cluster (low-low)"),
-                       "high-low": N_("high risk among low (high-low)"),
-                       "low-high": N_("low risk among high (low-high)")})
+HOTSPOT_WORDS = Words(
+    {
+        "high-high": N_("high-risk cluster (high-high)"),
+        "low-low": N_("low-risk cluster (low-low)"),
+        "high-low": N_("high risk among low (high-low)"),
+        "low-high": N_("low risk among high (low-high)"),
+    }
+)
 
 
 def clauses(parts: Sequence[str]) -> str:
@@ -97,10 +115,13 @@ def domain_label(methodology: Methodology | None, domain_id: str) -> str:
 
 
 def not_covered_by(measure_id: str, covered_by: Mapping[str, str] | None) -> str:
-    """"not covered by Metropolitan Police (police.uk)"."""
+    """ "not covered by Metropolitan Police (police.uk)"."""
     source = (covered_by or {}).get(measure_id)
-    return (_("not covered by {source}").format(source=isolate(source)) if source else
-            _("not covered by its source"))
+    return (
+        _("not covered by {source}").format(source=isolate(source))
+        if source
+        else _("not covered by its source")
+    )
 
 
 def _limits(methodology: Methodology | None) -> tuple[int, str]:
@@ -109,8 +130,12 @@ def _limits(methodology: Methodology | None) -> tuple[int, str]:
     return min_count, format_number(min_sample, 0 if float(min_sample).is_integer() else 1)
 
 
-def withheld_reason(flags: Sequence[str], measure_id: str, methodology: Methodology | None,
-                    covered_by: Mapping[str, str] | None = None) -> str | None:
+def withheld_reason(
+    flags: Sequence[str],
+    measure_id: str,
+    methodology: Methodology | None,
+    covered_by: Mapping[str, str] | None = None,
+) -> str | None:
     """Plain words for why a measure's value is not shown, or None (``covered_by``: measure id
     → the name of the source whose coverage leaves the neighbourhood out)."""
     min_count, min_sample = _limits(methodology)
@@ -125,8 +150,9 @@ def withheld_reason(flags: Sequence[str], measure_id: str, methodology: Methodol
     return None
 
 
-def shown_value(value: object, note: str | None = None, *, categorical: bool = False,
-                digits: int = 1) -> str:
+def shown_value(
+    value: object, note: str | None = None, *, categorical: bool = False, digits: int = 1
+) -> str:
     """A value as a table shows it: a number to ``digits`` decimals, the reason it is withheld,
     or "no data"; a category as its name ("no index" when there is none)."""
     if categorical:
@@ -137,21 +163,26 @@ def shown_value(value: object, note: str | None = None, *, categorical: bool = F
 
 
 def rank_text(rank: float, n: int, p05: float = np.nan, p95: float = np.nan) -> str:
-    """"rank 7 of 150 (likely between 4 and 11)"."""
+    """ "rank 7 of 150 (likely between 4 and 11)"."""
     if is_missing(rank):
         return _("not ranked")
     if is_missing(p05) or is_missing(p95):
         return _("rank {rank} of {n}").format(rank=whole(rank), n=whole(n))
     return _("rank {rank} of {n} (likely between {low} and {high})").format(
-        rank=whole(rank), n=whole(n), low=whole(p05), high=whole(p95))
+        rank=whole(rank), n=whole(n), low=whole(p05), high=whole(p95)
+    )
 
 
 def plural(noun: str, n: int) -> str:
-    """"place of worship" → "places of worship" (n > 1): English nouns from the data only."""
+    """ "place of worship" → "places of worship" (n > 1): English nouns from the data only."""
     if n == 1:
         return noun
     head, sep, tail = noun.partition(" of ")
-    many = head[:-1] + "ies" if head.endswith("y") and head[-2:-1] not in tuple("aeiou") else head + "s"
+    many = (
+        head[:-1] + "ies"
+        if head.endswith("y") and head[-2:-1] not in tuple("aeiou")
+        else head + "s"
+    )
     return f"{many}{sep}{tail}"
 
 
@@ -171,48 +202,73 @@ def survey_value(value: float, unit: str, sign: bool = True) -> str:
 
 
 def months_ago(when: pd.Timestamp, today: dt.date | None = None) -> str:
-    """"14 months ago", "this month"."""
+    """ "14 months ago", "this month"."""
     today = today or dt.date.today()
-    months = ((today.year - when.year) * 12 + today.month - when.month
-              - (1 if when.day > today.day else 0))
+    months = (
+        (today.year - when.year) * 12
+        + today.month
+        - when.month
+        - (1 if when.day > today.day else 0)
+    )
     if months <= 0:
         return _("this month")
     return ngettext("{n} month ago", "{n} months ago", months).format(n=whole(months))
 
 
-def flag_sentence(flag: str, methodology: Methodology | None, *, public: bool = True,
-                  covered_by: Mapping[str, str] | None = None) -> str:
+def flag_sentence(
+    flag: str,
+    methodology: Methodology | None,
+    *,
+    public: bool = True,
+    covered_by: Mapping[str, str] | None = None,
+) -> str:
     """One flag of a score row in plain words (the profile's and the printout's notes)."""
     code, _sep, what = str(flag).partition(":")
     label = isolate(measure_label(methodology, what))
     min_count, min_sample = _limits(methodology)
     if code == "suppressed":
-        text = (_("{measure}: fewer than {n} incidents — value withheld to protect the people "
-                  "involved (it still counts in the score).") if public else
-                _("{measure}: built on fewer than {n} incidents; withheld in public outputs."))
+        text = (
+            _(
+                "{measure}: fewer than {n} incidents — value withheld to protect the people "
+                "involved (it still counts in the score)."
+            )
+            if public
+            else _("{measure}: built on fewer than {n} incidents; withheld in public outputs.")
+        )
         return text.format(measure=label, n=whole(min_count))
     if code == "unreliable":
-        text = (_("{measure}: survey sample under {n} — estimate withheld as unreliable.")
-                if public else
-                _("{measure}: survey sample under {n}; unreliable, withheld in public outputs."))
+        text = (
+            _("{measure}: survey sample under {n} — estimate withheld as unreliable.")
+            if public
+            else _("{measure}: survey sample under {n}; unreliable, withheld in public outputs.")
+        )
         return text.format(measure=label, n=min_sample)
     if code == "missing":
-        return _("{measure}: no data this year — its domain is scored from the other "
-                 "measures.").format(measure=label)
+        return _(
+            "{measure}: no data this year — its domain is scored from the other measures."
+        ).format(measure=label)
     if code == "not_covered":
-        return _("{measure}: {coverage} — this neighbourhood lies outside the area that source "
-                 "covers, so the value is unknown (not zero) and left out of the "
-                 "score.").format(measure=label, coverage=not_covered_by(what, covered_by))
+        return _(
+            "{measure}: {coverage} — this neighbourhood lies outside the area that source "
+            "covers, so the value is unknown (not zero) and left out of the "
+            "score."
+        ).format(measure=label, coverage=not_covered_by(what, covered_by))
     if code == "missing_domain":
-        return _("{domain}: no data for the whole domain — no index can be "
-                 "computed.").format(domain=isolate(domain_label(methodology, what)))
+        return _("{domain}: no data for the whole domain — no index can be computed.").format(
+            domain=isolate(domain_label(methodology, what))
+        )
     if code == "extreme":
         return _("{measure}: among the top tenth of the city.").format(measure=label)
     return str(flag)
 
 
-def quality_notes(flags: Sequence[str], methodology: Methodology | None, *,
-                  public: bool = True, covered_by: Mapping[str, str] | None = None) -> list[str]:
+def quality_notes(
+    flags: Sequence[str],
+    methodology: Methodology | None,
+    *,
+    public: bool = True,
+    covered_by: Mapping[str, str] | None = None,
+) -> list[str]:
     """A score row's flags in plain words."""
     return [flag_sentence(f, methodology, public=public, covered_by=covered_by) for f in flags]
 
@@ -227,7 +283,8 @@ def compared_with_city(value: float, median: float, ratio: float, percentile: fl
     if not is_missing(ratio) and ratio <= RATIO_LIMIT:
         return _("{ratio}× the city median").format(ratio=format_number(ratio, 1))
     return _("higher than {share} of neighbourhoods; city median {median}").format(
-        share=format_percent(percentile / 100, 0), median=significant(median))
+        share=format_percent(percentile / 100, 0), median=significant(median)
+    )
 
 
 def reads_as(direction: str) -> str:
@@ -236,7 +293,7 @@ def reads_as(direction: str) -> str:
 
 
 def last_consulted(when: object) -> str:
-    """"Last consulted on 12 March 2025." or "Never consulted."."""
+    """ "Last consulted on 12 March 2025." or "Never consulted."."""
     if is_missing(when):
         return _("Never consulted.")
     day = pd.Timestamp(when).date()  # type: ignore[arg-type]
@@ -244,11 +301,14 @@ def last_consulted(when: object) -> str:
 
 
 def groups_not_heard(groups: Sequence[str], months_since: Sequence[float]) -> str:
-    """"young people (never), older residents (14 months ago)"."""
+    """ "young people (never), older residents (14 months ago)"."""
     parts = []
     for group, months in zip(groups, months_since, strict=True):
-        when = (_("never") if is_missing(months) else
-                ngettext("{n} month ago", "{n} months ago", int(months)).format(n=whole(months)))
+        when = (
+            _("never")
+            if is_missing(months)
+            else ngettext("{n} month ago", "{n} months ago", int(months)).format(n=whole(months))
+        )
         parts.append(_("{group} ({when})").format(group=isolate(group_words(group)), when=when))
     return listing(parts)
 
@@ -259,15 +319,17 @@ def scored_indices(methodology: Methodology | None) -> set[str]:
     return {d.index for d in methodology.domains} if methodology else {"risk", "protective"}
 
 
-
 def hotspot_method(methodology: Methodology | None) -> str:
     """How hot spots were found, in words (with the multiple-testing correction used)."""
     correction = methodology.hotspot_correction if methodology else "none"
-    words = {"none": _("no correction for testing every neighbourhood at once"),
-             "fdr": _("false discovery rate correction (Benjamini–Hochberg)"),
-             "bonferroni": _("Bonferroni correction")}[correction]
+    words = {
+        "none": _("no correction for testing every neighbourhood at once"),
+        "fdr": _("false discovery rate correction (Benjamini–Hochberg)"),
+        "bonferroni": _("Bonferroni correction"),
+    }[correction]
     return _("Hot spots: Local Moran's I of the risk score, p < 0.05, {correction}.").format(
-        correction=words)
+        correction=words
+    )
 
 
 def ordinal(n: int) -> str:
@@ -290,13 +352,15 @@ def rank_change(change: float, rank_now: float) -> str:
         return _("same place, {rank}").format(rank=now)
     if steps < 0:
         return ngettext("up {n} place, to {rank}", "up {n} places, to {rank}", -steps).format(
-            n=whole(-steps), rank=now)
+            n=whole(-steps), rank=now
+        )
     return ngettext("down {n} place, to {rank}", "down {n} places, to {rank}", steps).format(
-        n=whole(steps), rank=now)
+        n=whole(steps), rank=now
+    )
 
 
 def score_change(change: float) -> str:
-    """"4.4 points lower" / "2.0 points higher" / "unchanged"."""
+    """ "4.4 points lower" / "2.0 points higher" / "unchanged"."""
     if is_missing(change):
         return _("not comparable")
     if round(float(change), 1) == 0:
@@ -306,13 +370,20 @@ def score_change(change: float) -> str:
 
 
 def risk_change(score_delta: float, rank_delta: float, rank_now: float) -> str:
-    """"risk 4.4 points lower; down 2 places, to 15th (rank 1 = highest risk)"."""
+    """ "risk 4.4 points lower; down 2 places, to 15th (rank 1 = highest risk)"."""
     return _("risk {score}; {rank} (rank 1 = highest risk)").format(
-        score=score_change(score_delta), rank=rank_change(rank_delta, rank_now))
+        score=score_change(score_delta), rank=rank_change(rank_delta, rank_now)
+    )
 
 
-GROUP_WORDS = Words({"lgbtq": N_("LGBTQ+ people"), "all": N_("anyone"),
-                     "civil_society": N_("civil society"), "recent_arrivals": N_("recent arrivals")})
+GROUP_WORDS = Words(
+    {
+        "lgbtq": N_("LGBTQ+ people"),
+        "all": N_("anyone"),
+        "civil_society": N_("civil society"),
+        "recent_arrivals": N_("recent arrivals"),
+    }
+)
 
 
 def group_words(code: object) -> str:
@@ -323,7 +394,7 @@ def group_words(code: object) -> str:
 
 
 def last_heard_words(when: object) -> str:
-    """"never" or "March 2025"."""
+    """ "never" or "March 2025"."""
     return _("never") if is_missing(when) else format_month(pd.Timestamp(when).date())  # type: ignore[arg-type]
 
 
@@ -331,18 +402,25 @@ def normalised_reads_as(index: str) -> str:
     """Which way a normalised (0–100, oriented) value points inside ``index``: a measure is turned
     so that its normalised value always reads in the index's direction (income in the risk index
     reads as "higher = more risk" once inverted)."""
-    return (_("0–100, higher = more risk") if index == "risk" else
-            _("0–100, higher = more protection"))
+    return (
+        _("0–100, higher = more risk") if index == "risk" else _("0–100, higher = more protection")
+    )
 
 
 def not_scored(index: str) -> str:
     """What a page says for an index the methodology leaves out (a risk-only or protective-only
     one): "risk index not scored (this methodology has no risk domains)"."""
-    return (_("risk index not scored (this methodology has no risk domains)") if index == "risk"
-            else _("protective index not scored (this methodology has no protective domains)"))
+    return (
+        _("risk index not scored (this methodology has no risk domains)")
+        if index == "risk"
+        else _("protective index not scored (this methodology has no protective domains)")
+    )
 
 
 def index_not_scored(index: str) -> str:
     """The same, as a sentence of its own (capitalised)."""
-    return (_("Risk index not scored (this methodology has no risk domains)") if index == "risk"
-            else _("Protective index not scored (this methodology has no protective domains)"))
+    return (
+        _("Risk index not scored (this methodology has no risk domains)")
+        if index == "risk"
+        else _("Protective index not scored (this methodology has no protective domains)")
+    )

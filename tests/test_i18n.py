@@ -58,10 +58,17 @@ def _marked_in_source() -> set[object]:
     sources = [p for p in Path(i18n.REPO_DIR, "citygeo").rglob("*.py") if p.name != "i18n.py"]
     for path in [*sources, Path(i18n.REPO_DIR, "app.py")]:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
-                    and node.func.id in MARKERS and node.args:
-                literals = [a.value for a in node.args if isinstance(a, ast.Constant)
-                            and isinstance(a.value, str)]
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name)
+                and node.func.id in MARKERS
+                and node.args
+            ):
+                literals = [
+                    a.value
+                    for a in node.args
+                    if isinstance(a, ast.Constant) and isinstance(a.value, str)
+                ]
                 assert literals, f"{path}:{node.lineno}: {node.func.id}() needs a literal string"
                 found.add(literals[0] if node.func.id != "ngettext" else tuple(literals[:2]))
     return found
@@ -152,7 +159,9 @@ def test_sentences_in_each_language() -> None:
         assert words.fewer_than(5) == "moins de 5"
         assert words.shown_value(1234.56) == "1\u202f234,6"
         assert words.survey_value(41.0, "%") == "41\u00a0%"
-        assert words.last_consulted(dt.date(2025, 3, 12)) == "Dernière consultation le 12 mars 2025."
+        assert (
+            words.last_consulted(dt.date(2025, 3, 12)) == "Dernière consultation le 12 mars 2025."
+        )
         assert words.TYPOLOGY_WORDS["priority"].startswith("prioritaire")
     with using("ar"):
         assert words.rank_text(7, 152) == "المرتبة 7 من 152"
@@ -165,8 +174,10 @@ def test_sentences_in_each_language() -> None:
 
 def test_arabic_chooses_among_six_forms() -> None:
     with using("ar"):
-        forms = {n: ngettext("{n} month ago", "{n} months ago", n).format(n=n)
-                 for n in (0, 1, 2, 3, 11, 100)}
+        forms = {
+            n: ngettext("{n} month ago", "{n} months ago", n).format(n=n)
+            for n in (0, 1, 2, 3, 11, 100)
+        }
     assert len(set(forms.values())) == 6, forms
     assert "شهرين" in forms[2] and "أشهر" in forms[3] and "شهرًا" in forms[11]
 

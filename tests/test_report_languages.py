@@ -38,10 +38,13 @@ def _english_left(page: str, store: Store, lang: str) -> set[str]:
     return english_left(_visible_text(page), lang, data_words(store), KEPT)
 
 
-@pytest.mark.parametrize(("lang", "direction", "heading"),
-                         [("ar", "rtl", "نتائج الاستطلاع"), ("fr", "ltr", "Résultats de l’enquête")])
-def test_the_printout_speaks_the_language(town: Store, lang: str, direction: str,
-                                          heading: str) -> None:
+@pytest.mark.parametrize(
+    ("lang", "direction", "heading"),
+    [("ar", "rtl", "نتائج الاستطلاع"), ("fr", "ltr", "Résultats de l’enquête")],
+)
+def test_the_printout_speaks_the_language(
+    town: Store, lang: str, direction: str, heading: str
+) -> None:
     page = render_profile_html(town, "N4", lang=lang)
     assert f'<html lang="{lang}" dir="{direction}">' in page
     assert f"<h2>{heading}</h2>" in page
@@ -62,7 +65,7 @@ def test_headings_form_an_outline(town: Store) -> None:
     levels = [int(m) for m in re.findall(r"<h([1-6])>", page)]
     assert levels[0] == 1 and levels.count(1) == 1 and set(levels[1:]) == {2}
     assert not re.search(r"<h2>\s*</h2>", page)
-    assert page.count('<th scope=col') >= 20  # table headers a screen reader announces
+    assert page.count("<th scope=col") >= 20  # table headers a screen reader announces
 
 
 def test_arabic_mirrors_the_layout(town: Store) -> None:
@@ -78,8 +81,11 @@ def test_arabic_mirrors_the_layout(town: Store) -> None:
 
 
 def test_the_city_language_is_the_default(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(town_fixture, "CONFIG",
-                        town_fixture.CONFIG.replace("[city]\n", '[city]\nlanguage = "fr"\n', 1))
+    monkeypatch.setattr(
+        town_fixture,
+        "CONFIG",
+        town_fixture.CONFIG.replace("[city]\n", '[city]\nlanguage = "fr"\n', 1),
+    )
     store = build_city(tmp_path / "fr-town")
     assert load(store).settings.language == "fr"
     assert '<html lang="fr" dir="ltr">' in render_profile_html(store, "N4")
@@ -88,11 +94,25 @@ def test_the_city_language_is_the_default(tmp_path: Path, monkeypatch: pytest.Mo
 
 def test_cli_report_lang(town: Store, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "n4-ar.html"
-    code, _out, err = run_cli(["report", "--nid", "N4", "--out", str(out), "--store",
-                               str(town.path), "--lang", "ar"], capsys)
+    code, _out, err = run_cli(
+        ["report", "--nid", "N4", "--out", str(out), "--store", str(town.path), "--lang", "ar"],
+        capsys,
+    )
     assert code == 0, err
     assert '<html lang="ar" dir="rtl">' in out.read_text(encoding="utf-8")
-    code, _out, err = run_cli(["report", "--nid", "N4", "--out", str(tmp_path / "x.html"),
-                               "--store", str(town.path), "--lang", "de"], capsys)
+    code, _out, err = run_cli(
+        [
+            "report",
+            "--nid",
+            "N4",
+            "--out",
+            str(tmp_path / "x.html"),
+            "--store",
+            str(town.path),
+            "--lang",
+            "de",
+        ],
+        capsys,
+    )
     assert code == 2 and "--lang 'de'" in err and "Traceback" not in err
     assert not (tmp_path / "x.html").exists()

@@ -10,8 +10,8 @@ import pyproj
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from citygeo.errors import ConfigError, format_problems
-from citygeo.settings import Mode
 from citygeo.rules.freshness import parse_collected, parse_duration
+from citygeo.settings import Mode
 
 
 class _Spec(BaseModel):
@@ -54,7 +54,7 @@ class BoundariesSpec(_Spec):
     source_crs: str | None = None
     layer: str | None = None
     source: str | None = None
-    crosswalk: Path | None = None   # old code → new code after a boundary change (annual update)
+    crosswalk: Path | None = None  # old code → new code after a boundary change (annual update)
 
 
 class _Geography(_Spec):
@@ -71,16 +71,22 @@ class _Geography(_Spec):
     @model_validator(mode="after")
     def _geography_keys(self) -> _Geography:
         if self.geography and self.crosswalk:
-            raise ValueError("give either `geography` (a polygon file) or `crosswalk` (a table "
-                             "from, to, weight), not both")
+            raise ValueError(
+                "give either `geography` (a polygon file) or `crosswalk` (a table "
+                "from, to, weight), not both"
+            )
         if self.geography and not self.geography_id:
-            raise ValueError("`geography` needs `geography_id`: the column of the geography file "
-                             "that holds the codes this table is keyed by")
+            raise ValueError(
+                "`geography` needs `geography_id`: the column of the geography file "
+                "that holds the codes this table is keyed by"
+            )
         if self.apportion == "population" and not self.geography_population:
-            raise ValueError("apportion = \"population\" needs `geography_population`: the column "
-                             "(of the geography file or of this table) with each area's population")
+            raise ValueError(
+                'apportion = "population" needs `geography_population`: the column '
+                "(of the geography file or of this table) with each area's population"
+            )
         if self.apportion == "population" and not self.geography:
-            raise ValueError("apportion = \"population\" needs `geography` (a polygon file)")
+            raise ValueError('apportion = "population" needs `geography` (a polygon file)')
         return self
 
     @property
@@ -136,15 +142,17 @@ class PointsSpec(_Spec):
     def _coordinates(self) -> PointsSpec:
         is_csv = self.path.suffix.lower() in {".csv", ".txt", ".tsv"}
         if is_csv and not ((self.lon and self.lat) or (self.x and self.y)):
-            raise ValueError("a CSV of points needs `lon` and `lat` (or `x`, `y` and `crs`) columns")
+            raise ValueError(
+                "a CSV of points needs `lon` and `lat` (or `x`, `y` and `crs`) columns"
+            )
         if self.x and not self.crs:
-            raise ValueError("`x`/`y` coordinates need `crs` (for example crs = \"EPSG:32633\")")
+            raise ValueError('`x`/`y` coordinates need `crs` (for example crs = "EPSG:32633")')
         if self.kind == "incidents" and is_csv and not self.date:
             raise ValueError("incidents need a `date` column")
         if self.date_format and not self.date:
             raise ValueError("`date_format` needs the `date` column it describes")
         if self.duplicate_ids == "count_once" and not self.id:
-            raise ValueError("`duplicate_ids = \"count_once\"` needs the `id` column")
+            raise ValueError('`duplicate_ids = "count_once"` needs the `id` column')
         return self
 
 
@@ -186,7 +194,10 @@ class SourceSpec(_Spec):
     @property
     def coverage_file(self) -> Path | None:
         """The polygon file ``coverage`` names (a text ending in a vector file suffix), or None."""
-        if isinstance(self.coverage, str) and Path(self.coverage).suffix.lower() in COVERAGE_SUFFIXES:
+        if (
+            isinstance(self.coverage, str)
+            and Path(self.coverage).suffix.lower() in COVERAGE_SUFFIXES
+        ):
             return Path(self.coverage)
         return None
 
@@ -222,7 +233,9 @@ class CityConfig(_Spec):
     def source_references(self) -> list[tuple[str, str]]:
         """Every (section, source id) the config refers to."""
         refs: list[tuple[str, str | None]] = [("boundaries", self.boundaries.source)]
-        refs += [(f"indicators[{i}] ({s.path.name})", s.source) for i, s in enumerate(self.indicators)]
+        refs += [
+            (f"indicators[{i}] ({s.path.name})", s.source) for i, s in enumerate(self.indicators)
+        ]
         refs += [(f"points[{i}] ({s.kind})", s.source) for i, s in enumerate(self.points)]
         refs += [(f"counts[{i}] ({s.path.name})", s.source) for i, s in enumerate(self.counts)]
         if self.survey:
@@ -244,8 +257,12 @@ def load_city_config(path: Path | str) -> CityConfig:
     try:
         config = CityConfig.model_validate(raw)
     except ValidationError as err:
-        raise ConfigError(format_problems(f"{path}: the city config is not valid:",
-                                          [_pydantic_problem(e) for e in err.errors()])) from err
+        raise ConfigError(
+            format_problems(
+                f"{path}: the city config is not valid:",
+                [_pydantic_problem(e) for e in err.errors()],
+            )
+        ) from err
     config = _resolve_paths(config)
     _check(config)
     return config
@@ -257,8 +274,9 @@ def _read_toml(path: Path) -> dict[str, Any]:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as err:
-        raise ConfigError(f"{path}: not UTF-8 text ({err.reason} at byte {err.start}); "
-                          "save the file as UTF-8.") from err
+        raise ConfigError(
+            f"{path}: not UTF-8 text ({err.reason} at byte {err.start}); save the file as UTF-8."
+        ) from err
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
@@ -286,20 +304,41 @@ def _resolve_paths(config: CityConfig) -> CityConfig:
             return spec
         resolved = (base / value).resolve() if not Path(value).is_absolute() else Path(value)
         if not allow and not resolved.is_relative_to(base):
-            problems.append(f"[{where}] path {value} points outside the config's folder {base}; "
-                            "move the file there or set `allow_outside_paths = true` in [city]")
+            problems.append(
+                f"[{where}] path {value} points outside the config's folder {base}; "
+                "move the file there or set `allow_outside_paths = true` in [city]"
+            )
         return spec.model_copy(update={field: resolved})
 
     boundaries = fix(config.boundaries, "path", "boundaries.path")
     update: dict[str, Any] = {"boundaries": fix(boundaries, "crosswalk", "boundaries.crosswalk")}
-    update["indicators"] = [_fix_all(fix, s, f"indicators[{i}]", ("path", "geography", "crosswalk"))
-                            for i, s in enumerate(config.indicators)]
+    update["indicators"] = [
+        _fix_all(fix, s, f"indicators[{i}]", ("path", "geography", "crosswalk"))
+        for i, s in enumerate(config.indicators)
+    ]
     update["points"] = [fix(s, "path", f"points[{i}].path") for i, s in enumerate(config.points)]
-    update["counts"] = [_fix_all(fix, s, f"counts[{i}]", ("path", "geography", "crosswalk"))
-                        for i, s in enumerate(config.counts)]
-    update["sources"] = {key: (source.model_copy(update={"coverage": str(fix(
-        _CoveragePath(path=source.coverage_file), "path", f"sources.{key}.coverage").path)})
-        if source.coverage_file else source) for key, source in config.sources.items()}
+    update["counts"] = [
+        _fix_all(fix, s, f"counts[{i}]", ("path", "geography", "crosswalk"))
+        for i, s in enumerate(config.counts)
+    ]
+    update["sources"] = {
+        key: (
+            source.model_copy(
+                update={
+                    "coverage": str(
+                        fix(
+                            _CoveragePath(path=source.coverage_file),
+                            "path",
+                            f"sources.{key}.coverage",
+                        ).path
+                    )
+                }
+            )
+            if source.coverage_file
+            else source
+        )
+        for key, source in config.sources.items()
+    }
     if config.survey:
         update["survey"] = fix(config.survey, "path", "survey.path")
     if config.online:
@@ -308,11 +347,15 @@ def _resolve_paths(config: CityConfig) -> CityConfig:
         reg = fix(config.registers, "stakeholders", "registers.stakeholders")
         update["registers"] = fix(reg, "consultations", "registers.consultations")
     if config.indicator_labels:
-        update["indicator_labels"] = fix(config, "indicator_labels", "indicator_labels").indicator_labels
+        update["indicator_labels"] = fix(
+            config, "indicator_labels", "indicator_labels"
+        ).indicator_labels
     if config.methodology:
         update["methodology"] = fix(config.methodology, "path", "methodology.path")
     if problems:
-        raise ConfigError(format_problems(f"{config.config_path}: paths are not allowed:", problems))
+        raise ConfigError(
+            format_problems(f"{config.config_path}: paths are not allowed:", problems)
+        )
     return config.model_copy(update=update)
 
 
@@ -331,8 +374,10 @@ def _check(config: CityConfig) -> None:
     for where, ref in config.source_references():
         if ref not in config.sources:
             known = ", ".join(sorted(config.sources)) or "none defined"
-            problems.append(f"[{where}] refers to source {ref!r}, which has no [sources.{ref}] "
-                            f"table (known sources: {known})")
+            problems.append(
+                f"[{where}] refers to source {ref!r}, which has no [sources.{ref}] "
+                f"table (known sources: {known})"
+            )
     for key, source in config.sources.items():
         for field, parse in (("refresh", parse_duration), ("collected", parse_collected)):
             value = getattr(source, field)
@@ -358,9 +403,13 @@ def projected_crs_problem(name: str) -> str | None:
     try:
         crs = pyproj.CRS.from_user_input(name)
     except pyproj.exceptions.CRSError as err:
-        return (f"[city] projected_crs {name!r} is not a known CRS ({err}); use a projected CRS "
-                "of the city such as its UTM zone, e.g. \"EPSG:32633\".")
+        return (
+            f"[city] projected_crs {name!r} is not a known CRS ({err}); use a projected CRS "
+            'of the city such as its UTM zone, e.g. "EPSG:32633".'
+        )
     if not crs.is_projected:
-        return (f"[city] projected_crs {name!r} ({crs.name}) is not a projected CRS, so it cannot "
-                "measure areas; use one in metres such as the city's UTM zone.")
+        return (
+            f"[city] projected_crs {name!r} ({crs.name}) is not a projected CRS, so it cannot "
+            "measure areas; use one in metres such as the city's UTM zone."
+        )
     return None

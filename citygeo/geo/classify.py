@@ -15,9 +15,13 @@ SCHEMES: dict[str, str] = {
     "fisher_jenks": "FisherJenks",
     "equal_interval": "EqualInterval",
 }
-SCHEME_LABELS = Words({"quantiles": N_("Quantiles"),
-                       "fisher_jenks": N_("Natural breaks (Fisher-Jenks)"),
-                       "equal_interval": N_("Equal interval")})  # read in the current language
+SCHEME_LABELS = Words(
+    {
+        "quantiles": N_("Quantiles"),
+        "fisher_jenks": N_("Natural breaks (Fisher-Jenks)"),
+        "equal_interval": N_("Equal interval"),
+    }
+)  # read in the current language
 
 # ColorBrewer sequential and diverging palettes (colour-blind safe), 5 classes.
 PALETTES: dict[str, list[tuple[int, int, int]]] = {
@@ -40,7 +44,10 @@ class Classes:
 
     def labels(self, fmt: str = "{:,.1f}") -> list[str]:
         edges = (self.lower, *self.bins)
-        return [f"{fmt.format(lo)} – {fmt.format(hi)}" for lo, hi in zip(edges[:-1], edges[1:], strict=True)]
+        return [
+            f"{fmt.format(lo)} – {fmt.format(hi)}"
+            for lo, hi in zip(edges[:-1], edges[1:], strict=True)
+        ]
 
 
 def classify(values: np.ndarray, scheme: str = "quantiles", k: int = 5) -> Classes:
@@ -59,7 +66,9 @@ def classify(values: np.ndarray, scheme: str = "quantiles", k: int = 5) -> Class
         return Classes(scheme, (float(distinct[-1]),), float(distinct[0]), index)
     classifier = getattr(mapclassify, SCHEMES[scheme])(values[present], k=k)
     index[present] = classifier.yb
-    return Classes(scheme, tuple(float(b) for b in classifier.bins), float(values[present].min()), index)
+    return Classes(
+        scheme, tuple(float(b) for b in classifier.bins), float(values[present].min()), index
+    )
 
 
 def palette(name: str, k: int) -> list[tuple[int, int, int]]:
@@ -73,8 +82,14 @@ def palette(name: str, k: int) -> list[tuple[int, int, int]]:
 
 # ColorBrewer qualitative "Dark2" (first four: colour-blind safe), for the typology.
 TYPOLOGY_COLOURS: dict[str, tuple[int, int, int]] = {
-    "priority": (217, 95, 2), "watch": (117, 112, 179), "strengthen": (231, 41, 138), "resilient": (27, 158, 119),
+    "priority": (217, 95, 2),
+    "watch": (117, 112, 179),
+    "strengthen": (231, 41, 138),
+    "resilient": (27, 158, 119),
 }
 HOTSPOT_COLOURS: dict[str, tuple[int, int, int]] = {
-    "high-high": (215, 25, 28), "high-low": (253, 174, 97), "low-high": (171, 217, 233), "low-low": (44, 123, 182),
+    "high-high": (215, 25, 28),
+    "high-low": (253, 174, 97),
+    "low-high": (171, 217, 233),
+    "low-low": (44, 123, 182),
 }

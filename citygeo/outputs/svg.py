@@ -76,23 +76,33 @@ def map_svg(hoods: gpd.GeoDataFrame, nid: str) -> str:
     context = hoods[hoods.geometry.intersects(shapely.box(*box)) & ~hoods["nid"].isin(focus["nid"])]
     shapes = []
     for _i, row in context.iterrows():
-        shapes.append(f'<path class="ctx" d="{_path(row.geometry, proj)}"><title>{escape_text(row["name"])} '
-                      f'({escape_text(row["nid"])})</title></path>')
+        shapes.append(
+            f'<path class="ctx" d="{_path(row.geometry, proj)}"><title>{escape_text(row["name"])} '
+            f"({escape_text(row['nid'])})</title></path>"
+        )
     for _i, row in neighbours.iterrows():
-        shapes.append(f'<path class="nb" d="{_path(row.geometry, proj)}"><title>{escape_text(row["name"])} '
-                      f'({escape_text(row["nid"])})</title></path>')
+        shapes.append(
+            f'<path class="nb" d="{_path(row.geometry, proj)}"><title>{escape_text(row["name"])} '
+            f"({escape_text(row['nid'])})</title></path>"
+        )
     row = target.iloc[0]
-    shapes.append(f'<path class="me" d="{_path(row.geometry, proj)}"><title>{escape_text(row["name"])} '
-                  f'({escape_text(row["nid"])})</title></path>')
+    shapes.append(
+        f'<path class="me" d="{_path(row.geometry, proj)}"><title>{escape_text(row["name"])} '
+        f"({escape_text(row['nid'])})</title></path>"
+    )
     x0, y0, kx, _ky, scale = proj
     for _i, nb in neighbours.iterrows():
         point = nb.geometry.representative_point()
-        shapes.append(f'<text x="{(point.x - x0) * kx * scale:.1f}" y="{(y0 - point.y) * scale:.1f}">'
-                      f'{escape_text(nb["nid"])}</text>')
+        shapes.append(
+            f'<text x="{(point.x - x0) * kx * scale:.1f}" y="{(y0 - point.y) * scale:.1f}">'
+            f"{escape_text(nb['nid'])}</text>"
+        )
     label = _("Map of {name} and its neighbours").format(name=row["name"])
-    return (f'<svg class="map" viewBox="0 0 {MAP_WIDTH:.0f} {MAP_HEIGHT:.0f}" role="img" '
-            f'aria-label="{escape_text(label)}" '
-            f'xmlns="http://www.w3.org/2000/svg">{"".join(shapes)}</svg>')
+    return (
+        f'<svg class="map" viewBox="0 0 {MAP_WIDTH:.0f} {MAP_HEIGHT:.0f}" role="img" '
+        f'aria-label="{escape_text(label)}" '
+        f'xmlns="http://www.w3.org/2000/svg">{"".join(shapes)}</svg>'
+    )
 
 
 def drivers_svg(drivers: pd.DataFrame, withheld: str) -> str:
@@ -104,6 +114,7 @@ def drivers_svg(drivers: pd.DataFrame, withheld: str) -> str:
 
     def x(at: float) -> float:  # a position measured from the labels' side
         return width - at if rtl else at
+
     contributions = drivers["contribution"].to_numpy(dtype=float)
     largest = max([c for c in contributions if not np.isnan(c)] + [1e-9])
     height = row_h * len(drivers) + 10
@@ -112,22 +123,30 @@ def drivers_svg(drivers: pd.DataFrame, withheld: str) -> str:
     for i, (label, contribution) in enumerate(zip(drivers["label"], contributions, strict=True)):
         y = 5 + i * row_h
         short = label if len(label) <= 46 else label[:45] + "…"
-        parts.append(f'<text class="lbl" text-anchor="{label_anchor}" x="{x(label_w - 6):.0f}" '
-                     f'y="{y + 15}"><title>{escape_text(label)}</title>{escape_text(short)}</text>')
+        parts.append(
+            f'<text class="lbl" text-anchor="{label_anchor}" x="{x(label_w - 6):.0f}" '
+            f'y="{y + 15}"><title>{escape_text(label)}</title>{escape_text(short)}</text>'
+        )
         if not np.isnan(contribution):
             length = bar_w * contribution / largest
             left = x(label_w + length) if rtl else label_w
-            parts.append(f'<rect x="{left:.1f}" y="{y + 3}" width="{length:.1f}" height="{row_h - 6}"/>'
-                         f'<text class="val" text-anchor="{value_anchor}" '
-                         f'x="{x(label_w + length + 4):.1f}" y="{y + 15}">'
-                         f'{shown_value(contribution)}</text>')
+            parts.append(
+                f'<rect x="{left:.1f}" y="{y + 3}" width="{length:.1f}" height="{row_h - 6}"/>'
+                f'<text class="val" text-anchor="{value_anchor}" '
+                f'x="{x(label_w + length + 4):.1f}" y="{y + 15}">'
+                f"{shown_value(contribution)}</text>"
+            )
         else:
-            parts.append(f'<text class="val na" text-anchor="{value_anchor}" x="{x(label_w + 4):.0f}" '
-                         f'y="{y + 15}">{escape_text(withheld)}</text>')
+            parts.append(
+                f'<text class="val na" text-anchor="{value_anchor}" x="{x(label_w + 4):.0f}" '
+                f'y="{y + 15}">{escape_text(withheld)}</text>'
+            )
     label = _("What drives the risk score")
-    return (f'<svg class="bars" viewBox="0 0 {width} {height}" role="img" '
-            f'aria-label="{escape_text(label)}" '
-            f'xmlns="http://www.w3.org/2000/svg">{"".join(parts)}</svg>')
+    return (
+        f'<svg class="bars" viewBox="0 0 {width} {height}" role="img" '
+        f'aria-label="{escape_text(label)}" '
+        f'xmlns="http://www.w3.org/2000/svg">{"".join(parts)}</svg>'
+    )
 
 
 def trend_svg(history: pd.DataFrame) -> str:
@@ -139,18 +158,28 @@ def trend_svg(history: pd.DataFrame) -> str:
     span = max(years) - min(years)
 
     def xy(year: int, score: float) -> tuple[float, float]:
-        return (pad + (year - min(years)) / span * (width - 2 * pad),
-                height - pad / 2 - score / 100 * (height - pad))
-    parts = [f'<line class="axis" x1="{pad}" y1="{height - pad / 2}" x2="{width - pad}" '
-             f'y2="{height - pad / 2}"/>']
+        return (
+            pad + (year - min(years)) / span * (width - 2 * pad),
+            height - pad / 2 - score / 100 * (height - pad),
+        )
+
+    parts = [
+        f'<line class="axis" x1="{pad}" y1="{height - pad / 2}" x2="{width - pad}" '
+        f'y2="{height - pad / 2}"/>'
+    ]
     for column, css in (("risk_score", "risk"), ("protective_score", "prot")):
-        points = [xy(y, float(s)) for y, s in zip(years, history[column], strict=True)
-                  if not math.isnan(float(s))]
+        points = [
+            xy(y, float(s))
+            for y, s in zip(years, history[column], strict=True)
+            if not math.isnan(float(s))
+        ]
         if points:
             text = " ".join(f"{x:.1f},{y:.1f}" for x, y in points)
             parts.append(f'<polyline class="{css}" points="{text}"/>')
             parts += [f'<circle class="{css}" cx="{x:.1f}" cy="{y:.1f}" r="3"/>' for x, y in points]
     parts += [f'<text x="{xy(y, 0)[0]:.1f}" y="{height - 2}">{y}</text>' for y in years]
     label = _("Scores over the years")
-    return (f'<svg class="trend" viewBox="0 0 {width} {height}" role="img" '
-            f'aria-label="{escape_text(label)}" xmlns="http://www.w3.org/2000/svg">{"".join(parts)}</svg>')
+    return (
+        f'<svg class="trend" viewBox="0 0 {width} {height}" role="img" '
+        f'aria-label="{escape_text(label)}" xmlns="http://www.w3.org/2000/svg">{"".join(parts)}</svg>'
+    )

@@ -41,17 +41,22 @@ def map_fields(methodology: Methodology | None) -> dict[str, str]:
         out[domain_column(d.id)] = _("Domain: {domain} (0–100)").format(domain=d.label or d.id)
     for m in methodology.measures:
         out[measure_column(m.id)] = _("{measure} (normalised 0–100)").format(
-            measure=measure_label(methodology, m.id))
+            measure=measure_label(methodology, m.id)
+        )
     for m in methodology.measures:
         out[raw_column(m.id)] = _("{measure} (raw value)").format(
-            measure=measure_label(methodology, m.id))
+            measure=measure_label(methodology, m.id)
+        )
     return out
 
 
-
-def map_table(frame: pd.DataFrame, column: str, hoods: pd.DataFrame | None = None,
-              methodology: Methodology | None = None,
-              covered_by: Mapping[str, str] | None = None) -> pd.DataFrame:
+def map_table(
+    frame: pd.DataFrame,
+    column: str,
+    hoods: pd.DataFrame | None = None,
+    methodology: Methodology | None = None,
+    covered_by: Mapping[str, str] | None = None,
+) -> pd.DataFrame:
     """One year's values of ``column`` per neighbourhood, with rank and (risk) rank interval.
 
     Returns ``nid, name, district, value, rank, rank_p05, rank_p95, shown, note, not_covered``
@@ -66,29 +71,45 @@ def map_table(frame: pd.DataFrame, column: str, hoods: pd.DataFrame | None = Non
         out["district"] = None
     raw = frame[column] if column in frame else pd.Series(np.nan, index=frame.index)
     categorical = column == "typology"
-    out["value"] = raw.to_numpy() if categorical else pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float)
+    out["value"] = (
+        raw.to_numpy() if categorical else pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float)
+    )
     if column in ("risk_score", "protective_score"):
-        out["rank"] = frame[column.replace("_score", "_rank")].to_numpy(dtype=float, na_value=np.nan)
+        out["rank"] = frame[column.replace("_score", "_rank")].to_numpy(
+            dtype=float, na_value=np.nan
+        )
     elif categorical:
         out["rank"] = np.nan
     else:
         out["rank"] = out["value"].rank(ascending=False, method="min")
     interval = column == "risk_score" and "risk_rank_p05" in frame
-    out["rank_p05"] = frame["risk_rank_p05"].to_numpy(dtype=float, na_value=np.nan) if interval else np.nan
-    out["rank_p95"] = frame["risk_rank_p95"].to_numpy(dtype=float, na_value=np.nan) if interval else np.nan
+    out["rank_p05"] = (
+        frame["risk_rank_p05"].to_numpy(dtype=float, na_value=np.nan) if interval else np.nan
+    )
+    out["rank_p95"] = (
+        frame["risk_rank_p95"].to_numpy(dtype=float, na_value=np.nan) if interval else np.nan
+    )
     measure = column.split("__", 1)[1] if column.startswith(("raw__", "measure__")) else None
-    notes = [withheld_reason(list(f), measure, methodology, covered_by) if measure else None
-             for f in frame["flags"]]
+    notes = [
+        withheld_reason(list(f), measure, methodology, covered_by) if measure else None
+        for f in frame["flags"]
+    ]
     out["note"] = notes
-    out["not_covered"] = [bool(measure) and f"not_covered:{measure}" in list(f) for f in frame["flags"]]
-    out["shown"] = [shown_value(v, n, categorical=categorical) for v, n in zip(out["value"], notes, strict=True)]
+    out["not_covered"] = [
+        bool(measure) and f"not_covered:{measure}" in list(f) for f in frame["flags"]
+    ]
+    out["shown"] = [
+        shown_value(v, n, categorical=categorical) for v, n in zip(out["value"], notes, strict=True)
+    ]
     return out.reset_index(drop=True)
 
 
-
-def map_tooltips(frame: pd.DataFrame, fields: Sequence[str],
-                 methodology: Methodology | None = None,
-                 covered_by: Mapping[str, str] | None = None) -> pd.DataFrame:
+def map_tooltips(
+    frame: pd.DataFrame,
+    fields: Sequence[str],
+    methodology: Methodology | None = None,
+    covered_by: Mapping[str, str] | None = None,
+) -> pd.DataFrame:
     """The tooltip words of every map field at once, so the browser holds them with the outlines.
 
     Returns ``nid`` plus, for the ``i``-th field, ``v{i}`` (the value as shown, or why it is
@@ -100,14 +121,21 @@ def map_tooltips(frame: pd.DataFrame, fields: Sequence[str],
         table = map_table(frame, column, None, methodology, covered_by)
         n = int(table["rank"].notna().sum())
         out[f"v{i}"] = table["shown"].to_numpy()
-        out[f"r{i}"] = ["" if np.isnan(r) else rank_text(r, n, a, b) for r, a, b in
-                        zip(table["rank"], table["rank_p05"], table["rank_p95"], strict=True)]
+        out[f"r{i}"] = [
+            "" if np.isnan(r) else rank_text(r, n, a, b)
+            for r, a, b in zip(table["rank"], table["rank_p05"], table["rank_p95"], strict=True)
+        ]
     return pd.DataFrame(out)
 
 
-
-def incident_hexes(store: Store, min_count: int, *, year: int | None = None,
-                   categories: Sequence[str] | None = None, size_m: float = 400.0) -> pd.DataFrame:
+def incident_hexes(
+    store: Store,
+    min_count: int,
+    *,
+    year: int | None = None,
+    categories: Sequence[str] | None = None,
+    size_m: float = 400.0,
+) -> pd.DataFrame:
     """Incidents of ``year`` (and ``categories``; None = all) counted per hexagon of ``size_m``
     in the store; cells under ``min_count`` dropped: ``q, r, count, polygon``.
 
@@ -122,8 +150,10 @@ def incident_hexes(store: Store, min_count: int, *, year: int | None = None,
         cells = reads.incident_hex_counts(con, size_m, kx, ky, year=year, categories=categories)
     cells["count"] = hide_small_cells(cells["count"].astype(float), min_count)
     cells = cells[cells["count"].notna() & (cells["count"] > 0)].reset_index(drop=True)
-    cells["polygon"] = [hex_ring(int(q), int(r), size_m, latitude)
-                        for q, r in zip(cells["q"], cells["r"], strict=True)]
+    cells["polygon"] = [
+        hex_ring(int(q), int(r), size_m, latitude)
+        for q, r in zip(cells["q"], cells["r"], strict=True)
+    ]
     return cells
 
 
@@ -131,36 +161,49 @@ def asset_points(city: CityData) -> pd.DataFrame:
     """Mechanisms and facilities as points: ``asset_id, kind, name, formal, themes, lon, lat, nid``."""
     frame = city.table("assets")
     if frame.empty:
-        return pd.DataFrame(columns=["asset_id", "kind", "name", "formal", "themes", "lon", "lat", "nid"])
+        return pd.DataFrame(
+            columns=["asset_id", "kind", "name", "formal", "themes", "lon", "lat", "nid"]
+        )
     return frame
-
 
 
 def column_labels(methodology: Methodology | None) -> dict[str, str]:
     """Plain words for score columns (tables show these, never raw column names)."""
-    labels = {"nid": _("Code"), "name": _("Neighbourhood"), "district": _("District"),
-              "year": _("Year"), "risk_score": _("Risk (0–100)"), "risk_rank": _("Risk rank"),
-              "protective_score": _("Protective (0–100)"), "protective_rank": _("Protective rank"),
-              "typology": _("Typology"), "hotspot": _("Hot spot"),
-              "risk_change": _("Risk change since previous year"), "risk_rank_p05": _("Rank (5%)"),
-              "risk_rank_p95": _("Rank (95%)"), "grp": _("Group"),
-              "not_covered": _("Not covered by a source (value unknown, not zero)")}
+    labels = {
+        "nid": _("Code"),
+        "name": _("Neighbourhood"),
+        "district": _("District"),
+        "year": _("Year"),
+        "risk_score": _("Risk (0–100)"),
+        "risk_rank": _("Risk rank"),
+        "protective_score": _("Protective (0–100)"),
+        "protective_rank": _("Protective rank"),
+        "typology": _("Typology"),
+        "hotspot": _("Hot spot"),
+        "risk_change": _("Risk change since previous year"),
+        "risk_rank_p05": _("Rank (5%)"),
+        "risk_rank_p95": _("Rank (95%)"),
+        "grp": _("Group"),
+        "not_covered": _("Not covered by a source (value unknown, not zero)"),
+    }
     if methodology is not None:
         for d in methodology.domains:
             labels[domain_column(d.id)] = _("{name} (0–100)").format(name=d.label or d.id)
         for m in methodology.measures:
             labels[raw_column(m.id)] = measure_label(methodology, m.id)
             labels[measure_column(m.id)] = _("{name} (0–100)").format(
-                name=measure_label(methodology, m.id))
+                name=measure_label(methodology, m.id)
+            )
     return labels
-
 
 
 def incident_categories(methodology: Methodology | None, column: str) -> tuple[str, ...] | None:
     """The incident categories the map's field is built on (an incident measure's own), or
     None (every category) for any other field: the hexagons show what the map shows."""
     measure_id = column.split("__", 1)[1] if column.startswith(("raw__", "measure__")) else None
-    measure = next((m for m in methodology.measures if m.id == measure_id), None) if methodology else None
+    measure = (
+        next((m for m in methodology.measures if m.id == measure_id), None) if methodology else None
+    )
     if measure is None or measure.source != "incidents" or not measure.categories:
         return None
     return tuple(sorted(measure.categories))

@@ -32,14 +32,16 @@ from citygeo.settings import REPO_ROOT, Mode, dashboard_store_path
 from citygeo.store import Store, reads
 from citygeo.ui.components import md
 
-STATIC_DIR = REPO_ROOT / "static"  # served by Streamlit at /app/static/ (server.enableStaticServing)
+STATIC_DIR = (
+    REPO_ROOT / "static"
+)  # served by Streamlit at /app/static/ (server.enableStaticServing)
 STATIC_KEEP = 200  # newest map files kept; older ones are removed
-
 
 
 @st.cache_resource(show_spinner=False)
 def _demo_lock() -> object:
     import threading
+
     return threading.Lock()
 
 
@@ -50,17 +52,25 @@ def current_store() -> Store:
     if is_demo and not store.exists():
         with _demo_lock():
             if not store.exists():
-                bar = st.progress(0.0, text=_("Building the fictional demo city (first start only)…"))
+                bar = st.progress(
+                    0.0, text=_("Building the fictional demo city (first start only)…")
+                )
 
                 def progress(done: int, total: int, label: str) -> None:
-                    bar.progress(min(done / max(total, 1), 1.0),
-                                 text=_("Demo city: {step}").format(step=label))
+                    bar.progress(
+                        min(done / max(total, 1), 1.0),
+                        text=_("Demo city: {step}").format(step=label),
+                    )
+
                 build_demo(store, progress=progress)
                 bar.empty()
     if not store.exists():
-        raise CitygeoError(_("There is no store at {path}. Build one with `citygeo ingest "
-                             "CITY.toml` or unset CITYGEO_STORE to see the demo city.").format(
-                                 path=Path(path).resolve()))
+        raise CitygeoError(
+            _(
+                "There is no store at {path}. Build one with `citygeo ingest "
+                "CITY.toml` or unset CITYGEO_STORE to see the demo city."
+            ).format(path=Path(path).resolve())
+        )
     return store
 
 
@@ -90,11 +100,17 @@ def display_geometry(path: str, version: tuple[int, int]) -> Outlines:
         if stored.empty:
             frame = reads.neighbourhoods(con, geometry=True)
     if not stored.empty and bounds is not None:
-        return Outlines(stored["nid"].tolist(), stored["district"].tolist(),
-                        [orjson.loads(g) for g in stored["geometry"]], None, bounds,
-                        stored[["xmin", "ymin", "xmax", "ymax"]].to_numpy().tolist())
-    shapes = gpd.GeoDataFrame(frame, geometry=shapely.from_wkb(frame.pop("geom_wkb").to_numpy()),
-                              crs="EPSG:4326")
+        return Outlines(
+            stored["nid"].tolist(),
+            stored["district"].tolist(),
+            [orjson.loads(g) for g in stored["geometry"]],
+            None,
+            bounds,
+            stored[["xmin", "ymin", "xmax", "ymax"]].to_numpy().tolist(),
+        )
+    shapes = gpd.GeoDataFrame(
+        frame, geometry=shapely.from_wkb(frame.pop("geom_wkb").to_numpy()), crs="EPSG:4326"
+    )
     return display_outlines(shapes)
 
 
@@ -104,27 +120,46 @@ def district_geometry(path: str, version: tuple[int, int]) -> dict[str, list[obj
     with Store(path).reader() as con:
         stored = reads.district_outlines(con)
     if not stored.empty:
-        names, geometries = stored["district"].tolist(), [orjson.loads(g) for g in stored["geometry"]]
+        names, geometries = (
+            stored["district"].tolist(),
+            [orjson.loads(g) for g in stored["geometry"]],
+        )
     else:
         outlines = display_geometry(path, version)
-        names, geometries = district_outlines(outlines if outlines.shapes is not None else
-                                              _recomputed(path))
-    return {"names": list(names), "features": [{"type": "Feature", "geometry": g} for g in geometries]}
+        names, geometries = district_outlines(
+            outlines if outlines.shapes is not None else _recomputed(path)
+        )
+    return {
+        "names": list(names),
+        "features": [{"type": "Feature", "geometry": g} for g in geometries],
+    }
 
 
 def _recomputed(path: str) -> Outlines:
     with Store(path).reader() as con:
         frame = reads.neighbourhoods(con, geometry=True)
-    return display_outlines(gpd.GeoDataFrame(
-        frame, geometry=shapely.from_wkb(frame.pop("geom_wkb").to_numpy()), crs="EPSG:4326"))
+    return display_outlines(
+        gpd.GeoDataFrame(
+            frame, geometry=shapely.from_wkb(frame.pop("geom_wkb").to_numpy()), crs="EPSG:4326"
+        )
+    )
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def hexagons(path: str, version: tuple[int, int], min_count: int, year: int | None,
-             categories: tuple[str, ...] | None) -> pd.DataFrame:
+def hexagons(
+    path: str,
+    version: tuple[int, int],
+    min_count: int,
+    year: int | None,
+    categories: tuple[str, ...] | None,
+) -> pd.DataFrame:
     """Incidents of the year (and categories) shown, counted per hexagon in the store."""
-    return incident_hexes(Store(path), min_count, year=year,
-                          categories=list(categories) if categories is not None else None)
+    return incident_hexes(
+        Store(path),
+        min_count,
+        year=year,
+        categories=list(categories) if categories is not None else None,
+    )
 
 
 def show_error(err: CitygeoError) -> None:
@@ -136,9 +171,11 @@ def show_error(err: CitygeoError) -> None:
 def fictional_notice(settings: CitySettings) -> None:
     """The banner that says the demo city is fictional, wherever it is shown."""
     if settings.fictional:
-        text = _("**{city} is a fictional city.** Every neighbourhood, figure and incident shown "
-                 "here is synthetic, generated for demonstration; none describes a real place or "
-                 "real people.")
+        text = _(
+            "**{city} is a fictional city.** Every neighbourhood, figure and incident shown "
+            "here is synthetic, generated for demonstration; none describes a real place or "
+            "real people."
+        )
         st.warning(text.format(city=md(settings.name or _("This city"))), icon="⚠️")
 
 
@@ -165,15 +202,22 @@ def page_header(city_: CityData, title: str) -> None:
     fictional_notice(city_.settings)
 
 
-def static_map_url(path: str, version: tuple[int, int], properties: list[dict[str, object] | None]) -> str:
+def static_map_url(
+    path: str, version: tuple[int, int], properties: list[dict[str, object] | None]
+) -> str:
     """Write the neighbourhood outlines with ``properties`` as a static GeoJSON; return its URL.
 
     ``properties`` follow ``display_geometry``'s order; a neighbourhood whose entry is None is
     left out of the file (a large city draws one district at a time).
     """
     outlines = display_geometry(path, version)
-    return static_geojson([{"type": "Feature", "geometry": g, "properties": p}
-                           for g, p in zip(outlines.geometries, properties, strict=True) if p is not None])
+    return static_geojson(
+        [
+            {"type": "Feature", "geometry": g, "properties": p}
+            for g, p in zip(outlines.geometries, properties, strict=True)
+            if p is not None
+        ]
+    )
 
 
 def static_geojson(features: list[dict[str, object]]) -> str:
@@ -196,16 +240,29 @@ def static_geojson(features: list[dict[str, object]]) -> str:
     return f"app/static/{name}"
 
 
-def map_file(path: str, version: tuple[int, int], mode: Mode, year: int | None, grp: str,
-             district: str | None) -> str:
+def map_file(
+    path: str,
+    version: tuple[int, int],
+    mode: Mode,
+    year: int | None,
+    grp: str,
+    district: str | None,
+) -> str:
     """The outlines with the tooltip words of every field, in the current language (see
     :func:`_map_file`)."""
     return _map_file(path, version, mode, year, grp, district, language())
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def _map_file(path: str, version: tuple[int, int], mode: Mode, year: int | None, grp: str,
-              district: str | None, lang: str) -> str:
+def _map_file(
+    path: str,
+    version: tuple[int, int],
+    mode: Mode,
+    year: int | None,
+    grp: str,
+    district: str | None,
+    lang: str,
+) -> str:
     """The outlines of the drawn neighbourhoods with the tooltip words of every field, as a static file.
 
     One file per year, group, district and language: changing the field shown reuses it (only
@@ -216,48 +273,72 @@ def _map_file(path: str, version: tuple[int, int], mode: Mode, year: int | None,
         return _map_file_words(path, version, city, year, grp, district)
 
 
-def _map_file_words(path: str, version: tuple[int, int], city: CityData, year: int | None,
-                    grp: str, district: str | None) -> str:
+def _map_file_words(
+    path: str,
+    version: tuple[int, int],
+    city: CityData,
+    year: int | None,
+    grp: str,
+    district: str | None,
+) -> str:
     methodology = current_methodology(city, year)
     frame = in_district(city, scores(city, year, grp), district)
     tips = map_tooltips(frame, list(map_fields(methodology)), methodology)
     names = dict(zip(frame["nid"], frame["name"], strict=True))
-    by_nid = {r["nid"]: {**r, "name": names.get(r["nid"]) or r["nid"]} for r in tips.to_dict("records")}
-    return static_map_url(path, version, [by_nid.get(n) for n in display_geometry(path, version).nids])
+    by_nid = {
+        r["nid"]: {**r, "name": names.get(r["nid"]) or r["nid"]} for r in tips.to_dict("records")
+    }
+    return static_map_url(
+        path, version, [by_nid.get(n) for n in display_geometry(path, version).nids]
+    )
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def hotspot_file(path: str, version: tuple[int, int], mode: Mode, year: int | None, grp: str,
-                  district: str | None) -> str | None:
+def hotspot_file(
+    path: str,
+    version: tuple[int, int],
+    mode: Mode,
+    year: int | None,
+    grp: str,
+    district: str | None,
+) -> str | None:
     """Hot-spot outlines (coloured by their Local Moran class) as a static file; None when there are none."""
     city = city_data(path, version, mode)
     frame = in_district(city, scores(city, year, grp), district)
     classes = dict(zip(frame["nid"], frame["hotspot"], strict=True))
     outlines = display_geometry(path, version)
-    features = [{"type": "Feature", "geometry": geometry,
-                 "properties": {"line": [*HOTSPOT_COLOURS[classes[nid]], 255]}}
-                for nid, geometry in zip(outlines.nids, outlines.geometries, strict=True)
-                if classes.get(nid) in HOTSPOT_COLOURS]
+    features = [
+        {
+            "type": "Feature",
+            "geometry": geometry,
+            "properties": {"line": [*HOTSPOT_COLOURS[classes[nid]], 255]},
+        }
+        for nid, geometry in zip(outlines.nids, outlines.geometries, strict=True)
+        if classes.get(nid) in HOTSPOT_COLOURS
+    ]
     return static_geojson(features) if features else None
 
 
-def district_map_file(path: str, version: tuple[int, int], mode: Mode, year: int | None,
-                      grp: str) -> str | None:
+def district_map_file(
+    path: str, version: tuple[int, int], mode: Mode, year: int | None, grp: str
+) -> str | None:
     """District outlines with the tooltip words of every field (district scores), as a static
     file, in the current language."""
     return _district_map_file(path, version, mode, year, grp, language())
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def _district_map_file(path: str, version: tuple[int, int], mode: Mode, year: int | None, grp: str,
-                       lang: str) -> str | None:
+def _district_map_file(
+    path: str, version: tuple[int, int], mode: Mode, year: int | None, grp: str, lang: str
+) -> str | None:
     city = city_data(path, version, mode)
     with using(lang):
         return _district_words(path, version, city, year, grp)
 
 
-def _district_words(path: str, version: tuple[int, int], city: CityData, year: int | None,
-                    grp: str) -> str | None:
+def _district_words(
+    path: str, version: tuple[int, int], city: CityData, year: int | None, grp: str
+) -> str | None:
     methodology = current_methodology(city, year)
     frame = district_scores(city, year, grp)
     geometry = district_geometry(path, version)
@@ -265,8 +346,11 @@ def _district_words(path: str, version: tuple[int, int], city: CityData, year: i
         return None
     tips = map_tooltips(frame, list(map_fields(methodology)), methodology)
     by_name = {r["nid"]: {**r, "name": r["nid"]} for r in tips.to_dict("records")}
-    features = [{"type": "Feature", "geometry": f["geometry"], "properties": by_name[name]}
-                for name, f in zip(geometry["names"], geometry["features"], strict=True) if name in by_name]
+    features = [
+        {"type": "Feature", "geometry": f["geometry"], "properties": by_name[name]}
+        for name, f in zip(geometry["names"], geometry["features"], strict=True)
+        if name in by_name
+    ]
     return static_geojson(features) if features else None
 
 
@@ -279,40 +363,52 @@ def _prune_static() -> None:
 def empty_state(city_: CityData) -> bool:
     """Show the empty state when the store holds no city or no scores; True when shown."""
     if city_.neighbourhoods.empty:
-        st.info(_("This store holds no neighbourhoods yet. Load a city with `citygeo ingest "
-                  "CITY.toml`, or open the dashboard without CITYGEO_STORE to see the fictional "
-                  "demo city."))
+        st.info(
+            _(
+                "This store holds no neighbourhoods yet. Load a city with `citygeo ingest "
+                "CITY.toml`, or open the dashboard without CITYGEO_STORE to see the fictional "
+                "demo city."
+            )
+        )
         return True
     if city_.scores.empty:
-        st.info(_("This city has not been scored yet. Run `citygeo score` to compute the risk "
-                  "and protective indices."))
+        st.info(
+            _(
+                "This city has not been scored yet. Run `citygeo score` to compute the risk "
+                "and protective indices."
+            )
+        )
         return True
     return False
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def export_file(path: str, version: tuple[int, int], fmt: str, year: int | None,
-                mode: Mode) -> tuple[bytes, str, str]:
+def export_file(
+    path: str, version: tuple[int, int], fmt: str, year: int | None, mode: Mode
+) -> tuple[bytes, str, str]:
     """One export (the same writer as `citygeo export`), built once per store version."""
     from citygeo.outputs.export import export_bytes
 
     return export_bytes(Store(path), fmt, year=year, mode=mode, with_sidecar=True)
 
 
-def profile_report(path: str, version: tuple[int, int], nid: str, year: int | None,
-                   mode: Mode) -> str:
+def profile_report(
+    path: str, version: tuple[int, int], nid: str, year: int | None, mode: Mode
+) -> str:
     """The self-contained, A4-printable HTML profile (the same as `citygeo report`): the
     profile the page shows, rendered for A4 in the page's language."""
     return _profile_report(path, version, nid, year, mode, language())
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def _profile_report(path: str, version: tuple[int, int], nid: str, year: int | None,
-                    mode: Mode, lang: str) -> str:
+def _profile_report(
+    path: str, version: tuple[int, int], nid: str, year: int | None, mode: Mode, lang: str
+) -> str:
     from citygeo.outputs.report import render_profile, shapes_of
     from citygeo.service.profile import profile
 
     city = city_data(path, version, mode)
     with using(lang):
-        return render_profile(profile(city, nid, year, require_scores=True), city,
-                              shapes_of(Store(path)))
+        return render_profile(
+            profile(city, nid, year, require_scores=True), city, shapes_of(Store(path))
+        )

@@ -15,10 +15,14 @@ from citygeo.scoring import Methodology
 from citygeo.ui.maps import colour_hex, fill_colours, legend_rows
 from citygeo.words import TYPOLOGY_WORDS
 
-PALETTE_WORDS = Words({"OrRd": N_("ColorBrewer OrRd, sequential"),
-                       "YlGnBu": N_("ColorBrewer YlGnBu, sequential"),
-                       "Purples": N_("ColorBrewer Purples, sequential"),
-                       "PuOr": N_("ColorBrewer PuOr, diverging")})
+PALETTE_WORDS = Words(
+    {
+        "OrRd": N_("ColorBrewer OrRd, sequential"),
+        "YlGnBu": N_("ColorBrewer YlGnBu, sequential"),
+        "Purples": N_("ColorBrewer Purples, sequential"),
+        "PuOr": N_("ColorBrewer PuOr, diverging"),
+    }
+)
 
 
 def md(text: object) -> str:
@@ -34,7 +38,11 @@ def year_picker(years: Sequence[int], where: object = st, key: str = "year") -> 
     if not years:
         return None
     wanted = st.query_params.get("year")
-    index = list(years).index(int(wanted)) if wanted and wanted.isdigit() and int(wanted) in years else 0
+    index = (
+        list(years).index(int(wanted))
+        if wanted and wanted.isdigit() and int(wanted) in years
+        else 0
+    )
     year = where.selectbox(_("Year"), list(years), index=index, key=key)  # type: ignore[attr-defined]
     st.query_params["year"] = str(year)
     return int(year)
@@ -56,11 +64,15 @@ def palette_for(column: str, methodology: Methodology | None) -> str:
     return "OrRd"
 
 
-def colours_for(values: pd.Series, column: str, scheme: str, methodology: Methodology | None,
-                k: int = 5) -> tuple[list[list[int]], list[tuple[str, str]], str]:
+def colours_for(
+    values: pd.Series, column: str, scheme: str, methodology: Methodology | None, k: int = 5
+) -> tuple[list[list[int]], list[tuple[str, str]], str]:
     """Fill colour per value, legend rows (hex, text), and the legend's palette sentence."""
     if column == "typology":
-        fills = [[*TYPOLOGY_COLOURS[v], 230] if v in TYPOLOGY_COLOURS else [200, 200, 200, 140] for v in values]
+        fills = [
+            [*TYPOLOGY_COLOURS[v], 230] if v in TYPOLOGY_COLOURS else [200, 200, 200, 140]
+            for v in values
+        ]
         rows = [(colour_hex(c), TYPOLOGY_WORDS[t]) for t, c in TYPOLOGY_COLOURS.items()]
         if any(v not in TYPOLOGY_COLOURS for v in values):
             rows.append(("#c8c8c8", _("no index")))
@@ -69,9 +81,13 @@ def colours_for(values: pd.Series, column: str, scheme: str, methodology: Method
     name = palette_for(column, methodology)
     colours = palette(name, max(len(classes.bins), 1))
     fmt = "{:,.0f}" if np.nanmax(np.abs(np.append(classes.bins, 0))) >= 100 else "{:,.1f}"
-    return (fill_colours(classes, colours), legend_rows(classes, colours, fmt),
-            _("{scheme}, {palette} (colour-blind safe)").format(scheme=SCHEME_LABELS[scheme],
-                                                                palette=PALETTE_WORDS[name]))
+    return (
+        fill_colours(classes, colours),
+        legend_rows(classes, colours, fmt),
+        _("{scheme}, {palette} (colour-blind safe)").format(
+            scheme=SCHEME_LABELS[scheme], palette=PALETTE_WORDS[name]
+        ),
+    )
 
 
 CATEGORIES = N_("categories, ColorBrewer Dark2 (colour-blind safe)")
@@ -83,32 +99,56 @@ def legend(title: str, rows: list[tuple[str, str]], palette_words: str, extra: s
         f'<span style="display:inline-flex;align-items:center;margin:2px 14px 2px 0">'
         f'<span style="width:20px;height:13px;background:{c};border:1px solid #555;'
         f'display:inline-block;margin-right:6px"></span>{html.escape(text)}</span>'
-        for c, text in rows)
-    plain = (_("one colour per type") if palette_words == CATEGORIES
-             else _("darker colour = higher value; colours chosen to be read by colour-blind people"))
-    st.markdown(f'<div style="line-height:1.9"><b>{html.escape(title)}</b> — {html.escape(plain)} '
-                f'<abbr title="{html.escape(palette_words, quote=True)}" style="cursor:help">ⓘ</abbr>'
-                f"<br>{swatches}{extra}</div>", unsafe_allow_html=True)
+        for c, text in rows
+    )
+    plain = (
+        _("one colour per type")
+        if palette_words == CATEGORIES
+        else _("darker colour = higher value; colours chosen to be read by colour-blind people")
+    )
+    st.markdown(
+        f'<div style="line-height:1.9"><b>{html.escape(title)}</b> — {html.escape(plain)} '
+        f'<abbr title="{html.escape(palette_words, quote=True)}" style="cursor:help">ⓘ</abbr>'
+        f"<br>{swatches}{extra}</div>",
+        unsafe_allow_html=True,
+    )
 
 
 def labelled(frame: pd.DataFrame, labels: dict[str, str]) -> pd.DataFrame:
     """The frame with plain-word column names."""
-    return frame.rename(columns={c: labels.get(c, c.replace("_", " ").capitalize()) for c in frame.columns})
+    return frame.rename(
+        columns={c: labels.get(c, c.replace("_", " ").capitalize()) for c in frame.columns}
+    )
 
 
-def neighbourhood_picker(hoods: pd.DataFrame, where: object = st, *, key: str,
-                         current: str | None = None, label: str | None = None
-                         ) -> str | None:
+def neighbourhood_picker(
+    hoods: pd.DataFrame,
+    where: object = st,
+    *,
+    key: str,
+    current: str | None = None,
+    label: str | None = None,
+) -> str | None:
     """A searchable selectbox of every neighbourhood, shown as "Name (code)"; the code picked, or None.
 
     Streamlit's selectbox filters its options as the person types, so a name or a code both find it.
     """
-    names = dict(zip(hoods["nid"].astype(str), hoods["name"].fillna(hoods["nid"]).astype(str), strict=True))
-    options = ["", *sorted(names, key=lambda n: (names[n].casefold(), n))]  # "" = nothing picked yet
+    names = dict(
+        zip(hoods["nid"].astype(str), hoods["name"].fillna(hoods["nid"]).astype(str), strict=True)
+    )
+    options = [
+        "",
+        *sorted(names, key=lambda n: (names[n].casefold(), n)),
+    ]  # "" = nothing picked yet
     index = options.index(current) if current in names else 0
     label = label or _("Find a neighbourhood (type a name or code)")
-    picked = where.selectbox(label, options, index=index, key=key,  # type: ignore[attr-defined]
-                             format_func=lambda n: f"{names[n]} ({n})" if n else _("Type a name or a code…"))
+    picked = where.selectbox(
+        label,
+        options,
+        index=index,
+        key=key,  # type: ignore[attr-defined]
+        format_func=lambda n: f"{names[n]} ({n})" if n else _("Type a name or a code…"),
+    )
     return str(picked) if picked else None
 
 
@@ -126,8 +166,16 @@ def _cell(value: object) -> str:
     return isolate(value)  # an English name keeps its parentheses in an Arabic table
 
 
-def url_select(label: str, options: Sequence[str], where: object = st, *, key: str, param: str,
-               default: str | None = None, **kwargs: object) -> str:
+def url_select(
+    label: str,
+    options: Sequence[str],
+    where: object = st,
+    *,
+    key: str,
+    param: str,
+    default: str | None = None,
+    **kwargs: object,
+) -> str:
     """A selectbox that starts from ``?param=`` and writes the choice back (a shared link keeps it)."""
     options = list(options)
     wanted = st.query_params.get(param, default)
@@ -141,8 +189,9 @@ def url_select(label: str, options: Sequence[str], where: object = st, *, key: s
     return str(chosen)
 
 
-def url_checkbox(label: str, where: object = st, *, key: str, param: str, default: bool = False,
-                 **kwargs: object) -> bool:
+def url_checkbox(
+    label: str, where: object = st, *, key: str, param: str, default: bool = False, **kwargs: object
+) -> bool:
     """A checkbox kept in ``?param=1`` / ``?param=0`` (only when it differs from the default)."""
     wanted = st.query_params.get(param)
     value = default if wanted not in ("0", "1") else wanted == "1"

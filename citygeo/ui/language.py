@@ -45,8 +45,9 @@ def current(default: str) -> str:
     """The language of this rerun (link, else this session's choice, else ``default``), made
     the current one for every ``_()`` that follows, and kept in the link."""
     wanted = st.query_params.get(PARAM)
-    lang = check_language(wanted if wanted in LANGUAGES else
-                          st.session_state.get(_SESSION_KEY, default))
+    lang = check_language(
+        wanted if wanted in LANGUAGES else st.session_state.get(_SESSION_KEY, default)
+    )
     st.session_state[_SESSION_KEY] = lang
     set_language(lang)
     if st.query_params.get(PARAM) != lang:
@@ -58,9 +59,11 @@ def apply_to_page(lang: str) -> None:
     """Give the document its language and direction (screen readers and axe read ``lang``),
     and the styles every page needs (contrast; mirroring right to left)."""
     st.html(BASE_CSS)
-    st.html(f'<script>document.documentElement.lang = "{lang}"; '
-            f'document.documentElement.dir = "{direction(lang)}";</script>',
-            unsafe_allow_javascript=True)
+    st.html(
+        f'<script>document.documentElement.lang = "{lang}"; '
+        f'document.documentElement.dir = "{direction(lang)}";</script>',
+        unsafe_allow_javascript=True,
+    )
     if is_right_to_left(lang):
         st.html(RTL_CSS)
 
@@ -75,9 +78,14 @@ def picker(lang: str) -> None:
     """The language picker in the sidebar (each language named in itself)."""
     codes = list(LANGUAGES)
     st.session_state[_PICKER_KEY] = lang
-    st.sidebar.selectbox(_("Language"), codes, format_func=LANGUAGES.__getitem__,
-                         key=_PICKER_KEY, on_change=_chosen,
-                         help=_("The dashboard's language; the link keeps it (?lang=)."))
+    st.sidebar.selectbox(
+        _("Language"),
+        codes,
+        format_func=LANGUAGES.__getitem__,
+        key=_PICKER_KEY,
+        on_change=_chosen,
+        help=_("The dashboard's language; the link keeps it (?lang=)."),
+    )
 
 
 def link_params(**params: str) -> dict[str, str]:

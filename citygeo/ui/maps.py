@@ -22,7 +22,9 @@ OUTLINE_COLOUR = [60, 60, 60, 160]
 Colour = tuple[int, int, int]
 
 
-def view_for(bounds: Sequence[float], width_px: float = 860, height_px: float = 580) -> pdk.ViewState:
+def view_for(
+    bounds: Sequence[float], width_px: float = 860, height_px: float = 580
+) -> pdk.ViewState:
     """A view that fits ``bounds`` (minx, miny, maxx, maxy) in a ``width_px`` × ``height_px`` map.
 
     deck.gl's Web Mercator shows 512 · 2^zoom px per 360° of longitude; latitude spans stretch by
@@ -33,7 +35,9 @@ def view_for(bounds: Sequence[float], width_px: float = 860, height_px: float = 
     span_x = max(maxx - minx, 1e-6)
     span_y = max(maxy - miny, 1e-6) / max(math.cos(math.radians(lat)), 0.1)
     zoom = math.log2(min(width_px / span_x, height_px / span_y) * 0.9 * 360 / 512)
-    return pdk.ViewState(longitude=(minx + maxx) / 2, latitude=lat, zoom=min(max(zoom, 1), 18), pitch=0, bearing=0)
+    return pdk.ViewState(
+        longitude=(minx + maxx) / 2, latitude=lat, zoom=min(max(zoom, 1), 18), pitch=0, bearing=0
+    )
 
 
 def fill_colours(classes: Classes, colours: Sequence[Colour]) -> list[list[int]]:
@@ -41,9 +45,14 @@ def fill_colours(classes: Classes, colours: Sequence[Colour]) -> list[list[int]]
     return [[*colours[k], 230] if k >= 0 else [*MISSING_COLOUR, 140] for k in classes.index]
 
 
-def choropleth_layer(data: str | dict[str, object], layer_id: str = CHOROPLETH_LAYER_ID,
-                     pickable: bool = True, colours: Mapping[str, Sequence[int]] | None = None,
-                     trigger: object = None, stroked: bool = True) -> pdk.Layer:
+def choropleth_layer(
+    data: str | dict[str, object],
+    layer_id: str = CHOROPLETH_LAYER_ID,
+    pickable: bool = True,
+    colours: Mapping[str, Sequence[int]] | None = None,
+    trigger: object = None,
+    stroked: bool = True,
+) -> pdk.Layer:
     """Neighbourhoods filled and outlined, from a FeatureCollection or the URL of a static GeoJSON.
 
     Without ``colours`` the fill is each feature's ``properties.fill``. With ``colours`` (nid →
@@ -56,13 +65,27 @@ def choropleth_layer(data: str | dict[str, object], layer_id: str = CHOROPLETH_L
     fill: object = "properties.fill"
     extra: dict[str, object] = {}
     if colours is not None:
-        fill = {"@@function": "colorCategories", "attr": "nid", "domain": list(colours),
-                "colors": [list(c) for c in colours.values()], "othersColor": [0, 0, 0, 0]}
+        fill = {
+            "@@function": "colorCategories",
+            "attr": "nid",
+            "domain": list(colours),
+            "colors": [list(c) for c in colours.values()],
+            "othersColor": [0, 0, 0, 0],
+        }
         extra["update_triggers"] = {"getFillColor": [str(trigger)]}
     return pdk.Layer(
-        "GeoJsonLayer", data, id=layer_id, pickable=pickable, stroked=stroked, filled=True,
-        auto_highlight=pickable, get_fill_color=fill, get_line_color=OUTLINE_COLOUR,
-        line_width_min_pixels=0.5, get_line_width=1, **extra,
+        "GeoJsonLayer",
+        data,
+        id=layer_id,
+        pickable=pickable,
+        stroked=stroked,
+        filled=True,
+        auto_highlight=pickable,
+        get_fill_color=fill,
+        get_line_color=OUTLINE_COLOUR,
+        line_width_min_pixels=0.5,
+        get_line_width=1,
+        **extra,
     )
 
 
@@ -70,26 +93,53 @@ def hexagon_layer(cells: list[dict[str, object]]) -> pdk.Layer:
     """Server-side incident hexagons (``polygon``, ``count``); small cells are already removed."""
     top = max((float(c["count"]) for c in cells), default=1.0)  # type: ignore[arg-type]
     # outlines only (thicker = more incidents): a fill would wash out the choropleth under it
-    data = [{"polygon": c["polygon"], "width": 1.0 + 3.0 * (float(c["count"]) / top) ** 0.7}  # type: ignore[arg-type]
-            for c in cells]
-    return pdk.Layer("PolygonLayer", data, id="incident-hexagons", pickable=False, stroked=True,
-                     filled=False, get_polygon="polygon", get_line_color=list(HEXAGON_LINE),
-                     get_line_width="width", line_width_units="pixels")
+    data = [
+        {"polygon": c["polygon"], "width": 1.0 + 3.0 * (float(c["count"]) / top) ** 0.7}  # type: ignore[arg-type]
+        for c in cells
+    ]
+    return pdk.Layer(
+        "PolygonLayer",
+        data,
+        id="incident-hexagons",
+        pickable=False,
+        stroked=True,
+        filled=False,
+        get_polygon="polygon",
+        get_line_color=list(HEXAGON_LINE),
+        get_line_width="width",
+        line_width_units="pixels",
+    )
 
 
 HEXAGON_LINE = (45, 0, 90, 230)
 
 
-def points_layer(points: list[dict[str, object]], colour: Colour = (0, 109, 44),
-                 layer_id: str = "assets") -> pdk.Layer:
+def points_layer(
+    points: list[dict[str, object]], colour: Colour = (0, 109, 44), layer_id: str = "assets"
+) -> pdk.Layer:
     """Mechanisms and facilities as dots (``lon``, ``lat``)."""
-    return pdk.Layer("ScatterplotLayer", points, id=layer_id, pickable=False, get_position=["lon", "lat"],
-                     get_fill_color=[*colour, 220], get_line_color=[255, 255, 255, 255], stroked=True,
-                     radius_min_pixels=3.5, radius_max_pixels=8, get_radius=40, line_width_min_pixels=1)
+    return pdk.Layer(
+        "ScatterplotLayer",
+        points,
+        id=layer_id,
+        pickable=False,
+        get_position=["lon", "lat"],
+        get_fill_color=[*colour, 220],
+        get_line_color=[255, 255, 255, 255],
+        stroked=True,
+        radius_min_pixels=3.5,
+        radius_max_pixels=8,
+        get_radius=40,
+        line_width_min_pixels=1,
+    )
 
 
-def outline_layer(data: list[dict[str, object]] | str, layer_id: str = "hotspots",
-                  colour: object = "properties.line", width_px: float = 3) -> pdk.Layer:
+def outline_layer(
+    data: list[dict[str, object]] | str,
+    layer_id: str = "hotspots",
+    colour: object = "properties.line",
+    width_px: float = 3,
+) -> pdk.Layer:
     """Outlines of some neighbourhoods, not filled: a list of GeoJSON features or the URL of a
     static GeoJSON file, coloured by ``properties.line`` unless ``colour`` says otherwise.
 
@@ -98,8 +148,17 @@ def outline_layer(data: list[dict[str, object]] | str, layer_id: str = "hotspots
     rebuilt them too: ~10× the fills' cost under software WebGL).
     """
     source = data if isinstance(data, str) else {"type": "FeatureCollection", "features": data}
-    return pdk.Layer("GeoJsonLayer", source, id=layer_id, pickable=False, stroked=True, filled=False,
-                     get_line_color=colour, line_width_min_pixels=width_px, get_line_width=width_px)
+    return pdk.Layer(
+        "GeoJsonLayer",
+        source,
+        id=layer_id,
+        pickable=False,
+        stroked=True,
+        filled=False,
+        get_line_color=colour,
+        line_width_min_pixels=width_px,
+        get_line_width=width_px,
+    )
 
 
 class CompactDeck(pdk.Deck):
@@ -110,19 +169,29 @@ class CompactDeck(pdk.Deck):
         return json.dumps(self, sort_keys=True, default=default_serialize, separators=(",", ":"))
 
 
-def deck(layers: list[pdk.Layer], bounds: Sequence[float], tooltip: str | None = None,
-         width_px: float = 860, height_px: float = 580) -> pdk.Deck:
+def deck(
+    layers: list[pdk.Layer],
+    bounds: Sequence[float],
+    tooltip: str | None = None,
+    width_px: float = 860,
+    height_px: float = 580,
+) -> pdk.Deck:
     """A deck without basemap (``map_provider=None``: nothing is fetched from the internet)."""
-    return CompactDeck(layers=layers, initial_view_state=view_for(bounds, width_px, height_px), map_provider=None,
-                       tooltip={"text": tooltip} if tooltip else False)
+    return CompactDeck(
+        layers=layers,
+        initial_view_state=view_for(bounds, width_px, height_px),
+        map_provider=None,
+        tooltip={"text": tooltip} if tooltip else False,
+    )
 
 
 def colour_hex(colour: Sequence[int]) -> str:
     return "#{:02x}{:02x}{:02x}".format(*colour[:3])
 
 
-def legend_rows(classes: Classes, colours: Sequence[Colour], fmt: str,
-                counts: np.ndarray | None = None) -> list[tuple[str, str]]:
+def legend_rows(
+    classes: Classes, colours: Sequence[Colour], fmt: str, counts: np.ndarray | None = None
+) -> list[tuple[str, str]]:
     """(hex colour, label) per class, plus a row for missing values when there are any."""
     rows = [(colour_hex(c), label) for c, label in zip(colours, classes.labels(fmt), strict=False)]
     if (classes.index < 0).any():

@@ -11,7 +11,9 @@ from PIL import Image
 MAP = '[data-testid="stDeckGlJsonChart"]'
 
 
-def painted_colours(page: object, timeout: float = 90.0, min_colours: int = 2) -> tuple[np.ndarray, int]:
+def painted_colours(
+    page: object, timeout: float = 90.0, min_colours: int = 2
+) -> tuple[np.ndarray, int]:
     """Poll screenshots of the map until it shows several non-background colours."""
     page.wait_for_selector(f"{MAP} canvas", timeout=timeout * 1000)  # type: ignore[attr-defined]
     page.mouse.move(5, 5)  # type: ignore[attr-defined]

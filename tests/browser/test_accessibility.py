@@ -13,9 +13,15 @@ from tests.browser.helpers import MAP, wait_text
 
 pytestmark = pytest.mark.browser
 
-PAGES = {"map": "/?", "profile": "/profile?nid=N017&", "compare": "/compare?nids=N001,N017,N045&",
-         "methodology": "/methodology?", "data": "/data?", "registers": "/registers?",
-         "export": "/export?"}
+PAGES = {
+    "map": "/?",
+    "profile": "/profile?nid=N017&",
+    "compare": "/compare?nids=N001,N017,N045&",
+    "methodology": "/methodology?",
+    "data": "/data?",
+    "registers": "/registers?",
+    "export": "/export?",
+}
 FICTIONAL = {"ar": "مدينة افتراضية", "fr": "ville fictive", "en": "fictional city"}
 BLOCKING = ("critical", "serious")
 
@@ -40,8 +46,9 @@ def settle(page: object, timeout: float = 60.0) -> None:
 
 @pytest.mark.parametrize("lang", ["en", "fr", "ar"])
 @pytest.mark.parametrize("name", list(PAGES))
-def test_no_serious_violations(page: object, dashboard: object, tmp_path: Path, name: str,
-                               lang: str) -> None:
+def test_no_serious_violations(
+    page: object, dashboard: object, tmp_path: Path, name: str, lang: str
+) -> None:
     from axe_playwright_python.sync_playwright import Axe
 
     page.goto(f"{dashboard.url}{PAGES[name]}lang={lang}")  # type: ignore[attr-defined]
@@ -49,8 +56,10 @@ def test_no_serious_violations(page: object, dashboard: object, tmp_path: Path, 
     results = Axe().run(page)
     blocking = [v for v in results.response["violations"] if v["impact"] in BLOCKING]
     page.screenshot(path=str(tmp_path / f"{name}-{lang}.png"), full_page=True)  # type: ignore[attr-defined]
-    found = {v["id"]: [(n["target"], n.get("failureSummary", "")[:200]) for n in v["nodes"][:3]]
-             for v in blocking}
+    found = {
+        v["id"]: [(n["target"], n.get("failureSummary", "")[:200]) for n in v["nodes"][:3]]
+        for v in blocking
+    }
     assert found == {}, f"{name} ({lang}): {found}"
 
 
@@ -59,10 +68,12 @@ FOCUSED_IN = """(text) => { const el = document.activeElement;
   return !!box && box.innerText.includes(text); }"""
 
 
-@pytest.mark.parametrize(("lang", "label"), [("en", "Open a neighbourhood's profile"),
-                                             ("ar", "افتح بطاقة حي")])
-def test_keyboard_alone_reaches_a_named_profile(page: object, dashboard: object, tmp_path: Path,
-                                                lang: str, label: str) -> None:
+@pytest.mark.parametrize(
+    ("lang", "label"), [("en", "Open a neighbourhood's profile"), ("ar", "افتح بطاقة حي")]
+)
+def test_keyboard_alone_reaches_a_named_profile(
+    page: object, dashboard: object, tmp_path: Path, lang: str, label: str
+) -> None:
     """Tab to the map page's neighbourhood search, type a name, Enter: the profile opens (no
     mouse, no address typed), in the same language."""
     page.goto(f"{dashboard.url}/?lang={lang}")  # type: ignore[attr-defined]

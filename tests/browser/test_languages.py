@@ -39,8 +39,9 @@ def _direction(page: object) -> list[str]:
 
 
 @pytest.mark.parametrize("lang", ["ar", "fr"])
-def test_the_profile_speaks_the_language(page: object, dashboard: object, demo_store: Path,
-                                         tmp_path: Path, lang: str) -> None:
+def test_the_profile_speaks_the_language(
+    page: object, dashboard: object, demo_store: Path, tmp_path: Path, lang: str
+) -> None:
     _open(page, f"{dashboard.url}/profile?nid=N017&lang={lang}", lang)  # type: ignore[attr-defined]
     wait_text(page, {"ar": "ما الذي يحدّد درجة المخاطر", "fr": "Ce qui détermine"}[lang])
     time.sleep(2)
@@ -54,8 +55,9 @@ def test_the_profile_speaks_the_language(page: object, dashboard: object, demo_s
     assert left == set(), f"English interface words left in {lang}: {sorted(left)}"
 
 
-def test_the_language_survives_a_click_from_the_map(page: object, dashboard: object,
-                                                    tmp_path: Path) -> None:
+def test_the_language_survives_a_click_from_the_map(
+    page: object, dashboard: object, tmp_path: Path
+) -> None:
     _open(page, f"{dashboard.url}/?lang=fr", "fr")  # type: ignore[attr-defined]
     _pixels, colours = painted_colours(page)
     assert colours >= 3
@@ -80,7 +82,7 @@ def test_the_language_survives_a_click_from_the_map(page: object, dashboard: obj
 def _ink_columns(png: Path, top: float, bottom: float) -> tuple[int, int, int]:
     """The leftmost and rightmost dark column in a band of the page, and the page width."""
     pixels = np.asarray(Image.open(png).convert("L"))
-    band = pixels[int(top * pixels.shape[0]):int(bottom * pixels.shape[0])]
+    band = pixels[int(top * pixels.shape[0]) : int(bottom * pixels.shape[0])]
     dark = np.where((band < 100).any(axis=0))[0]
     return int(dark.min()), int(dark.max()), pixels.shape[1]
 
@@ -96,20 +98,38 @@ def _print(browser: object, page_html: str, out: Path) -> Path:
     return out
 
 
-def test_the_arabic_printout_prints_right_to_left(browser: object, demo_store: Path,
-                                                  tmp_path: Path) -> None:
+def test_the_arabic_printout_prints_right_to_left(
+    browser: object, demo_store: Path, tmp_path: Path
+) -> None:
     """Chromium's print to PDF: the Arabic title and headings sit at the right margin (the
     English ones at the left), and the text layer holds the Arabic words."""
     edges = {}
     for lang in ("ar", "en"):
-        pdf = _print(browser, render_profile_html(Store(demo_store), "N017", lang=lang),
-                     tmp_path / f"N017-{lang}.pdf")
-        subprocess.run(["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "2", str(pdf),
-                        str(tmp_path / f"N017-{lang}")], check=True)
+        pdf = _print(
+            browser,
+            render_profile_html(Store(demo_store), "N017", lang=lang),
+            tmp_path / f"N017-{lang}.pdf",
+        )
+        subprocess.run(
+            [
+                "pdftoppm",
+                "-png",
+                "-r",
+                "60",
+                "-f",
+                "1",
+                "-l",
+                "2",
+                str(pdf),
+                str(tmp_path / f"N017-{lang}"),
+            ],
+            check=True,
+        )
         edges[lang] = _ink_columns(tmp_path / f"N017-{lang}-1.png", 0.03, 0.075)  # the h1 band
         if lang == "ar":
-            text = subprocess.run(["pdftotext", str(pdf), "-"], check=True, capture_output=True,
-                                  text=True).stdout
+            text = subprocess.run(
+                ["pdftotext", str(pdf), "-"], check=True, capture_output=True, text=True
+            ).stdout
             text = re.sub("[\u200e\u200f\u202a-\u202e\u2066-\u2069]", "", text)  # bidi marks
             assert {"الدرجات", "المنهجية", "المخاطر"} <= set(text.split())
     (ar_left, ar_right, width), (en_left, en_right, _w) = edges["ar"], edges["en"]

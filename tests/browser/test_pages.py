@@ -17,7 +17,9 @@ from tests.browser.helpers import wait_text as _wait_text
 pytestmark = pytest.mark.browser
 
 
-def test_click_on_the_map_opens_that_neighbourhoods_profile(page: object, dashboard: object, tmp_path: Path) -> None:
+def test_click_on_the_map_opens_that_neighbourhoods_profile(
+    page: object, dashboard: object, tmp_path: Path
+) -> None:
     page.goto(dashboard.url + "/?measure=risk_score")  # type: ignore[attr-defined]
     pixels, colours = painted_colours(page)
     assert colours >= 3
@@ -39,7 +41,9 @@ def test_click_on_the_map_opens_that_neighbourhoods_profile(page: object, dashbo
     assert "rank" in body
 
 
-def test_profile_shows_html_ish_name_as_text(page: object, dashboard: object, tmp_path: Path) -> None:
+def test_profile_shows_html_ish_name_as_text(
+    page: object, dashboard: object, tmp_path: Path
+) -> None:
     page.goto(dashboard.url + "/profile?nid=N045")  # type: ignore[attr-defined]
     _wait_text(page, "Data-quality notes")
     heading = page.locator("h1").first.inner_text()  # type: ignore[attr-defined]
@@ -57,9 +61,18 @@ def test_compare_shows_every_name(page: object, dashboard: object, tmp_path: Pat
     full_screenshot(page, str(tmp_path / "compare.png"))
 
 
-@pytest.mark.parametrize("path,text", [("/data", "Last ingest"), ("/registers", "Not heard in the last 12 months"),
-                                       ("/export", "Download port-averlane"), ("/methodology", "Save as a new version")])
-def test_other_pages_render(page: object, dashboard: object, tmp_path: Path, path: str, text: str) -> None:
+@pytest.mark.parametrize(
+    "path,text",
+    [
+        ("/data", "Last ingest"),
+        ("/registers", "Not heard in the last 12 months"),
+        ("/export", "Download port-averlane"),
+        ("/methodology", "Save as a new version"),
+    ],
+)
+def test_other_pages_render(
+    page: object, dashboard: object, tmp_path: Path, path: str, text: str
+) -> None:
     page.goto(dashboard.url + path)  # type: ignore[attr-defined]
     body = _wait_text(page, text)
     assert "fictional city" in body

@@ -27,10 +27,14 @@ def render() -> None:
     wanted = parse_nids(st.query_params.get("nids"))
     cols = st.columns([4, 1])
     known = [n for n in wanted if n in names]
-    chosen = cols[0].multiselect(_("Neighbourhoods (2 to {n})").format(n=MAX_COMPARE), list(names),
-                                 default=known,
-                                 format_func=lambda n: f"{names[n]} ({n})", max_selections=MAX_COMPARE,
-                                 key="nids_pick")
+    chosen = cols[0].multiselect(
+        _("Neighbourhoods (2 to {n})").format(n=MAX_COMPARE),
+        list(names),
+        default=known,
+        format_func=lambda n: f"{names[n]} ({n})",
+        max_selections=MAX_COMPARE,
+        key="nids_pick",
+    )
     unknown = [n for n in wanted if n not in names]
     year = components.year_picker(score_years(city), cols[1])
     nids = unknown + chosen if unknown else chosen
@@ -44,9 +48,13 @@ def render() -> None:
     methodology = current_methodology(city, year)
     labels = column_labels(methodology)
     st.subheader(_("Side by side, {year}").format(year=table.attrs.get("year", year)))
-    st.caption(_("Per row, the worst value is marked orange and “worse”, the best blue and "
-                 "“better”: higher risk is worse, higher protection is better. Rank 1 = the "
-                 "highest risk in the city."))
+    st.caption(
+        _(
+            "Per row, the worst value is marked orange and “worse”, the best blue and "
+            "“better”: higher risk is worse, higher protection is better. Rank 1 = the "
+            "highest risk in the city."
+        )
+    )
     marks = worse_and_better(table, methodology)
     heads = [f"{name} ({nid})" for nid, name in zip(table["nid"], table["name"], strict=True)]
     wide = table.drop(columns=["nid", "name"]).T
@@ -55,23 +63,37 @@ def render() -> None:
     mark_rows.columns = heads
     wide = wide.reset_index(names="What")
     unscored = _unscored_rows(methodology)
-    for row in unscored:  # an index (and the typology) a risk- or protective-only methodology leaves out
+    for (
+        row
+    ) in unscored:  # an index (and the typology) a risk- or protective-only methodology leaves out
         wide.loc[wide["What"] == row, heads] = _("not scored")
     for row, words in (("typology", TYPOLOGY_NAMES), ("hotspot", HOTSPOT_WORDS)):  # codes in words
         mask = wide["What"] == row
         wide.loc[mask, heads] = wide.loc[mask, heads].map(
-            lambda v, words=words: words[v] if v in words else _("not in a cluster")
-            if v == "none" else v)
+            lambda v, words=words: (
+                words[v] if v in words else _("not in a cluster") if v == "none" else v
+            )
+        )
     wide["What"] = wide["What"].map(lambda c: labels.get(c, c))
-    st.table(_highlight(wide.rename(columns={"What": _("What")}), mark_rows.reset_index(drop=True)),
-             hide_index=True)
+    st.table(
+        _highlight(wide.rename(columns={"What": _("What")}), mark_rows.reset_index(drop=True)),
+        hide_index=True,
+    )
     changes = table.set_index("name")["risk_change"]
     if changes.str.startswith(_("not comparable")).any():
-        st.warning(_("Change since the previous year: {change}").format(
-            change=components.md(changes.iloc[0])))
-    st.download_button(_("Download this table (CSV)"),
-                       compare_csv(table, labels, city=city.settings.name, fictional=city.settings.fictional).encode(),
-                       file_name=f"compare-{'-'.join(nids)}.csv", mime="text/csv")
+        st.warning(
+            _("Change since the previous year: {change}").format(
+                change=components.md(changes.iloc[0])
+            )
+        )
+    st.download_button(
+        _("Download this table (CSV)"),
+        compare_csv(
+            table, labels, city=city.settings.name, fictional=city.settings.fictional
+        ).encode(),
+        file_name=f"compare-{'-'.join(nids)}.csv",
+        mime="text/csv",
+    )
     _small_multiples(key, city, table, year, methodology)
 
 
@@ -92,8 +114,10 @@ def _highlight(wide: pd.DataFrame, marks: pd.DataFrame) -> object:
     shown = wide.copy()
     words = {"worse": _("worse"), "better": _("better")}
     for c in numeric:  # the meaning in words too, not in colour only
-        shown[c] = [f"{_text(v)} ({words[m]})" if m in words else _text(v)
-                    for v, m in zip(shown[c], marks[c], strict=True)]
+        shown[c] = [
+            f"{_text(v)} ({words[m]})" if m in words else _text(v)
+            for v, m in zip(shown[c], marks[c], strict=True)
+        ]
     styles = pd.DataFrame("", index=shown.index, columns=shown.columns)
     for c in numeric:
         styles[c] = marks[c].map(MARK_COLOURS)
@@ -106,26 +130,54 @@ def _text(value: object) -> str:
     return "" if value is None or value is pd.NA else str(value)
 
 
-def _small_multiples(key: tuple[str, tuple[int, int]], city: object, table: pd.DataFrame, year: int | None,
-                     methodology: object) -> None:
+def _small_multiples(
+    key: tuple[str, tuple[int, int]],
+    city: object,
+    table: pd.DataFrame,
+    year: int | None,
+    methodology: object,
+) -> None:
     st.subheader(_("Where they are (risk index)"))
     frame = scores(city, year)  # type: ignore[arg-type]
     values = map_table(frame, "risk_score", None, methodology)  # type: ignore[arg-type]
-    fills, rows, words = components.colours_for(values["value"], "risk_score", "quantiles", methodology)  # type: ignore[arg-type]
+    fills, rows, words = components.colours_for(
+        values["value"], "risk_score", "quantiles", methodology
+    )  # type: ignore[arg-type]
     geometry = cache.display_geometry(*key)
-    by_nid = {nid: {"nid": nid, "name": name, "fill": fill, "line": [120, 120, 120, 120]}
-              for nid, name, fill in zip(values["nid"], values["name"], fills, strict=True)}
-    props = [by_nid.get(n, {"nid": n, "name": "", "fill": [0, 0, 0, 0], "line": [0, 0, 0, 0]}) for n in geometry.nids]
+    by_nid = {
+        nid: {"nid": nid, "name": name, "fill": fill, "line": [120, 120, 120, 120]}
+        for nid, name, fill in zip(values["nid"], values["name"], fills, strict=True)
+    }
+    props = [
+        by_nid.get(n, {"nid": n, "name": "", "fill": [0, 0, 0, 0], "line": [0, 0, 0, 0]})
+        for n in geometry.nids
+    ]
     url = cache.static_map_url(*key, props)
     features = dict(zip(geometry.nids, geometry.geometries, strict=True))
     cols = st.columns(min(len(table), 3))
     for i, r in enumerate(table.itertuples()):
         with cols[i % len(cols)]:
             st.markdown(f"**{html.escape(str(r.name))}** ({r.nid})", unsafe_allow_html=True)
-            outline = [{"type": "Feature", "geometry": features[r.nid],
-                        "properties": {"line": [0, 0, 0, 255]}}]
-            st.pydeck_chart(deck([choropleth_layer(url, f"city-{i}", pickable=False), outline_layer(outline, f"focus-{i}")],
-                                 list(geometry.bounds), width_px=270, height_px=260), height=260, key=f"mini-{i}")
+            outline = [
+                {
+                    "type": "Feature",
+                    "geometry": features[r.nid],
+                    "properties": {"line": [0, 0, 0, 255]},
+                }
+            ]
+            st.pydeck_chart(
+                deck(
+                    [
+                        choropleth_layer(url, f"city-{i}", pickable=False),
+                        outline_layer(outline, f"focus-{i}"),
+                    ],
+                    list(geometry.bounds),
+                    width_px=270,
+                    height_px=260,
+                ),
+                height=260,
+                key=f"mini-{i}",
+            )
     components.legend(_("Risk index"), rows, words)
 
 

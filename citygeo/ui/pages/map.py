@@ -54,20 +54,39 @@ def render() -> None:
     methodology = current_methodology(city, year)
     fields = map_fields(methodology)
     column = _field_picker(fields, cols[0])
-    missing = [i for i in ("risk", "protective") if methodology is not None and not methodology.scores(i)]
+    missing = [
+        i for i in ("risk", "protective") if methodology is not None and not methodology.scores(i)
+    ]
     if missing:
-        st.caption(_("{missing} — the typology needs both.").format(
-            missing=" · ".join(index_not_scored(i) for i in missing)))
+        st.caption(
+            _("{missing} — the typology needs both.").format(
+                missing=" · ".join(index_not_scored(i) for i in missing)
+            )
+        )
     groups = score_groups(city)
-    grp = components.url_select(_("Group"), groups, cols[2], key="grp", param="grp", default="all",
-                                format_func=group_words,
-                                help=_("Scores computed for one population group (where the data "
-                                       "has groups)."))
-    scheme = components.url_select(_("Classes"), list(SCHEME_LABELS), cols[3], key="scheme",
-                                   param="scheme", format_func=SCHEME_LABELS.__getitem__)
+    grp = components.url_select(
+        _("Group"),
+        groups,
+        cols[2],
+        key="grp",
+        param="grp",
+        default="all",
+        format_func=group_words,
+        help=_("Scores computed for one population group (where the data has groups)."),
+    )
+    scheme = components.url_select(
+        _("Classes"),
+        list(SCHEME_LABELS),
+        cols[3],
+        key="scheme",
+        param="scheme",
+        format_func=SCHEME_LABELS.__getitem__,
+    )
     picked = components.neighbourhood_picker(
-        city.neighbourhoods, key="map_find",
-        label=_("Open a neighbourhood's profile (type a name or code)"))
+        city.neighbourhoods,
+        key="map_find",
+        label=_("Open a neighbourhood's profile (type a name or code)"),
+    )
     if picked:
         del st.session_state["map_find"]  # coming back to the map must not open it again
         st.switch_page(PROFILE_PAGE, query_params=language.link_params(nid=picked))
@@ -84,19 +103,28 @@ def render() -> None:
     table = in_district(city, city_table, district).reset_index(drop=True)
     table = table.merge(frame[["nid", "typology", "hotspot"]], on="nid", how="left")
     over = st.columns(3)
-    show_hex = components.url_checkbox(_("Incidents (hexagons, small counts hidden)"), over[0],
-                                       key="hex", param="hex")
-    show_assets = components.url_checkbox(_("Mechanisms and facilities"), over[1], key="assets",
-                                          param="assets")
-    show_hot = components.url_checkbox(_("Hot-spot outlines"), over[2], key="hot", param="hot",
-                                       default=True)
+    show_hex = components.url_checkbox(
+        _("Incidents (hexagons, small counts hidden)"), over[0], key="hex", param="hex"
+    )
+    show_assets = components.url_checkbox(
+        _("Mechanisms and facilities"), over[1], key="assets", param="assets"
+    )
+    show_hot = components.url_checkbox(
+        _("Hot-spot outlines"), over[2], key="hot", param="hot", default=True
+    )
     # classes of the whole city, so a district's colours read the same as on the city map
     fills, rows, words = components.colours_for(city_table["value"], column, scheme, methodology)
     colours = dict(zip(city_table["nid"], fills, strict=True))
     url = cache.map_file(*key, city.mode, year, grp, district)
     stroked = len(table) <= map_max_outlined()
-    layers = [choropleth_layer(url, colours={nid: colours[nid] for nid in table["nid"]},
-                               trigger=(column, scheme, year, grp, district), stroked=False)]
+    layers = [
+        choropleth_layer(
+            url,
+            colours={nid: colours[nid] for nid in table["nid"]},
+            trigger=(column, scheme, year, grp, district),
+            stroked=False,
+        )
+    ]
     if stroked:
         layers.append(outline_layer(url, "outlines", OUTLINE_COLOUR, 0.5))
     if show_hex:
@@ -110,19 +138,34 @@ def render() -> None:
     if show_assets:
         layers.append(points_layer(asset_points(city)[["lon", "lat"]].to_dict("records")))
     st.caption(_alternative(label, len(table), year))
-    event = st.pydeck_chart(deck(layers, _bounds(cache.display_geometry(*key), table), _tooltip(fields, column, label)),
-                            on_select="rerun", selection_mode="single-object", key="map", height=580)
-    components.legend(label, rows, words, _overlay_legend(show_hot, show_hex, show_assets, methodology))
+    event = st.pydeck_chart(
+        deck(layers, _bounds(cache.display_geometry(*key), table), _tooltip(fields, column, label)),
+        on_select="rerun",
+        selection_mode="single-object",
+        key="map",
+        height=580,
+    )
+    components.legend(
+        label, rows, words, _overlay_legend(show_hot, show_hex, show_assets, methodology)
+    )
     _open_selected(event)
     version = methodology.version if methodology else "–"
-    figures = (_("Click a neighbourhood to open its profile. Figures are for {year}; methodology "
-                 "{version}.") if grp == "all" else
-               _("Click a neighbourhood to open its profile. Figures are for {year}, group {group}; "
-                 "methodology {version}.")).format(year=year, group=group_words(grp), version=version)
+    figures = (
+        _(
+            "Click a neighbourhood to open its profile. Figures are for {year}; methodology "
+            "{version}."
+        )
+        if grp == "all"
+        else _(
+            "Click a neighbourhood to open its profile. Figures are for {year}, group {group}; "
+            "methodology {version}."
+        )
+    ).format(year=year, group=group_words(grp), version=version)
     if not stroked:
-        figures += " " + _("Outlines are drawn when {n} neighbourhoods or fewer are on the map (they "
-                           "would make it slow); pick a district to see them.").format(
-            n=whole(map_max_outlined()))
+        figures += " " + _(
+            "Outlines are drawn when {n} neighbourhoods or fewer are on the map (they "
+            "would make it slow); pick a district to see them."
+        ).format(n=whole(map_max_outlined()))
     st.caption(figures)
     _table_view(table, label, column, methodology)
 
@@ -133,22 +176,47 @@ def _tooltip(fields: dict[str, str], column: str, label: str, code: bool = True)
     return ("{name} ({nid})" if code else "{name}") + f"\n{_plain(label)}: {{v{i}}}\n{{r{i}}}"
 
 
-def _districts_map(key: tuple[str, tuple[int, int]], city: object, year: int | None, grp: str, column: str,
-                   scheme: str, label: str, methodology: object) -> None:
+def _districts_map(
+    key: tuple[str, tuple[int, int]],
+    city: object,
+    year: int | None,
+    grp: str,
+    column: str,
+    scheme: str,
+    label: str,
+    methodology: object,
+) -> None:
     """The whole city by district: district scores (from summed counts, DESIGN.md §5); a click opens the district."""
     frame = district_scores(city, year, grp)  # type: ignore[arg-type]
     url = cache.district_map_file(*key, city.mode, year, grp)
     if frame.empty or url is None:
-        st.info(_("This city has no district scores for this year and group: pick a district "
-                  "above to see its neighbourhoods."))
+        st.info(
+            _(
+                "This city has no district scores for this year and group: pick a district "
+                "above to see its neighbourhoods."
+            )
+        )
         return
     table = map_table(frame, column, None, methodology)  # type: ignore[arg-type]
     fills, rows, words = components.colours_for(table["value"], column, scheme, methodology)  # type: ignore[arg-type]
-    layer = choropleth_layer(url, DISTRICTS_LAYER_ID, colours=dict(zip(table["nid"], fills, strict=True)),
-                             trigger=(column, scheme, year, grp), stroked=False)
-    event = st.pydeck_chart(deck([layer, outline_layer(url, "district-outlines", OUTLINE_COLOUR, 0.5)], cache.display_geometry(*key).bounds,
-                                 _tooltip(map_fields(methodology), column, label, code=False)),  # type: ignore[arg-type]
-                            on_select="rerun", selection_mode="single-object", key="district_map", height=580)
+    layer = choropleth_layer(
+        url,
+        DISTRICTS_LAYER_ID,
+        colours=dict(zip(table["nid"], fills, strict=True)),
+        trigger=(column, scheme, year, grp),
+        stroked=False,
+    )
+    event = st.pydeck_chart(
+        deck(
+            [layer, outline_layer(url, "district-outlines", OUTLINE_COLOUR, 0.5)],
+            cache.display_geometry(*key).bounds,
+            _tooltip(map_fields(methodology), column, label, code=False),
+        ),  # type: ignore[arg-type]
+        on_select="rerun",
+        selection_mode="single-object",
+        key="district_map",
+        height=580,
+    )
     components.legend(label, rows, words)
     selection = getattr(event, "selection", None) or {}
     objects = (selection.get("objects") or {}).get(DISTRICTS_LAYER_ID, [])
@@ -157,30 +225,40 @@ def _districts_map(key: tuple[str, tuple[int, int]], city: object, year: int | N
         st.session_state["district_opened"] = picked
         st.session_state[_PENDING] = picked
         st.rerun()
-    st.caption(_("Districts, scored from the summed counts and populations of their neighbourhoods "
-                 "(never averaged), for {year} ({group}). The city has {n} neighbourhoods, more than "
-                 "a browser draws at once: click a district (or pick it above) to see its "
-                 "neighbourhoods.").format(year=year, group=group_words(grp),
-                                           n=whole(len(city.neighbourhoods))))  # type: ignore[attr-defined]
+    st.caption(
+        _(
+            "Districts, scored from the summed counts and populations of their neighbourhoods "
+            "(never averaged), for {year} ({group}). The city has {n} neighbourhoods, more than "
+            "a browser draws at once: click a district (or pick it above) to see its "
+            "neighbourhoods."
+        ).format(year=year, group=group_words(grp), n=whole(len(city.neighbourhoods)))
+    )  # type: ignore[attr-defined]
     with st.expander(_("Table view of the same numbers (sortable)")):
-        shown = table[["nid", "value", "rank", "note"]].rename(columns={
-            "nid": _("District"), "value": label, "rank": _("Rank"), "note": _("Note")})
+        shown = table[["nid", "value", "rank", "note"]].rename(
+            columns={"nid": _("District"), "value": label, "rank": _("Rank"), "note": _("Note")}
+        )
         st.dataframe(shown, hide_index=True)
 
 
 def _field_picker(fields: dict[str, str], where: object) -> str:
     options = list(fields)
     wanted = st.query_params.get("measure", "risk_score")
-    column = where.selectbox(_("Show"), options, index=options.index(wanted) if wanted in options else 0,
-                             format_func=fields.get, key="measure")
+    column = where.selectbox(
+        _("Show"),
+        options,
+        index=options.index(wanted) if wanted in options else 0,
+        format_func=fields.get,
+        key="measure",
+    )
     st.query_params["measure"] = column
     return str(column)
 
 
 WHOLE_CITY = "the whole city"  # option codes; shown through _DISTRICT_WORDS
 DISTRICTS = "all districts (district scores)"
-_DISTRICT_WORDS = Words({WHOLE_CITY: N_("the whole city"),
-                         DISTRICTS: N_("all districts (district scores)")})
+_DISTRICT_WORDS = Words(
+    {WHOLE_CITY: N_("the whole city"), DISTRICTS: N_("all districts (district scores)")}
+)
 DISTRICTS_LAYER_ID = "districts"
 _PENDING = "district_pending"  # a district clicked on the districts map, applied before the picker is drawn
 
@@ -192,29 +270,42 @@ def _district_choice(hoods: pd.DataFrame) -> str | None:
     on the districts. Above map_max_outlined() it paints without outlines; picking a district shows
     them. Returns the district picked, ``DISTRICTS`` for the districts map, None for the whole city.
     """
-    if len(hoods) <= map_max_outlined() or "district" not in hoods or hoods["district"].isna().all():
+    if (
+        len(hoods) <= map_max_outlined()
+        or "district" not in hoods
+        or hoods["district"].isna().all()
+    ):
         return None
     districts = sorted(hoods["district"].dropna().unique())
     options = [DISTRICTS, *districts] if len(hoods) > map_max_drawn() else [WHOLE_CITY, *districts]
     if st.session_state.get(_PENDING) in options:
         st.session_state["district"] = st.session_state.pop(_PENDING)
-    label = (_("District ({n} neighbourhoods: the districts first, then one district's "
-               "neighbourhoods)") if len(hoods) > map_max_drawn() else
-             _("District ({n} neighbourhoods: pick one to see it closer, with outlines)"))
-    chosen = components.url_select(label.format(n=whole(len(hoods))), options, key="district",
-                                   param="district",
-                                   format_func=lambda o: _DISTRICT_WORDS.get(o, o))
+    label = (
+        _("District ({n} neighbourhoods: the districts first, then one district's neighbourhoods)")
+        if len(hoods) > map_max_drawn()
+        else _("District ({n} neighbourhoods: pick one to see it closer, with outlines)")
+    )
+    chosen = components.url_select(
+        label.format(n=whole(len(hoods))),
+        options,
+        key="district",
+        param="district",
+        format_func=lambda o: _DISTRICT_WORDS.get(o, o),
+    )
     return None if chosen == WHOLE_CITY else str(chosen)
 
 
 def _alternative(label: str, n: int, year: int | None) -> str:
     """The map's text alternative: what it shows, and where the same numbers are in words."""
-    return ngettext("Map of {n} neighbourhood coloured by {field} for {year}, darker = higher; the "
-                    "table view below the map lists the same numbers, with the typology and hot "
-                    "spots in words.",
-                    "Map of {n} neighbourhoods coloured by {field} for {year}, darker = higher; the "
-                    "table view below the map lists the same numbers, with the typology and hot "
-                    "spots in words.", n).format(n=whole(n), field=label, year=year)
+    return ngettext(
+        "Map of {n} neighbourhood coloured by {field} for {year}, darker = higher; the "
+        "table view below the map lists the same numbers, with the typology and hot "
+        "spots in words.",
+        "Map of {n} neighbourhoods coloured by {field} for {year}, darker = higher; the "
+        "table view below the map lists the same numbers, with the typology and hot "
+        "spots in words.",
+        n,
+    ).format(n=whole(n), field=label, year=year)
 
 
 def _plain(text: str) -> str:
@@ -237,19 +328,29 @@ def _bounds(geometry: Outlines, table: pd.DataFrame) -> list[float]:
 def _overlay_legend(hot: bool, hexes: bool, assets: bool, methodology: object) -> str:
     parts = []
     if hot:
-        parts += [f'<span style="display:inline-block;width:18px;height:10px;border:3px solid {colour_hex(c)};'
-                  f'margin:0 5px 0 0"></span>{HOTSPOT_WORDS[k]}' for k, c in HOTSPOT_COLOURS.items()]
+        parts += [
+            f'<span style="display:inline-block;width:18px;height:10px;border:3px solid {colour_hex(c)};'
+            f'margin:0 5px 0 0"></span>{HOTSPOT_WORDS[k]}'
+            for k, c in HOTSPOT_COLOURS.items()
+        ]
     if hexes:
         n = getattr(methodology, "min_count", 5)
-        words = html.escape(_("incidents per 400 m hexagon, drawn as outlines over the colours "
-                              "(thicker line = more incidents; hexagons with under {n} hidden)")
-                            .format(n=whole(n)))
-        parts.append(f'<span style="display:inline-block;width:14px;height:12px;border:2px solid #2d005a;'
-                     f'margin:0 5px 0 0"></span>{words}')
+        words = html.escape(
+            _(
+                "incidents per 400 m hexagon, drawn as outlines over the colours "
+                "(thicker line = more incidents; hexagons with under {n} hidden)"
+            ).format(n=whole(n))
+        )
+        parts.append(
+            f'<span style="display:inline-block;width:14px;height:12px;border:2px solid #2d005a;'
+            f'margin:0 5px 0 0"></span>{words}'
+        )
     if assets:
         words = html.escape(_("mechanism or facility"))
-        parts.append('<span style="display:inline-block;width:10px;height:10px;border-radius:5px;'
-                     f'background:#006d2c;margin:0 5px 0 0"></span>{words}')
+        parts.append(
+            '<span style="display:inline-block;width:10px;height:10px;border-radius:5px;'
+            f'background:#006d2c;margin:0 5px 0 0"></span>{words}'
+        )
     return ("<br>" + " &nbsp; ".join(parts)) if parts else ""
 
 
@@ -263,36 +364,70 @@ def _open_selected(event: object) -> None:
 
 
 def _table_view(table: pd.DataFrame, label: str, column: str, methodology: object) -> None:
-    with st.expander(_("Table view of the same numbers (sorted by rank; select a row to open its "
-                       "profile)")):
-        shown = table[["nid", "name", "district", "value", "rank", "rank_p05", "rank_p95", "note",
-                       "typology", "hotspot"]].copy()
-        shown["typology"] = [TYPOLOGY_NAMES.get(t, "") if isinstance(t, str) else "" for t in shown["typology"]]
-        shown["hotspot"] = [HOTSPOT_WORDS.get(h, "") if isinstance(h, str) else "" for h in shown["hotspot"]]
+    with st.expander(
+        _("Table view of the same numbers (sorted by rank; select a row to open its profile)")
+    ):
+        shown = table[
+            [
+                "nid",
+                "name",
+                "district",
+                "value",
+                "rank",
+                "rank_p05",
+                "rank_p95",
+                "note",
+                "typology",
+                "hotspot",
+            ]
+        ].copy()
+        shown["typology"] = [
+            TYPOLOGY_NAMES.get(t, "") if isinstance(t, str) else "" for t in shown["typology"]
+        ]
+        shown["hotspot"] = [
+            HOTSPOT_WORDS.get(h, "") if isinstance(h, str) else "" for h in shown["hotspot"]
+        ]
         if column != "typology":
             shown["value"] = pd.to_numeric(shown["value"], errors="coerce").round(2)
         shown = shown.sort_values(["rank", "nid"], na_position="last").reset_index(drop=True)
         shown["note"] = shown["note"].fillna("")  # an empty cell is blank, never "None"
         search = st.text_input(_("Search the table (name or code)"), key="map_table_search")
         if search:
-            hit = (shown["name"].astype(str).str.contains(search, case=False, regex=False)
-                   | shown["nid"].astype(str).str.contains(search, case=False, regex=False))
+            hit = shown["name"].astype(str).str.contains(search, case=False, regex=False) | shown[
+                "nid"
+            ].astype(str).str.contains(search, case=False, regex=False)
             shown = shown[hit].reset_index(drop=True)
         labels = column_labels(methodology) | {  # type: ignore[arg-type]
-            "value": label, "rank": _("Rank"), "rank_p05": _("Rank likely from"),
-            "rank_p95": _("Rank likely to"), "note": _("Note")}
+            "value": label,
+            "rank": _("Rank"),
+            "rank_p05": _("Rank likely from"),
+            "rank_p95": _("Rank likely to"),
+            "note": _("Note"),
+        }
         named = components.labelled(shown, labels)
         ranks = [labels[c] for c in ("rank", "rank_p05", "rank_p95")]
-        styled = named.style.format(na_rep="", precision=2).format("{:.0f}", na_rep="", subset=ranks)
-        event = st.dataframe(styled, hide_index=True, on_select="rerun", selection_mode="single-row",
-                             key="map_table", height=38 + 35 * min(len(shown), TABLE_ROWS) + 2)
+        styled = named.style.format(na_rep="", precision=2).format(
+            "{:.0f}", na_rep="", subset=ranks
+        )
+        event = st.dataframe(
+            styled,
+            hide_index=True,
+            on_select="rerun",
+            selection_mode="single-row",
+            key="map_table",
+            height=38 + 35 * min(len(shown), TABLE_ROWS) + 2,
+        )
         picked = getattr(getattr(event, "selection", None), "rows", None) or []
         if picked:
-            st.switch_page(PROFILE_PAGE,
-                           query_params=language.link_params(nid=str(shown.iloc[picked[0]]["nid"])))
+            st.switch_page(
+                PROFILE_PAGE,
+                query_params=language.link_params(nid=str(shown.iloc[picked[0]]["nid"])),
+            )
 
 
-TABLE_ROWS = 400  # rows drawn at once in the table view (the whole of most cities; beyond, it scrolls)
+TABLE_ROWS = (
+    400  # rows drawn at once in the table view (the whole of most cities; beyond, it scrolls)
+)
 
 
 render()
