@@ -18,7 +18,8 @@ _SESSION_KEY = "citygeo_lang"
 _PICKER_KEY = "citygeo_lang_picker"
 
 # Every language: Streamlit's caption grey (#828180) is 3.9:1 on white, under WCAG AA's 4.5:1
-# (axe-core's colour-contrast rule; it is drawn at 60 % opacity); a darker grey, opaque, reads 6.9:1.
+# (axe-core's colour-contrast rule; it is drawn at 60 % opacity); a darker grey, opaque,
+# reads 6.9:1.
 BASE_CSS = """
 <style>
 [data-testid="stCaptionContainer"] { color: #5c5b59; opacity: 1; }
