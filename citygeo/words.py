@@ -382,6 +382,7 @@ GROUP_WORDS = Words(
         "all": N_("anyone"),
         "civil_society": N_("civil society"),
         "recent_arrivals": N_("recent arrivals"),
+        "source_id": N_("survey"),  # survey results by the survey they come from
     }
 )
 

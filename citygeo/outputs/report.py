@@ -42,6 +42,7 @@ from citygeo.store import Store, reads
 from citygeo.words import (
     HOTSPOT_WORDS,
     TYPOLOGY_WORDS,
+    group_words,
     listing,
     not_scored,
     rank_text,
@@ -274,7 +275,7 @@ def _survey_section(prof: Profile) -> str:
     parts = [_h2(_("Survey results"))]
     if prof.survey.empty and not prof.survey_hidden:
         return parts[0] + _p(_("No survey responses for this neighbourhood this year."))
-    rows = [[_e(r.label), _e(_("everyone") if r.grp_var == "all" else f"{r.grp} ({r.grp_var})"),
+    rows = [[_e(r.label), _e(_("everyone") if r.grp_var == "all" else f"{r.grp} ({group_words(r.grp_var)})"),
              _e(survey_value(r.estimate, r.unit)),
              _e(_("{low} – {high}").format(low=survey_value(r.ci_low, r.unit),
                                            high=survey_value(r.ci_high, r.unit))), whole(r.n)]
