@@ -14,7 +14,7 @@ from citygeo.service.city import (
     empty_frame,
     scores,
 )
-from citygeo.service.profile import (
+from citygeo.service.community import (
     _survey_groups,
 )
 

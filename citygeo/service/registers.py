@@ -19,13 +19,13 @@ from citygeo.service.city import (
     empty_frame,
     scores,
 )
-from citygeo.service.map import (
-    asset_points,
-)
-from citygeo.service.profile import (
+from citygeo.service.community import (
     _stakeholders,
     city_wide,
     consultation_status,
+)
+from citygeo.service.map import (
+    asset_points,
 )
 from citygeo.words import group_words, last_heard_words, listing
 

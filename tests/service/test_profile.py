@@ -13,7 +13,8 @@ from citygeo.errors import InputError
 from citygeo.rules.privacy import public_scores
 from citygeo.scoring import Methodology, parse_methodology
 from citygeo.service.city import CityData, load
-from citygeo.service.profile import driver_table, profile, versus_median
+from citygeo.service.measures import driver_table, versus_median
+from citygeo.service.profile import profile
 from citygeo.store import Store
 
 

@@ -336,7 +336,9 @@ def _survey(p: Profile) -> None:
     rows = [
         {
             _("Question"): r.label,
-            _("Group"): _("everyone") if r.grp_var == "all" else f"{r.grp} ({group_words(r.grp_var)})",
+            _("Group"): _("everyone")
+            if r.grp_var == "all"
+            else f"{r.grp} ({group_words(r.grp_var)})",
             _("Result"): survey_value(r.estimate, r.unit),
             _("95% interval"): _("{low} – {high}").format(
                 low=survey_value(r.ci_low, r.unit), high=survey_value(r.ci_high, r.unit)
