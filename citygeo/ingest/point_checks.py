@@ -72,9 +72,9 @@ def _raise_if_ragged(spec: PointsSpec) -> None:
     if bad:
         raise InputError(
             format_problems(
-                f"{spec.path}: the header has {len(header)} fields ({delimiter!r}-separated) but some rows "
-                f"do not; every row needs the same number of fields (a value that contains {delimiter!r} "
-                "needs quotes):",
+                f"{spec.path}: the header has {len(header)} fields ({delimiter!r}-separated) "
+                "but some rows do not; every row needs the same number of fields "
+                f"(a value that contains {delimiter!r} needs quotes):",
                 [f"{b} (header: {len(header)})" for b in bad],
             )
         )

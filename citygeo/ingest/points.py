@@ -460,7 +460,8 @@ def _row_columns(spec: PointsSpec, base: int, reading: DateReading | None) -> di
     )
     themes = (
         (
-            f"list_filter(list_transform(string_split(regexp_replace(coalesce(p.{quote_ident(spec.themes)}, ''), "
+            "list_filter(list_transform(string_split(regexp_replace("
+            f"coalesce(p.{quote_ident(spec.themes)}, ''), "
             "'[,|]', ';', 'g'), ';'), x -> trim(x)), x -> x <> '')"
         )
         if spec.themes

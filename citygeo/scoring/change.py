@@ -176,5 +176,8 @@ def _pair(
         return compare_methodologies(methodologies[sha_from], methodologies[sha_to])
     return (
         False,
-        f"methodology changed (sha256 {sha_from[:8]} → {sha_to[:8]}); pass the methodologies for details",
+        (
+            f"methodology changed (sha256 {sha_from[:8]} → {sha_to[:8]}); "
+            "pass the methodologies for details"
+        ),
     )

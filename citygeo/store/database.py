@@ -176,7 +176,8 @@ class Store:
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
     def _remove_stale_copies(self) -> None:
-        """Delete copies left by a writer that was killed (only writers holding the lock make them)."""
+        """Delete copies left by a writer that was killed (only writers holding the lock make
+        them)."""
         for stale in self.path.parent.glob(glob.escape(self.path.name) + ".tmp-*"):
             with contextlib.suppress(FileNotFoundError):
                 stale.unlink()
