@@ -68,6 +68,14 @@ def quote_ident(name: str) -> str:
     return '"' + str(name).replace('"', '""') + '"'
 
 
+def one_row(row: tuple[Any, ...] | None) -> tuple[Any, ...]:
+    """The row of a query that always returns one (an aggregate without ``GROUP BY``), as
+    ``fetchone()`` gave it; StoreError if there was none."""
+    if row is None:
+        raise StoreError("a query that always returns one row returned none")
+    return row
+
+
 def create_schema(con: Connection) -> None:
     """Create every table of DESIGN.md §2 that does not exist yet."""
     for table, columns in TABLES.items():
@@ -286,5 +294,6 @@ __all__ = [
     "connect",
     "create_schema",
     "extension_directory",
+    "one_row",
     "quote_ident",
 ]

@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from citygeo.store.database import Connection, quote_ident
+from citygeo.store.database import Connection, one_row, quote_ident
 
 # -- which scores are current ------------------------------------------------------------------
 # One rule, used by the service layer, the dashboard and the exports: for each year, the scores
@@ -272,7 +272,7 @@ def table_counts(con: Connection, tables: Sequence[str]) -> dict[str, int]:
     """Rows per table, for the tables the store holds."""
     have = table_names(con)
     return {
-        t: int(con.execute(f"SELECT count(*) FROM {quote_ident(t)}").fetchone()[0])  # type: ignore[index]
+        t: int(one_row(con.execute(f"SELECT count(*) FROM {quote_ident(t)}").fetchone())[0])
         for t in tables
         if t in have
     }
@@ -470,7 +470,7 @@ def vintage_first_year(con: Connection, vintage: str) -> int:
     row = con.execute(
         "SELECT min(first_year) FROM boundary_vintages WHERE vintage = ?", [vintage]
     ).fetchone()
-    return int(row[0])  # type: ignore[index]
+    return int(one_row(row)[0])
 
 
 def vintages(con: Connection) -> pd.DataFrame:
