@@ -49,12 +49,15 @@ ramp = [[254,240,217],[253,204,138],[252,141,89],[227,74,51],[179,0,0]]
 blues = [[255,255,204],[161,218,180],[65,182,196],[44,127,184],[37,52,148]]
 k = pd.qcut(frame[column], 5, labels=False).tolist()
 for f, c, v in zip(geo["features"], k, frame[column]):
-    f["properties"] = {"nid": f["properties"]["nid"], "value": float(v), "fill": (ramp if column == "risk_score" else blues)[c]}
-layer = pdk.Layer("GeoJsonLayer", geo, id="n", pickable=True, get_fill_color="properties.fill", stroked=True,
+    f["properties"] = {"nid": f["properties"]["nid"], "value": float(v), \
+"fill": (ramp if column == "risk_score" else blues)[c]}
+layer = pdk.Layer("GeoJsonLayer", geo, id="n", pickable=True, get_fill_color="properties.fill", \
+stroked=True,
                   get_line_color=[60,60,60], line_width_min_pixels=0.5)
 b = frame.attrs
 st.pydeck_chart(pdk.Deck(layers=[layer], map_provider=None, initial_view_state=pdk.ViewState(
-    longitude=float(os.environ["BENCH_LON"]), latitude=float(os.environ["BENCH_LAT"]), zoom=float(os.environ["BENCH_ZOOM"])),
+    longitude=float(os.environ["BENCH_LON"]), latitude=float(os.environ["BENCH_LAT"]), \
+zoom=float(os.environ["BENCH_ZOOM"])),
     tooltip={"text": "{nid}: {value}"}), height=580)
 """
 
@@ -454,9 +457,12 @@ def main() -> None:
             }
         )
         print(
-            f"{n:>6} neighbourhoods ({rows[-1]['vertices']:,} vertices, built in {time.perf_counter() - t:.1f} s): "
-            f"naive chart message {naive / 1e6:,.1f} MB; ours {msg / 1e3:.1f} KB message + static file "
-            f"{raw / 1e6:,.2f} MB ({gz / 1e6:,.2f} MB gzipped) = {naive / (gz + msg):,.0f}× less; a field change "
+            f"{n:>6} neighbourhoods ({rows[-1]['vertices']:,} vertices, "
+            f"built in {time.perf_counter() - t:.1f} s): "
+            f"naive chart message {naive / 1e6:,.1f} MB; "
+            f"ours {msg / 1e3:.1f} KB message + static file "
+            f"{raw / 1e6:,.2f} MB ({gz / 1e6:,.2f} MB gzipped) = {naive / (gz + msg):,.0f}× less; "
+            f"a field change "
             f"sends the message only ({naive / msg:,.0f}× less than the naive page's); "
             f"simplify + write once per store {prep:.1f} s",
             flush=True,
@@ -465,18 +471,23 @@ def main() -> None:
         timings = browser_rows(sizes, stores, cities, work)
         base = next((t for t in timings if t["n"] == 150), timings[0])
         print(
-            "\nheadless Chromium (software WebGL), seconds; ratios vs the 150 city and vs the naive page"
+            "\nheadless Chromium (software WebGL), seconds; "
+            "ratios vs the 150 city and vs the naive page"
         )
         for t in timings:
             line = (
-                f"{t['n']:>6}: ours first paint {t['ours_first']:.1f} s (cold server {t['ours_first_cold']:.1f} s; "
-                f"{t['ours_first'] / base['ours_first']:.1f}× the 150 city), measure change → repaint "
+                f"{t['n']:>6}: ours first paint {t['ours_first']:.1f} s "
+                f"(cold server {t['ours_first_cold']:.1f} s; "
+                f"{t['ours_first'] / base['ours_first']:.1f}× the 150 city), "
+                f"measure change → repaint "
                 f"{t['ours_change']:.1f} s ({t['ours_change'] / base['ours_change']:.1f}×)"
             )
             if "naive_first" in t:
                 line += (
-                    f"; naive first paint {t['naive_first']:.1f} s (ours {t['ours_first'] / t['naive_first']:.2f}×), "
-                    f"naive change {t['naive_change']:.1f} s (ours {t['ours_change'] / t['naive_change']:.2f}×)"
+                    f"; naive first paint {t['naive_first']:.1f} s "
+                    f"(ours {t['ours_first'] / t['naive_first']:.2f}×), "
+                    f"naive change {t['naive_change']:.1f} s "
+                    f"(ours {t['ours_change'] / t['naive_change']:.2f}×)"
                 )
             print(line, flush=True)
     shutil.rmtree(work, ignore_errors=True)

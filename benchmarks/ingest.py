@@ -237,7 +237,8 @@ source = "police"
 
 
 def generate(folder: Path, size: Size, seed: int) -> None:
-    """Write ``neighbourhoods.gpkg``, ``incidents.csv``, ``city.toml`` and ``city_nopoints.toml``."""
+    """Write ``neighbourhoods.gpkg``, ``incidents.csv``, ``city.toml`` and
+    ``city_nopoints.toml``."""
     import duckdb
 
     manifest = folder / "manifest.json"
@@ -277,7 +278,8 @@ def _rss_now_mb() -> float:
 
 
 def _peak_mb() -> float:
-    """This process's peak RSS (``VmHWM``; ``ru_maxrss`` would inherit the parent's peak on exec)."""
+    """This process's peak RSS (``VmHWM``; ``ru_maxrss`` would inherit the parent's peak on
+    exec)."""
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024

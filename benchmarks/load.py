@@ -223,7 +223,8 @@ def main() -> None:
         )
     print(f"  server peak memory (VmHWM): {peak:,.0f} MB")
     print(
-        f"  correct pages: {sessions - len(failed)} of {sessions} sessions got all three pages right"
+        f"  correct pages: {sessions - len(failed)} of {sessions} sessions "
+        "got all three pages right"
     )
     for r in failed[:5]:
         print(f"    failed: {r['error']}")

@@ -1,9 +1,12 @@
 """Benchmark the scoring engine on a synthetic city (a grid of square neighbourhoods).
 
-    PYTHONPATH=. python benchmarks/scoring.py            # 35,000 neighbourhoods × 30 measures × 3 years
+    PYTHONPATH=. python benchmarks/scoring.py            # 35,000 neighbourhoods × 30 measures
+                                                         # × 3 years
     PYTHONPATH=. python benchmarks/scoring.py --small    # 2,500 neighbourhoods, a few seconds
-    PYTHONPATH=. python benchmarks/scoring.py --no-service   # skip the in-memory whole `citygeo score` step
-    PYTHONPATH=. python benchmarks/scoring.py --cli      # only the real `citygeo score` on a DuckDB store
+    PYTHONPATH=. python benchmarks/scoring.py --no-service   # skip the in-memory whole
+                                                             # `citygeo score` step
+    PYTHONPATH=. python benchmarks/scoring.py --cli      # only the real `citygeo score`
+                                                         # on a DuckDB store
     PYTHONPATH=. python benchmarks/scoring.py --no-cli   # everything but the real command
     PYTHONPATH=. python benchmarks/scoring.py --moran    # only Local Moran: 1 worker against 2
 
@@ -400,13 +403,15 @@ def build_score_store(
             con,
             "incidents",
             incidents,
-            "printf('I%09d', i), CAST(day AS DATE), 'cat' || cat, ST_Point(lon, lat), printf('N%06d', hood), 'bench'",
+            "printf('I%09d', i), CAST(day AS DATE), 'cat' || cat, ST_Point(lon, lat), "
+            "printf('N%06d', hood), 'bench'",
         )
         _insert(
             con,
             "assets",
             assets,
-            "printf('A%07d', i), kind, 'asset ' || i, TRUE, []::VARCHAR[], ST_Point(lon, lat), printf('N%06d', hood), 'bench'",
+            "printf('A%07d', i), kind, 'asset ' || i, TRUE, []::VARCHAR[], ST_Point(lon, lat), "
+            "printf('N%06d', hood), 'bench'",
         )
         _insert(
             con,
@@ -415,12 +420,13 @@ def build_score_store(
             "printf('R%09d', r), printf('N%06d', hood), year, weight, 'item' || item, value",
         )
         con.execute(
-            "INSERT INTO city VALUES ('name', 'Synthetic scoring benchmark city'), ('fictional', 'True'), "
-            "('bench_format', ?)",
+            "INSERT INTO city VALUES ('name', 'Synthetic scoring benchmark city'), "
+            "('fictional', 'True'), ('bench_format', ?)",
             [STORE_FORMAT],
         )
     print(
-        f"  wrote {n:,} neighbourhoods, {len(inputs.indicator_values):,} indicator values, {len(incidents):,} incidents, "
+        f"  wrote {n:,} neighbourhoods, {len(inputs.indicator_values):,} indicator values, "
+        f"{len(incidents):,} incidents, "
         f"{len(assets):,} assets, {len(survey):,} survey answers ({n_resp:,} respondent-years)",
         flush=True,
     )
@@ -487,8 +493,8 @@ def run_score_command(
 def score_command_step(
     inputs: ScoringInputs, rows: int, cols: int, draws: int, repeats: int, profile: bool
 ) -> tuple[float, float, float, float | None]:
-    """Build (or reuse) the store, then time the real `citygeo score` on a fresh copy of it each run.
-    Returns (fastest wall s, its CPU s, largest peak RSS MiB, store build s or None)."""
+    """Build (or reuse) the store, then time the real `citygeo score` on a fresh copy of it each
+    run. Returns (fastest wall s, its CPU s, largest peak RSS MiB, store build s or None)."""
     folder = f"/tmp/citygeo-bench-score-{rows * cols}"
     path, built = cached_store(inputs, rows, cols, folder)
     print(
@@ -512,7 +518,8 @@ def score_command_step(
         seconds, cpu, rss = run_score_command(run, methodology_file, draws, prof)
         label = "profiled run (cProfile, not counted)" if prof else f"run {attempt + 1}"
         print(
-            f"  {label}: wall {seconds:.1f} s, CPU {cpu:.1f} s, peak RSS {rss:.0f} MiB; load {load_average()}",
+            f"  {label}: wall {seconds:.1f} s, CPU {cpu:.1f} s, peak RSS {rss:.0f} MiB; "
+            f"load {load_average()}",
             flush=True,
         )
         if prof:
@@ -644,7 +651,8 @@ def main() -> None:
     if args.cli:
         print(
             f"synthetic city: {rows * cols:,} neighbourhoods × 30 measures × {len(YEARS)} years; "
-            f"real `citygeo score` fastest of {args.cli_repeats}; load average before: {load_average()}",
+            f"real `citygeo score` fastest of {args.cli_repeats}; "
+            f"load average before: {load_average()}",
             flush=True,
         )
         cli_figures(
@@ -656,7 +664,8 @@ def main() -> None:
     changed = synthetic_methodology(weight_shift=0.5)
     reps = args.repeats
     print(
-        f"synthetic city: {rows * cols:,} neighbourhoods × {len(methodology.measures)} measures × {len(YEARS)} years; "
+        f"synthetic city: {rows * cols:,} neighbourhoods × {len(methodology.measures)} measures "
+        f"× {len(YEARS)} years; "
         f"fastest of {reps}; load average before: {load_average()}",
         flush=True,
     )
@@ -727,7 +736,8 @@ def main() -> None:
             1,
         )
     print(
-        f"max RSS of the process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB; "
+        "max RSS of the process: "
+        f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB; "
         f"load average after: {load_average()}"
     )
     cli = None
@@ -741,14 +751,17 @@ def main() -> None:
     )
     print(f"  Monte Carlo     {t_mc:8.2f} s    {verdict(t_mc, 10.0)}  ({args.draws} draws)")
     print(
-        f"  Local Moran     {t_moran:8.2f} s    (999 permutations × 3 years, 2 workers; queen weights {t_queen:.2f} s)"
+        f"  Local Moran     {t_moran:8.2f} s    (999 permutations × 3 years, 2 workers; "
+        f"queen weights {t_queen:.2f} s)"
     )
     if t_whole is not None:
         print(
-            f"  citygeo score   {t_whole:8.2f} s    {verdict(t_whole, 60.0)}  (store reading not included)"
+            f"  citygeo score   {t_whole:8.2f} s    {verdict(t_whole, 60.0)}  "
+            "(store reading not included)"
         )
     print(
-        f"  one year: weight change {t_weight_one * 1000:.0f} ms, full {t_full_one:.2f} s, Monte Carlo {t_mc_one:.2f} s"
+        f"  one year: weight change {t_weight_one * 1000:.0f} ms, full {t_full_one:.2f} s, "
+        f"Monte Carlo {t_mc_one:.2f} s"
     )
     if cli is not None:
         cli_figures(cli, rows * cols)
@@ -757,7 +770,8 @@ def main() -> None:
 def cli_figures(cli: tuple[float, float, float, float | None], n: int) -> None:
     seconds, cpu, rss, built = cli
     print(
-        f"\nREAL COMMAND (`python -m citygeo score`, {n:,} neighbourhoods × 3 years, {os.cpu_count()} cores):"
+        f"\nREAL COMMAND (`python -m citygeo score`, {n:,} neighbourhoods × 3 years, "
+        f"{os.cpu_count()} cores):"
     )
     print(
         f"  citygeo score   {seconds:8.2f} s    {verdict(seconds, 60.0)}  (wall; CPU {cpu:.1f} s, "

@@ -28,9 +28,10 @@ TABLES: dict[str, str] = {
     "stakeholders": """
         stakeholder_id VARCHAR, name VARCHAR, sector VARCHAR, themes VARCHAR[],
         serves VARCHAR[], contact VARCHAR, source_id VARCHAR, confirmed_on DATE""",
+    # survey_responses: these + one VARCHAR column per survey group column of the city config
     "survey_responses": """
         response_id VARCHAR, nid VARCHAR, year INTEGER, weight DOUBLE, item VARCHAR,
-        value DOUBLE, source_id VARCHAR""",  # + one VARCHAR column per survey group column of the city config
+        value DOUBLE, source_id VARCHAR""",
     "online_signals": """
         period DATE, nid VARCHAR, platform VARCHAR, category VARCHAR, count BIGINT,
         source_id VARCHAR""",

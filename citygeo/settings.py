@@ -53,7 +53,8 @@ class Mode(StrEnum):
 
 def map_max_drawn() -> int:
     """Above this many neighbourhoods the map opens on the districts and draws one district at
-    a time (``$CITYGEO_MAP_MAX_DRAWN``, default 8,000: software WebGL on 2 cores; a GPU takes more)."""
+    a time (``$CITYGEO_MAP_MAX_DRAWN``, default 8,000: software WebGL on 2 cores; a GPU takes
+    more)."""
     return int(os.environ.get("CITYGEO_MAP_MAX_DRAWN", "8000"))
 
 

@@ -108,7 +108,8 @@ def test_columbus_without_crs(tmp_path: Path) -> None:
     assert raw.crs is None
     raw[["POLYID", "CRIME", "INC", "HOVAL"]].to_csv(folder / "columbus.csv", index=False)
     (folder / "city.toml").write_text(
-        '[city]\nname = "Columbus, Ohio (1980 sample shipped with libpysal)"\nprojected_crs = "EPSG:3857"\n'
+        '[city]\nname = "Columbus, Ohio (1980 sample shipped with libpysal)"\n'
+        'projected_crs = "EPSG:3857"\n'
         '[boundaries]\npath = "columbus.shp"\nid = "POLYID"\nsource_crs = "EPSG:4326"\n'
         '[[indicators]]\npath = "columbus.csv"\nid = "POLYID"\nyear = 1980\n'
     )

@@ -62,7 +62,9 @@ _SOURCES: tuple[dict[str, str], ...] = (
         "collected": "2026-10",
         "refresh": "P3M",
         "method": "recorded crime and incident reports, geocoded",
-        "known_biases": "under-reporting, especially by recent arrivals; a few records mis-geocoded",
+        "known_biases": (
+            "under-reporting, especially by recent arrivals; a few records mis-geocoded"
+        ),
         "coverage": "2024-01-01 to 2026-10-31, whole city",
     },
     {

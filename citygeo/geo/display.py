@@ -47,15 +47,15 @@ def display_outlines(neighbourhoods: gpd.GeoDataFrame) -> Outlines:
     geoms = neighbourhoods.geometry.to_numpy()
     simplified = _simplify(geoms, DISPLAY_TOLERANCE_DEG)
     rounded = shapely.set_precision(simplified, 1e-5)
-    bounds = tuple(float(b) for b in neighbourhoods.total_bounds)
+    x0, y0, x1, y1 = (float(b) for b in neighbourhoods.total_bounds)
     return Outlines(
         neighbourhoods["nid"].tolist(),
         neighbourhoods["district"].tolist(),
         _geojson(rounded),
         simplified,
-        bounds,
+        (x0, y0, x1, y1),
         shapely.bounds(rounded).tolist(),
-    )  # type: ignore[arg-type]
+    )
 
 
 def district_outlines(outlines: Outlines) -> tuple[list[str], list[dict[str, Any]]]:

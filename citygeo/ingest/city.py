@@ -44,6 +44,7 @@ from citygeo.store import (
     Store,
     append_rows,
     create_schema,
+    one_row,
     quote_ident,
     reads,
     replace_table,
@@ -291,19 +292,24 @@ def _write_frames(
     _replace_survey(con, config, frames.survey)
     registers = config.registers
     _by_year(
-        con, "online_signals", _with_source(frames.online, config.online and config.online.source)
+        con,
+        "online_signals",
+        _with_source(frames.online, config.online.source if config.online else None),
     )
     _by_year(
         con,
         "consultations",
         _with_source(
-            frames.consultations, registers and (registers.consultations_source or registers.source)
+            frames.consultations,
+            (registers.consultations_source or registers.source) if registers else None,
         ),
     )
     history.set_aside(con, "stakeholders")
     if frames.stakeholders is not None:
         append_rows(
-            con, "stakeholders", _with_source(frames.stakeholders, registers and registers.source)
+            con,
+            "stakeholders",
+            _with_source(frames.stakeholders, registers.source if registers else None),
         )
     history.confirm(con, "stakeholders", day)
     _report_dropped(warnings, "stakeholders", history.restore(con, "stakeholders"))
@@ -364,6 +370,7 @@ def _replace_survey(con: Connection, config: CityConfig, survey: pd.DataFrame | 
     con.execute("DROP TABLE IF EXISTS survey_responses")
     con.execute(f"CREATE TABLE survey_responses ({columns}{extra})")
     if survey is not None:
+        assert config.survey is not None  # survey answers are read only from a [survey] table
         append_rows(con, "survey_responses", _with_source(survey, config.survey.source))
     history.restore(con, "survey_responses")
 
@@ -417,7 +424,8 @@ def _counts(con: Connection) -> dict[str, int]:
         "sources",
     ]
     return {
-        t: int(con.execute(f"SELECT count(*) FROM {quote_ident(t)}").fetchone()[0]) for t in tables
+        t: int(one_row(con.execute(f"SELECT count(*) FROM {quote_ident(t)}").fetchone())[0])
+        for t in tables
     }
 
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,6 +42,9 @@ from citygeo.ingest.readers import read_table, read_vector
 log = logging.getLogger(__name__)
 
 _TABLES = importlib.import_module("tobler.area_weighted.area_interpolate")
+
+# A table's values per source code, extensive? -> (estimate, covered share) per neighbourhood
+_Method = Callable[[pd.Series, bool], tuple[np.ndarray, np.ndarray]]
 
 
 @dataclass(frozen=True)
@@ -188,7 +192,7 @@ def _population(
     return by_code
 
 
-def _by_areas(sources: gpd.GeoDataFrame, targets: Targets, spec: _Geography):  # type: ignore[no-untyped-def]
+def _by_areas(sources: gpd.GeoDataFrame, targets: Targets, spec: _Geography) -> _Method:
     hoods = targets.hoods.to_crs(targets.crs)[["nid", "geometry"]].reset_index(drop=True)
     table = _TABLES._area_tables_binning(sources, hoods, "auto").tocsr()
     hood_area = hoods.geometry.area.to_numpy()
@@ -241,7 +245,7 @@ def _crosswalk(path: Path, known: set[str], warnings: list[str]) -> pd.DataFrame
     return table[table["to"].isin(known)]
 
 
-def _by_crosswalk(weights: pd.DataFrame, order: pd.Index):  # type: ignore[no-untyped-def]
+def _by_crosswalk(weights: pd.DataFrame, order: pd.Index) -> _Method:
     total = weights.groupby("to")["weight"].sum()
 
     def method(values: pd.Series, extensive: bool) -> tuple[np.ndarray, np.ndarray]:

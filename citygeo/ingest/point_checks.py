@@ -18,7 +18,7 @@ from citygeo.ingest.dates import (
     undated_problem,
 )
 from citygeo.ingest.readers import sniff_text
-from citygeo.store import Connection, quote_ident
+from citygeo.store import Connection, one_row, quote_ident
 
 _RAW = "__citygeo_points_raw"
 
@@ -72,9 +72,9 @@ def _raise_if_ragged(spec: PointsSpec) -> None:
     if bad:
         raise InputError(
             format_problems(
-                f"{spec.path}: the header has {len(header)} fields ({delimiter!r}-separated) but some rows "
-                f"do not; every row needs the same number of fields (a value that contains {delimiter!r} "
-                "needs quotes):",
+                f"{spec.path}: the header has {len(header)} fields ({delimiter!r}-separated) "
+                "but some rows do not; every row needs the same number of fields "
+                f"(a value that contains {delimiter!r} needs quotes):",
                 [f"{b} (header: {len(header)})" for b in bad],
             )
         )
@@ -134,9 +134,9 @@ def _validate(
         else ["count(*) FILTER (__commas & 1 = 1)", "count(*) FILTER (__commas & 2 = 2)"]
     )
     select = ", ".join(clauses)
-    counts = con.execute(
-        f"SELECT {select} FROM {_PARSED}", {"limit": limit} if dated else {}
-    ).fetchone()
+    counts = one_row(
+        con.execute(f"SELECT {select} FROM {_PARSED}", {"limit": limit} if dated else {}).fetchone()
+    )
     (
         base,
         last,
@@ -289,10 +289,12 @@ def _duplicate_ids(con: Connection, spec: PointsSpec, first: int) -> list[str]:
     ident, _ = _id_keys(spec)
     once = spec.duplicate_ids == "count_once"
     where = "__id IS NULL" if once else "true"
-    dups, ids = con.execute(
-        f"SELECT count(*), list(__id ORDER BY __id NULLS FIRST)[1:5] FROM (SELECT {ident} AS "
-        f"__id FROM {_PARSED} GROUP BY 1 HAVING count(*) > 1) WHERE {where}"
-    ).fetchone()
+    dups, ids = one_row(
+        con.execute(
+            f"SELECT count(*), list(__id ORDER BY __id NULLS FIRST)[1:5] FROM (SELECT {ident} AS "
+            f"__id FROM {_PARSED} GROUP BY 1 HAVING count(*) > 1) WHERE {where}"
+        ).fetchone()
+    )
     if not dups:
         return []
     rows = con.execute(
@@ -345,13 +347,15 @@ def _merge_repeated_ids(con: Connection, spec: PointsSpec, warnings: list[str]) 
         f"WHERE {ident} IS NOT NULL) WHERE __k > 1"
     )
     con.execute(f"CREATE OR REPLACE TEMP TABLE {_MERGED} AS {select}")
-    merged, differ = con.execute(
-        f"SELECT count(*), count(*) FILTER (__differs) FROM {_MERGED}"
-    ).fetchone()
-    split = con.execute(
-        f"SELECT count(*) FROM (SELECT {ident} FROM {_PARSED} WHERE {ident} IS "
-        f"NOT NULL GROUP BY 1 HAVING count(DISTINCT {category}) > 1)"
-    ).fetchone()[0]
+    merged, differ = one_row(
+        con.execute(f"SELECT count(*), count(*) FILTER (__differs) FROM {_MERGED}").fetchone()
+    )
+    split = one_row(
+        con.execute(
+            f"SELECT count(*) FROM (SELECT {ident} FROM {_PARSED} WHERE {ident} IS "
+            f"NOT NULL GROUP BY 1 HAVING count(DISTINCT {category}) > 1)"
+        ).fetchone()
+    )[0]
     name = spec.path.name
     if merged:
         detail = f"; {differ:,} of them differ in date or place from the row kept" if differ else ""
@@ -372,10 +376,12 @@ def _merge_repeated_ids(con: Connection, spec: PointsSpec, warnings: list[str]) 
 
 def _outside_everywhere(con: Connection, spec: PointsSpec, total: int) -> InputError:
     """The error for a file whose points all miss the city, with the lon/lat-swap hint."""
-    swapped = con.execute(
-        f"SELECT count(*) FROM (SELECT DISTINCT p.rowid FROM {_PARSED} p JOIN neighbourhoods n "
-        "ON ST_Intersects(n.geom, ST_Point(p.__y, p.__x)))"
-    ).fetchone()[0]
+    swapped = one_row(
+        con.execute(
+            f"SELECT count(*) FROM (SELECT DISTINCT p.rowid FROM {_PARSED} p JOIN neighbourhoods n "
+            "ON ST_Intersects(n.geom, ST_Point(p.__y, p.__x)))"
+        ).fetchone()
+    )[0]
     hint = (
         f" Swapping longitude and latitude would put {swapped:,} inside: are the lon/lat "
         "columns the wrong way round?"

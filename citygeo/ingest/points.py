@@ -62,7 +62,7 @@ from citygeo.ingest.point_checks import (
     _validate,
 )
 from citygeo.ingest.readers import read_vector, require_file, sniff_text
-from citygeo.store import Connection, DatabaseError, ensure_columns, quote_ident
+from citygeo.store import Connection, DatabaseError, ensure_columns, one_row, quote_ident
 
 log = logging.getLogger(__name__)
 
@@ -292,7 +292,7 @@ def _parse_typed(con: Connection, spec: PointsSpec, encoding: str) -> bool:
         log.debug("%s: typed read refused; reading as text", spec.path, exc_info=True)
         return False
     try:
-        rejected = con.execute(f"SELECT count(*) FROM {_REJECTS}").fetchone()[0]
+        rejected = one_row(con.execute(f"SELECT count(*) FROM {_REJECTS}").fetchone())[0]
     finally:
         _drop_rejects(con)
     if rejected:
@@ -385,9 +385,9 @@ def _transform(con: Connection, spec: PointsSpec) -> int:
         {"crs": crs},
     )
     con.execute(f"DROP TABLE {_PARSED}; ALTER TABLE {_PTS} RENAME TO {_PARSED}")
-    base, last, total = con.execute(
-        f"SELECT min(rowid), max(rowid), count(*) FROM {_PARSED}"
-    ).fetchone()
+    base, last, total = one_row(
+        con.execute(f"SELECT min(rowid), max(rowid), count(*) FROM {_PARSED}").fetchone()
+    )
     if last - base + 1 != total:  # as in _validate
         raise StoreError(
             f"{spec.path}: cannot number the records read (row ids {base}-{last} "
@@ -460,7 +460,8 @@ def _row_columns(spec: PointsSpec, base: int, reading: DateReading | None) -> di
     )
     themes = (
         (
-            f"list_filter(list_transform(string_split(regexp_replace(coalesce(p.{quote_ident(spec.themes)}, ''), "
+            "list_filter(list_transform(string_split(regexp_replace("
+            f"coalesce(p.{quote_ident(spec.themes)}, ''), "
             "'[,|]', ';', 'g'), ';'), x -> trim(x)), x -> x <> '')"
         )
         if spec.themes
@@ -493,7 +494,9 @@ def _insert(
     table = quote_ident(spec.kind)
     if spec.kind == "incidents":  # a store written before incidents had a date precision
         ensure_columns(con, "incidents", {"date_precision": "VARCHAR DEFAULT 'day'"})
-    before, assigned_before = con.execute(f"SELECT count(*), count(nid) FROM {table}").fetchone()
+    before, assigned_before = one_row(
+        con.execute(f"SELECT count(*), count(nid) FROM {table}").fetchone()
+    )
     columns = _row_columns(spec, base, reading)
     names = ", ".join(quote_ident(c) for c in columns)
     values = ", ".join(columns.values())
@@ -509,7 +512,9 @@ def _insert(
             f"LEFT JOIN {_ASSIGN} a ON a.__row = p.rowid {extra}",
             [source_id],
         )
-    after, assigned_after = con.execute(f"SELECT count(*), count(nid) FROM {table}").fetchone()
+    after, assigned_after = one_row(
+        con.execute(f"SELECT count(*), count(nid) FROM {table}").fetchone()
+    )
     total, assigned = after - before, assigned_after - assigned_before
     if assigned == 0:
         raise _outside_everywhere(con, spec, total)
@@ -523,7 +528,7 @@ def _one_thread(con: Connection) -> Iterator[None]:
     Inserting 1 M points with two threads took twice the CPU time of one thread and no less
     wall time (each thread compresses its own row groups, which are then merged), and
     made the file a third larger (benchmarks/README.md)."""
-    threads = con.execute("SELECT current_setting('threads')").fetchone()[0]
+    threads = one_row(con.execute("SELECT current_setting('threads')").fetchone())[0]
     con.execute("SET threads = 1")
     try:
         yield

@@ -1,4 +1,5 @@
-"""Exports for GIS teams: GeoJSON, GeoPackage, GeoParquet and CSV, each with a sidecar (DESIGN.md §5).
+"""Exports for GIS teams: GeoJSON, GeoPackage, GeoParquet and CSV, each with a sidecar
+(DESIGN.md §5).
 
 One code path serves the ``citygeo export`` command and the dashboard's export page:
 :func:`write_export` reads the current scores (or, in analyst mode only, the incident

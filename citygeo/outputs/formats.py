@@ -355,7 +355,8 @@ def _slug(text: str) -> str:
 def default_export_name(
     city: str, fmt: str, *, year: int | None = None, mode: str = Mode.PUBLIC, layer: str = "scores"
 ) -> str:
-    """``<city>-<year|all-years>[-incidents][.analyst].<ext>`` (e.g. ``port-averlane-2026.analyst.gpkg``)."""
+    """``<city>-<year|all-years>[-incidents][.analyst].<ext>``
+    (e.g. ``port-averlane-2026.analyst.gpkg``)."""
     writer = get_writer(fmt)
     parts = [_slug(city), str(year) if year is not None else "all-years"]
     if layer != "scores":

@@ -61,7 +61,7 @@ def _as_list(value: object) -> list[str]:
         return [value]
     if isinstance(value, Iterable):
         return [str(v) for v in value if v is not None]
-    return [] if pd.isna(value) else [str(value)]  # type: ignore[call-overload]
+    return [] if pd.isna(value) else [str(value)]
 
 
 def _require(frame: pd.DataFrame, columns: Sequence[str], what: str) -> None:

@@ -27,6 +27,7 @@ that group's breakdown but counted in the totals.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import overload
 
 import numpy as np
 import pandas as pd
@@ -102,6 +103,10 @@ def _check_responses(responses: pd.DataFrame, groups: Sequence[str]) -> None:
         raise InputError(format_problems("Survey responses cannot be used:", problems))
 
 
+@overload
+def is_unreliable(n_eff: np.ndarray, min_sample: float) -> np.ndarray: ...
+@overload
+def is_unreliable(n_eff: pd.Series | float, min_sample: float) -> pd.Series | bool: ...
 def is_unreliable(
     n_eff: np.ndarray | pd.Series | float, min_sample: float
 ) -> np.ndarray | pd.Series | bool:

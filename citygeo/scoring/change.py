@@ -25,7 +25,7 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from citygeo.scoring.methodology import Methodology
+from citygeo.scoring.methodology import Domain, Measure, Methodology
 
 __all__ = ["change_table", "compare_methodologies"]
 
@@ -62,13 +62,13 @@ def _weight_changes(before: Methodology, after: Methodology) -> list[str]:
 
 
 def _measure_changes(before: Methodology, after: Methodology) -> list[str]:
-    def spec(items: tuple[object, ...]) -> dict[str, dict[str, object]]:
+    def spec(items: tuple[Domain, ...] | tuple[Measure, ...]) -> dict[str, dict[str, object]]:
         return {
             i.id: {
                 k: v for k, v in i.model_dump(by_alias=True).items() if k not in {"weight", "label"}
             }
             for i in items
-        }  # type: ignore[attr-defined]
+        }
 
     out = []
     for what, old, new in (
@@ -176,5 +176,8 @@ def _pair(
         return compare_methodologies(methodologies[sha_from], methodologies[sha_to])
     return (
         False,
-        f"methodology changed (sha256 {sha_from[:8]} → {sha_to[:8]}); pass the methodologies for details",
+        (
+            f"methodology changed (sha256 {sha_from[:8]} → {sha_to[:8]}); "
+            "pass the methodologies for details"
+        ),
     )

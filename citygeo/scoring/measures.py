@@ -392,7 +392,8 @@ def _survey(survey: _Keyed, m: Measure, group: str) -> tuple[np.ndarray, np.ndar
     elif m.survey_transform != "mean":
         raise InputError(
             f"measure {m.id!r} asks for {m.survey_transform!r}, but the survey estimates have no "
-            "'statistic' column; build them with estimate_survey(..., statistics=survey_statistics(m))"
+            "'statistic' column; build them with "
+            "estimate_survey(..., statistics=survey_statistics(m))"
         )
     selected = survey.group_mask(selected, group)
     what = f"survey item {m.survey_item!r}"

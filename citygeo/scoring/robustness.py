@@ -7,8 +7,9 @@ Dirichlet keep each weight centred on the chosen value and never switch a measur
 Normalised measures are computed once; a draw only re-weights, in vectorised chunks.
 
 Ranks inside a draw are ordinal (exact ties, rare with continuous scores, are broken
-in a fixed but arbitrary order). ``risk_rank_p05``/``risk_rank_p95`` are the 5th and 95th percentiles of a
-neighbourhood's rank over the draws (``inverted_cdf``: always a rank that occurred).
+in a fixed but arbitrary order). ``risk_rank_p05``/``risk_rank_p95`` are the 5th and 95th
+percentiles of a neighbourhood's rank over the draws (``inverted_cdf``: always a rank that
+occurred).
 A neighbourhood is *unstable* when ``p95 − p05`` exceeds 10% of the number of ranked
 neighbourhoods that year (at least 1 rank).
 """

@@ -139,7 +139,7 @@ def _hotspots(
         values = pd.Series(core[score].to_numpy()[rows], index=core["nid"].to_numpy()[rows])
         classes = local_moran_classes(
             values,
-            weights,  # type: ignore[arg-type]
+            weights,
             seed=seed,
             correction=methodology.hotspot_correction,
         )

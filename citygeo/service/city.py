@@ -42,7 +42,8 @@ def current_scores(
     year: int | None = None,
 ) -> pd.DataFrame:
     """The current score rows (``scores`` or ``district_scores``) of one group (None = every
-    group) and year (None = every year); public mode nulls every withheld value, keeping its flag."""
+    group) and year (None = every year); public mode nulls every withheld value, keeping its
+    flag."""
     frame = reads.current_score_rows(con, table, grp=grp, year=year)
     return public_scores(frame) if parse_mode(mode) is Mode.PUBLIC and not frame.empty else frame
 
@@ -68,7 +69,8 @@ def read_scores(
 
 
 def require_scores(con: Connection, store: Store, year: int | None) -> pd.DataFrame:
-    """The current methodology per scored year; StoreError when nothing (or not ``year``) is scored."""
+    """The current methodology per scored year; StoreError when nothing (or not ``year``) is
+    scored."""
     current = reads.current_methodologies(con)
     if current.empty:
         raise StoreError(

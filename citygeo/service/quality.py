@@ -32,7 +32,8 @@ class DataQuality:
 
 
 def data_quality(city: CityData, as_of: dt.date) -> DataQuality:
-    """Source catalogue with freshness, the last ingest report, suppression counts, representativeness."""
+    """Source catalogue with freshness, the last ingest report, suppression counts,
+    representativeness."""
     sources = (
         city.table("sources")
         if not city.table("sources").empty

@@ -48,7 +48,8 @@ def reweighted(
         spec["normalisation"] = normalisation
         if normalisation == "goalposts" and not spec.get("goalposts_year"):
             raise InputError(
-                "goalposts normalisation needs a goalposts year; set goalposts_year in the methodology file."
+                "goalposts normalisation needs a goalposts year; "
+                "set goalposts_year in the methodology file."
             )
     if version:
         spec["version"] = version
@@ -82,7 +83,8 @@ def live_scores(review: Prepared4Review, methodology: Methodology, year: int) ->
 
 
 def rank_moves(saved: pd.DataFrame, live: pd.DataFrame) -> pd.DataFrame:
-    """Risk ranks that move between the saved scores and live ones: ``nid, name, saved, new, moved``.
+    """Risk ranks that move between the saved scores and live ones:
+    ``nid, name, saved, new, moved``.
 
     ``moved`` = new − saved (negative = closer to rank 1, i.e. more at risk); largest moves first.
     """
@@ -135,7 +137,8 @@ def proposal_intervals(
 
 
 def saved_specifications(city: CityData) -> list[tuple[str, str, dict[str, Any]]]:
-    """The store's methodologies as ``(version, sha256, spec)``, oldest first (for version_conflict)."""
+    """The store's methodologies as ``(version, sha256, spec)``, oldest first
+    (for version_conflict)."""
     history = (
         city.history.sort_values("created_at") if "created_at" in city.history else city.history
     )

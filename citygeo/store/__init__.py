@@ -15,6 +15,7 @@ from citygeo.store.database import (
     connect,
     create_schema,
     extension_directory,
+    one_row,
     quote_ident,
 )
 from citygeo.store.writes import append_rows, ensure_columns, replace_table
@@ -28,6 +29,7 @@ __all__ = [
     "create_schema",
     "ensure_columns",
     "extension_directory",
+    "one_row",
     "quote_ident",
     "reads",
     "replace_table",

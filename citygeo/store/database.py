@@ -68,6 +68,14 @@ def quote_ident(name: str) -> str:
     return '"' + str(name).replace('"', '""') + '"'
 
 
+def one_row(row: tuple[Any, ...] | None) -> tuple[Any, ...]:
+    """The row of a query that always returns one (an aggregate without ``GROUP BY``), as
+    ``fetchone()`` gave it; StoreError if there was none."""
+    if row is None:
+        raise StoreError("a query that always returns one row returned none")
+    return row
+
+
 def create_schema(con: Connection) -> None:
     """Create every table of DESIGN.md §2 that does not exist yet."""
     for table, columns in TABLES.items():
@@ -176,7 +184,8 @@ class Store:
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
     def _remove_stale_copies(self) -> None:
-        """Delete copies left by a writer that was killed (only writers holding the lock make them)."""
+        """Delete copies left by a writer that was killed (only writers holding the lock make
+        them)."""
         for stale in self.path.parent.glob(glob.escape(self.path.name) + ".tmp-*"):
             with contextlib.suppress(FileNotFoundError):
                 stale.unlink()
@@ -285,5 +294,6 @@ __all__ = [
     "connect",
     "create_schema",
     "extension_directory",
+    "one_row",
     "quote_ident",
 ]

@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from citygeo.store.database import Connection, quote_ident
+from citygeo.store.database import Connection, one_row, quote_ident
 
 # -- which scores are current ------------------------------------------------------------------
 # One rule, used by the service layer, the dashboard and the exports: for each year, the scores
@@ -189,7 +189,8 @@ def measure_sources(con: Connection) -> pd.DataFrame:
 
 
 def asset_counts(con: Connection) -> pd.DataFrame:
-    """Mechanisms per neighbourhood, kind and theme (one row per theme): ``nid, kind, theme, count``."""
+    """Mechanisms per neighbourhood, kind and theme (one row per theme):
+    ``nid, kind, theme, count``."""
     return _frame(
         con,
         "SELECT nid, kind, theme, count(*) AS count FROM ("
@@ -217,7 +218,8 @@ def survey_responses(con: Connection, *, with_ids: bool = False) -> pd.DataFrame
 
 
 def methodology_history(con: Connection) -> pd.DataFrame:
-    """Every saved methodology version, newest first: ``version, sha256, note, created_at, spec``."""
+    """Every saved methodology version, newest first:
+    ``version, sha256, note, created_at, spec``."""
     if "methodologies" not in table_names(con):
         return pd.DataFrame(columns=["version", "sha256", "note", "created_at", "spec"])
     return _frame(
@@ -228,8 +230,10 @@ def methodology_history(con: Connection) -> pd.DataFrame:
 
 
 _REGISTER_SQL = {
-    "assets": "SELECT asset_id, kind, name, formal, themes, ST_X(geom) AS lon, ST_Y(geom) AS lat, nid "
-    "FROM assets ORDER BY asset_id",
+    "assets": (
+        "SELECT asset_id, kind, name, formal, themes, ST_X(geom) AS lon, ST_Y(geom) AS lat, "
+        "nid FROM assets ORDER BY asset_id"
+    ),
     "stakeholders": "SELECT * FROM stakeholders ORDER BY stakeholder_id",
     "consultations": "SELECT * FROM consultations ORDER BY date",
     "online_signals": "SELECT period, nid, platform, category, count FROM online_signals",
@@ -268,7 +272,7 @@ def table_counts(con: Connection, tables: Sequence[str]) -> dict[str, int]:
     """Rows per table, for the tables the store holds."""
     have = table_names(con)
     return {
-        t: int(con.execute(f"SELECT count(*) FROM {quote_ident(t)}").fetchone()[0])  # type: ignore[index]
+        t: int(one_row(con.execute(f"SELECT count(*) FROM {quote_ident(t)}").fetchone())[0])
         for t in tables
         if t in have
     }
@@ -425,8 +429,8 @@ def held_years(con: Connection) -> list[tuple[str, str, int, int]]:
         out += [
             (table, str(s), int(y), int(n))
             for s, y, n in con.execute(
-                f"SELECT coalesce({source}, ?) AS s, {select} AS y, count(*) FROM {quote_ident(table)} "
-                "WHERE y IS NOT NULL GROUP BY ALL ORDER BY 1, 2",
+                f"SELECT coalesce({source}, ?) AS s, {select} AS y, count(*) "
+                f"FROM {quote_ident(table)} WHERE y IS NOT NULL GROUP BY ALL ORDER BY 1, 2",
                 [DEFAULT_SOURCE[table]],
             ).fetchall()
         ]
@@ -466,7 +470,7 @@ def vintage_first_year(con: Connection, vintage: str) -> int:
     row = con.execute(
         "SELECT min(first_year) FROM boundary_vintages WHERE vintage = ?", [vintage]
     ).fetchone()
-    return int(row[0])  # type: ignore[index]
+    return int(one_row(row)[0])
 
 
 def vintages(con: Connection) -> pd.DataFrame:
@@ -523,7 +527,8 @@ def incident_counts_in_vintage(con: Connection, vintage: str | None) -> pd.DataF
 
 
 def asset_counts_in_vintage(con: Connection, vintage: str) -> pd.DataFrame:
-    """Like :func:`asset_counts`, each mechanism counted in the vintage's neighbourhood it lies in."""
+    """Like :func:`asset_counts`, each mechanism counted in the vintage's neighbourhood it lies
+    in."""
     return _frame(
         con,
         "SELECT nid, kind, theme, count(*) AS count FROM ("

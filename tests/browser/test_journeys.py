@@ -1,4 +1,5 @@
-"""The five journeys of DESIGN.md, walked in headless Chromium on the demo city, a screenshot per step.
+"""The five journeys of DESIGN.md, walked in headless Chromium on the demo city, a screenshot
+per step.
 
 Runs on its own server and store copy (journey 4 saves a version). Screenshots go to a tmp
 folder, or to $CITYGEO_JOURNEY_SHOTS when set (to look at them); $CITYGEO_JOURNEY_SIZES

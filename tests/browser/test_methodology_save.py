@@ -79,7 +79,8 @@ def test_a_saved_weight_changes_the_map_and_marks_years_not_comparable(
         assert f"{new_rank} of 150" in body
         body = _wait_text(
             page,
-            "not comparable, because methodology 2025.1 → 2025.2 changed: weights of tensions 1.5 → 3",
+            "not comparable, because methodology 2025.1 → 2025.2 changed: "
+            "weights of tensions 1.5 → 3",
         )
         full_screenshot(page, str(tmp_path / "profile-not-comparable.png"))
     finally:

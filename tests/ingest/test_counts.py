@@ -21,7 +21,8 @@ source = "police"
 
 
 def _points_to_counts(city: SmallCity, period: str = "2024-05") -> pd.DataFrame:
-    """The small city's incidents counted per neighbourhood by hand (each cell's points lie in it)."""
+    """The small city's incidents counted per neighbourhood by hand (each cell's points lie in
+    it)."""
     points = pd.read_csv(city.folder / "incidents.csv")
     points["ward"] = points["incident_id"].str.extract(r"^I(\d+)-")[0].map(lambda i: f"N{i}")
     counts = points.groupby(["ward", "category"]).size().rename("n").reset_index()

@@ -178,11 +178,9 @@ def public_outputs(store: Store, folder: Path, reports: int = 3) -> dict[str, pd
             columns=["methodology_sha256"]
         ),
     }
+    suffixes = {"geojson": "geojson", "gpkg": "gpkg", "parquet": "parquet", "csv": "csv"}
     for fmt in FORMATS:
-        path = (
-            folder
-            / f"export.{ {'geojson': 'geojson', 'gpkg': 'gpkg', 'parquet': 'parquet', 'csv': 'csv'}[fmt] }"
-        )
+        path = folder / f"export.{suffixes[fmt]}"
         write_export(store, fmt, path, mode="public", force=True)
         frame = (
             pd.read_csv(path)

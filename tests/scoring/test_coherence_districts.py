@@ -76,11 +76,13 @@ def test_district_rates_come_from_sums_not_averages(tiny_inputs: ScoringInputs) 
     hoods = districts.neighbourhoods.set_index("nid")
     assert hoods.loc["North", "population"] == 3000 and hoods.loc["South", "area_km2"] == 4
     scores = score_districts(tiny_inputs, methodology_from()).set_index("nid")
-    # North: (2 + 6) events / 3000 people = 2.667 per 1000; the mean of its rates (2 and 3) would be 2.5
+    # North: (2 + 6) events / 3000 people = 2.667 per 1000; the mean of its rates (2 and 3)
+    # would be 2.5
     assert scores.loc["North", "raw__hate_rate"] == pytest.approx(8 / 3)
     # South: 8 / 5000 = 1.6 per 1000 (mean of rates 0 and 2 would be 1.0)
     assert scores.loc["South", "raw__hate_rate"] == pytest.approx(1.6)
-    # unemployment weighted by population: North (10·1000 + 20·2000) / 3000; South (30·1000 + 50·4000) / 5000
+    # unemployment weighted by population: North (10·1000 + 20·2000) / 3000;
+    # South (30·1000 + 50·4000) / 5000
     assert scores.loc["North", "raw__unemployed_pct"] == pytest.approx(50 / 3)
     assert scores.loc["South", "raw__unemployed_pct"] == pytest.approx(46.0)
     # survey by n_eff: North (4·50 + 3·40) / 90; normalised and ranked among the 2 districts

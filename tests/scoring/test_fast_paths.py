@@ -37,7 +37,8 @@ def test_typology_against_the_medians_of_each_year() -> None:
     risk = np.array([1.0, 2.0, 3.0, 4.0, np.nan, 10.0, 20.0])
     protective = np.array([4.0, 3.0, 2.0, 1.0, 5.0, 1.0, 1.0])
     years = {2024: np.arange(5), 2025: np.arange(5, 7)}
-    # 2024 medians (of the four complete rows): risk 2.5, protective 2.5; 2025: risk 15, protective 1
+    # 2024 medians (of the four complete rows): risk 2.5, protective 2.5;
+    # 2025: risk 15, protective 1
     assert typology(risk, protective, years).tolist() == [
         "resilient",
         "resilient",

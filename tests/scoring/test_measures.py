@@ -25,7 +25,8 @@ def test_empirical_bayes_shrinks_small_populations_more() -> None:
     raw, city = events / population, events.sum() / population.sum()
     # every smoothed rate lies between its raw rate and the city rate
     assert np.all((smoothed - raw) * (smoothed - city) <= 1e-15)
-    # the 50-person area (raw 0.02) is pulled closer to the city rate than the 1000-person one (raw 0.03)
+    # the 50-person area (raw 0.02) is pulled closer to the city rate than the 1000-person one
+    # (raw 0.03)
     share_pulled = np.abs(smoothed - raw) / np.abs(city - raw)
     assert share_pulled[0] > share_pulled[1]
 
@@ -93,7 +94,10 @@ def test_duplicate_indicator_rows_are_an_input_error(tiny_inputs: ScoringInputs)
     doubled = pd.concat([tiny_inputs.indicator_values, tiny_inputs.indicator_values.head(1)])
     with pytest.raises(
         InputError,
-        match=r"indicator 'unemployed_pct': more than one value for \(nid, year\) \[\['A', 2024\]\]",
+        match=(
+            r"indicator 'unemployed_pct': more than one value for \(nid, year\) "
+            r"\[\['A', 2024\]\]"
+        ),
     ):
         build_measures(
             dataclasses.replace(tiny_inputs, indicator_values=doubled), methodology_from(), [2024]

@@ -101,7 +101,10 @@ def test_missing_file(tmp_path: Path) -> None:
         ),
         (
             ('direction = "risk"', 'direction = "risk"\nweight = -1'),
-            r"measures\[0\]\.weight \(id 'unemployed_pct'\): Input should be greater than or equal to 0",
+            (
+                r"measures\[0\]\.weight \(id 'unemployed_pct'\): "
+                r"Input should be greater than or equal to 0"
+            ),
         ),
         (
             ('direction = "risk"', 'direction = "risk"\nweight = 0'),
@@ -109,7 +112,10 @@ def test_missing_file(tmp_path: Path) -> None:
         ),
         (
             ('note = "first version"', 'note = "x"\nnormalisation = "minmaxx"'),
-            r"normalisation 'minmaxx' is not known; valid: goalposts, minmax, percentile, rank, zscore",
+            (
+                r"normalisation 'minmaxx' is not known; "
+                r"valid: goalposts, minmax, percentile, rank, zscore"
+            ),
         ),
         (
             ('note = "first version"', 'note = "x"\naggregation = "median"'),

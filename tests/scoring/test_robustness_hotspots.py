@@ -50,7 +50,8 @@ def test_local_moran_classes_on_a_lattice() -> None:
     # cells whose 8 neighbours all share their level are significant clusters
     assert set(classes[inner & (xs >= 1) & (xs <= 3)]) == {"high-high"}
     assert set(classes[inner & (xs >= 6) & (xs <= 8)]) == {"low-low"}
-    # a single low cell inside the high block is a low-high outlier, a high one in the low block high-low
+    # a single low cell inside the high block is a low-high outlier, a high one in the low block
+    # high-low
     values.iloc[22] = 0.0  # x = 2, y = 2
     values.iloc[77] = 100.0  # x = 7, y = 7
     classes = local_moran_classes(values, w, permutations=999, seed=1)
@@ -81,7 +82,8 @@ def test_monte_carlo_is_seeded_and_brackets_rank(tiny_inputs: ScoringInputs) -> 
     assert np.all(ranks <= scores["risk_rank_p95"].to_numpy(dtype=float))
     # D (77.1) and B (68.8) are far ahead: ±25% weights never swap them with A or C
     assert scores.set_index("nid").loc["D", ["risk_rank_p05", "risk_rank_p95"]].tolist() == [1, 1]
-    # A (33.3) and C (37.5) are close: hardship 0 vs 75 and tensions 66.7 vs 0 swap with the domain weights
+    # A (33.3) and C (37.5) are close: hardship 0 vs 75 and tensions 66.7 vs 0 swap with the
+    # domain weights
     a = scores.set_index("nid").loc["A"]
     assert (a["risk_rank_p05"], a["risk_rank_p95"]) == (3, 4)
     assert unstable_neighbourhoods(scores).empty  # width 1 is not above the 1-rank floor

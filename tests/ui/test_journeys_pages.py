@@ -1,4 +1,5 @@
-"""Issue 14 on the pages (AppTest): what the officials of the five journeys need to read and print."""
+"""Issue 14 on the pages (AppTest): what the officials of the five journeys need to read and
+print."""
 
 from __future__ import annotations
 
@@ -311,7 +312,8 @@ def test_export_page_says_why_the_download_is_zipped(demo_app: Run) -> None:
 
 @pytest.fixture(scope="module")
 def risk_only_store(demo_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The demo city re-scored with a risk-only methodology (protective columns and typology null)."""
+    """The demo city re-scored with a risk-only methodology (protective columns and typology
+    null)."""
     path = tmp_path_factory.mktemp("risk_only") / "demo.duckdb"
     shutil.copy2(demo_store, path)
     store = Store(path)
