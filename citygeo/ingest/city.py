@@ -46,10 +46,10 @@ from citygeo.store import (
     create_schema,
     one_row,
     quote_ident,
-    reads,
     replace_table,
 )
-from citygeo.store.reads import DEFAULT_SOURCE
+from citygeo.store import years as store_years
+from citygeo.store.years import DEFAULT_SOURCE
 
 log = logging.getLogger(__name__)
 
@@ -249,7 +249,7 @@ def _write_vintage(
     con: Connection, config: CityConfig, frames: _CityFrames, report: IngestReport
 ) -> BoundaryChange:
     """Keep the boundary file as a vintage; the current one becomes ``neighbourhoods``."""
-    years = _delivered_years(frames) or [y for *_, y, _ in reads.held_years(con)]
+    years = _delivered_years(frames) or [y for *_, y, _ in store_years.held_years(con)]
     first_year = min(years) if years else date.today().year
     crs = config.city.projected_crs or frames.neighbourhoods.estimate_utm_crs().to_string()
     change = record_vintage(
@@ -364,7 +364,7 @@ def _replace_survey(con: Connection, config: CityConfig, survey: pd.DataFrame | 
     groups = config.survey.groups if config.survey else []
     history.set_aside(con, "survey_responses")
     base = {"response_id", "nid", "year", "weight", "item", "value", "source_id"}
-    kept = [c for c in reads.table_columns(con, "__kept_survey_responses") if c not in base]
+    kept = [c for c in store_years.table_columns(con, "__kept_survey_responses") if c not in base]
     columns = TABLES["survey_responses"]
     extra = "".join(f", {quote_ident(g)} VARCHAR" for g in dict.fromkeys([*groups, *kept]))
     con.execute("DROP TABLE IF EXISTS survey_responses")

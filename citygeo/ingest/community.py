@@ -21,7 +21,8 @@ from citygeo.ingest.columns import (
     split_list,
     text_series,
 )
-from citygeo.ingest.dates import DateColumn, read_date_column
+from citygeo.ingest.date_columns import read_date_column
+from citygeo.ingest.dates import DateColumn
 from citygeo.ingest.readers import read_table, row_label
 
 log = logging.getLogger(__name__)

@@ -27,7 +27,8 @@ from citygeo.ingest.columns import (
     text_series,
 )
 from citygeo.ingest.coverage import empty_coverage
-from citygeo.ingest.dates import DateColumn, read_date_column
+from citygeo.ingest.date_columns import read_date_column
+from citygeo.ingest.dates import DateColumn
 from citygeo.ingest.geography import Targets, apportion
 from citygeo.ingest.readers import read_table, row_label
 from citygeo.store import Connection, append_rows

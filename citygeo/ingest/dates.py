@@ -19,7 +19,7 @@ is inferred from **all** values of the column, in three steps:
    12 or less) or when the values prove both orders.
 3. The chosen strftime formats parse every value (``try_strptime`` in DuckDB,
    ``datetime.strptime`` in Python); a value that fits none is reported, many of them in one
-   line with a count and examples (:func:`bad_dates_problem`).
+   line with a count and examples (:func:`citygeo.ingest.date_columns.bad_dates_problem`).
 
 Values that match no shape at all (``"sometime in May"``) take no part in the inference;
 they are reported as "not a date" by the parse. A date that is only a month (``YYYY-MM``,
@@ -39,8 +39,6 @@ from typing import Literal, NamedTuple
 import pandas as pd
 
 from citygeo.errors import ConfigError, InputError
-from citygeo.ingest.columns import text_series
-from citygeo.ingest.readers import row_label
 
 Precision = Literal["day", "month"]
 MonthNote = Literal["marked", "first-day", "expected"]
@@ -431,72 +429,3 @@ def sql_date(column: str, reading: DateReading) -> str:
     """SQL for the date of the text column ``column`` (a quoted identifier): NULL if no fit."""
     formats = ", ".join("'" + f.replace("'", "''") + "'" for f in reading.formats)
     return f"CAST(try_strptime({column}, [{formats}]) AS DATE)"
-
-
-def bad_dates_problem(
-    column: DateColumn,
-    reading: DateReading,
-    count: int,
-    examples: Sequence[tuple[str, str]],
-    what: str = "a date",
-) -> str:
-    """One problem line for ``count`` values that the reading cannot parse.
-
-    ``examples`` are ``(line label, value)`` pairs, e.g. ``("line 8", "May 2024")``.
-    """
-    hint = (
-        f"they do not match {reading.described}"
-        if reading.given
-        else f"{reading.described}; if the column uses another format, {column.ask(['…'])}"
-    )
-    if count == 1:
-        label, value = examples[0]
-        return f"{label}, column {column.column!r}: {value!r} is not {what} ({hint})"
-    shown = ", ".join(f"{label}: {value!r}" for label, value in examples[:_EXAMPLES])
-    more = f" and {count - _EXAMPLES:,} more" if count > _EXAMPLES else ""
-    return f"column {column.column!r}: {count:,} values are not {what} ({hint}): {shown}{more}"
-
-
-def undated_problem(column: DateColumn, count: int, labels: Sequence[str]) -> str:
-    """One problem line for ``count`` rows with an empty date cell."""
-    shown = ", ".join(labels[:_EXAMPLES]) + (
-        f" and {count - _EXAMPLES:,} more" if count > _EXAMPLES else ""
-    )
-    return f"column {column.column!r}: {count:,} rows have no date ({shown})"
-
-
-def read_date_column(
-    frame: pd.DataFrame,
-    column: DateColumn,
-    date_format: str | None,
-    problems: list[str],
-    warnings: list[str],
-    what: str = "a date",
-) -> tuple[pd.Series, DateReading]:
-    """Read a date column of a text frame (from :func:`~citygeo.ingest.readers.read_table`).
-
-    Returns the dates (NaT where a cell is empty or does not parse; both are added to
-    ``problems``, one line each with a count and examples) and the reading used; what was
-    inferred is added to ``warnings``. The frame's index labels are its data rows.
-    """
-    texts = text_series(frame[column.column])
-    reading = (
-        reading_from_format(date_format, column)
-        if date_format
-        else infer_reading(summarise_values(texts), column)
-    )
-    if reading.note:
-        warnings.append(reading.note)
-    dates = parse_series(texts, reading)
-    bad = (texts.notna() & dates.isna()).to_numpy()
-    if bad.any():
-        examples = [
-            (row_label(column.path, int(label)), str(texts[label]))
-            for label in texts.index[bad][:_EXAMPLES]
-        ]
-        problems.append(bad_dates_problem(column, reading, int(bad.sum()), examples, what))
-    empty = texts.isna().to_numpy()
-    if empty.any():
-        labels = [row_label(column.path, int(label)) for label in texts.index[empty][:_EXAMPLES]]
-        problems.append(undated_problem(column, int(empty.sum()), labels))
-    return dates, reading

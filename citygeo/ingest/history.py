@@ -19,7 +19,7 @@ from datetime import date
 from citygeo.errors import InputError
 from citygeo.rules.freshness import collected_with_history
 from citygeo.store import Connection, ensure_columns, quote_ident
-from citygeo.store.reads import DEFAULT_SOURCE, YEAR_OF, held_years
+from citygeo.store.years import DEFAULT_SOURCE, YEAR_OF, held_years
 
 # Registers: current state per source, keyed by their id column.
 REGISTER_ID: dict[str, str] = {"assets": "asset_id", "stakeholders": "stakeholder_id"}

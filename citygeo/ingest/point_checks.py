@@ -10,12 +10,11 @@ import pandas as pd
 
 from citygeo.config import PointsSpec
 from citygeo.errors import InputError, StoreError, format_problems
+from citygeo.ingest.date_columns import bad_dates_problem, undated_problem
 from citygeo.ingest.dates import (
     DateColumn,
     DateReading,
-    bad_dates_problem,
     sql_date,
-    undated_problem,
 )
 from citygeo.ingest.readers import sniff_text
 from citygeo.store import Connection, one_row, quote_ident

@@ -20,6 +20,7 @@ import shapely
 from citygeo.errors import InputError
 from citygeo.ingest.readers import read_table
 from citygeo.store import Connection, append_rows, reads
+from citygeo.store import years as store_years
 
 REDRAWN_TOLERANCE = 0.01
 
@@ -98,7 +99,7 @@ def record_vintage(
     """Keep ``hoods`` as a vintage (if new) and say how it differs from the previous one."""
     vintage = vintage_id(hoods)
     previous = _previous(con, first_year)
-    held = set(reads.vintage_ids(con))
+    held = set(store_years.vintage_ids(con))
     change = BoundaryChange(previous[0] if previous else None, vintage, first_year)
     if vintage not in held:
         frame = pd.DataFrame(hoods.drop(columns="geometry"))
@@ -106,7 +107,7 @@ def record_vintage(
         frame["vintage"], frame["first_year"], frame["file"] = vintage, first_year, file.name
         append_rows(con, "boundary_vintages", frame, geometry={"geom": "geom_wkb"})
     else:
-        change.first_year = reads.vintage_first_year(con, vintage)
+        change.first_year = store_years.vintage_first_year(con, vintage)
     if previous is None or previous[0] == vintage:
         return change
     old = previous[1]
@@ -136,8 +137,8 @@ def _previous(con: Connection, first_year: int) -> tuple[str, gpd.GeoDataFrame] 
         crs="EPSG:4326",
     )
     vintage = vintage_id(shapes)
-    if vintage not in set(reads.vintage_ids(con)):
-        years = [y for *_, y, _ in reads.held_years(con)]
+    if vintage not in set(store_years.vintage_ids(con)):
+        years = [y for *_, y, _ in store_years.held_years(con)]
         frame = pd.DataFrame(shapes.drop(columns="geometry"))
         frame["geom_wkb"] = current["geom_wkb"]
         frame["vintage"], frame["file"] = vintage, ""

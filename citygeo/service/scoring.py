@@ -40,6 +40,7 @@ from citygeo.scoring.measures import available_years
 from citygeo.scoring.methodology import version_conflict
 from citygeo.service.city import settings
 from citygeo.store import Store, reads, writes
+from citygeo.store import years as store_years
 
 log = logging.getLogger(__name__)
 
@@ -141,18 +142,18 @@ def vintage_inputs(
     values and survey responses carried through the crosswalk (see :func:`carry`).
     """
     with store.reader() as con:
-        current = reads.vintage_ids(con)[-1]
+        current = store_years.vintage_ids(con)[-1]
         values = reads.indicator_values(con)
         responses = reads.survey_responses(con)
         if carried:
             hoods = reads.neighbourhoods(con, geometry=True)
-            incidents = reads.incident_counts_in_vintage(con, None)
+            incidents = store_years.incident_counts_in_vintage(con, None)
             assets = reads.asset_counts(con)
-            links = reads.crosswalk(con, vintage, current)
+            links = store_years.crosswalk(con, vintage, current)
         else:
-            hoods = reads.vintage_neighbourhoods(con, vintage)
-            incidents = reads.incident_counts_in_vintage(con, vintage)
-            assets = reads.asset_counts_in_vintage(con, vintage)
+            hoods = store_years.vintage_neighbourhoods(con, vintage)
+            incidents = store_years.incident_counts_in_vintage(con, vintage)
+            assets = store_years.asset_counts_in_vintage(con, vintage)
         coverage = reads.coverage(con)
         sources = reads.measure_sources(con) if not coverage.empty else None
     if carried:
@@ -416,12 +417,12 @@ def year_vintages(store: Store, years: list[int]) -> list[tuple[str | None, bool
     is ``carried`` to the current boundaries.
     """
     with store.reader() as con:
-        table = reads.vintages(con)
+        table = store_years.vintages(con)
         linked = (
             {
                 v
                 for v in table["vintage"]
-                if not reads.crosswalk(con, v, table["vintage"].iloc[-1]).empty
+                if not store_years.crosswalk(con, v, table["vintage"].iloc[-1]).empty
             }
             if len(table) > 1
             else set()
@@ -448,7 +449,7 @@ def _score_by_vintage(
 ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """Score each group of years on its boundaries; rows say which (``boundary_vintage``)."""
     with store.reader() as con:
-        ids = reads.vintage_ids(con)
+        ids = store_years.vintage_ids(con)
     parts, district_parts = [], []
     for vintage, carried, group in year_vintages(store, years):
         inputs = exact if vintage is None else vintage_inputs(store, methodology, vintage, carried)

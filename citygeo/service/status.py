@@ -12,6 +12,7 @@ from citygeo.config import CitySettings
 from citygeo.rules.freshness import overdue_sources
 from citygeo.schema import COUNTED_TABLES
 from citygeo.store import Store, reads
+from citygeo.store import years as store_years
 
 
 @dataclass(frozen=True)
@@ -39,9 +40,9 @@ def store_status(store: Store, as_of: date) -> StoreStatus:
         scored = reads.current_methodologies(con)
         when, report = reads.last_ingest(con)
         sources = reads.register(con, "sources")
-        held = reads.held_years(con)
-        scored_all = reads.scored_years(con)
-        vintages = reads.vintages(con)
+        held = store_years.held_years(con)
+        scored_all = store_years.scored_years(con)
+        vintages = store_years.vintages(con)
     overdue = overdue_sources(sources, as_of) if not sources.empty else pd.DataFrame()
     by_source: dict[str, dict[str, list[int]]] = {}
     for table, source, year, _ in held:
