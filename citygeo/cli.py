@@ -48,7 +48,8 @@ StoreOption = Annotated[
 
 @contextmanager
 def _progress() -> Iterator[Callable[[int, int, str], None]]:
-    """A progress bar on stderr that library code drives through ``progress(done, total, label)``."""
+    """A progress bar on stderr that library code drives through ``progress(done, total,
+    label)``."""
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),

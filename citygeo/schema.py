@@ -135,3 +135,13 @@ def is_missing(value: object) -> bool:
     if value is None or value is pd.NA or value is pd.NaT:
         return True
     return isinstance(value, float) and math.isnan(value)
+
+
+def as_float(value: object) -> float:
+    """A cell as a float: NaN when it holds no value (see :func:`is_missing`) or no number."""
+    if is_missing(value):
+        return math.nan
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return math.nan

@@ -27,7 +27,7 @@ from citygeo.i18n import (
     language,
     ngettext,
 )
-from citygeo.schema import is_missing
+from citygeo.schema import as_float, is_missing
 from citygeo.scoring import Methodology
 
 INDEX_FIELDS = Words(
@@ -78,9 +78,9 @@ def listing(parts: Sequence[str]) -> str:
     return _(", ").join(parts)
 
 
-def whole(value: float) -> str:
+def whole(value: object) -> str:
     """A whole number as the language groups it ("1,234", "1 234")."""
-    return format_number(round(float(value)), 0)
+    return format_number(round(as_float(value)), 0)
 
 
 def significant(value: float, figures: int = 2) -> str:
@@ -162,7 +162,7 @@ def shown_value(
     return format_number(float(value), digits)  # type: ignore[arg-type]
 
 
-def rank_text(rank: float, n: int, p05: float = np.nan, p95: float = np.nan) -> str:
+def rank_text(rank: object, n: int, p05: object = np.nan, p95: object = np.nan) -> str:
     """ "rank 7 of 150 (likely between 4 and 11)"."""
     if is_missing(rank):
         return _("not ranked")
@@ -296,7 +296,7 @@ def last_consulted(when: object) -> str:
     """ "Last consulted on 12 March 2025." or "Never consulted."."""
     if is_missing(when):
         return _("Never consulted.")
-    day = pd.Timestamp(when).date()  # type: ignore[arg-type]
+    day = pd.Timestamp(when).date()
     return _("Last consulted on {date}.").format(date=format_date(day))
 
 
@@ -396,7 +396,7 @@ def group_words(code: object) -> str:
 
 def last_heard_words(when: object) -> str:
     """ "never" or "March 2025"."""
-    return _("never") if is_missing(when) else format_month(pd.Timestamp(when).date())  # type: ignore[arg-type]
+    return _("never") if is_missing(when) else format_month(pd.Timestamp(when).date())
 
 
 def normalised_reads_as(index: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import mapclassify
@@ -44,10 +45,7 @@ class Classes:
 
     def labels(self, fmt: str = "{:,.1f}") -> list[str]:
         edges = (self.lower, *self.bins)
-        return [
-            f"{fmt.format(lo)} – {fmt.format(hi)}"
-            for lo, hi in zip(edges[:-1], edges[1:], strict=True)
-        ]
+        return [f"{fmt.format(lo)} – {fmt.format(hi)}" for lo, hi in itertools.pairwise(edges)]
 
 
 def classify(values: np.ndarray, scheme: str = "quantiles", k: int = 5) -> Classes:

@@ -25,7 +25,7 @@ class Outlines:
     nids: list[str]
     districts: list[str | None]
     geometries: list[dict[str, Any]]
-    shapes: np.ndarray
+    shapes: np.ndarray | None
     bounds: tuple[float, float, float, float]
     boxes: list[list[float]]
 
@@ -68,6 +68,12 @@ def district_outlines(outlines: Outlines) -> tuple[list[str], list[dict[str, Any
     holes and are closed; a real hole (another district's enclave) is at least a tenth of a
     median neighbourhood and is kept.
     """
+    shapes = outlines.shapes
+    if shapes is None:
+        raise ValueError(
+            "district outlines are merged from the simplified shapes; these outlines "
+            "were read back without them (read the stored district outlines instead)"
+        )
     groups: dict[str, list[int]] = {}
     for i, name in enumerate(outlines.districts):
         if isinstance(name, str) and name:
@@ -75,13 +81,13 @@ def district_outlines(outlines: Outlines) -> tuple[list[str], list[dict[str, Any
     names, merged = [], []
     for name, members in sorted(groups.items()):
         try:
-            merged.append(shapely.coverage_union_all(outlines.shapes[members]))
+            merged.append(shapely.coverage_union_all(shapes[members]))
         except shapely.errors.GEOSException:
-            merged.append(shapely.union_all(outlines.shapes[members]))
+            merged.append(shapely.union_all(shapes[members]))
         names.append(name)
     if not merged:
         return [], []
-    min_hole = 0.1 * float(np.median(shapely.area(outlines.shapes)))
+    min_hole = 0.1 * float(np.median(shapely.area(shapes)))
     districts = np.array([without_small_holes(g, min_hole) for g in merged], dtype=object)
     # The districts map is always the whole city: simplify to half a pixel of an ~1,000 px view.
     minx, miny, maxx, maxy = outlines.bounds

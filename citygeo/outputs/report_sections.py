@@ -117,7 +117,7 @@ def scores_section(prof: Profile, city: CityData, shapes: gpd.GeoDataFrame) -> s
                 rank_text(
                     row.get("risk_rank"),
                     prof.scored,
-                    row.get("risk_rank_p05"),  # type: ignore[arg-type]
+                    row.get("risk_rank_p05"),
                     row.get("risk_rank_p95"),
                 )
             ),
@@ -126,7 +126,7 @@ def scores_section(prof: Profile, city: CityData, shapes: gpd.GeoDataFrame) -> s
         [
             _e(_("Protective score")),
             _e(protective),
-            _e(rank_text(row.get("protective_rank"), prof.scored)),  # type: ignore[arg-type]
+            _e(rank_text(row.get("protective_rank"), prof.scored)),
             shown_value(row.get("protective_decile"), digits=0),
         ],
     ]
@@ -203,7 +203,7 @@ def _neighbours_table(prof: Profile, city: CityData, shapes: gpd.GeoDataFrame) -
                 shown_value(score),
                 _e(rank_text(rank, prof.scored)),
             ]
-        )  # type: ignore[arg-type]
+        )
     return _table([_("Neighbour"), _("Risk score"), _("Risk rank")], rows, {1})
 
 

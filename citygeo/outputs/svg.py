@@ -164,8 +164,10 @@ def trend_svg(history: pd.DataFrame) -> str:
         )
 
     parts = [
-        f'<line class="axis" x1="{pad}" y1="{height - pad / 2}" x2="{width - pad}" '
-        f'y2="{height - pad / 2}"/>'
+        (
+            f'<line class="axis" x1="{pad}" y1="{height - pad / 2}" x2="{width - pad}" '
+            f'y2="{height - pad / 2}"/>'
+        )
     ]
     for column, css in (("risk_score", "risk"), ("protective_score", "prot")):
         points = [

@@ -155,7 +155,8 @@ def consultation_groups(consultations: pd.DataFrame) -> list[str]:
 def consultation_status(
     city: CityData, nids: Sequence[str] | None, as_of: dt.date, months: int = 12
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(last heard per neighbourhood and group, those not heard in ``months``) for ``nids`` (None = all)."""
+    """(last heard per neighbourhood and group, those not heard in ``months``) for ``nids`` (None =
+    all)."""
     hoods = city.neighbourhoods[["nid", "name"]]
     if nids is not None:
         hoods = hoods[hoods["nid"].isin(list(nids))]

@@ -158,7 +158,8 @@ def incident_hexes(
 
 
 def asset_points(city: CityData) -> pd.DataFrame:
-    """Mechanisms and facilities as points: ``asset_id, kind, name, formal, themes, lon, lat, nid``."""
+    """Mechanisms and facilities as points: ``asset_id, kind, name, formal, themes, lon, lat,
+    nid``."""
     frame = city.table("assets")
     if frame.empty:
         return pd.DataFrame(

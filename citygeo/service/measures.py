@@ -3,6 +3,8 @@ each measure against the city median, domains, the trend and the groups (for the
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pandas as pd
 
@@ -154,7 +156,8 @@ def versus_median(
 def domain_table(
     year_scores: pd.DataFrame, row: dict[str, object] | None, methodology: Methodology | None
 ) -> pd.DataFrame:
-    """Each domain's score and the city median that year: ``domain, label, index, score, median``."""
+    """Each domain's score and the city median that year: ``domain, label, index, score,
+    median``."""
     columns = ["domain", "label", "index", "score", "median"]
     if row is None or methodology is None:
         return empty_frame(columns)
@@ -202,7 +205,7 @@ def trend(city: CityData, all_scores: pd.DataFrame, nid: str) -> pd.DataFrame:
     years = sorted(int(y) for y in all_scores["year"].unique())
     known = city.methodologies
     mine = all_scores[all_scores["nid"] == nid]
-    rows = [change_table(mine, a, b, known) for a, b in zip(years[:-1], years[1:], strict=True)]
+    rows = [change_table(mine, a, b, known) for a, b in itertools.pairwise(years)]
     if not rows:
         single = mine.assign(
             from_year=np.nan,
@@ -218,7 +221,8 @@ def trend(city: CityData, all_scores: pd.DataFrame, nid: str) -> pd.DataFrame:
 
 
 def group_breakdown(city: CityData, nid: str, year: int | None) -> pd.DataFrame:
-    """Risk and protective scores of one neighbourhood per population group: ``grp, risk_score, risk_rank, …``."""
+    """Risk and protective scores of one neighbourhood per population group: ``grp, risk_score,
+    risk_rank, …``."""
     columns = ["grp", "risk_score", "risk_rank", "protective_score", "protective_rank"]
     if year is None:
         return empty_frame(columns)

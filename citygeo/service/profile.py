@@ -10,7 +10,7 @@ import pandas as pd
 
 from citygeo.errors import InputError, StoreError
 from citygeo.i18n import _, isolate, ngettext
-from citygeo.schema import DEFAULT_GROUP
+from citygeo.schema import DEFAULT_GROUP, as_float, is_missing
 from citygeo.scoring import Methodology
 from citygeo.service.city import (
     CityData,
@@ -101,11 +101,9 @@ class Profile:
     @property
     def consultation_text(self) -> str:
         """ "Last consulted on 12 March 2025." or "Never consulted."."""
-        everyone = (
-            self.heard[self.heard["grp"] == DEFAULT_GROUP]["last_heard"]
-            if not self.heard.empty
-            else []
-        )
+        if self.heard.empty:
+            return last_consulted(None)
+        everyone = self.heard.loc[self.heard["grp"] == DEFAULT_GROUP, "last_heard"]
         return last_consulted(everyone.iloc[0] if len(everyone) else None)
 
     @property
@@ -189,10 +187,10 @@ def profile(
     prof = Profile(
         nid=nid,
         name=str(hood.get("name") or nid),
-        district=hood.get("district"),  # type: ignore[arg-type]
-        population=hood.get("population"),
+        district=None if is_missing(hood.get("district")) else str(hood.get("district")),
+        population=None if is_missing(hood.get("population")) else as_float(hood.get("population")),
         year=year,
-        scored=int(this_year["risk_rank"].notna().sum()) if row else 0,  # type: ignore[arg-type]
+        scored=int(this_year["risk_rank"].notna().sum()) if row else 0,
         row=row,
         methodology=methodology,
         headline="",
@@ -217,7 +215,7 @@ def profile(
     prof.notes = (
         quality_notes(
             list(row.get("flags") or []),
-            methodology,  # type: ignore[call-overload]
+            methodology,
             public=city.public,
             covered_by=covered_by(city, methodology),
         )
@@ -234,19 +232,19 @@ def headline(p: Profile) -> str:
     if p.row is None:
         return _("{name} has no scores yet.").format(name=isolate(p.name))
     r = p.row
-    risk = r.get("risk_score")
+    risk = as_float(r.get("risk_score"))
     if p.methodology is not None and not p.methodology.scores("risk"):
         parts = [not_scored("risk")]
-    elif risk is None or np.isnan(float(risk)):  # type: ignore[arg-type]
+    elif np.isnan(risk):
         parts = [_("risk: no index (a whole domain is missing)")]
     else:
         rank = rank_text(
-            float(r["risk_rank"]),
-            p.scored,  # type: ignore[arg-type]
-            float(r.get("risk_rank_p05", np.nan)),  # type: ignore[arg-type]
-            float(r.get("risk_rank_p95", np.nan)),
-        )  # type: ignore[arg-type]
-        parts = [_("risk {score}/100, {rank}").format(score=whole(risk), rank=rank)]  # type: ignore[arg-type]
+            as_float(r.get("risk_rank")),
+            p.scored,
+            as_float(r.get("risk_rank_p05")),
+            as_float(r.get("risk_rank_p95")),
+        )
+        parts = [_("risk {score}/100, {rank}").format(score=whole(risk), rank=rank)]
     top = p.versus_median.merge(p.drivers[["measure", "contribution"]], on="measure")
     above = (top["ratio"] > 1) | (top["ratio"].isna() & (top["percentile"] > 50))
     top = (
@@ -268,7 +266,7 @@ def headline(p: Profile) -> str:
     if p.methodology is not None and not p.methodology.scores("protective"):
         parts.append(not_scored("protective"))
     elif protective is not None and not np.isnan(float(protective)):  # type: ignore[arg-type]
-        parts.append(_("protective {score}/100").format(score=whole(protective)))  # type: ignore[arg-type]
+        parts.append(_("protective {score}/100").format(score=whole(protective)))
     if not p.mechanisms.empty:
         kinds = p.mechanisms["kind"].value_counts()
         parts[-1] += (

@@ -149,7 +149,8 @@ def filter_register(
     themes: Sequence[str] = (),
     kind_column: str = "kind",
 ) -> pd.DataFrame:
-    """Rows of a register whose kind is in ``kinds`` and that share a theme with ``themes`` (empty = any)."""
+    """Rows of a register whose kind is in ``kinds`` and that share a theme with ``themes`` (empty
+    = any)."""
     keep = pd.Series(True, index=frame.index)
     if kinds and kind_column in frame:
         keep &= frame[kind_column].isin(list(kinds))

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import orjson
@@ -39,9 +42,7 @@ STATIC_KEEP = 200  # newest map files kept; older ones are removed
 
 
 @st.cache_resource(show_spinner=False)
-def _demo_lock() -> object:
-    import threading
-
+def _demo_lock() -> threading.Lock:
     return threading.Lock()
 
 
@@ -203,7 +204,7 @@ def page_header(city_: CityData, title: str) -> None:
 
 
 def static_map_url(
-    path: str, version: tuple[int, int], properties: list[dict[str, object] | None]
+    path: str, version: tuple[int, int], properties: Sequence[Mapping[str, Any] | None]
 ) -> str:
     """Write the neighbourhood outlines with ``properties`` as a static GeoJSON; return its URL.
 
@@ -220,7 +221,7 @@ def static_map_url(
     )
 
 
-def static_geojson(features: list[dict[str, object]]) -> str:
+def static_geojson(features: Sequence[Mapping[str, Any]]) -> str:
     """Write ``features`` as a static GeoJSON file; return its URL.
 
     The browser fetches it gzipped over HTTP (``server.enableStaticServing``) instead of the
@@ -263,7 +264,8 @@ def _map_file(
     district: str | None,
     lang: str,
 ) -> str:
-    """The outlines of the drawn neighbourhoods with the tooltip words of every field, as a static file.
+    """The outlines of the drawn neighbourhoods with the tooltip words of every field, as a static
+    file.
 
     One file per year, group, district and language: changing the field shown reuses it (only
     colours and the tooltip template change), so the browser keeps the polygons it has built.
@@ -302,7 +304,8 @@ def hotspot_file(
     grp: str,
     district: str | None,
 ) -> str | None:
-    """Hot-spot outlines (coloured by their Local Moran class) as a static file; None when there are none."""
+    """Hot-spot outlines (coloured by their Local Moran class) as a static file; None when there
+    are none."""
     city = city_data(path, version, mode)
     frame = in_district(city, scores(city, year, grp), district)
     classes = dict(zip(frame["nid"], frame["hotspot"], strict=True))
@@ -341,7 +344,7 @@ def _district_words(
 ) -> str | None:
     methodology = current_methodology(city, year)
     frame = district_scores(city, year, grp)
-    geometry = district_geometry(path, version)
+    geometry: dict[str, list[Any]] = district_geometry(path, version)
     if frame.empty or not geometry["names"]:
         return None
     tips = map_tooltips(frame, list(map_fields(methodology)), methodology)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -33,7 +34,7 @@ def md(text: object) -> str:
     return out
 
 
-def year_picker(years: Sequence[int], where: object = st, key: str = "year") -> int | None:
+def year_picker(years: Sequence[int], where: Any = st, key: str = "year") -> int | None:
     """A year selectbox that starts from ``?year=`` and writes it back (shareable link)."""
     if not years:
         return None
@@ -43,7 +44,7 @@ def year_picker(years: Sequence[int], where: object = st, key: str = "year") -> 
         if wanted and wanted.isdigit() and int(wanted) in years
         else 0
     )
-    year = where.selectbox(_("Year"), list(years), index=index, key=key)  # type: ignore[attr-defined]
+    year = where.selectbox(_("Year"), list(years), index=index, key=key)
     st.query_params["year"] = str(year)
     return int(year)
 
@@ -94,7 +95,8 @@ CATEGORIES = N_("categories, ColorBrewer Dark2 (colour-blind safe)")
 
 
 def legend(title: str, rows: list[tuple[str, str]], palette_words: str, extra: str = "") -> None:
-    """A legend in plain HTML (every label escaped): plain words, the technical ones on hover (ⓘ)."""
+    """A legend in plain HTML (every label escaped): plain words, the technical ones on hover
+    (ⓘ)."""
     swatches = "".join(
         f'<span style="display:inline-flex;align-items:center;margin:2px 14px 2px 0">'
         f'<span style="width:20px;height:13px;background:{c};border:1px solid #555;'
@@ -123,13 +125,14 @@ def labelled(frame: pd.DataFrame, labels: dict[str, str]) -> pd.DataFrame:
 
 def neighbourhood_picker(
     hoods: pd.DataFrame,
-    where: object = st,
+    where: Any = st,
     *,
     key: str,
     current: str | None = None,
     label: str | None = None,
 ) -> str | None:
-    """A searchable selectbox of every neighbourhood, shown as "Name (code)"; the code picked, or None.
+    """A searchable selectbox of every neighbourhood, shown as "Name (code)"; the code picked, or
+    None.
 
     Streamlit's selectbox filters its options as the person types, so a name or a code both find it.
     """
@@ -146,14 +149,15 @@ def neighbourhood_picker(
         label,
         options,
         index=index,
-        key=key,  # type: ignore[attr-defined]
+        key=key,
         format_func=lambda n: f"{names[n]} ({n})" if n else _("Type a name or a code…"),
     )
     return str(picked) if picked else None
 
 
 def static_table(frame: pd.DataFrame) -> None:
-    """A table drawn whole (no inner scroll box, wraps on a laptop screen, prints every row and column)."""
+    """A table drawn whole (no inner scroll box, wraps on a laptop screen, prints every row and
+    column)."""
     st.table(frame.map(_cell), hide_index=True)
 
 
@@ -169,19 +173,21 @@ def _cell(value: object) -> str:
 def url_select(
     label: str,
     options: Sequence[str],
-    where: object = st,
+    where: Any = st,
     *,
     key: str,
     param: str,
     default: str | None = None,
     **kwargs: object,
 ) -> str:
-    """A selectbox that starts from ``?param=`` and writes the choice back (a shared link keeps it)."""
+    """A selectbox that starts from ``?param=`` and writes the choice back (a shared link keeps
+    it)."""
     options = list(options)
     wanted = st.query_params.get(param, default)
-    # a value already in the session (set by the person, or by code before the widget) wins over the link
+    # a value already in the session (set by the person, or by code before the widget) wins over
+    # the link
     index = options.index(wanted) if wanted in options and key not in st.session_state else 0
-    chosen = where.selectbox(label, options, index=index, key=key, **kwargs)  # type: ignore[attr-defined]
+    chosen = where.selectbox(label, options, index=index, key=key, **kwargs)
     if chosen == (default if default in options else options[0]):
         st.query_params.pop(param, None)
     else:
@@ -190,12 +196,12 @@ def url_select(
 
 
 def url_checkbox(
-    label: str, where: object = st, *, key: str, param: str, default: bool = False, **kwargs: object
+    label: str, where: Any = st, *, key: str, param: str, default: bool = False, **kwargs: object
 ) -> bool:
     """A checkbox kept in ``?param=1`` / ``?param=0`` (only when it differs from the default)."""
     wanted = st.query_params.get(param)
     value = default if wanted not in ("0", "1") else wanted == "1"
-    on = bool(where.checkbox(label, value=value, key=key, **kwargs))  # type: ignore[attr-defined]
+    on = bool(where.checkbox(label, value=value, key=key, **kwargs))
     if on == default:
         st.query_params.pop(param, None)
     else:

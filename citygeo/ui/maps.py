@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pydeck as pdk
@@ -135,7 +136,7 @@ def points_layer(
 
 
 def outline_layer(
-    data: list[dict[str, object]] | str,
+    data: Sequence[Mapping[str, Any]] | str,
     layer_id: str = "hotspots",
     colour: object = "properties.line",
     width_px: float = 3,

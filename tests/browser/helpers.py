@@ -37,12 +37,13 @@ def distinct_fill_colours(pixels: np.ndarray) -> int:
     if flat.size == 0:
         return 0
     quantised = flat // 16
-    keys, counts = np.unique(quantised, axis=0, return_counts=True)
+    _keys, counts = np.unique(quantised, axis=0, return_counts=True)
     return int((counts > 0.005 * len(pixels.reshape(-1, 3))).sum())
 
 
 def full_screenshot(page: object, path: str, height: int = 3200) -> None:
-    """A screenshot of the whole page (Streamlit scrolls inside its main block, so grow the window)."""
+    """A screenshot of the whole page (Streamlit scrolls inside its main block, so grow the
+    window)."""
     size = page.viewport_size  # type: ignore[attr-defined]
     page.set_viewport_size({"width": size["width"], "height": height})  # type: ignore[attr-defined]
     page.mouse.move(5, 5)  # type: ignore[attr-defined]

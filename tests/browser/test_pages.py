@@ -1,4 +1,5 @@
-"""The dashboard's pages in headless Chromium: click → profile, compare, HTML-ish names, screenshots."""
+"""The dashboard's pages in headless Chromium: click → profile, compare, HTML-ish names,
+screenshots."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ def test_click_on_the_map_opens_that_neighbourhoods_profile(
     page: object, dashboard: object, tmp_path: Path
 ) -> None:
     page.goto(dashboard.url + "/?measure=risk_score")  # type: ignore[attr-defined]
-    pixels, colours = painted_colours(page)
+    _pixels, colours = painted_colours(page)
     assert colours >= 3
     box = page.locator(MAP).first.bounding_box()  # type: ignore[attr-defined]
     # the centre of the demo city's map is inside a neighbourhood; under load a tap can still be
@@ -89,7 +90,7 @@ def test_map_with_overlays(page: object, dashboard: object, tmp_path: Path) -> N
     _wait_text(page, "incidents per 400 m hexagon")
     page.mouse.move(5, 5)  # type: ignore[attr-defined]
     time.sleep(3.0)
-    pixels, colours = painted_colours(page, min_colours=4)
+    _pixels, colours = painted_colours(page, min_colours=4)
     full_screenshot(page, str(tmp_path / "map-overlays.png"))
     assert colours >= 4
 

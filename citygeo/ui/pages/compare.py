@@ -1,4 +1,5 @@
-"""Compare (``/compare?nids=N001,N002``): 2–6 neighbourhoods side by side, differences highlighted."""
+"""Compare (``/compare?nids=N001,N002``): 2–6 neighbourhoods side by side, differences
+highlighted."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ import streamlit as st
 
 from citygeo.errors import CitygeoError
 from citygeo.i18n import _, format_number
-from citygeo.service.city import current_methodology, score_years, scores
+from citygeo.scoring import Methodology
+from citygeo.service.city import CityData, current_methodology, score_years, scores
 from citygeo.service.compare import MAX_COMPARE, compare, compare_csv, parse_nids, worse_and_better
 from citygeo.service.map import column_labels, map_table
 from citygeo.ui import cache, components
@@ -132,17 +134,17 @@ def _text(value: object) -> str:
 
 def _small_multiples(
     key: tuple[str, tuple[int, int]],
-    city: object,
+    city: CityData,
     table: pd.DataFrame,
     year: int | None,
-    methodology: object,
+    methodology: Methodology | None,
 ) -> None:
     st.subheader(_("Where they are (risk index)"))
-    frame = scores(city, year)  # type: ignore[arg-type]
-    values = map_table(frame, "risk_score", None, methodology)  # type: ignore[arg-type]
+    frame = scores(city, year)
+    values = map_table(frame, "risk_score", None, methodology)
     fills, rows, words = components.colours_for(
         values["value"], "risk_score", "quantiles", methodology
-    )  # type: ignore[arg-type]
+    )
     geometry = cache.display_geometry(*key)
     by_nid = {
         nid: {"nid": nid, "name": name, "fill": fill, "line": [120, 120, 120, 120]}

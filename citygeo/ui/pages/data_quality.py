@@ -31,7 +31,7 @@ SOURCE_LABELS = Words(
 
 
 def render() -> None:
-    store, city = cache.open_city()
+    _store, city = cache.open_city()
     cache.page_header(city, _("data and quality"))
     if city.neighbourhoods.empty:
         cache.empty_state(city)
@@ -83,7 +83,7 @@ def render() -> None:
             )
         )
         counts = pd.DataFrame(
-            list(dict(report.get("counts", {})).items()),  # type: ignore[arg-type]
+            list(dict(report.get("counts") or {}).items()),  # type: ignore[call-overload]
             columns=[_("Table"), _("Rows")],
         )
         cols = st.columns(2)

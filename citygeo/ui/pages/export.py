@@ -1,4 +1,5 @@
-"""Export (``/export``): the downloads of DESIGN.md §5, through the same writers as `citygeo export`."""
+"""Export (``/export``): the downloads of DESIGN.md §5, through the same writers as `citygeo
+export`."""
 
 from __future__ import annotations
 

@@ -1,8 +1,10 @@
-"""The map page (``/``): choropleth of any index, domain, measure, group and year; overlays; table."""
+"""The map page (``/``): choropleth of any index, domain, measure, group and year; overlays;
+table."""
 
 from __future__ import annotations
 
 import html
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -10,7 +12,9 @@ import streamlit as st
 from citygeo.geo.classify import HOTSPOT_COLOURS, SCHEME_LABELS
 from citygeo.geo.display import Outlines
 from citygeo.i18n import N_, Words, _, ngettext
+from citygeo.scoring import Methodology
 from citygeo.service.city import (
+    CityData,
     current_methodology,
     district_scores,
     in_district,
@@ -171,23 +175,25 @@ def render() -> None:
 
 
 def _tooltip(fields: dict[str, str], column: str, label: str, code: bool = True) -> str:
-    """The tooltip template of ``column``: its words were written in the map file as ``v{i}``/``r{i}``."""
+    """The tooltip template of ``column``: its words were written in the map file as
+    ``v{i}``/``r{i}``."""
     i = list(fields).index(column)
     return ("{name} ({nid})" if code else "{name}") + f"\n{_plain(label)}: {{v{i}}}\n{{r{i}}}"
 
 
 def _districts_map(
     key: tuple[str, tuple[int, int]],
-    city: object,
+    city: CityData,
     year: int | None,
     grp: str,
     column: str,
     scheme: str,
     label: str,
-    methodology: object,
+    methodology: Methodology | None,
 ) -> None:
-    """The whole city by district: district scores (from summed counts, DESIGN.md §5); a click opens the district."""
-    frame = district_scores(city, year, grp)  # type: ignore[arg-type]
+    """The whole city by district: district scores (from summed counts, DESIGN.md §5); a click
+    opens the district."""
+    frame = district_scores(city, year, grp)
     url = cache.district_map_file(*key, city.mode, year, grp)
     if frame.empty or url is None:
         st.info(
@@ -197,8 +203,8 @@ def _districts_map(
             )
         )
         return
-    table = map_table(frame, column, None, methodology)  # type: ignore[arg-type]
-    fills, rows, words = components.colours_for(table["value"], column, scheme, methodology)  # type: ignore[arg-type]
+    table = map_table(frame, column, None, methodology)
+    fills, rows, words = components.colours_for(table["value"], column, scheme, methodology)
     layer = choropleth_layer(
         url,
         DISTRICTS_LAYER_ID,
@@ -211,7 +217,7 @@ def _districts_map(
             [layer, outline_layer(url, "district-outlines", OUTLINE_COLOUR, 0.5)],
             cache.display_geometry(*key).bounds,
             _tooltip(map_fields(methodology), column, label, code=False),
-        ),  # type: ignore[arg-type]
+        ),
         on_select="rerun",
         selection_mode="single-object",
         key="district_map",
@@ -232,7 +238,7 @@ def _districts_map(
             "a browser draws at once: click a district (or pick it above) to see its "
             "neighbourhoods."
         ).format(year=year, group=group_words(grp), n=whole(len(city.neighbourhoods)))
-    )  # type: ignore[attr-defined]
+    )
     with st.expander(_("Table view of the same numbers (sortable)")):
         shown = table[["nid", "value", "rank", "note"]].rename(
             columns={"nid": _("District"), "value": label, "rank": _("Rank"), "note": _("Note")}
@@ -240,7 +246,7 @@ def _districts_map(
         st.dataframe(shown, hide_index=True)
 
 
-def _field_picker(fields: dict[str, str], where: object) -> str:
+def _field_picker(fields: dict[str, str], where: Any) -> str:
     options = list(fields)
     wanted = st.query_params.get("measure", "risk_score")
     column = where.selectbox(
@@ -260,7 +266,8 @@ _DISTRICT_WORDS = Words(
     {WHOLE_CITY: N_("the whole city"), DISTRICTS: N_("all districts (district scores)")}
 )
 DISTRICTS_LAYER_ID = "districts"
-_PENDING = "district_pending"  # a district clicked on the districts map, applied before the picker is drawn
+# a district clicked on the districts map, applied before the picker is drawn
+_PENDING = "district_pending"
 
 
 def _district_choice(hoods: pd.DataFrame) -> str | None:
@@ -329,7 +336,8 @@ def _overlay_legend(hot: bool, hexes: bool, assets: bool, methodology: object) -
     parts = []
     if hot:
         parts += [
-            f'<span style="display:inline-block;width:18px;height:10px;border:3px solid {colour_hex(c)};'
+            '<span style="display:inline-block;width:18px;height:10px;'
+            f"border:3px solid {colour_hex(c)};"
             f'margin:0 5px 0 0"></span>{HOTSPOT_WORDS[k]}'
             for k, c in HOTSPOT_COLOURS.items()
         ]

@@ -1,4 +1,5 @@
-"""Methodology (``/methodology``): move weights, see ranks move live, check robustness, save a version."""
+"""Methodology (``/methodology``): move weights, see ranks move live, check robustness, save a
+version."""
 
 from __future__ import annotations
 
@@ -126,8 +127,8 @@ def _controls(saved: Methodology) -> Methodology:
         if not domains:
             st.caption(index_not_scored(index))
             continue
-        cols = st.columns(len(domains))
-        for col, d in zip(cols, domains, strict=True):
+        domain_cols = st.columns(len(domains))
+        for col, d in zip(domain_cols, domains, strict=True):
             domain_weights[d.id] = col.slider(
                 md(d.label or d.id), 0.0, 3.0, float(d.weight), 0.25, key=f"w_{d.id}"
             )
@@ -135,8 +136,8 @@ def _controls(saved: Methodology) -> Methodology:
         for d in saved.domains:
             st.markdown(f"*{md(d.label or d.id)}*")
             measures = saved.measures_of(d.id)
-            cols = st.columns(max(len(measures), 1))
-            for col, m in zip(cols, measures, strict=True):
+            measure_cols = st.columns(max(len(measures), 1))
+            for col, m in zip(measure_cols, measures, strict=True):
                 measure_weights[m.id] = col.slider(
                     measure_label(saved, m.id), 0.0, 3.0, float(m.weight), 0.25, key=f"m_{m.id}"
                 )

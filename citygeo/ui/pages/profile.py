@@ -1,4 +1,5 @@
-"""The neighbourhood profile (``/profile?nid=N017``): why a neighbourhood scores as it does. Printable."""
+"""The neighbourhood profile (``/profile?nid=N017``): why a neighbourhood scores as it does.
+Printable."""
 
 from __future__ import annotations
 
@@ -38,11 +39,14 @@ PRINT_CSS = """<style>
 @media print {
   [data-testid="stSidebar"], [data-testid="stHeader"], [data-testid="stToolbar"],
   [data-testid="stSidebarCollapsedControl"], .stSelectbox, .stButton { display: none !important; }
-  .block-container, [data-testid="stMainBlockContainer"] { padding: 0 !important; max-width: 100% !important; }
+  .block-container, [data-testid="stMainBlockContainer"] { padding: 0 !important;
+    max-width: 100% !important; }
   details { break-inside: avoid; }
-  [data-testid="stAppViewContainer"], [data-testid="stMain"], section.main { overflow: visible !important;
+  [data-testid="stAppViewContainer"], [data-testid="stMain"], section.main {
+    overflow: visible !important;
     height: auto !important; position: static !important; }
-  [data-testid="stTable"], [data-testid="stTable"] > div { overflow: visible !important; max-height: none !important; }
+  [data-testid="stTable"], [data-testid="stTable"] > div { overflow: visible !important;
+    max-height: none !important; }
   table { width: 100% !important; table-layout: auto; font-size: 9pt; page-break-inside: auto; }
   tr { break-inside: avoid; }
   [data-testid="stHorizontalBlock"] { flex-wrap: wrap !important; }
@@ -144,7 +148,7 @@ def _year(years: list[int]) -> int | None:
 
 
 def _of(rank: object, n: int) -> str:
-    return _("{rank} of {n}").format(rank=whole(rank), n=whole(n))  # type: ignore[arg-type]
+    return _("{rank} of {n}").format(rank=whole(rank), n=whole(n))
 
 
 def _scores(p: Profile) -> None:
@@ -161,7 +165,7 @@ def _scores(p: Profile) -> None:
     unscored = _("not scored")
     cols[0].metric(
         _("Risk (0–100)"),
-        unscored if "risk" in missing else "–" if _na(risk) else whole(risk),  # type: ignore[arg-type]
+        unscored if "risk" in missing else "–" if _na(risk) else whole(risk),
         help=_("Weighted mean of the risk domains; 100 = highest in the city this year."),
     )
     cols[1].metric(
@@ -176,7 +180,7 @@ def _scores(p: Profile) -> None:
     cols[2].metric(
         _("Protective (0–100)"),
         unscored if "protective" in missing else "–" if _na(prot) else whole(prot),
-    )  # type: ignore[arg-type]
+    )
     cols[3].metric(
         _("Protective rank"),
         unscored
@@ -190,7 +194,7 @@ def _scores(p: Profile) -> None:
     if not (_na(lo) or _na(hi)):
         parts.append(
             _("Risk rank likely between {low} and {high}.").format(low=whole(lo), high=whole(hi))
-        )  # type: ignore[arg-type]
+        )
     if isinstance(r.get("typology"), str):
         parts.append(
             _("Typology: {typology}.").format(
@@ -325,7 +329,7 @@ def _num(v: object) -> str:
 
 
 def _int(v: object) -> str:
-    return "–" if _na(v) else whole(v)  # type: ignore[arg-type]
+    return "–" if _na(v) else whole(v)
 
 
 def _survey(p: Profile) -> None:

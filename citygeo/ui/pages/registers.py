@@ -1,4 +1,5 @@
-"""Mechanisms & partners (``/registers``): what already exists, where the gaps are, who was not heard."""
+"""Mechanisms & partners (``/registers``): what already exists, where the gaps are, who was not
+heard."""
 
 from __future__ import annotations
 
@@ -171,11 +172,12 @@ def _not_heard(reg: Registers) -> None:
             }
         )
     )
+    names = dict(zip(summary["grp"], summary["group"], strict=True))
     grp = st.selectbox(
         _("Look into a group"),
         list(summary["grp"]),
         key="heard_grp",
-        format_func=dict(zip(summary["grp"], summary["group"], strict=True)).get,
+        format_func=lambda g: str(names.get(g, g)),
     )
     rows = not_heard_in_group(reg.not_heard, str(grp), reg.local)
     st.caption(
