@@ -25,6 +25,7 @@ from collections.abc import Mapping
 
 import pandas as pd
 
+from citygeo.i18n import _
 from citygeo.scoring.methodology import Domain, Measure, Methodology
 
 __all__ = ["change_table", "compare_methodologies"]
@@ -39,10 +40,12 @@ def compare_methodologies(before: Methodology, after: Methodology) -> tuple[bool
     changes = (
         _setting_changes(a, b) + _weight_changes(before, after) + _measure_changes(before, after)
     )
-    head = f"methodology {before.version} → {after.version}"
+    head = _("methodology {old} → {new}").format(old=before.version, new=after.version)
     if not changes:
-        return True, "" if a == b else f"{head}: only the version or note changed"
-    return False, f"{head} changed: " + "; ".join(changes)
+        return True, "" if a == b else _("{head}: only the version or note changed").format(
+            head=head
+        )
+    return False, _("{head} changed: {changes}").format(head=head, changes="; ".join(changes))
 
 
 def _setting_changes(a: dict[str, object], b: dict[str, object]) -> list[str]:
@@ -58,7 +61,7 @@ def _weight_changes(before: Methodology, after: Methodology) -> list[str]:
         for k in old
         if k in new and old[k].weight != new[k].weight
     ]
-    return [f"weights of {', '.join(moved)}"] if moved else []
+    return [_("weights of {items}").format(items=", ".join(moved))] if moved else []
 
 
 def _measure_changes(before: Methodology, after: Methodology) -> list[str]:
@@ -72,14 +75,18 @@ def _measure_changes(before: Methodology, after: Methodology) -> list[str]:
 
     out = []
     for what, old, new in (
-        ("domains", spec(before.domains), spec(after.domains)),
-        ("measures", spec(before.measures), spec(after.measures)),
+        (_("domains"), spec(before.domains), spec(after.domains)),
+        (_("measures"), spec(before.measures), spec(after.measures)),
     ):
         added, removed = sorted(set(new) - set(old)), sorted(set(old) - set(new))
         redefined = sorted(k for k in set(old) & set(new) if old[k] != new[k])
-        out += [f"{what} added: {', '.join(added)}"] if added else []
-        out += [f"{what} removed: {', '.join(removed)}"] if removed else []
-        out += [f"{what} redefined: {', '.join(redefined)}"] if redefined else []
+        for sentence, items in (
+            (_("{what} added: {items}"), added),
+            (_("{what} removed: {items}"), removed),
+            (_("{what} redefined: {items}"), redefined),
+        ):
+            if items:
+                out.append(sentence.format(what=what, items=", ".join(items)))
     return out
 
 
@@ -138,10 +145,10 @@ def _boundaries(
         strict=True,
     ):
         if isinstance(a, str) and isinstance(b, str) and a != b:
-            why = (
-                f"the neighbourhood boundaries changed between {from_year} and {to_year} "
-                f"(boundary file {a} → {b}) and no crosswalk links the old and new codes"
-            )
+            why = _(
+                "the neighbourhood boundaries changed between {old_year} and {new_year} "
+                "(boundary file {old} → {new}) and no crosswalk links the old and new codes"
+            ).format(old_year=from_year, new_year=to_year, old=a, new=b)
             out_ok.append(False)
             out_reason.append(f"{why}; {reason}" if reason else why)
         else:
@@ -169,15 +176,12 @@ def _pair(
     sha_from: object, sha_to: object, methodologies: Mapping[str, Methodology]
 ) -> tuple[bool, str]:
     if not isinstance(sha_from, str) or not isinstance(sha_to, str):
-        return False, "not scored in both years"
+        return False, _("not scored in both years")
     if sha_from == sha_to:
         return True, ""
     if sha_from in methodologies and sha_to in methodologies:
         return compare_methodologies(methodologies[sha_from], methodologies[sha_to])
     return (
         False,
-        (
-            f"methodology changed (sha256 {sha_from[:8]} → {sha_to[:8]}); "
-            "pass the methodologies for details"
-        ),
+        _("methodology changed (sha256 {old} → {new})").format(old=sha_from[:8], new=sha_to[:8]),
     )
