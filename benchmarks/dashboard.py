@@ -35,6 +35,7 @@ import shapely
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from citygeo.ingest.outlines import write_outlines
 from citygeo.scoring import parse_methodology
 from citygeo.service.scoring import save_scores
 from citygeo.store import Store, append_rows
@@ -186,6 +187,7 @@ def build_store(city: gpd.GeoDataFrame, path: Path) -> None:
     )
     with Store(path).writer() as con:
         append_rows(con, "neighbourhoods", frame, {"geom": "geom_wkb"})
+        write_outlines(con, city)  # as the ingest does: the first map only reads them
         con.execute(
             "INSERT INTO city VALUES ('name', 'Synthetic benchmark city'), ('fictional', 'True')"
         )
@@ -421,8 +423,45 @@ def browser_rows(
     return rows
 
 
+def outlines_first_request(sizes: list[int], work: Path) -> None:
+    """The cold map's geometry step, before and after the outlines were kept in the store:
+    simplifying and merging on the first request (what the page did) against reading what the
+    ingest stored (what it does now), in the same run on the same store."""
+    from citygeo.geo.display import display_outlines, district_outlines
+    from citygeo.store import reads
+
+    for n in sizes:
+        city = synthetic_city(n)
+        store = work / f"outlines-{n}.duckdb"
+        build_store(city, store)
+        t = time.perf_counter()
+        with Store(store).reader() as con:
+            frame = reads.neighbourhoods(con, geometry=True)
+        shapes = gpd.GeoDataFrame(
+            frame, geometry=shapely.from_wkb(frame.pop("geom_wkb").to_numpy()), crs="EPSG:4326"
+        )
+        outlines = display_outlines(shapes)
+        district_outlines(outlines)
+        computed = time.perf_counter() - t
+        t = time.perf_counter()
+        with Store(store).reader() as con:
+            stored, districts = reads.display_outlines(con), reads.district_outlines(con)
+        [orjson.loads(g) for g in stored["geometry"]]
+        [orjson.loads(g) for g in districts["geometry"]]
+        read = time.perf_counter() - t
+        print(
+            f"{n:>7,} neighbourhoods: outlines computed on the first request {computed:6.1f} s; "
+            f"read from the store {read:5.2f} s ({computed / read:,.0f}× less)"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--outlines",
+        action="store_true",
+        help="only the cold map's geometry step: computed on request vs read from the store",
+    )
     parser.add_argument("--large", action="store_true", help="also the 35,000-neighbourhood city")
     parser.add_argument("--no-browser", action="store_true", help="bytes only")
     parser.add_argument(
@@ -433,6 +472,9 @@ def main() -> None:
     args = parser.parse_args()
     sizes = args.sizes or [150, 5000] + ([35000] if args.large else [])
     work = Path(tempfile.mkdtemp(prefix="citygeo-bench-"))
+    if args.outlines:
+        outlines_first_request(sizes, work)
+        return
     stores, cities, rows = {}, {}, []
     for n in sizes:
         t = time.perf_counter()
