@@ -141,7 +141,7 @@ def test_planner_compares_four_neighbourhoods(walk: Walk) -> None:
     page.goto(page.base + "/compare?nids=N001,N017,N045,N027")  # type: ignore[attr-defined]
     body = _wait_text(page, "(rank 1 = highest risk)")
     assert "places, to" in body or "same place" in body or "not comparable, because" in body
-    assert "worst value is marked orange and the best blue" in body
+    assert "worst value is marked orange and “worse”, the best blue and “better”" in body
     walk.shot("compare", whole=True)
     with page.expect_download(timeout=120_000) as info:  # type: ignore[attr-defined]
         page.get_by_text("Download this table (CSV)").click()  # type: ignore[attr-defined]
