@@ -145,3 +145,17 @@ def as_float(value: object) -> float:
         return float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         return math.nan
+
+
+# The source catalogue's columns (DESIGN.md §2 ``sources``), as the ingest writes them.
+SOURCE_COLUMNS: tuple[str, ...] = (
+    "source_id",
+    "name",
+    "owner",
+    "licence",
+    "collected",
+    "refresh",
+    "method",
+    "known_biases",
+    "coverage",
+)

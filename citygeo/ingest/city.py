@@ -38,7 +38,7 @@ from citygeo.ingest.outlines import write_outlines
 from citygeo.ingest.points import ingest_points
 from citygeo.ingest.readers import read_table
 from citygeo.ingest.vintages import BoundaryChange, record_vintage
-from citygeo.schema import TABLES
+from citygeo.schema import SOURCE_COLUMNS, TABLES
 from citygeo.store import (
     Connection,
     Store,
@@ -385,18 +385,7 @@ def _sources(config: CityConfig, coverage: pd.DataFrame) -> pd.DataFrame:
         }
         for key, spec in config.sources.items()
     ]
-    columns = [
-        "source_id",
-        "name",
-        "owner",
-        "licence",
-        "collected",
-        "refresh",
-        "method",
-        "known_biases",
-        "coverage",
-        "collected_config",
-    ]
+    columns = [*SOURCE_COLUMNS, "collected_config"]
     return pd.DataFrame(rows, columns=columns)
 
 

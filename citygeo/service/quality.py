@@ -9,6 +9,7 @@ import pandas as pd
 
 from citygeo.rules.freshness import overdue_sources
 from citygeo.rules.survey import representativeness, representativeness_summary
+from citygeo.schema import SOURCE_COLUMNS
 from citygeo.service.city import (
     CityData,
     empty_frame,
@@ -37,19 +38,7 @@ def data_quality(city: CityData, as_of: dt.date) -> DataQuality:
     sources = (
         city.table("sources")
         if not city.table("sources").empty
-        else empty_frame(
-            [
-                "source_id",
-                "name",
-                "owner",
-                "licence",
-                "collected",
-                "refresh",
-                "method",
-                "known_biases",
-                "coverage",
-            ]
-        )
+        else empty_frame(list(SOURCE_COLUMNS))
     )
     fresh = (
         overdue_sources(sources, as_of)
