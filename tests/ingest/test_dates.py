@@ -26,7 +26,13 @@ from citygeo.ingest.dates import (
     summary_sql,
 )
 from citygeo.store import Store, connect, quote_ident
-from tests.fixtures.city import SmallCity, cell_centre, file_digest, run_cli
+from tests.fixtures.city import (
+    SmallCity,
+    cell_centre,
+    ingest_ok,
+    ingest_refused,
+    run_cli,
+)
 
 DATA = Path(__file__).parent / "data"
 POLICE = DATA / "police_uk_camden_2019_06.csv"
@@ -52,23 +58,6 @@ def _add_to_points(city: SmallCity, line: str) -> None:
     city.config.write_text(text.replace('date = "date"\n', f'date = "date"\n{line}\n', 1))
 
 
-def _ingest(city: SmallCity, capsys: pytest.CaptureFixture[str]) -> str:
-    code, out, err = run_cli(["ingest", str(city.config), "--store", str(city.store)], capsys)
-    assert code == 0, err
-    return out
-
-
-def _refused(city: SmallCity, capsys: pytest.CaptureFixture[str], *expected: str) -> str:
-    before = file_digest(city.store)
-    code, _, err = run_cli(["ingest", str(city.config), "--store", str(city.store)], capsys)
-    assert code == 2, err
-    assert "Traceback" not in err
-    for text in expected:
-        assert text in err, f"{text!r} not in message:\n{err}"
-    assert file_digest(city.store) == before, "the store changed after a refused ingest"
-    return err
-
-
 def _stored(city: SmallCity) -> list[tuple[str, str, str]]:
     rows = Store(city.store).query(
         "SELECT incident_id, CAST(occurred_on AS VARCHAR) AS d, "
@@ -80,14 +69,14 @@ def _stored(city: SmallCity) -> list[tuple[str, str, str]]:
 @pytest.fixture
 def ingested(small_city: SmallCity, capsys: pytest.CaptureFixture[str]) -> SmallCity:
     """The small city ingested once, so a refusal can be checked against a real store."""
-    _ingest(small_city, capsys)
+    ingest_ok(small_city, capsys)
     return small_city
 
 
 # -- inference, end to end --------------------------------------------------------------------
 def test_day_first_proved_by_a_first_field_above_12(small_city, capsys):
     _set_dates(small_city, ["25/03/2024", "03/04/2024", "1/2/2024"])
-    out = _ingest(small_city, capsys)
+    out = ingest_ok(small_city, capsys)
     assert _stored(small_city) == [
         ("I0", "2024-03-25", "day"),
         ("I1", "2024-04-03", "day"),
@@ -109,7 +98,7 @@ def test_month_first_with_a_12_hour_time_chicago_style(small_city, capsys):
             "07/30/2020 12:30:00 PM",
         ],
     )
-    out = _ingest(small_city, capsys)
+    out = ingest_ok(small_city, capsys)
     assert [d for _, d, _ in _stored(small_city)] == [
         "2020-12-11",
         "2020-12-25",
@@ -124,7 +113,7 @@ def test_month_first_with_a_12_hour_time_chicago_style(small_city, capsys):
 
 def test_day_first_with_a_24_hour_time_and_dots(small_city, capsys):
     _set_dates(small_city, ["25.03.2024 23:10", "01.04.2024 00:05", "02.04.2024 13:00"])
-    out = _ingest(small_city, capsys)
+    out = ingest_ok(small_city, capsys)
     assert [d for _, d, _ in _stored(small_city)] == ["2024-03-25", "2024-04-01", "2024-04-02"]
     assert "day-first with a 24-hour time (%d.%m.%Y %H:%M)" in out
 
@@ -133,7 +122,7 @@ def test_iso_dates_and_timestamps_need_no_word(small_city, capsys):
     _set_dates(
         small_city, ["2024-03-04", "2024-03-05T10:11:12", "2024-03-06 23:59:59.123", "2024-3-7"]
     )
-    out = _ingest(small_city, capsys)
+    out = ingest_ok(small_city, capsys)
     assert [d for _, d, _ in _stored(small_city)] == [
         "2024-03-04",
         "2024-03-05",
@@ -145,7 +134,7 @@ def test_iso_dates_and_timestamps_need_no_word(small_city, capsys):
 
 def test_months_are_stored_as_their_first_day_and_marked(small_city, capsys):
     _set_dates(small_city, ["2024-03", "2024-04", "2024-04"])
-    out = _ingest(small_city, capsys)
+    out = ingest_ok(small_city, capsys)
     assert _stored(small_city) == [
         ("I0", "2024-03-01", "month"),
         ("I1", "2024-04-01", "month"),
@@ -160,14 +149,14 @@ def test_months_are_stored_as_their_first_day_and_marked(small_city, capsys):
 def test_a_date_format_without_a_day_reads_months(small_city, capsys):
     _set_dates(small_city, ["03/2024", "11/2024"])
     _add_to_points(small_city, 'date_format = "%m/%Y"')
-    _ingest(small_city, capsys)
+    ingest_ok(small_city, capsys)
     assert _stored(small_city) == [("I0", "2024-03-01", "month"), ("I1", "2024-11-01", "month")]
 
 
 # -- refusals ------------------------------------------------------------------------------
 def test_all_ambiguous_is_refused_naming_date_format(ingested, capsys):
     _set_dates(ingested, ["03/04/2020", "01/02/2020", "12/12/2020"])
-    _refused(
+    ingest_refused(
         ingested,
         capsys,
         "incidents.csv: column 'date'",
@@ -182,17 +171,17 @@ def test_all_ambiguous_is_refused_naming_date_format(ingested, capsys):
 def test_date_format_is_honoured_both_ways(small_city, capsys):
     _set_dates(small_city, ["03/04/2020", "01/02/2020"])
     _add_to_points(small_city, 'date_format = "%m/%d/%Y"')
-    _ingest(small_city, capsys)
+    ingest_ok(small_city, capsys)
     assert [d for _, d, _ in _stored(small_city)] == ["2020-03-04", "2020-01-02"]
     config = small_city.config.read_text().replace("%m/%d/%Y", "%d/%m/%Y")
     small_city.config.write_text(config)
-    _ingest(small_city, capsys)
+    ingest_ok(small_city, capsys)
     assert [d for _, d, _ in _stored(small_city)] == ["2020-04-03", "2020-02-01"]
 
 
 def test_values_proving_both_orders_are_refused(ingested, capsys):
     _set_dates(ingested, ["25/03/2024", "03/25/2024", "26/03/2024"])
-    _refused(
+    ingest_refused(
         ingested,
         capsys,
         "column 'date'",
@@ -207,7 +196,7 @@ def test_values_proving_both_orders_are_refused(ingested, capsys):
 
 def test_mixed_shapes_are_refused(ingested, capsys):
     _set_dates(ingested, ["2024-03-04", "2024-03-05", "25/03/2024"])
-    _refused(
+    ingest_refused(
         ingested,
         capsys,
         "column 'date'",
@@ -220,12 +209,12 @@ def test_mixed_shapes_are_refused(ingested, capsys):
 
 def test_months_and_days_mixed_are_refused(ingested, capsys):
     _set_dates(ingested, ["2024-03", "2024-03-05"])
-    _refused(ingested, capsys, "written in 2 different ways", "(YYYY-MM (months))")
+    ingest_refused(ingested, capsys, "written in 2 different ways", "(YYYY-MM (months))")
 
 
 def test_unknown_directive_is_refused(ingested, capsys):
     _add_to_points(ingested, 'date_format = "%Y-%m-%d %Q"')
-    _refused(
+    ingest_refused(
         ingested,
         capsys,
         "incidents.csv: column 'date'",
@@ -236,7 +225,7 @@ def test_unknown_directive_is_refused(ingested, capsys):
 
 def test_date_format_that_does_not_fit_quotes_values_in_one_line(ingested, capsys):
     _add_to_points(ingested, 'date_format = "%d/%m/%Y"')
-    err = _refused(
+    err = ingest_refused(
         ingested,
         capsys,
         "column 'date': 45 values are not a date",
@@ -249,7 +238,7 @@ def test_date_format_that_does_not_fit_quotes_values_in_one_line(ingested, capsy
 
 def test_many_bad_dates_are_one_line_with_a_count(ingested, capsys):
     _set_dates(ingested, ["2024-05-01"] * 5 + ["2024-02-30"] * 25 + ["someday"])
-    err = _refused(
+    err = ingest_refused(
         ingested,
         capsys,
         "column 'date': 26 values are not a date",
@@ -262,7 +251,7 @@ def test_many_bad_dates_are_one_line_with_a_count(ingested, capsys):
 
 def test_empty_date_cells_are_one_line(ingested, capsys):
     _set_dates(ingested, ["2024-05-01", "", "", "2024-05-02"])
-    _refused(ingested, capsys, "column 'date': 2 rows have no date (line 3, line 4)")
+    ingest_refused(ingested, capsys, "column 'date': 2 rows have no date (line 3, line 4)")
 
 
 # -- the real police.uk file ---------------------------------------------------------------
@@ -337,7 +326,7 @@ def test_excel_date_cells_are_read_as_dates(small_city, capsys):
     sheet.append([dt.date(2024, 1, 12), "survey", "N3"])
     book.save(small_city.folder / "consultations.xlsx")
     _consultations_city(small_city, "xlsx")
-    out = _ingest(small_city, capsys)
+    out = ingest_ok(small_city, capsys)
     got = Store(small_city.store).query(
         "SELECT CAST(date AS VARCHAR) AS d FROM consultations ORDER BY d"
     )
@@ -363,7 +352,7 @@ def test_excel_date_cells_mixed_with_text_dates_are_refused(small_city, capsys):
 def test_consultations_date_format_and_inferred_day_first(small_city, capsys):
     small_city.write("consultations.csv", "date,format\n13/05/2024,meeting\n02/06/2024,walk\n")
     _consultations_city(small_city, "csv")
-    out = _ingest(small_city, capsys)
+    out = ingest_ok(small_city, capsys)
     got = Store(small_city.store).query(
         "SELECT CAST(date AS VARCHAR) AS d FROM consultations ORDER BY d"
     )
@@ -381,7 +370,7 @@ def test_online_periods_by_date_format(small_city, capsys):
     small_city.config.write_text(
         small_city.config.read_text() + '\n[online]\npath = "online.csv"\ndate_format = "%b %Y"\n'
     )
-    _ingest(small_city, capsys)
+    ingest_ok(small_city, capsys)
     got = Store(small_city.store).query(
         "SELECT CAST(period AS VARCHAR) AS p, count FROM online_signals ORDER BY p"
     )
@@ -457,7 +446,7 @@ def test_sql_and_python_summaries_agree(tmp_path: Path) -> None:
 
 
 def test_a_store_from_before_date_precision_gets_the_column(small_city, capsys):
-    _ingest(small_city, capsys)
+    ingest_ok(small_city, capsys)
     with Store(small_city.store).writer() as con:
         con.execute("DROP TABLE incidents")
         con.execute(
@@ -465,5 +454,5 @@ def test_a_store_from_before_date_precision_gets_the_column(small_city, capsys):
             "VARCHAR, geom GEOMETRY, nid VARCHAR, source_id VARCHAR)"
         )
     _set_dates(small_city, ["2024-03", "2024-04"])
-    _ingest(small_city, capsys)
+    ingest_ok(small_city, capsys)
     assert _stored(small_city) == [("I0", "2024-03-01", "month"), ("I1", "2024-04-01", "month")]

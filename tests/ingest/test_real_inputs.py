@@ -9,26 +9,14 @@ import math
 
 import geopandas as gpd
 import pandas as pd
-import pytest
 
 from citygeo.store import Store
-from tests.fixtures.city import SmallCity, cell_centre, file_digest, run_cli
-
-
-def _ingest(city: SmallCity, capsys: pytest.CaptureFixture[str]) -> str:
-    code, out, err = run_cli(["ingest", str(city.config), "--store", str(city.store)], capsys)
-    assert code == 0, err
-    return out
-
-
-def _refused(city: SmallCity, capsys: pytest.CaptureFixture[str], *expected: str) -> str:
-    before = file_digest(city.store)
-    code, _, err = run_cli(["ingest", str(city.config), "--store", str(city.store)], capsys)
-    assert code == 2, err
-    for text in expected:
-        assert text in err, f"{text!r} not in message:\n{err}"
-    assert file_digest(city.store) == before, "the store changed after a refused ingest"
-    return err
+from tests.fixtures.city import (
+    SmallCity,
+    cell_centre,
+    ingest_ok,
+    ingest_refused,
+)
 
 
 def _values(city: SmallCity, indicator: str) -> dict[str, float]:
@@ -57,7 +45,7 @@ def test_a_city_total_row_without_a_code_is_left_out_with_a_warning(small_city, 
     _indicators_with_totals(
         small_city, [{"area_code": "", "name": "CHICAGO", "unemployed_pct": "n/a?"}]
     )
-    out = _ingest(small_city, capsys)
+    out = ingest_ok(small_city, capsys)
     assert (
         "indicators.csv, line 11: no code in column 'area_code', name \"CHICAGO\" — a city "
         "total? left out"
@@ -69,7 +57,7 @@ def test_many_rows_without_a_code_make_one_line(small_city, capsys):
     totals = [{"area_code": "", "name": f"District {k}", "unemployed_pct": 50.0} for k in range(7)]
     totals.append({"area_code": "", "name": "", "unemployed_pct": 5.0})
     _indicators_with_totals(small_city, totals)
-    out = _ingest(small_city, capsys)
+    out = ingest_ok(small_city, capsys)
     assert (
         "indicators.csv: 8 rows have no code in column 'area_code' and were left out (city or "
         'district totals?): line 11: name "District 0"; line 12: name "District 1"'
@@ -81,7 +69,7 @@ def test_many_rows_without_a_code_make_one_line(small_city, capsys):
 
 def test_a_row_of_numbers_without_a_code_says_so(small_city, capsys):
     _indicators_with_totals(small_city, [{"area_code": "", "unemployed_pct": 5.0}])
-    out = _ingest(small_city, capsys)
+    out = ingest_ok(small_city, capsys)
     assert "line 11: no code in column 'area_code', only numbers — a city total? left out" in out
 
 
@@ -93,7 +81,7 @@ def test_survey_rows_without_a_code_are_left_out(small_city, capsys):
     small_city.config.write_text(
         small_city.config.read_text() + '\n[survey]\npath = "survey.csv"\nitems = ["trust"]\n'
     )
-    out = _ingest(small_city, capsys)
+    out = ingest_ok(small_city, capsys)
     assert "survey.csv, line 3: no code in column 'nid', response_id \"R2\"" in out
     got = Store(small_city.store).query(
         "SELECT response_id, nid FROM survey_responses ORDER BY response_id"
@@ -128,9 +116,9 @@ SFPD_ROWS = [
 
 
 def test_repeated_ids_are_refused_by_default_naming_count_once(small_city, capsys):
-    _ingest(small_city, capsys)
+    ingest_ok(small_city, capsys)
     _incidents(small_city, SFPD_ROWS)
-    err = _refused(
+    err = ingest_refused(
         small_city,
         capsys,
         "column 'incident_id': 2 ids are given to more than one row",
@@ -146,7 +134,7 @@ def test_count_once_merges_rows_sharing_id_and_category(small_city, capsys):
     _incidents(small_city, SFPD_ROWS)
     text = small_city.config.read_text()
     small_city.config.write_text(text.replace('category = "category"\n', COUNT_ONCE))
-    out = _ingest(small_city, capsys)
+    out = ingest_ok(small_city, capsys)
     got = Store(small_city.store).query(
         "SELECT incident_id, category, CAST(occurred_on AS VARCHAR) AS d, nid FROM incidents "
         "ORDER BY incident_id, category"
@@ -169,7 +157,7 @@ def test_count_once_merges_rows_sharing_id_and_category(small_city, capsys):
 
 
 def test_count_once_still_refuses_several_rows_without_an_id(small_city, capsys):
-    _ingest(small_city, capsys)
+    ingest_ok(small_city, capsys)
     _incidents(
         small_city,
         [
@@ -180,7 +168,7 @@ def test_count_once_still_refuses_several_rows_without_an_id(small_city, capsys)
     )
     text = small_city.config.read_text()
     small_city.config.write_text(text.replace('category = "category"\n', COUNT_ONCE))
-    _refused(
+    ingest_refused(
         small_city,
         capsys,
         "rows without an id cannot be told apart",
@@ -191,7 +179,7 @@ def test_count_once_still_refuses_several_rows_without_an_id(small_city, capsys)
 def test_count_once_needs_an_id_column(small_city, capsys):
     text = small_city.config.read_text().replace('id = "incident_id"\n', "", 1)
     small_city.config.write_text(text.replace('category = "category"\n', COUNT_ONCE))
-    _refused(small_city, capsys, "count_once", "needs the `id` column")
+    ingest_refused(small_city, capsys, "count_once", "needs the `id` column")
 
 
 # -- na_values ---------------------------------------------------------------------------------
@@ -207,7 +195,7 @@ def test_na_values_are_missing_never_numbers(small_city, capsys):
     small_city.config.write_text(
         text.replace("year = 2024\n", 'year = 2024\nna_values = ["-999", "x"]\n', 1)
     )
-    out = _ingest(small_city, capsys)
+    out = ingest_ok(small_city, capsys)
     poverty, unemployment = _values(small_city, "EP_POV"), _values(small_city, "EP_UNEMP")
     assert "N1" not in poverty and "N2" not in poverty and "N3" not in poverty
     assert poverty["N4"] == -999.5 and poverty["N5"] == 12.0
@@ -232,7 +220,7 @@ def test_na_values_keep_a_column_numeric(small_city, capsys):
     small_city.config.write_text(
         text.replace("year = 2024\n", 'year = 2024\nna_values = ["suppressed"]\n', 1)
     )
-    _ingest(small_city, capsys)
+    ingest_ok(small_city, capsys)
     assert _values(small_city, "flagged") == {"N7": 7.0, "N8": 8.0, "N9": 9.0}
 
 
@@ -247,7 +235,7 @@ def test_count_once_with_projected_coordinates(small_city, capsys):
         'lon = "lon"\nlat = "lat"', 'x = "x"\ny = "y"\ncrs = "EPSG:32726"'
     )
     small_city.config.write_text(text.replace('category = "category"\n', COUNT_ONCE))
-    _ingest(small_city, capsys)
+    ingest_ok(small_city, capsys)
     got = Store(small_city.store).query(
         "SELECT incident_id, category, CAST(occurred_on AS VARCHAR) AS d, nid FROM incidents "
         "ORDER BY incident_id, category"
