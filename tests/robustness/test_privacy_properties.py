@@ -284,9 +284,10 @@ def _published(out: dict[str, pd.DataFrame | str]) -> dict[str, object]:
                 columns=[c for c in value if "created" in c or "exported" in c], errors="ignore"
             ).reset_index(drop=True)
         elif name.startswith("report_"):
-            keep[name] = re.sub(
-                r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2})?(\.\d+)?", "<time>", value
-            )
+            # ISO stamps, and the printout's locale-formatted "1/12/2026 22:35 UTC" (two runs
+            # either side of a minute boundary print different minutes).
+            iso = re.sub(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2})?(\.\d+)?", "<time>", value)
+            keep[name] = re.sub(r"\d{1,4}/\d{1,2}/\d{2,4} \d{2}:\d{2} UTC", "<time>", iso)
     return keep
 
 
