@@ -35,7 +35,7 @@ from citygeo.ingest.coverage import (
 from citygeo.ingest.geography import Targets, read_apportioned_indicators
 from citygeo.ingest.indicators import read_indicators
 from citygeo.ingest.outlines import write_outlines
-from citygeo.ingest.points import ingest_points
+from citygeo.ingest.points import ingest_points, reassign_points
 from citygeo.ingest.readers import read_table
 from citygeo.ingest.vintages import BoundaryChange, record_vintage
 from citygeo.schema import SOURCE_COLUMNS, TABLES
@@ -125,10 +125,12 @@ def ingest_city(
                     "outside": result.outside,
                 }
             )
-        _write_counted(con, config, frames, report.warnings)
         history.restore(con, "incidents")
         history.confirm(con, "assets", day)
         _report_dropped(report.warnings, "assets", history.restore(con, "assets"))
+        if change.changed:
+            _reassign_kept(con, report.warnings)
+        _write_counted(con, config, frames, report.warnings)
         history.follow_history(con, report.warnings)
         if change.changed:
             report.warnings.append(change.sentence())
@@ -331,6 +333,17 @@ def _by_year(con: Connection, table: str, frame: pd.DataFrame | None) -> None:
     history.restore(con, table)
 
 
+def _reassign_kept(con: Connection, warnings: list[str]) -> None:
+    """After a boundary change, put the points kept from earlier deliveries in the
+    neighbourhoods of the new boundaries (they were assigned on the old ones)."""
+    moved = {table: reassign_points(con, table) for table in ("incidents", "assets")}
+    if any(moved.values()):
+        warnings.append(
+            "points kept from earlier deliveries were assigned again on the new boundaries: "
+            + ", ".join(f"{n} {table} changed neighbourhood" for table, n in moved.items() if n)
+        )
+
+
 def _report_dropped(warnings: list[str], table: str, dropped: list[str]) -> None:
     if dropped:
         warnings.append(
@@ -353,7 +366,7 @@ def _write_counted(
 ) -> None:
     """Counts, coverage and the coverage hints (after the points: they are checked against them)."""
     write_counts(con, frames.counts if frames.counts is not None else pd.DataFrame())
-    write_coverage(con, frames.coverage)
+    write_coverage(con, frames.coverage, set(config.sources))
     covered_report(frames.coverage, {k: s.name for k, s in config.sources.items()}, warnings)
     warn_concentrated(con, config, warnings)
 

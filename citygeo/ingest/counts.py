@@ -17,6 +17,7 @@ import pandas as pd
 
 from citygeo.config.city import CountsSpec
 from citygeo.errors import InputError
+from citygeo.ingest import history
 from citygeo.ingest.columns import (
     as_codes,
     match_codes,
@@ -181,15 +182,16 @@ def _keep_matched(
 
 
 def write_counts(con: Connection, counts: pd.DataFrame) -> None:
-    """Replace the store's counted incidents; refuse a category and year also given as points."""
+    """Replace the counted incidents of the (source, year) pairs ``counts`` holds and keep every
+    other year (the annual update); refuse a category and year also given as points."""
     con.execute(
         "CREATE TABLE IF NOT EXISTS incident_counts (nid VARCHAR, period DATE, "
         "period_kind VARCHAR, category VARCHAR, count DOUBLE, source_id VARCHAR)"
     )
-    con.execute("DELETE FROM incident_counts")
-    if counts.empty:
-        return
-    append_rows(con, "incident_counts", counts[COUNT_COLUMNS])
+    history.set_aside(con, "incident_counts")
+    if not counts.empty:
+        append_rows(con, "incident_counts", counts[COUNT_COLUMNS])
+    history.restore(con, "incident_counts")
     both = con.execute(
         "SELECT DISTINCT c.category, year(c.period) FROM incident_counts c JOIN (SELECT DISTINCT "
         "category, year(occurred_on) AS y FROM incidents) p ON p.category = c.category "

@@ -117,13 +117,29 @@ def coverage_text(key: str, source: SourceSpec, coverage: pd.DataFrame) -> str:
     return f"{what}: {covered} of {len(rows)} neighbourhoods"
 
 
-def write_coverage(con: Connection, coverage: pd.DataFrame) -> None:
-    """Replace the store's coverage rows with ``coverage``."""
+def write_coverage(con: Connection, coverage: pd.DataFrame, sources: set[str]) -> None:
+    """Write this ingest's coverage rows and keep what they do not replace (the annual update).
+
+    A source the config declares replaces its own coverage (a source now covering the whole
+    city has none); apportioned indicators and counts replace the rows of the same item. The
+    rows of sources and items this delivery does not touch stay with the data they describe.
+    """
     con.execute(
         "CREATE TABLE IF NOT EXISTS coverage (source_id VARCHAR, kind VARCHAR, "
         "item VARCHAR, nid VARCHAR, share DOUBLE)"
     )
-    con.execute("DELETE FROM coverage")
+    items = coverage.loc[coverage["kind"] != "source", ["kind", "item"]].drop_duplicates()
+    declared = pd.DataFrame({"kind": "source", "item": sorted(sources)}, dtype=object)
+    replaced = pd.concat([declared, items.astype(object)], ignore_index=True)
+    con.register("__replaced_coverage", replaced)
+    try:
+        con.execute(
+            "DELETE FROM coverage c WHERE EXISTS (SELECT 1 FROM __replaced_coverage r "
+            "WHERE r.kind = c.kind AND (CASE WHEN c.kind = 'source' THEN c.source_id "
+            "ELSE c.item END) = r.item)"
+        )
+    finally:
+        con.unregister("__replaced_coverage")
     if not coverage.empty:
         append_rows(con, "coverage", coverage[COVERAGE_COLUMNS])
 

@@ -257,6 +257,43 @@ def _assign(con: Connection, grid: CellGrid, shapes: np.ndarray, nids: list[str]
         con.unregister(_ASSIGN_FRAME)
 
 
+def reassign_points(con: Connection, table: str) -> int:
+    """Give the points ``table`` already holds the neighbourhood they lie in on the current
+    boundaries (after a boundary change: rows kept from earlier deliveries were assigned on
+    the old ones). Same rule as a new file: the smallest code wins on a shared border; a point
+    in no neighbourhood gets none. Returns how many rows changed neighbourhood."""
+    rows = con.execute(
+        f"SELECT rowid AS __row, ST_X(geom) AS x, ST_Y(geom) AS y, nid "
+        f"FROM {quote_ident(table)} WHERE geom IS NOT NULL"
+    ).fetchnumpy()
+    if len(rows["__row"]) == 0:
+        return 0
+    polygons = _polygons(con)
+    nids = [nid for nid, _ in polygons]
+    shapes = shapely.from_wkb([wkb for _, wkb in polygons])
+    codes = assign_points(shapes, np.asarray(rows["x"], float), np.asarray(rows["y"], float))
+    named = np.asarray(nids + [None], dtype=object)[np.where(codes == EMPTY, len(nids), codes)]
+    old = np.asarray(rows["nid"], dtype=object)
+    moved = np.asarray([a != b for a, b in zip(old, named, strict=True)])
+    if not moved.any():
+        return 0
+    frame = pd.DataFrame(
+        {
+            "__row": np.asarray(rows["__row"])[moved],
+            "nid": pd.array(named[moved], dtype="string"),
+        }
+    )
+    con.register(_ASSIGN_FRAME, frame)
+    try:
+        con.execute(
+            f"UPDATE {quote_ident(table)} t SET nid = f.nid FROM {_ASSIGN_FRAME} f "
+            "WHERE t.rowid = f.__row"
+        )
+    finally:
+        con.unregister(_ASSIGN_FRAME)
+    return int(moved.sum())
+
+
 def _text(column: str | None, default: str = "NULL") -> str:
     return f"NULLIF(trim(p.{quote_ident(column)}), '')" if column else default
 

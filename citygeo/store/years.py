@@ -19,6 +19,7 @@ from citygeo.store.reads import (
 YEAR_OF: dict[str, str] = {
     "indicator_values": "year",
     "incidents": "CAST(year(occurred_on) AS INTEGER)",
+    "incident_counts": "CAST(year(period) AS INTEGER)",
     "survey_responses": "year",
     "online_signals": "CAST(year(period) AS INTEGER)",
     "consultations": "CAST(year(date) AS INTEGER)",
@@ -26,6 +27,7 @@ YEAR_OF: dict[str, str] = {
 DEFAULT_SOURCE: dict[str, str] = {
     "indicator_values": "indicators",
     "incidents": "incidents",
+    "incident_counts": "counts",
     "assets": "assets",
     "survey_responses": "survey",
     "online_signals": "online",

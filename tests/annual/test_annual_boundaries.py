@@ -102,3 +102,25 @@ def test_with_a_crosswalk_the_earlier_year_is_carried_and_compared(
     change = _change(small_city)
     assert change["comparable"].all()
     assert change["risk_rank_change"].notna().all()
+
+
+def test_points_kept_from_an_earlier_delivery_move_to_the_new_boundaries(
+    small_city: SmallCity, capsys
+) -> None:
+    out = _split_city(small_city, capsys, crosswalk=False)
+    store = Store(small_city.store)
+    kept = store.query(
+        "SELECT nid, count(*) AS n FROM incidents WHERE year(occurred_on) = 2024 "
+        "GROUP BY nid ORDER BY nid"
+    ).set_index("nid")["n"]
+    # The 2024 file was assigned on the old boundaries (N5 whole); no row may keep the
+    # retired code, and N5's five incidents are where they lie now: 2 west, 3 east.
+    assert "N5" not in kept.index
+    assert (kept["N5a"], kept["N5b"]) == (2, 3)
+    assert "5 incidents changed neighbourhood" in " ".join(out.split())
+    # Every point is where the current boundaries put it, as a fresh spatial join says.
+    wrong = store.query(
+        "SELECT count(*) AS n FROM incidents i JOIN neighbourhoods n "
+        "ON ST_Contains(n.geom, i.geom) WHERE i.nid IS DISTINCT FROM n.nid"
+    )
+    assert int(wrong["n"].iloc[0]) == 0

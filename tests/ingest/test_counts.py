@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from citygeo.store import Store
-from tests.fixtures.city import SmallCity
+from tests.fixtures.city import SmallCity, run_cli
 from tests.fixtures.realcities import ingest, ingest_fails, score, write_methodology
 
 COUNTS = """
@@ -147,3 +147,26 @@ def test_counts_for_other_years_join_the_points(small_city: SmallCity, capsys) -
             "SELECT year(period), sum(count) FROM incident_counts GROUP BY 1"
         ).fetchall()
     assert years == [(2023, float(sum(range(1, 10))))]
+
+
+def test_a_second_year_of_counts_adds_to_the_first(small_city: SmallCity, capsys) -> None:
+    """The annual update: a delivery of 2025's counts keeps 2024's; the same delivery twice
+    changes nothing; status lists both years of the counts' source."""
+    first = _points_to_counts(small_city, "2024-05")
+    _as_counts(small_city, first)
+    ingest(small_city.config, small_city.store, capsys)
+    second = first.assign(month="2025-05", n=first["n"] + 1)
+    second.to_csv(small_city.folder / "counts.csv", index=False)
+    ingest(small_city.config, small_city.store, capsys)
+    ingest(small_city.config, small_city.store, capsys)
+    held = Store(small_city.store).query(
+        "SELECT year(period) AS y, source_id, sum(count) AS n, count(*) AS rows "
+        "FROM incident_counts GROUP BY ALL ORDER BY y"
+    )
+    assert held["y"].tolist() == [2024, 2025]
+    assert held["source_id"].tolist() == ["police", "police"]
+    assert held["n"].tolist() == [first["n"].sum(), first["n"].sum() + len(first)]
+    assert held["rows"].tolist() == [len(first), len(first)]
+    code, out, _ = run_cli(["status", "--store", str(small_city.store)], capsys)
+    assert code == 0
+    assert "police" in out and "2024" in out and "2025" in out

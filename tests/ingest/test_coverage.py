@@ -138,3 +138,31 @@ def test_concentrated_points_suggest_coverage(small_city: SmallCity, capsys) -> 
     assert 'coverage = ["West"] in [sources.police]' in out
     _with_coverage(small_city, 'coverage = ["West"]')
     assert "fall in West" not in ingest(small_city.config, small_city.store, capsys)
+
+
+def test_coverage_of_a_source_the_new_delivery_does_not_name_stays(
+    small_city: SmallCity, capsys
+) -> None:
+    """A later config that no longer declares a source keeps that source's coverage (its data
+    stay in the history); a config that declares it again replaces it."""
+    _with_coverage(small_city, 'coverage = ["West"]')
+    ingest(small_city.config, small_city.store, capsys)
+    store = Store(small_city.store)
+
+    def covered() -> dict[str, float]:
+        rows = store.query(
+            "SELECT nid, share FROM coverage WHERE source_id = 'police' AND kind = 'source'"
+        )
+        return dict(zip(rows["nid"], rows["share"], strict=True))
+
+    assert {n for n, s in covered().items() if s > 0} == WEST
+    text = small_city.config.read_text()
+    start, end = text.index("[[points]]"), text.index("[sources.census]")
+    police = text.index("[sources.police]")
+    after = text.index("\n[", police + 1) if "\n[" in text[police + 1 :] else len(text)
+    small_city.config.write_text(text[:start] + text[end:police] + text[after:])
+    ingest(small_city.config, small_city.store, capsys)
+    assert {n for n, s in covered().items() if s > 0} == WEST
+    small_city.config.write_text(text.replace('coverage = ["West"]\n', ""))
+    ingest(small_city.config, small_city.store, capsys)
+    assert covered() == {}
