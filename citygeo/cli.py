@@ -84,12 +84,15 @@ def _print_report(report: IngestReport, store: Store) -> None:
 @app.command()
 def demo(store: StoreOption = None) -> None:
     """Build the store from the bundled fictional demo city (Port Averlane)."""
-    from citygeo.service.demo import build_demo  # scoring libraries load only when needed
+    # scoring libraries load only when needed
+    from citygeo.service.demo import build_demo, demo_deliveries
 
     target = Store(resolve_store_path(store))
     with _progress() as progress:
-        report = build_demo(target, progress=progress)
-    _print_report(report, target)
+        reports = build_demo(target, progress=progress)
+    for path, report in zip(demo_deliveries(), reports, strict=True):
+        console.print(f"[bold]delivery {path.name}[/bold]")
+        _print_report(report, target)
 
 
 _INGEST_HELP = (

@@ -61,10 +61,10 @@ class BoundaryChange:
         ]
         what = "; ".join(p for p in parts if p) or "outlines changed by less than 1% of any area"
         tail = (
-            f"the crosswalk links the codes ({self.crosswalk_rows} rows): earlier years are "
+            f"The crosswalk links the codes ({self.crosswalk_rows} rows): earlier years are "
             "carried to the new boundaries when they are scored"
             if self.crosswalk_rows
-            else "earlier years keep the boundaries they were scored on, and change over time "
+            else "Earlier years keep the boundaries they were scored on, and change over time "
             "across the two boundary sets is not comparable; set [boundaries] crosswalk "
             "(a CSV with columns from, to, weight) to compare them"
         )

@@ -13,7 +13,7 @@ from citygeo.store import Store
 
 
 def demo_config_path() -> Path:
-    """The bundled fictional city's config file."""
+    """The bundled fictional city's config as it stands (its latest yearly delivery)."""
     path = demo_data_dir() / "city.toml"
     if not path.is_file():
         raise StoreError(
@@ -24,13 +24,25 @@ def demo_config_path() -> Path:
     return path
 
 
+def demo_deliveries() -> list[Path]:
+    """The demo city's yearly deliveries, oldest first (``city-2024.toml`` … ``city.toml``)."""
+    latest = demo_config_path()
+    earlier = sorted(latest.parent.glob("city-[0-9][0-9][0-9][0-9].toml"))
+    return [*earlier, latest]
+
+
 def build_demo(
     store: Store, *, progress: Progress | None = None, draws: int = 1000
-) -> IngestReport:
-    """Ingest and score the bundled fictional demo city."""
-    report = ingest_city(demo_config_path(), store, progress=progress)
+) -> list[IngestReport]:
+    """Build the bundled fictional demo city from scratch as a city would: ingest each year's
+    delivery in turn (the annual update, with a boundary change in 2026), then score every
+    year."""
+    reports = [
+        ingest_city(path, store, progress=progress, rebuild=first)
+        for first, path in zip((True, False, False), demo_deliveries(), strict=False)
+    ]
     score_store(store, draws=draws, progress=progress)
-    return report
+    return reports
 
 
 def city_settings(store: Store) -> dict[str, str]:

@@ -104,6 +104,35 @@ def map_table(
     return out.reset_index(drop=True)
 
 
+def boundary_note(scores: pd.DataFrame, drawn: pd.DataFrame, year: int | None) -> str | None:
+    """Words for a year scored on boundaries the map does not draw (an earlier boundary
+    vintage, not carried over by a crosswalk), or None when the map draws that year's own.
+
+    The map draws the current neighbourhoods (``drawn``); a year scored on earlier ones has
+    codes the map cannot show and current codes with no score, which must not read as data
+    missing for no reason."""
+    if year is None or scores.empty:
+        return None
+    rows = scores[scores["year"] == year]
+    if rows.empty:
+        return None
+    held, shown = set(rows["nid"]), set(drawn["nid"])
+    gone, new = sorted(held - shown), sorted(shown - held)
+    if not gone and not new:
+        return None
+    return _(
+        "{year} was scored on the neighbourhood boundaries of that time, which have changed "
+        "since: {gone} cannot be drawn on today's map, and {new} show no score for {year}. "
+        "The table below lists every score of {year}. To compare {year} with later years, "
+        "give the ingest a crosswalk from the old codes to the new ([boundaries] crosswalk)."
+    ).format(year=year, gone=_listed(gone), new=_listed(new))
+
+
+def _listed(codes: list[str], limit: int = 6) -> str:
+    shown = ", ".join(codes[:limit])
+    return shown + (f" (+{len(codes) - limit})" if len(codes) > limit else "") if codes else "—"
+
+
 def map_tooltips(
     frame: pd.DataFrame,
     fields: Sequence[str],

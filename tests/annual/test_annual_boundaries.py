@@ -8,6 +8,7 @@ import pytest
 
 from citygeo.scoring import change_table
 from citygeo.service.city import read_scores
+from citygeo.service.map import boundary_note
 from citygeo.store import Store
 from tests.fixtures.annual import deliver, split_boundaries
 from tests.fixtures.city import SmallCity, run_cli
@@ -88,7 +89,7 @@ def test_with_a_crosswalk_the_earlier_year_is_carried_and_compared(
     small_city: SmallCity, capsys
 ) -> None:
     out = _split_city(small_city, capsys, crosswalk=True)
-    assert "the crosswalk links the codes (2 rows)" in " ".join(out.split())
+    assert "The crosswalk links the codes (2 rows)" in " ".join(out.split())
     scores = read_scores(Store(small_city.store), mode="analyst")
     before = scores[scores["year"] == 2024].set_index("nid")
     assert sorted(before.index) == sorted(scores.loc[scores["year"] == 2025, "nid"])
@@ -124,3 +125,24 @@ def test_points_kept_from_an_earlier_delivery_move_to_the_new_boundaries(
         "ON ST_Contains(n.geom, i.geom) WHERE i.nid IS DISTINCT FROM n.nid"
     )
     assert int(wrong["n"].iloc[0]) == 0
+
+
+def test_the_map_says_when_a_year_is_on_boundaries_it_cannot_draw(
+    small_city: SmallCity, capsys
+) -> None:
+    _split_city(small_city, capsys, crosswalk=False)
+    store = Store(small_city.store)
+    scores = read_scores(store)
+    drawn = store.neighbourhoods(geometry=False)
+    note = boundary_note(scores, drawn, 2024)
+    assert note is not None
+    assert "N5 cannot be drawn" in note and "N5a, N5b show no score for 2024" in note
+    assert "[boundaries] crosswalk" in note
+    assert boundary_note(scores, drawn, 2025) is None  # drawn on its own boundaries
+
+
+def test_no_boundary_note_for_a_year_carried_over(small_city: SmallCity, capsys) -> None:
+    _split_city(small_city, capsys, crosswalk=True)
+    store = Store(small_city.store)
+    scores = read_scores(store)
+    assert boundary_note(scores, store.neighbourhoods(geometry=False), 2024) is None

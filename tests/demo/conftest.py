@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tomllib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -10,6 +11,21 @@ import pandas as pd
 import pytest
 
 DATA = Path(__file__).resolve().parents[2] / "data"
+
+
+def read_history(relative: str, **read_csv: object) -> pd.DataFrame:
+    """A table of the demo city over every year: its yearly deliveries' files
+    (``data/2024/<relative>``, ``data/2025/<relative>``, …) one after the other."""
+    parts = sorted(DATA.glob(f"[0-9][0-9][0-9][0-9]/{relative}"))
+    assert parts, f"no delivery holds {relative}"
+    return pd.concat([pd.read_csv(p, **read_csv) for p in parts], ignore_index=True)  # type: ignore[arg-type]
+
+
+def boundaries_in(year: int) -> gpd.GeoDataFrame:
+    """The boundaries a year's delivery was published on (its config's ``[boundaries]``)."""
+    name = "city.toml" if (DATA / "city.toml").is_file() and year >= 2026 else f"city-{year}.toml"
+    config = tomllib.loads((DATA / name).read_text(encoding="utf-8"))
+    return gpd.read_file(DATA / config["boundaries"]["path"])
 
 
 @pytest.fixture(scope="session")
@@ -23,7 +39,9 @@ def committed_csv() -> Callable[[str], pd.DataFrame]:
     """A reader of committed CSVs as text, so empty cells stay empty strings."""
 
     def read(relative: str) -> pd.DataFrame:
-        return pd.read_csv(DATA / relative, dtype=str, keep_default_na=False)
+        if (DATA / relative).is_file():
+            return pd.read_csv(DATA / relative, dtype=str, keep_default_na=False)
+        return read_history(relative, dtype=str, keep_default_na=False)
 
     return read
 
@@ -35,12 +53,12 @@ def neighbourhoods() -> gpd.GeoDataFrame:
 
 @pytest.fixture(scope="module")
 def socio() -> pd.DataFrame:
-    return pd.read_csv(DATA / "indicators" / "socioeconomic.csv")
+    return read_history("indicators/socioeconomic.csv")
 
 
 @pytest.fixture(scope="module")
 def incidents(neighbourhoods: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    table = pd.read_csv(DATA / "points" / "incidents.csv")
+    table = read_history("points/incidents.csv")
     points = gpd.GeoDataFrame(table, geometry=gpd.points_from_xy(table.lon, table.lat), crs=4326)
     joined = points.sjoin(neighbourhoods[["code", "geometry"]], how="left", predicate="within")
     return joined

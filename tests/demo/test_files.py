@@ -24,25 +24,53 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 def test_committed_data_is_exactly_the_generator_output(
     generated: dict[str, Path], data_dir: Path
 ) -> None:
-    tmp = generated["city"].parent
-    assert set(generated) == {
-        "boundaries",
-        "socioeconomic",
-        "population_groups",
-        "labels",
-        "incidents",
-        "assets",
-        "survey",
-        "online",
-        "stakeholders",
-        "consultations",
-        "city",
-        "readme",
+    tmp = generated["city.toml"].parent
+    committed = {
+        str(p.relative_to(data_dir))
+        for p in data_dir.rglob("*")
+        if p.is_file() and p.name != "methodology.toml"
     }
-    for path in generated.values():
-        committed = data_dir / path.relative_to(tmp)
-        assert committed.read_bytes() == path.read_bytes(), f"{committed} drifted: regenerate"
+    assert set(generated) == committed  # nothing stale left in data/, nothing missing
+    for relative, path in generated.items():
+        assert (data_dir / relative).read_bytes() == path.read_bytes(), f"{relative} drifted"
     assert not (tmp / "methodology.toml").exists()  # maintained by hand, never generated
+
+
+def test_the_city_arrives_as_yearly_deliveries(generated: dict[str, Path]) -> None:
+    """One config per year; each year's tables hold only that year; 2024 and 2025 are on the
+    boundaries before N112 was split, 2026 brings the new ones with the crosswalk."""
+    configs = sorted(p for p in generated if p.endswith(".toml"))
+    assert configs == ["city-2024.toml", "city-2025.toml", "city.toml"]
+    years = {"city-2024.toml": 2024, "city-2025.toml": 2025, "city.toml": 2026}
+    for name, year in years.items():
+        config = tomllib.loads(generated[name].read_text(encoding="utf-8"))
+        incidents = config["points"][0]["path"]
+        assert incidents == f"{year}/points/incidents.csv"
+        dates = pd.read_csv(generated[incidents])["date"].str[:4].astype(int)
+        assert set(dates) == {year}
+        online = pd.read_csv(generated[config["online"]["path"]])["period"].str[:4]
+        assert set(online.astype(int)) == {year}
+        boundaries = gpd.read_file(generated[config["boundaries"]["path"]])
+        assert len(boundaries) == (150 if year == 2026 else 149)
+        assert ("N113" in set(boundaries["code"])) is (year == 2026)
+        assert ("crosswalk" in config["boundaries"]) is (year == 2026)
+    crosswalk = pd.read_csv(generated["boundaries/crosswalk-2025-2026.csv"])
+    assert crosswalk[["from", "to"]].values.tolist() == [["N112", "N112"], ["N112", "N113"]]
+    assert crosswalk["weight"].sum() == pytest.approx(1.0, abs=1e-4)
+    # The old N112 is exactly the union of the new N112 and N113, and its residents their sum.
+    old = gpd.read_file(generated["boundaries/neighbourhoods-until-2025.geojson"]).set_index("code")
+    new = gpd.read_file(generated["boundaries/neighbourhoods.geojson"]).set_index("code")
+    union = new.loc[["N112", "N113"]].geometry.union_all()
+    assert old.loc["N112"].geometry.symmetric_difference(union).area < 1e-12
+    assert old.loc["N112", "pop"] == new.loc["N112", "pop"] + new.loc["N113", "pop"]
+    # 2025's merged N112 is the population-weighted mean of the two halves' rates.
+    y25 = pd.read_csv(generated["2025/indicators/socioeconomic.csv"]).set_index("area_code")
+    assert "N113" not in y25.index
+    w = new.loc[["N112", "N113"], "pop"].to_numpy(dtype=float)
+    assert {"N112", "N113"} <= set(
+        pd.read_csv(generated["2026/indicators/socioeconomic.csv"])["area_code"]
+    )
+    assert y25.loc["N112", "unemployed_pct"] > 0 and w.sum() == old.loc["N112", "pop"]
 
 
 def test_total_size_stays_small(data_dir: Path) -> None:
@@ -68,6 +96,7 @@ def test_codes_referenced_anywhere_exist(
 def test_city_toml_follows_the_contract(data_dir: Path) -> None:
     config = tomllib.loads((data_dir / "city.toml").read_text(encoding="utf-8"))
     city = config["city"]
+    assert config["boundaries"].pop("crosswalk") == "boundaries/crosswalk-2025-2026.csv"
     assert city["name"] == "Port Averlane" and city["fictional"] is True
     assert "synthetic" in city["description"].lower()
     assert city["projected_crs"] == "EPSG:32727"

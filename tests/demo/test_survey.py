@@ -8,9 +8,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from tests.demo.conftest import read_history
+
 
 def test_survey(socio: pd.DataFrame, data_dir: Path) -> None:
-    survey = pd.read_csv(data_dir / "survey" / "responses.csv")
+    survey = read_history("survey/responses.csv")
     assert list(survey.columns) == [
         "response_id",
         "nid",
@@ -34,7 +36,7 @@ def test_survey(socio: pd.DataFrame, data_dir: Path) -> None:
     for year in (2025, 2026):
         assert 8 <= (sizes.loc[year] < 30).sum() <= 12
     # the 16-24 band is under-represented in several neighbourhoods
-    groups = pd.read_csv(data_dir / "indicators" / "population_groups.csv")
+    groups = read_history("indicators/population_groups.csv")
     pop_share = groups[groups.year == 2026].pivot(
         index="area_code", columns="age_band", values="population"
     )

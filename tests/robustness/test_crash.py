@@ -113,11 +113,12 @@ def test_killed_ingest_and_score_leave_store_before_or_after(
     tmp_path: Path, full_city: SmallCity, baseline: Baseline
 ) -> None:
     rng = random.Random(SEED)
-    # Chain 1: ingest the demo city over a store holding the small city.
+    # Chain 1: ingest the demo city's first delivery over a store holding the small city (the
+    # later deliveries carry a crosswalk from the demo's own earlier boundaries).
     ingest_store = tmp_path / "ingest" / "city.duckdb"
     ingest_store.parent.mkdir()
     ingest_store.write_bytes(baseline.ingested)
-    ingest_args = ["ingest", str(REPO / "data" / "city.toml"), "--store", str(ingest_store)]
+    ingest_args = ["ingest", str(REPO / "data" / "city-2024.toml"), "--store", str(ingest_store)]
     # (delay, counted from): in the write, from the start, just after the swap.
     ingest_plan = [
         (rng.uniform(0.0, 0.5), "write"),

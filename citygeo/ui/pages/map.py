@@ -24,6 +24,7 @@ from citygeo.service.city import (
 )
 from citygeo.service.map import (
     asset_points,
+    boundary_note,
     column_labels,
     incident_categories,
     map_fields,
@@ -98,6 +99,9 @@ def render() -> None:
     if frame.empty:
         st.info(_("No scores for the group {group} in {year}.").format(group=repr(grp), year=year))
         return
+    moved = boundary_note(frame, city.neighbourhoods, year)
+    if moved:
+        st.info(moved)
     district = _district_choice(city.neighbourhoods)
     label = fields[column]
     if district == DISTRICTS:
