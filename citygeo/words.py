@@ -68,13 +68,13 @@ HOTSPOT_WORDS = Words(
 
 def hotspot_term(code: str) -> str:
     """A hot-spot class's technical name, for an analyst's tooltip (never the visible text)."""
-    return _("Local Moran's I class {code}").format(code=code)
+    return _("Local Moran's I class {code}").format(code=isolate(code))
 
 
 def hotspot_help() -> str:
     """The help tooltip of a hot-spot column: each plain name with its technical class."""
     return _("Technical names (Local Moran's I of the risk score): {classes}.").format(
-        classes=listing([f"{HOTSPOT_WORDS[k]} = {k}" for k in HOTSPOT_WORDS])
+        classes=clauses([f"{HOTSPOT_WORDS[k]} = {isolate(k)}" for k in HOTSPOT_WORDS])
     )
 
 

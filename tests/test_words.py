@@ -48,7 +48,7 @@ def test_hot_spots_in_plain_words_the_class_on_hover() -> None:
     ]
     assert not any("-high" in s or "-low" in s or "(" in s for s in shown)
     assert words.hotspot_term("low-high") == "Local Moran's I class low-high"
-    assert "low risk, surrounded by high risk = low-high" in words.hotspot_help()
+    assert "; low risk, surrounded by high risk = low-high." in words.hotspot_help()
 
 
 def test_top_tenth_is_apart_from_the_caveats() -> None:

@@ -14,7 +14,7 @@ from citygeo.geo.classify import SCHEME_LABELS, TYPOLOGY_COLOURS, classify, pale
 from citygeo.i18n import N_, Words, _, format_number, isolate, ngettext
 from citygeo.scoring import Methodology
 from citygeo.ui.maps import colour_hex, fill_colours, legend_rows
-from citygeo.words import TYPOLOGY_WORDS
+from citygeo.words import TYPOLOGY_WORDS, listing
 
 PALETTE_WORDS = Words(
     {
@@ -51,7 +51,7 @@ class LegendWords(NamedTuple):
 def scheme_help() -> str:
     """The help of the class picker: the technical names of its choices."""
     return _("How the values are cut into colour groups. Technical names: {names}.").format(
-        names=", ".join(SCHEME_LABELS[s] for s in SCHEME_LABELS)
+        names=listing([SCHEME_LABELS[s] for s in SCHEME_LABELS])
     )
 
 

@@ -34,27 +34,13 @@ def test_the_reason_follows_the_language() -> None:
 
 
 def test_the_reason_names_domains_and_measures_by_their_labels() -> None:
-    spec = {
-        "version": "a.1",
-        "domains": [{"id": "tensions", "label": "Intercommunal tensions", "index": "risk"}],
-        "measures": [
-            {
-                "id": "hate_rate",
-                "label": "Hate incidents",
-                "domain": "tensions",
-                "direction": "risk",
-            }
-        ],
-    }
+    hate = {"id": "hate_rate", "label": "Hate incidents", "domain": "tensions", "direction": "risk"}
+    tensions = {"id": "tensions", "label": "Intercommunal tensions", "index": "risk"}
+    spec = {"version": "a.1", "domains": [tensions], "measures": [hate]}
     heavier = {
-        **spec,
         "version": "a.2",
-        "domains": [
-            {"id": "tensions", "label": "Intercommunal tensions", "index": "risk", "weight": 3.0}
-        ],
-        "measures": [
-            {**spec["measures"][0], "direction": "protective"}  # type: ignore[index]
-        ],
+        "domains": [{**tensions, "weight": 3.0}],
+        "measures": [{**hate, "direction": "protective"}],
     }
     ok, reason = compare_methodologies(
         parse_methodology(spec, "a"), parse_methodology(heavier, "b")
@@ -62,7 +48,7 @@ def test_the_reason_names_domains_and_measures_by_their_labels() -> None:
     assert not ok
     assert "weights of Intercommunal tensions 1 → 3" in reason and "of tensions" not in reason
     assert "measures redefined: Hate incidents" in reason and "hate_rate" not in reason
-    relabelled = {**spec, "version": "a.3", "measures": [{**spec["measures"][0], "label": "X"}]}  # type: ignore[index]
+    relabelled = {"version": "a.3", "domains": [tensions], "measures": [{**hate, "label": "X"}]}
     ok, reason = compare_methodologies(
         parse_methodology(spec, "a"), parse_methodology(relabelled, "c")
     )
