@@ -58,12 +58,24 @@ TYPOLOGY_NAMES = Words(
 
 HOTSPOT_WORDS = Words(
     {
-        "high-high": N_("high-risk cluster (high-high)"),
-        "low-low": N_("low-risk cluster (low-low)"),
-        "high-low": N_("high risk among low (high-low)"),
-        "low-high": N_("low risk among high (low-high)"),
+        "high-high": N_("high-risk cluster"),
+        "low-low": N_("low-risk cluster"),
+        "high-low": N_("high risk, surrounded by low risk"),
+        "low-high": N_("low risk, surrounded by high risk"),
     }
 )
+
+
+def hotspot_term(code: str) -> str:
+    """A hot-spot class's technical name, for an analyst's tooltip (never the visible text)."""
+    return _("Local Moran's I class {code}").format(code=isolate(code))
+
+
+def hotspot_help() -> str:
+    """The help tooltip of a hot-spot column: each plain name with its technical class."""
+    return _("Technical names (Local Moran's I of the risk score): {classes}.").format(
+        classes=clauses([f"{HOTSPOT_WORDS[k]} = {isolate(k)}" for k in HOTSPOT_WORDS])
+    )
 
 
 def clauses(parts: Sequence[str]) -> str:
@@ -106,6 +118,31 @@ def measure_label(methodology: Methodology | None, measure_id: str) -> str:
     """A measure's label from the methodology, else its id in words."""
     m = next((m for m in methodology.measures if m.id == measure_id), None) if methodology else None
     return m.label if m and m.label else measure_id.replace("_", " ")
+
+
+def measure_help(methodology: Methodology | None, measure_id: str) -> str | None:
+    """The technical name of how a measure is built, for an analyst's tooltip (the label stays
+    plain: "…, adjusted for small populations"), or None when there is nothing to add."""
+    m = next((m for m in methodology.measures if m.id == measure_id), None) if methodology else None
+    if m is None:
+        return None
+    if m.smoothing == "empirical_bayes":
+        return _(
+            "Technical name: empirical Bayes smoothed rate (in a neighbourhood with few "
+            "residents the rate is pulled towards the city's, so a few incidents do not make "
+            "it jump)."
+        )
+    if m.source == "survey":
+        transform = m.transform or "mean"
+        if transform.startswith("share_at_least:"):
+            return _(
+                "Technical name: survey estimate, weighted share of the answers {k} or higher."
+            ).format(k=transform.partition(":")[2])
+        return _(
+            "Technical name: survey estimate, weighted mean of the answers (for a yes/no "
+            "question, the share answering yes)."
+        )
+    return None
 
 
 def domain_label(methodology: Methodology | None, domain_id: str) -> str:
@@ -269,8 +306,23 @@ def quality_notes(
     public: bool = True,
     covered_by: Mapping[str, str] | None = None,
 ) -> list[str]:
-    """A score row's flags in plain words."""
-    return [flag_sentence(f, methodology, public=public, covered_by=covered_by) for f in flags]
+    """A score row's caveats in plain words: its flags that say why a number needs care (the
+    top-tenth flags are not caveats: see :func:`stands_out`)."""
+    return [
+        flag_sentence(f, methodology, public=public, covered_by=covered_by)
+        for f in flags
+        if not str(f).startswith("extreme:")
+    ]
+
+
+def stands_out(flags: Sequence[str], methodology: Methodology | None) -> list[str]:
+    """The risk measures for which a neighbourhood is in the city's top tenth (its
+    ``extreme:`` flags), by their labels."""
+    return [
+        measure_label(methodology, str(f).partition(":")[2])
+        for f in flags
+        if str(f).startswith("extreme:")
+    ]
 
 
 RATIO_LIMIT = 10.0  # above this, "× the city median" says more about a tiny median than the place

@@ -104,7 +104,8 @@ def test_the_printout_holds_what_the_page_shows(town: Store) -> None:
         "Survey results",
         "Consultation",
         "Mechanisms and partners serving it",
-        "Data-quality notes and caveats",
+        "Where this neighbourhood stands out (top tenth of the city)",
+        "Caveats",
         "Sources",
     ):
         assert f"<h2>{heading}</h2>" in page
@@ -150,3 +151,22 @@ def test_pdf_without_chromium_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(CitygeoError, match="needs Chromium at /nonexistent/chromium"):
         print_to_pdf("<p>x</p>", tmp_path / "x.pdf", chromium="/nonexistent/chromium")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_printout_says_where_it_stands_out_apart_from_the_caveats(town: Store) -> None:
+    hoods = [f"N{i}" for i in range(1, 7)]
+    out = next(n for n in hoods if _profile(town, n).stands_out)
+    calm = next((n for n in hoods if not _profile(town, n).stands_out), None)
+    page = render_profile_html(town, out).replace("&#x27;", "'")
+    stands = page.index("<h2>Where this neighbourhood stands out (top tenth of the city)</h2>")
+    caveats = page.index("<h2>Caveats</h2>")
+    assert stands < caveats
+    for label in _profile(town, out).stands_out:
+        assert f"<li>{label}</li>" in page[stands:caveats]
+    assert "among the top tenth of the city." not in page  # no longer worded as a caveat
+    assert "Local Moran's I of the risk score" in page[caveats:]  # the methodology note
+    assert "(high-high)" not in page and "(low-high)" not in page
+    if calm is not None:
+        assert "Not among the top tenth of the city for any risk measure." in render_profile_html(
+            town, calm
+        )

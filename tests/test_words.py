@@ -36,3 +36,24 @@ def test_flags_in_words() -> None:
         words.compared_with_city(3.0, 0.0, np.nan, 80.0)
         == "higher than 80% of neighbourhoods; city median 0"
     )
+
+
+def test_hot_spots_in_plain_words_the_class_on_hover() -> None:
+    shown = [words.HOTSPOT_WORDS[k] for k in words.HOTSPOT_WORDS]
+    assert shown == [
+        "high-risk cluster",
+        "low-risk cluster",
+        "high risk, surrounded by low risk",
+        "low risk, surrounded by high risk",
+    ]
+    assert not any("-high" in s or "-low" in s or "(" in s for s in shown)
+    assert words.hotspot_term("low-high") == "Local Moran's I class low-high"
+    assert "; low risk, surrounded by high risk = low-high." in words.hotspot_help()
+
+
+def test_top_tenth_is_apart_from_the_caveats() -> None:
+    flags = ["extreme:hate_rate", "suppressed:hate_rate", "extreme:turnover_pct"]
+    notes = words.quality_notes(flags, None)
+    assert len(notes) == 1 and notes[0].startswith("hate rate: fewer than 5 incidents")
+    assert words.stands_out(flags, None) == ["hate rate", "turnover pct"]
+    assert words.stands_out(["missing:x"], None) == []

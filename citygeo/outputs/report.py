@@ -38,6 +38,7 @@ from citygeo.outputs.report_sections import (
     medians_section,
     scores_section,
     sources_section,
+    stands_out_section,
     survey_section,
     trend_section,
 )
@@ -112,6 +113,7 @@ def render_profile(prof: Profile, city: CityData, shapes: gpd.GeoDataFrame) -> s
         trend_section(prof),
         survey_section(prof),
         community_section(prof),
+        stands_out_section(prof),
         caveats_section(prof),
         sources_section(city),
         footer(prof, city),

@@ -22,6 +22,7 @@ from citygeo.words import (
     HOTSPOT_WORDS,
     TYPOLOGY_WORDS,
     group_words,
+    hotspot_method,
     listing,
     not_scored,
     rank_text,
@@ -136,8 +137,8 @@ def scores_section(prof: Profile, city: CityData, shapes: gpd.GeoDataFrame) -> s
             [
                 _("Index"),
                 _("Score"),
-                _("Rank (5–95% interval over weight uncertainty)"),
-                _("Decile"),
+                _("Rank (its likely range as the weights vary)"),
+                _("Tenth of the city (1–10)"),
             ],
             lines,
             {1, 3},
@@ -150,13 +151,13 @@ def scores_section(prof: Profile, city: CityData, shapes: gpd.GeoDataFrame) -> s
     hotspot = HOTSPOT_WORDS.get(str(row.get("hotspot")), _("not in a cluster"))
     parts.append(
         "<p>"
-        + _e(_("Typology: {typology} · hot spot (Local Moran's I): {hotspot}.")).format(
+        + _e(_("Typology: {typology} · hot spot: {hotspot}.")).format(
             typology=f"<b>{_e(typology)}</b>", hotspot=f"<b>{_e(hotspot)}</b>"
         )
         + " "
         + _e(
             _(
-                "Rank 1 = highest risk / most protection; decile 1 = the 10% most at risk / "
+                "Rank 1 = highest risk / most protection; tenth 1 = the 10% most at risk / "
                 "most protected."
             )
         )
@@ -418,8 +419,26 @@ def community_section(prof: Profile) -> str:
     return "".join(parts)
 
 
+def stands_out_section(prof: Profile) -> str:
+    """The risk measures for which the neighbourhood is in the city's top tenth."""
+    heading = _h2(_("Where this neighbourhood stands out (top tenth of the city)"))
+    if prof.row is None:
+        return ""
+    if not prof.stands_out:
+        return heading + _p(_("Not among the top tenth of the city for any risk measure."))
+    lead = ngettext(
+        "Among the tenth of neighbourhoods with the highest value for {n} risk measure:",
+        "Among the tenth of neighbourhoods with the highest values for {n} risk measures:",
+        len(prof.stands_out),
+    ).format(n=whole(len(prof.stands_out)))
+    items = "".join(f"<li>{_e(label)}</li>" for label in prof.stands_out)
+    return f"{heading}{_p(lead)}<ul>{items}</ul>"
+
+
 def caveats_section(prof: Profile) -> str:
-    items = list(prof.notes)
+    """What to keep in mind: the row's caveats, then the methodology note."""
+    items = list(prof.notes) or [_("None: every measure has a value and none is withheld.")]
+    items.append(hotspot_method(prof.methodology))
     items.append(
         _(
             "The rank interval is the 5th–95th percentile of the rank over random "
@@ -434,12 +453,7 @@ def caveats_section(prof: Profile) -> str:
                 "{method}), not absolute levels."
             ).format(year=prof.year, method=prof.methodology.normalisation)
         )
-    return (
-        _h2(_("Data-quality notes and caveats"))
-        + "<ul>"
-        + "".join(f"<li>{_e(i)}</li>" for i in items)
-        + "</ul>"
-    )
+    return _h2(_("Caveats")) + "<ul>" + "".join(f"<li>{_e(i)}</li>" for i in items) + "</ul>"
 
 
 def sources_section(city: CityData) -> str:

@@ -2,9 +2,10 @@
 
 Two years are **comparable** when they were scored with the same methodology (same
 sha256), or with methodologies whose scoring content is identical (they differ only in
-``version`` or ``note``). Otherwise ``comparable`` is False and ``reason`` says what
-changed ("methodology 2025.1 → 2026.1 changed: weights of hardship 1 → 2; …"), when the
-methodologies are given (keyed by sha256), or just that the fingerprints differ.
+``version``, ``note`` or the labels). Otherwise ``comparable`` is False and ``reason`` says
+what changed ("methodology 2025.1 → 2026.1 changed: weights of Socio-economic hardship 1 → 2;
+…", domains and measures named by their labels), when the methodologies are given (keyed by
+sha256), or just that the fingerprints differ.
 
 Two years scored on different boundary vintages (``boundary_vintage``) are not comparable
 either, and the reason says so, unless a crosswalk carried the earlier year to the current
@@ -42,7 +43,7 @@ def compare_methodologies(before: Methodology, after: Methodology) -> tuple[bool
     )
     head = _("methodology {old} → {new}").format(old=before.version, new=after.version)
     if not changes:
-        return True, "" if a == b else _("{head}: only the version or note changed").format(
+        return True, "" if a == b else _("{head}: only the version, note or labels changed").format(
             head=head
         )
     return False, _("{head} changed: {changes}").format(head=head, changes="; ".join(changes))
@@ -57,11 +58,16 @@ def _weight_changes(before: Methodology, after: Methodology) -> list[str]:
     old = {d.id: d for d in before.domains} | {m.id: m for m in before.measures}
     new = {d.id: d for d in after.domains} | {m.id: m for m in after.measures}
     moved = [
-        f"{k} {old[k].weight:g} → {new[k].weight:g}"
+        f"{_named(new[k])} {old[k].weight:g} → {new[k].weight:g}"
         for k in old
         if k in new and old[k].weight != new[k].weight
     ]
     return [_("weights of {items}").format(items=", ".join(moved))] if moved else []
+
+
+def _named(item: Domain | Measure) -> str:
+    """A domain or measure as people know it: its label, else its id."""
+    return item.label or item.id
 
 
 def _measure_changes(before: Methodology, after: Methodology) -> list[str]:
@@ -73,6 +79,13 @@ def _measure_changes(before: Methodology, after: Methodology) -> list[str]:
             for i in items
         }
 
+    everything: list[Domain | Measure] = [
+        *before.domains,
+        *before.measures,
+        *after.domains,
+        *after.measures,
+    ]
+    names = {i.id: _named(i) for i in everything}  # the newer label wins
     out = []
     for what, old, new in (
         (_("domains"), spec(before.domains), spec(after.domains)),
@@ -86,7 +99,7 @@ def _measure_changes(before: Methodology, after: Methodology) -> list[str]:
             (_("{what} redefined: {items}"), redefined),
         ):
             if items:
-                out.append(sentence.format(what=what, items=", ".join(items)))
+                out.append(sentence.format(what=what, items=", ".join(names[i] for i in items)))
     return out
 
 

@@ -432,8 +432,14 @@ def _differences(old_spec: Mapping[str, Any] | str, new: Methodology) -> str | N
         return "these keys differ: " + ", ".join(keys)
     if old == new:
         return None
-    _, reason = compare_methodologies(old, new)
-    detail = reason.partition(": ")[2]
-    if detail == "only the version or note changed" or not detail:
+    comparable, reason = compare_methodologies(old, new)
+    if comparable and old.note != new.note:
         return f"only the note differs ({old.note!r} saved, {new.note!r} now)"
-    return detail.removeprefix("changed: ")
+    if comparable:
+        before = {d.id: d.label for d in old.domains} | {m.id: m.label for m in old.measures}
+        after = {d.id: d.label for d in new.domains} | {m.id: m.label for m in new.measures}
+        relabelled = [
+            f"{k} {before[k]!r} → {after[k]!r}" for k in before if before[k] != after.get(k)
+        ]
+        return "only labels differ: " + ", ".join(relabelled or ["(order of the items)"])
+    return reason.partition(": ")[2].removeprefix("changed: ")

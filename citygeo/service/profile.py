@@ -39,13 +39,13 @@ from citygeo.words import (
     clauses,
     count_of,
     groups_not_heard,
-    hotspot_method,
     last_consulted,
     listing,
     months_ago,
     not_scored,
     quality_notes,
     rank_text,
+    stands_out,
     survey_value,
     whole,
 )
@@ -84,7 +84,8 @@ class Profile:
     )  # domain, label, index, score, median
     ranked: dict[int, int] = field(default_factory=dict)  # neighbourhoods ranked, per scored year
     public: bool = True
-    notes: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # caveats: why a number needs care
+    stands_out: list[str] = field(default_factory=list)  # risk measures in the city's top tenth
 
     @property
     def drivers_add_up(self) -> bool:
@@ -212,17 +213,15 @@ def profile(
         if years
         else {},
     )
+    flags = list(row.get("flags") or []) if row else []
     prof.notes = (
         quality_notes(
-            list(row.get("flags") or []),
-            methodology,
-            public=city.public,
-            covered_by=covered_by(city, methodology),
+            flags, methodology, public=city.public, covered_by=covered_by(city, methodology)
         )
-        + [hotspot_method(methodology)]
         if row
         else [_("This neighbourhood has no scores yet.")]
     )
+    prof.stands_out = stands_out(flags, methodology)
     prof.headline = headline(prof)
     return prof
 

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import html
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
 import streamlit as st
 
 from citygeo.geo.classify import SCHEME_LABELS, TYPOLOGY_COLOURS, classify, palette
-from citygeo.i18n import N_, Words, _, format_number, isolate
+from citygeo.i18n import N_, Words, _, format_number, isolate, ngettext
 from citygeo.scoring import Methodology
 from citygeo.ui.maps import colour_hex, fill_colours, legend_rows
-from citygeo.words import TYPOLOGY_WORDS
+from citygeo.words import TYPOLOGY_WORDS, listing
 
 PALETTE_WORDS = Words(
     {
@@ -23,7 +23,53 @@ PALETTE_WORDS = Words(
         "Purples": N_("ColorBrewer Purples, sequential"),
         "PuOr": N_("ColorBrewer PuOr, diverging"),
     }
+)  # the technical names, on hover (ⓘ)
+PALETTE_PLAIN = Words(
+    {
+        "OrRd": N_("light to dark orange: low to high risk"),
+        "YlGnBu": N_("light yellow to dark blue: low to high protection"),
+        "Purples": N_("light to dark purple: low to high value"),
+        "PuOr": N_("orange to purple, white in the middle"),
+    }
 )
+SCHEME_CHOICES = Words(
+    {
+        "quantiles": N_("Same number of neighbourhoods in each group"),
+        "fisher_jenks": N_("Groups split where the values jump"),
+        "equal_interval": N_("Groups of equal width"),
+    }
+)  # the map's class picker; SCHEME_LABELS (the technical names) are its help
+
+
+class LegendWords(NamedTuple):
+    """A legend's plain sentence (shown) and its technical name (on hover, for analysts)."""
+
+    plain: str
+    technical: str
+
+
+def scheme_help() -> str:
+    """The help of the class picker: the technical names of its choices."""
+    return _("How the values are cut into colour groups. Technical names: {names}.").format(
+        names=listing([SCHEME_LABELS[s] for s in SCHEME_LABELS])
+    )
+
+
+def _groups(scheme: str, n: int) -> str:
+    """ "5 groups with the same number of neighbourhoods"."""
+    if scheme == "quantiles":
+        text = ngettext(
+            "{n} group with the same number of neighbourhoods",
+            "{n} groups with the same number of neighbourhoods",
+            n,
+        )
+    elif scheme == "fisher_jenks":
+        text = ngettext(
+            "{n} group split where the values jump", "{n} groups split where the values jump", n
+        )
+    else:
+        text = ngettext("{n} group of equal width", "{n} groups of equal width", n)
+    return text.format(n=format_number(n, 0))
 
 
 def md(text: object) -> str:
@@ -67,8 +113,8 @@ def palette_for(column: str, methodology: Methodology | None) -> str:
 
 def colours_for(
     values: pd.Series, column: str, scheme: str, methodology: Methodology | None, k: int = 5
-) -> tuple[list[list[int]], list[tuple[str, str]], str]:
-    """Fill colour per value, legend rows (hex, text), and the legend's palette sentence."""
+) -> tuple[list[list[int]], list[tuple[str, str]], LegendWords]:
+    """Fill colour per value, legend rows (hex, text), and the legend's words."""
     if column == "typology":
         fills = [
             [*TYPOLOGY_COLOURS[v], 230] if v in TYPOLOGY_COLOURS else [200, 200, 200, 140]
@@ -77,24 +123,34 @@ def colours_for(
         rows = [(colour_hex(c), TYPOLOGY_WORDS[t]) for t, c in TYPOLOGY_COLOURS.items()]
         if any(v not in TYPOLOGY_COLOURS for v in values):
             rows.append(("#c8c8c8", _("no index")))
-        return fills, rows, CATEGORIES
+        return fills, rows, categories()
     classes = classify(pd.to_numeric(values, errors="coerce").to_numpy(dtype=float), scheme, k)
     name = palette_for(column, methodology)
     colours = palette(name, max(len(classes.bins), 1))
     fmt = "{:,.0f}" if np.nanmax(np.abs(np.append(classes.bins, 0))) >= 100 else "{:,.1f}"
+    plain = _("{groups}; {colours}; colours chosen to be read by colour-blind people").format(
+        groups=_groups(scheme, len(classes.bins)), colours=PALETTE_PLAIN[name]
+    )
     return (
         fill_colours(classes, colours),
         legend_rows(classes, colours, fmt),
-        _("{scheme}, {palette} (colour-blind safe)").format(
-            scheme=SCHEME_LABELS[scheme], palette=PALETTE_WORDS[name]
+        LegendWords(
+            plain,
+            _("{scheme}, {palette} (colour-blind safe)").format(
+                scheme=SCHEME_LABELS[scheme], palette=PALETTE_WORDS[name]
+            ),
         ),
     )
 
 
-CATEGORIES = N_("categories, ColorBrewer Dark2 (colour-blind safe)")
+def categories() -> LegendWords:
+    """The typology legend's words: one colour per type (ColorBrewer Dark2 on hover)."""
+    return LegendWords(
+        _("one colour per type"), _("categories, ColorBrewer Dark2 (colour-blind safe)")
+    )
 
 
-def legend(title: str, rows: list[tuple[str, str]], palette_words: str, extra: str = "") -> None:
+def legend(title: str, rows: list[tuple[str, str]], words: LegendWords, extra: str = "") -> None:
     """A legend in plain HTML (every label escaped): plain words, the technical ones on hover
     (ⓘ)."""
     swatches = "".join(
@@ -103,14 +159,9 @@ def legend(title: str, rows: list[tuple[str, str]], palette_words: str, extra: s
         f'display:inline-block;margin-right:6px"></span>{html.escape(text)}</span>'
         for c, text in rows
     )
-    plain = (
-        _("one colour per type")
-        if palette_words == CATEGORIES
-        else _("darker colour = higher value; colours chosen to be read by colour-blind people")
-    )
     st.markdown(
-        f'<div style="line-height:1.9"><b>{html.escape(title)}</b> — {html.escape(plain)} '
-        f'<abbr title="{html.escape(palette_words, quote=True)}" style="cursor:help">ⓘ</abbr>'
+        f'<div style="line-height:1.9"><b>{html.escape(title)}</b> — {html.escape(words.plain)} '
+        f'<abbr title="{html.escape(words.technical, quote=True)}" style="cursor:help">ⓘ</abbr>'
         f"<br>{swatches}{extra}</div>",
         unsafe_allow_html=True,
     )

@@ -129,7 +129,8 @@ def test_official_before_a_council_meeting(walk: Walk) -> None:
         "Local partners working here",
         "Last consulted on",
         "Groups not heard",
-        "Data-quality notes",
+        "Where this neighbourhood stands out (top tenth of the city)",
+        "Caveats",
     ):
         assert wanted in text, f"{wanted!r} is not in the printout"
     # the last rows of the long tables are printed too (none hidden in a scroll box)

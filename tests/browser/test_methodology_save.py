@@ -80,7 +80,7 @@ def test_a_saved_weight_changes_the_map_and_marks_years_not_comparable(
         body = _wait_text(
             page,
             "not comparable, because methodology 2025.1 → 2025.2 changed: "
-            "weights of tensions 1.5 → 3",
+            "weights of Hate, extremism and intercommunal tensions 1.5 → 3",
         )
         full_screenshot(page, str(tmp_path / "profile-not-comparable.png"))
     finally:

@@ -46,7 +46,7 @@ def test_profile_shows_html_ish_name_as_text(
     page: object, dashboard: object, tmp_path: Path
 ) -> None:
     page.goto(dashboard.url + "/profile?nid=N045")  # type: ignore[attr-defined]
-    _wait_text(page, "Data-quality notes")
+    _wait_text(page, "Caveats")
     heading = page.locator("h1").first.inner_text()  # type: ignore[attr-defined]
     assert heading == "St Ann's & Mill Row (N045)"
     full_screenshot(page, str(tmp_path / "profile.png"))

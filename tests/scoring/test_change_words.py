@@ -31,3 +31,25 @@ def test_the_reason_follows_the_language() -> None:
         _, arabic = compare_methodologies(before, after)
     assert french == "méthodologie a.1 → a.2 : modifications : pondérations de hardship 1 → 2"
     assert arabic.startswith("المنهجية a.1 ← a.2") and "أوزان hardship 1 → 2" in arabic
+
+
+def test_the_reason_names_domains_and_measures_by_their_labels() -> None:
+    hate = {"id": "hate_rate", "label": "Hate incidents", "domain": "tensions", "direction": "risk"}
+    tensions = {"id": "tensions", "label": "Intercommunal tensions", "index": "risk"}
+    spec = {"version": "a.1", "domains": [tensions], "measures": [hate]}
+    heavier = {
+        "version": "a.2",
+        "domains": [{**tensions, "weight": 3.0}],
+        "measures": [{**hate, "direction": "protective"}],
+    }
+    ok, reason = compare_methodologies(
+        parse_methodology(spec, "a"), parse_methodology(heavier, "b")
+    )
+    assert not ok
+    assert "weights of Intercommunal tensions 1 → 3" in reason and "of tensions" not in reason
+    assert "measures redefined: Hate incidents" in reason and "hate_rate" not in reason
+    relabelled = {"version": "a.3", "domains": [tensions], "measures": [{**hate, "label": "X"}]}
+    ok, reason = compare_methodologies(
+        parse_methodology(spec, "a"), parse_methodology(relabelled, "c")
+    )
+    assert ok and reason == "methodology a.1 → a.3: only the version, note or labels changed"

@@ -150,7 +150,7 @@ def test_only_version_and_note_changed_is_comparable() -> None:
     ok, reason = compare_methodologies(
         methodology_from(), methodology_from(version="test.9", note="typo fixed")
     )
-    assert ok and reason == "methodology test.1 → test.9: only the version or note changed"
+    assert ok and reason == "methodology test.1 → test.9: only the version, note or labels changed"
     ok, reason = compare_methodologies(
         methodology_from(), methodology_from(version="b", normalisation="percentile")
     )

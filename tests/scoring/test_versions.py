@@ -74,3 +74,13 @@ def test_unknown_keys_of_an_older_spec_are_listed() -> None:
     spec = json.loads(canonical_json(first)) | {"retired_option": True}
     message = version_conflict([(first.version, "0" * 64, spec)], first)
     assert message is not None and "these keys differ: retired_option" in message
+
+
+def test_only_relabelled_is_another_specification_and_says_so() -> None:
+    first = methodology_from()
+    domains = [d.model_dump() for d in first.domains]
+    domains[0]["label"] = "Hardship, in plain words"
+    message = version_conflict(saved(first), methodology_from(domains=domains))
+    assert message is not None
+    assert "only labels differ: hardship None → 'Hardship, in plain words'" in message
+    assert "note" not in message.split("One version")[0]

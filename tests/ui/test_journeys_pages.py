@@ -371,9 +371,20 @@ def test_plain_words_with_the_technical_term_one_click_away(demo_app: Run) -> No
         plural("library", 2) == "libraries" and plural("place of worship", 2) == "places of worship"
     )
     at = demo_app("map.py")
-    legend = next(m.value for m in at.markdown if "darker colour = higher value" in m.value)
+    legend = next(m.value for m in at.markdown if "light to dark orange" in m.value)
     plain = legend.split("<abbr")[0]
-    assert "ColorBrewer" not in plain and 'title="Quantiles, ColorBrewer OrRd' in legend
+    assert "5 groups with the same number of neighbourhoods; light to dark orange: low to " in plain
+    assert "ColorBrewer" not in plain and "Quantiles" not in plain
+    assert 'title="Quantiles, ColorBrewer OrRd' in legend
+    scheme = at.selectbox(key="scheme")
+    assert scheme.value == "quantiles" and "Quantiles" in scheme.help
+    assert scheme.options[0] == "Same number of neighbourhoods in each group"
+    assert not any("Quantiles" in o or "Fisher" in o for o in scheme.options)
+    # hot spots: plain words shown, the Local Moran's I class on hover only
+    hot = next(m.value for m in at.markdown if "high-risk cluster" in m.value)
+    visible = re.sub(r"<[^>]+>", "", hot)
+    assert "high-high" not in visible and "low-high" not in visible
+    assert 'title="Local Moran&#x27;s I class high-high"' in hot
     at = demo_app("methodology.py")
     assert "Min–max" not in " ".join(at.selectbox(key="normalisation").options)
     assert "min–max" in at.selectbox(key="normalisation").help
@@ -384,3 +395,24 @@ def test_plain_words_with_the_technical_term_one_click_away(demo_app: Run) -> No
         b.label for b in at.get("download_button")
     )
     assert "DESIGN.md" not in words and "sidecar" not in words
+    helps = " ".join(c.help or "" for c in at.caption) + " ".join(m.value for m in at.markdown)
+    assert "DESIGN.md" not in helps and "sidecar" not in helps and ".meta.json" in helps
+
+
+def test_profile_says_where_it_stands_out_apart_from_its_caveats(demo_app: Run) -> None:
+    at = demo_app("profile.py", nid="N017")  # a high-risk cluster, top tenth in five measures
+    heads = [s.value for s in at.subheader]
+    stands = heads.index("Where this neighbourhood stands out (top tenth of the city)")
+    assert heads.index("Caveats") == stands + 1 and "Data-quality notes" not in heads
+    said = [m.value.replace("\\", "") for m in at.markdown]
+    assert "- Residential turnover (%)" in said and "- Unemployment (%)" in said
+    assert not any("among the top tenth" in m for m in said)  # no longer worded as a caveat
+    assert any("fewer than 5 incidents" in m for m in said)  # the real caveats stay
+    hot = next(m for m in at.markdown if "Hot spot: high-risk cluster." in m.value)
+    assert "high-high" not in hot.value and "Local Moran" not in hot.value
+    assert "Local Moran's I" in hot.help and "high-risk cluster = high-high" in hot.help
+    at = demo_app("methodology.py")
+    smoothed = at.slider(key="m_hate_rate")
+    assert smoothed.label.endswith("adjusted for small populations") and "(" not in smoothed.label
+    assert "empirical Bayes" in smoothed.help
+    assert "weighted mean" in at.slider(key="m_experienced_hate").help

@@ -89,7 +89,8 @@ def test_profile_tells_the_officials_story(demo_app: Run) -> None:
         "Trend over the years",
         "Survey results",
         "Mechanisms and partners serving it",
-        "Data-quality notes",
+        "Where this neighbourhood stands out (top tenth of the city)",
+        "Caveats",
     ):
         assert wanted in subheaders
 

@@ -36,9 +36,9 @@ def render() -> None:
         st.write(
             _(
                 "**Public file.** Values built on fewer events than the suppression threshold, "
-                "and survey estimates from too small a sample, are empty, with the reason in "
-                "the column 'flags'. No incident points and no partner contact details are "
-                "included."
+                "and survey estimates from too small a sample, are empty, and a notes column "
+                "(named 'flags' in the file) says why. No incident points and no partner "
+                "contact details are included."
             )
         )
     else:
@@ -76,8 +76,9 @@ def render() -> None:
             "`citygeo export --format gpkg --out FILE`."
         ),
         help=_(
-            "Analysts: the column list is the export contract of DESIGN.md §5; the "
-            "description file is the .meta.json sidecar."
+            "For analysts: these columns, in this order, are the same in every export, so "
+            "scripts can rely on them; the description file (.meta.json) travels with the "
+            "data and also says how the notes and the geometry are stored in this format."
         ),
     )
 

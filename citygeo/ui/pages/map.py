@@ -42,7 +42,15 @@ from citygeo.ui.maps import (
     outline_layer,
     points_layer,
 )
-from citygeo.words import HOTSPOT_WORDS, TYPOLOGY_NAMES, group_words, index_not_scored, whole
+from citygeo.words import (
+    HOTSPOT_WORDS,
+    TYPOLOGY_NAMES,
+    group_words,
+    hotspot_help,
+    hotspot_term,
+    index_not_scored,
+    whole,
+)
 
 PROFILE_PAGE = "citygeo/ui/pages/profile.py"
 
@@ -85,7 +93,8 @@ def render() -> None:
         cols[3],
         key="scheme",
         param="scheme",
-        format_func=SCHEME_LABELS.__getitem__,
+        format_func=components.SCHEME_CHOICES.__getitem__,
+        help=components.scheme_help(),
     )
     picked = components.neighbourhood_picker(
         city.neighbourhoods,
@@ -339,10 +348,11 @@ def _bounds(geometry: Outlines, table: pd.DataFrame) -> list[float]:
 def _overlay_legend(hot: bool, hexes: bool, assets: bool, methodology: object) -> str:
     parts = []
     if hot:
-        parts += [
+        parts += [  # plain words; the technical class on hover, for analysts
+            f'<span title="{html.escape(hotspot_term(k), quote=True)}" style="cursor:help">'
             '<span style="display:inline-block;width:18px;height:10px;'
             f"border:3px solid {colour_hex(c)};"
-            f'margin:0 5px 0 0"></span>{HOTSPOT_WORDS[k]}'
+            f'margin:0 5px 0 0"></span>{html.escape(HOTSPOT_WORDS[k])}</span>'
             for k, c in HOTSPOT_COLOURS.items()
         ]
     if hexes:
@@ -424,6 +434,7 @@ def _table_view(table: pd.DataFrame, label: str, column: str, methodology: objec
         event = st.dataframe(
             styled,
             hide_index=True,
+            column_config={labels["hotspot"]: st.column_config.TextColumn(help=hotspot_help())},
             on_select="rerun",
             selection_mode="single-row",
             key="map_table",

@@ -24,7 +24,7 @@ from citygeo.service.review import (
 from citygeo.store import Store
 from citygeo.ui import cache
 from citygeo.ui.components import md
-from citygeo.words import index_not_scored, listing, measure_label, whole
+from citygeo.words import index_not_scored, listing, measure_help, measure_label, whole
 
 NORMALISATIONS = Words(
     {
@@ -139,7 +139,13 @@ def _controls(saved: Methodology) -> Methodology:
             measure_cols = st.columns(max(len(measures), 1))
             for col, m in zip(measure_cols, measures, strict=True):
                 measure_weights[m.id] = col.slider(
-                    measure_label(saved, m.id), 0.0, 3.0, float(m.weight), 0.25, key=f"m_{m.id}"
+                    measure_label(saved, m.id),
+                    0.0,
+                    3.0,
+                    float(m.weight),
+                    0.25,
+                    key=f"m_{m.id}",
+                    help=measure_help(saved, m.id),
                 )
     return reweighted(
         saved,

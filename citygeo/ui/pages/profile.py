@@ -28,6 +28,8 @@ from citygeo.words import (
     HOTSPOT_WORDS,
     TYPOLOGY_WORDS,
     group_words,
+    hotspot_help,
+    hotspot_method,
     index_not_scored,
     listing,
     risk_change,
@@ -201,10 +203,14 @@ def _scores(p: Profile) -> None:
                 typology=TYPOLOGY_WORDS.get(str(r["typology"]), r["typology"])
             )
         )
-    if r.get("hotspot") in HOTSPOT_WORDS:
+    hot = r.get("hotspot") in HOTSPOT_WORDS
+    if hot:
         parts.append(_("Hot spot: {hotspot}.").format(hotspot=HOTSPOT_WORDS[str(r["hotspot"])]))
-    if parts:
-        st.write(" ".join(parts))
+    if parts:  # the hot spot's technical name one click away, for analysts
+        st.markdown(
+            " ".join(parts),
+            help=f"{hotspot_method(p.methodology)} {hotspot_help()}" if hot else None,
+        )
 
 
 def _na(value: object) -> bool:
@@ -424,9 +430,25 @@ def _registers(p: Profile) -> None:
 
 
 def _quality(p: Profile) -> None:
-    st.subheader(_("Data-quality notes"))
+    if p.row is not None:
+        st.subheader(_("Where this neighbourhood stands out (top tenth of the city)"))
+        if p.stands_out:
+            st.write(
+                ngettext(
+                    "Among the tenth of neighbourhoods with the highest value for {n} risk "
+                    "measure:",
+                    "Among the tenth of neighbourhoods with the highest values for {n} risk "
+                    "measures:",
+                    len(p.stands_out),
+                ).format(n=whole(len(p.stands_out)))
+            )
+            for label in p.stands_out:
+                st.markdown(f"- {md(label)}")
+        else:
+            st.write(_("Not among the top tenth of the city for any risk measure."))
+    st.subheader(_("Caveats"))
     if not p.notes:
-        st.write(_("No flags: every measure has a value and none is withheld."))
+        st.write(_("None: every measure has a value and none is withheld."))
     for note in p.notes:
         st.markdown(f"- {md(note)}")
 
