@@ -81,6 +81,7 @@ from citygeo.schema import SCORE_COLUMNS
 from citygeo.service.city import current_scores, parse_mode, require_scores, settings
 from citygeo.settings import Mode
 from citygeo.store import Connection, Store, reads
+from citygeo.store import years as store_years
 
 log = logging.getLogger(__name__)
 
@@ -109,9 +110,7 @@ def score_columns(frame: pd.DataFrame) -> list[str]:
 def _scores_frame(con: Connection, store: Store, year: int | None, mode: Mode) -> gpd.GeoDataFrame:
     require_scores(con, store, year)
     scores = current_scores(con, mode=mode, year=year)
-    hoods = reads.neighbourhoods(con, geometry=True).drop(columns="name")
-    hoods["geometry"] = shapely.from_wkb(hoods.pop("geom_wkb").to_numpy())
-    merged = scores.merge(hoods, on="nid", how="left", validate="many_to_one")
+    merged = _with_polygons(con, scores)
     missing = merged.loc[merged["geometry"].isna(), "nid"].unique().tolist()
     if missing:
         raise StoreError(
@@ -122,6 +121,26 @@ def _scores_frame(con: Connection, store: Store, year: int | None, mode: Mode) -
         merged[score_columns(merged)], geometry=merged["geometry"].to_numpy(), crs="EPSG:4326"
     )
     return frame.reset_index(drop=True)
+
+
+def _with_polygons(con: Connection, scores: pd.DataFrame) -> pd.DataFrame:
+    """Each score row with the polygon (and neighbourhood columns) it was scored on: today's
+    boundaries, or an earlier boundary vintage for a year scored on it without a crosswalk."""
+    hoods = reads.neighbourhoods(con, geometry=True).drop(columns="name")
+    scores = scores.assign(__order=range(len(scores)))
+    vintages = store_years.vintage_ids(con)
+    earlier = (
+        scores["boundary_vintage"].notna() & (scores["boundary_vintage"] != vintages[-1])
+        if "boundary_vintage" in scores and vintages
+        else pd.Series(False, index=scores.index)
+    )
+    parts = [scores[~earlier].merge(hoods, on="nid", how="left", validate="many_to_one")]
+    for vintage, rows in scores[earlier].groupby("boundary_vintage", sort=True):
+        old = store_years.vintage_neighbourhoods(con, str(vintage)).drop(columns="name")
+        parts.append(rows.merge(old, on="nid", how="left", validate="many_to_one"))
+    merged = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+    merged["geometry"] = shapely.from_wkb(merged.pop("geom_wkb").to_numpy())
+    return merged.sort_values("__order", ignore_index=True).drop(columns="__order")
 
 
 def scores_frame(

@@ -104,28 +104,34 @@ def map_table(
     return out.reset_index(drop=True)
 
 
-def boundary_note(scores: pd.DataFrame, drawn: pd.DataFrame, year: int | None) -> str | None:
-    """Words for a year scored on boundaries the map does not draw (an earlier boundary
-    vintage, not carried over by a crosswalk), or None when the map draws that year's own.
-
-    The map draws the current neighbourhoods (``drawn``); a year scored on earlier ones has
-    codes the map cannot show and current codes with no score, which must not read as data
-    missing for no reason."""
-    if year is None or scores.empty:
+def year_vintage(scores: pd.DataFrame, year: int | None) -> str | None:
+    """The boundary vintage a year is drawn on when it is not today's: a year scored on earlier
+    boundaries and not carried over by a crosswalk. None: today's boundaries."""
+    if year is None or "boundary_vintage" not in scores or scores.empty:
         return None
+    latest = scores.loc[scores["year"] == scores["year"].max(), "boundary_vintage"].dropna()
     rows = scores[scores["year"] == year]
-    if rows.empty:
+    carried = rows.get("carried_from_vintage", pd.Series(dtype=object)).notna().any()
+    own = rows["boundary_vintage"].dropna()
+    if own.empty or latest.empty or carried or own.iloc[0] == latest.iloc[0]:
         return None
-    held, shown = set(rows["nid"]), set(drawn["nid"])
-    gone, new = sorted(held - shown), sorted(shown - held)
-    if not gone and not new:
+    return str(own.iloc[0])
+
+
+def boundary_note(scores: pd.DataFrame, drawn: pd.DataFrame, year: int | None) -> str | None:
+    """Words for a year drawn on the boundaries of its time (see :func:`year_vintage`): which
+    neighbourhoods differ from today's, and why its change over time is not comparable.
+
+    ``drawn``: today's neighbourhoods."""
+    if year_vintage(scores, year) is None:
         return None
+    held, shown = set(scores.loc[scores["year"] == year, "nid"]), set(drawn["nid"])
     return _(
-        "{year} was scored on the neighbourhood boundaries of that time, which have changed "
-        "since: {gone} cannot be drawn on today's map, and {new} show no score for {year}. "
-        "The table below lists every score of {year}. To compare {year} with later years, "
-        "give the ingest a crosswalk from the old codes to the new ([boundaries] crosswalk)."
-    ).format(year=year, gone=_listed(gone), new=_listed(new))
+        "{year} is drawn on the neighbourhood boundaries it was scored on, which have changed "
+        "since (only then: {gone}; only now: {new}). Its change over time is not comparable "
+        "across the two. To compare {year} with later years, give the ingest a crosswalk from "
+        "the old codes to the new ([boundaries] crosswalk)."
+    ).format(year=year, gone=_listed(sorted(held - shown)), new=_listed(sorted(shown - held)))
 
 
 def _listed(codes: list[str], limit: int = 6) -> str:

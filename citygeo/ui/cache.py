@@ -30,9 +30,10 @@ from citygeo.service.city import (
 )
 from citygeo.service.city import settings as read_settings
 from citygeo.service.demo import build_demo
-from citygeo.service.map import incident_hexes, map_fields, map_tooltips
+from citygeo.service.map import incident_hexes, map_fields, map_tooltips, year_vintage
 from citygeo.settings import REPO_ROOT, Mode, dashboard_store_path
 from citygeo.store import Store, reads
+from citygeo.store import years as store_years
 from citygeo.ui.components import md
 
 STATIC_DIR = (
@@ -91,10 +92,19 @@ def default_language() -> str:
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
-def display_geometry(path: str, version: tuple[int, int]) -> Outlines:
+def display_geometry(path: str, version: tuple[int, int], vintage: str | None = None) -> Outlines:
     """Neighbourhood outlines simplified for display, as the ingest stored them (shared and
     read-only: ``cache_data`` would unpickle a copy on every rerun). A store written before the
-    outlines were stored gets them computed here once."""
+    outlines were stored gets them computed here once. ``vintage``: an earlier boundary set
+    (a year drawn on the boundaries it was scored on), simplified here."""
+    if vintage is not None:
+        with Store(path).reader() as con:
+            old = store_years.vintage_neighbourhoods(con, vintage)
+        return display_outlines(
+            gpd.GeoDataFrame(
+                old, geometry=shapely.from_wkb(old.pop("geom_wkb").to_numpy()), crs="EPSG:4326"
+            )
+        )
     with Store(path).reader() as con:
         stored = reads.display_outlines(con)
         bounds = reads.city_bounds(con)
@@ -204,14 +214,17 @@ def page_header(city_: CityData, title: str) -> None:
 
 
 def static_map_url(
-    path: str, version: tuple[int, int], properties: Sequence[Mapping[str, Any] | None]
+    path: str,
+    version: tuple[int, int],
+    properties: Sequence[Mapping[str, Any] | None],
+    vintage: str | None = None,
 ) -> str:
     """Write the neighbourhood outlines with ``properties`` as a static GeoJSON; return its URL.
 
     ``properties`` follow ``display_geometry``'s order; a neighbourhood whose entry is None is
     left out of the file (a large city draws one district at a time).
     """
-    outlines = display_geometry(path, version)
+    outlines = display_geometry(path, version, vintage)
     return static_geojson(
         [
             {"type": "Feature", "geometry": g, "properties": p}
@@ -290,9 +303,9 @@ def _map_file_words(
     by_nid = {
         r["nid"]: {**r, "name": names.get(r["nid"]) or r["nid"]} for r in tips.to_dict("records")
     }
-    return static_map_url(
-        path, version, [by_nid.get(n) for n in display_geometry(path, version).nids]
-    )
+    vintage = year_vintage(city.scores, year)
+    nids = display_geometry(path, version, vintage).nids
+    return static_map_url(path, version, [by_nid.get(n) for n in nids], vintage)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -309,7 +322,7 @@ def hotspot_file(
     city = city_data(path, version, mode)
     frame = in_district(city, scores(city, year, grp), district)
     classes = dict(zip(frame["nid"], frame["hotspot"], strict=True))
-    outlines = display_geometry(path, version)
+    outlines = display_geometry(path, version, year_vintage(city.scores, year))
     features = [
         {
             "type": "Feature",

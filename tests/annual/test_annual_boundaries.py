@@ -3,15 +3,20 @@ not comparable without a crosswalk, carried over and compared with one."""
 
 from __future__ import annotations
 
+import json
+
+import geopandas as gpd
 import pandas as pd
 import pytest
 
 from citygeo.scoring import change_table
 from citygeo.service.city import read_scores
-from citygeo.service.map import boundary_note
+from citygeo.service.map import boundary_note, year_vintage
+from citygeo.settings import REPO_ROOT
 from citygeo.store import Store
 from tests.fixtures.annual import deliver, split_boundaries
 from tests.fixtures.city import SmallCity, run_cli
+from tests.ui.conftest import _runner
 
 
 def _run(args: list[str], capsys: pytest.CaptureFixture[str]) -> str:
@@ -127,18 +132,36 @@ def test_points_kept_from_an_earlier_delivery_move_to_the_new_boundaries(
     assert int(wrong["n"].iloc[0]) == 0
 
 
-def test_the_map_says_when_a_year_is_on_boundaries_it_cannot_draw(
-    small_city: SmallCity, capsys
+def test_a_year_is_drawn_on_the_boundaries_it_was_scored_on(
+    small_city: SmallCity, capsys, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Without a crosswalk, the map of 2024 draws 2024's nine neighbourhoods (N5 whole) and
+    says why; the map of 2025 draws today's ten."""
     _split_city(small_city, capsys, crosswalk=False)
     store = Store(small_city.store)
     scores = read_scores(store)
     drawn = store.neighbourhoods(geometry=False)
+    assert year_vintage(scores, 2025) is None
+    old = year_vintage(scores, 2024)
+    assert old is not None and old == scores.loc[scores["year"] == 2024, "boundary_vintage"].iloc[0]
     note = boundary_note(scores, drawn, 2024)
     assert note is not None
-    assert "N5 cannot be drawn" in note and "N5a, N5b show no score for 2024" in note
+    assert "only then: N5; only now: N5a, N5b" in note and "not comparable" in note
     assert "[boundaries] crosswalk" in note
-    assert boundary_note(scores, drawn, 2025) is None  # drawn on its own boundaries
+    assert boundary_note(scores, drawn, 2025) is None
+    run = _runner(small_city.store, monkeypatch)
+    for year, codes in ((2024, 9), (2025, 10)):
+        at = run("map.py", year=str(year))
+        assert not at.exception, at.exception
+        layer = json.loads(at.get("deck_gl_json_chart")[0].proto.json)["layers"][0]
+        features = json.loads((REPO_ROOT / "static" / layer["data"].rsplit("/", 1)[1]).read_text())[
+            "features"
+        ]
+        nids = sorted(f["properties"]["nid"] for f in features)
+        assert len(nids) == codes
+        assert ("N5" in nids) is (year == 2024) and ("N5a" in nids) is (year == 2025)
+        infos = " ".join(i.value for i in at.info)
+        assert ("drawn on the neighbourhood boundaries it was scored on" in infos) is (year == 2024)
 
 
 def test_no_boundary_note_for_a_year_carried_over(small_city: SmallCity, capsys) -> None:
@@ -146,3 +169,23 @@ def test_no_boundary_note_for_a_year_carried_over(small_city: SmallCity, capsys)
     store = Store(small_city.store)
     scores = read_scores(store)
     assert boundary_note(scores, store.neighbourhoods(geometry=False), 2024) is None
+
+
+def test_exports_give_each_year_the_polygons_it_was_scored_on(
+    small_city: SmallCity, capsys, tmp_path
+) -> None:
+    """Without a crosswalk, 2024's rows carry 2024's polygons (N5 whole), 2025's today's."""
+    _split_city(small_city, capsys, crosswalk=False)
+    path = tmp_path / "all.gpkg"
+    code, _, err = run_cli(
+        ["export", "--store", str(small_city.store), "--format", "gpkg", "--out", str(path)], capsys
+    )
+    assert code == 0, err
+    frame = gpd.read_file(path)
+    by_year = {y: sorted(f["nid"]) for y, f in frame.groupby("year")}
+    assert len(by_year[2024]) == 9 and "N5" in by_year[2024]
+    assert len(by_year[2025]) == 10 and {"N5a", "N5b"} <= set(by_year[2025])
+    n5 = frame[(frame["year"] == 2024) & (frame["nid"] == "N5")].geometry.iloc[0]
+    halves = frame[(frame["year"] == 2025) & frame["nid"].isin(["N5a", "N5b"])].union_all()
+    assert n5.symmetric_difference(halves).area < 1e-12  # the old whole, not a half
+    assert frame.geometry.notna().all()

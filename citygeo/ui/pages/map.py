@@ -29,6 +29,7 @@ from citygeo.service.map import (
     incident_categories,
     map_fields,
     map_table,
+    year_vintage,
 )
 from citygeo.settings import map_max_drawn, map_max_outlined
 from citygeo.ui import cache, components, language
@@ -108,7 +109,7 @@ def render() -> None:
     if frame.empty:
         st.info(_("No scores for the group {group} in {year}.").format(group=repr(grp), year=year))
         return
-    moved = boundary_note(frame, city.neighbourhoods, year)
+    moved = boundary_note(city.scores, city.neighbourhoods, year)
     if moved:
         st.info(moved)
     district = _district_choice(city.neighbourhoods)
@@ -156,7 +157,11 @@ def render() -> None:
         layers.append(points_layer(asset_points(city)[["lon", "lat"]].to_dict("records")))
     st.caption(_alternative(label, len(table), year))
     event = st.pydeck_chart(
-        deck(layers, _bounds(cache.display_geometry(*key), table), _tooltip(fields, column, label)),
+        deck(
+            layers,
+            _bounds(cache.display_geometry(*key, year_vintage(city.scores, year)), table),
+            _tooltip(fields, column, label),
+        ),
         on_select="rerun",
         selection_mode="single-object",
         key="map",
