@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -261,3 +262,62 @@ def test_representativeness_weighted_shares_and_summary() -> None:
     expected = "Under-represented: 16-24 (age_band, 0.55× population share)"
     assert summary.loc[0, "summary"] == expected
     assert representativeness_summary(rep).loc[0, "summary"] == "No group under-represented"
+
+
+def test_survey_summed_in_duckdb_gives_the_microdata_estimates(demo_store: Path) -> None:
+    """Scoring reads the survey as cell sums computed in DuckDB; they give the same estimates
+    as ``estimate_survey`` on the microdata (to rounding: the sums are added in another order),
+    every cell, every group and both statistics, and the same cells with the same counts."""
+    from citygeo.rules.survey import estimate_survey, estimates_from_sums
+    from citygeo.store import Store, reads
+
+    statistics = ("mean", "share_at_least:4")
+    with Store(demo_store).reader() as con:
+        sums = reads.survey_cell_sums(con, statistics)
+        responses = reads.survey_responses(con).drop(columns=["source_id"])
+    groups = [c for c in responses.columns if c in ("age_band", "gender")]
+    assert groups == ["age_band", "gender"]
+    expected = estimate_survey(responses, groups, statistics).reset_index(drop=True)
+    got = estimates_from_sums(sums).reset_index(drop=True)
+    assert len(got) == len(expected) > 10_000
+    exact = ["nid", "year", "item", "grp", "statistic", "n"]
+    pd.testing.assert_frame_equal(got[exact], expected[exact])
+    for column in ("estimate", "n_eff"):
+        np.testing.assert_allclose(got[column], expected[column], rtol=1e-13)
+    assert set(got["statistic"]) == set(statistics)
+    assert set(got["grp"]) >= {"all", "16-24", "female"}
+
+
+def test_survey_sums_treat_missing_weights_values_and_groups_as_the_estimator_does(
+    tmp_path: Path,
+) -> None:
+    """By hand: a missing weight counts as 1, a missing answer is no answer, a missing group
+    value leaves the answer out of that group only."""
+    from citygeo.rules.survey import estimates_from_sums
+    from citygeo.store import Store, reads
+
+    store = Store(tmp_path / "s.duckdb")
+    store.initialise()
+    with store.writer() as con:
+        con.execute("DROP TABLE IF EXISTS survey_responses")
+        con.execute(
+            "CREATE TABLE survey_responses (response_id VARCHAR, nid VARCHAR, year INTEGER, "
+            "weight DOUBLE, item VARCHAR, value DOUBLE, source_id VARCHAR, band VARCHAR)"
+        )
+        con.execute(
+            "INSERT INTO survey_responses VALUES "
+            "('a', 'N1', 2025, 2.0, 'trust', 5, 's', 'young'), "
+            "('b', 'N1', 2025, NULL, 'trust', 2, 's', 'old'), "
+            "('c', 'N1', 2025, 1.0, 'trust', NULL, 's', 'old'), "
+            "('d', 'N1', 2025, 1.0, 'trust', 4, 's', NULL)"
+        )
+    with store.reader() as con:
+        got = estimates_from_sums(reads.survey_cell_sums(con, ("mean", "share_at_least:4")))
+    cell = got.set_index(["grp", "statistic"])
+    # all: weights 2, 1 (missing → 1), 1; answers 5, 2, 4 (c did not answer)
+    assert cell.loc[("all", "mean"), "estimate"] == pytest.approx((2 * 5 + 2 + 4) / 4)
+    assert cell.loc[("all", "mean"), "n_eff"] == pytest.approx(16 / 6)
+    assert cell.loc[("all", "mean"), "n"] == 3
+    assert cell.loc[("all", "share_at_least:4"), "estimate"] == pytest.approx(3 / 4)
+    assert cell.loc[("young", "mean"), "estimate"] == 5 and cell.loc[("old", "mean"), "n"] == 1
+    assert set(got["grp"]) == {"all", "young", "old"}  # d has no band: in "all" only

@@ -39,7 +39,9 @@ from citygeo.schema import DEFAULT_GROUP
 __all__ = [
     "ESTIMATE_COLUMNS",
     "REPRESENTATIVENESS_COLUMNS",
+    "SUM_COLUMNS",
     "estimate_survey",
+    "estimates_from_sums",
     "is_unreliable",
     "representativeness",
     "representativeness_summary",
@@ -121,9 +123,26 @@ def _cell_sums(answers: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     cells = work.groupby(keys, sort=True).agg(
         sw=("weight", "sum"), sw2=("w2", "sum"), swx=("wx", "sum"), n=("value", "size")
     )
+    return _from_sums(cells)
+
+
+def _from_sums(cells: pd.DataFrame) -> pd.DataFrame:
+    """Add the weighted mean ``Σwx / Σw`` and Kish's ``n_eff = (Σw)² / Σw²`` to cell sums."""
     cells["estimate"] = cells["swx"] / cells["sw"]
     cells["n_eff"] = cells["sw"] ** 2 / cells["sw2"]
     return cells
+
+
+SUM_COLUMNS: tuple[str, ...] = ("nid", "year", "item", "grp", "statistic", "sw", "sw2", "swx", "n")
+"""The cell sums :func:`estimates_from_sums` takes (``store.reads.survey_cell_sums`` gives them
+from the store, so the microdata never has to be read into pandas to score)."""
+
+
+def estimates_from_sums(sums: pd.DataFrame) -> pd.DataFrame:
+    """The estimates of :func:`estimate_survey` from its cells' sums (:data:`SUM_COLUMNS`):
+    ``nid, year, item, grp, statistic, estimate, n_eff, n``, the same formulas."""
+    cells = _from_sums(sums.copy())
+    return cells[["nid", "year", "item", "grp", "statistic", "estimate", "n_eff", "n"]]
 
 
 def _cell_stats(answers: pd.DataFrame, keys: list[str]) -> pd.DataFrame:

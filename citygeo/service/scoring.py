@@ -21,6 +21,7 @@ from citygeo.rules.privacy import (
     protected_cells,
     small_cell_marks,
 )
+from citygeo.rules.survey import estimates_from_sums
 from citygeo.schema import COVERED_SHARE, DEFAULT_GROUP, count_column, raw_column
 from citygeo.scoring import (
     Methodology,
@@ -68,11 +69,26 @@ def scoring_inputs(store: Store, methodology: Methodology) -> ScoringInputs:
         values = reads.indicator_values(con)
         incidents = reads.incident_counts(con)
         assets = reads.asset_counts(con)
-        responses = reads.survey_responses(con)
+        # the survey summed in DuckDB: 14 M answers at 35,000 neighbourhoods never reach pandas
+        sums = reads.survey_cell_sums(con, survey_statistics(methodology))
         coverage = reads.coverage(con)
         sources = reads.measure_sources(con) if not coverage.empty else None
-    return _inputs(
-        hoods, values, incidents, assets, responses, methodology, not_covered(coverage, sources)
+    survey = estimates_from_sums(sums) if not sums.empty else None
+    return _inputs(hoods, values, incidents, assets, survey, not_covered(coverage, sources))
+
+
+def _estimates(responses: pd.DataFrame, methodology: Methodology) -> pd.DataFrame | None:
+    """The survey estimates of microdata (carried through a crosswalk, or on an old vintage)."""
+    groups = [
+        c
+        for c in responses.columns
+        if c not in {"nid", "year", "weight", "item", "value", "source_id"}
+    ]
+    responses = responses.drop(columns=["source_id"], errors="ignore")
+    return (
+        estimate_survey(responses, groups, survey_statistics(methodology))
+        if not responses.empty
+        else None
     )
 
 
@@ -81,25 +97,13 @@ def _inputs(
     values: pd.DataFrame,
     incidents: pd.DataFrame,
     assets: pd.DataFrame,
-    responses: pd.DataFrame,
-    methodology: Methodology,
+    survey: pd.DataFrame | None,
     uncovered: pd.DataFrame | None = None,
 ) -> ScoringInputs:
     shapes = gpd.GeoDataFrame(
         hoods.drop(columns="geom_wkb"),
         geometry=shapely.from_wkb(hoods["geom_wkb"].to_numpy()),
         crs="EPSG:4326",
-    )
-    groups = [
-        c
-        for c in responses.columns
-        if c not in {"nid", "year", "weight", "item", "value", "source_id"}
-    ]
-    responses = responses.drop(columns=["source_id"], errors="ignore")
-    survey = (
-        estimate_survey(responses, groups, survey_statistics(methodology))
-        if not responses.empty
-        else None
     )
     return ScoringInputs(
         neighbourhoods=pd.DataFrame(hoods.drop(columns="geom_wkb")),
@@ -158,9 +162,8 @@ def vintage_inputs(
         sources = reads.measure_sources(con) if not coverage.empty else None
     if carried:
         values, responses = carry(values, responses, links, set(hoods["nid"]))
-    return _inputs(
-        hoods, values, incidents, assets, responses, methodology, not_covered(coverage, sources)
-    )
+    survey = _estimates(responses, methodology)
+    return _inputs(hoods, values, incidents, assets, survey, not_covered(coverage, sources))
 
 
 def carry(

@@ -217,6 +217,62 @@ def survey_responses(con: Connection, *, with_ids: bool = False) -> pd.DataFrame
     return con.execute(f"SELECT {columns} FROM survey_responses").arrow().read_all().to_pandas()
 
 
+SURVEY_BASE_COLUMNS = frozenset(
+    {"response_id", "nid", "year", "weight", "item", "value", "source_id"}
+)
+
+
+def survey_group_columns(con: Connection) -> list[str]:
+    """The survey's group columns (``age_band``, ``gender`` …), in table order."""
+    if "survey_responses" not in table_names(con):
+        return []
+    rows = con.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = "
+        "'survey_responses' ORDER BY ordinal_position"
+    ).fetchall()
+    return [r[0] for r in rows if r[0] not in SURVEY_BASE_COLUMNS]
+
+
+def survey_cell_sums(con: Connection, statistics: Sequence[str]) -> pd.DataFrame:
+    """Per neighbourhood, year, item, group and statistic: ``Σw, Σw², Σwx, n`` of the answers,
+    summed in DuckDB (the microdata stays in the store; ``rules.survey.estimates_from_sums``
+    turns them into estimates exactly as ``estimate_survey`` does from the microdata).
+
+    A missing weight counts as 1, a missing value is no answer, a missing group value leaves
+    the answer out of that group only. ``statistics``: ``"mean"`` (the answer) and
+    ``"share_at_least:<k>"`` (1 when the answer is ≥ k, else 0). Summed on one thread in the
+    table's order, so the sums are the same on every run (and the same as pandas')."""
+    columns = ["nid", "year", "item", "grp", "statistic", "sw", "sw2", "swx", "n"]
+    if "survey_responses" not in table_names(con):
+        return pd.DataFrame(columns=columns)
+    parts: list[tuple[str, list[Any]]] = []
+    for group in [None, *survey_group_columns(con)]:
+        grp = "'all'" if group is None else f"CAST({quote_ident(group)} AS VARCHAR)"
+        for statistic in statistics:
+            mean = statistic == "mean"
+            x = "value" if mean else "CAST(value >= ? AS DOUBLE)"
+            threshold = [] if mean else [float(statistic.partition(":")[2])]
+            sql = (
+                "SELECT nid, year, item, g AS grp, ? AS statistic, sum(w) AS sw, "
+                "sum(w * w) AS sw2, sum(w * x) AS swx, count(*) AS n FROM ("
+                f"SELECT nid, year, item, coalesce(weight, 1.0) AS w, {x} AS x, {grp} AS g "
+                "FROM survey_responses WHERE value IS NOT NULL AND nid IS NOT NULL "
+                "AND year IS NOT NULL AND item IS NOT NULL) WHERE g IS NOT NULL "
+                "GROUP BY ALL ORDER BY nid, year, item, grp"
+            )
+            parts.append((sql, [statistic, *threshold]))  # in the placeholders' order
+    threads = one_row(con.execute("SELECT current_setting('threads')").fetchone())[0]
+    con.execute("SET threads = 1")
+    try:
+        frames = [_frame(con, sql, params) for sql, params in parts]
+    finally:
+        con.execute("SET threads = ?", [int(threads)])
+    out = pd.concat(frames, ignore_index=True)
+    out["grp"] = out["grp"].astype("string")
+    out["n"] = out["n"].astype("int64")
+    return out[columns]
+
+
 def methodology_history(con: Connection) -> pd.DataFrame:
     """Every saved methodology version, newest first:
     ``version, sha256, note, created_at, spec``."""
