@@ -159,7 +159,13 @@ def consultation_status(
     all)."""
     hoods = city.neighbourhoods[["nid", "name"]]
     if nids is not None:
-        hoods = hoods[hoods["nid"].isin(list(nids))]
+        wanted = list(nids)
+        # a code of earlier boundaries (not in today's file) keeps its own consultations
+        earlier = [n for n in wanted if n not in set(hoods["nid"])]
+        hoods = pd.concat(
+            [hoods[hoods["nid"].isin(wanted)], pd.DataFrame({"nid": earlier, "name": earlier})],
+            ignore_index=True,
+        )
     cons = _consultations(city)
     groups = consultation_groups(cons)
     heard = last_heard(cons, hoods, groups, as_of=as_of)

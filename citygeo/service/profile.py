@@ -126,6 +126,10 @@ def check_nid(city: CityData, nid: str | None) -> tuple[str, dict[str, object]]:
         )
     hoods = city.neighbourhoods
     row = hoods[hoods["nid"] == nid]
+    earlier = city.scores[city.scores["nid"] == nid] if "nid" in city.scores else city.scores
+    if row.empty and not earlier.empty:
+        # a neighbourhood of earlier boundaries (a code the current boundary file dropped)
+        return nid, {"nid": nid, "name": earlier["name"].iloc[-1], "district": None}
     if row.empty:
         examples = ", ".join(hoods["nid"].head(3))
         raise InputError(
@@ -166,7 +170,11 @@ def profile(
             raise StoreError(
                 f"{nid} has no scores for {year}; scored years: {', '.join(map(str, mine))}."
             )
-    year = int(year) if year is not None and year in years else (int(years[-1]) if years else None)
+    held = sorted(int(y) for y in all_scores.loc[all_scores["nid"] == nid, "year"]) if years else []
+    latest = int(years[-1]) if years else None
+    if latest is not None and held and latest not in held:
+        latest = held[-1]  # a code of earlier boundaries: its last scored year
+    year = int(year) if year is not None and year in years else latest
     methodology = current_methodology(city, year)
     this_year = all_scores[all_scores["year"] == year] if year is not None else pd.DataFrame()
     mine = this_year[this_year["nid"] == nid]

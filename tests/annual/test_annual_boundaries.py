@@ -9,9 +9,11 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 
+from citygeo.errors import InputError
 from citygeo.scoring import change_table
-from citygeo.service.city import read_scores
+from citygeo.service.city import load, read_scores
 from citygeo.service.map import boundary_note, year_vintage
+from citygeo.service.profile import profile
 from citygeo.settings import REPO_ROOT
 from citygeo.store import Store
 from tests.fixtures.annual import deliver, split_boundaries
@@ -189,3 +191,15 @@ def test_exports_give_each_year_the_polygons_it_was_scored_on(
     halves = frame[(frame["year"] == 2025) & frame["nid"].isin(["N5a", "N5b"])].union_all()
     assert n5.symmetric_difference(halves).area < 1e-12  # the old whole, not a half
     assert frame.geometry.notna().all()
+
+
+def test_the_profile_of_a_code_the_new_boundaries_dropped(small_city: SmallCity, capsys) -> None:
+    """Clicking N5 on the 2024 map opens its profile: its last scored year, not an error."""
+    _split_city(small_city, capsys, crosswalk=False)
+    city = load(Store(small_city.store))
+    old = profile(city, "N5")
+    assert old.year == 2024 and old.row is not None
+    assert old.row["nid"] == "N5" and old.district is None
+    assert profile(city, "N5a").year == 2025
+    with pytest.raises(InputError):
+        profile(city, "N99")
