@@ -17,13 +17,14 @@ Neighbourhoods without a district are left out (logged).
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 import pandas as pd
 
 from citygeo.scoring.inputs import ScoringInputs
 from citygeo.scoring.methodology import Methodology
 
-__all__ = ["district_inputs", "score_districts"]
+__all__ = ["district_inputs", "score_districts", "with_counts_of"]
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +51,19 @@ def district_inputs(inputs: ScoringInputs) -> ScoringInputs:
         else _weighted_survey(inputs.survey_estimates, district_of),
         weights=None,
         not_covered=_uncovered_districts(inputs.not_covered, district_of),
+    )
+
+
+def with_counts_of(districts: ScoringInputs, inputs: ScoringInputs) -> ScoringInputs:
+    """``districts`` (:func:`district_inputs` of some neighbourhood inputs) with the incident
+    counts of ``inputs`` summed by district instead — for neighbourhood inputs that differ only
+    in their counts (small cells protected or marked), so the indicators, survey and assets are
+    aggregated once, not once per variant."""
+    hoods = inputs.neighbourhoods.dropna(subset=["district"])
+    district_of = hoods.set_index("nid")["district"]
+    return replace(
+        districts,
+        incident_counts=_summed(inputs.incident_counts, district_of, ["year", "category"]),
     )
 
 
@@ -100,15 +114,17 @@ def score_districts(
     draws: int = 0,
     seed: int = 12345,
     protect_small_counts: bool = False,
+    districts: ScoringInputs | None = None,
 ) -> pd.DataFrame:
     """Score districts with the same methodology (``nid`` and ``name`` = district).
 
     No hot spots (districts carry no contiguity weights); Monte Carlo off by default.
+    ``districts``: :func:`district_inputs` of ``inputs`` when the caller has it already.
     """
     from citygeo.scoring.score import score_city  # imported late: score imports engine, not us
 
     return score_city(
-        district_inputs(inputs),
+        districts if districts is not None else district_inputs(inputs),
         methodology,
         years,
         draws=draws,

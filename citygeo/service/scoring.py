@@ -37,6 +37,7 @@ from citygeo.scoring import (
     survey_statistics,
     validate_against,
 )
+from citygeo.scoring.districts import with_counts_of
 from citygeo.scoring.measures import available_years
 from citygeo.scoring.methodology import version_conflict
 from citygeo.service.city import settings
@@ -298,6 +299,8 @@ def score_methodology(
     scores = pd.concat([scores, *by_group], ignore_index=True)
     districts = None
     if inputs.neighbourhoods["district"].notna().any():
+        # the three variants differ only in their incident counts: aggregate the rest once
+        by_district = district_inputs(exact)
         districts = with_exact_rates(
             score_districts(
                 inputs,
@@ -306,10 +309,11 @@ def score_methodology(
                 draws=min(draws, 200),
                 seed=seed,
                 protect_small_counts=True,
+                districts=with_counts_of(by_district, inputs),
             ),
-            district_inputs(exact),
+            by_district,
             methodology,
-            marks=district_inputs(marked_inputs(exact, methodology)),
+            marks=with_counts_of(by_district, marked_inputs(exact, methodology)),
         )
     return scores, districts
 

@@ -94,3 +94,33 @@ def test_district_rates_come_from_sums_not_averages(tiny_inputs: ScoringInputs) 
     # hardship North 0 / South 100 (unemployment 16.7 vs 46; service access 66.7 vs 20, inverted),
     # tensions North 100 / South 0 → both risk 50, tied at rank 1
     assert scores["risk_score"].tolist() == [50.0, 50.0] and scores["risk_rank"].tolist() == [1, 1]
+
+
+def test_district_inputs_aggregated_once_equal_those_of_each_variant(demo_store) -> None:
+    """The scoring aggregates indicators, survey and assets by district once and swaps in the
+    counts of each variant (protected, marked): the same inputs as aggregating each variant."""
+    from dataclasses import fields
+
+    from citygeo.scoring import load_methodology
+    from citygeo.scoring.districts import district_inputs, with_counts_of
+    from citygeo.service.scoring import (
+        marked_inputs,
+        methodology_path_for,
+        protected_inputs,
+        scoring_inputs,
+    )
+    from citygeo.store import Store
+
+    store = Store(demo_store)
+    methodology = load_methodology(methodology_path_for(store, None))
+    exact = scoring_inputs(store, methodology)
+    once = district_inputs(exact)
+    for variant in (protected_inputs(exact, methodology), marked_inputs(exact, methodology)):
+        assert not variant.incident_counts.equals(exact.incident_counts)  # a real variant
+        swapped, direct = with_counts_of(once, variant), district_inputs(variant)
+        for field in fields(direct):
+            a, b = getattr(swapped, field.name), getattr(direct, field.name)
+            if isinstance(b, pd.DataFrame):
+                pd.testing.assert_frame_equal(a, b, obj=field.name)
+            else:
+                assert a == b, field.name
