@@ -113,3 +113,19 @@ def test_no_module_is_over_500_lines() -> None:
         if (n := len(path.read_text().splitlines())) > 500
     }
     assert long == {}, long
+
+
+def test_the_ingest_command_does_not_import_the_analysis_libraries() -> None:
+    """`citygeo ingest` pays no import it does not use (benchmarks/README.md: tobler alone costs
+    ~1 s of CPU on every ingest): tobler loads only when a table is apportioned, the scoring
+    libraries only when scoring."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, citygeo.cli\n"
+        "from citygeo.ingest import ingest_city\n"
+        "print(','.join(m for m in ('tobler', 'esda', 'libpysal') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""

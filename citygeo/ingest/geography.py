@@ -30,7 +30,6 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from tobler.area_weighted import area_interpolate
 
 from citygeo.config.city import IndicatorsSpec, _Geography
 from citygeo.errors import InputError
@@ -41,7 +40,11 @@ from citygeo.ingest.readers import read_table, read_vector
 
 log = logging.getLogger(__name__)
 
-_TABLES = importlib.import_module("tobler.area_weighted.area_interpolate")
+
+def _tobler() -> object:
+    """PySAL ``tobler``'s areal interpolation module, imported when a table is apportioned
+    (importing tobler costs ~1 s of CPU, which every other ingest would pay)."""
+    return importlib.import_module("tobler.area_weighted.area_interpolate")
 
 # A table's values per source code, extensive? -> (estimate, covered share) per neighbourhood
 _Method = Callable[[pd.Series, bool], tuple[np.ndarray, np.ndarray]]
@@ -194,7 +197,9 @@ def _population(
 
 def _by_areas(sources: gpd.GeoDataFrame, targets: Targets, spec: _Geography) -> _Method:
     hoods = targets.hoods.to_crs(targets.crs)[["nid", "geometry"]].reset_index(drop=True)
-    table = _TABLES._area_tables_binning(sources, hoods, "auto").tocsr()
+    tobler = _tobler()
+    area_interpolate = tobler.area_interpolate  # type: ignore[attr-defined]
+    table = tobler._area_tables_binning(sources, hoods, "auto").tocsr()  # type: ignore[attr-defined]
     hood_area = hoods.geometry.area.to_numpy()
     index = pd.Index(sources["code"])
 
