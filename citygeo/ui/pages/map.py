@@ -233,7 +233,7 @@ def _districts_map(
     event = st.pydeck_chart(
         deck(
             [layer, outline_layer(url, "district-outlines", OUTLINE_COLOUR, 0.5)],
-            cache.display_geometry(*key).bounds,
+            cache.city_extent(*key) or cache.display_geometry(*key).bounds,
             _tooltip(map_fields(methodology), column, label, code=False),
         ),
         on_select="rerun",
