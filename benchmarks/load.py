@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import io
+import os
 import statistics
 import sys
 import tempfile
@@ -48,6 +49,20 @@ def peak_memory_mb(pid: int) -> float:
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     return float("nan")
+
+
+def process_cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) a process has used so far, from /proc/<pid>/stat."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def machine_cpu_s() -> float:
+    """CPU seconds the whole machine has been busy (all cores), from /proc/stat."""
+    user, nice, system, _idle, _iowait, irq, softirq, steal = map(
+        int, Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]
+    )
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
 
 
 async def _painted(page: object, timeout: float) -> None:
@@ -198,9 +213,11 @@ def main() -> None:
     names = dict(zip(city["nid"], city["name"], strict=True))
     proc, url = start(ROOT / "app.py", {"CITYGEO_STORE": str(store)}, work / "streamlit.log")
     try:
-        t = time.monotonic()
+        t, server0, machine0 = time.monotonic(), process_cpu_s(proc.pid), machine_cpu_s()
         results = asyncio.run(run(url, names, sessions, args.timeout, args.server))
         wall = time.monotonic() - t
+        server_cpu = process_cpu_s(proc.pid) - server0
+        machine_cpu = machine_cpu_s() - machine0
         peak = peak_memory_mb(proc.pid)
     finally:
         proc.terminate()
@@ -222,6 +239,12 @@ def main() -> None:
             f"(n = {len(times)}, mean {statistics.mean(times) if times else float('nan'):.1f} s)"
         )
     print(f"  server peak memory (VmHWM): {peak:,.0f} MB")
+    cores = os.cpu_count() or 1
+    print(
+        f"  CPU during the run: the server {server_cpu:.1f} s ({server_cpu / sessions:.2f} s per "
+        f"session), everything else (Chromium, the driver) {machine_cpu - server_cpu:.1f} s, of "
+        f"{cores * wall:.1f} s the {cores} cores had"
+    )
     print(
         f"  correct pages: {sessions - len(failed)} of {sessions} sessions "
         "got all three pages right"
