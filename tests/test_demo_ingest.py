@@ -41,7 +41,7 @@ def test_assignment_agrees_with_geopandas_sjoin(demo_store: Path) -> None:
     # Every year's delivery; points of 2024 and 2025 were first assigned on the boundaries of
     # their time and assigned again when the 2026 boundaries split N112 in two.
     raw = pd.concat(
-        [pd.read_csv(p) for p in sorted(folder.glob("20[0-9][0-9]/points/incidents.csv"))],
+        [pd.read_csv(p) for p in sorted(folder.glob("points/incidents-20[0-9][0-9].csv"))],
         ignore_index=True,
     )
     points = gpd.GeoDataFrame(raw, geometry=gpd.points_from_xy(raw["lon"], raw["lat"]), crs=4326)
@@ -68,13 +68,13 @@ def test_cli_demo_builds_store(tmp_path: Path, capsys: pytest.CaptureFixture[str
     text = " ".join(out.split())
     assert "Port Averlane" in text
     # One delivery a year, in turn; 2026 brings the split of N112 and its crosswalk.
-    for delivery, assigned in (
-        ("city-2024.toml", 6344),
-        ("city-2025.toml", 7338),
-        ("city.toml", 6238),
+    for delivery, year, assigned in (
+        ("city-2024.toml", 2024, 6344),
+        ("city-2025.toml", 2025, 7338),
+        ("city.toml", 2026, 6238),
     ):
         assert f"delivery {delivery}" in text
-        assert f"incidents in incidents.csv: {assigned:,} assigned" in text
+        assert f"incidents in incidents-{year}.csv: {assigned:,} assigned" in text
     assigned = Store(store).query("SELECT count(nid) AS n FROM incidents")["n"].iloc[0]
     assert assigned == 19_920  # every delivery's points, all on the current boundaries
     assert "1 added (N113); 1 redrawn (N112: outline changed by 47.8% of its area)" in text

@@ -8,9 +8,10 @@ give one row for the merged ``N112``, and the 2026 delivery brings the new bound
 crosswalk (``from, to, weight``: the old code's residents' share in each new code), so that
 2025 can be carried to the new boundaries and compared with 2026.
 
-Each delivery holds only its own year's rows. Registers are the current state: the asset
-register was last delivered in September 2024 (the 2026 config still points at that file),
-the partner register is delivered in 2026. Pure: frames and texts in, frames and texts out.
+Each delivery holds only its own year's rows, in files named by year
+(``points/incidents-2025.csv``). Registers are the current state: the asset register was last
+delivered in September 2024 (the 2026 config still points at that file), the partner register
+is delivered in 2026. Pure: frames and texts in, frames and texts out.
 """
 
 from __future__ import annotations
@@ -41,8 +42,11 @@ def config_name(year: int) -> str:
 
 
 def yearly_path(year: int, relative: str) -> str:
-    """Where a year's table is written, relative to the demo folder: ``2025/points/…``."""
-    return f"{year}/{relative}"
+    """Where a year's table is written, relative to the demo folder: the year before the
+    suffix, in the table's own folder (``points/incidents.csv`` → ``points/incidents-2025.csv``),
+    so the folders stay those of DESIGN.md §8."""
+    stem, dot, suffix = relative.rpartition(".")
+    return f"{stem}-{year}{dot}{suffix}"
 
 
 # -- the boundaries before the split: N112 and N113 still one neighbourhood ---------------

@@ -71,21 +71,21 @@ Files (paths relative to this folder):
 - `boundaries/crosswalk-2025-2026.csv`: `from, to, weight`, the old N112's residents'
   share in the new N112 and N113, so that 2025 is carried to the new boundaries and
   compared with 2026 (without it the change over time across the split is "not comparable").
-- `YEAR/indicators/socioeconomic.csv`: the year's indicators per neighbourhood; two 2026
+- `indicators/socioeconomic-YEAR.csv`: the year's indicators per neighbourhood; two 2026
   `poor_health_pct` values are missing on purpose.
-- `YEAR/indicators/population_groups.csv`: residents aged 16+ and unemployment by age band.
+- `indicators/population_groups-YEAR.csv`: residents aged 16+ and unemployment by age band.
 - `indicators/labels.csv`: plain-English label and unit of each indicator column.
-- `YEAR/points/incidents.csv`: {counts["incidents"]:,} incidents over the three years,
+- `points/incidents-YEAR.csv`: {counts["incidents"]:,} incidents over the three years,
   2024-01-01 to 2026-10-31; about 25 fall outside the city (mis-geocoded) on purpose.
-- `2024/points/assets.csv`: {counts["assets"]} community mechanisms and facilities (the
+- `points/assets-2024.csv`: {counts["assets"]} community mechanisms and facilities (the
   register was last delivered in September 2024; `city.toml` still points at it).
-- `2025/survey/responses.csv`, `2026/survey/responses.csv`: {counts["responses"]:,}
+- `survey/responses-2025.csv`, `survey/responses-2026.csv`: {counts["responses"]:,}
   weighted survey responses in all.
-- `YEAR/online/signals.csv`: monthly online-signal counts; rows with an empty `nid` are
+- `online/signals-YEAR.csv`: monthly online-signal counts; rows with an empty `nid` are
   signals placed only at city level (not a total of the neighbourhood rows).
-- `2026/registers/stakeholders.csv`: {counts["stakeholders"]} partners; the `contact`
+- `registers/stakeholders-2026.csv`: {counts["stakeholders"]} partners; the `contact`
   column is sensitive and must not be published.
-- `YEAR/registers/consultations.csv`: {counts["consultations"]} consultation events in all;
+- `registers/consultations-YEAR.csv`: {counts["consultations"]} consultation events in all;
   an empty `nid` means city-wide.
 - `methodology.toml` is written by hand, not by the generator.
 

@@ -15,8 +15,9 @@ DATA = Path(__file__).resolve().parents[2] / "data"
 
 def read_history(relative: str, **read_csv: object) -> pd.DataFrame:
     """A table of the demo city over every year: its yearly deliveries' files
-    (``data/2024/<relative>``, ``data/2025/<relative>``, …) one after the other."""
-    parts = sorted(DATA.glob(f"[0-9][0-9][0-9][0-9]/{relative}"))
+    (``data/points/incidents-2024.csv``, ``…-2025.csv``, …) one after the other."""
+    stem, _, suffix = relative.rpartition(".")
+    parts = sorted(DATA.glob(f"{stem}-[0-9][0-9][0-9][0-9].{suffix}"))
     assert parts, f"no delivery holds {relative}"
     return pd.concat([pd.read_csv(p, **read_csv) for p in parts], ignore_index=True)  # type: ignore[arg-type]
 

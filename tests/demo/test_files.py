@@ -45,7 +45,7 @@ def test_the_city_arrives_as_yearly_deliveries(generated: dict[str, Path]) -> No
     for name, year in years.items():
         config = tomllib.loads(generated[name].read_text(encoding="utf-8"))
         incidents = config["points"][0]["path"]
-        assert incidents == f"{year}/points/incidents.csv"
+        assert incidents == f"points/incidents-{year}.csv"
         dates = pd.read_csv(generated[incidents])["date"].str[:4].astype(int)
         assert set(dates) == {year}
         online = pd.read_csv(generated[config["online"]["path"]])["period"].str[:4]
@@ -64,11 +64,11 @@ def test_the_city_arrives_as_yearly_deliveries(generated: dict[str, Path]) -> No
     assert old.loc["N112"].geometry.symmetric_difference(union).area < 1e-12
     assert old.loc["N112", "pop"] == new.loc["N112", "pop"] + new.loc["N113", "pop"]
     # 2025's merged N112 is the population-weighted mean of the two halves' rates.
-    y25 = pd.read_csv(generated["2025/indicators/socioeconomic.csv"]).set_index("area_code")
+    y25 = pd.read_csv(generated["indicators/socioeconomic-2025.csv"]).set_index("area_code")
     assert "N113" not in y25.index
     w = new.loc[["N112", "N113"], "pop"].to_numpy(dtype=float)
     assert {"N112", "N113"} <= set(
-        pd.read_csv(generated["2026/indicators/socioeconomic.csv"])["area_code"]
+        pd.read_csv(generated["indicators/socioeconomic-2026.csv"])["area_code"]
     )
     assert y25.loc["N112", "unemployed_pct"] > 0 and w.sum() == old.loc["N112", "pop"]
 
