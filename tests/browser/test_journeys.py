@@ -102,7 +102,7 @@ def _inside_window(page: object, text: str) -> bool:
 def test_official_before_a_council_meeting(walk: Walk) -> None:
     page = walk.page
     page.goto(page.base + "/?measure=risk_score")  # type: ignore[attr-defined]
-    _, colours = painted_colours(page)
+    _, colours = painted_colours(page, min_colours=3)  # wait for what is asserted
     assert colours >= 3
     walk.shot("map")
     _pick(page, "Open a neighbourhood's profile", "N017")

@@ -59,7 +59,7 @@ def test_the_language_survives_a_click_from_the_map(
     page: object, dashboard: object, tmp_path: Path
 ) -> None:
     _open(page, f"{dashboard.url}/?lang=fr", "fr")  # type: ignore[attr-defined]
-    _pixels, colours = painted_colours(page)
+    _pixels, colours = painted_colours(page, min_colours=3)  # wait for what is asserted
     assert colours >= 3
     box = page.locator('[data-testid="stDeckGlJsonChart"]').first.bounding_box()  # type: ignore[attr-defined]
     for _attempt in range(3):

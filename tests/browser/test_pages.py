@@ -22,7 +22,7 @@ def test_click_on_the_map_opens_that_neighbourhoods_profile(
     page: object, dashboard: object, tmp_path: Path
 ) -> None:
     page.goto(dashboard.url + "/?measure=risk_score")  # type: ignore[attr-defined]
-    _pixels, colours = painted_colours(page)
+    _pixels, colours = painted_colours(page, min_colours=3)  # wait for what is asserted
     assert colours >= 3
     box = page.locator(MAP).first.bounding_box()  # type: ignore[attr-defined]
     # the centre of the demo city's map is inside a neighbourhood; under load a tap can still be
