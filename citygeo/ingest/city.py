@@ -47,6 +47,7 @@ from citygeo.store import (
     one_row,
     quote_ident,
     replace_table,
+    table_columns,
 )
 from citygeo.store import years as store_years
 from citygeo.store.years import DEFAULT_SOURCE
@@ -377,7 +378,7 @@ def _replace_survey(con: Connection, config: CityConfig, survey: pd.DataFrame | 
     groups = config.survey.groups if config.survey else []
     history.set_aside(con, "survey_responses")
     base = {"response_id", "nid", "year", "weight", "item", "value", "source_id"}
-    kept = [c for c in store_years.table_columns(con, "__kept_survey_responses") if c not in base]
+    kept = [c for c in table_columns(con, "__kept_survey_responses") if c not in base]
     columns = TABLES["survey_responses"]
     extra = "".join(f", {quote_ident(g)} VARCHAR" for g in dict.fromkeys([*groups, *kept]))
     con.execute("DROP TABLE IF EXISTS survey_responses")

@@ -23,9 +23,7 @@ first (:func:`_parse_typed`); if any value is not one, it is read again as text
 
 from __future__ import annotations
 
-import contextlib
 import logging
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -68,7 +66,7 @@ from citygeo.ingest.point_reads import (
     _stage_vector,
 )
 from citygeo.ingest.readers import require_file
-from citygeo.store import Connection, ensure_columns, one_row, quote_ident
+from citygeo.store import Connection, ensure_columns, one_row, one_thread, quote_ident
 
 log = logging.getLogger(__name__)
 
@@ -373,7 +371,7 @@ def _insert(
     extra = (
         f"ANTI JOIN {_MERGED} m ON m.__row = p.rowid" if spec.duplicate_ids == "count_once" else ""
     )
-    with _one_thread(con):
+    with one_thread(con):  # one thread: half the CPU, a smaller file (benchmarks/README.md)
         con.execute(
             f"INSERT INTO {table} ({names}, geom, nid, source_id) "
             f"SELECT {values}, ST_Point(p.__x, p.__y), coalesce(c.nid, a.nid), ? "
@@ -389,18 +387,3 @@ def _insert(
     if assigned == 0:
         raise _outside_everywhere(con, spec, total)
     return assigned, total - assigned, total
-
-
-@contextlib.contextmanager
-def _one_thread(con: Connection) -> Iterator[None]:
-    """Run a statement on one thread (then restore the setting).
-
-    Inserting 1 M points with two threads took twice the CPU time of one thread and no less
-    wall time (each thread compresses its own row groups, which are then merged), and
-    made the file a third larger (benchmarks/README.md)."""
-    threads = one_row(con.execute("SELECT current_setting('threads')").fetchone())[0]
-    con.execute("SET threads = 1")
-    try:
-        yield
-    finally:
-        con.execute("SET threads = ?", [int(threads)])

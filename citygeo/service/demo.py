@@ -38,8 +38,8 @@ def build_demo(
     delivery in turn (the annual update, with a boundary change in 2026), then score every
     year."""
     reports = [
-        ingest_city(path, store, progress=progress, rebuild=first)
-        for first, path in zip((True, False, False), demo_deliveries(), strict=False)
+        ingest_city(path, store, progress=progress, rebuild=i == 0)
+        for i, path in enumerate(demo_deliveries())
     ]
     score_store(store, draws=draws, progress=progress)
     return reports

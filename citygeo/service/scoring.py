@@ -80,11 +80,7 @@ def scoring_inputs(store: Store, methodology: Methodology) -> ScoringInputs:
 
 def _estimates(responses: pd.DataFrame, methodology: Methodology) -> pd.DataFrame | None:
     """The survey estimates of microdata (carried through a crosswalk, or on an old vintage)."""
-    groups = [
-        c
-        for c in responses.columns
-        if c not in {"nid", "year", "weight", "item", "value", "source_id"}
-    ]
+    groups = [c for c in responses.columns if c not in reads.SURVEY_BASE_COLUMNS]
     responses = responses.drop(columns=["source_id"], errors="ignore")
     return (
         estimate_survey(responses, groups, survey_statistics(methodology))

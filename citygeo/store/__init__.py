@@ -16,7 +16,9 @@ from citygeo.store.database import (
     create_schema,
     extension_directory,
     one_row,
+    one_thread,
     quote_ident,
+    table_columns,
 )
 from citygeo.store.writes import append_rows, ensure_columns, replace_table
 
@@ -30,8 +32,10 @@ __all__ = [
     "ensure_columns",
     "extension_directory",
     "one_row",
+    "one_thread",
     "quote_ident",
     "reads",
     "replace_table",
+    "table_columns",
     "writes",
 ]

@@ -68,6 +68,33 @@ def quote_ident(name: str) -> str:
     return '"' + str(name).replace('"', '""') + '"'
 
 
+def table_columns(con: Connection, table: str) -> list[str]:
+    """A table's columns in order (temporary tables included; none when there is no table)."""
+    return [
+        r[0]
+        for r in con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
+            "ORDER BY ordinal_position",
+            [table],
+        ).fetchall()
+    ]
+
+
+@contextlib.contextmanager
+def one_thread(con: Connection) -> Iterator[None]:
+    """Run statements on one thread, then restore the setting.
+
+    Used where one thread is the better plan: inserting 1 M points with two threads took twice
+    the CPU time of one and no less wall time, and made the file a third larger
+    (benchmarks/README.md); and float sums that must come out the same on every run."""
+    threads = one_row(con.execute("SELECT current_setting('threads')").fetchone())[0]
+    con.execute("SET threads = 1")
+    try:
+        yield
+    finally:
+        con.execute("SET threads = ?", [int(threads)])
+
+
 def one_row(row: tuple[Any, ...] | None) -> tuple[Any, ...]:
     """The row of a query that always returns one (an aggregate without ``GROUP BY``), as
     ``fetchone()`` gave it; StoreError if there was none."""

@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from citygeo.store.database import Connection, one_row, quote_ident
+from citygeo.store.database import Connection, one_row, one_thread, quote_ident, table_columns
 
 # -- which scores are current ------------------------------------------------------------------
 # One rule, used by the service layer, the dashboard and the exports: for each year, the scores
@@ -224,13 +224,7 @@ SURVEY_BASE_COLUMNS = frozenset(
 
 def survey_group_columns(con: Connection) -> list[str]:
     """The survey's group columns (``age_band``, ``gender`` …), in table order."""
-    if "survey_responses" not in table_names(con):
-        return []
-    rows = con.execute(
-        "SELECT column_name FROM information_schema.columns WHERE table_name = "
-        "'survey_responses' ORDER BY ordinal_position"
-    ).fetchall()
-    return [r[0] for r in rows if r[0] not in SURVEY_BASE_COLUMNS]
+    return [c for c in table_columns(con, "survey_responses") if c not in SURVEY_BASE_COLUMNS]
 
 
 def survey_cell_sums(con: Connection, statistics: Sequence[str]) -> pd.DataFrame:
@@ -261,12 +255,8 @@ def survey_cell_sums(con: Connection, statistics: Sequence[str]) -> pd.DataFrame
                 "GROUP BY ALL ORDER BY nid, year, item, grp"
             )
             parts.append((sql, [statistic, *threshold]))  # in the placeholders' order
-    threads = one_row(con.execute("SELECT current_setting('threads')").fetchone())[0]
-    con.execute("SET threads = 1")
-    try:
+    with one_thread(con):
         frames = [_frame(con, sql, params) for sql, params in parts]
-    finally:
-        con.execute("SET threads = ?", [int(threads)])
     out = pd.concat(frames, ignore_index=True)
     out["grp"] = out["grp"].astype("string")
     out["n"] = out["n"].astype("int64")

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from citygeo.errors import StoreError
-from citygeo.store.database import Connection, DatabaseError, quote_ident
+from citygeo.store.database import Connection, DatabaseError, quote_ident, table_columns
 
 if TYPE_CHECKING:  # the scoring package (esda, libpysal) loads only where scores are written
     from citygeo.scoring.methodology import Methodology
@@ -57,12 +57,7 @@ def append_rows(
 
 def ensure_columns(con: Connection, table: str, columns: dict[str, str]) -> None:
     """Add any missing columns (name → DuckDB type) to ``table``."""
-    have = {
-        r[0]
-        for r in con.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_name = ?", [table]
-        ).fetchall()
-    }
+    have = set(table_columns(con, table))
     for name, sqltype in columns.items():
         if name not in have:
             con.execute(

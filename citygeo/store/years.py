@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from citygeo.store.database import Connection, one_row, quote_ident
+from citygeo.store.database import Connection, one_row, quote_ident, table_columns
 from citygeo.store.reads import (
     _CURRENT_METHODOLOGIES,
     NEIGHBOURHOOD_COLUMNS,
@@ -36,15 +36,6 @@ DEFAULT_SOURCE: dict[str, str] = {
 }
 
 
-def _columns_of(con: Connection, table: str) -> set[str]:
-    return {
-        r[0]
-        for r in con.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_name = ?", [table]
-        ).fetchall()
-    }
-
-
 def held_years(con: Connection) -> list[tuple[str, str, int, int]]:
     """Every ``(table, source_id, year, rows)`` the store holds, ordered by table, source, year."""
     have = table_names(con)
@@ -52,7 +43,7 @@ def held_years(con: Connection) -> list[tuple[str, str, int, int]]:
     for table, select in YEAR_OF.items():  # constant fragments: the year of a row
         if table not in have:
             continue
-        source = "source_id" if "source_id" in _columns_of(con, table) else "NULL"
+        source = "source_id" if "source_id" in table_columns(con, table) else "NULL"
         out += [
             (table, str(s), int(y), int(n))
             for s, y, n in con.execute(
@@ -164,15 +155,3 @@ def asset_counts_in_vintage(con: Connection, vintage: str) -> pd.DataFrame:
         "  ON ST_Contains(n.geom, a.geom) WHERE n.vintage = ?) GROUP BY ALL",
         [vintage],
     )
-
-
-def table_columns(con: Connection, table: str) -> list[str]:
-    """A table's columns in order (temporary tables included)."""
-    return [
-        r[0]
-        for r in con.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
-            "ORDER BY ordinal_position",
-            [table],
-        ).fetchall()
-    ]
