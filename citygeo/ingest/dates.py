@@ -202,8 +202,10 @@ def summary_sql(table: str, column: str) -> str:
     Both names must be quoted identifiers. Rows come out as ``(features…, rows,
     day_first_rows, month_first_rows, example, day_first_example, month_first_example)``
     with the eight :class:`Features` fields first (all NULL/empty for an unknown shape);
-    examples are the first such value in ``rowid`` order. Distinct values are matched
-    once each.
+    examples are the first such value in ``rowid`` order, and the groups come in the order of
+    their first value in the file (so ties in a message and its examples are the same on every
+    run: a parallel read hands rows over in no fixed order). Distinct values are matched once
+    each.
     """
     names = ", ".join(f"'{g}'" for g in GROUPS)
     day_first = "TRY_CAST(m.a AS INTEGER) > 12 AND TRY_CAST(m.b AS INTEGER) <= 12"
@@ -216,7 +218,7 @@ def summary_sql(table: str, column: str) -> str:
         "m.frac <> '', CASE WHEN m.ap = '' THEN NULL ELSE m.sp END, sum(n), "
         f"coalesce(sum(n) FILTER ({day_first}), 0), coalesce(sum(n) FILTER ({month_first}), 0), "
         f"arg_min(t, r), arg_min(t, r) FILTER ({day_first}), "
-        f"arg_min(t, r) FILTER ({month_first}) FROM g GROUP BY ALL"
+        f"arg_min(t, r) FILTER ({month_first}) FROM g GROUP BY ALL ORDER BY min(r)"
     )
 
 
