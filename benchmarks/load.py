@@ -13,12 +13,12 @@ shows). Prints p50/p95 of each page's time, the server's peak memory (VmHWM of t
 process) and whether every session got correct pages. Measured, never asserted.
 
 ``--server`` measures the SERVER's time to deliver each page's content, apart from the browser's
-paint (twenty software-WebGL maps on two cores are the browser's limit, not the server's): a page
-counts as delivered when the script run is over (Streamlit's status widget is gone), its elements
-are there (the map's chart element, and the outlines file it fetches received in full; the
-profile's title and sections; every compared name) and no exception box is shown — without
-waiting for the map to paint. (With WebGL switched off deck.gl never fetches its data, so the
-browser keeps software WebGL and the paint simply is not waited for.)
+paint (twenty software-WebGL maps on two cores are the browser's limit, not the server's): no
+browser runs; each official is a client of Streamlit's own WebSocket protocol (the messages the
+browser's client sends and receives), and a page counts as delivered when its script run finished
+successfully, its elements carry the texts the page must show (the map's legend line; the
+profile's title and its drivers' heading; every compared name), no exception element came, and
+for the map the outlines file the chart names has been fetched in full over HTTP.
 """
 
 from __future__ import annotations
@@ -27,11 +27,13 @@ import argparse
 import asyncio
 import io
 import os
+import re
 import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Self
 
 import numpy as np
 
@@ -90,55 +92,98 @@ async def _text(page: object, texts: list[str], timeout: float) -> None:
     raise TimeoutError(f"{texts} did not appear")
 
 
-async def _delivered(
-    page: object, texts: list[str], timeout: float, map_file: bool = False
-) -> None:
-    """Wait until the script run is over, ``texts`` are on the page and (for the map) the chart
-    element exists and its static outlines file has been received; fail on an exception box."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        running = await page.locator('[data-testid="stStatusWidget"]').count()  # type: ignore[attr-defined]
-        if await page.locator('[data-testid="stException"]').count():  # type: ignore[attr-defined]
-            raise RuntimeError("the page shows an exception")
-        body = await page.inner_text("body")  # type: ignore[attr-defined]
-        chart = not map_file or await page.locator(MAP).count()  # type: ignore[attr-defined]
-        if not running and chart and all(t in body for t in texts):
-            return
-        await asyncio.sleep(0.1)
-    raise TimeoutError(f"{texts} were not delivered")
+class Delivery:
+    """One official's connection to the server over Streamlit's own protocol (no browser).
+
+    The browser's client does the same: a WebSocket to ``/_stcore/stream``, a ``rerun_script``
+    BackMsg naming the page and its query string, then ForwardMsgs (the page's elements) until
+    ``script_finished``. A page counts as delivered when its run finished successfully, its
+    elements carry the texts the page must show, no exception element came, and (for the map)
+    the outlines file the chart names has been fetched in full over HTTP.
+    """
+
+    def __init__(self, url: str, timeout: float) -> None:
+        self.url, self.timeout, self.socket = url, timeout, None
+
+    async def __aenter__(self) -> Self:
+        import websockets
+
+        ws = "ws" + self.url.removeprefix("http") + "/_stcore/stream"
+        self.socket = await websockets.connect(  # type: ignore[assignment]
+            ws, subprotocols=["streamlit"], max_size=None, open_timeout=self.timeout
+        )
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.socket.close()  # type: ignore[union-attr]
+
+    async def page(self, name: str, query: str, texts: list[str], map_file: bool = False) -> None:
+        from streamlit.proto.BackMsg_pb2 import BackMsg
+        from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+        back = BackMsg()
+        back.rerun_script.query_string = query
+        back.rerun_script.page_name = name
+        await self.socket.send(back.SerializeToString())  # type: ignore[union-attr]
+        received = bytearray()
+        deadline = time.monotonic() + self.timeout
+        while True:
+            raw = await asyncio.wait_for(self.socket.recv(), deadline - time.monotonic())  # type: ignore[union-attr]
+            msg = ForwardMsg()
+            msg.ParseFromString(raw)
+            kind = msg.WhichOneof("type")
+            if kind == "delta" and msg.delta.new_element.WhichOneof("type") == "exception":
+                error = msg.delta.new_element.exception.message
+                raise RuntimeError(f"the page shows an exception: {error}")
+            if kind == "page_not_found":
+                raise RuntimeError(f"page {name!r} not found")
+            received += raw
+            if kind == "script_finished":
+                if msg.script_finished == ForwardMsg.FINISHED_EARLY_FOR_RERUN:
+                    continue  # the page asked for a rerun (st.rerun): its content follows
+                if msg.script_finished != ForwardMsg.FINISHED_SUCCESSFULLY:
+                    raise RuntimeError(f"script finished with status {msg.script_finished}")
+                break
+        missing = [t for t in texts if t.encode() not in received]
+        if missing:
+            raise RuntimeError(f"{missing} were not delivered")
+        if map_file:
+            found = re.search(rb"app/static/[\w.-]+", bytes(received))
+            if not found:
+                raise RuntimeError("the map names no outlines file")
+            await asyncio.to_thread(_fetch, f"{self.url}/{found.group().decode()}", self.timeout)
+
+
+def _fetch(url: str, timeout: float) -> int:
+    import urllib.request
+
+    with urllib.request.urlopen(url, timeout=timeout) as response:
+        return len(response.read())
 
 
 async def server_session(
-    browser: object, url: str, names: dict[str, str], index: int, timeout: float
+    url: str, names: dict[str, str], index: int, timeout: float
 ) -> dict[str, float | str]:
-    """One official's three pages, timed to the server's delivery (no WebGL paint)."""
+    """One official's three pages, timed to the server's delivery (no browser, no paint)."""
     nids = sorted(names)
     one = nids[(index * 37) % len(nids)]
     many = [nids[(index * 53 + k * 11) % len(nids)] for k in range(3)]
-    context = await browser.new_context(viewport={"width": 1400, "height": 900})  # type: ignore[attr-defined]
-    page = await context.new_page()
     result: dict[str, float | str] = {}
     try:
-        t = time.monotonic()
-        async with page.expect_response(
-            lambda r: "/app/static/" in r.url and r.ok, timeout=timeout * 1000
-        ) as response:
-            await page.goto(url + "/", timeout=timeout * 1000)
-        await (await response.value).finished()
-        await _delivered(page, ["Click a neighbourhood"], timeout, map_file=True)
-        result["map"] = time.monotonic() - t
-        t = time.monotonic()
-        await page.goto(f"{url}/profile?nid={one}", timeout=timeout * 1000)
-        await _delivered(page, [f"{names[one]} ({one})", "What drives the risk score"], timeout)
-        result["profile"] = time.monotonic() - t
-        t = time.monotonic()
-        await page.goto(f"{url}/compare?nids={','.join(many)}", timeout=timeout * 1000)
-        await _delivered(page, [names[n] for n in many], timeout)
-        result["compare"] = time.monotonic() - t
+        async with Delivery(url, timeout) as official:
+            t = time.monotonic()
+            await official.page("", "", ["Click a neighbourhood"], map_file=True)
+            result["map"] = time.monotonic() - t
+            t = time.monotonic()
+            await official.page(
+                "profile", f"nid={one}", [f"{names[one]} ({one})", "What drives the risk score"]
+            )
+            result["profile"] = time.monotonic() - t
+            t = time.monotonic()
+            await official.page("compare", f"nids={','.join(many)}", [names[n] for n in many])
+            result["compare"] = time.monotonic() - t
     except Exception as err:  # noqa: BLE001 — a benchmark reports a failed session, it does not stop
         result["error"] = f"{type(err).__name__}: {err}"[:200]
-    finally:
-        await context.close()
     return result
 
 
@@ -174,14 +219,17 @@ async def session(
 async def run(
     url: str, names: dict[str, str], sessions: int, timeout: float, server: bool = False
 ) -> list[dict[str, float | str]]:
+    if server:
+        return await asyncio.gather(
+            *(server_session(url, names, i, timeout) for i in range(sessions))
+        )
     from playwright.async_api import async_playwright
 
-    one = server_session if server else session
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
         try:
             return await asyncio.gather(
-                *(one(browser, url, names, i, timeout) for i in range(sessions))
+                *(session(browser, url, names, i, timeout) for i in range(sessions))
             )
         finally:
             await browser.close()
@@ -202,7 +250,7 @@ def main() -> None:
     parser.add_argument(
         "--server",
         action="store_true",
-        help="time the server's delivery of each page (WebGL off in the browser)",
+        help="time the server's delivery of each page (protocol clients, no browser)",
     )
     args = parser.parse_args()
     sessions, size = (5, 500) if args.small else (args.sessions, args.size)
@@ -224,13 +272,13 @@ def main() -> None:
         proc.wait(timeout=30)
     failed = [r for r in results if "error" in r]
     what = (
-        "the server's delivery of each page, paint not waited for"
+        "protocol clients, no browser: the server's delivery of each page"
         if args.server
-        else "until painted, software WebGL"
+        else "one Chromium, until painted, software WebGL"
     )
     print(
-        f"{sessions} concurrent sessions on {size:,} neighbourhoods, one server, one Chromium "
-        f"({what}); all done in {wall:.1f} s"
+        f"{sessions} concurrent sessions on {size:,} neighbourhoods, one server ({what}); "
+        f"all done in {wall:.1f} s"
     )
     for key in ("map", "profile", "compare"):
         times = [float(r[key]) for r in results if key in r]
@@ -242,7 +290,7 @@ def main() -> None:
     cores = os.cpu_count() or 1
     print(
         f"  CPU during the run: the server {server_cpu:.1f} s ({server_cpu / sessions:.2f} s per "
-        f"session), everything else (Chromium, the driver) {machine_cpu - server_cpu:.1f} s, of "
+        f"session), everything else (the clients) {machine_cpu - server_cpu:.1f} s, of "
         f"{cores * wall:.1f} s the {cores} cores had"
     )
     print(

@@ -255,7 +255,10 @@ def static_geojson(features: Sequence[Mapping[str, Any]]) -> str:
     target = STATIC_DIR / name
     if not target.exists():
         STATIC_DIR.mkdir(exist_ok=True)
-        tmp = target.with_suffix(f".tmp{os.getpid()}")
+        # one temporary name per process AND thread: Streamlit runs every session's script in a
+        # thread of one process, and two officials opening the same map at once write the same
+        # file (one shared name made the second rename fail with "No such file")
+        tmp = target.with_suffix(f".tmp{os.getpid()}-{threading.get_ident()}")
         tmp.write_bytes(body)
         os.replace(tmp, target)
         _prune_static()
@@ -379,8 +382,14 @@ def _district_words(
 
 
 def _prune_static() -> None:
-    files = sorted(STATIC_DIR.glob("*.geojson"), key=lambda f: f.stat().st_mtime, reverse=True)
-    for old in files[STATIC_KEEP:]:
+    """Keep the newest ``STATIC_KEEP`` map files; safe while other threads or servers prune."""
+    files = []
+    for f in STATIC_DIR.glob("*.geojson"):
+        try:
+            files.append((f.stat().st_mtime, f))
+        except FileNotFoundError:  # removed meanwhile by another session's prune
+            continue
+    for _mtime, old in sorted(files, reverse=True)[STATIC_KEEP:]:
         old.unlink(missing_ok=True)
 
 
