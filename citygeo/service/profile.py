@@ -141,6 +141,23 @@ def check_nid(city: CityData, nid: str | None) -> tuple[str, dict[str, object]]:
     return nid, row.iloc[0].to_dict()
 
 
+def check_printable(city: CityData, nid: str, year: int | None) -> None:
+    """The printout needs scores: a neighbourhood with none, or none for ``year``, is a
+    StoreError naming the scored years."""
+    all_scores = scores(city)
+    mine = (
+        sorted(int(y) for y in all_scores.loc[all_scores["nid"] == nid, "year"])
+        if not all_scores.empty
+        else []
+    )
+    if not mine:
+        raise StoreError(f"{nid} has no scores in {city.path}; run `citygeo score` first.")
+    if year is not None and int(year) not in mine:
+        raise StoreError(
+            f"{nid} has no scores for {year}; scored years: {', '.join(map(str, mine))}."
+        )
+
+
 def profile(
     city: CityData,
     nid: str | None,
@@ -159,17 +176,7 @@ def profile(
     all_scores = scores(city)
     years = sorted(all_scores["year"].unique()) if not all_scores.empty else []
     if require_scores:
-        mine = (
-            sorted(int(y) for y in all_scores.loc[all_scores["nid"] == nid, "year"])
-            if years
-            else []
-        )
-        if not mine:
-            raise StoreError(f"{nid} has no scores in {city.path}; run `citygeo score` first.")
-        if year is not None and int(year) not in mine:
-            raise StoreError(
-                f"{nid} has no scores for {year}; scored years: {', '.join(map(str, mine))}."
-            )
+        check_printable(city, nid, year)
     held = sorted(int(y) for y in all_scores.loc[all_scores["nid"] == nid, "year"]) if years else []
     latest = int(years[-1]) if years else None
     if latest is not None and held and latest not in held:

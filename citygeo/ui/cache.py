@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -427,10 +427,13 @@ def export_file(
 
 def profile_report(
     path: str, version: tuple[int, int], nid: str, year: int | None, mode: Mode
-) -> str:
+) -> Callable[[], bytes]:
     """The self-contained, A4-printable HTML profile (the same as `citygeo report`): the
-    profile the page shows, rendered for A4 in the page's language."""
-    return _profile_report(path, version, nid, year, mode, language())
+    profile the page shows, rendered for A4 in the page's language — as a function that renders
+    it, for a download button to call when clicked (Streamlit calls it on another thread, where
+    the session's language is not set: it is taken now)."""
+    lang = language()
+    return lambda: _profile_report(path, version, nid, year, mode, lang).encode("utf-8")
 
 
 @st.cache_data(show_spinner=False, max_entries=32)

@@ -95,6 +95,24 @@ def test_map_with_overlays(page: object, dashboard: object, tmp_path: Path) -> N
     assert colours >= 4
 
 
+def test_printable_profile_downloads_in_the_pages_language(
+    page: object, dashboard: object, tmp_path: Path
+) -> None:
+    """The printout is rendered when the button is clicked, on Streamlit's own thread: it must
+    still be this neighbourhood's, in the page's language, whole."""
+    page.goto(dashboard.url + "/profile?nid=N017&lang=fr")  # type: ignore[attr-defined]
+    _wait_text(page, "Thistlebrook Hill (N017)")
+    with page.expect_download(timeout=120_000) as info:  # type: ignore[attr-defined]
+        page.get_by_role("button", name="Profil imprimable (A4, HTML)").click()  # type: ignore[attr-defined]
+    assert info.value.suggested_filename == "profile-N017-2026-fr.html"
+    target = tmp_path / info.value.suggested_filename
+    info.value.save_as(target)
+    printout = target.read_text(encoding="utf-8")
+    assert printout.startswith('<!DOCTYPE html>\n<html lang="fr" dir="ltr">')
+    assert "Thistlebrook Hill" in printout and "fictive" in printout
+    assert printout.rstrip().endswith("</html>")
+
+
 def test_geojson_download_completes(page: object, dashboard: object, tmp_path: Path) -> None:
     page.goto(dashboard.url + "/export")  # type: ignore[attr-defined]
     _wait_text(page, "description file")

@@ -20,7 +20,7 @@ from citygeo.i18n import (
     ngettext,
 )
 from citygeo.service.city import CityData, score_years
-from citygeo.service.profile import Profile, profile
+from citygeo.service.profile import Profile, check_printable, profile
 from citygeo.store import Store
 from citygeo.ui import cache, components
 from citygeo.ui.components import md
@@ -124,16 +124,17 @@ def render() -> None:
 
 
 def _print_button(store: Store, city: CityData, prof: Profile) -> None:
-    mode = city.mode
-    key = (str(store.path), store.version())
     try:
-        report = cache.profile_report(*key, prof.nid, prof.year, mode)
+        check_printable(city, prof.nid, prof.year)
     except CitygeoError as err:
         st.error(str(err))
         return
+    # rendered when the button is clicked, not on every visit of the page (it cost more than
+    # the rest of the page together); in the page's language, captured now
+    report = cache.profile_report(str(store.path), store.version(), prof.nid, prof.year, city.mode)
     st.download_button(
         _("Printable profile (A4, HTML)"),
-        report.encode("utf-8"),
+        report,
         file_name=f"profile-{prof.nid}-{prof.year}-{language()}.html",
         mime="text/html",
         key="print",
