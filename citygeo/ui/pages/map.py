@@ -431,6 +431,12 @@ def _table_view(table: pd.DataFrame, label: str, column: str, methodology: objec
             "rank_p95": _("Rank likely to"),
             "note": _("Note"),
         }
+        # repeated words sent once per table, not once per row (Arrow dictionaries): a big
+        # city's table was 0.6 MB on every visit of the map
+        for c in ("district", "note", "typology", "hotspot"):
+            shown[c] = shown[c].astype("category")
+        for c in ("rank", "rank_p05", "rank_p95"):  # whole places, as shown
+            shown[c] = pd.to_numeric(shown[c]).round().astype("Int32")
         named = components.labelled(shown, labels)
         # formats per column, not a pandas Styler: a Styler makes Streamlit render every cell's
         # text on the server (76% of a warm map page's time for 5,000 neighbourhoods)
