@@ -129,3 +129,20 @@ def test_the_ingest_command_does_not_import_the_analysis_libraries() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_the_dashboard_pages_do_not_import_the_spatial_statistics() -> None:
+    """A cold server's first page pays the imports: esda and libpysal (with scikit-learn, ~0.4 s)
+    load only when hot spots or smoothing are computed, which the pages never do."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "import citygeo.ui.cache, citygeo.ui.maps, citygeo.ui.components\n"
+        "import citygeo.service.map, citygeo.service.profile, citygeo.service.compare\n"
+        "import citygeo.service.review, citygeo.service.quality, citygeo.scoring\n"
+        "print(','.join(m for m in ('tobler', 'esda', 'libpysal') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""

@@ -17,12 +17,17 @@ from __future__ import annotations
 import logging
 import os
 import warnings
+from typing import TYPE_CHECKING
 
-import esda
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from libpysal.weights import Queen, W, w_subset
+
+if TYPE_CHECKING:
+    from libpysal.weights import W
+
+# esda and libpysal are imported where they are used: the dashboard imports the scoring package
+# for its methodology types, and esda (with scikit-learn) cost its first page ~0.4 s
 
 __all__ = [
     "CORRECTIONS",
@@ -45,6 +50,8 @@ MAX_WORKERS = 4
 
 def queen_weights(gdf: gpd.GeoDataFrame, id_col: str = "nid") -> W:
     """Queen contiguity weights with ids taken from ``gdf[id_col]`` (islands allowed)."""
+    from libpysal.weights import Queen
+
     weights = Queen.from_dataframe(gdf, ids=id_col, use_index=False, silence_warnings=True)
     if weights.islands:
         log.info(
@@ -57,6 +64,8 @@ def queen_weights(gdf: gpd.GeoDataFrame, id_col: str = "nid") -> W:
 
 def global_moran(values: np.ndarray, w: W, permutations: int = 0) -> float:
     """Global Moran's I of ``values`` (in ``w.id_order``) with row-standardised ``w``."""
+    import esda
+
     moran = esda.Moran(
         np.asarray(values, dtype=float), w, transformation="r", permutations=permutations
     )
@@ -98,6 +107,9 @@ def local_moran_classes(
     usable = _usable_ids(values, w)
     if len(usable) < MIN_UNITS:
         return out
+    import esda
+    from libpysal.weights import w_subset
+
     sub = w_subset(w, usable, silence_warnings=True)
     sub.transform = "r"
     y = values.loc[usable].to_numpy(dtype=float)
@@ -144,6 +156,8 @@ def significance_cutoff(
     if correction == "none":
         return alpha
     if correction == "fdr":
+        import esda
+
         return float(esda.fdr(np.asarray(p_values, dtype=float), alpha))
     if correction == "bonferroni":
         return alpha / max(1, len(p_values))

@@ -28,7 +28,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from esda.smoothing import Empirical_Bayes
 
 from citygeo.errors import InputError
 from citygeo.rules.survey import estimate_survey
@@ -359,6 +358,8 @@ def empirical_bayes(events: np.ndarray, population: np.ndarray) -> np.ndarray:
     between = (population * (raw_rate - city_rate) ** 2).sum() / population.sum()
     if between - city_rate / population.mean() <= 0:
         return np.full(len(events), city_rate)
+    from esda.smoothing import Empirical_Bayes  # here: the dashboard imports this module too
+
     return Empirical_Bayes(events, population).r.ravel()
 
 
