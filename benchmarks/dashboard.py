@@ -4,6 +4,7 @@ neighbourhoods — against a naive pydeck page of the same map, measured in the 
     PYTHONPATH=. python benchmarks/dashboard.py            # 150 and 5,000
     PYTHONPATH=. python benchmarks/dashboard.py --large    # + 35,000 (one district drawn at a time)
     PYTHONPATH=. python benchmarks/dashboard.py --no-browser   # bytes only
+    PYTHONPATH=. python benchmarks/dashboard.py --server --sizes 150,5000,35000  # server only
 
 Synthetic cities: Voronoi cells with wiggly shared borders (every border vertex is moved by the
 same deterministic offset in both neighbours, so borders stay shared), ~60 vertices per cell like
@@ -424,6 +425,40 @@ def browser_rows(
     return rows
 
 
+def server_rows(sizes: list[int], stores: dict[int, Path], work: Path) -> None:
+    """The map page's delivery by a server that has shown nothing (no browser: a client of
+    Streamlit's own protocol, as in benchmarks/load.py --server), then a second visit."""
+    import asyncio
+
+    from benchmarks.load import Delivery
+    from citygeo.settings import map_max_drawn
+
+    async def visits(url: str, text: str) -> list[tuple[float, float]]:
+        times = []
+        async with Delivery(url, 600) as official:
+            for _ in range(2):
+                t = time.perf_counter()
+                await official.page("", "", [text], map_file=True)
+                times.append((time.perf_counter() - t, official.fetched))
+        return times
+
+    for n in sizes:
+        # a city above map_max_drawn() opens on its districts
+        text = "click a district" if n > map_max_drawn() else "Click a neighbourhood"
+        t = time.perf_counter()
+        proc, url = start(ROOT / "app.py", {"CITYGEO_STORE": str(stores[n])}, work / f"s-{n}.log")
+        up = time.perf_counter() - t
+        try:
+            (cold, cold_file), (warm, _) = asyncio.run(visits(url, text))
+        finally:
+            proc.terminate()
+            proc.wait()
+        print(
+            f"{n:>7,} neighbourhoods: server up in {up:.1f} s; the map page delivered cold in "
+            f"{cold:.2f} s (of which its outlines file {cold_file:.2f} s), again {warm:.2f} s"
+        )
+
+
 def outlines_first_request(sizes: list[int], work: Path) -> None:
     """The cold map's geometry step, before and after the outlines were kept in the store:
     simplifying and merging on the first request (what the page did) against reading what the
@@ -466,6 +501,11 @@ def main() -> None:
     parser.add_argument("--large", action="store_true", help="also the 35,000-neighbourhood city")
     parser.add_argument("--no-browser", action="store_true", help="bytes only")
     parser.add_argument(
+        "--server",
+        action="store_true",
+        help="only the server's delivery of the map page, cold then again (no browser)",
+    )
+    parser.add_argument(
         "--sizes",
         type=lambda text: [int(n) for n in text.split(",")],
         help="comma-separated city sizes (default 150,5000; --large adds 35000)",
@@ -475,6 +515,13 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="citygeo-bench-"))
     if args.outlines:
         outlines_first_request(sizes, work)
+        return
+    if args.server:
+        stores = {}
+        for n in sizes:
+            stores[n] = work / f"city-{n}.duckdb"
+            build_store(synthetic_city(n), stores[n])
+        server_rows(sizes, stores, work)
         return
     stores, cities, rows = {}, {}, []
     for n in sizes:

@@ -16,7 +16,7 @@ import contextlib
 import contextvars
 import datetime as dt
 from collections.abc import Iterator, Mapping
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from babel import Locale, dates, numbers
@@ -123,13 +123,18 @@ class Words(Mapping[str, str]):
 
 
 def _locale() -> Locale:
-    lang = language()
+    return _locale_of(language())
+
+
+@cache
+def _locale_of(lang: str) -> Locale:
     return Locale.parse(FORMAT_LOCALES.get(lang, lang))
 
 
+@cache
 def _with_decimals(pattern: str, digits: int) -> numbers.NumberPattern:
     """The locale's own ``pattern`` with exactly ``digits`` decimals (its spacing and signs kept:
-    "41 %" in French, "41%" in English)."""
+    "41 %" in French, "41%" in English). Shared: never changed once made."""
     parsed = numbers.parse_pattern(pattern)
     parsed.frac_prec = (digits, digits)
     return parsed
@@ -138,9 +143,17 @@ def _with_decimals(pattern: str, digits: int) -> numbers.NumberPattern:
 def format_number(value: float, digits: int = 1) -> str:
     """A number with ``digits`` decimals, grouped as the current language writes it
     ("12,345.7", "12 345,7"; Latin digits in every language, as the city's data writes them)."""
+    if digits == 0 and isinstance(value, int):  # ranks and counts: the same few thousand again
+        return _whole_number(language(), value)
     locale = _locale()
     pattern = _with_decimals(locale.decimal_formats[None].pattern, digits)
     return pattern.apply(value, locale)
+
+
+@lru_cache(maxsize=200_000)
+def _whole_number(lang: str, value: int) -> str:
+    locale = _locale_of(lang)
+    return _with_decimals(locale.decimal_formats[None].pattern, 0).apply(value, locale)
 
 
 def format_percent(share: float, digits: int = 0) -> str:

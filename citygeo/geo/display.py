@@ -7,6 +7,7 @@ edges (no gaps or slivers); coordinates are rounded to 5 decimals (~1 m).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import geopandas as gpd
@@ -19,15 +20,22 @@ DISPLAY_TOLERANCE_DEG = 0.0002  # ~20 m: below what a city-wide map can show
 
 @dataclass(frozen=True)
 class Outlines:
-    """Display outlines in the neighbourhoods' order: GeoJSON geometries (rounded) and the
-    simplified shapes before rounding (for merging districts)."""
+    """Display outlines in the neighbourhoods' order: GeoJSON geometries (rounded) as compact
+    JSON text, and the simplified shapes before rounding (for merging districts).
+
+    The map files are written from ``texts`` as they are (a big city's outlines are never parsed
+    and serialised again); ``geometries`` parses them when a page needs the objects."""
 
     nids: list[str]
     districts: list[str | None]
-    geometries: list[dict[str, Any]]
+    texts: list[str]
     shapes: np.ndarray | None
     bounds: tuple[float, float, float, float]
     boxes: list[list[float]]
+
+    @cached_property
+    def geometries(self) -> list[dict[str, Any]]:
+        return [orjson.loads(t) for t in self.texts]
 
 
 def _simplify(geoms: np.ndarray, tolerance: float) -> np.ndarray:
@@ -51,7 +59,7 @@ def display_outlines(neighbourhoods: gpd.GeoDataFrame) -> Outlines:
     return Outlines(
         neighbourhoods["nid"].tolist(),
         neighbourhoods["district"].tolist(),
-        _geojson(rounded),
+        [orjson.dumps(g).decode() for g in _geojson(rounded)],
         simplified,
         (x0, y0, x1, y1),
         shapely.bounds(rounded).tolist(),

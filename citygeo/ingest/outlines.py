@@ -25,7 +25,7 @@ def write_outlines(con: Connection, neighbourhoods: gpd.GeoDataFrame) -> None:
             {
                 "nid": outlines.nids,
                 "district": outlines.districts,
-                "geometry": [orjson.dumps(g).decode() for g in outlines.geometries],
+                "geometry": outlines.texts,
             }
         ).join(boxes),
     )

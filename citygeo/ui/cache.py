@@ -114,7 +114,7 @@ def display_geometry(path: str, version: tuple[int, int], vintage: str | None = 
         return Outlines(
             stored["nid"].tolist(),
             stored["district"].tolist(),
-            [orjson.loads(g) for g in stored["geometry"]],
+            stored["geometry"].tolist(),
             None,
             bounds,
             stored[["xmin", "ymin", "xmax", "ymax"]].to_numpy().tolist(),
@@ -141,7 +141,7 @@ def district_geometry(path: str, version: tuple[int, int]) -> dict[str, list[obj
     if not stored.empty:
         names, geometries = (
             stored["district"].tolist(),
-            [orjson.loads(g) for g in stored["geometry"]],
+            stored["geometry"].tolist(),
         )
     else:
         outlines = display_geometry(path, version)
@@ -233,24 +233,27 @@ def static_map_url(
     left out of the file (a large city draws one district at a time).
     """
     outlines = display_geometry(path, version, vintage)
-    return static_geojson(
-        [
-            {"type": "Feature", "geometry": g, "properties": p}
-            for g, p in zip(outlines.geometries, properties, strict=True)
-            if p is not None
-        ]
+    features = b",".join(  # the same bytes as orjson.dumps of the features, without parsing
+        b'{"type":"Feature","geometry":' + g.encode() + b',"properties":' + orjson.dumps(p) + b"}"
+        for g, p in zip(outlines.texts, properties, strict=True)
+        if p is not None
     )
+    return _static_file(b'{"type":"FeatureCollection","features":[' + features + b"]}")
 
 
 def static_geojson(features: Sequence[Mapping[str, Any]]) -> str:
-    """Write ``features`` as a static GeoJSON file; return its URL.
+    """Write ``features`` as a static GeoJSON file; return its URL (see :func:`_static_file`)."""
+    return _static_file(orjson.dumps({"type": "FeatureCollection", "features": features}))
+
+
+def _static_file(body: bytes) -> str:
+    """Write a GeoJSON ``body`` as a static file; return its URL.
 
     The browser fetches it gzipped over HTTP (``server.enableStaticServing``) instead of the
     uncompressed websocket. The file name is the hash of its content: an unchanged layer keeps
     its URL, so deck.gl neither fetches nor rebuilds it when the page reruns, and the chart
     message stays small.
     """
-    body = orjson.dumps({"type": "FeatureCollection", "features": features})
     name = hashlib.sha1(body).hexdigest()[:20] + ".geojson"
     target = STATIC_DIR / name
     if not target.exists():
@@ -333,17 +336,16 @@ def hotspot_file(
     city = city_data(path, version, mode)
     frame = in_district(city, scores(city, year, grp), district)
     classes = dict(zip(frame["nid"], frame["hotspot"], strict=True))
-    outlines = display_geometry(path, version, year_vintage(city.scores, year))
-    features = [
-        {
-            "type": "Feature",
-            "geometry": geometry,
-            "properties": {"line": [*HOTSPOT_COLOURS[classes[nid]], 255]},
-        }
-        for nid, geometry in zip(outlines.nids, outlines.geometries, strict=True)
+    vintage = year_vintage(city.scores, year)
+    lines = [
+        {"line": [*HOTSPOT_COLOURS[classes[nid]], 255]}
         if classes.get(nid) in HOTSPOT_COLOURS
+        else None
+        for nid in display_geometry(path, version, vintage).nids
     ]
-    return static_geojson(features) if features else None
+    if not any(lines):
+        return None
+    return static_map_url(path, version, lines, vintage)
 
 
 def district_map_file(

@@ -61,3 +61,39 @@ def test_pruning_while_others_write_keeps_the_newest_files(
     assert len(set(urls)) == 12
     kept = sorted((tmp_path / "static").glob("*.geojson"))
     assert len(kept) == 3
+
+
+def test_a_map_file_written_from_the_stored_text_is_the_geojson_of_its_features(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The outlines' stored JSON text is spliced into the map file without parsing it: the file
+    must be byte for byte what serialising the features would give (same name, same content),
+    with the neighbourhoods a page leaves out (None) absent."""
+    from citygeo.geo.display import Outlines
+
+    geometries = [
+        {"type": "Polygon", "coordinates": [[[0.1, 0.2], [1.00001, 0.2], [1.0, -3.5], [0.1, 0.2]]]},
+        {"type": "MultiPolygon", "coordinates": [[[[5, 5], [6, 5], [6, 6], [5, 5]]]]},
+        {"type": "Polygon", "coordinates": [[[9, 9], [10, 9], [10, 10], [9, 9]]]},
+    ]
+    outlines = Outlines(
+        ["A", "B", "C"],
+        ["d1", None, "d2"],
+        [orjson.dumps(g).decode() for g in geometries],
+        None,
+        (0.0, -3.5, 10.0, 10.0),
+        [[0, 0, 1, 1]] * 3,
+    )
+    monkeypatch.setattr(cache, "STATIC_DIR", tmp_path / "static")
+    monkeypatch.setattr(cache, "display_geometry", lambda *args: outlines)
+    props = [{"nid": "A", "v0": "12,5 é"}, None, {"nid": "C", "v0": None, "fill": [1, 2, 3]}]
+    url = cache.static_map_url("store.duckdb", (1, 2), props)
+    expected = [
+        {"type": "Feature", "geometry": g, "properties": p}
+        for g, p in zip(geometries, props, strict=True)
+        if p is not None
+    ]
+    assert url == cache.static_geojson(expected)
+    written = (tmp_path / "static" / url.removeprefix("app/static/")).read_bytes()
+    assert written == orjson.dumps({"type": "FeatureCollection", "features": expected})
+    assert outlines.geometries == geometries
