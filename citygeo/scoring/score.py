@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
@@ -85,7 +86,12 @@ def score_prepared(
     methodology = methodology or prepared.methodology
     core = recompute(prepared, methodology)
     n = len(core)
-    intervals = rank_intervals(prepared, methodology, draws=draws, seed=seed, progress=progress)
+    # Local Moran's permutations run in worker processes while this process waits; the Monte
+    # Carlo ranks use that time (both only read ``core`` and ``prepared``; same results)
+    with ThreadPoolExecutor(1, thread_name_prefix="hotspots") as side:
+        hotspots = side.submit(_hotspots, core, prepared, methodology, weights, seed)
+        intervals = rank_intervals(prepared, methodology, draws=draws, seed=seed, progress=progress)
+        hot = hotspots.result()
     domain_cols = [domain_column(d.id) for d in methodology.domains]
     domains = core[domain_cols].to_numpy(dtype=float)
     columns: dict[str, object] = {name: core[name] for name in core.columns}
@@ -93,7 +99,7 @@ def score_prepared(
     columns["methodology_sha256"] = np.full(n, methodology_sha256(methodology), dtype=object)
     columns["risk_rank_p05"] = intervals["risk_rank_p05"].to_numpy()
     columns["risk_rank_p95"] = intervals["risk_rank_p95"].to_numpy()
-    columns["hotspot"] = _hotspots(core, prepared, methodology, weights, seed)
+    columns["hotspot"] = hot
     columns["flags"] = pd.Series(
         build_flags(prepared, methodology, domains), index=core.index, dtype=object
     )
