@@ -141,7 +141,7 @@ def district_geometry(path: str, version: tuple[int, int]) -> dict[str, list[obj
     if not stored.empty:
         names, geometries = (
             stored["district"].tolist(),
-            stored["geometry"].tolist(),
+            [orjson.loads(g) for g in stored["geometry"]],
         )
     else:
         outlines = display_geometry(path, version)

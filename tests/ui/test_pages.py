@@ -155,6 +155,12 @@ def test_a_large_city_opens_on_its_districts(
     assert sorted(layer["getFillColor"]["domain"]) == sorted(districts.index)
     features = _static(layer["data"])["features"]
     assert sorted(f["properties"]["name"] for f in features) == sorted(districts.index)
+    # the outlines are the districts' as stored, GeoJSON objects (not their JSON text in a string)
+    stored = Store(demo_store).query("SELECT district, geometry FROM district_outlines")
+    outline = {d: json.loads(g) for d, g in zip(stored["district"], stored["geometry"], strict=True)}
+    assert {f["properties"]["nid"]: f["geometry"] for f in features} == {
+        d: outline[d] for d in districts.index
+    }
     # the tooltip words are the district scores (risk index is field 0), not neighbourhood values
     shown = {f["properties"]["nid"]: f["properties"]["v0"] for f in features}
     assert shown == {d: f"{v:,.1f}" for d, v in districts.items()}
@@ -172,6 +178,10 @@ def test_a_large_city_opens_on_its_districts(
     )
     assert layer["stroked"] is False  # outlines are their own layer, drawn for 60 or fewer
     assert ("outlines" in _layer_ids(at)) is (len(members) <= 60)
+    shapes = Store(demo_store).query("SELECT nid, geometry FROM display_outlines")
+    outline = {n: json.loads(g) for n, g in zip(shapes["nid"], shapes["geometry"], strict=True)}
+    drawn = {f["properties"]["nid"]: f["geometry"] for f in _static(layer["data"])["features"]}
+    assert drawn == {n: outline[n] for n in members}
 
 
 def test_outlines_are_left_out_of_a_crowded_map(
