@@ -157,7 +157,9 @@ def test_a_large_city_opens_on_its_districts(
     assert sorted(f["properties"]["name"] for f in features) == sorted(districts.index)
     # the outlines are the districts' as stored, GeoJSON objects (not their JSON text in a string)
     stored = Store(demo_store).query("SELECT district, geometry FROM district_outlines")
-    outline = {d: json.loads(g) for d, g in zip(stored["district"], stored["geometry"], strict=True)}
+    outline = {
+        d: json.loads(g) for d, g in zip(stored["district"], stored["geometry"], strict=True)
+    }
     assert {f["properties"]["nid"]: f["geometry"] for f in features} == {
         d: outline[d] for d in districts.index
     }
