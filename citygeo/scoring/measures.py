@@ -122,19 +122,22 @@ def build_measures(
     group: str = DEFAULT_GROUP,
     *,
     protect_small_counts: bool = False,
+    only_source: str | None = None,
 ) -> MeasureTable:
-    """Compute every raw measure of ``methodology`` for ``years`` (see module notes).
+    """Compute every raw measure of ``methodology`` for ``years`` (see module notes), or only
+    those from ``only_source`` (e.g. ``"incidents"``).
 
     With ``protect_small_counts`` an incident measure built on 1 to ``min_count − 1`` events
     is computed as if it had ``min_count / 2`` events (statistical disclosure control: a score
     built on it cannot be solved back for the exact small count); ``counts`` stay exact.
     """
     protect = methodology.min_count if protect_small_counts else None
+    measures = [m for m in methodology.measures if only_source in (None, m.source)]
     hoods = inputs.neighbourhoods
     _check_columns(hoods, ("nid", "population", "area_km2"), "neighbourhoods")
     rows = _row_frame(hoods, years)
     keys = _RowKeys(rows, years)
-    sources = {m.source for m in methodology.measures}
+    sources = {m.source for m in measures}
     indicators = (
         _Keyed(keys, inputs.indicator_values, ("indicator", "grp"))
         if "indicator" in sources
@@ -148,11 +151,11 @@ def build_measures(
         if "assets" in sources
         else None
     )
-    survey = _survey_keyed(keys, inputs.survey_estimates, methodology)
+    survey = _survey_keyed(keys, inputs.survey_estimates, measures)
     raw: dict[str, np.ndarray] = {}
     counts: dict[str, np.ndarray] = {}
     n_eff: dict[str, np.ndarray] = {}
-    for measure in methodology.measures:
+    for measure in measures:
         if indicators is not None and measure.source == "indicator":
             raw[measure.id] = _indicator(indicators, measure, group)
         elif incidents is not None and measure.source == "incidents":
@@ -162,7 +165,7 @@ def build_measures(
         elif survey is not None:
             raw[measure.id], n_eff[measure.id] = _survey(survey, measure, group)
     index = rows.index
-    uncovered = _not_covered(keys, inputs.not_covered, methodology)
+    uncovered = _not_covered(keys, inputs.not_covered, measures)
     if uncovered is not None:
         for measure_id in uncovered.columns:
             outside = uncovered[measure_id].to_numpy()
@@ -171,7 +174,7 @@ def build_measures(
                 counts[measure_id] = np.where(outside, np.nan, counts[measure_id])
     return MeasureTable(
         rows=rows,
-        raw=pd.DataFrame(raw, index=index, columns=[m.id for m in methodology.measures]),
+        raw=pd.DataFrame(raw, index=index, columns=[m.id for m in measures]),
         counts=pd.DataFrame(counts, index=index),
         n_eff=pd.DataFrame(n_eff, index=index),
         not_covered=None if uncovered is None else uncovered.set_axis(index),
@@ -179,13 +182,13 @@ def build_measures(
 
 
 def _not_covered(
-    keys: _RowKeys, frame: pd.DataFrame | None, methodology: Methodology
+    keys: _RowKeys, frame: pd.DataFrame | None, measures: list[Measure]
 ) -> pd.DataFrame | None:
     """Per measure, the rows whose neighbourhood a source of the measure does not cover."""
     if frame is None or frame.empty:
         return None
     columns = {}
-    for m in methodology.measures:
+    for m in measures:
         if m.source == "indicator":
             wanted = frame[(frame["kind"] == "indicator") & (frame["item"] == m.indicator_name)]
         elif m.source == "incidents":
@@ -374,12 +377,12 @@ def _asset_rate(rows: pd.DataFrame, assets: _Keyed, m: Measure) -> tuple[np.ndar
 
 
 def _survey_keyed(
-    keys: _RowKeys, survey: pd.DataFrame | None, methodology: Methodology
+    keys: _RowKeys, survey: pd.DataFrame | None, measures: list[Measure]
 ) -> _Keyed | None:
-    if not any(m.source == "survey" for m in methodology.measures):
+    if not any(m.source == "survey" for m in measures):
         return None
     if survey is None:
-        first = next(m.id for m in methodology.measures if m.source == "survey")
+        first = next(m.id for m in measures if m.source == "survey")
         raise InputError(
             f"measure {first!r} comes from the survey, but no survey estimates were given"
         )

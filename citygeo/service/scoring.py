@@ -218,10 +218,10 @@ def with_exact_rates(
     if not incident_measures or scores.empty:
         return scores
     years = sorted(int(y) for y in scores["year"].unique())
-    table = build_measures(inputs, methodology, years, group)
+    table = build_measures(inputs, methodology, years, group, only_source="incidents")
     if marks is None:
         marks = marked_inputs(inputs, methodology)
-    marked = build_measures(marks, methodology, years, group)
+    marked = build_measures(marks, methodology, years, group, only_source="incidents")
     keys = pd.MultiIndex.from_frame(table.rows[["nid", "year"]].astype({"year": "int64"}))
     position = keys.get_indexer(
         pd.MultiIndex.from_frame(scores[["nid", "year"]].astype({"year": "int64"}))

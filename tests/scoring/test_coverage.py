@@ -78,3 +78,24 @@ def test_source_coverage_applies_to_what_the_source_gives() -> None:
         {"nid": "B", "kind": "indicator", "item": "households"},
     ]
     assert not_covered(coverage.assign(share=1.0), sources) is None
+
+
+def test_building_the_incident_measures_alone_gives_the_same_rates_and_counts(
+    tiny_inputs: ScoringInputs,
+) -> None:
+    """The exact rates put back for analysts are built from the incident measures only: the same
+    values as the whole build, coverage included, and none of the other measures."""
+    inputs = dataclasses.replace(
+        tiny_inputs,
+        not_covered=_outside(
+            [("C", "category", "hate_crime"), ("D", "indicator", "unemployed_pct")]
+        ),
+    )
+    m = methodology_from()
+    whole = build_measures(inputs, m, [2024])
+    alone = build_measures(inputs, m, [2024], only_source="incidents")
+    incident = [x.id for x in m.measures if x.source == "incidents"]
+    assert incident and list(alone.raw.columns) == incident
+    pd.testing.assert_frame_equal(alone.raw, whole.raw[incident])
+    pd.testing.assert_frame_equal(alone.counts, whole.counts[incident])
+    assert np.isnan(alone.raw["hate_rate"].iloc[2])  # not covered stays unknown, never zero
