@@ -30,11 +30,17 @@ from citygeo.service.city import (
 )
 from citygeo.service.city import settings as read_settings
 from citygeo.service.demo import build_demo
-from citygeo.service.map import incident_hexes, map_fields, map_tooltips, year_vintage
+from citygeo.service.map import (
+    incident_hexes,
+    map_fields,
+    map_table,
+    map_tooltips,
+    year_vintage,
+)
 from citygeo.settings import REPO_ROOT, Mode, dashboard_store_path
 from citygeo.store import Store, reads
 from citygeo.store import years as store_years
-from citygeo.ui.components import md
+from citygeo.ui.components import colours_for, md
 
 STATIC_DIR = (
     REPO_ROOT / "static"
@@ -320,6 +326,34 @@ def _map_file_words(
     vintage = year_vintage(city.scores, year)
     nids = display_geometry(path, version, vintage).nids
     return static_map_url(path, version, [by_nid.get(n) for n in nids], vintage)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def risk_overview_file(
+    path: str, version: tuple[int, int], mode: Mode, year: int | None, district: str | None
+) -> str:
+    """The neighbourhoods of the city, or of one ``district``, filled by the city-wide quintiles
+    of the risk index, as a static file (compare's small maps; written once per year and
+    district, not on every visit: a 35,000-neighbourhood city's file is ~35 MB)."""
+    city = city_data(path, version, mode)
+    methodology = current_methodology(city, year)
+    values = map_table(scores(city, year), "risk_score", None, methodology)
+    fills, _rows, _words = colours_for(values["value"], "risk_score", "quantiles", methodology)
+    by_nid = {
+        nid: {"nid": nid, "name": name, "fill": fill, "line": [120, 120, 120, 120]}
+        for nid, name, fill in zip(values["nid"], values["name"], fills, strict=True)
+    }
+    hoods = city.neighbourhoods
+    members = None if district is None else set(hoods.loc[hoods["district"] == district, "nid"])
+    blank = {"name": "", "fill": [0, 0, 0, 0], "line": [0, 0, 0, 0]}
+    return static_map_url(
+        path,
+        version,
+        [
+            by_nid.get(n, {"nid": n, **blank}) if members is None or n in members else None
+            for n in display_geometry(path, version).nids
+        ],
+    )
 
 
 @st.cache_data(show_spinner=False, max_entries=32)

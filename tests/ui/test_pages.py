@@ -219,3 +219,48 @@ def test_a_field_change_keeps_the_map_file(demo_app: Run) -> None:
     tooltip = at.get("deck_gl_json_chart")[0].proto.tooltip
     fields = list(_static(after["data"])["features"][0]["properties"])
     assert "{v1}" in tooltip and "v1" in fields  # the protective index is field 1
+
+
+def _mini_maps(at: AppTest) -> list[dict]:
+    """Compare's small maps: (the file of its city layer, its view, its focus outline)."""
+    charts = [json.loads(c.proto.json) for c in at.get("deck_gl_json_chart")]
+    return [
+        {
+            "nids": {f["properties"]["nid"] for f in _static(c["layers"][0]["data"])["features"]},
+            "view": c["initialViewState"],
+            "focus": c["layers"][1]["data"]["features"][0]["geometry"],
+        }
+        for c in charts
+        if c["layers"][0]["id"].startswith("city-")
+    ]
+
+
+def test_compare_maps_show_the_city_or_for_a_big_city_each_district(
+    demo_app: Run, demo_store: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each compared neighbourhood is outlined on a small risk map: the whole city, or, for a city
+    too big for a browser to draw at once, its own district (as the map page opens on them)."""
+    pair = ["N017", "N120"]
+    hoods = Store(demo_store).query("SELECT nid, district FROM neighbourhoods")
+    district = dict(zip(hoods["nid"], hoods["district"], strict=True))
+    shapes = Store(demo_store).query("SELECT nid, geometry FROM display_outlines")
+    outline = {n: json.loads(g) for n, g in zip(shapes["nid"], shapes["geometry"], strict=True)}
+    at = demo_app("compare.py", nids=",".join(pair))
+    assert not at.exception
+    whole_city = _mini_maps(at)
+    assert [m["nids"] for m in whole_city] == [set(hoods["nid"])] * 2
+    assert [m["focus"] for m in whole_city] == [outline[n] for n in pair]
+    assert not any("more than a browser draws" in c.value for c in at.caption)
+
+    monkeypatch.setenv("CITYGEO_MAP_MAX_DRAWN", "100")  # the demo city has 150
+    at = demo_app("compare.py", nids=",".join(pair))
+    assert not at.exception
+    by_district = _mini_maps(at)
+    assert district["N017"] != district["N120"]
+    assert [m["nids"] for m in by_district] == [
+        {n for n, d in district.items() if d == district[p]} for p in pair
+    ]
+    assert [m["focus"] for m in by_district] == [outline[n] for n in pair]
+    # zoomed in on the district, not on the whole city
+    assert all(d["view"]["zoom"] > w["view"]["zoom"] for d, w in zip(by_district, whole_city))
+    assert any("more than a browser draws at once" in c.value for c in at.caption)

@@ -4,19 +4,23 @@ highlighted."""
 from __future__ import annotations
 
 import html
+import json
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
 from citygeo.errors import CitygeoError
-from citygeo.i18n import _, format_number
+from citygeo.geo.display import Outlines
+from citygeo.i18n import _, format_number, ngettext
 from citygeo.scoring import Methodology
 from citygeo.service.city import CityData, current_methodology, score_years, scores
 from citygeo.service.compare import MAX_COMPARE, compare, compare_csv, parse_nids, worse_and_better
 from citygeo.service.map import column_labels, map_table
+from citygeo.settings import map_max_drawn
 from citygeo.ui import cache, components
 from citygeo.ui.maps import choropleth_layer, deck, outline_layer
-from citygeo.words import HOTSPOT_WORDS, TYPOLOGY_NAMES
+from citygeo.words import HOTSPOT_WORDS, TYPOLOGY_NAMES, whole
 
 
 def render() -> None:
@@ -142,20 +146,27 @@ def _small_multiples(
     st.subheader(_("Where they are (risk index)"))
     frame = scores(city, year)
     values = map_table(frame, "risk_score", None, methodology)
-    fills, rows, words = components.colours_for(
+    _fills, rows, words = components.colours_for(
         values["value"], "risk_score", "quantiles", methodology
     )
     geometry = cache.display_geometry(*key)
-    by_nid = {
-        nid: {"nid": nid, "name": name, "fill": fill, "line": [120, 120, 120, 120]}
-        for nid, name, fill in zip(values["nid"], values["name"], fills, strict=True)
-    }
-    props = [
-        by_nid.get(n, {"nid": n, "name": "", "fill": [0, 0, 0, 0], "line": [0, 0, 0, 0]})
-        for n in geometry.nids
-    ]
-    url = cache.static_map_url(*key, props)
-    features = dict(zip(geometry.nids, geometry.geometries, strict=True))
+    hoods = city.neighbourhoods
+    # a city too big to draw whole shows each neighbourhood in its district (as the map page)
+    by_district = (
+        len(hoods) > map_max_drawn() and "district" in hoods and hoods["district"].notna().any()
+    )
+    district_of = dict(zip(hoods["nid"], hoods["district"], strict=True)) if by_district else {}
+    if by_district:
+        st.caption(
+            ngettext(
+                "Each in its district, coloured by the city's five risk groups: the city has {n} "
+                "neighbourhood, more than a browser draws at once.",
+                "Each in its district, coloured by the city's five risk groups: the city has {n} "
+                "neighbourhoods, more than a browser draws at once.",
+                len(hoods),
+            ).format(n=whole(len(hoods)))
+        )
+    texts = dict(zip(geometry.nids, geometry.texts, strict=True))  # parse the compared only
     cols = st.columns(min(len(table), 3))
     for i, r in enumerate(table.itertuples()):
         with cols[i % len(cols)]:
@@ -163,17 +174,20 @@ def _small_multiples(
             outline = [
                 {
                     "type": "Feature",
-                    "geometry": features[r.nid],
+                    "geometry": json.loads(texts[r.nid]),
                     "properties": {"line": [0, 0, 0, 255]},
                 }
             ]
+            district = district_of.get(r.nid)
+            district = None if pd.isna(district) else district
+            url = cache.risk_overview_file(*key, city.mode, year, district)
             st.pydeck_chart(
                 deck(
                     [
                         choropleth_layer(url, f"city-{i}", pickable=False),
                         outline_layer(outline, f"focus-{i}"),
                     ],
-                    list(geometry.bounds),
+                    _extent(geometry, district_of, district),
                     width_px=270,
                     height_px=260,
                 ),
@@ -181,6 +195,20 @@ def _small_multiples(
                 key=f"mini-{i}",
             )
     components.legend(_("Risk index"), rows, words)
+
+
+def _extent(geometry: Outlines, district_of: dict[str, object], district: object) -> list[float]:
+    """The bounds of the city, or of one district's neighbourhoods."""
+    if district is None:
+        return list(geometry.bounds)
+    boxes = np.array(
+        [
+            b
+            for n, b in zip(geometry.nids, geometry.boxes, strict=True)
+            if district_of.get(n) == district
+        ]
+    )
+    return [boxes[:, 0].min(), boxes[:, 1].min(), boxes[:, 2].max(), boxes[:, 3].max()]
 
 
 render()
