@@ -143,17 +143,20 @@ def _with_decimals(pattern: str, digits: int) -> numbers.NumberPattern:
 def format_number(value: float, digits: int = 1) -> str:
     """A number with ``digits`` decimals, grouped as the current language writes it
     ("12,345.7", "12 345,7"; Latin digits in every language, as the city's data writes them)."""
+    lang = language()
     if digits == 0 and isinstance(value, int):  # ranks and counts: the same few thousand again
-        return _whole_number(language(), value)
-    locale = _locale()
-    pattern = _with_decimals(locale.decimal_formats[None].pattern, digits)
-    return pattern.apply(value, locale)
+        return _whole_number(lang, value)
+    return _number(lang, value, digits)
+
+
+def _number(lang: str, value: float, digits: int) -> str:
+    locale = _locale_of(lang)
+    return _with_decimals(locale.decimal_formats[None].pattern, digits).apply(value, locale)
 
 
 @lru_cache(maxsize=200_000)
 def _whole_number(lang: str, value: int) -> str:
-    locale = _locale_of(lang)
-    return _with_decimals(locale.decimal_formats[None].pattern, 0).apply(value, locale)
+    return _number(lang, value, 0)
 
 
 def format_percent(share: float, digits: int = 0) -> str:

@@ -6,6 +6,7 @@ edges (no gaps or slivers); coordinates are rounded to 5 decimals (~1 m).
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -36,6 +37,16 @@ class Outlines:
     @cached_property
     def geometries(self) -> list[dict[str, Any]]:
         return [orjson.loads(t) for t in self.texts]
+
+    def extent(self, nids: Collection[str] | None = None) -> list[float]:
+        """``[minx, miny, maxx, maxy]`` of the neighbourhoods ``nids`` (the city's when None,
+        or when none of them is here)."""
+        if nids is None:
+            return list(self.bounds)
+        boxes = np.array([b for n, b in zip(self.nids, self.boxes, strict=True) if n in nids])
+        if not len(boxes):
+            return list(self.bounds)
+        return [boxes[:, 0].min(), boxes[:, 1].min(), boxes[:, 2].max(), boxes[:, 3].max()]
 
 
 def _simplify(geoms: np.ndarray, tolerance: float) -> np.ndarray:

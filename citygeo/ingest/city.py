@@ -46,6 +46,7 @@ from citygeo.store import (
     create_schema,
     one_row,
     quote_ident,
+    reads,
     replace_table,
     table_columns,
 )
@@ -377,8 +378,11 @@ def _replace_survey(con: Connection, config: CityConfig, survey: pd.DataFrame | 
     of kept years), then replace the delivered (source, year) pairs."""
     groups = config.survey.groups if config.survey else []
     history.set_aside(con, "survey_responses")
-    base = {"response_id", "nid", "year", "weight", "item", "value", "source_id"}
-    kept = [c for c in table_columns(con, "__kept_survey_responses") if c not in base]
+    kept = [
+        c
+        for c in table_columns(con, "__kept_survey_responses")
+        if c not in reads.SURVEY_BASE_COLUMNS
+    ]
     columns = TABLES["survey_responses"]
     extra = "".join(f", {quote_ident(g)} VARCHAR" for g in dict.fromkeys([*groups, *kept]))
     con.execute("DROP TABLE IF EXISTS survey_responses")

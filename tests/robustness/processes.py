@@ -13,7 +13,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from citygeo.store import quote_ident
+from citygeo.store import quote_ident, table_columns
 
 REPO = Path(__file__).resolve().parents[2]
 # Columns that hold the time of the run, not its result.
@@ -86,15 +86,7 @@ def fingerprint(path: Path) -> dict[str, tuple[int, str]]:
             ).fetchall()
         ]
         for table in tables:
-            columns = [
-                r[0]
-                for r in con.execute(
-                    "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
-                    "ORDER BY ordinal_position",
-                    [table],
-                ).fetchall()
-                if (table, r[0]) not in TIME_COLUMNS
-            ]
+            columns = [c for c in table_columns(con, table) if (table, c) not in TIME_COLUMNS]
             if table == "ingest_reports":
                 columns = []
             select = ", ".join(quote_ident(c) for c in columns) or "1 AS one"

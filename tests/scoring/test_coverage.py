@@ -17,14 +17,19 @@ def _outside(rows: list[tuple[str, str, str]]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["nid", "kind", "item"])
 
 
-def test_uncovered_measures_are_missing_not_zero(tiny_inputs: ScoringInputs) -> None:
-    # C has no hate incidents at all: a zero rate where covered, unknown where not.
-    inputs = dataclasses.replace(
-        tiny_inputs,
+def _c_and_d_uncovered(inputs: ScoringInputs) -> ScoringInputs:
+    """C outside the police's coverage of hate crime, D outside the census' unemployment."""
+    return dataclasses.replace(
+        inputs,
         not_covered=_outside(
             [("C", "category", "hate_crime"), ("D", "indicator", "unemployed_pct")]
         ),
     )
+
+
+def test_uncovered_measures_are_missing_not_zero(tiny_inputs: ScoringInputs) -> None:
+    # C has no hate incidents at all: a zero rate where covered, unknown where not.
+    inputs = _c_and_d_uncovered(tiny_inputs)
     m = methodology_from()
     covered = build_measures(tiny_inputs, m, [2024])
     table = build_measures(inputs, m, [2024])
@@ -85,12 +90,7 @@ def test_building_the_incident_measures_alone_gives_the_same_rates_and_counts(
 ) -> None:
     """The exact rates put back for analysts are built from the incident measures only: the same
     values as the whole build, coverage included, and none of the other measures."""
-    inputs = dataclasses.replace(
-        tiny_inputs,
-        not_covered=_outside(
-            [("C", "category", "hate_crime"), ("D", "indicator", "unemployed_pct")]
-        ),
-    )
+    inputs = _c_and_d_uncovered(tiny_inputs)
     m = methodology_from()
     whole = build_measures(inputs, m, [2024])
     alone = build_measures(inputs, m, [2024], only_source="incidents")

@@ -6,12 +6,10 @@ from __future__ import annotations
 import html
 import json
 
-import numpy as np
 import pandas as pd
 import streamlit as st
 
 from citygeo.errors import CitygeoError
-from citygeo.geo.display import Outlines
 from citygeo.i18n import _, format_number, ngettext
 from citygeo.scoring import Methodology
 from citygeo.service.city import CityData, current_methodology, score_years, scores
@@ -187,7 +185,11 @@ def _small_multiples(
                         choropleth_layer(url, f"city-{i}", pickable=False),
                         outline_layer(outline, f"focus-{i}"),
                     ],
-                    _extent(geometry, district_of, district),
+                    geometry.extent(
+                        None
+                        if district is None
+                        else {n for n, d in district_of.items() if d == district}
+                    ),
                     width_px=270,
                     height_px=260,
                 ),
@@ -195,20 +197,6 @@ def _small_multiples(
                 key=f"mini-{i}",
             )
     components.legend(_("Risk index"), rows, words)
-
-
-def _extent(geometry: Outlines, district_of: dict[str, object], district: object) -> list[float]:
-    """The bounds of the city, or of one district's neighbourhoods."""
-    if district is None:
-        return list(geometry.bounds)
-    boxes = np.array(
-        [
-            b
-            for n, b in zip(geometry.nids, geometry.boxes, strict=True)
-            if district_of.get(n) == district
-        ]
-    )
-    return [boxes[:, 0].min(), boxes[:, 1].min(), boxes[:, 2].max(), boxes[:, 3].max()]
 
 
 render()

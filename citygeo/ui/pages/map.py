@@ -340,14 +340,7 @@ def _plain(text: str) -> str:
 
 def _bounds(geometry: Outlines, table: pd.DataFrame) -> list[float]:
     """The whole city's bounds, or those of the drawn district."""
-    if len(table) == len(geometry.nids):
-        return list(geometry.bounds)
-    drawn = set(table["nid"])
-    boxes = [b for n, b in zip(geometry.nids, geometry.boxes, strict=True) if n in drawn]
-    if not boxes:
-        return list(geometry.bounds)
-    arr = pd.DataFrame(boxes).to_numpy()
-    return [arr[:, 0].min(), arr[:, 1].min(), arr[:, 2].max(), arr[:, 3].max()]
+    return geometry.extent(None if len(table) == len(geometry.nids) else set(table["nid"]))
 
 
 def _overlay_legend(hot: bool, hexes: bool, assets: bool, methodology: object) -> str:
