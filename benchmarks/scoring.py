@@ -265,7 +265,7 @@ def whole_score(
 
 
 # -- the real command on a real store --------------------------------------------------------
-STORE_FORMAT = "3"  # bump when the store written below changes, so an old one is rebuilt
+STORE_FORMAT = "4"  # bump when the store written below changes, so an old one is rebuilt
 ORIGIN, CELL = (
     (-20.0, -47.0),
     0.005,
@@ -401,23 +401,24 @@ def build_score_store(
         )
         _insert(
             con,
-            "incidents",
+            "incidents (incident_id, occurred_on, category, geom, nid, source_id)",
             incidents,
             "printf('I%09d', i), CAST(day AS DATE), 'cat' || cat, ST_Point(lon, lat), "
             "printf('N%06d', hood), 'bench'",
         )
         _insert(
             con,
-            "assets",
+            "assets (asset_id, kind, name, formal, themes, geom, nid, source_id)",
             assets,
             "printf('A%07d', i), kind, 'asset ' || i, TRUE, []::VARCHAR[], ST_Point(lon, lat), "
             "printf('N%06d', hood), 'bench'",
         )
         _insert(
             con,
-            "survey_responses",
+            "survey_responses (response_id, nid, year, weight, item, value, source_id)",
             survey,
-            "printf('R%09d', r), printf('N%06d', hood), year, weight, 'item' || item, value",
+            "printf('R%09d', r), printf('N%06d', hood), year, weight, 'item' || item, value, "
+            "'bench'",
         )
         con.execute(
             "INSERT INTO city VALUES ('name', 'Synthetic scoring benchmark city'), "

@@ -14,10 +14,13 @@ FDR option); ``"bonferroni"`` with ``alpha / n``, n the neighbourhoods tested.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
+import threading
 import warnings
-from typing import TYPE_CHECKING
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -110,6 +113,7 @@ def local_moran_classes(
     import esda
     from libpysal.weights import w_subset
 
+    remember_permutations(esda.crand)
     sub = w_subset(w, usable, silence_warnings=True)
     sub.transform = "r"
     y = values.loc[usable].to_numpy(dtype=float)
@@ -142,6 +146,43 @@ def local_moran_classes(
         local.p_sim < significance_cutoff(local.p_sim, alpha, correction), classes, "none"
     )
     return out
+
+
+_REMEMBER_LOCK = threading.Lock()
+
+
+def remember_permutations(crand: ModuleType) -> None:
+    """Let esda draw its permutation table once per size and seed (``esda.crand``).
+
+    ``crand`` draws a table of ``permutations × max_card`` neighbour ids from ``n − 1`` with
+    ``np.random.seed(seed)`` for every Local Moran; without numba that is ``permutations``
+    full shuffles of ``n − 1`` ids (0.5 s a year at 35,000 neighbourhoods), and every year
+    of a city with the same neighbourhoods and seed draws exactly the same table. The table
+    is kept (read-only) for its arguments, and the global random state esda's draw left
+    behind is put back, so every result is what esda alone gives.
+    """
+    with _REMEMBER_LOCK:
+        original = crand.vec_permutations
+        if getattr(original, "citygeo_remembered", False):
+            return
+        drawn: dict[tuple[int, int, int, int], tuple[np.ndarray, Any]] = {}
+
+        @functools.wraps(original)
+        def remembered(max_card: int, n: int, k_replications: int, seed: int) -> np.ndarray:
+            key = (int(max_card), int(n), int(k_replications), int(seed))
+            if key not in drawn:
+                table = original(max_card, n, k_replications, seed)
+                table.flags.writeable = False
+                if len(drawn) >= 8:
+                    drawn.pop(next(iter(drawn)))
+                drawn[key] = (table, np.random.get_state())
+            table, state = drawn[key]
+            np.random.set_state(state)
+            return table
+
+        remembered.citygeo_remembered = True  # type: ignore[attr-defined]
+        remembered.citygeo_original = original  # type: ignore[attr-defined]
+        crand.vec_permutations = remembered  # type: ignore[attr-defined]
 
 
 def significance_cutoff(

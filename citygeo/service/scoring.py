@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
@@ -44,6 +46,9 @@ from citygeo.service.city import settings
 from citygeo.store import Store, reads, writes
 from citygeo.store import years as store_years
 
+if TYPE_CHECKING:
+    from libpysal.weights import W
+
 log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int, str], None]
@@ -67,15 +72,20 @@ def scoring_inputs(store: Store, methodology: Methodology) -> ScoringInputs:
     """Read what the scoring engine needs from the store (plain DataFrames, queen weights)."""
     with store.reader() as con:
         hoods = reads.neighbourhoods(con, geometry=True)
-        values = reads.indicator_values(con)
-        incidents = reads.incident_counts(con)
-        assets = reads.asset_counts(con)
-        # the survey summed in DuckDB: 14 M answers at 35,000 neighbourhoods never reach pandas
-        sums = reads.survey_cell_sums(con, survey_statistics(methodology))
-        coverage = reads.coverage(con)
-        sources = reads.measure_sources(con) if not coverage.empty else None
+        # the queen weights (Python, one core) are built while DuckDB reads the rest
+        with ThreadPoolExecutor(1, thread_name_prefix="queen") as pool:
+            weights = pool.submit(_weights, hoods)
+            values = reads.indicator_values(con)
+            incidents = reads.incident_counts(con)
+            assets = reads.asset_counts(con)
+            # the survey summed in DuckDB: 14 M answers at 35,000 neighbourhoods never reach
+            # pandas
+            sums = reads.survey_cell_sums(con, survey_statistics(methodology))
+            coverage = reads.coverage(con)
+            sources = reads.measure_sources(con) if not coverage.empty else None
+            w = weights.result()
     survey = estimates_from_sums(sums) if not sums.empty else None
-    return _inputs(hoods, values, incidents, assets, survey, not_covered(coverage, sources))
+    return _inputs(hoods, values, incidents, assets, survey, not_covered(coverage, sources), w)
 
 
 def _estimates(responses: pd.DataFrame, methodology: Methodology) -> pd.DataFrame | None:
@@ -96,21 +106,27 @@ def _inputs(
     assets: pd.DataFrame,
     survey: pd.DataFrame | None,
     uncovered: pd.DataFrame | None = None,
+    weights: W | None = None,
 ) -> ScoringInputs:
-    shapes = gpd.GeoDataFrame(
-        hoods.drop(columns="geom_wkb"),
-        geometry=shapely.from_wkb(hoods["geom_wkb"].to_numpy()),
-        crs="EPSG:4326",
-    )
     return ScoringInputs(
         neighbourhoods=pd.DataFrame(hoods.drop(columns="geom_wkb")),
         indicator_values=values,
         incident_counts=incidents,
         asset_counts=assets,
         survey_estimates=survey,
-        weights=queen_weights(shapes, "nid"),
+        weights=weights if weights is not None else _weights(hoods),
         not_covered=uncovered,
     )
+
+
+def _weights(hoods: pd.DataFrame) -> W:
+    """Queen contiguity of the neighbourhoods read with their geometry (``geom_wkb``)."""
+    shapes = gpd.GeoDataFrame(
+        hoods[["nid"]],
+        geometry=shapely.from_wkb(hoods["geom_wkb"].to_numpy()),
+        crs="EPSG:4326",
+    )
+    return queen_weights(shapes, "nid")
 
 
 def not_covered(coverage: pd.DataFrame, sources: pd.DataFrame | None) -> pd.DataFrame | None:
@@ -275,11 +291,9 @@ def score_methodology(
     scored without Monte Carlo; districts with at most 200 draws.
     """
     inputs = protected_inputs(exact, methodology)
-    scores = with_exact_rates(
-        score_city(inputs, methodology, years, draws=draws, seed=seed, protect_small_counts=True),
-        exact,
-        methodology,
-    )
+    marks = marked_inputs(exact, methodology)  # once, for the city, its groups and districts
+    main = score_city(inputs, methodology, years, draws=draws, seed=seed, protect_small_counts=True)
+    scores = with_exact_rates(main, exact, methodology, marks=marks)
     groups = sorted(set(inputs.indicator_values["grp"].unique()) - {DEFAULT_GROUP})
     by_group = [
         with_exact_rates(
@@ -289,6 +303,7 @@ def score_methodology(
             exact,
             methodology,
             g,
+            marks=marks,
         )
         for g in groups
     ]
@@ -309,7 +324,7 @@ def score_methodology(
             ),
             by_district,
             methodology,
-            marks=with_counts_of(by_district, marked_inputs(exact, methodology)),
+            marks=with_counts_of(by_district, marks),
         )
     return scores, districts
 

@@ -19,6 +19,7 @@ from citygeo.scoring.hotspots import (
     _worker_count,
     local_moran_classes,
     queen_weights,
+    remember_permutations,
 )
 
 
@@ -88,3 +89,37 @@ def test_worker_count() -> None:
     assert _worker_count(3, 4) == 3
     with pytest.raises(ValueError, match="at least 1"):
         _worker_count(10, 0)
+
+
+def test_the_permutation_table_is_drawn_once_for_every_year_with_the_same_results(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """esda draws the same table for each year of a city (same neighbourhoods, same seed):
+    it is drawn once, and the classes and the global random state are esda's own."""
+    values, w = columbus()
+    rng = np.random.default_rng(8)
+    years = [
+        values,
+        values + rng.normal(0, 8, len(values)),
+        pd.Series(rng.permutation(values.to_numpy()), index=values.index),
+    ]
+    remember_permutations(esda.crand)
+    original = esda.crand.vec_permutations.citygeo_original
+    calls: list[tuple[object, ...]] = []
+
+    def counting(*args: object) -> np.ndarray:
+        calls.append(args)
+        return original(*args)
+
+    monkeypatch.setattr(esda.crand, "vec_permutations", counting)
+    got = [local_moran_classes(v, w, seed=20, workers=1) for v in years]
+    state = np.random.get_state()
+    assert len(calls) == 1  # three years, one draw
+    monkeypatch.setattr(esda.crand, "vec_permutations", original)
+    expected = [serial_esda(v, w, seed=20) for v in years]
+    for one, reference in zip(got, expected, strict=True):
+        pd.testing.assert_series_equal(one, reference, check_names=False)
+    assert not got[0].equals(got[2])  # the years really differ
+    reference_state = np.random.get_state()
+    assert state[0] == reference_state[0] and (state[1] == reference_state[1]).all()
+    assert state[2:] == reference_state[2:]
