@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -34,7 +35,7 @@ from citygeo.ingest.coverage import (
 )
 from citygeo.ingest.geography import Targets, read_apportioned_indicators
 from citygeo.ingest.indicators import read_indicators
-from citygeo.ingest.outlines import write_outlines
+from citygeo.ingest.outlines import outline_tables, store_outlines
 from citygeo.ingest.points import ingest_points, reassign_points
 from citygeo.ingest.readers import read_table
 from citygeo.ingest.vintages import BoundaryChange, record_vintage
@@ -107,7 +108,13 @@ def ingest_city(
     step("reading boundaries")
     frames = _read_frames(config, report.warnings)
     step("writing the store and assigning points")
-    with store.writer() as con:
+    with (
+        ThreadPoolExecutor(1, thread_name_prefix="outlines") as side,
+        store.writer() as con,
+    ):
+        # the display outlines (GEOS, which releases the GIL) are simplified and merged while
+        # the points are read and assigned; they are written with the rest, or not at all
+        outlines = side.submit(outline_tables, frames.neighbourhoods)
         if rebuild:
             history.clear_store(con)
             create_schema(con)
@@ -134,6 +141,7 @@ def ingest_city(
             _reassign_kept(con, report.warnings)
         _write_counted(con, config, frames, report.warnings)
         history.follow_history(con, report.warnings)
+        store_outlines(con, outlines.result())
         if change.changed:
             report.warnings.append(change.sentence())
         step("checking what was loaded")
@@ -276,7 +284,6 @@ def _write_vintage(
     hoods = pd.DataFrame(frames.neighbourhoods.drop(columns="geometry"))
     hoods["geom_wkb"] = shapely.to_wkb(frames.neighbourhoods.geometry.to_numpy())
     replace_table(con, "neighbourhoods", hoods, geometry={"geom": "geom_wkb"})
-    write_outlines(con, frames.neighbourhoods)
     return change
 
 
