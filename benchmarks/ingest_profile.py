@@ -67,7 +67,7 @@ def profile_ingest(folder: Path) -> None:
         (ingest, "read_boundaries", "boundaries: read + validate (GeoPackage, pandas)"),
         (boundaries, "_warn_overlaps", "  of which the overlap check"),
         (ingest, "_write_frames", "boundaries: write neighbourhoods etc. to the store"),
-        (ingest, "outline_tables", "  display + district outlines (outlines.py, in a thread beside the points)"),
+        (ingest, "outline_tables", "  outlines (outlines.py, a thread beside the points)"),
         (ingest, "ingest_points", "incidents: whole ingest_points"),
         (points, "_stage_csv", "  sniff encoding + view over read_csv (text)"),
         (points, "_polygons", "  read the polygons back as WKB"),
