@@ -7,6 +7,7 @@ Chromium or Playwright is missing.
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -37,6 +38,14 @@ def _require_or_skip(reason: str) -> None:
     if os.environ.get("CITYGEO_REQUIRE_BROWSER") == "1":
         pytest.fail(f"browser tests are required (CITYGEO_REQUIRE_BROWSER=1) but {reason}")
     pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def pdf_tools() -> None:
+    """poppler's ``pdftotext`` and ``pdftoppm``, which read the printed PDFs back."""
+    missing = [tool for tool in ("pdftotext", "pdftoppm") if shutil.which(tool) is None]
+    if missing:
+        _require_or_skip(f"{' and '.join(missing)} missing (apt-get install poppler-utils)")
 
 
 @pytest.fixture(scope="session")

@@ -99,7 +99,7 @@ def _inside_window(page: object, text: str) -> bool:
     return box is not None and box["x"] + box["width"] <= page.viewport_size["width"]  # type: ignore[attr-defined]
 
 
-def test_official_before_a_council_meeting(walk: Walk) -> None:
+def test_official_before_a_council_meeting(walk: Walk, pdf_tools: None) -> None:
     page = walk.page
     page.goto(page.base + "/?measure=risk_score")  # type: ignore[attr-defined]
     _, colours = painted_colours(page, min_colours=3)  # wait for what is asserted

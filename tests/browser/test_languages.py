@@ -99,7 +99,7 @@ def _print(browser: object, page_html: str, out: Path) -> Path:
 
 
 def test_the_arabic_printout_prints_right_to_left(
-    browser: object, demo_store: Path, tmp_path: Path
+    browser: object, demo_store: Path, tmp_path: Path, pdf_tools: None
 ) -> None:
     """Chromium's print to PDF: the Arabic title and headings sit at the right margin (the
     English ones at the left), and the text layer holds the Arabic words."""
