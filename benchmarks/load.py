@@ -264,6 +264,11 @@ def main() -> None:
         action="store_true",
         help="time the server's delivery of each page (protocol clients, no browser)",
     )
+    parser.add_argument(
+        "--script",
+        default="app.py",
+        help="what `streamlit run` starts: app.py, or serve.py (the map files gzipped once)",
+    )
     args = parser.parse_args()
     sessions, size = (5, 500) if args.small else (args.sessions, args.size)
     work = Path(tempfile.mkdtemp(prefix="citygeo-load-"))
@@ -271,7 +276,7 @@ def main() -> None:
     store = work / "city.duckdb"
     build_store(city, store)
     names = dict(zip(city["nid"], city["name"], strict=True))
-    proc, url = start(ROOT / "app.py", {"CITYGEO_STORE": str(store)}, work / "streamlit.log")
+    proc, url = start(ROOT / args.script, {"CITYGEO_STORE": str(store)}, work / "streamlit.log")
     try:
         t, server0, machine0 = time.monotonic(), process_cpu_s(proc.pid), machine_cpu_s()
         if args.warm:
@@ -294,7 +299,8 @@ def main() -> None:
     )
     state = "warmed by one earlier session" if args.warm else "cold: it has shown nothing yet"
     print(
-        f"{sessions} concurrent sessions on {size:,} neighbourhoods, one server ({what}; "
+        f"{sessions} concurrent sessions on {size:,} neighbourhoods, one server "
+        f"(`streamlit run {args.script}`; {what}; "
         f"{state}); all done in {wall:.1f} s"
     )
     for key in ("map", "map file", "profile", "compare"):

@@ -10,6 +10,8 @@ STORE_ENV = "CITYGEO_STORE"
 DEFAULT_STORE_NAME = "citygeo.duckdb"
 DEMO_STORE = Path(".citygeo") / "demo.duckdb"
 REPO_ROOT = Path(__file__).resolve().parents[1]
+# the dashboard's map files, served at /app/static/ (server.enableStaticServing)
+STATIC_DIR = REPO_ROOT / "static"
 DEMO_DATA_ENV = "CITYGEO_DEMO_DATA"
 
 

@@ -37,14 +37,11 @@ from citygeo.service.map import (
     map_tooltips,
     year_vintage,
 )
-from citygeo.settings import REPO_ROOT, Mode, dashboard_store_path
+from citygeo.settings import STATIC_DIR, Mode, dashboard_store_path
 from citygeo.store import Store, reads
 from citygeo.store import years as store_years
 from citygeo.ui.components import colours_for, md
 
-STATIC_DIR = (
-    REPO_ROOT / "static"
-)  # served by Streamlit at /app/static/ (server.enableStaticServing)
 STATIC_KEEP = 200  # newest map files kept; older ones are removed
 
 

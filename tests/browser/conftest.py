@@ -87,8 +87,9 @@ class Dashboard:
         self._handle.close()  # type: ignore[attr-defined]
 
 
-def start_dashboard(store: Path, workdir: Path) -> Dashboard:
-    """Run ``streamlit run app.py`` on ``store`` and wait until it answers."""
+def start_dashboard(store: Path, workdir: Path, script: str = "app.py") -> Dashboard:
+    """Run ``streamlit run <script>`` (``app.py``, or ``serve.py``) on ``store`` and wait until
+    it answers."""
     port = _free_port()
     log = workdir / "streamlit.log"
     env = {**os.environ, "CITYGEO_STORE": str(store)}
@@ -97,7 +98,7 @@ def start_dashboard(store: Path, workdir: Path) -> Dashboard:
         "-m",
         "streamlit",
         "run",
-        str(REPO_ROOT / "app.py"),
+        str(REPO_ROOT / script),
         "--server.port",
         str(port),
         "--server.address",
