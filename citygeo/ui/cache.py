@@ -20,6 +20,7 @@ from citygeo.errors import CitygeoError
 from citygeo.geo.classify import HOTSPOT_COLOURS
 from citygeo.geo.display import Outlines, display_outlines, district_outlines
 from citygeo.i18n import _, language, using
+from citygeo.schema import DEFAULT_GROUP
 from citygeo.service.city import (
     CityData,
     current_methodology,
@@ -40,7 +41,7 @@ from citygeo.service.map import (
 from citygeo.settings import STATIC_DIR, Mode, dashboard_store_path
 from citygeo.store import Store, reads
 from citygeo.store import years as store_years
-from citygeo.ui.components import colours_for, md
+from citygeo.ui.components import LegendWords, colours_for, md
 
 STATIC_KEEP = 200  # newest map files kept; older ones are removed
 
@@ -325,6 +326,48 @@ def _map_file_words(
     return static_map_url(path, version, [by_nid.get(n) for n in nids], vintage)
 
 
+def map_classes(
+    path: str,
+    version: tuple[int, int],
+    mode: Mode,
+    year: int | None,
+    grp: str,
+    column: str,
+    scheme: str,
+    *,
+    named: bool = True,
+) -> tuple[pd.DataFrame, list[list[int]], list[tuple[str, str]], LegendWords]:
+    """``map_table`` of one field and its ``colours_for`` (fills, legend rows and words), in
+    the current language, for the whole city (``named``: with the neighbourhoods' names).
+
+    The same for every official who opens that map: kept instead of formatting 5,000 values in
+    words and classifying them on every visit (the largest part of a warm map page's server time
+    with twenty officials at once, issue 16)."""
+    return _map_classes(path, version, mode, year, grp, column, scheme, named, language())
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _map_classes(
+    path: str,
+    version: tuple[int, int],
+    mode: Mode,
+    year: int | None,
+    grp: str,
+    column: str,
+    scheme: str,
+    named: bool,
+    lang: str,
+) -> tuple[pd.DataFrame, list[list[int]], list[tuple[str, str]], LegendWords]:
+    city = city_data(path, version, mode)
+    methodology = current_methodology(city, year)
+    with using(lang):
+        table = map_table(
+            scores(city, year, grp), column, city.neighbourhoods if named else None, methodology
+        )
+        fills, rows, words = colours_for(table["value"], column, scheme, methodology)
+    return table, fills, rows, words
+
+
 @st.cache_data(show_spinner=False, max_entries=64)
 def risk_overview_file(
     path: str, version: tuple[int, int], mode: Mode, year: int | None, district: str | None
@@ -333,9 +376,9 @@ def risk_overview_file(
     of the risk index, as a static file (compare's small maps; written once per year and
     district, not on every visit: a 35,000-neighbourhood city's file is ~35 MB)."""
     city = city_data(path, version, mode)
-    methodology = current_methodology(city, year)
-    values = map_table(scores(city, year), "risk_score", None, methodology)
-    fills, _rows, _words = colours_for(values["value"], "risk_score", "quantiles", methodology)
+    values, fills, _rows, _words = map_classes(
+        path, version, mode, year, DEFAULT_GROUP, "risk_score", "quantiles", named=False
+    )
     by_nid = {
         nid: {"nid": nid, "name": name, "fill": fill, "line": [120, 120, 120, 120]}
         for nid, name, fill in zip(values["nid"], values["name"], fills, strict=True)

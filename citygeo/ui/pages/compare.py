@@ -11,10 +11,11 @@ import streamlit as st
 
 from citygeo.errors import CitygeoError
 from citygeo.i18n import _, format_number, ngettext
+from citygeo.schema import DEFAULT_GROUP
 from citygeo.scoring import Methodology
-from citygeo.service.city import CityData, current_methodology, score_years, scores
+from citygeo.service.city import CityData, current_methodology, score_years
 from citygeo.service.compare import MAX_COMPARE, compare, compare_csv, parse_nids, worse_and_better
-from citygeo.service.map import column_labels, map_table
+from citygeo.service.map import column_labels
 from citygeo.settings import map_max_drawn
 from citygeo.ui import cache, components
 from citygeo.ui.maps import choropleth_layer, deck, outline_layer
@@ -142,10 +143,8 @@ def _small_multiples(
     methodology: Methodology | None,
 ) -> None:
     st.subheader(_("Where they are (risk index)"))
-    frame = scores(city, year)
-    values = map_table(frame, "risk_score", None, methodology)
-    _fills, rows, words = components.colours_for(
-        values["value"], "risk_score", "quantiles", methodology
+    _values, _fills, rows, words = cache.map_classes(
+        *key, city.mode, year, DEFAULT_GROUP, "risk_score", "quantiles", named=False
     )
     geometry = cache.display_geometry(*key)
     hoods = city.neighbourhoods

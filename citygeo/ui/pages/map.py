@@ -117,7 +117,7 @@ def render() -> None:
     if district == DISTRICTS:
         _districts_map(key, city, year, grp, column, scheme, label, methodology)
         return
-    city_table = map_table(frame, column, city.neighbourhoods, methodology)
+    city_table, fills, rows, words = cache.map_classes(*key, city.mode, year, grp, column, scheme)
     table = in_district(city, city_table, district).reset_index(drop=True)
     table = table.merge(frame[["nid", "typology", "hotspot"]], on="nid", how="left")
     over = st.columns(3)
@@ -131,7 +131,6 @@ def render() -> None:
         _("Hot-spot outlines"), over[2], key="hot", param="hot", default=True
     )
     # classes of the whole city, so a district's colours read the same as on the city map
-    fills, rows, words = components.colours_for(city_table["value"], column, scheme, methodology)
     colours = dict(zip(city_table["nid"], fills, strict=True))
     url = cache.map_file(*key, city.mode, year, grp, district)
     stroked = len(table) <= map_max_outlined()
