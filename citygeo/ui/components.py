@@ -187,23 +187,23 @@ def neighbourhood_picker(
 
     Streamlit's selectbox filters its options as the person types, so a name or a code both find it.
     """
+    options, labels = _picker_options(hoods)
+    index = options.index(current) if current in labels else 0
+    label = label or _("Find a neighbourhood (type a name or code)")
+    labels = {**labels, "": _("Type a name or a code…")}  # "" = nothing picked yet
+    picked = where.selectbox(label, options, index=index, key=key, format_func=labels.__getitem__)
+    return str(picked) if picked else None
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _picker_options(hoods: pd.DataFrame) -> tuple[list[str], dict[str, str]]:
+    """The picker's codes ("" first, then by name) and their "Name (code)" labels: built once per
+    city, not on every page of every official (5,000 names sorted and formatted each time)."""
     names = dict(
         zip(hoods["nid"].astype(str), hoods["name"].fillna(hoods["nid"]).astype(str), strict=True)
     )
-    options = [
-        "",
-        *sorted(names, key=lambda n: (names[n].casefold(), n)),
-    ]  # "" = nothing picked yet
-    index = options.index(current) if current in names else 0
-    label = label or _("Find a neighbourhood (type a name or code)")
-    picked = where.selectbox(
-        label,
-        options,
-        index=index,
-        key=key,
-        format_func=lambda n: f"{names[n]} ({n})" if n else _("Type a name or a code…"),
-    )
-    return str(picked) if picked else None
+    options = ["", *sorted(names, key=lambda n: (names[n].casefold(), n))]
+    return options, {n: f"{names[n]} ({n})" for n in names}
 
 
 def static_table(frame: pd.DataFrame) -> None:
