@@ -227,7 +227,7 @@ def our_bytes(store: Path) -> tuple[int, int, int]:
 
     from citygeo.service.city import current_methodology, district_scores, load, scores
     from citygeo.service.map import map_table
-    from citygeo.settings import Mode
+    from citygeo.settings import STATIC_DIR, Mode
     from citygeo.ui import cache as ui_data
     from citygeo.ui import components
     from citygeo.ui.maps import choropleth_layer, deck
@@ -247,7 +247,7 @@ def our_bytes(store: Path) -> tuple[int, int, int]:
         url = ui_data.map_file(*key, Mode.PUBLIC, year, "all", None)
         layer_id, stroked = "neighbourhoods", len(table) <= 2000
     fills, _, _ = components.colours_for(table["value"], "risk_score", "quantiles", methodology)
-    body = (ui_data.STATIC_DIR / url.rsplit("/", 1)[1]).read_bytes()
+    body = (STATIC_DIR / url.rsplit("/", 1)[1]).read_bytes()
     layer = choropleth_layer(
         url,
         layer_id,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import os
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -38,12 +36,11 @@ from citygeo.service.map import (
     map_tooltips,
     year_vintage,
 )
-from citygeo.settings import STATIC_DIR, Mode, dashboard_store_path
+from citygeo.settings import Mode, dashboard_store_path
 from citygeo.store import Store, reads
 from citygeo.store import years as store_years
 from citygeo.ui.components import LegendWords, colours_for, md
-
-STATIC_KEEP = 200  # newest map files kept; older ones are removed
+from citygeo.ui.static_files import static_file, static_geojson
 
 
 @st.cache_resource(show_spinner=False)
@@ -242,34 +239,7 @@ def static_map_url(
         for g, p in zip(outlines.texts, properties, strict=True)
         if p is not None
     )
-    return _static_file(b'{"type":"FeatureCollection","features":[' + features + b"]}")
-
-
-def static_geojson(features: Sequence[Mapping[str, Any]]) -> str:
-    """Write ``features`` as a static GeoJSON file; return its URL (see :func:`_static_file`)."""
-    return _static_file(orjson.dumps({"type": "FeatureCollection", "features": features}))
-
-
-def _static_file(body: bytes) -> str:
-    """Write a GeoJSON ``body`` as a static file; return its URL.
-
-    The browser fetches it gzipped over HTTP (``server.enableStaticServing``) instead of the
-    uncompressed websocket. The file name is the hash of its content: an unchanged layer keeps
-    its URL, so deck.gl neither fetches nor rebuilds it when the page reruns, and the chart
-    message stays small.
-    """
-    name = hashlib.sha1(body).hexdigest()[:20] + ".geojson"
-    target = STATIC_DIR / name
-    if not target.exists():
-        STATIC_DIR.mkdir(exist_ok=True)
-        # one temporary name per process AND thread: Streamlit runs every session's script in a
-        # thread of one process, and two officials opening the same map at once write the same
-        # file (one shared name made the second rename fail with "No such file")
-        tmp = target.with_suffix(f".tmp{os.getpid()}-{threading.get_ident()}")
-        tmp.write_bytes(body)
-        os.replace(tmp, target)
-        _prune_static()
-    return f"app/static/{name}"
+    return static_file(b'{"type":"FeatureCollection","features":[' + features + b"]}")
 
 
 def map_file(
@@ -455,18 +425,6 @@ def _district_words(
         if name in by_name
     ]
     return static_geojson(features) if features else None
-
-
-def _prune_static() -> None:
-    """Keep the newest ``STATIC_KEEP`` map files; safe while other threads or servers prune."""
-    files = []
-    for f in STATIC_DIR.glob("*.geojson"):
-        try:
-            files.append((f.stat().st_mtime, f))
-        except FileNotFoundError:  # removed meanwhile by another session's prune
-            continue
-    for _mtime, old in sorted(files, reverse=True)[STATIC_KEEP:]:
-        old.unlink(missing_ok=True)
 
 
 def empty_state(city_: CityData) -> bool:

@@ -1,7 +1,7 @@
 """The map files compressed once, not once per official (ASGI middleware for ``serve.py``).
 
 The dashboard writes each map layer as a static GeoJSON file named by the hash of its content
-(``cache._static_file``), so a file never changes. Streamlit's static route gzips it again for
+(``static_files.static_file``), so a file never changes. Streamlit's static route gzips it again for
 every request: at 5,000 neighbourhoods that is 7 MB compressed per official on the event loop
 that also carries every websocket (issue 16). This middleware answers those requests with the
 file gzipped once, kept in memory (least recently used first out, up to ``max_bytes``), and
@@ -24,7 +24,7 @@ Scope = dict[str, Any]
 Message = dict[str, Any]
 
 PREFIX = "/app/static/"
-# what cache._static_file writes: 20 hex digits of the content's hash
+# what static_files.static_file writes: 20 hex digits of the content's hash
 MAP_FILE = re.compile(r"[0-9a-f]{20}\.geojson")
 COMPRESS_LEVEL = 6
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from citygeo.ui import cache
+from citygeo.ui import cache, static_files
 
 
 def _features(k: int) -> list[dict[str, object]]:
@@ -42,7 +42,7 @@ def _at_once(calls: list[object], workers: int) -> list[str]:
 def test_sessions_writing_the_same_map_file_at_once_all_get_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(cache, "STATIC_DIR", tmp_path / "static")
+    monkeypatch.setattr(static_files, "STATIC_DIR", tmp_path / "static")
     for round_ in range(15):
         features = _features(round_)
         urls = _at_once([lambda f=features: cache.static_geojson(f)] * 8, workers=8)
@@ -55,8 +55,8 @@ def test_sessions_writing_the_same_map_file_at_once_all_get_it(
 def test_pruning_while_others_write_keeps_the_newest_files(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(cache, "STATIC_DIR", tmp_path / "static")
-    monkeypatch.setattr(cache, "STATIC_KEEP", 3)
+    monkeypatch.setattr(static_files, "STATIC_DIR", tmp_path / "static")
+    monkeypatch.setattr(static_files, "STATIC_KEEP", 3)
     urls = _at_once([lambda k=k: cache.static_geojson(_features(k)) for k in range(12)], workers=6)
     assert len(set(urls)) == 12
     kept = sorted((tmp_path / "static").glob("*.geojson"))
@@ -84,7 +84,7 @@ def test_a_map_file_written_from_the_stored_text_is_the_geojson_of_its_features(
         (0.0, -3.5, 10.0, 10.0),
         [[0, 0, 1, 1]] * 3,
     )
-    monkeypatch.setattr(cache, "STATIC_DIR", tmp_path / "static")
+    monkeypatch.setattr(static_files, "STATIC_DIR", tmp_path / "static")
     monkeypatch.setattr(cache, "display_geometry", lambda *args: outlines)
     props = [{"nid": "A", "v0": "12,5 é"}, None, {"nid": "C", "v0": None, "fill": [1, 2, 3]}]
     url = cache.static_map_url("store.duckdb", (1, 2), props)
