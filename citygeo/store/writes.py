@@ -7,9 +7,16 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from citygeo.errors import StoreError
-from citygeo.store.database import Connection, DatabaseError, quote_ident, table_columns
+from citygeo.store.database import (
+    Connection,
+    DatabaseError,
+    one_thread,
+    quote_ident,
+    table_columns,
+)
 
 if TYPE_CHECKING:  # the scoring package (esda, libpysal) loads only where scores are written
     from citygeo.scoring.methodology import Methodology
@@ -34,7 +41,7 @@ def append_rows(
         return
     geometry = geometry or {}
     view = f"__citygeo_{table}"
-    con.register(view, frame)
+    con.register(view, _as_arrow(frame))
     try:
         cols, exprs = [], []
         for col in frame.columns:
@@ -45,14 +52,24 @@ def append_rows(
             else:
                 cols.append(quote_ident(col))
                 exprs.append(quote_ident(col))
-        con.execute(
-            f"INSERT INTO {quote_ident(table)} ({', '.join(cols)}) "
-            f"SELECT {', '.join(exprs)} FROM {quote_ident(view)}"
-        )
+        with one_thread(con):
+            con.execute(
+                f"INSERT INTO {quote_ident(table)} ({', '.join(cols)}) "
+                f"SELECT {', '.join(exprs)} FROM {quote_ident(view)}"
+            )
     except DatabaseError as err:
         raise StoreError(f"Could not write table {table!r}: {err}") from err
     finally:
         con.unregister(view)
+
+
+def _as_arrow(frame: pd.DataFrame) -> pa.Table | pd.DataFrame:
+    """The frame as an Arrow table for DuckDB to scan; the frame itself where Arrow cannot type
+    a column (mixed Python objects), which DuckDB's pandas scan reads as before."""
+    try:
+        return pa.Table.from_pandas(frame, preserve_index=False)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        return frame
 
 
 def ensure_columns(con: Connection, table: str, columns: dict[str, str]) -> None:
