@@ -174,6 +174,17 @@ def test_not_heard_in_twelve_months() -> None:
     assert stale.loc[0, "name"] == "Two"
 
 
+def test_not_heard_uses_the_last_heard_it_is_given() -> None:
+    groups = ["youth", "women"]
+    heard = last_heard(_consultations(), _city(), groups, as_of=AS_OF)
+    given = not_heard(_consultations(), _city(), groups, as_of=AS_OF, heard=heard)
+    pd.testing.assert_frame_equal(given, not_heard(_consultations(), _city(), groups, as_of=AS_OF))
+    assert len(heard) == 7 * 3  # the frame it was given is left whole
+    # what it was given is what it reads: with nobody heard, everyone is stale
+    never = heard.assign(last_heard=pd.NaT)
+    assert len(not_heard(_consultations(), _city(), groups, as_of=AS_OF, heard=never)) == 21
+
+
 def test_not_heard_neighbourhood_level_and_window_edge() -> None:
     # Only N2's consultation of 2024-06-14, asked on 2025-06-15: one day outside the window.
     only = _consultations().iloc[[1]]

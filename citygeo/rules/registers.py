@@ -295,6 +295,8 @@ def not_heard(
     groups: Sequence[str],
     as_of: dt.date,
     months: int = 12,
+    *,
+    heard: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Neighbourhoods and groups not heard in the ``months`` before ``as_of``.
 
@@ -310,6 +312,9 @@ def not_heard(
         The day the question is asked on.
     months : int
         Length of the window in months.
+    heard : DataFrame, optional
+        :func:`last_heard` of the same consultations, neighbourhoods, groups and ``as_of``,
+        when the caller has it already (it is computed otherwise).
 
     Returns
     -------
@@ -319,7 +324,8 @@ def not_heard(
         longest ago. ``months_since`` counts whole months (missing when never heard).
     """
     cutoff = pd.Timestamp(shift_months(as_of, -months))
-    heard = last_heard(consultations, neighbourhoods, groups, as_of=as_of)
+    if heard is None:
+        heard = last_heard(consultations, neighbourhoods, groups, as_of=as_of)
     stale = heard[heard["last_heard"].isna() | (heard["last_heard"] < cutoff)].copy()
     stale["months_since"] = _whole_months(stale["last_heard"], as_of)
     stale = stale.sort_values(["last_heard", "nid", "grp"], na_position="first")

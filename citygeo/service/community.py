@@ -169,5 +169,5 @@ def consultation_status(
     cons = _consultations(city)
     groups = consultation_groups(cons)
     heard = last_heard(cons, hoods, groups, as_of=as_of)
-    stale = not_heard(cons, hoods, groups, as_of, months)
+    stale = not_heard(cons, hoods, groups, as_of, months, heard=heard)
     return heard, stale
