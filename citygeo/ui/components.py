@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from types import MappingProxyType
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -176,6 +177,7 @@ def labelled(frame: pd.DataFrame, labels: dict[str, str]) -> pd.DataFrame:
 
 def neighbourhood_picker(
     hoods: pd.DataFrame,
+    store_key: tuple[str, tuple[int, int]],
     where: Any = st,
     *,
     key: str,
@@ -185,9 +187,10 @@ def neighbourhood_picker(
     """A searchable selectbox of every neighbourhood, shown as "Name (code)"; the code picked, or
     None.
 
-    Streamlit's selectbox filters its options as the person types, so a name or a code both find it.
+    ``store_key`` is the store's ``(path, version)`` that ``hoods`` were read from. Streamlit's
+    selectbox filters its options as the person types, so a name or a code both find it.
     """
-    options, labels = _picker_options(hoods)
+    options, labels = _picker_options(*store_key, hoods)
     index = options.index(current) if current in labels else 0
     label = label or _("Find a neighbourhood (type a name or code)")
     labels = {**labels, "": _("Type a name or a code…")}  # "" = nothing picked yet
@@ -195,15 +198,21 @@ def neighbourhood_picker(
     return str(picked) if picked else None
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
-def _picker_options(hoods: pd.DataFrame) -> tuple[list[str], dict[str, str]]:
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _picker_options(
+    path: str, version: tuple[int, int], _hoods: pd.DataFrame
+) -> tuple[tuple[str, ...], Mapping[str, str]]:
     """The picker's codes ("" first, then by name) and their "Name (code)" labels: built once per
-    city, not on every page of every official (5,000 names sorted and formatted each time)."""
+    city version, not on every page of every official (5,000 names sorted and formatted each
+    time). Keyed by the store's path and version, not by the frame (hashing 5,000 rows on every
+    page cost more than building them), and kept read-only (a tuple and a mapping proxy), so no
+    page copies them."""
+    hoods = _hoods
     names = dict(
         zip(hoods["nid"].astype(str), hoods["name"].fillna(hoods["nid"]).astype(str), strict=True)
     )
-    options = ["", *sorted(names, key=lambda n: (names[n].casefold(), n))]
-    return options, {n: f"{names[n]} ({n})" for n in names}
+    options = ("", *sorted(names, key=lambda n: (names[n].casefold(), n)))
+    return options, MappingProxyType({n: f"{names[n]} ({n})" for n in names})
 
 
 def static_table(frame: pd.DataFrame) -> None:

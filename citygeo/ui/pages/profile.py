@@ -65,7 +65,9 @@ def render() -> None:
         cache.empty_state(city)
         return
     nid = st.query_params.get("nid")
-    picked = components.neighbourhood_picker(city.neighbourhoods, key="profile_nid", current=nid)
+    picked = components.neighbourhood_picker(
+        city.neighbourhoods, (str(store.path), store.version()), key="profile_nid", current=nid
+    )
     if picked and picked != nid:
         st.query_params["nid"] = picked
         nid = picked
