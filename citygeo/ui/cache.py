@@ -312,11 +312,12 @@ def map_classes(
 
     The same for every official who opens that map: kept instead of formatting 5,000 values in
     words and classifying them on every visit (the largest part of a warm map page's server time
-    with twenty officials at once, issue 16)."""
+    with twenty officials at once, issue 16). Shared, not copied (``cache_resource``: a copy of
+    5,000 rows unpickled on every visit cost as much again): read it, never change it."""
     return _map_classes(path, version, mode, year, grp, column, scheme, named, language())
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
+@st.cache_resource(show_spinner=False, max_entries=64)
 def _map_classes(
     path: str,
     version: tuple[int, int],

@@ -4,6 +4,7 @@ table."""
 from __future__ import annotations
 
 import html
+from collections.abc import Collection
 from typing import Any
 
 import pandas as pd
@@ -17,7 +18,6 @@ from citygeo.service.city import (
     CityData,
     current_methodology,
     district_scores,
-    in_district,
     score_groups,
     score_years,
     scores,
@@ -25,14 +25,13 @@ from citygeo.service.city import (
 from citygeo.service.map import (
     asset_points,
     boundary_note,
-    column_labels,
     incident_categories,
     map_fields,
     map_table,
     year_vintage,
 )
 from citygeo.settings import map_max_drawn, map_max_outlined
-from citygeo.ui import cache, components, language
+from citygeo.ui import cache, components, language, map_views
 from citygeo.ui.maps import (
     CHOROPLETH_LAYER_ID,
     OUTLINE_COLOUR,
@@ -45,7 +44,6 @@ from citygeo.ui.maps import (
 )
 from citygeo.words import (
     HOTSPOT_WORDS,
-    TYPOLOGY_NAMES,
     group_words,
     hotspot_help,
     hotspot_term,
@@ -99,6 +97,7 @@ def render() -> None:
     )
     picked = components.neighbourhood_picker(
         city.neighbourhoods,
+        key,
         key="map_find",
         label=_("Open a neighbourhood's profile (type a name or code)"),
     )
@@ -117,9 +116,9 @@ def render() -> None:
     if district == DISTRICTS:
         _districts_map(key, city, year, grp, column, scheme, label, methodology)
         return
-    city_table, fills, rows, words = cache.map_classes(*key, city.mode, year, grp, column, scheme)
-    table = in_district(city, city_table, district).reset_index(drop=True)
-    table = table.merge(frame[["nid", "typology", "hotspot"]], on="nid", how="left")
+    rows, words = cache.map_classes(*key, city.mode, year, grp, column, scheme)[2:]
+    # classes of the whole city, so a district's colours read the same as on the city map
+    colours = map_views.fill_colours(key, city.mode, year, grp, column, scheme, district)
     over = st.columns(3)
     show_hex = components.url_checkbox(
         _("Incidents (hexagons, small counts hidden)"), over[0], key="hex", param="hex"
@@ -130,14 +129,12 @@ def render() -> None:
     show_hot = components.url_checkbox(
         _("Hot-spot outlines"), over[2], key="hot", param="hot", default=True
     )
-    # classes of the whole city, so a district's colours read the same as on the city map
-    colours = dict(zip(city_table["nid"], fills, strict=True))
     url = cache.map_file(*key, city.mode, year, grp, district)
-    stroked = len(table) <= map_max_outlined()
+    stroked = len(colours) <= map_max_outlined()
     layers = [
         choropleth_layer(
             url,
-            colours={nid: colours[nid] for nid in table["nid"]},
+            colours=colours,
             trigger=(column, scheme, year, grp, district),
             stroked=False,
         )
@@ -154,11 +151,11 @@ def render() -> None:
             layers.append(outline_layer(hot_url))
     if show_assets:
         layers.append(points_layer(asset_points(city)[["lon", "lat"]].to_dict("records")))
-    st.caption(_alternative(label, len(table), year))
+    st.caption(_alternative(label, len(colours), year))
     event = st.pydeck_chart(
         deck(
             layers,
-            _bounds(cache.display_geometry(*key, year_vintage(city.scores, year)), table),
+            _bounds(cache.display_geometry(*key, year_vintage(city.scores, year)), colours),
             _tooltip(fields, column, label),
         ),
         on_select="rerun",
@@ -188,7 +185,11 @@ def render() -> None:
             "would make it slow); pick a district to see them."
         ).format(n=whole(map_max_outlined()))
     st.caption(figures)
-    _table_view(table, label, column, methodology)
+    _table_view(
+        map_views.table_view(key, city.mode, year, grp, column, scheme, district, label),
+        label,
+        column,
+    )
 
 
 def _tooltip(fields: dict[str, str], column: str, label: str, code: bool = True) -> str:
@@ -337,9 +338,9 @@ def _plain(text: str) -> str:
     return text.replace("{", "(").replace("}", ")")
 
 
-def _bounds(geometry: Outlines, table: pd.DataFrame) -> list[float]:
-    """The whole city's bounds, or those of the drawn district."""
-    return geometry.extent(None if len(table) == len(geometry.nids) else set(table["nid"]))
+def _bounds(geometry: Outlines, shown: Collection[str]) -> list[float]:
+    """The whole city's bounds, or those of the drawn district (``shown``: their codes)."""
+    return geometry.extent(None if len(shown) == len(geometry.nids) else set(shown))
 
 
 def _overlay_legend(hot: bool, hexes: bool, assets: bool, methodology: object) -> str:
@@ -382,54 +383,13 @@ def _open_selected(event: object) -> None:
         st.switch_page(PROFILE_PAGE, query_params=language.link_params(nid=nid))
 
 
-def _table_view(table: pd.DataFrame, label: str, column: str, methodology: object) -> None:
+def _table_view(view: map_views.TableView, label: str, column: str) -> None:
     with st.expander(
         _("Table view of the same numbers (sorted by rank; select a row to open its profile)")
     ):
-        shown = table[
-            [
-                "nid",
-                "name",
-                "district",
-                "value",
-                "rank",
-                "rank_p05",
-                "rank_p95",
-                "note",
-                "typology",
-                "hotspot",
-            ]
-        ].copy()
-        shown["typology"] = [
-            TYPOLOGY_NAMES.get(t, "") if isinstance(t, str) else "" for t in shown["typology"]
-        ]
-        shown["hotspot"] = [
-            HOTSPOT_WORDS.get(h, "") if isinstance(h, str) else "" for h in shown["hotspot"]
-        ]
-        if column != "typology":
-            shown["value"] = pd.to_numeric(shown["value"], errors="coerce").round(2)
-        shown = shown.sort_values(["rank", "nid"], na_position="last").reset_index(drop=True)
-        shown["note"] = shown["note"].fillna("")  # an empty cell is blank, never "None"
         search = st.text_input(_("Search the table (name or code)"), key="map_table_search")
-        if search:
-            hit = shown["name"].astype(str).str.contains(search, case=False, regex=False) | shown[
-                "nid"
-            ].astype(str).str.contains(search, case=False, regex=False)
-            shown = shown[hit].reset_index(drop=True)
-        labels = column_labels(methodology) | {  # type: ignore[arg-type]
-            "value": label,
-            "rank": _("Rank"),
-            "rank_p05": _("Rank likely from"),
-            "rank_p95": _("Rank likely to"),
-            "note": _("Note"),
-        }
-        # repeated words sent once per table, not once per row (Arrow dictionaries): a big
-        # city's table was 0.6 MB on every visit of the map
-        for c in ("district", "note", "typology", "hotspot"):
-            shown[c] = shown[c].astype("category")
-        for c in ("rank", "rank_p05", "rank_p95"):  # whole places, as shown
-            shown[c] = pd.to_numeric(shown[c]).round().astype("Int32")
-        named = components.labelled(shown, labels)
+        data, nids = map_views.searched(view, search)
+        labels = view.labels
         # formats per column, not a pandas Styler: a Styler makes Streamlit render every cell's
         # text on the server (76% of a warm map page's time for 5,000 neighbourhoods)
         formats: dict[str, Any] = {
@@ -440,20 +400,19 @@ def _table_view(table: pd.DataFrame, label: str, column: str, methodology: objec
             formats[label] = st.column_config.NumberColumn(format="%.2f")
         formats[labels["hotspot"]] = st.column_config.TextColumn(help=hotspot_help())
         event = st.dataframe(
-            named,
+            data,
             hide_index=True,
             column_config=formats,
             placeholder="",  # no value is a blank cell (its reason is in the note), never "None"
             on_select="rerun",
             selection_mode="single-row",
             key="map_table",
-            height=38 + 35 * min(len(shown), TABLE_ROWS) + 2,
+            height=38 + 35 * min(len(nids), TABLE_ROWS) + 2,
         )
         picked = getattr(getattr(event, "selection", None), "rows", None) or []
         if picked:
             st.switch_page(
-                PROFILE_PAGE,
-                query_params=language.link_params(nid=str(shown.iloc[picked[0]]["nid"])),
+                PROFILE_PAGE, query_params=language.link_params(nid=str(nids[picked[0]]))
             )
 
 
