@@ -123,3 +123,38 @@ def test_the_permutation_table_is_drawn_once_for_every_year_with_the_same_result
     reference_state = np.random.get_state()
     assert state[0] == reference_state[0] and (state[1] == reference_state[1]).all()
     assert state[2:] == reference_state[2:]
+
+
+def test_the_row_standardised_weights_are_built_once_for_years_with_the_same_neighbourhoods(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Years whose scores are all known share one subset of the weights; a year with a gap gets
+    its own; every year's classes are esda's own on its own subset, and the city's weights are
+    left as they were."""
+    import citygeo.scoring.hotspots as hotspots
+
+    values, w = columbus()
+    transform = w.transform
+    rng = np.random.default_rng(3)
+    gap = (values + rng.normal(0, 8, len(values))).astype(float)
+    gap.iloc[[4, 17]] = np.nan
+    years = [values, values + rng.normal(0, 8, len(values)), gap, values * 0.5]
+    built: list[int] = []
+
+    def counting(w_: object, ids: list[object], **kwargs: object) -> object:
+        built.append(len(ids))
+        return w_subset(w_, ids, **kwargs)
+
+    monkeypatch.setattr("libpysal.weights.w_subset", counting)
+    got = [local_moran_classes(v, w, seed=5, workers=1) for v in years]
+    # one subset for the first two years, one for the year with a gap, one again after it
+    assert built == [len(values), len(values) - 2, len(values)]
+    monkeypatch.undo()
+    for one, v in zip(got, years, strict=True):
+        known = v.dropna()
+        pd.testing.assert_series_equal(
+            one.loc[known.index], serial_esda(known, w, seed=5), check_names=False
+        )
+        assert (one.loc[v.index.difference(known.index)] == "none").all()
+    assert w.transform == transform  # the city's weights are not re-standardised
+    assert hotspots._SUBSETS[w][0] == tuple(values.index)
