@@ -46,6 +46,7 @@ def _tobler() -> object:
     (importing tobler costs ~1 s of CPU, which every other ingest would pay)."""
     return importlib.import_module("tobler.area_weighted.area_interpolate")
 
+
 # A table's values per source code, extensive? -> (estimate, covered share) per neighbourhood
 _Method = Callable[[pd.Series, bool], tuple[np.ndarray, np.ndarray]]
 

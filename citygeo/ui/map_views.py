@@ -24,6 +24,7 @@ from citygeo.service.city import CityData, current_methodology, in_district, sco
 from citygeo.service.map import column_labels
 from citygeo.settings import Mode
 from citygeo.ui import cache, components
+from citygeo.ui.maps import ColourLookup
 from citygeo.words import HOTSPOT_WORDS, TYPOLOGY_NAMES
 
 TABLE_COLUMNS = [
@@ -144,9 +145,9 @@ def fill_colours(
     column: str,
     scheme: str,
     district: str | None,
-) -> Mapping[str, Sequence[int]]:
-    """nid → fill of the neighbourhoods on the map: the classes of the whole city, so a
-    district's colours read the same as on the city map."""
+) -> ColourLookup:
+    """The fill of each neighbourhood on the map (its ``domain``: their codes): the classes of
+    the whole city, so a district's colours read the same as on the city map."""
     return _fill_colours(*key, mode, year, grp, column, scheme, district, language())
 
 
@@ -161,12 +162,12 @@ def _fill_colours(
     scheme: str,
     district: str | None,
     lang: str,
-) -> Mapping[str, Sequence[int]]:
+) -> ColourLookup:
     city = cache.city_data(path, version, mode)
     with using(lang):
         city_table, fills, _rows, _words = cache.map_classes(
             path, version, mode, year, grp, column, scheme
         )
-    colours = dict(zip(city_table["nid"], (tuple(f) for f in fills), strict=True))
+    colours = dict(zip(city_table["nid"], fills, strict=True))
     shown = in_district(city, city_table, district)["nid"]
-    return MappingProxyType({nid: colours[nid] for nid in shown})
+    return ColourLookup.of({nid: colours[nid] for nid in shown})

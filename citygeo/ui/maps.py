@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pydeck as pdk
@@ -46,31 +46,44 @@ def fill_colours(classes: Classes, colours: Sequence[Colour]) -> list[list[int]]
     return [[*colours[k], 230] if k >= 0 else [*MISSING_COLOUR, 140] for k in classes.index]
 
 
+class ColourLookup(NamedTuple):
+    """deck.gl's ``colorCategories`` lookup: the codes and the RGBA of each, in one order (a
+    page that draws the same map again can keep it instead of building it per visit)."""
+
+    domain: tuple[str, ...]
+    colors: tuple[tuple[int, ...], ...]
+
+    @classmethod
+    def of(cls, colours: Mapping[str, Sequence[int]]) -> ColourLookup:
+        return cls(tuple(colours), tuple(tuple(c) for c in colours.values()))
+
+
 def choropleth_layer(
     data: str | dict[str, object],
     layer_id: str = CHOROPLETH_LAYER_ID,
     pickable: bool = True,
-    colours: Mapping[str, Sequence[int]] | None = None,
+    colours: Mapping[str, Sequence[int]] | ColourLookup | None = None,
     trigger: object = None,
     stroked: bool = True,
 ) -> pdk.Layer:
     """Neighbourhoods filled and outlined, from a FeatureCollection or the URL of a static GeoJSON.
 
     Without ``colours`` the fill is each feature's ``properties.fill``. With ``colours`` (nid →
-    RGBA) the fill is looked up by ``properties.nid`` in the browser (deck.gl's
-    ``colorCategories``), so the geometry file stays the same when only the colours change:
-    deck.gl keeps the polygons it has built and recomputes the colours alone, when ``trigger``
-    (e.g. the field shown) changes. ``stroked=False`` leaves out the outlines, which cost far
-    more than the fills to build and draw for thousands of neighbourhoods.
+    RGBA, or a :class:`ColourLookup`) the fill is looked up by ``properties.nid`` in the browser
+    (deck.gl's ``colorCategories``), so the geometry file stays the same when only the colours
+    change: deck.gl keeps the polygons it has built and recomputes the colours alone, when
+    ``trigger`` (e.g. the field shown) changes. ``stroked=False`` leaves out the outlines, which
+    cost far more than the fills to build and draw for thousands of neighbourhoods.
     """
     fill: object = "properties.fill"
     extra: dict[str, object] = {}
     if colours is not None:
+        lookup = colours if isinstance(colours, ColourLookup) else ColourLookup.of(colours)
         fill = {
             "@@function": "colorCategories",
             "attr": "nid",
-            "domain": list(colours),
-            "colors": [list(c) for c in colours.values()],
+            "domain": lookup.domain,
+            "colors": lookup.colors,
             "othersColor": [0, 0, 0, 0],
         }
         extra["update_triggers"] = {"getFillColor": [str(trigger)]}

@@ -131,7 +131,7 @@ def test_the_row_standardised_weights_are_built_once_for_years_with_the_same_nei
     """Years whose scores are all known share one subset of the weights; a year with a gap gets
     its own; every year's classes are esda's own on its own subset, and the city's weights are
     left as they were."""
-    import citygeo.scoring.hotspots as hotspots
+    from citygeo.scoring import hotspots
 
     values, w = columbus()
     transform = w.transform

@@ -100,22 +100,22 @@ def test_kept_fill_colours_are_the_city_wide_classes(demo_store: Path) -> None:
     fills = colours_for(table["value"], FIELD, SCHEME, methodology)[0]
     everyone = dict(zip(table["nid"], fills, strict=True))
     kept = map_views.fill_colours(key, mode, year, DEFAULT_GROUP, FIELD, SCHEME, None)
-    assert {n: list(c) for n, c in kept.items()} == everyone
+    assert kept.domain == tuple(table["nid"])  # in the city's order, each with its colour
+    assert {n: list(c) for n, c in zip(*kept, strict=True)} == everyone
     district = min(city.neighbourhoods["district"].dropna().unique())
     members = set(city.neighbourhoods.loc[city.neighbourhoods["district"] == district, "nid"])
     part = map_views.fill_colours(key, mode, year, DEFAULT_GROUP, FIELD, SCHEME, district)
-    assert set(part) == members  # one district's neighbourhoods, with the city's colours
-    assert {n: list(c) for n, c in part.items()} == {n: everyone[n] for n in members}
+    assert set(part.domain) == members  # one district's neighbourhoods, with the city's colours
+    assert {n: list(c) for n, c in zip(*part, strict=True)} == {n: everyone[n] for n in members}
 
 
 def test_what_is_kept_cannot_be_changed_by_a_page(demo_store: Path) -> None:
     key, mode, _city_data, year = _city(demo_store)
     kept = map_views.fill_colours(key, mode, year, DEFAULT_GROUP, FIELD, SCHEME, None)
-    nid = next(iter(kept))
     with pytest.raises(TypeError):
-        kept[nid] = (0, 0, 0, 0)  # type: ignore[index]
+        kept.colors[0] = (0, 0, 0, 0)  # type: ignore[index]
     with pytest.raises(TypeError):
-        kept[nid][0] = 0  # type: ignore[index]
+        kept.colors[0][0] = 0  # type: ignore[index]
     view = map_views.table_view(key, mode, year, DEFAULT_GROUP, FIELD, SCHEME, None, "Risk")
     assert isinstance(view.data, pa.Table)  # Arrow tables are immutable
     with pytest.raises(TypeError):

@@ -130,7 +130,7 @@ def render() -> None:
         _("Hot-spot outlines"), over[2], key="hot", param="hot", default=True
     )
     url = cache.map_file(*key, city.mode, year, grp, district)
-    stroked = len(colours) <= map_max_outlined()
+    stroked = len(colours.domain) <= map_max_outlined()
     layers = [
         choropleth_layer(
             url,
@@ -151,11 +151,11 @@ def render() -> None:
             layers.append(outline_layer(hot_url))
     if show_assets:
         layers.append(points_layer(asset_points(city)[["lon", "lat"]].to_dict("records")))
-    st.caption(_alternative(label, len(colours), year))
+    st.caption(_alternative(label, len(colours.domain), year))
     event = st.pydeck_chart(
         deck(
             layers,
-            _bounds(cache.display_geometry(*key, year_vintage(city.scores, year)), colours),
+            _bounds(cache.display_geometry(*key, year_vintage(city.scores, year)), colours.domain),
             _tooltip(fields, column, label),
         ),
         on_select="rerun",
