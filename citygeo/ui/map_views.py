@@ -20,7 +20,7 @@ import pyarrow as pa
 import streamlit as st
 
 from citygeo.i18n import _, language, using
-from citygeo.service.city import CityData, current_methodology, in_district, scores
+from citygeo.service.city import current_methodology, in_district, scores
 from citygeo.service.map import column_labels
 from citygeo.settings import Mode
 from citygeo.ui import cache, components
@@ -52,7 +52,16 @@ class TableView(NamedTuple):
     labels: Mapping[str, str]
 
 
-def table_view(
+class MapView(NamedTuple):
+    """What one map shows of the city: the fill of each neighbourhood on it (``colours.domain``:
+    their codes; the classes of the whole city, so a district's colours read the same as on the
+    city map) and its table view."""
+
+    colours: ColourLookup
+    table: TableView
+
+
+def map_view(
     key: tuple[str, tuple[int, int]],
     mode: Mode,
     year: int | None,
@@ -61,14 +70,13 @@ def table_view(
     scheme: str,
     district: str | None,
     label: str,
-) -> TableView:
-    """The table view of one map (``key`` = the store's path and version), in the current
-    language."""
-    return _table_view(*key, mode, year, grp, column, scheme, district, label, language())
+) -> MapView:
+    """The view of one map (``key`` = the store's path and version), in the current language."""
+    return _map_view(*key, mode, year, grp, column, scheme, district, label, language())
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)
-def _table_view(
+def _map_view(
     path: str,
     version: tuple[int, int],
     mode: Mode,
@@ -79,12 +87,18 @@ def _table_view(
     district: str | None,
     label: str,
     lang: str,
-) -> TableView:
+) -> MapView:
     city = cache.city_data(path, version, mode)
     methodology = current_methodology(city, year)
     with using(lang):
-        city_table = cache.map_classes(path, version, mode, year, grp, column, scheme)[0]
-        shown = map_rows(city_table, scores(city, year, grp), city, district)[TABLE_COLUMNS]
+        city_table, fills, _rows, _words = cache.map_classes(
+            path, version, mode, year, grp, column, scheme
+        )
+        on_map = in_district(city, city_table, district).reset_index(drop=True)
+        colour_of = dict(zip(city_table["nid"], fills, strict=True))
+        colours = ColourLookup.of({nid: colour_of[nid] for nid in on_map["nid"]})
+        frame = scores(city, year, grp)[["nid", "typology", "hotspot"]]
+        shown = on_map.merge(frame, on="nid", how="left")[TABLE_COLUMNS]
         shown["typology"] = [
             TYPOLOGY_NAMES.get(t, "") if isinstance(t, str) else "" for t in shown["typology"]
         ]
@@ -109,12 +123,13 @@ def _table_view(
     for c in ("rank", "rank_p05", "rank_p95"):  # whole places, as shown
         shown[c] = pd.to_numeric(shown[c]).round().astype("Int32")
     data = pa.Table.from_pandas(components.labelled(shown, labels), preserve_index=False)
-    return TableView(
+    table = TableView(
         data,
         tuple(shown["nid"].astype(str)),
         tuple(shown["name"].astype(str)),
         MappingProxyType(labels),
     )
+    return MapView(colours, table)
 
 
 def searched(view: TableView, search: str) -> tuple[pa.Table, Sequence[str]]:
@@ -126,48 +141,3 @@ def searched(view: TableView, search: str) -> tuple[pa.Table, Sequence[str]]:
         | pd.Series(view.nids, dtype=object).str.contains(search, case=False, regex=False)
     ).to_numpy(dtype=bool)
     return view.data.filter(pa.array(hit)), [n for n, h in zip(view.nids, hit, strict=True) if h]
-
-
-def map_rows(
-    city_table: pd.DataFrame, frame: pd.DataFrame, city: CityData, district: str | None
-) -> pd.DataFrame:
-    """The rows of the city's ``map_table`` on the map (one district, or all), with the typology
-    and hot spot of each from the scores ``frame``."""
-    table = in_district(city, city_table, district).reset_index(drop=True)
-    return table.merge(frame[["nid", "typology", "hotspot"]], on="nid", how="left")
-
-
-def fill_colours(
-    key: tuple[str, tuple[int, int]],
-    mode: Mode,
-    year: int | None,
-    grp: str,
-    column: str,
-    scheme: str,
-    district: str | None,
-) -> ColourLookup:
-    """The fill of each neighbourhood on the map (its ``domain``: their codes): the classes of
-    the whole city, so a district's colours read the same as on the city map."""
-    return _fill_colours(*key, mode, year, grp, column, scheme, district, language())
-
-
-@st.cache_resource(show_spinner=False, max_entries=32)
-def _fill_colours(
-    path: str,
-    version: tuple[int, int],
-    mode: Mode,
-    year: int | None,
-    grp: str,
-    column: str,
-    scheme: str,
-    district: str | None,
-    lang: str,
-) -> ColourLookup:
-    city = cache.city_data(path, version, mode)
-    with using(lang):
-        city_table, fills, _rows, _words = cache.map_classes(
-            path, version, mode, year, grp, column, scheme
-        )
-    colours = dict(zip(city_table["nid"], fills, strict=True))
-    shown = in_district(city, city_table, district)["nid"]
-    return ColourLookup.of({nid: colours[nid] for nid in shown})

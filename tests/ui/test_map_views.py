@@ -68,7 +68,9 @@ def test_kept_table_view_is_the_pages_own(demo_store: Path, lang: str) -> None:
     for where in (None, district):
         with using(lang):
             label = map_fields(current_methodology(city, year))[FIELD]
-            view = map_views.table_view(key, mode, year, DEFAULT_GROUP, FIELD, SCHEME, where, label)
+            view = map_views.map_view(
+                key, mode, year, DEFAULT_GROUP, FIELD, SCHEME, where, label
+            ).table
             expected, labels = _page_table(city, year, where, label)
         kept = view.data.to_pandas()
         pd.testing.assert_frame_equal(kept, expected, check_dtype=False, check_categorical=False)
@@ -82,7 +84,7 @@ def test_kept_table_view_is_the_pages_own(demo_store: Path, lang: str) -> None:
 
 def test_search_keeps_the_rows_and_their_codes_together(demo_store: Path) -> None:
     key, mode, _city_data, year = _city(demo_store)
-    view = map_views.table_view(key, mode, year, DEFAULT_GROUP, FIELD, SCHEME, None, "Risk")
+    view = map_views.map_view(key, mode, year, DEFAULT_GROUP, FIELD, SCHEME, None, "Risk").table
     data, nids = map_views.searched(view, "thistlebrook HILL")
     assert list(nids) == ["N017"] and data.num_rows == 1
     assert data.column(view.labels["nid"]).to_pylist() == ["N017"]
@@ -99,24 +101,26 @@ def test_kept_fill_colours_are_the_city_wide_classes(demo_store: Path) -> None:
     table = map_table(scores(city, year, DEFAULT_GROUP), FIELD, city.neighbourhoods, methodology)
     fills = colours_for(table["value"], FIELD, SCHEME, methodology)[0]
     everyone = dict(zip(table["nid"], fills, strict=True))
-    kept = map_views.fill_colours(key, mode, year, DEFAULT_GROUP, FIELD, SCHEME, None)
+    kept = map_views.map_view(key, mode, year, DEFAULT_GROUP, FIELD, SCHEME, None, "Risk").colours
     assert kept.domain == tuple(table["nid"])  # in the city's order, each with its colour
     assert {n: list(c) for n, c in zip(*kept, strict=True)} == everyone
     district = min(city.neighbourhoods["district"].dropna().unique())
     members = set(city.neighbourhoods.loc[city.neighbourhoods["district"] == district, "nid"])
-    part = map_views.fill_colours(key, mode, year, DEFAULT_GROUP, FIELD, SCHEME, district)
+    part = map_views.map_view(
+        key, mode, year, DEFAULT_GROUP, FIELD, SCHEME, district, "Risk"
+    ).colours
     assert set(part.domain) == members  # one district's neighbourhoods, with the city's colours
     assert {n: list(c) for n, c in zip(*part, strict=True)} == {n: everyone[n] for n in members}
 
 
 def test_what_is_kept_cannot_be_changed_by_a_page(demo_store: Path) -> None:
     key, mode, _city_data, year = _city(demo_store)
-    kept = map_views.fill_colours(key, mode, year, DEFAULT_GROUP, FIELD, SCHEME, None)
+    kept = map_views.map_view(key, mode, year, DEFAULT_GROUP, FIELD, SCHEME, None, "Risk").colours
     with pytest.raises(TypeError):
         kept.colors[0] = (0, 0, 0, 0)  # type: ignore[index]
     with pytest.raises(TypeError):
         kept.colors[0][0] = 0  # type: ignore[index]
-    view = map_views.table_view(key, mode, year, DEFAULT_GROUP, FIELD, SCHEME, None, "Risk")
+    view = map_views.map_view(key, mode, year, DEFAULT_GROUP, FIELD, SCHEME, None, "Risk").table
     assert isinstance(view.data, pa.Table)  # Arrow tables are immutable
     with pytest.raises(TypeError):
         view.labels["rank"] = "x"  # type: ignore[index]

@@ -117,8 +117,8 @@ def render() -> None:
         _districts_map(key, city, year, grp, column, scheme, label, methodology)
         return
     rows, words = cache.map_classes(*key, city.mode, year, grp, column, scheme)[2:]
-    # classes of the whole city, so a district's colours read the same as on the city map
-    colours = map_views.fill_colours(key, city.mode, year, grp, column, scheme, district)
+    view = map_views.map_view(key, city.mode, year, grp, column, scheme, district, label)
+    colours = view.colours  # the city's classes: a district reads the same as on the city map
     over = st.columns(3)
     show_hex = components.url_checkbox(
         _("Incidents (hexagons, small counts hidden)"), over[0], key="hex", param="hex"
@@ -185,11 +185,7 @@ def render() -> None:
             "would make it slow); pick a district to see them."
         ).format(n=whole(map_max_outlined()))
     st.caption(figures)
-    _table_view(
-        map_views.table_view(key, city.mode, year, grp, column, scheme, district, label),
-        label,
-        column,
-    )
+    _table_view(view.table, label, column)
 
 
 def _tooltip(fields: dict[str, str], column: str, label: str, code: bool = True) -> str:
