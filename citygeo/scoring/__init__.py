@@ -29,11 +29,18 @@ from citygeo.scoring.methodology import (
     validate_against,
 )
 from citygeo.scoring.robustness import rank_intervals, unstable_neighbourhoods
-from citygeo.scoring.score import score_city, score_prepared
+from citygeo.scoring.score import (
+    PendingScores,
+    score_city,
+    score_prepared,
+    start_score_city,
+    start_scoring,
+)
 
 __all__ = [
     "CoherenceReport",
     "Methodology",
+    "PendingScores",
     "Prepared",
     "ScoringInputs",
     "build_flags",
@@ -59,6 +66,8 @@ __all__ = [
     "score_city",
     "score_districts",
     "score_prepared",
+    "start_score_city",
+    "start_scoring",
     "survey_statistics",
     "unstable_neighbourhoods",
     "validate_against",

@@ -276,7 +276,10 @@ def _ordinal_ranks(negated: np.ndarray, out: np.ndarray, pool: ThreadPoolExecuto
 
     def rank(part: slice) -> None:
         order = np.argsort(negated[part], axis=1)
-        np.put_along_axis(out[part], order, positions[None, :], axis=1)
+        # one scatter per draw: 2-3x faster than ``np.put_along_axis`` over the block, which
+        # builds the broadcast index of the whole block first (same values)
+        for draw, row in zip(range(*part.indices(len(out))), order, strict=True):
+            out[draw][row] = positions
 
     _in_parallel(pool, rank, len(negated))
 

@@ -2,14 +2,16 @@
 
 :func:`score_city` prepares the measures and scores them; :func:`score_prepared` scores
 measures already prepared (the dashboard's weight sliders re-weight without normalising
-again).
+again). :func:`start_score_city` returns every column but the hot spots at once, with the
+Local Moran permutations still running in worker processes (:class:`PendingScores`), so the
+caller can do other work meanwhile (``citygeo score`` prepares the districts).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
@@ -29,7 +31,7 @@ from citygeo.scoring.inputs import ScoringInputs
 from citygeo.scoring.methodology import Methodology, methodology_sha256
 from citygeo.scoring.robustness import rank_intervals
 
-__all__ = ["score_city", "score_prepared"]
+__all__ = ["PendingScores", "score_city", "score_prepared", "start_score_city", "start_scoring"]
 
 log = logging.getLogger(__name__)
 
@@ -69,8 +71,54 @@ def score_city(
         ``domain__<id>``, ``measure__<id>`` (normalised, oriented), ``raw__<id>`` and
         ``n__<id>`` (incident and asset measures).
     """
+    return start_score_city(
+        inputs,
+        methodology,
+        years,
+        group=group,
+        draws=draws,
+        seed=seed,
+        progress=progress,
+        protect_small_counts=protect_small_counts,
+    ).result()
+
+
+def start_score_city(
+    inputs: ScoringInputs,
+    methodology: Methodology,
+    years: list[int] | None = None,
+    *,
+    group: str = DEFAULT_GROUP,
+    draws: int = 1000,
+    seed: int = 12345,
+    progress: Callable[[int, int], None] | None = None,
+    protect_small_counts: bool = False,
+) -> PendingScores:
+    """:func:`score_city` that returns before the hot spots are known (:class:`PendingScores`)."""
     prepared = prepare(inputs, methodology, years, group, protect_small_counts=protect_small_counts)
-    return score_prepared(prepared, inputs.weights, draws=draws, seed=seed, progress=progress)
+    return start_scoring(prepared, inputs.weights, draws=draws, seed=seed, progress=progress)
+
+
+class PendingScores:
+    """Scores whose hot-spot classes are still being computed.
+
+    ``frame`` holds every score column in the final order; its ``hotspot`` column is None
+    until :meth:`result` (or :meth:`hotspots`) has waited for Local Moran. Both return the
+    same classes :func:`score_prepared` gives.
+    """
+
+    def __init__(self, frame: pd.DataFrame, hotspots: Future[np.ndarray]) -> None:
+        self.frame = frame
+        self._hotspots = hotspots
+
+    def hotspots(self) -> pd.Series:
+        """The hot-spot class of each row of ``frame`` (same index), once Local Moran is done."""
+        return pd.Series(self._hotspots.result(), index=self.frame.index, dtype=object)
+
+    def result(self) -> pd.DataFrame:
+        """``frame`` with its hot spots filled in (waits for Local Moran)."""
+        self.frame["hotspot"] = self.hotspots()
+        return self.frame
 
 
 def score_prepared(
@@ -83,15 +131,34 @@ def score_prepared(
     progress: Callable[[int, int], None] | None = None,
 ) -> pd.DataFrame:
     """:func:`score_city` on already prepared measures (optionally re-weighted)."""
+    return start_scoring(
+        prepared, weights, methodology, draws=draws, seed=seed, progress=progress
+    ).result()
+
+
+def start_scoring(
+    prepared: Prepared,
+    weights: object | None = None,
+    methodology: Methodology | None = None,
+    *,
+    draws: int = 1000,
+    seed: int = 12345,
+    progress: Callable[[int, int], None] | None = None,
+) -> PendingScores:
+    """:func:`score_prepared` that returns before the hot spots are known."""
     methodology = methodology or prepared.methodology
     core = recompute(prepared, methodology)
     n = len(core)
-    # Local Moran's permutations run in worker processes while this process waits; the Monte
+    # Local Moran's permutations run in worker processes while this process goes on; the Monte
     # Carlo ranks use that time (both only read ``core`` and ``prepared``; same results)
-    with ThreadPoolExecutor(1, thread_name_prefix="hotspots") as side:
-        hotspots = side.submit(_hotspots, core, prepared, methodology, weights, seed)
+    side = ThreadPoolExecutor(1, thread_name_prefix="hotspots")
+    hotspots = side.submit(_hotspots, core, prepared, methodology, weights, seed)
+    side.shutdown(wait=False)  # the thread ends with its one task
+    try:
         intervals = rank_intervals(prepared, methodology, draws=draws, seed=seed, progress=progress)
-        hot = hotspots.result()
+    except BaseException:
+        hotspots.exception()  # wait: no worker process outlives a failed run
+        raise
     domain_cols = [domain_column(d.id) for d in methodology.domains]
     domains = core[domain_cols].to_numpy(dtype=float)
     columns: dict[str, object] = {name: core[name] for name in core.columns}
@@ -99,7 +166,7 @@ def score_prepared(
     columns["methodology_sha256"] = np.full(n, methodology_sha256(methodology), dtype=object)
     columns["risk_rank_p05"] = intervals["risk_rank_p05"].to_numpy()
     columns["risk_rank_p95"] = intervals["risk_rank_p95"].to_numpy()
-    columns["hotspot"] = hot
+    columns["hotspot"] = np.full(n, None, dtype=object)  # filled by PendingScores.result
     columns["flags"] = pd.Series(
         build_flags(prepared, methodology, domains), index=core.index, dtype=object
     )
@@ -113,7 +180,7 @@ def score_prepared(
     ]
     ordered = pd.DataFrame({name: columns[name] for name in order}, index=core.index)
     log.info("scored %d neighbourhood-years with methodology %s", len(ordered), methodology.version)
-    return ordered
+    return PendingScores(ordered, hotspots)
 
 
 def _measure_columns(prepared: Prepared, methodology: Methodology) -> dict[str, np.ndarray]:

@@ -36,6 +36,7 @@ from citygeo.scoring import (
     queen_weights,
     score_city,
     score_districts,
+    start_score_city,
     survey_statistics,
     validate_against,
 )
@@ -291,9 +292,12 @@ def score_methodology(
     scored without Monte Carlo; districts with at most 200 draws.
     """
     inputs = protected_inputs(exact, methodology)
+    # Local Moran runs in worker processes while the rest (groups, districts) is scored here
+    main = start_score_city(
+        inputs, methodology, years, draws=draws, seed=seed, protect_small_counts=True
+    )
     marks = marked_inputs(exact, methodology)  # once, for the city, its groups and districts
-    main = score_city(inputs, methodology, years, draws=draws, seed=seed, protect_small_counts=True)
-    scores = with_exact_rates(main, exact, methodology, marks=marks)
+    scores = with_exact_rates(main.frame, exact, methodology, marks=marks)
     groups = sorted(set(inputs.indicator_values["grp"].unique()) - {DEFAULT_GROUP})
     by_group = [
         with_exact_rates(
@@ -307,7 +311,6 @@ def score_methodology(
         )
         for g in groups
     ]
-    scores = pd.concat([scores, *by_group], ignore_index=True)
     districts = None
     if inputs.neighbourhoods["district"].notna().any():
         # the three variants differ only in their incident counts: aggregate the rest once
@@ -326,7 +329,8 @@ def score_methodology(
             methodology,
             marks=with_counts_of(by_district, marks),
         )
-    return scores, districts
+    scores["hotspot"] = main.hotspots()  # same index: with_exact_rates keeps the rows
+    return pd.concat([scores, *by_group], ignore_index=True), districts
 
 
 class _StoreChanged(Exception):

@@ -14,6 +14,7 @@ from citygeo.scoring import (
     load_methodology,
     queen_weights,
     score_city,
+    start_score_city,
     survey_statistics,
 )
 
@@ -142,3 +143,34 @@ def test_demo_methodology_scores_a_seeded_city() -> None:
     youth = score_city(inputs, m, [2025], group="16-24", draws=0)
     assert set(youth["grp"]) == {"16-24"}
     assert not np.allclose(youth["raw__unemployed_pct"], latest["raw__unemployed_pct"])
+
+
+def test_pending_scores_give_the_same_rows_once_local_moran_is_done() -> None:
+    inputs, cluster = seeded_city()
+    m = load_methodology(DEMO)
+    whole = score_city(inputs, m, draws=50, seed=3)
+    pending = start_score_city(inputs, m, draws=50, seed=3)
+    assert pending.frame["hotspot"].isna().all()  # not "none" before Local Moran is done
+    assert list(pending.frame.columns) == list(whole.columns)
+    pd.testing.assert_frame_equal(
+        pending.frame.drop(columns="hotspot"), whole.drop(columns="hotspot")
+    )
+    pd.testing.assert_frame_equal(pending.result(), whole)
+    latest = whole["year"] == 2025
+    assert (whole.loc[latest, "hotspot"].to_numpy()[cluster] == "high-high").sum() >= 3
+
+
+def test_citygeo_score_waits_for_the_hot_spots_of_the_city() -> None:
+    """``score_methodology`` scores districts while Local Moran runs; the city's rows still
+    carry the classes ``score_city`` gives on the same (protected) inputs."""
+    from citygeo.service.scoring import protected_inputs, score_methodology
+
+    inputs, _ = seeded_city()
+    m = load_methodology(DEMO)
+    scores, districts = score_methodology(inputs, m, draws=50, seed=3)
+    alone = score_city(protected_inputs(inputs, m), m, draws=50, seed=3, protect_small_counts=True)
+    city = scores.loc[scores["grp"] == "all"].reset_index(drop=True)
+    assert districts is not None and set(districts["nid"]) == {"West", "East"}
+    assert city["hotspot"].notna().all() and (city["hotspot"] != "none").any()
+    pd.testing.assert_series_equal(city["hotspot"], alone["hotspot"].reset_index(drop=True))
+    pd.testing.assert_series_equal(city["nid"], alone["nid"].reset_index(drop=True))
