@@ -33,7 +33,6 @@ from citygeo.scoring.score import (
     PendingScores,
     score_city,
     score_prepared,
-    start_score_city,
     start_scoring,
 )
 
@@ -66,7 +65,6 @@ __all__ = [
     "score_city",
     "score_districts",
     "score_prepared",
-    "start_score_city",
     "start_scoring",
     "survey_statistics",
     "unstable_neighbourhoods",

@@ -2,7 +2,7 @@
 
 :func:`score_city` prepares the measures and scores them; :func:`score_prepared` scores
 measures already prepared (the dashboard's weight sliders re-weight without normalising
-again). :func:`start_score_city` returns every column but the hot spots at once, with the
+again). :func:`start_scoring` returns every column but the hot spots at once, with the
 Local Moran permutations still running in worker processes (:class:`PendingScores`), so the
 caller can do other work meanwhile (``citygeo score`` prepares the districts).
 """
@@ -31,7 +31,7 @@ from citygeo.scoring.inputs import ScoringInputs
 from citygeo.scoring.methodology import Methodology, methodology_sha256
 from citygeo.scoring.robustness import rank_intervals
 
-__all__ = ["PendingScores", "score_city", "score_prepared", "start_score_city", "start_scoring"]
+__all__ = ["PendingScores", "score_city", "score_prepared", "start_scoring"]
 
 log = logging.getLogger(__name__)
 
@@ -71,32 +71,8 @@ def score_city(
         ``domain__<id>``, ``measure__<id>`` (normalised, oriented), ``raw__<id>`` and
         ``n__<id>`` (incident and asset measures).
     """
-    return start_score_city(
-        inputs,
-        methodology,
-        years,
-        group=group,
-        draws=draws,
-        seed=seed,
-        progress=progress,
-        protect_small_counts=protect_small_counts,
-    ).result()
-
-
-def start_score_city(
-    inputs: ScoringInputs,
-    methodology: Methodology,
-    years: list[int] | None = None,
-    *,
-    group: str = DEFAULT_GROUP,
-    draws: int = 1000,
-    seed: int = 12345,
-    progress: Callable[[int, int], None] | None = None,
-    protect_small_counts: bool = False,
-) -> PendingScores:
-    """:func:`score_city` that returns before the hot spots are known (:class:`PendingScores`)."""
     prepared = prepare(inputs, methodology, years, group, protect_small_counts=protect_small_counts)
-    return start_scoring(prepared, inputs.weights, draws=draws, seed=seed, progress=progress)
+    return score_prepared(prepared, inputs.weights, draws=draws, seed=seed, progress=progress)
 
 
 class PendingScores:

@@ -33,10 +33,11 @@ from citygeo.scoring import (
     estimate_survey,
     load_methodology,
     methodology_sha256,
+    prepare,
     queen_weights,
     score_city,
     score_districts,
-    start_score_city,
+    start_scoring,
     survey_statistics,
     validate_against,
 )
@@ -295,9 +296,8 @@ def score_methodology(
     """
     inputs = protected_inputs(exact, methodology)
     # Local Moran runs in worker processes while the rest (groups, districts) is scored here
-    main = start_score_city(
-        inputs, methodology, years, draws=draws, seed=seed, protect_small_counts=True
-    )
+    prepared = prepare(inputs, methodology, years, protect_small_counts=True)
+    main = start_scoring(prepared, inputs.weights, draws=draws, seed=seed)
     marks = marked_inputs(exact, methodology)  # once, for the city, its groups and districts
     scores = with_exact_rates(main.frame, exact, methodology, marks=marks)
     groups = sorted(set(inputs.indicator_values["grp"].unique()) - {DEFAULT_GROUP})
@@ -433,18 +433,13 @@ def held_years(
     return sorted(set(years))
 
 
-def year_vintages(store: Store, years: list[int]) -> list[tuple[str | None, bool, list[int]]]:
+def year_vintages(con: Connection, years: list[int]) -> list[tuple[str | None, bool, list[int]]]:
     """Years grouped by the boundaries they are scored on: ``(vintage, carried, years)``.
 
     A year is on the latest vintage whose first year is not after it. ``vintage`` is None
     for the current boundaries; an earlier vintage linked to the current one by a crosswalk
     is ``carried`` to the current boundaries.
     """
-    with store.reader() as con:
-        return _year_vintages(con, years)
-
-
-def _year_vintages(con: Connection, years: list[int]) -> list[tuple[str | None, bool, list[int]]]:
     table = store_years.vintages(con)
     linked = (
         {
@@ -478,7 +473,7 @@ def _score_by_vintage(
     """Score each group of years on its boundaries; rows say which (``boundary_vintage``)."""
     with store.reader() as con:  # one snapshot (each reader opens the file: ~0.25 s)
         ids = store_years.vintage_ids(con)
-        by_vintage = _year_vintages(con, years)
+        by_vintage = year_vintages(con, years)
     parts, district_parts = [], []
     for vintage, carried, group in by_vintage:
         inputs = exact if vintage is None else vintage_inputs(store, methodology, vintage, carried)

@@ -12,9 +12,10 @@ from citygeo.scoring import (
     ScoringInputs,
     estimate_survey,
     load_methodology,
+    prepare,
     queen_weights,
     score_city,
-    start_score_city,
+    start_scoring,
     survey_statistics,
 )
 
@@ -149,7 +150,7 @@ def test_pending_scores_give_the_same_rows_once_local_moran_is_done() -> None:
     inputs, cluster = seeded_city()
     m = load_methodology(DEMO)
     whole = score_city(inputs, m, draws=50, seed=3)
-    pending = start_score_city(inputs, m, draws=50, seed=3)
+    pending = start_scoring(prepare(inputs, m), inputs.weights, draws=50, seed=3)
     assert pending.frame["hotspot"].isna().all()  # not "none" before Local Moran is done
     assert list(pending.frame.columns) == list(whole.columns)
     pd.testing.assert_frame_equal(
