@@ -45,13 +45,11 @@ from citygeo.scoring.districts import with_counts_of
 from citygeo.scoring.measures import available_years
 from citygeo.scoring.methodology import version_conflict
 from citygeo.service.city import settings
-from citygeo.store import Store, reads, writes
+from citygeo.store import Connection, Store, reads, writes
 from citygeo.store import years as store_years
 
 if TYPE_CHECKING:
     from libpysal.weights import W
-
-    from citygeo.store.database import Connection
 
 log = logging.getLogger(__name__)
 
@@ -441,19 +439,12 @@ def year_vintages(con: Connection, years: list[int]) -> list[tuple[str | None, b
     is ``carried`` to the current boundaries.
     """
     table = store_years.vintages(con)
-    linked = (
-        {
-            v
-            for v in table["vintage"]
-            if not store_years.crosswalk(con, v, table["vintage"].iloc[-1]).empty
-        }
-        if len(table) > 1
-        else set()
-    )
     if len(table) < 2:
         return [(None, False, years)]
+    last = table["vintage"].iloc[-1]
+    linked = {v for v in table["vintage"] if not store_years.crosswalk(con, v, last).empty}
     groups: dict[tuple[str | None, bool], list[int]] = {}
-    current = str(table["vintage"].iloc[-1])
+    current = str(last)
     for year in years:
         earlier = table[table["first_year"] <= year]
         vintage = str((earlier if not earlier.empty else table)["vintage"].iloc[-1])
