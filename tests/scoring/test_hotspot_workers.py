@@ -17,7 +17,9 @@ from citygeo.scoring.hotspots import (
     PARALLEL_MIN_UNITS,
     QUADRANT_CLASSES,
     _worker_count,
+    gather_without_copy,
     local_moran_classes,
+    moran_local_statistic,
     queen_weights,
     remember_permutations,
 )
@@ -158,3 +160,71 @@ def test_the_row_standardised_weights_are_built_once_for_years_with_the_same_nei
         assert (one.loc[v.index.difference(known.index)] == "none").all()
     assert w.transform == transform  # the city's weights are not re-standardised
     assert hotspots._SUBSETS[w][0] == tuple(values.index)
+
+
+def test_the_copy_free_statistic_is_esdas_own_for_every_site() -> None:
+    """Each site's permuted statistics equal esda's ``_moran_local_crand`` bit for bit, on a
+    table like the one esda draws, with neighbour counts from one to eight and self-weights."""
+    import esda.moran
+
+    rng = np.random.default_rng(11)
+    n = 300
+    z = rng.normal(size=n)
+    table = np.stack([rng.choice(n - 1, size=8, replace=False) for _ in range(199)])
+    original = esda.moran._moran_local_crand
+    for i in range(n):
+        weights_i = np.concatenate([[0.1 * (i % 3)], rng.uniform(0.1, 1, 1 + i % 8)])
+        expected = original(i, z, table, weights_i, 0.9)
+        assert np.array_equal(moran_local_statistic(i, z, table, weights_i, 0.9), expected)
+
+
+def test_esdas_statistic_is_replaced_only_while_local_moran_runs() -> None:
+    import esda.moran
+
+    from citygeo.scoring import hotspots
+
+    original = esda.moran._moran_local_crand
+    seen: list[object] = []
+    with gather_without_copy(esda.moran):
+        seen.append(esda.moran._moran_local_crand)
+        with gather_without_copy(esda.moran):  # another thread's call, nested
+            seen.append(esda.moran._moran_local_crand)
+        seen.append(esda.moran._moran_local_crand)
+    assert seen == [moran_local_statistic] * 3
+    assert esda.moran._moran_local_crand is original
+
+    def numba_like(*args: object) -> np.ndarray:
+        return original(*args)
+
+    numba_like.py_func = original  # type: ignore[attr-defined]
+    module = type(esda)("fake_moran")
+    module._moran_local_crand = numba_like  # type: ignore[attr-defined]
+    with gather_without_copy(module):  # numba's compiled esda is left alone
+        assert module._moran_local_crand is numba_like
+
+    def different(i: int, z: np.ndarray, table: np.ndarray, w: np.ndarray, s: float) -> object:
+        return original(i, z, table, w, s) + 1e-12
+
+    module._moran_local_crand = different  # type: ignore[attr-defined]
+    with gather_without_copy(module):  # an esda whose statistic is not this one: untouched
+        assert module._moran_local_crand is different
+    assert hotspots._GATHER_USERS == 0
+
+
+def test_two_workers_use_the_copy_free_statistic_with_esdas_classes() -> None:
+    """On a city large enough for worker processes, both paths give esda's own classes."""
+    side = 40
+    cells = gpd.GeoDataFrame(
+        {"nid": [f"N{i:04d}" for i in range(side * side)]},
+        geometry=[box(x, y, x + 1, y + 1) for y in range(side) for x in range(side)],
+    )
+    w = queen_weights(cells)
+    rng = np.random.default_rng(2)
+    xs = np.tile(np.arange(side), side)
+    values = pd.Series(np.sin(xs / 5.0) * 2 + rng.normal(0, 1, side * side), index=cells["nid"])
+    reference = serial_esda(values, w, seed=9)
+    for workers in (1, 2):
+        pd.testing.assert_series_equal(
+            local_moran_classes(values, w, seed=9, workers=workers), reference, check_names=False
+        )
+    assert (reference != "none").sum() > 100
