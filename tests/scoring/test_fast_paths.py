@@ -16,8 +16,10 @@ from citygeo.scoring.robustness import (
     _draw_scores,
     _linear_negated_scores,
     _order_statistics,
+    _ordinal_ranks,
     _quantile_positions,
     _RiskParts,
+    stable_order,
 )
 
 from .conftest import methodology_from
@@ -141,3 +143,33 @@ def test_monte_carlo_intervals_on_both_routes(tiny_inputs: ScoringInputs, aggreg
     # second under ±25% weights, while A and C swap.
     assert intervals["risk_rank_p05"].tolist() == [3, 2, 3, 1]
     assert intervals["risk_rank_p95"].tolist() == [4, 2, 4, 1]
+
+
+def test_stable_order_is_numpys_stable_argsort_on_hard_rows() -> None:
+    """Exact ties, values that differ only in the bits the keys give up, signs, -0.0, NaN and
+    rows longer than 2^16: every case is ``np.argsort(kind="stable")``."""
+    rng = np.random.default_rng(3)
+    ties = rng.integers(-3, 4, size=(20, 500)).astype(float)  # many exact ties
+    ties[0, :6] = -0.0
+    near = rng.normal(50, 10, size=(20, 500))
+    near[:, 1::2] = np.nextafter(near[:, ::2], np.inf)  # neighbours one bit apart
+    near[:, 3::4] = np.nextafter(near[:, 2::4], -np.inf)[:, : near[:, 3::4].shape[1]]
+    tiny = rng.normal(0, 1e-300, size=(4, 300))
+    wide = rng.normal(0, 1, size=(2, 70_000))
+    wide[1, 1::3] = wide[1, ::3][: wide[1, 1::3].size]  # exact ties in a long row
+    with_nan = rng.normal(size=(3, 50))
+    with_nan[1, 7] = np.nan
+    for block in (ties, near, -near, tiny, wide, with_nan, np.zeros((2, 1))):
+        assert np.array_equal(stable_order(block), np.argsort(block, axis=1, kind="stable"))
+    # those rows are hard: ordered by the kept bits only (then by column), they come out wrong
+    cut = near.view(np.int64) & ~np.int64(2**9 - 1)  # positive values; 2^9 >= 500 columns
+    assert not np.array_equal(np.argsort(cut, axis=1, kind="stable"), stable_order(near))
+
+
+def test_ordinal_ranks_break_exact_ties_by_row_order() -> None:
+
+    negated = -np.array([[5.0, 7.0, 5.0, 1.0, 7.0], [0.0, -0.0, 2.0, 2.0, -1.0]])
+    out = np.empty(negated.shape, dtype=np.int32)
+    with ThreadPoolExecutor(2) as pool:
+        _ordinal_ranks(np.ascontiguousarray(negated), out, pool)
+    assert out.tolist() == [[3, 1, 4, 5, 2], [3, 4, 1, 2, 5]]
