@@ -44,6 +44,7 @@ __all__ = [
     "moran_local_statistic",
     "queen_weights",
     "significance_cutoff",
+    "stop_workers",
 ]
 
 log = logging.getLogger(__name__)
@@ -304,6 +305,21 @@ def significance_cutoff(
         return alpha / max(1, len(p_values))
     valid = ", ".join(CORRECTIONS)
     raise ValueError(f"hotspot_correction {correction!r} is not known; valid: {valid}")
+
+
+def stop_workers() -> None:
+    """Let Local Moran's worker processes end now, without waiting for them.
+
+    joblib keeps them for five idle minutes, and a process that ends while they are alive
+    waits about a second for them to shut down; a caller done with the hot spots (``citygeo
+    score`` before it writes the store) lets them go while it does the rest. The next Local
+    Moran on workers starts new ones.
+    """
+    from joblib.externals.loky import reusable_executor
+
+    executor = getattr(reusable_executor, "_executor", None)  # None: never started
+    if executor is not None:
+        executor.shutdown(wait=False)
 
 
 def _worker_count(units: int, workers: int | None) -> int:

@@ -42,6 +42,7 @@ from citygeo.scoring import (
     validate_against,
 )
 from citygeo.scoring.districts import with_counts_of
+from citygeo.scoring.hotspots import stop_workers
 from citygeo.scoring.measures import available_years
 from citygeo.scoring.methodology import version_conflict
 from citygeo.service.city import settings
@@ -397,6 +398,7 @@ def score_store(
         if progress:
             progress(0, 2, "scoring")
         scores, districts = _score_by_vintage(store, exact, methodology, wanted, draws, seed)
+        stop_workers()  # the hot spots are done: their processes end while the store is written
         if progress:
             progress(1, 2, "writing scores")
         try:

@@ -22,6 +22,7 @@ from citygeo.scoring.hotspots import (
     moran_local_statistic,
     queen_weights,
     remember_permutations,
+    stop_workers,
 )
 
 
@@ -228,3 +229,31 @@ def test_two_workers_use_the_copy_free_statistic_with_esdas_classes() -> None:
             local_moran_classes(values, w, seed=9, workers=workers), reference, check_names=False
         )
     assert (reference != "none").sum() > 100
+
+
+def test_stopped_workers_end_and_the_next_local_moran_starts_new_ones() -> None:
+    import os
+    import time
+
+    from joblib.externals.loky import reusable_executor
+
+    values, w = columbus()
+    first = local_moran_classes(values, w, seed=4, workers=2)
+    pids = list(reusable_executor._executor._processes)
+    assert pids
+    stop_workers()
+    stop_workers()  # twice, or with none running: nothing happens
+
+    def alive(pid: int) -> bool:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        return True
+
+    deadline = time.monotonic() + 60
+    while any(alive(p) for p in pids) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(alive(p) for p in pids)
+    pd.testing.assert_series_equal(local_moran_classes(values, w, seed=4, workers=2), first)
+    assert not set(reusable_executor._executor._processes) & set(pids)
