@@ -62,18 +62,20 @@ def test_columbus_two_workers_give_the_same_classes_as_one() -> None:
     assert (one != "none").sum() >= 10
 
 
-def test_grid_with_gaps_split_between_two_workers() -> None:
-    side = 24
+def square_grid(side: int) -> tuple[pd.Index, object, np.ndarray]:
+    """A side × side grid of unit squares: their ids, queen weights and column numbers."""
     cells = gpd.GeoDataFrame(
-        {"nid": [f"N{i:03d}" for i in range(side * side)]},
+        {"nid": [f"N{i:04d}" for i in range(side * side)]},
         geometry=[box(x, y, x + 1, y + 1) for y in range(side) for x in range(side)],
     )
-    w = queen_weights(cells)
+    return pd.Index(cells["nid"]), queen_weights(cells), np.tile(np.arange(side), side)
+
+
+def test_grid_with_gaps_split_between_two_workers() -> None:
+    side = 24
+    ids, w, xs = square_grid(side)
     rng = np.random.default_rng(4)
-    xs = np.tile(np.arange(side), side)
-    values = pd.Series(
-        np.where(xs < side // 2, 3.0, 0.0) + rng.normal(0, 1.5, side * side), index=cells["nid"]
-    )
+    values = pd.Series(np.where(xs < side // 2, 3.0, 0.0) + rng.normal(0, 1.5, side * side), ids)
     values.iloc[::17] = np.nan  # left out: the workers' halves are cut from the usable ones
     for seed in (1, 2):
         one = local_moran_classes(values, w, seed=seed, workers=1)
@@ -213,16 +215,11 @@ def test_esdas_statistic_is_replaced_only_while_local_moran_runs() -> None:
 
 
 def test_two_workers_use_the_copy_free_statistic_with_esdas_classes() -> None:
-    """On a city large enough for worker processes, both paths give esda's own classes."""
+    """On a 40 × 40 grid, one process and two worker processes give esda's own classes."""
     side = 40
-    cells = gpd.GeoDataFrame(
-        {"nid": [f"N{i:04d}" for i in range(side * side)]},
-        geometry=[box(x, y, x + 1, y + 1) for y in range(side) for x in range(side)],
-    )
-    w = queen_weights(cells)
+    ids, w, xs = square_grid(side)
     rng = np.random.default_rng(2)
-    xs = np.tile(np.arange(side), side)
-    values = pd.Series(np.sin(xs / 5.0) * 2 + rng.normal(0, 1, side * side), index=cells["nid"])
+    values = pd.Series(np.sin(xs / 5.0) * 2 + rng.normal(0, 1, side * side), ids)
     reference = serial_esda(values, w, seed=9)
     for workers in (1, 2):
         pd.testing.assert_series_equal(
