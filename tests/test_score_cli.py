@@ -136,6 +136,11 @@ def test_an_ingest_during_scoring_is_scored_not_overwritten(ingested: SmallCity)
     assert store.query(
         "SELECT value FROM indicator_values WHERE nid = 'N1' AND indicator = 'unemployed_pct'"
     )["value"].tolist() == [100.0]
+    # the copy staged for the first attempt's write (of a file since replaced) is gone
+    left = [
+        p.name for p in store.path.parent.iterdir() if ".staged-" in p.name or ".tmp-" in p.name
+    ]
+    assert left == []
 
 
 def test_one_specification_per_version(

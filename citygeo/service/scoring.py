@@ -46,7 +46,7 @@ from citygeo.scoring.hotspots import stop_workers
 from citygeo.scoring.measures import available_years
 from citygeo.scoring.methodology import version_conflict
 from citygeo.service.city import settings
-from citygeo.store import Connection, Store, reads, writes
+from citygeo.store import Connection, StagedCopy, Store, reads, writes
 from citygeo.store import years as store_years
 
 if TYPE_CHECKING:
@@ -346,14 +346,16 @@ def save_scores(
     note: str | None = None,
     *,
     read_version: tuple[int, int] | None = None,
+    staged: StagedCopy | None = None,
 ) -> None:
     """Write one methodology's scores (and district scores) in one unit of work.
 
     With ``read_version`` (the store's version when the inputs were read), nothing is written
     if another writer replaced the store since: :class:`_StoreChanged` is raised under the
-    writer lock, so scores never describe data the store no longer holds.
+    writer lock, so scores never describe data the store no longer holds. ``staged``: the
+    store copied while the scores were computed (``Store.staged_copy``).
     """
-    with store.writer() as con:
+    with store.writer(staged) as con:
         if read_version is not None and store.version() != read_version:
             raise _StoreChanged
         history = reads.methodology_history(con).iloc[::-1]  # oldest first
@@ -397,18 +399,28 @@ def score_store(
         wanted = held_years(exact, methodology, years)
         if progress:
             progress(0, 2, "scoring")
-        scores, districts = _score_by_vintage(store, exact, methodology, wanted, draws, seed)
-        stop_workers()  # the hot spots are done: their processes end while the store is written
-        if progress:
-            progress(1, 2, "writing scores")
-        try:
-            save_scores(store, methodology, scores, districts, note, read_version=read_version)
-        except _StoreChanged:
-            log.info(
-                "the store changed while scoring (attempt %d); scoring the new data", attempt + 1
-            )
-            continue
-        return scores
+        # the store is copied for the write while the city is scored (a thread, in the kernel)
+        with store.staged_copy() as staged:
+            scores, districts = _score_by_vintage(store, exact, methodology, wanted, draws, seed)
+            stop_workers()  # the hot spots are done: their processes end while the store is written
+            if progress:
+                progress(1, 2, "writing scores")
+            try:
+                save_scores(
+                    store,
+                    methodology,
+                    scores,
+                    districts,
+                    note,
+                    read_version=read_version,
+                    staged=staged,
+                )
+                return scores
+            except _StoreChanged:
+                log.info(
+                    "the store changed while scoring (attempt %d); scoring the new data",
+                    attempt + 1,
+                )
     raise StoreError(
         f"{store.path}: the store kept changing while it was being scored (another "
         "`citygeo ingest` or `citygeo score` running?); run `citygeo score` again when it is done."

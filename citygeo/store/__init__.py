@@ -11,6 +11,7 @@ from citygeo.store import reads, writes
 from citygeo.store.database import (
     Connection,
     DatabaseError,
+    StagedCopy,
     Store,
     connect,
     create_schema,
@@ -25,6 +26,7 @@ from citygeo.store.writes import append_rows, ensure_columns, replace_table
 __all__ = [
     "Connection",
     "DatabaseError",
+    "StagedCopy",
     "Store",
     "append_rows",
     "connect",

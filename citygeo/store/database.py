@@ -17,6 +17,7 @@ import shutil
 import sys
 import sysconfig
 import tempfile
+import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -193,38 +194,60 @@ class Store:
 
     # -- writing -----------------------------------------------------------------------------
     @contextlib.contextmanager
-    def writer(self) -> Iterator[Connection]:
+    def writer(self, staged: StagedCopy | None = None) -> Iterator[Connection]:
         """One all-or-nothing unit of work.
 
         The current file is copied next to itself, the work runs on the copy inside one
         transaction, and the copy replaces the original only when everything succeeded.
-        Writers are serialised with a lock file, so no write is lost.
+        Writers are serialised with a lock file, so no write is lost. ``staged``: a copy made
+        ahead (:meth:`staged_copy`), used instead of copying now when it is a complete copy of
+        the file that is current under the lock.
         """
         self.path.parent.mkdir(parents=True, exist_ok=True)
         lock_path = self.path.with_name(self.path.name + ".lock")
         with open(lock_path, "a+") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             try:
-                self._remove_stale_copies()
-                yield from self._write_swap()
+                self._remove_stale_copies(keep=staged)
+                yield from self._write_swap(staged)
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
-    def _remove_stale_copies(self) -> None:
-        """Delete copies left by a writer that was killed (only writers holding the lock make
-        them)."""
-        for stale in self.path.parent.glob(glob.escape(self.path.name) + ".tmp-*"):
-            with contextlib.suppress(FileNotFoundError):
-                stale.unlink()
-                log.info("removed %s, left by an interrupted write", stale)
+    @contextlib.contextmanager
+    def staged_copy(self) -> Iterator[StagedCopy]:
+        """Copy the current file (and flush the copy to disk) in a thread while the caller
+        works, for a later :meth:`writer` to start from; removed on leaving if unused.
 
-    def _write_swap(self) -> Iterator[Connection]:
+        A score spends seconds computing before it writes; copying a 350 MB store and
+        flushing it then takes its own seconds. Copied ahead, the writer only has to check,
+        under the lock, that the file copied is still the current one.
+        """
+        staged = StagedCopy(self.path)
+        try:
+            yield staged
+        finally:
+            staged.discard()
+
+    def _remove_stale_copies(self, keep: StagedCopy | None = None) -> None:
+        """Delete copies left by a writer that was killed (only writers holding the lock make
+        ``.tmp-`` copies), and staged copies of a process that was killed (another process's
+        live staged copy may go too: that process then copies afresh)."""
+        name = glob.escape(self.path.name)
+        for pattern in (".tmp-*", ".staged-*"):
+            for stale in self.path.parent.glob(name + pattern):
+                if keep is not None and stale == keep.path:
+                    continue
+                with contextlib.suppress(FileNotFoundError):
+                    stale.unlink()
+                    log.info("removed %s, left by an interrupted write", stale)
+
+    def _write_swap(self, staged: StagedCopy | None = None) -> Iterator[Connection]:
         fd, tmp_name = tempfile.mkstemp(prefix=self.path.name + ".tmp-", dir=self.path.parent)
         os.close(fd)
         tmp = Path(tmp_name)
         tmp.unlink()
         try:
-            if self.exists():
+            if self.exists() and not (staged is not None and staged.take(tmp, self.version())):
                 shutil.copy2(self.path, tmp)
             con = connect(tmp)
             try:
@@ -252,6 +275,71 @@ class Store:
         """Create an empty store with the full schema (no-op for tables that exist)."""
         with self.writer():
             pass
+
+
+class StagedCopy:
+    """A copy of a store's current file, made and flushed to disk in a thread (no lock held:
+    the current file is never written in place, only replaced)."""
+
+    def __init__(self, path: Path) -> None:
+        fd, name = tempfile.mkstemp(prefix=path.name + ".staged-", dir=path.parent)
+        os.close(fd)
+        self.path = Path(name)
+        self.source = path
+        self.version: tuple[int, int] | None = None  # of the file copied, once complete
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._copy, name="staged-copy", daemon=True)
+        self._thread.start()
+
+    def _copy(self) -> None:
+        try:
+            with open(self.source, "rb") as src:
+                st = os.fstat(src.fileno())
+                with open(self.path, "wb") as dst:
+                    _copy_contents(src, dst)
+                    os.fsync(dst.fileno())
+                shutil.copystat(self.source, self.path)
+            # stat before copying: a file replaced meanwhile has another version (inode)
+            self.version = (st.st_ino, st.st_mtime_ns)
+        except BaseException as err:  # noqa: BLE001 - the writer copies afresh instead
+            self._error = err
+
+    def wait(self) -> None:
+        """Return when the copy is complete (or has failed)."""
+        self._thread.join()
+
+    def take(self, target: Path, current: tuple[int, int]) -> bool:
+        """Move the copy to ``target`` if it is a complete copy of the ``current`` file
+        (called under the writer lock); False (the writer copies afresh) otherwise."""
+        self.wait()
+        if self._error is not None or self.version != current:
+            log.info("staged copy of %s not used (%s)", self.source, self._error or "replaced")
+            return False
+        try:
+            os.rename(self.path, target)
+        except FileNotFoundError:  # another writer removed it as stale
+            return False
+        return True
+
+    def discard(self) -> None:
+        """Remove the copy if no writer took it."""
+        self.wait()
+        with contextlib.suppress(FileNotFoundError):
+            self.path.unlink()
+
+
+def _copy_contents(src: Any, dst: Any) -> None:
+    """Copy an open file into another in the kernel (``copy_file_range``), or through Python
+    where the kernel cannot."""
+    try:
+        while os.copy_file_range(src.fileno(), dst.fileno(), 1 << 30):
+            pass
+    except OSError:
+        src.seek(0)
+        dst.seek(0)
+        dst.truncate()
+        shutil.copyfileobj(src, dst)
+        dst.flush()
 
 
 def _read_table(
@@ -317,6 +405,7 @@ def _fsync_dir(path: Path) -> None:
 __all__ = [
     "Connection",
     "DatabaseError",
+    "StagedCopy",
     "Store",
     "connect",
     "create_schema",
