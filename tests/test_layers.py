@@ -13,6 +13,7 @@ LAYERS = {
     "schema": 0,
     "settings": 0,
     "i18n": 0,
+    "permutations": 0,  # what Local Moran's worker processes import: numpy only
     "config": 1,
     "scoring": 1,
     "rules": 1,

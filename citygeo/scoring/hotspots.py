@@ -29,6 +29,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from citygeo.permutations import compute_chunk, moran_local_statistic
+
 if TYPE_CHECKING:
     from libpysal.weights import W
 
@@ -136,7 +138,7 @@ def local_moran_classes(
         warnings.filterwarnings(
             "ignore", message="`row_stack` alias is deprecated", category=DeprecationWarning
         )
-        with gather_without_copy(esda.moran):
+        with gather_without_copy(esda.moran, esda.crand):
             local = esda.Moran_Local(
                 y,
                 sub,
@@ -211,60 +213,56 @@ def remember_permutations(crand: ModuleType) -> None:
         crand.vec_permutations = remembered  # type: ignore[attr-defined]
 
 
-def moran_local_statistic(
-    i: int, z: np.ndarray, permuted_ids: np.ndarray, weights_i: np.ndarray, scaling: float
-) -> np.ndarray:
-    """esda 2.9's ``_moran_local_crand`` (the statistic of site ``i`` under each permutation)
-    without its copy of every other site's value.
-
-    esda's ``_prepare_univariate`` builds ``z`` without site ``i`` (a copy of all n values)
-    to look up ``z_no_i[permuted_ids]``; at 35,000 neighbourhoods that copy, repeated for
-    every site, was two thirds of Local Moran's time. ``z_no_i[j]`` is ``z[j]`` below ``i``
-    and ``z[j + 1]`` from ``i`` on, so the same values are read straight from ``z``, in the
-    same order, and the arithmetic after it is esda's own: the statistics are identical.
-    """
-    self_weight = weights_i[0]
-    other_weights = weights_i[1:]
-    ids = permuted_ids[:, : len(other_weights)]
-    zi = z[i]
-    zrand = z[ids + (ids >= i)]
-    return zi * (zrand @ other_weights + self_weight * zi) * scaling
-
-
 _GATHER_USERS = 0
-_ESDA_STATISTIC: Any = None
+_ORIGINALS: dict[tuple[str, str], Any] = {}  # (module, attribute): esda's function
 
 
 @contextlib.contextmanager
-def gather_without_copy(moran: ModuleType) -> Iterator[None]:
-    """Let ``esda.Moran_Local`` use :func:`moran_local_statistic` while the block runs.
+def gather_without_copy(moran: ModuleType, crand: ModuleType | None = None) -> Iterator[None]:
+    """Let ``esda.Moran_Local`` use citygeo's copy-free statistic and light chunk loop
+    (:mod:`citygeo.permutations`) while the block runs.
 
-    ``Moran_Local`` hands its module's ``_moran_local_crand`` to ``crand`` (and so to the
-    worker processes, which import this module to find the replacement). The replacement is
-    used only where it gives exactly esda's statistics: esda without numba (numba compiles
-    esda's own, and a plain function cannot be passed to it) and when a check against esda's
-    function on a small case agrees; otherwise esda runs untouched. esda's function is put
-    back when the last block that asked for the replacement ends.
+    ``Moran_Local`` hands its module's ``_moran_local_crand`` to ``crand``, and ``crand``
+    hands its ``compute_chunk`` to the worker processes, which import the module of each
+    function they are given: the replacements' module imports numpy only, esda's the whole
+    of esda. Each replacement is used only where it gives exactly esda's results: esda
+    without numba (numba compiles esda's own, and a plain function cannot be passed to it)
+    and when a check against esda's function on a small case agrees; otherwise esda runs
+    untouched. esda's functions are put back when the last block that asked for them ends.
     """
-    global _GATHER_USERS, _ESDA_STATISTIC
+    global _GATHER_USERS
     with _REMEMBER_LOCK:
-        original = getattr(moran, "_moran_local_crand", None)
-        if original is moran_local_statistic:
-            original = _ESDA_STATISTIC
-        use = original is not None and _gives_esdas_statistics(original)
-        if use:
+        patches = [
+            (module, name, original, ours)
+            for module, name, ours, agrees in (
+                (moran, "_moran_local_crand", moran_local_statistic, _gives_esdas_statistics),
+                (crand, "compute_chunk", compute_chunk, _gives_esdas_chunks),
+            )
+            if module is not None
+            and (original := _esdas(module, name, ours)) is not None
+            and agrees(original)
+        ]
+        if patches:
             _GATHER_USERS += 1
-            _ESDA_STATISTIC = original
-            # by reference, so that the workers unpickle this module's function
-            moran._moran_local_crand = moran_local_statistic  # type: ignore[attr-defined]
+            for module, name, original, ours in patches:
+                _ORIGINALS[(module.__name__, name)] = original
+                # by reference, so that the workers unpickle citygeo.permutations' function
+                setattr(module, name, ours)
     try:
         yield
     finally:
-        if use:
+        if patches:
             with _REMEMBER_LOCK:
                 _GATHER_USERS -= 1
                 if _GATHER_USERS == 0:
-                    moran._moran_local_crand = original  # type: ignore[attr-defined]
+                    for module, name, original, _ in patches:
+                        setattr(module, name, original)
+
+
+def _esdas(module: ModuleType, name: str, ours: Any) -> Any:
+    """esda's own function ``module.name`` (remembered if ours is in its place now)."""
+    current = getattr(module, name, None)
+    return _ORIGINALS.get((module.__name__, name)) if current is ours else current
 
 
 @functools.cache
@@ -282,6 +280,37 @@ def _gives_esdas_statistics(original: Any) -> bool:
         ours = moran_local_statistic(i, z, table, weights_i, 1.3)
         if not np.array_equal(original(i, z, table, weights_i, 1.3), ours):
             log.warning("esda's Local Moran statistic differs from citygeo's copy-free one")
+            return False
+    return True
+
+
+@functools.cache
+def _gives_esdas_chunks(original: Any) -> bool:
+    """True when ``original`` (esda's ``compute_chunk``) is plain Python and gives exactly the
+    pseudo p-values and permuted statistics of :func:`citygeo.permutations.compute_chunk`
+    on a small case: uneven neighbour counts, self-weights, islands, a chunk in the middle."""
+    if hasattr(original, "py_func"):  # a numba dispatcher
+        return False
+    rng = np.random.default_rng(1)
+    n, permutations = 60, 199
+    z = rng.normal(size=n)
+    cardinalities = rng.integers(0, 9, n)
+    other = rng.uniform(0.1, 1, int(cardinalities.sum()))
+    self_weights = np.where(rng.random(n) < 0.2, 0.3, 0.0)
+    table = np.stack([rng.choice(n - 1, size=8, replace=False) for _ in range(permutations)])
+    observed = rng.normal(0, 0.8, n)
+    offset = int(cardinalities[:20].sum())
+    chunk = (20, z[20:45], z, observed[20:45], cardinalities[20:45], self_weights[20:45])
+    cases = [
+        ((0, z, z, observed, cardinalities, self_weights, other), True, 0.0),
+        ((*chunk, other[offset:]), False, np.nan),
+    ]
+    for head, keep, island in cases:
+        args = (*head, table, 1.1, keep, moran_local_statistic, island, "directed")
+        theirs, ours = original(*args), compute_chunk(*args)
+        compared = zip(theirs, ours) if keep else [(theirs[0], ours[0])]  # else rlocals: unset
+        if not all(np.array_equal(a, b, equal_nan=True) for a, b in compared):
+            log.warning("esda's permutation loop differs from citygeo's light one")
             return False
     return True
 

@@ -13,6 +13,7 @@ from libpysal import examples
 from libpysal.weights import w_subset
 from shapely.geometry import box
 
+from citygeo.permutations import compute_chunk as light_compute_chunk
 from citygeo.scoring.hotspots import (
     PARALLEL_MIN_UNITS,
     QUADRANT_CLASSES,
@@ -195,6 +196,12 @@ def test_esdas_statistic_is_replaced_only_while_local_moran_runs() -> None:
         seen.append(esda.moran._moran_local_crand)
     assert seen == [moran_local_statistic] * 3
     assert esda.moran._moran_local_crand is original
+    esdas_loop = esda.crand.compute_chunk
+    with gather_without_copy(esda.moran, esda.crand):
+        assert esda.crand.compute_chunk is light_compute_chunk
+        assert esda.moran._moran_local_crand is moran_local_statistic
+    assert esda.crand.compute_chunk is esdas_loop
+    assert esda.moran._moran_local_crand is original
 
     def numba_like(*args: object) -> np.ndarray:
         return original(*args)
@@ -211,7 +218,83 @@ def test_esdas_statistic_is_replaced_only_while_local_moran_runs() -> None:
     module._moran_local_crand = different  # type: ignore[attr-defined]
     with gather_without_copy(module):  # an esda whose statistic is not this one: untouched
         assert module._moran_local_crand is different
+
+    def other_loop(*args: object) -> tuple[np.ndarray, np.ndarray]:
+        p_sims, rlocals = esdas_loop(*args)
+        return np.minimum(p_sims * 2, 1).astype(np.float32), rlocals
+
+    crand_like = type(esda)("fake_crand")
+    crand_like.compute_chunk = other_loop  # type: ignore[attr-defined]
+    with gather_without_copy(esda.moran, crand_like):  # a loop that is not esda's: untouched
+        assert crand_like.compute_chunk is other_loop
+        assert esda.moran._moran_local_crand is moran_local_statistic
     assert hotspots._GATHER_USERS == 0
+
+
+def _chunk_case(seed: int, n: int = 400) -> tuple[np.ndarray, ...]:
+    """A crand chunk's inputs: 0-8 neighbours (islands included), some self-weights, observed
+    statistics of both signs, a permutation table like esda's."""
+    rng = np.random.default_rng(seed)
+    z = rng.normal(size=n)
+    cardinalities = rng.integers(0, 9, n)
+    other = rng.uniform(0.1, 1, int(cardinalities.sum()))
+    self_weights = np.where(rng.random(n) < 0.2, 0.3, 0.0)
+    table = np.stack([rng.choice(n - 1, size=8, replace=False) for _ in range(299)])
+    observed = rng.normal(0, 0.8, n)
+    return z, cardinalities, other, self_weights, table, observed
+
+
+@pytest.mark.parametrize("start,stop", [(0, 400), (150, 290)])
+@pytest.mark.parametrize("alternative", ["directed", "two-sided"])
+def test_the_light_chunk_loop_gives_esdas_p_values_bit_for_bit(
+    start: int, stop: int, alternative: str
+) -> None:
+    """citygeo.permutations.compute_chunk against esda's own, on a whole table and on a chunk
+    in the middle (as a worker gets it), with islands weighted 0 and NaN."""
+    z, cardinalities, other, self_weights, table, observed = _chunk_case(3)
+    offset = int(cardinalities[:start].sum())
+    for island in (0.0, np.nan):
+        args = (
+            start,
+            z[start:stop],
+            z,
+            observed[start:stop],
+            cardinalities[start:stop],
+            self_weights[start:stop],
+            other[offset:],
+            table,
+            1.7,
+            True,
+            moran_local_statistic,
+            island,
+            alternative,
+        )
+        theirs, ours = esda.crand.compute_chunk(*args), light_compute_chunk(*args)
+        assert ours[0].dtype == theirs[0].dtype == np.float32
+        np.testing.assert_array_equal(ours[0], theirs[0])
+        np.testing.assert_array_equal(ours[1], theirs[1])
+        assert (ours[0] < 0.05).any() and (ours[0] > 0.2).any()
+        if alternative == "directed":  # folded to the smaller tail: at most one half
+            assert ours[0].max() <= 0.5
+
+
+def test_worker_processes_import_numpy_not_esda() -> None:
+    """What a worker unpickles (the chunk loop and the statistic) loads no esda, libpysal,
+    scipy or pandas: each of those cost every worker ~2.5 s of CPU."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, citygeo.permutations; "
+        "print(sorted({m.split('.')[0] for m in sys.modules} & "
+        "{'esda', 'libpysal', 'scipy', 'pandas', 'sklearn', 'geopandas', 'shapely'}))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.strip() == "[]"
+    assert light_compute_chunk.__module__ == moran_local_statistic.__module__
+    assert moran_local_statistic.__module__ == "citygeo.permutations"
 
 
 def test_two_workers_use_the_copy_free_statistic_with_esdas_classes() -> None:
