@@ -43,10 +43,11 @@ from citygeo.scoring import (
 )
 from citygeo.scoring.districts import with_counts_of
 from citygeo.scoring.hotspots import stop_workers
+from citygeo.scoring.inputs import carry
 from citygeo.scoring.measures import available_years
 from citygeo.scoring.methodology import version_conflict
 from citygeo.service.city import settings
-from citygeo.store import Connection, StagedCopy, Store, reads, writes
+from citygeo.store import Connection, StagedCopy, Store, one_thread, reads, writes
 from citygeo.store import years as store_years
 
 if TYPE_CHECKING:
@@ -73,20 +74,20 @@ def methodology_path_for(store: Store, override: Path | str | None = None) -> Pa
 
 def scoring_inputs(store: Store, methodology: Methodology) -> ScoringInputs:
     """Read what the scoring engine needs from the store (plain DataFrames, queen weights)."""
-    with store.reader() as con:
+    with store.reader() as con, one_thread(con), con.cursor() as survey_con:
         hoods = reads.neighbourhoods(con, geometry=True)
-        # the queen weights (Python, one core) are built while DuckDB reads the rest
-        with ThreadPoolExecutor(1, thread_name_prefix="queen") as pool:
+        # Three streams on two cores: the queen weights (Python), the survey summed in DuckDB
+        # (so 14 M answers never reach pandas) and the rest, every query on one thread.
+        with ThreadPoolExecutor(2, thread_name_prefix="inputs") as pool:
             weights = pool.submit(_weights, hoods)
+            summed = pool.submit(reads.survey_cell_sums, survey_con, survey_statistics(methodology))
             values = reads.indicator_values(con)
             incidents = reads.incident_counts(con)
             assets = reads.asset_counts(con)
-            # the survey summed in DuckDB: 14 M answers at 35,000 neighbourhoods never reach
-            # pandas
-            sums = reads.survey_cell_sums(con, survey_statistics(methodology))
             coverage = reads.coverage(con)
             sources = reads.measure_sources(con) if not coverage.empty else None
             w = weights.result()
+            sums = summed.result()
     survey = estimates_from_sums(sums) if not sums.empty else None
     return _inputs(hoods, values, incidents, assets, survey, not_covered(coverage, sources), w)
 
@@ -180,38 +181,6 @@ def vintage_inputs(
         values, responses = carry(values, responses, links, set(hoods["nid"]))
     survey = _estimates(responses, methodology)
     return _inputs(hoods, values, incidents, assets, survey, not_covered(coverage, sources))
-
-
-def carry(
-    values: pd.DataFrame, responses: pd.DataFrame, links: pd.DataFrame, new_codes: set[str]
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Carry old codes' inputs to new codes through a crosswalk (``from_nid, to_nid, weight``).
-
-    An indicator value of a new code is the ``weight``-weighted mean of its old codes' values
-    (a rate of a neighbourhood split in two stays the same in both halves), except
-    ``population``, which is split by share (Σ weight × value). A survey response of an old
-    code counts in each new code it goes to, with its weight multiplied by the share. Codes
-    the crosswalk does not list are carried unchanged when the new boundaries have them.
-    """
-    linked = set(links["from_nid"])
-    same = values[~values["nid"].isin(linked) & values["nid"].isin(new_codes)]
-    moved = values.merge(links, left_on="nid", right_on="from_nid")
-    moved["wv"] = moved["weight"] * moved["value"]
-    keys = ["to_nid", "indicator", "year", "grp"]
-    sums = moved.groupby(keys, as_index=False, dropna=False)[["wv", "weight"]].sum()
-    extensive = sums["indicator"] == "population"
-    sums["value"] = sums["wv"].where(extensive, sums["wv"] / sums["weight"])
-    carried = sums.rename(columns={"to_nid": "nid"})[["nid", "indicator", "year", "grp", "value"]]
-    values = pd.concat([same[carried.columns], carried], ignore_index=True)
-    if responses.empty:
-        return values, responses
-    kept = responses[~responses["nid"].isin(linked) & responses["nid"].isin(new_codes)]
-    split = responses.merge(links, left_on="nid", right_on="from_nid")
-    split["weight_x"] = split["weight_x"] * split["weight_y"]
-    split = split.drop(columns=["nid", "from_nid", "weight_y"]).rename(
-        columns={"to_nid": "nid", "weight_x": "weight"}
-    )
-    return values, pd.concat([kept, split[kept.columns]], ignore_index=True)
 
 
 def with_exact_rates(
@@ -399,8 +368,7 @@ def score_store(
         wanted = held_years(exact, methodology, years)
         if progress:
             progress(0, 2, "scoring")
-        # the store is copied for the write while the city is scored (a thread, in the kernel)
-        with store.staged_copy() as staged:
+        with store.staged_copy() as staged:  # copied for the write while the city is scored
             scores, districts = _score_by_vintage(store, exact, methodology, wanted, draws, seed)
             stop_workers()  # the hot spots are done: their processes end while the store is written
             if progress:

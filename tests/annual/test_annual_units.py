@@ -10,7 +10,7 @@ import shapely
 
 from citygeo.ingest.vintages import _redrawn, vintage_id
 from citygeo.rules.freshness import collected_with_history
-from citygeo.service.scoring import carry
+from citygeo.scoring.inputs import carry
 
 LINKS = pd.DataFrame(
     {
