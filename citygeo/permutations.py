@@ -49,7 +49,7 @@ def compute_chunk(
     self_weights: np.ndarray,
     other_weights: np.ndarray,
     permuted_ids: np.ndarray,
-    scaling: np.float64,
+    scaling: float,
     keep: bool,
     stat_func: Any,
     island_weight: float,
