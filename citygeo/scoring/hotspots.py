@@ -214,7 +214,7 @@ def remember_permutations(crand: ModuleType) -> None:
 
 
 _GATHER_USERS = 0
-_ORIGINALS: dict[tuple[str, str], Any] = {}  # (module, attribute): esda's function
+_ORIGINALS: dict[tuple[ModuleType, str], Any] = {}  # (module, attribute): esda's, while replaced
 
 
 @contextlib.contextmanager
@@ -245,7 +245,7 @@ def gather_without_copy(moran: ModuleType, crand: ModuleType | None = None) -> I
         if patches:
             _GATHER_USERS += 1
             for module, name, original, ours in patches:
-                _ORIGINALS[(module.__name__, name)] = original
+                _ORIGINALS[(module, name)] = original
                 # by reference, so that the workers unpickle citygeo.permutations' function
                 setattr(module, name, ours)
     try:
@@ -254,15 +254,16 @@ def gather_without_copy(moran: ModuleType, crand: ModuleType | None = None) -> I
         if patches:
             with _REMEMBER_LOCK:
                 _GATHER_USERS -= 1
-                if _GATHER_USERS == 0:
-                    for module, name, original, _ in patches:
+                if _GATHER_USERS == 0:  # every function replaced by any block goes back
+                    for (module, name), original in _ORIGINALS.items():
                         setattr(module, name, original)
+                    _ORIGINALS.clear()
 
 
 def _esdas(module: ModuleType, name: str, ours: Any) -> Any:
     """esda's own function ``module.name`` (remembered if ours is in its place now)."""
     current = getattr(module, name, None)
-    return _ORIGINALS.get((module.__name__, name)) if current is ours else current
+    return _ORIGINALS.get((module, name)) if current is ours else current
 
 
 @functools.cache

@@ -14,6 +14,7 @@ import glob
 import logging
 import os
 import shutil
+import stat
 import sys
 import sysconfig
 import tempfile
@@ -297,9 +298,11 @@ class StagedCopy:
                 st = os.fstat(src.fileno())
                 with open(self.path, "wb") as dst:
                     _copy_contents(src, dst)
+                    # the copied file's mode and times (as shutil.copy2), from the same fstat
+                    os.fchmod(dst.fileno(), stat.S_IMODE(st.st_mode))
+                    os.utime(dst.fileno(), ns=(st.st_atime_ns, st.st_mtime_ns))
                     os.fsync(dst.fileno())
-                shutil.copystat(self.source, self.path)
-            # stat before copying: a file replaced meanwhile has another version (inode)
+            # the version of the file copied (a file that replaced it has another inode)
             self.version = (st.st_ino, st.st_mtime_ns)
         except BaseException as err:  # noqa: BLE001 - the writer copies afresh instead
             self._error = err
