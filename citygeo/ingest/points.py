@@ -66,7 +66,7 @@ from citygeo.ingest.point_reads import (
     _stage_vector,
 )
 from citygeo.ingest.readers import require_file
-from citygeo.store import Connection, ensure_columns, one_row, one_thread, quote_ident
+from citygeo.store import Connection, ensure_columns, one_row, quote_ident, settle
 
 log = logging.getLogger(__name__)
 
@@ -116,6 +116,7 @@ def ingest_points(
             grid_job = pool.submit(cell_grid, shapes)
             if not (encoding and TYPED_READ and _parse_typed(con, spec, encoding)):
                 _parse(con, spec, warnings)
+            settle(con)  # every later scan of the parsed rows then runs on every thread
             grid = grid_job.result()
         reading = _date_reading(con, spec, warnings)
         base = _validate(con, spec, warnings, today or pd.Timestamp.today().normalize(), reading)
@@ -216,6 +217,7 @@ def _transform(con: Connection, spec: PointsSpec) -> int:
         {"crs": crs},
     )
     con.execute(f"DROP TABLE {_PARSED}; ALTER TABLE {_PTS} RENAME TO {_PARSED}")
+    settle(con)  # before the row ids are read: the commit renumbers them
     base, last, total = one_row(
         con.execute(f"SELECT min(rowid), max(rowid), count(*) FROM {_PARSED}").fetchone()
     )
@@ -371,15 +373,16 @@ def _insert(
     extra = (
         f"ANTI JOIN {_MERGED} m ON m.__row = p.rowid" if spec.duplicate_ids == "count_once" else ""
     )
-    with one_thread(con):  # one thread: half the CPU, a smaller file (benchmarks/README.md)
-        con.execute(
-            f"INSERT INTO {table} ({names}, geom, nid, source_id) "
-            f"SELECT {values}, ST_Point(p.__x, p.__y), coalesce(c.nid, a.nid), ? "
-            f"FROM {_PARSED} p LEFT JOIN {_CELLS} c ON c.cell = "
-            f"{grid.sql_cell('p.__x', 'p.__y')} "
-            f"LEFT JOIN {_ASSIGN} a ON a.__row = p.rowid {extra}",
-            [source_id],
-        )
+    # On every thread: two halve the insert's wall time for the same file size (DuckDB 1.4.4;
+    # session 4 had measured no gain and a larger file, and ran it on one; benchmarks/README.md).
+    con.execute(
+        f"INSERT INTO {table} ({names}, geom, nid, source_id) "
+        f"SELECT {values}, ST_Point(p.__x, p.__y), coalesce(c.nid, a.nid), ? "
+        f"FROM {_PARSED} p LEFT JOIN {_CELLS} c ON c.cell = "
+        f"{grid.sql_cell('p.__x', 'p.__y')} "
+        f"LEFT JOIN {_ASSIGN} a ON a.__row = p.rowid {extra}",
+        [source_id],
+    )
     after, assigned_after = one_row(
         con.execute(f"SELECT count(*), count(nid) FROM {table}").fetchone()
     )

@@ -19,6 +19,7 @@ from citygeo.store.database import (
     one_row,
     one_thread,
     quote_ident,
+    settle,
     table_columns,
 )
 from citygeo.store.writes import append_rows, ensure_columns, replace_table
@@ -38,6 +39,7 @@ __all__ = [
     "quote_ident",
     "reads",
     "replace_table",
+    "settle",
     "table_columns",
     "writes",
 ]

@@ -86,15 +86,32 @@ def table_columns(con: Connection, table: str) -> list[str]:
 def one_thread(con: Connection) -> Iterator[None]:
     """Run statements on one thread, then restore the setting.
 
-    Used where one thread is the better plan: inserting 1 M points with two threads took twice
-    the CPU time of one and no less wall time, and made the file a third larger
-    (benchmarks/README.md); and float sums that must come out the same on every run."""
+    Used where float sums must come out the same on every run (DuckDB adds the partial sums
+    of its threads in whatever order they finish)."""
     threads = one_row(con.execute("SELECT current_setting('threads')").fetchone())[0]
     con.execute("SET threads = 1")
     try:
         yield
     finally:
         con.execute("SET threads = ?", [int(threads)])
+
+
+def settle(con: Connection) -> None:
+    """Commit what a :meth:`Store.writer` unit of work wrote so far, and go on in a new
+    transaction.
+
+    DuckDB reads a table made inside an open transaction on one thread (its rows are still
+    the transaction's own); once committed, on every thread. The unit of work stays all or
+    nothing: it runs on a private copy of the store, which replaces the store only when all of
+    it succeeded, so a later failure still leaves the store as it was. Row ids of a table made
+    in the transaction are renumbered from 0 by the commit: settle before reading them. On a
+    connection outside any transaction (every statement committed already) it does nothing.
+    """
+    try:
+        con.execute("COMMIT")
+    except duckdb.TransactionException:
+        return
+    con.execute("BEGIN TRANSACTION")
 
 
 def one_row(row: tuple[Any, ...] | None) -> tuple[Any, ...]:
