@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -35,7 +35,7 @@ from citygeo.ingest.coverage import (
 )
 from citygeo.ingest.geography import Targets, read_apportioned_indicators
 from citygeo.ingest.indicators import read_indicators
-from citygeo.ingest.outlines import OutlineTables, outline_tables, store_outlines
+from citygeo.ingest.outlines import outline_tables, store_outlines
 from citygeo.ingest.points import ingest_points, reassign_points
 from citygeo.ingest.readers import read_table
 from citygeo.ingest.vintages import BoundaryChange, record_vintage
@@ -108,29 +108,11 @@ def ingest_city(
     step("reading boundaries")
     frames = _read_frames(config, report.warnings)
     step("writing the store and assigning points")
-    with ThreadPoolExecutor(1, thread_name_prefix="outlines") as side:
-        # the display outlines (GEOS, which releases the GIL) are simplified and merged while
-        # the store opens and the points are read and assigned; written with the rest, or not
-        outlines = side.submit(outline_tables, frames.neighbourhoods)
-        _write_store(config, frames, report, store, outlines, step, day, today, rebuild)
-    step("done")
-    log.info("ingested %s with %d warnings", config.city.name, len(report.warnings))
-    return report
-
-
-def _write_store(
-    config: CityConfig,
-    frames: _CityFrames,
-    report: IngestReport,
-    store: Store,
-    outlines: Future[OutlineTables],
-    step: Callable[[str], None],
-    day: date,
-    today: pd.Timestamp | None,
-    rebuild: bool,
-) -> None:
-    """Write everything read into ``store`` in one unit of work (``outlines``: computing)."""
-    with store.writer() as con:
+    # the display outlines (GEOS, which releases the GIL) are simplified and merged while the
+    # store opens and the points are read and assigned; written with the rest, or not at all
+    side = ThreadPoolExecutor(1, thread_name_prefix="outlines")
+    outlines = side.submit(outline_tables, frames.neighbourhoods)
+    with side, store.writer() as con:
         if rebuild:
             history.clear_store(con)
             create_schema(con)
@@ -171,6 +153,9 @@ def _write_store(
                 report.to_json(),
             ],
         )
+    step("done")
+    log.info("ingested %s with %d warnings", config.city.name, len(report.warnings))
+    return report
 
 
 def _stepper(progress: Progress | None, total: int) -> Callable[[str], None]:

@@ -373,8 +373,8 @@ def _insert(
     extra = (
         f"ANTI JOIN {_MERGED} m ON m.__row = p.rowid" if spec.duplicate_ids == "count_once" else ""
     )
-    # On every thread: two halve the insert's wall time for the same file size (DuckDB 1.4.4;
-    # session 4 had measured no gain and a larger file, and ran it on one; benchmarks/README.md).
+    # On every thread: once the parsed rows are committed (settle, above) two threads halve
+    # the insert's wall time for the same file size (benchmarks/README.md, "Ingest, later").
     con.execute(
         f"INSERT INTO {table} ({names}, geom, nid, source_id) "
         f"SELECT {values}, ST_Point(p.__x, p.__y), coalesce(c.nid, a.nid), ? "
