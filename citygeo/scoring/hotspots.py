@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import inspect
 import logging
 import os
 import threading
@@ -126,14 +127,6 @@ def local_moran_classes(
     if np.ptp(y) == 0:
         return out
     with warnings.catch_warnings():
-        # esda 2.9 warns that its default alternative hypothesis will change, but
-        # Moran_Local offers no argument to choose it; we keep today's folded
-        # ("directed") pseudo p-value, the one GeoDa reports.
-        warnings.filterwarnings(
-            "ignore",
-            message="The alternative hypothesis for conditional randomization",
-            category=DeprecationWarning,
-        )
         # esda 2.9's parallel path stacks the workers' results with numpy's deprecated alias.
         warnings.filterwarnings(
             "ignore", message="`row_stack` alias is deprecated", category=DeprecationWarning
@@ -229,6 +222,7 @@ def gather_without_copy(moran: ModuleType, crand: ModuleType | None = None) -> I
     without numba (numba compiles esda's own, and a plain function cannot be passed to it)
     and when a check against esda's function on a small case agrees; otherwise esda runs
     untouched. esda's functions are put back when the last block that asked for them ends.
+    Its ``crand`` is also handed the alternative hypothesis by name (:func:`_directed_crand`).
     """
     global _GATHER_USERS
     with _REMEMBER_LOCK:
@@ -237,6 +231,7 @@ def gather_without_copy(moran: ModuleType, crand: ModuleType | None = None) -> I
             for module, name, ours, agrees in (
                 (moran, "_moran_local_crand", moran_local_statistic, _gives_esdas_statistics),
                 (crand, "compute_chunk", compute_chunk, _gives_esdas_chunks),
+                (moran, "_crand_plus", _directed_crand, _takes_alternative),
             )
             if module is not None
             and (original := _esdas(module, name, ours)) is not None
@@ -258,6 +253,25 @@ def gather_without_copy(moran: ModuleType, crand: ModuleType | None = None) -> I
                     for (module, name), original in _ORIGINALS.items():
                         setattr(module, name, original)
                     _ORIGINALS.clear()
+
+
+def _directed_crand(*args: Any, **kwargs: Any) -> Any:
+    """esda's ``crand``, asked by name for the folded ("directed") pseudo p-value it gives by
+    default: the one GeoDa reports, and citygeo's.
+
+    esda 2.9 warns that its default will change, and ``Moran_Local`` has no argument to choose
+    it. Silencing that warning with ``warnings.catch_warnings`` is not thread-safe: the hot
+    spots run in a thread, and another thread leaving its own ``catch_warnings`` (pandas does)
+    puts back filters without ours. Asked by name, esda raises no warning at all."""
+    original = next(f for (_, name), f in _ORIGINALS.items() if name == "_crand_plus")
+    kwargs.setdefault("alternative", "directed")
+    return original(*args, **kwargs)
+
+
+@functools.cache
+def _takes_alternative(original: Any) -> bool:
+    """Whether esda's ``crand`` takes the ``alternative`` :func:`_directed_crand` names."""
+    return "alternative" in inspect.signature(original).parameters
 
 
 def _esdas(module: ModuleType, name: str, ours: Any) -> Any:

@@ -63,6 +63,30 @@ def test_columbus_two_workers_give_the_same_classes_as_one() -> None:
     assert (one != "none").sum() >= 10
 
 
+def test_local_moran_raises_no_warning_another_thread_could_unsilence() -> None:
+    """esda 2.9 warns about its default alternative hypothesis on every call. Silenced with
+    ``catch_warnings`` in the hot-spot thread, another thread leaving its own puts the filters
+    back without it (a flaky CI failure: pytest turns warnings into errors). Asked for by name
+    while Local Moran runs, the warning never happens, whatever the filters are."""
+    import esda.moran
+
+    values, w = columbus()
+    sub = w_subset(w, list(values.index), silence_warnings=True)
+    sub.transform = "r"
+    y = values.loc[sub.id_order].to_numpy(dtype=float)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with gather_without_copy(esda.moran, esda.crand):
+            local = esda.Moran_Local(y, sub, permutations=999, seed=20, n_jobs=1)
+    assert esda.moran._crand_plus is esda.crand.crand  # put back afterwards
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        plain = esda.Moran_Local(y, sub, permutations=999, seed=20, n_jobs=1)
+    np.testing.assert_array_equal(local.p_sim, plain.p_sim)  # esda's default: "directed"
+    classes = local_moran_classes(values, w, seed=20, workers=1)
+    pd.testing.assert_series_equal(classes, serial_esda(values, w, seed=20), check_names=False)
+
+
 def square_grid(side: int) -> tuple[pd.Index, object, np.ndarray]:
     """A side × side grid of unit squares: their ids, queen weights and column numbers."""
     cells = gpd.GeoDataFrame(
